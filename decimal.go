@@ -1,0 +1,176 @@
+package twinex
+
+import (
+	"errors"
+	"strconv"
+)
+
+// Sentinel errors of ParseUnits. Callers turn them into the Gemini reason of
+// the field they parse (InvalidPrice, InvalidQuantity, ...).
+var (
+	ErrDecimalSyntax    = errors.New("not a decimal number")
+	ErrDecimalPrecision = errors.New("more decimal places than allowed")
+	ErrDecimalRange     = errors.New("number out of range")
+	ErrDecimalNegative  = errors.New("negative number")
+)
+
+// MaxScale is the largest number of decimal places a unit may have.
+const MaxScale = 18
+
+// maxDecimalLen bounds the text ParseUnits looks at, so that absurd inputs
+// are refused before any work is done.
+const maxDecimalLen = 64
+
+var pow10 = [...]int64{
+	1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
+	1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
+}
+
+// Pow10 returns 10^n for 0 <= n <= 18.
+func Pow10(n int) int64 { return pow10[n] }
+
+// ParseUnits parses a non-negative decimal such as "3633.12", "0.5", "1E-8"
+// or "12" into an integer count of 10^-scale units. It accepts the forms of
+// Gemini's decimal strings and of JSON numbers (an exponent is allowed). It
+// never rounds: a value with more decimal places than scale (other than
+// trailing zeros) gives ErrDecimalPrecision; one that does not fit in an
+// int64 gives ErrDecimalRange; a leading minus gives ErrDecimalNegative.
+func ParseUnits(s string, scale int) (int64, error) {
+	if scale < 0 || scale > MaxScale {
+		return 0, ErrDecimalRange
+	}
+	if len(s) == 0 || len(s) > maxDecimalLen {
+		return 0, ErrDecimalSyntax
+	}
+	i := 0
+	neg := false
+	if s[0] == '-' {
+		neg = true
+		i++
+	} else if s[0] == '+' {
+		i++
+	}
+	// Mantissa: digits, optionally one '.', at least one digit overall.
+	var digits [maxDecimalLen]byte
+	nd := 0   // significant digits kept (leading zeros dropped)
+	frac := 0 // digits after the point
+	seen := false
+	point := false
+	for ; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case '0' <= c && c <= '9':
+			seen = true
+			if point {
+				frac++
+			}
+			if nd == 0 && c == '0' {
+				continue
+			}
+			digits[nd] = c - '0'
+			nd++
+		case c == '.' && !point:
+			point = true
+		default:
+			goto exponent
+		}
+	}
+exponent:
+	if !seen {
+		return 0, ErrDecimalSyntax
+	}
+	exp := 0
+	if i < len(s) {
+		if s[i] != 'e' && s[i] != 'E' {
+			return 0, ErrDecimalSyntax
+		}
+		i++
+		e, err := strconv.Atoi(s[i:])
+		if err != nil || s[i:] == "" || e < -1000 || e > 1000 {
+			return 0, ErrDecimalSyntax
+		}
+		exp = e
+	}
+	if nd == 0 {
+		return 0, nil // zero, whatever its sign or exponent
+	}
+	if neg {
+		return 0, ErrDecimalNegative
+	}
+	// value = digits * 10^(exp - frac); in units: digits * 10^(exp - frac + scale).
+	shift := exp - frac + scale
+	if shift < 0 {
+		// The last -shift digits must be zero.
+		drop := -shift
+		if drop > nd {
+			return 0, ErrDecimalPrecision
+		}
+		for _, d := range digits[nd-drop : nd] {
+			if d != 0 {
+				return 0, ErrDecimalPrecision
+			}
+		}
+		nd -= drop
+		shift = 0
+	}
+	if nd+shift > 19 {
+		return 0, ErrDecimalRange
+	}
+	var v uint64
+	for _, d := range digits[:nd] {
+		v = v*10 + uint64(d)
+	}
+	for ; shift > 0; shift-- {
+		v *= 10
+	}
+	// 19 digits fit in a uint64; int64 needs the explicit bound.
+	if v > 1<<63-1 {
+		return 0, ErrDecimalRange
+	}
+	return int64(v), nil
+}
+
+// FormatUnits formats an integer count of 10^-scale units as a decimal
+// string with trailing zeros after the point removed ("1.5", "3", "0.00012").
+func FormatUnits(v int64, scale int) string {
+	return string(AppendUnits(nil, v, scale, 0))
+}
+
+// FormatUnitsFixed is FormatUnits that keeps at least minDecimals places
+// ("3633.00" for a USD price with minDecimals 2).
+func FormatUnitsFixed(v int64, scale, minDecimals int) string {
+	return string(AppendUnits(nil, v, scale, minDecimals))
+}
+
+// AppendUnits appends the decimal form of v (10^-scale units) to b, keeping
+// at least minDecimals decimal places.
+func AppendUnits(b []byte, v int64, scale, minDecimals int) []byte {
+	u := uint64(v)
+	if v < 0 {
+		b = append(b, '-')
+		u = uint64(-v) // correct for MinInt64 too, as a uint64
+	}
+	var buf [40]byte
+	n := len(buf)
+	for u > 0 || len(buf)-n <= scale {
+		n--
+		buf[n] = byte('0' + u%10)
+		u /= 10
+	}
+	digits := buf[n:]
+	intLen := len(digits) - scale
+	b = append(b, digits[:intLen]...)
+	fracPart := digits[intLen:]
+	end := len(fracPart)
+	for end > minDecimals && fracPart[end-1] == '0' {
+		end--
+	}
+	if end > 0 || minDecimals > 0 {
+		b = append(b, '.')
+		b = append(b, fracPart[:end]...)
+		for i := end; i < minDecimals; i++ {
+			b = append(b, '0')
+		}
+	}
+	return b
+}

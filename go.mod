@@ -1,0 +1,3 @@
+module github.com/twinex/twinex
+
+go 1.26
