@@ -65,6 +65,8 @@ type Order struct {
 	FilledNotional int64 // sum of price*amount of fills
 	Fees           int64 // fees paid so far
 	Held           int64 // funds still reserved for the remainder
+	MakerBps       int64 // fee rates in force when the order was placed;
+	TakerBps       int64 // the order keeps them for its life
 	Status         OrderStatus
 	CancelReason   string
 	Seq            int64 // time priority on the book; larger is later

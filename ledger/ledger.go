@@ -1,0 +1,341 @@
+// Package ledger keeps balances and applies the exchange's posting rules:
+// holds for open orders, settlement of fills with fees, deposits,
+// withdrawals and transfers. It is pure state: no clock, no I/O, no
+// goroutines; the engine's sequencer is its only caller, so it has no locks.
+//
+// Every amount is an int64 count of the currency's ledger unit
+// (twinex.Currency.Scale). The supply of a currency (deposits minus
+// withdrawals) is bounded by MaxSupply, so no balance, and no sum of
+// balances of one currency, can overflow.
+package ledger
+
+import (
+	"fmt"
+	"math/bits"
+	"sort"
+
+	"github.com/twinex/twinex"
+)
+
+// MaxSupply bounds the net deposits of one currency, in ledger units.
+const MaxSupply = 1 << 62
+
+// Balance is one currency's balance inside an Account.
+type Balance struct {
+	Total int64
+	Held  int64
+	dirty bool
+}
+
+// Account holds an account's balances, indexed by currency index.
+type Account struct {
+	ID       int64
+	Balances []Balance
+	Fees     twinex.FeeRates
+	feesSet  bool
+	feeDirty bool
+}
+
+// Available returns the unreserved balance of currency c.
+func (a *Account) Available(c int) int64 { return a.Balances[c].Total - a.Balances[c].Held }
+
+// Ledger is the set of all accounts' balances and the supply of each
+// currency.
+type Ledger struct {
+	currencies []twinex.Currency
+	index      map[string]int
+	accounts   map[int64]*Account
+	supply     []int64
+	dirtyBal   []balanceRef
+	dirtySup   []bool
+	dirtyFees  []*Account
+}
+
+type balanceRef struct {
+	acct *Account
+	cur  int
+}
+
+// New returns an empty ledger for the given currencies.
+func New(currencies []twinex.Currency) *Ledger {
+	l := &Ledger{
+		currencies: currencies,
+		index:      make(map[string]int, len(currencies)),
+		accounts:   make(map[int64]*Account),
+		supply:     make([]int64, len(currencies)),
+		dirtySup:   make([]bool, len(currencies)),
+	}
+	for i, c := range currencies {
+		l.index[c.Code] = i
+	}
+	return l
+}
+
+// CurrencyIndex returns the index of a currency code (upper case), or -1.
+func (l *Ledger) CurrencyIndex(code string) int {
+	if i, ok := l.index[code]; ok {
+		return i
+	}
+	return -1
+}
+
+// Currency returns the currency at index i.
+func (l *Ledger) Currency(i int) twinex.Currency { return l.currencies[i] }
+
+// Account returns the account with the given id, creating it empty.
+func (l *Ledger) Account(id int64) *Account {
+	a := l.accounts[id]
+	if a == nil {
+		a = &Account{ID: id, Balances: make([]Balance, len(l.currencies)), Fees: twinex.DefaultFeeRates}
+		l.accounts[id] = a
+	}
+	return a
+}
+
+// Lookup returns the account with the given id, or nil.
+func (l *Ledger) Lookup(id int64) *Account { return l.accounts[id] }
+
+func (l *Ledger) touch(a *Account, c int) {
+	if !a.Balances[c].dirty {
+		a.Balances[c].dirty = true
+		l.dirtyBal = append(l.dirtyBal, balanceRef{a, c})
+	}
+}
+
+// Hold reserves x of currency c. It returns InsufficientFunds, changing
+// nothing, when the available balance is smaller.
+func (l *Ledger) Hold(a *Account, c int, x int64) error {
+	b := &a.Balances[c]
+	if x < 0 || b.Total-b.Held < x {
+		return twinex.Errorf(twinex.InsufficientFunds, "Insufficient funds")
+	}
+	b.Held += x
+	l.touch(a, c)
+	return nil
+}
+
+// Release returns x of a hold to the available balance.
+func (l *Ledger) Release(a *Account, c int, x int64) {
+	if x == 0 {
+		return
+	}
+	a.Balances[c].Held -= x
+	l.touch(a, c)
+}
+
+// SpendHeld takes x out of the account from what is held.
+func (l *Ledger) SpendHeld(a *Account, c int, x int64) {
+	b := &a.Balances[c]
+	b.Held -= x
+	b.Total -= x
+	l.touch(a, c)
+}
+
+// Credit adds x to the account. Supply bounds keep it from overflowing.
+func (l *Ledger) Credit(a *Account, c int, x int64) {
+	if x == 0 {
+		return
+	}
+	a.Balances[c].Total += x
+	l.touch(a, c)
+}
+
+// Deposit credits x of currency c from outside the exchange. It returns
+// InvalidQuantity for a non-positive amount or one that would take the
+// currency's supply past MaxSupply.
+func (l *Ledger) Deposit(a *Account, c int, x int64) error {
+	if x <= 0 || x > MaxSupply-l.supply[c] {
+		return twinex.Errorf(twinex.InvalidQuantity, "Invalid deposit amount")
+	}
+	l.supply[c] += x
+	l.dirtySup[c] = true
+	l.Credit(a, c, x)
+	return nil
+}
+
+// Withdraw debits x plus fee of currency c: x leaves the exchange, fee goes
+// to the fee account. It returns InvalidQuantity for a non-positive amount
+// and InsufficientFunds when the available balance is smaller than x+fee.
+func (l *Ledger) Withdraw(a *Account, c int, x, fee int64) error {
+	if x <= 0 || fee < 0 || x > MaxSupply || fee > MaxSupply {
+		return twinex.Errorf(twinex.InvalidQuantity, "Invalid withdrawal amount")
+	}
+	if a.Available(c) < x+fee {
+		return twinex.Errorf(twinex.InsufficientFunds, "Insufficient funds")
+	}
+	a.Balances[c].Total -= x + fee
+	l.touch(a, c)
+	l.supply[c] -= x
+	l.dirtySup[c] = true
+	if fee > 0 {
+		l.Credit(l.Account(twinex.FeeAccountID), c, fee)
+	}
+	return nil
+}
+
+// Transfer moves x of currency c between two accounts. It returns
+// InvalidFundTransfer for a non-positive amount or the same account twice,
+// and InsufficientFunds when the source's available balance is smaller.
+func (l *Ledger) Transfer(from, to *Account, c int, x int64) error {
+	if x <= 0 || from == to {
+		return twinex.Errorf(twinex.InvalidFundTransfer, "Invalid transfer")
+	}
+	if from.Available(c) < x {
+		return twinex.Errorf(twinex.InsufficientFunds, "Insufficient funds")
+	}
+	from.Balances[c].Total -= x
+	l.touch(from, c)
+	l.Credit(to, c, x)
+	return nil
+}
+
+// SetFees sets an account's fee rates. Open orders keep the rates they were
+// placed with.
+func (l *Ledger) SetFees(a *Account, f twinex.FeeRates) error {
+	if f.MakerBps < 0 || f.TakerBps < 0 || f.MakerBps > twinex.MaxFeeBps || f.TakerBps > twinex.MaxFeeBps {
+		return twinex.Errorf(twinex.InvalidQuantity, "Fee rates must be between 0 and %d basis points", twinex.MaxFeeBps)
+	}
+	a.Fees = f
+	a.feesSet = true
+	if !a.feeDirty {
+		a.feeDirty = true
+		l.dirtyFees = append(l.dirtyFees, a)
+	}
+	return nil
+}
+
+// Fee returns floor(notional * bps / 10000): fees are rounded down to the
+// ledger unit, in the customer's favour, so that what an order reserves
+// always covers them.
+func Fee(notional, bps int64) int64 {
+	hi, lo := bits.Mul64(uint64(notional), uint64(bps))
+	q, _ := bits.Div64(hi, lo, 10000)
+	return int64(q)
+}
+
+// FeeCeil returns ceil(notional * bps / 10000), the reserve for fees.
+func FeeCeil(notional, bps int64) int64 {
+	hi, lo := bits.Mul64(uint64(notional), uint64(bps))
+	q, r := bits.Div64(hi, lo, 10000)
+	if r != 0 {
+		q++
+	}
+	return int64(q)
+}
+
+// TakeChanges appends the balances, supplies and fee rates changed since the
+// last call to b, and forgets them.
+func (l *Ledger) TakeChanges(b *twinex.Batch) {
+	for _, r := range l.dirtyBal {
+		bal := &r.acct.Balances[r.cur]
+		bal.dirty = false
+		b.Balances = append(b.Balances, twinex.Balance{AccountID: r.acct.ID, Currency: l.currencies[r.cur].Code, Total: bal.Total, Held: bal.Held})
+	}
+	l.dirtyBal = l.dirtyBal[:0]
+	for c, d := range l.dirtySup {
+		if d {
+			l.dirtySup[c] = false
+			b.Supply = append(b.Supply, twinex.Supply{Currency: l.currencies[c].Code, Net: l.supply[c]})
+		}
+	}
+	for _, a := range l.dirtyFees {
+		a.feeDirty = false
+		b.FeeRates = append(b.FeeRates, twinex.AccountFees{AccountID: a.ID, FeeRates: a.Fees})
+	}
+	l.dirtyFees = l.dirtyFees[:0]
+}
+
+// Restore loads balances, supplies and fee rates into an empty ledger.
+// Unknown currencies are an error: the market configuration lost one that
+// still has balances.
+func (l *Ledger) Restore(st *twinex.State) error {
+	for _, b := range st.Balances {
+		c := l.CurrencyIndex(b.Currency)
+		if c < 0 {
+			if b.Total == 0 && b.Held == 0 {
+				continue
+			}
+			return fmt.Errorf("restore: account %d holds %s, which is not a configured currency", b.AccountID, b.Currency)
+		}
+		a := l.Account(b.AccountID)
+		a.Balances[c].Total, a.Balances[c].Held = b.Total, b.Held
+	}
+	for _, s := range st.Supply {
+		c := l.CurrencyIndex(s.Currency)
+		if c < 0 {
+			if s.Net == 0 {
+				continue
+			}
+			return fmt.Errorf("restore: supply of %s, which is not a configured currency", s.Currency)
+		}
+		l.supply[c] = s.Net
+	}
+	for _, f := range st.FeeRates {
+		a := l.Account(f.AccountID)
+		a.Fees, a.feesSet = f.FeeRates, true
+	}
+	return nil
+}
+
+// Balances returns the non-zero balances of an account, in currency order.
+func (l *Ledger) Balances(id int64) []twinex.Balance {
+	a := l.accounts[id]
+	if a == nil {
+		return nil
+	}
+	var out []twinex.Balance
+	for c, b := range a.Balances {
+		if b.Total != 0 || b.Held != 0 {
+			out = append(out, twinex.Balance{AccountID: id, Currency: l.currencies[c].Code, Total: b.Total, Held: b.Held})
+		}
+	}
+	return out
+}
+
+// Supply returns the net deposits of currency c.
+func (l *Ledger) Supply(c int) int64 { return l.supply[c] }
+
+// Check verifies the ledger's invariants, given what open orders reserve
+// (reserved[account][currency index]): per currency the sum of all balances
+// equals the supply; no held or available balance is negative; every
+// account's holds equal what its open orders reserve. It returns one line per
+// violation, sorted, or nil.
+func (l *Ledger) Check(reserved map[int64][]int64) []string {
+	var v []string
+	sums := make([]int64, len(l.currencies))
+	for id, a := range l.accounts {
+		for c, b := range a.Balances {
+			code := l.currencies[c].Code
+			sums[c] += b.Total
+			if b.Held < 0 {
+				v = append(v, fmt.Sprintf("account %d %s: held %d is negative", id, code, b.Held))
+			}
+			if b.Total-b.Held < 0 {
+				v = append(v, fmt.Sprintf("account %d %s: available %d is negative", id, code, b.Total-b.Held))
+			}
+			var want int64
+			if r := reserved[id]; r != nil {
+				want = r[c]
+			}
+			if b.Held != want {
+				v = append(v, fmt.Sprintf("account %d %s: held %d but open orders reserve %d", id, code, b.Held, want))
+			}
+		}
+	}
+	for id, r := range reserved {
+		if l.accounts[id] == nil {
+			for c, x := range r {
+				if x != 0 {
+					v = append(v, fmt.Sprintf("account %d %s: open orders reserve %d but the account has no balances", id, l.currencies[c].Code, x))
+				}
+			}
+		}
+	}
+	for c, s := range sums {
+		if s != l.supply[c] {
+			v = append(v, fmt.Sprintf("%s: balances sum to %d but deposits minus withdrawals is %d", l.currencies[c].Code, s, l.supply[c]))
+		}
+	}
+	sort.Strings(v)
+	return v
+}
