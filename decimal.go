@@ -2,6 +2,7 @@ package twinex
 
 import (
 	"errors"
+	"math/bits"
 	"strconv"
 )
 
@@ -173,4 +174,49 @@ func AppendUnits(b []byte, v int64, scale, minDecimals int) []byte {
 		}
 	}
 	return b
+}
+
+// FormatQuotient formats (num/den) * 10^-scale, both non-negative, with
+// the exact digits up to maxDecimals places (truncated beyond), trailing
+// zeros removed down to minDecimals. It is how average prices are shown:
+// a notional divided by an amount.
+func FormatQuotient(num, den int64, scale, minDecimals, maxDecimals int) string {
+	if den <= 0 || num < 0 {
+		return "0"
+	}
+	q, r := uint64(num)/uint64(den), uint64(num)%uint64(den)
+	// Integer digits of q at the given scale, then long division for more.
+	b := AppendUnits(nil, int64(q), 0, 0)
+	digits := append(make([]byte, 0, len(b)+maxDecimals+1), b...)
+	for len(digits) < maxDecimals+1 { // room for the integer digit
+		digits = append([]byte{'0'}, digits...)
+	}
+	// The value is (num/den) * 10^-scale, so maxDecimals places need
+	// maxDecimals-scale digits of the quotient beyond its integer part.
+	if maxDecimals < scale {
+		maxDecimals = scale
+	}
+	extra := maxDecimals - scale
+	for i := 0; i < extra; i++ {
+		hi, lo := bits.Mul64(r, 10)
+		d, rem := bits.Div64(hi, lo, uint64(den))
+		digits = append(digits, byte('0'+d))
+		r = rem
+	}
+	// digits holds the value times 10^(extra) in units of 10^-scale; the
+	// decimal point sits maxDecimals from the end.
+	intPart := digits[:len(digits)-maxDecimals]
+	fracPart := digits[len(digits)-maxDecimals:]
+	for len(intPart) > 1 && intPart[0] == '0' {
+		intPart = intPart[1:]
+	}
+	end := len(fracPart)
+	for end > minDecimals && fracPart[end-1] == '0' {
+		end--
+	}
+	out := string(intPart)
+	if end > 0 {
+		out += "." + string(fracPart[:end])
+	}
+	return out
 }

@@ -203,6 +203,7 @@ type book struct {
 	buyStops   stops
 	sellStops  stops
 	last       int64 // last trade price, 0 before the first trade
+	touched    bool  // changed since the last TakeTouched
 	levelPool  []*level
 }
 

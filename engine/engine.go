@@ -355,6 +355,7 @@ func (x *Exchange) place(c *Command) {
 		x.res.Err = err
 		return
 	}
+	b.touched = true
 	a := x.account(c.AccountID)
 	o := x.newOrder()
 	o.Order = twinex.Order{
@@ -580,6 +581,7 @@ func (x *Exchange) closeOrder(o *order, st twinex.OrderStatus, reason string) {
 
 // cancelOrder takes o off the book or out of the stops and closes it.
 func (x *Exchange) cancelOrder(b *book, o *order, reason string) {
+	b.touched = true
 	if l := o.lvl; l != nil {
 		l.total -= o.Remaining()
 		l.unlink(o)
@@ -705,6 +707,18 @@ func (x *Exchange) funds(c *Command) {
 		x.out.Transfers = append(x.out.Transfers, in)
 		x.res.Transfers = append(x.res.Transfers, in)
 	}
+}
+
+// TakeTouched appends the indexes of the markets whose books, stops or last
+// price changed since the last call to dst, and forgets them.
+func (x *Exchange) TakeTouched(dst []int) []int {
+	for i, b := range x.books {
+		if b.touched {
+			b.touched = false
+			dst = append(dst, i)
+		}
+	}
+	return dst
 }
 
 // TakeChanges appends everything changed since the last call (orders,

@@ -197,3 +197,9 @@ func (x *Exchange) OpenOrder(id int64) (twinex.Order, bool) {
 	}
 	return o.Order, true
 }
+
+// OpenOrderCount returns the number of open (live and pending) orders.
+func (x *Exchange) OpenOrderCount() int { return len(x.orders) }
+
+// AccountCount returns the number of accounts with balances or orders.
+func (x *Exchange) AccountCount() int { return len(x.accounts) }

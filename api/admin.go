@@ -1,0 +1,344 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/engine"
+)
+
+// The admin API, under /admin/v1, is how operators and test harnesses
+// provision: authorised by a bearer token compared in constant time.
+
+func (s *Server) routeAdmin() {
+	s.mux.Handle("POST /admin/v1/fund", s.admin(s.adminFund))
+	s.mux.Handle("POST /admin/v1/withdraw", s.admin(s.adminWithdraw))
+	s.mux.Handle("POST /admin/v1/orders", s.admin(s.adminPlace))
+	s.mux.Handle("POST /admin/v1/orders/cancel", s.admin(s.adminCancel))
+	s.mux.Handle("GET /admin/v1/balances", s.admin(s.adminBalances))
+	s.mux.Handle("GET /admin/v1/verify", s.admin(s.adminVerify))
+}
+
+type adminHandler func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) admin(h adminHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || s.AdminToken == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(s.AdminToken)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="twinex-admin"`)
+			writeJSON(w, http.StatusUnauthorized, errorBody{Result: "error", Reason: twinex.InvalidSignature, Message: "A valid admin token is required"})
+			return
+		}
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+// decodeBody decodes a JSON object body strictly into v.
+func decodeBody(r *http.Request, v any) error {
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return twinex.Errorf(twinex.InvalidJson, "Request body too large")
+		}
+		return twinex.Errorf(twinex.InvalidJson, "Could not read the request body")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return twinex.Errorf(twinex.InvalidJson, "Invalid JSON: %v", err)
+	}
+	if dec.More() {
+		return twinex.Errorf(twinex.InvalidJson, "Invalid JSON: trailing data")
+	}
+	return nil
+}
+
+// Decimal is a JSON decimal given as a string ("0.5") or a number (0.5),
+// kept as text so that no float64 ever holds it.
+type Decimal string
+
+// UnmarshalJSON accepts a JSON string or number.
+func (d *Decimal) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*d = Decimal(s)
+		return nil
+	}
+	if len(b) == 0 || !(b[0] == '-' || ('0' <= b[0] && b[0] <= '9')) {
+		return errors.New("expected a decimal string or number")
+	}
+	*d = Decimal(b)
+	return nil
+}
+
+// do runs a command and folds the two error paths into one.
+func (s *Server) do(ctx context.Context, c engine.Command) (engine.Result, error) {
+	res, err := s.Core.Do(context.WithoutCancel(ctx), c)
+	if err != nil {
+		return res, err
+	}
+	return res, res.Err
+}
+
+func (s *Server) currency(code string) (*twinex.Currency, error) {
+	cur := s.Core.Markets().Currency(code)
+	if cur == nil {
+		return nil, twinex.Errorf(twinex.InvalidQuantity, "Unknown currency %q", code)
+	}
+	return cur, nil
+}
+
+func accountID(v int64) error {
+	if v < twinex.FirstUserAccountID {
+		return twinex.Errorf(twinex.InvalidAccountName, "account_id must be at least %d", twinex.FirstUserAccountID)
+	}
+	return nil
+}
+
+func (s *Server) adminFund(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		AccountID int64   `json:"account_id"`
+		Currency  string  `json:"currency"`
+		Amount    Decimal `json:"amount"`
+	}
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	if err := accountID(req.AccountID); err != nil {
+		return err
+	}
+	cur, err := s.currency(req.Currency)
+	if err != nil {
+		return err
+	}
+	amt, err := twinex.ParseUnits(string(req.Amount), cur.Scale)
+	if err != nil || amt <= 0 {
+		return twinex.Errorf(twinex.InvalidQuantity, "Invalid amount %q for %s", req.Amount, cur.Code)
+	}
+	res, err := s.do(r.Context(), engine.Command{Kind: engine.DepositFunds, AccountID: req.AccountID, Currency: cur.Code, Funds: amt, Method: "Admin"})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, transferJSON(res.Transfers[0], cur))
+	return nil
+}
+
+func (s *Server) adminWithdraw(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		AccountID int64   `json:"account_id"`
+		Currency  string  `json:"currency"`
+		Amount    Decimal `json:"amount"`
+	}
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	if err := accountID(req.AccountID); err != nil {
+		return err
+	}
+	cur, err := s.currency(req.Currency)
+	if err != nil {
+		return err
+	}
+	amt, err := twinex.ParseUnits(string(req.Amount), cur.Scale)
+	if err != nil || amt <= 0 {
+		return twinex.Errorf(twinex.InvalidQuantity, "Invalid amount %q for %s", req.Amount, cur.Code)
+	}
+	res, err := s.do(r.Context(), engine.Command{Kind: engine.WithdrawFunds, AccountID: req.AccountID, Currency: cur.Code, Funds: amt, Method: "Admin"})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, transferJSON(res.Transfers[0], cur))
+	return nil
+}
+
+func transferJSON(t twinex.Transfer, cur *twinex.Currency) map[string]any {
+	return map[string]any{
+		"eid": t.ID, "type": t.Kind.String(), "account_id": t.AccountID, "currency": t.Currency,
+		"amount": twinex.FormatUnits(t.Amount, cur.Scale), "timestampms": t.Time / 1e6,
+	}
+}
+
+// orderJSON renders an order in Gemini's order-object shape (reference
+// §3.1), plus account_id for the admin API.
+func orderJSON(o twinex.Order, m *twinex.Market) map[string]any {
+	avg := "0.00"
+	if o.Filled > 0 {
+		// FilledNotional is in quote ledger units; the average price in
+		// price units is FilledNotional / Filled scaled back.
+		avg = averagePrice(o, m)
+	}
+	opts := []string{}
+	if o.Option != twinex.NoOption {
+		opts = append(opts, o.Option.String())
+	}
+	id := strconv.FormatInt(o.ID, 10)
+	v := map[string]any{
+		"order_id": id, "id": id, "symbol": o.Market, "exchange": "gemini",
+		"avg_execution_price": avg, "side": o.Side.String(), "type": o.Type.String(),
+		"timestamp": strconv.FormatInt(o.Created/1e9, 10), "timestampms": o.Created / 1e6,
+		"is_live": o.Status == twinex.StatusLive, "is_cancelled": o.Status == twinex.StatusCancelled,
+		"is_hidden": false, "was_forced": false,
+		"executed_amount": m.FormatAmount(o.Filled), "remaining_amount": m.FormatAmount(o.Remaining()),
+		"original_amount": m.FormatAmount(o.Amount), "price": m.FormatPrice(o.Price),
+		"options": opts, "account_id": o.AccountID,
+	}
+	if o.ClientOrderID != "" {
+		v["client_order_id"] = o.ClientOrderID
+	}
+	if o.Type == twinex.StopLimit {
+		v["stop_price"] = m.FormatPrice(o.StopPrice)
+	}
+	if o.CancelReason != "" {
+		v["reason"] = o.CancelReason
+	}
+	return v
+}
+
+// averagePrice returns FilledNotional/Filled as a decimal price with the
+// quote currency's full precision.
+func averagePrice(o twinex.Order, m *twinex.Market) string {
+	// notional (quote units, scale qs) / (filled amount units, scale ad)
+	// gives a price at scale qs-ad.
+	return twinex.FormatQuotient(o.FilledNotional, o.Filled, m.QuoteScale()-m.AmountDecimals, m.PriceDecimals, m.QuoteScale())
+}
+
+func (s *Server) adminPlace(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		AccountID     int64    `json:"account_id"`
+		Session       string   `json:"session"`
+		ClientOrderID string   `json:"client_order_id"`
+		Symbol        string   `json:"symbol"`
+		Side          string   `json:"side"`
+		Type          string   `json:"type"`
+		Price         Decimal  `json:"price"`
+		StopPrice     Decimal  `json:"stop_price"`
+		Amount        Decimal  `json:"amount"`
+		Options       []string `json:"options"`
+	}
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	if err := accountID(req.AccountID); err != nil {
+		return err
+	}
+	ms := s.Core.Markets()
+	m := ms.Market(req.Symbol)
+	if m == nil {
+		return twinex.Errorf(twinex.InvalidSymbol, "Supplied value %q is not a valid symbol", req.Symbol)
+	}
+	c := engine.Command{Kind: engine.Place, AccountID: req.AccountID, Session: req.Session, ClientOrderID: req.ClientOrderID, Market: ms.Index(m.Symbol)}
+	if c.Session == "" {
+		c.Session = "admin"
+	}
+	var err error
+	if c.Side, err = twinex.ParseSide(req.Side); err != nil {
+		return err
+	}
+	if req.Type == "" {
+		req.Type = "exchange limit"
+	}
+	if c.Type, err = twinex.ParseOrderType(req.Type); err != nil {
+		return err
+	}
+	if len(req.Options) > 1 {
+		return twinex.Errorf(twinex.ConflictingOptions, "Only one execution option may be given")
+	}
+	if len(req.Options) == 1 {
+		if c.Option, err = twinex.ParseOption(req.Options[0]); err != nil {
+			return err
+		}
+	}
+	if c.Price, err = m.ParsePrice(string(req.Price)); err != nil {
+		return err
+	}
+	if c.Amount, err = m.ParseAmount(string(req.Amount)); err != nil {
+		return err
+	}
+	if req.StopPrice != "" {
+		if c.StopPrice, err = m.ParsePrice(string(req.StopPrice)); err != nil {
+			return twinex.Errorf(twinex.InvalidStopPrice, "Invalid stop price %q", req.StopPrice)
+		}
+	}
+	res, err := s.do(r.Context(), c)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, orderJSON(res.Order, m))
+	return nil
+}
+
+func (s *Server) adminCancel(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		AccountID int64 `json:"account_id"`
+		OrderID   int64 `json:"order_id"`
+	}
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	if req.OrderID <= 0 {
+		return twinex.Errorf(twinex.MissingOrderField, "order_id is required")
+	}
+	res, err := s.do(r.Context(), engine.Command{Kind: engine.Cancel, AccountID: req.AccountID, OrderID: req.OrderID})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, orderJSON(res.Order, s.Core.Markets().Market(res.Order.Market)))
+	return nil
+}
+
+func (s *Server) adminBalances(w http.ResponseWriter, r *http.Request) error {
+	id, err := strconv.ParseInt(r.URL.Query().Get("account_id"), 10, 64)
+	if err != nil {
+		return twinex.Errorf(twinex.InvalidAccountName, "account_id must be an integer")
+	}
+	var bals []twinex.Balance
+	if err := s.Core.Inspect(r.Context(), func(x *engine.Exchange) { bals = x.Ledger().Balances(id) }); err != nil {
+		return err
+	}
+	out := []map[string]any{}
+	for _, b := range bals {
+		cur := s.Core.Markets().Currency(b.Currency)
+		out = append(out, map[string]any{
+			"currency": b.Currency, "amount": twinex.FormatUnits(b.Total, cur.Scale),
+			"available": twinex.FormatUnits(b.Available(), cur.Scale), "held": twinex.FormatUnits(b.Held, cur.Scale),
+		})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) adminVerify(w http.ResponseWriter, r *http.Request) error {
+	var cerr error
+	var orders, accounts int
+	var counters twinex.Counters
+	if err := s.Core.Inspect(r.Context(), func(x *engine.Exchange) {
+		cerr = x.Check()
+		orders, accounts = x.OpenOrderCount(), x.AccountCount()
+		counters = x.Counters()
+	}); err != nil {
+		return err
+	}
+	v := map[string]any{"ok": cerr == nil, "open_orders": orders, "accounts": accounts,
+		"last_order_id": counters.OrderID, "last_trade_id": counters.TradeID}
+	var ce *engine.CheckError
+	if errors.As(cerr, &ce) {
+		v["violations"] = ce.Violations
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}

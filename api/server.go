@@ -1,0 +1,99 @@
+// Package api is Twinex's HTTP adapter: the Gemini wire format, the admin
+// API under /admin/v1 and the health check. Every error, on every path, is
+// Gemini's {"result":"error","reason":...,"message":...} with the status of
+// twinex.HTTPStatus; anything that is not a *twinex.Error becomes a 500
+// System whose cause goes only to the log.
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/core"
+)
+
+// Server serves the HTTP API. Core, Store and AdminToken are required.
+type Server struct {
+	Core       *core.Core
+	Store      twinex.ExchangeStore
+	AdminToken string
+	Logger     *slog.Logger // default: discard
+
+	mux *http.ServeMux
+}
+
+// MaxBodyBytes bounds request bodies.
+const MaxBodyBytes = 1 << 20
+
+// Handler returns the server's root handler.
+func (s *Server) Handler() http.Handler {
+	if s.Logger == nil {
+		s.Logger = slog.New(slog.DiscardHandler)
+	}
+	s.mux = http.NewServeMux()
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.routeAdmin()
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, twinex.Errorf(twinex.EndpointNotFound, "API entry point `%s` not found", r.URL.Path))
+	})
+	return s.recoverer(s.mux)
+}
+
+// recoverer turns a panic into a logged 500 System.
+func (s *Server) recoverer(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.Logger.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", v)
+				s.writeError(w, r, errors.New("panic"))
+			}
+		}()
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	if err := s.Core.Err(); err != nil {
+		s.Logger.Error("health check failing", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "failed", "reason": "the exchange stopped after a storage failure; restart it"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// errorBody is Gemini's error object.
+type errorBody struct {
+	Result  string `json:"result"`
+	Reason  string `json:"reason"`
+	Message string `json:"message"`
+}
+
+// writeError renders err as Gemini's error object. Causes of System errors
+// are logged, never sent.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	reason := twinex.ErrorReason(err)
+	if reason == twinex.System {
+		s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		reason = twinex.InvalidJson
+		err = twinex.Errorf(twinex.InvalidJson, "Request body too large")
+	}
+	writeJSON(w, twinex.HTTPStatus(reason), errorBody{Result: "error", Reason: reason, Message: twinex.ErrorMessage(err)})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}

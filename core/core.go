@@ -1,0 +1,478 @@
+// Package core runs the sequencer: the single goroutine that owns the
+// engine (every book and balance) and the market data. Commands arrive on a
+// queue; the sequencer takes as many as are waiting (up to MaxBatch), stamps
+// each with its own time, applies them, and hands the batch's effects to the
+// committer goroutine, which writes them to the store in one transaction
+// (group commit) and only then answers the callers and publishes snapshots.
+// While one batch commits the next is applied, so the two cores work at
+// once. No acknowledged command is ever lost: a caller is answered only after
+// its batch is durable, and if a commit fails the core stops taking commands
+// (its in-memory state is ahead of the store) until a restart recovers from
+// the store.
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/engine"
+	"github.com/twinex/twinex/marketdata"
+)
+
+// ErrClosed is returned for commands submitted after Close.
+var ErrClosed = errors.New("core: closed")
+
+// DefaultMaxBatch is the most commands applied and committed together.
+const DefaultMaxBatch = 4096
+
+// metaScales is the meta key recording each currency's ledger scale, so that
+// a changed market file cannot reinterpret stored balances.
+const metaScales = "currency_scales"
+
+// Config holds a Core's dependencies. Store and Markets are required.
+type Config struct {
+	Store    twinex.ExchangeStore
+	Markets  *twinex.Markets
+	Now      func() time.Time // default time.Now
+	Logger   *slog.Logger     // default: discard
+	MaxBatch int              // default DefaultMaxBatch
+	// OnCommit, if set, is called on the committer goroutine after each
+	// durable commit, in commit order. The Committed and its slices are
+	// valid only during the call.
+	OnCommit func(*Committed)
+}
+
+// Committed is what one durable batch produced.
+type Committed struct {
+	Events    []engine.Event
+	Trades    []twinex.Trade
+	Transfers []twinex.Transfer
+}
+
+// Snapshot is an immutable view of one market, published after each commit
+// that changed it. Readers must not modify it.
+type Snapshot struct {
+	Market  *twinex.Market
+	Index   int
+	Bids    []engine.Level // best first
+	Asks    []engine.Level // best first
+	Stats   marketdata.Stats
+	Trades  []twinex.Trade  // recent, newest first
+	Candles []twinex.Candle // the latest candle of each timeframe
+	Time    int64           // Unix ns the snapshot was taken at
+}
+
+// request is one queued command (or inspection) and its answer.
+type request struct {
+	cmd     engine.Command
+	inspect func(*engine.Exchange)
+	res     engine.Result
+	err     error
+	done    chan struct{}
+}
+
+// pending is one applied batch on its way through the committer.
+type pending struct {
+	reqs  []*request
+	out   engine.Output
+	batch twinex.Batch
+	snaps []*Snapshot
+}
+
+// Core is a running sequencer and committer.
+type Core struct {
+	cfg     Config
+	log     *slog.Logger
+	x       *engine.Exchange
+	md      *marketdata.State
+	in      chan *request
+	commits chan *pending
+	free    chan *pending
+	done    chan struct{}
+	snaps   []atomic.Pointer[Snapshot]
+	failed  atomic.Pointer[error]
+	mu      sync.RWMutex // guards closed against sends on in
+	closed  bool
+	last    int64 // last stamp, sequencer goroutine only
+	touched []int
+	built   []*Snapshot // the last snapshot built per market, maybe not yet published
+	reqs    sync.Pool
+}
+
+// Open recovers the exchange from the store (books, balances, holds,
+// pending stops, id counters and market data exactly as acknowledged),
+// verifies the ledger invariants, and starts the sequencer. It refuses to
+// start when the stored state violates an invariant or when the market
+// configuration changed a currency's scale.
+func Open(ctx context.Context, cfg Config) (*Core, error) {
+	if cfg.Store == nil || cfg.Markets == nil {
+		return nil, errors.New("core: Store and Markets are required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = DefaultMaxBatch
+	}
+	c := &Core{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		x:       engine.New(cfg.Markets),
+		md:      marketdata.New(cfg.Markets),
+		in:      make(chan *request, cfg.MaxBatch),
+		commits: make(chan *pending, 1),
+		free:    make(chan *pending, 2),
+		done:    make(chan struct{}),
+		snaps:   make([]atomic.Pointer[Snapshot], len(cfg.Markets.List)),
+		built:   make([]*Snapshot, len(cfg.Markets.List)),
+	}
+	c.reqs.New = func() any { return &request{done: make(chan struct{}, 1)} }
+	if err := c.recover(ctx); err != nil {
+		return nil, err
+	}
+	c.free <- &pending{}
+	c.free <- &pending{}
+	go c.sequence()
+	go c.commit()
+	return c, nil
+}
+
+func (c *Core) recover(ctx context.Context) error {
+	st, err := c.cfg.Store.LoadState(ctx)
+	if err != nil {
+		return fmt.Errorf("core: load state: %w", err)
+	}
+	scales := scaleString(c.cfg.Markets)
+	if old, ok := st.Meta[metaScales]; ok {
+		if err := compareScales(old, scales); err != nil {
+			return fmt.Errorf("core: %w", err)
+		}
+	}
+	now := c.cfg.Now().UnixNano()
+	last := map[string]int64{}
+	for _, m := range c.cfg.Markets.List {
+		trades, err := c.cfg.Store.Trades(ctx, twinex.TradeQuery{Market: m.Symbol, Limit: marketdata.RecentTrades})
+		if err != nil {
+			return fmt.Errorf("core: load trades of %s: %w", m.Symbol, err)
+		}
+		var candles []twinex.Candle
+		for k, tf := range twinex.Timeframes {
+			q := twinex.CandleQuery{Market: m.Symbol, Timeframe: tf.Name, Limit: 1}
+			if k == 0 {
+				q.Since, q.Limit = now-24*int64(time.Hour), 1440
+			}
+			cs, err := c.cfg.Store.Candles(ctx, q)
+			if err != nil {
+				return fmt.Errorf("core: load candles of %s: %w", m.Symbol, err)
+			}
+			candles = append(candles, cs...)
+		}
+		if len(trades) > 0 {
+			newest := trades[0]
+			for _, t := range trades {
+				if t.ID > newest.ID {
+					newest = t
+				}
+			}
+			last[m.Symbol] = newest.Price
+		}
+		c.md.Restore(m.Symbol, trades, candles)
+	}
+	if err := c.x.Restore(st, last); err != nil {
+		return fmt.Errorf("core: %w", err)
+	}
+	if err := c.x.Check(); err != nil {
+		return fmt.Errorf("core: the stored state violates the ledger invariants; refusing to start: %w", err)
+	}
+	if st.Meta[metaScales] != scales {
+		b := &twinex.Batch{Counters: c.x.Counters(), Meta: map[string]string{metaScales: scales}}
+		if err := c.cfg.Store.Commit(ctx, b); err != nil {
+			return fmt.Errorf("core: record currency scales: %w", err)
+		}
+	}
+	c.last = now
+	for i := range c.cfg.Markets.List {
+		c.snaps[i].Store(c.snapshot(i, now, true))
+	}
+	c.log.Info("exchange recovered", "open_orders", len(st.OpenOrders), "balances", len(st.Balances),
+		"last_order_id", st.Counters.OrderID, "last_trade_id", st.Counters.TradeID)
+	return nil
+}
+
+// scaleString renders the currencies' ledger scales as "BTC:11,USD:10".
+func scaleString(ms *twinex.Markets) string {
+	var parts []string
+	for _, cur := range ms.Currencies {
+		parts = append(parts, cur.Code+":"+strconv.Itoa(cur.Scale))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ",")
+}
+
+// compareScales refuses a configuration that changes the scale of a
+// currency the store already knows. New currencies are fine; a removed
+// currency is caught by the ledger restore if anything still holds it.
+func compareScales(stored, now string) error {
+	cur := map[string]string{}
+	for _, p := range strings.Split(now, ",") {
+		if k, v, ok := strings.Cut(p, ":"); ok {
+			cur[k] = v
+		}
+	}
+	for _, p := range strings.Split(stored, ",") {
+		k, v, ok := strings.Cut(p, ":")
+		if !ok {
+			continue
+		}
+		if nv, present := cur[k]; present && nv != v {
+			return fmt.Errorf("currency %s has ledger scale %s in the store but %s in the market configuration; stored balances would change meaning", k, v, nv)
+		}
+	}
+	return nil
+}
+
+// Do submits one command and waits until its batch is durable. The error
+// is ErrClosed after Close, the context's error if ctx ends first (a command
+// already queued may still be executed), or a System *twinex.Error when the
+// store failed. Business outcomes (rejections) are in Result.Err.
+func (c *Core) Do(ctx context.Context, cmd engine.Command) (engine.Result, error) {
+	r := c.reqs.Get().(*request)
+	r.cmd, r.inspect = cmd, nil
+	return c.submit(ctx, r)
+}
+
+// Inspect runs fn on the sequencer goroutine, in order with commands, and
+// returns once everything before it is durable. fn must only read.
+func (c *Core) Inspect(ctx context.Context, fn func(*engine.Exchange)) error {
+	r := c.reqs.Get().(*request)
+	r.cmd, r.inspect = engine.Command{}, fn
+	_, err := c.submit(ctx, r)
+	return err
+}
+
+func (c *Core) submit(ctx context.Context, r *request) (engine.Result, error) {
+	c.mu.RLock()
+	if c.closed {
+		c.mu.RUnlock()
+		c.reqs.Put(r)
+		return engine.Result{}, ErrClosed
+	}
+	select {
+	case c.in <- r:
+		c.mu.RUnlock()
+	case <-ctx.Done():
+		c.mu.RUnlock()
+		c.reqs.Put(r)
+		return engine.Result{}, ctx.Err()
+	}
+	select {
+	case <-r.done:
+		res, err := r.res, r.err
+		r.res, r.err = engine.Result{}, nil
+		c.reqs.Put(r)
+		return res, err
+	case <-ctx.Done():
+		// The sequencer still owns r and will answer into its buffered
+		// channel; r is left to the garbage collector.
+		return engine.Result{}, ctx.Err()
+	}
+}
+
+// Snapshot returns the latest published snapshot of market i.
+func (c *Core) Snapshot(i int) *Snapshot { return c.snaps[i].Load() }
+
+// Markets returns the configured markets.
+func (c *Core) Markets() *twinex.Markets { return c.cfg.Markets }
+
+// Err returns the error that stopped the core (a failed commit), or nil
+// while it is healthy.
+func (c *Core) Err() error {
+	if p := c.failed.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Close stops accepting commands, waits until every queued command has been
+// applied, committed and answered, and stops the goroutines. It does not
+// close the store.
+func (c *Core) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		<-c.done
+		return c.Err()
+	}
+	c.closed = true
+	close(c.in)
+	c.mu.Unlock()
+	<-c.done
+	return c.Err()
+}
+
+// refreshEvery is how often an idle sequencer republishes snapshots, so that
+// 24-hour figures roll forward without trades.
+const refreshEvery = 30 * time.Second
+
+// sequence is the sequencer goroutine.
+func (c *Core) sequence() {
+	defer close(c.commits)
+	tick := time.NewTicker(refreshEvery)
+	defer tick.Stop()
+	busy := false
+	for {
+		var first *request
+		select {
+		case r, ok := <-c.in:
+			if !ok {
+				return
+			}
+			first = r
+		case <-tick.C:
+			if !busy {
+				p := <-c.free
+				p.reqs = p.reqs[:0]
+				p.out.Reset()
+				p.batch.Reset()
+				p.snaps = p.snaps[:0]
+				now := c.stamp()
+				for i := range c.cfg.Markets.List {
+					p.snaps = append(p.snaps, c.snapshot(i, now, false))
+				}
+				c.commits <- p
+			}
+			busy = false
+			continue
+		}
+		busy = true
+		p := <-c.free
+		p.reqs = append(p.reqs[:0], first)
+	drain:
+		for len(p.reqs) < c.cfg.MaxBatch {
+			select {
+			case r, ok := <-c.in:
+				if !ok {
+					break drain
+				}
+				p.reqs = append(p.reqs, r)
+			default:
+				break drain
+			}
+		}
+		c.apply(p)
+		c.commits <- p
+	}
+}
+
+// stamp returns the time for the next command: the clock, but strictly
+// increasing so that every command has its own stamp.
+func (c *Core) stamp() int64 {
+	now := c.cfg.Now().UnixNano()
+	if now <= c.last {
+		now = c.last + 1
+	}
+	c.last = now
+	return now
+}
+
+// apply runs a batch through the engine and prepares its store batch and
+// snapshots. It runs on the sequencer goroutine.
+func (c *Core) apply(p *pending) {
+	p.out.Reset()
+	p.batch.Reset()
+	p.snaps = p.snaps[:0]
+	if c.failed.Load() != nil {
+		return // the committer fails the whole batch
+	}
+	var now int64
+	for _, r := range p.reqs {
+		now = c.stamp()
+		if r.inspect != nil {
+			r.inspect(c.x)
+			continue
+		}
+		r.cmd.Time = now
+		r.res = c.x.Apply(&r.cmd, &p.out)
+	}
+	c.md.Apply(p.out.Trades)
+	c.x.TakeChanges(&p.batch)
+	p.batch.Trades = append(p.batch.Trades, p.out.Trades...)
+	p.batch.Transfers = append(p.batch.Transfers, p.out.Transfers...)
+	c.md.TakeCandles(&p.batch)
+	c.touched = c.x.TakeTouched(c.touched[:0])
+	for _, i := range c.touched {
+		p.snaps = append(p.snaps, c.snapshot(i, now, true))
+	}
+}
+
+// snapshot builds market i's snapshot, taking the depth afresh when the
+// book changed and reusing the previous snapshot's trades and candles when
+// no trade happened. It runs on the sequencer goroutine.
+func (c *Core) snapshot(i int, now int64, bookChanged bool) *Snapshot {
+	prev := c.built[i]
+	s := &Snapshot{Market: c.cfg.Markets.List[i], Index: i, Time: now}
+	if bookChanged || prev == nil {
+		s.Bids, s.Asks = c.x.Depth(i, nil, nil, 0)
+	} else {
+		s.Bids, s.Asks = prev.Bids, prev.Asks
+	}
+	s.Stats = c.md.Stats(i, now)
+	if c.md.Changed(i) || prev == nil {
+		s.Trades = c.md.Trades(i)
+		s.Candles = make([]twinex.Candle, len(twinex.Timeframes))
+		for k := range twinex.Timeframes {
+			s.Candles[k] = c.md.Candle(i, k)
+		}
+	} else {
+		s.Trades, s.Candles = prev.Trades, prev.Candles
+	}
+	c.built[i] = s
+	return s
+}
+
+// commit is the committer goroutine.
+func (c *Core) commit() {
+	defer close(c.done)
+	ctx := context.Background()
+	for p := range c.commits {
+		err := c.Err()
+		if err == nil && !p.batch.Empty() {
+			if cerr := c.cfg.Store.Commit(ctx, &p.batch); cerr != nil {
+				err = fmt.Errorf("core: commit: %w", cerr)
+				c.failed.CompareAndSwap(nil, &err)
+				c.log.Error("commit failed; the exchange stops taking commands until restarted", "err", cerr)
+			}
+		}
+		if err != nil {
+			fail := &twinex.Error{Reason: twinex.System, Message: "The exchange could not record this request; it was not executed.", Err: err}
+			for _, r := range p.reqs {
+				r.res, r.err = engine.Result{}, fail
+				r.done <- struct{}{}
+			}
+		} else {
+			for _, s := range p.snaps {
+				c.snaps[s.Index].Store(s)
+			}
+			if c.cfg.OnCommit != nil && (len(p.out.Events) > 0 || len(p.out.Trades) > 0 || len(p.out.Transfers) > 0) {
+				c.cfg.OnCommit(&Committed{Events: p.out.Events, Trades: p.out.Trades, Transfers: p.out.Transfers})
+			}
+			for _, r := range p.reqs {
+				r.done <- struct{}{}
+			}
+		}
+		p.reqs = p.reqs[:0]
+		c.free <- p
+	}
+}
