@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -25,6 +26,7 @@ func (s *Server) routeAdmin() {
 	s.mux.Handle("POST /admin/v1/orders/cancel", s.admin(s.adminCancel))
 	s.mux.Handle("GET /admin/v1/balances", s.admin(s.adminBalances))
 	s.mux.Handle("GET /admin/v1/verify", s.admin(s.adminVerify))
+	s.mux.Handle("GET /admin/v1/orders/{id}", s.admin(s.adminOrder))
 }
 
 type adminHandler func(w http.ResponseWriter, r *http.Request) error
@@ -191,7 +193,7 @@ func orderJSON(o twinex.Order, m *twinex.Market) map[string]any {
 		"order_id": id, "id": id, "symbol": o.Market, "exchange": "gemini",
 		"avg_execution_price": avg, "side": o.Side.String(), "type": o.Type.String(),
 		"timestamp": strconv.FormatInt(o.Created/1e9, 10), "timestampms": o.Created / 1e6,
-		"is_live": o.Status == twinex.StatusLive, "is_cancelled": o.Status == twinex.StatusCancelled,
+		"is_live": o.Status.Open(), "is_cancelled": o.Status == twinex.StatusCancelled,
 		"is_hidden": false, "was_forced": false,
 		"executed_amount": m.FormatAmount(o.Filled), "remaining_amount": m.FormatAmount(o.Remaining()),
 		"original_amount": m.FormatAmount(o.Amount), "price": m.FormatPrice(o.Price),
@@ -326,19 +328,43 @@ func (s *Server) adminVerify(w http.ResponseWriter, r *http.Request) error {
 	var cerr error
 	var orders, accounts int
 	var counters twinex.Counters
+	supply := map[string]string{}
 	if err := s.Core.Inspect(r.Context(), func(x *engine.Exchange) {
 		cerr = x.Check()
-		orders, accounts = x.OpenOrderCount(), x.AccountCount()
+		orders, accounts = x.OpenOrderCount(), x.Ledger().Len()
 		counters = x.Counters()
+		for i, cur := range s.Core.Markets().Currencies {
+			supply[cur.Code] = twinex.FormatUnits(x.Ledger().Supply(i), cur.Scale)
+		}
 	}); err != nil {
 		return err
 	}
 	v := map[string]any{"ok": cerr == nil, "open_orders": orders, "accounts": accounts,
-		"last_order_id": counters.OrderID, "last_trade_id": counters.TradeID}
+		"last_order_id": counters.OrderID, "last_trade_id": counters.TradeID, "supply": supply}
 	var ce *engine.CheckError
 	if errors.As(cerr, &ce) {
 		v["violations"] = ce.Violations
 	}
 	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+func (s *Server) adminOrder(w http.ResponseWriter, r *http.Request) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return twinex.Errorf(twinex.MissingOrderField, "order id must be a positive integer")
+	}
+	o, err := s.Store.Order(r.Context(), id)
+	if errors.Is(err, twinex.ErrNotFound) {
+		return twinex.Errorf(twinex.OrderNotFound, "Order %d not found", id)
+	}
+	if err != nil {
+		return err
+	}
+	m := s.Core.Markets().Market(o.Market)
+	if m == nil {
+		return fmt.Errorf("order %d is in unknown market %q", id, o.Market)
+	}
+	writeJSON(w, http.StatusOK, orderJSON(o, m))
 	return nil
 }

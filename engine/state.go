@@ -200,6 +200,3 @@ func (x *Exchange) OpenOrder(id int64) (twinex.Order, bool) {
 
 // OpenOrderCount returns the number of open (live and pending) orders.
 func (x *Exchange) OpenOrderCount() int { return len(x.orders) }
-
-// AccountCount returns the number of accounts with balances or orders.
-func (x *Exchange) AccountCount() int { return len(x.accounts) }

@@ -92,6 +92,9 @@ func (l *Ledger) Account(id int64) *Account {
 	return a
 }
 
+// Len returns the number of accounts.
+func (l *Ledger) Len() int { return len(l.accounts) }
+
 // Lookup returns the account with the given id, or nil.
 func (l *Ledger) Lookup(id int64) *Account { return l.accounts[id] }
 

@@ -1,0 +1,221 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+const adminUsage = `Usage: twinex admin [--server URL] [--data DIR] [--token T] <command> [flags]
+
+Talks to a running server's admin API. Each command prints JSON on success
+and exits non-zero with a message on failure.
+
+Commands:
+  verify                                  run the ledger invariant check
+  fund --account ID --currency C --amount A
+                                          deposit funds into an account
+  withdraw --account ID --currency C --amount A
+                                          take funds out of an account
+  balances --account ID                   show an account's balances
+  order --account ID --symbol S --side buy|sell --price P --amount A
+        [--option maker-or-cancel|immediate-or-cancel|fill-or-kill] [--stop P]
+                                          place an order for an account
+  cancel --account ID --order ID          cancel an account's order
+
+The token comes from --token, else TWINEX_ADMIN_TOKEN, else <data>/admin.token.
+`
+
+// adminClient calls the admin API.
+type adminClient struct {
+	server string
+	token  string
+	http   *http.Client
+}
+
+func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("admin", adminUsage, stderr)
+	server := fs.String("server", "http://"+envOr("TWINEX_LISTEN", "127.0.0.1:8080"), "server URL")
+	data := fs.String("data", envOr("TWINEX_DATA", "./twinex-data"), "data directory holding admin.token")
+	token := fs.String("token", "", "admin token (default: TWINEX_ADMIN_TOKEN, then <data>/admin.token)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return errUsage
+	}
+	c := &adminClient{server: strings.TrimRight(*server, "/"), http: &http.Client{Timeout: 30 * time.Second}}
+	cmd, rest := fs.Arg(0), fs.Args()[1:]
+	if cmd == "help" {
+		fs.Usage()
+		return nil
+	}
+	c.token = *token
+	if c.token == "" {
+		c.token = os.Getenv("TWINEX_ADMIN_TOKEN")
+	}
+	if c.token == "" {
+		b, err := os.ReadFile(filepath.Join(*data, "admin.token"))
+		if err != nil {
+			return fmt.Errorf("admin token: pass --token, set TWINEX_ADMIN_TOKEN, or point --data at the server's data directory: %w", err)
+		}
+		c.token = strings.TrimSpace(string(b))
+	}
+	switch cmd {
+	case "verify":
+		return adminVerify(ctx, c, rest, stdout, stderr)
+	case "fund", "withdraw":
+		return adminFunds(ctx, c, cmd, rest, stdout, stderr)
+	case "balances":
+		return adminBalances(ctx, c, rest, stdout, stderr)
+	case "order":
+		return adminOrder(ctx, c, rest, stdout, stderr)
+	case "cancel":
+		return adminCancel(ctx, c, rest, stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "admin: unknown command %q\n\n", cmd)
+	fs.Usage()
+	return errUsage
+}
+
+// call sends a request and returns the response body; API errors become Go
+// errors carrying the reason and message.
+func (c *adminClient) call(ctx context.Context, method, path string, body any) ([]byte, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.server+path, rd)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct{ Reason, Message string }
+		if json.Unmarshal(out, &e) == nil && e.Reason != "" {
+			return nil, fmt.Errorf("%s: %s (HTTP %d)", e.Reason, e.Message, resp.StatusCode)
+		}
+		return nil, fmt.Errorf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(out)))
+	}
+	return out, nil
+}
+
+func adminVerify(ctx context.Context, c *adminClient, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("admin verify", "Usage: twinex admin verify\n\nRuns the ledger invariant check on the running server; exits 1 on any violation.\n", stderr)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	out, err := c.call(ctx, http.MethodGet, "/admin/v1/verify", nil)
+	if err != nil {
+		return err
+	}
+	stdout.Write(out)
+	var v struct{ OK bool }
+	if err := json.Unmarshal(out, &v); err != nil {
+		return err
+	}
+	if !v.OK {
+		return errors.New("ledger check failed")
+	}
+	return nil
+}
+
+func adminFunds(ctx context.Context, c *adminClient, cmd string, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("admin "+cmd, "Usage: twinex admin "+cmd+" --account ID --currency C --amount A\n", stderr)
+	acct := fs.Int64("account", 0, "account id")
+	cur := fs.String("currency", "", "currency code, e.g. USD")
+	amt := fs.String("amount", "", "amount, e.g. 1000.50")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	out, err := c.call(ctx, http.MethodPost, "/admin/v1/"+cmd, map[string]any{"account_id": *acct, "currency": *cur, "amount": *amt})
+	if err != nil {
+		return err
+	}
+	stdout.Write(out)
+	return nil
+}
+
+func adminBalances(ctx context.Context, c *adminClient, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("admin balances", "Usage: twinex admin balances --account ID\n", stderr)
+	acct := fs.Int64("account", 0, "account id")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	out, err := c.call(ctx, http.MethodGet, "/admin/v1/balances?account_id="+url.QueryEscape(fmt.Sprint(*acct)), nil)
+	if err != nil {
+		return err
+	}
+	stdout.Write(out)
+	return nil
+}
+
+func adminOrder(ctx context.Context, c *adminClient, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("admin order", "Usage: twinex admin order --account ID --symbol S --side buy|sell --price P --amount A [--option O] [--stop P]\n", stderr)
+	acct := fs.Int64("account", 0, "account id")
+	sym := fs.String("symbol", "", "market symbol, e.g. btcusd")
+	side := fs.String("side", "", "buy or sell")
+	price := fs.String("price", "", "limit price")
+	amount := fs.String("amount", "", "amount")
+	option := fs.String("option", "", "maker-or-cancel, immediate-or-cancel or fill-or-kill")
+	stop := fs.String("stop", "", "stop price (makes a stop-limit order)")
+	client := fs.String("client-order-id", "", "client order id")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	body := map[string]any{"account_id": *acct, "symbol": *sym, "side": *side, "price": *price, "amount": *amount}
+	if *option != "" {
+		body["options"] = []string{*option}
+	}
+	if *stop != "" {
+		body["type"], body["stop_price"] = "exchange stop limit", *stop
+	}
+	if *client != "" {
+		body["client_order_id"] = *client
+	}
+	out, err := c.call(ctx, http.MethodPost, "/admin/v1/orders", body)
+	if err != nil {
+		return err
+	}
+	stdout.Write(out)
+	return nil
+}
+
+func adminCancel(ctx context.Context, c *adminClient, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("admin cancel", "Usage: twinex admin cancel --account ID --order ID\n", stderr)
+	acct := fs.Int64("account", 0, "account id")
+	id := fs.Int64("order", 0, "order id")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	out, err := c.call(ctx, http.MethodPost, "/admin/v1/orders/cancel", map[string]any{"account_id": *acct, "order_id": *id})
+	if err != nil {
+		return err
+	}
+	stdout.Write(out)
+	return nil
+}

@@ -1,0 +1,254 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/twinex/twinex"
+)
+
+// Column lists, shared by the writes and the reads so their order can't
+// drift apart.
+const (
+	orderCols = "id, client_order_id, account_id, session, market, side, order_type, exec_option, " +
+		"price, stop_price, amount, filled, filled_notional, fees, held, maker_bps, taker_bps, status, cancel_reason, " +
+		"seq, created, updated"
+	tradeCols = "id, market, price, amount, notional, taker_side, maker_order_id, taker_order_id, " +
+		"maker_account, taker_account, maker_fee, taker_fee, time"
+	balanceCols  = "account_id, currency, total, held"
+	transferCols = "id, kind, account_id, currency, amount, fee, counterparty, destination, " +
+		"tx_hash, client_id, method, time"
+	supplyCols  = "currency, net"
+	feeRateCols = "account_id, maker_bps, taker_bps"
+	candleCols  = "market, timeframe, start, open, high, low, close, volume, quote_volume"
+)
+
+// chunkSizes are the row counts of the prepared multi-row INSERTs, largest
+// first. A batch of n rows is written greedily with the largest that fit, so
+// 1000 rows take 3x256 + 3x64 + 2x16 + 2x4 = 10 statements instead of 1000.
+// Multi-row statements are what makes Commit fast: per-statement overhead in
+// database/sql and the driver dwarfs SQLite's per-row cost. 256 x 20 order
+// columns stays well under SQLite's 32766 bound parameter limit. Read-only.
+var chunkSizes = [...]int{256, 64, 16, 4, 1}
+
+// bulk is one table's family of prepared multi-row INSERTs.
+type bulk struct {
+	stmts [len(chunkSizes)]*sql.Stmt
+}
+
+// bulkSQL returns INSERT INTO table (cols) VALUES (...) x rows, followed,
+// when key is set, by an upsert clause that overwrites every column that is
+// neither in key nor in keep.
+func bulkSQL(table, cols, key, keep string, rows int) string {
+	names := strings.Split(cols, ", ")
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", ") + ")"
+	var b strings.Builder
+	b.WriteString("INSERT INTO " + table + " (" + cols + ") VALUES ")
+	for i := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(row)
+	}
+	if key != "" {
+		isKey := map[string]bool{}
+		for _, k := range strings.Split(key+", "+keep, ", ") {
+			isKey[k] = true
+		}
+		b.WriteString(" ON CONFLICT (" + key + ") DO UPDATE SET ")
+		first := true
+		for _, n := range names {
+			if isKey[n] {
+				continue
+			}
+			if !first {
+				b.WriteString(", ")
+			}
+			first = false
+			b.WriteString(n + " = excluded." + n)
+		}
+	}
+	return b.String()
+}
+
+func (bk *bulk) prepare(db *sql.DB, table, cols, key, keep string) error {
+	for i, n := range chunkSizes {
+		s, err := db.Prepare(bulkSQL(table, cols, key, keep, n))
+		if err != nil {
+			return fmt.Errorf("prepare %s: %w", table, err)
+		}
+		bk.stmts[i] = s
+	}
+	return nil
+}
+
+// writer holds the statements prepared on the writer connection and the
+// argument buffer Commit reuses.
+type writer struct {
+	orders, trades, balances, transfers, supply, feeRates, candles bulk
+
+	counters, meta *sql.Stmt
+	all            []*sql.Stmt // for close
+	args           []any
+}
+
+func (w *writer) prepare(db *sql.DB) error {
+	for _, p := range []struct {
+		bk                     *bulk
+		table, cols, key, keep string
+	}{
+		// An order's account and client order id never change; not
+		// rewriting them spares an update two random index writes.
+		{&w.orders, "orders", orderCols, "id", "account_id, client_order_id"},
+		{&w.trades, "trades", tradeCols, "", ""}, // inserted: a duplicate id is an error
+		{&w.balances, "balances", balanceCols, "account_id, currency", ""},
+		{&w.transfers, "transfers", transferCols, "", ""},
+		{&w.supply, "supply", supplyCols, "currency", ""},
+		{&w.feeRates, "fee_rates", feeRateCols, "account_id", ""},
+		{&w.candles, "candles", candleCols, "market, timeframe, start", ""},
+	} {
+		err := p.bk.prepare(db, p.table, p.cols, p.key, p.keep)
+		w.all = append(w.all, p.bk.stmts[:]...)
+		if err != nil {
+			return err
+		}
+	}
+	var err error
+	if w.counters, err = db.Prepare(`INSERT INTO counters (id, order_id, trade_id, transfer_id, seq)
+		VALUES (1, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET order_id = excluded.order_id,
+		trade_id = excluded.trade_id, transfer_id = excluded.transfer_id, seq = excluded.seq`); err != nil {
+		return fmt.Errorf("prepare counters: %w", err)
+	}
+	w.all = append(w.all, w.counters)
+	if w.meta, err = db.Prepare(`INSERT INTO meta (key, value) VALUES (?, ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`); err != nil {
+		return fmt.Errorf("prepare meta: %w", err)
+	}
+	w.all = append(w.all, w.meta)
+	return nil
+}
+
+func (w *writer) close() {
+	for _, s := range w.all {
+		if s != nil {
+			s.Close()
+		}
+	}
+	w.all = nil
+}
+
+// Commit writes b in one transaction, durably (synchronous=FULL): orders,
+// balances, supply, fee rates and candles are upserted (the batch holds their
+// latest state; an order's AccountID and ClientOrderID are taken as fixed at
+// its first write), trades and transfers inserted (an id already stored is an
+// error and nothing of b is written), meta entries upserted. b.Counters is
+// written unless it is the zero value, so a batch that leaves the counters
+// unset cannot rewind them.
+func (db *DB) Commit(ctx context.Context, b *twinex.Batch) error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if err := db.commit(ctx, b); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func (db *DB) commit(ctx context.Context, b *twinex.Batch) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	w := &db.wr
+	if err := w.exec(ctx, tx, &w.orders, len(b.Orders), func(a []any, i int) []any {
+		o := &b.Orders[i]
+		return append(a, o.ID, o.ClientOrderID, o.AccountID, o.Session, o.Market,
+			int64(o.Side), int64(o.Type), int64(o.Option), o.Price, o.StopPrice, o.Amount,
+			o.Filled, o.FilledNotional, o.Fees, o.Held, o.MakerBps, o.TakerBps, int64(o.Status), o.CancelReason,
+			o.Seq, o.Created, o.Updated)
+	}); err != nil {
+		return fmt.Errorf("orders: %w", err)
+	}
+	if err := w.exec(ctx, tx, &w.trades, len(b.Trades), func(a []any, i int) []any {
+		t := &b.Trades[i]
+		return append(a, t.ID, t.Market, t.Price, t.Amount, t.Notional, int64(t.TakerSide),
+			t.MakerOrderID, t.TakerOrderID, t.MakerAccount, t.TakerAccount, t.MakerFee,
+			t.TakerFee, t.Time)
+	}); err != nil {
+		return fmt.Errorf("trades: %w", err)
+	}
+	if err := w.exec(ctx, tx, &w.balances, len(b.Balances), func(a []any, i int) []any {
+		x := &b.Balances[i]
+		return append(a, x.AccountID, x.Currency, x.Total, x.Held)
+	}); err != nil {
+		return fmt.Errorf("balances: %w", err)
+	}
+	if err := w.exec(ctx, tx, &w.transfers, len(b.Transfers), func(a []any, i int) []any {
+		t := &b.Transfers[i]
+		return append(a, t.ID, int64(t.Kind), t.AccountID, t.Currency, t.Amount, t.Fee,
+			t.Counterparty, t.Destination, t.TxHash, t.ClientID, t.Method, t.Time)
+	}); err != nil {
+		return fmt.Errorf("transfers: %w", err)
+	}
+	if err := w.exec(ctx, tx, &w.supply, len(b.Supply), func(a []any, i int) []any {
+		s := &b.Supply[i]
+		return append(a, s.Currency, s.Net)
+	}); err != nil {
+		return fmt.Errorf("supply: %w", err)
+	}
+	if err := w.exec(ctx, tx, &w.feeRates, len(b.FeeRates), func(a []any, i int) []any {
+		f := &b.FeeRates[i]
+		return append(a, f.AccountID, f.MakerBps, f.TakerBps)
+	}); err != nil {
+		return fmt.Errorf("fee rates: %w", err)
+	}
+	if err := w.exec(ctx, tx, &w.candles, len(b.Candles), func(a []any, i int) []any {
+		c := &b.Candles[i]
+		return append(a, c.Market, c.Timeframe, c.Start, c.Open, c.High, c.Low, c.Close,
+			c.Volume, c.QuoteVolume)
+	}); err != nil {
+		return fmt.Errorf("candles: %w", err)
+	}
+	if c := b.Counters; c != (twinex.Counters{}) {
+		if _, err := tx.StmtContext(ctx, w.counters).ExecContext(ctx,
+			c.OrderID, c.TradeID, c.TransferID, c.Seq); err != nil {
+			return fmt.Errorf("counters: %w", err)
+		}
+	}
+	if len(b.Meta) > 0 {
+		s := tx.StmtContext(ctx, w.meta)
+		for k, v := range b.Meta {
+			if _, err := s.ExecContext(ctx, k, v); err != nil {
+				return fmt.Errorf("meta: %w", err)
+			}
+		}
+	}
+	return tx.Commit()
+}
+
+// exec writes n rows with bk's statements, appending row i's arguments with
+// row. It reuses w.args across calls.
+func (w *writer) exec(ctx context.Context, tx *sql.Tx, bk *bulk, n int, row func([]any, int) []any) error {
+	i := 0
+	for si, size := range chunkSizes {
+		if n-i < size {
+			continue
+		}
+		s := tx.StmtContext(ctx, bk.stmts[si])
+		for ; n-i >= size; i += size {
+			a := w.args[:0]
+			for j := range size {
+				a = row(a, i+j)
+			}
+			w.args = a
+			_, err := s.ExecContext(ctx, a...)
+			clear(a) // don't keep the batch's strings alive
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,133 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/sqlite"
+	"github.com/twinex/twinex/storetest"
+)
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dir string) twinex.ExchangeStore {
+		return open(t, filepath.Join(dir, "twinex.db"))
+	})
+}
+
+func open(tb testing.TB, path string) *sqlite.DB {
+	tb.Helper()
+	db, err := sqlite.Open(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return db
+}
+
+// rawDB opens path without the store, to inspect or tamper with it.
+func rawDB(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func migrationRows(t *testing.T, path string) (n, latest int64, appliedAt []int64) {
+	t.Helper()
+	db := rawDB(t, path)
+	rows, err := db.Query(`SELECT version, applied_at FROM schema_migrations ORDER BY version`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v, at int64
+		if err := rows.Scan(&v, &at); err != nil {
+			t.Fatal(err)
+		}
+		n, latest = n+1, v
+		appliedAt = append(appliedAt, at)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	return n, latest, appliedAt
+}
+
+func TestOpenIdempotent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "twinex.db")
+	db := open(t, path)
+	if err := db.Commit(context.Background(), &twinex.Batch{Meta: map[string]string{"k": "v"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	n1, v1, at1 := migrationRows(t, path)
+	if n1 == 0 || v1 < 1 {
+		t.Fatalf("after first open: %d migrations, latest %d", n1, v1)
+	}
+
+	db = open(t, path)
+	defer db.Close()
+	n2, v2, at2 := migrationRows(t, path)
+	if n2 != n1 || v2 != v1 || at2[len(at2)-1] != at1[len(at1)-1] {
+		t.Errorf("second open changed schema_migrations: %d/%d/%v, was %d/%d/%v", n2, v2, at2, n1, v1, at1)
+	}
+	s, err := db.LoadState(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Meta["k"] != "v" {
+		t.Errorf("meta after reopen = %v", s.Meta)
+	}
+}
+
+func TestOpenNewerSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "twinex.db")
+	if err := open(t, path).Close(); err != nil {
+		t.Fatal(err)
+	}
+	raw := rawDB(t, path)
+	if _, err := raw.Exec(`INSERT INTO schema_migrations (version, applied_at) VALUES (9999, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	db, err := sqlite.Open(path)
+	if err == nil {
+		db.Close()
+		t.Fatal("Open of a database from a newer binary succeeded")
+	}
+	if !errors.Is(err, sqlite.ErrNewerSchema) {
+		t.Errorf("error = %v, want ErrNewerSchema", err)
+	}
+	t.Logf("error: %v", err)
+}
+
+func TestOpenBadPath(t *testing.T) {
+	for _, p := range []string{"", filepath.Join(t.TempDir(), "a?b.db"), filepath.Join(t.TempDir(), "missing", "x.db")} {
+		if db, err := sqlite.Open(p); err == nil {
+			db.Close()
+			t.Errorf("Open(%q) succeeded", p)
+		}
+	}
+}
+
+// TestPragmas checks the settings durability depends on, on the writer.
+func TestPragmas(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "twinex.db")
+	db := open(t, path)
+	defer db.Close()
+	raw := rawDB(t, path)
+	var mode string
+	if err := raw.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
+	}
+}

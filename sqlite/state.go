@@ -1,0 +1,156 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/twinex/twinex"
+)
+
+// LoadState returns the state to recover from, read in one transaction so
+// every part is of the same commit: the counters (zero if never written), the
+// pending and live orders in Seq order, and all balances (by account and
+// currency), supply (by currency), fee rates (by account) and meta entries
+// (an empty map if none).
+func (db *DB) LoadState(ctx context.Context) (*twinex.State, error) {
+	tx, err := db.r.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("load state: %w", err)
+	}
+	defer tx.Rollback()
+	s, err := loadState(ctx, tx)
+	if err != nil {
+		return nil, fmt.Errorf("load state: %w", err)
+	}
+	return s, nil
+}
+
+func loadState(ctx context.Context, tx *sql.Tx) (*twinex.State, error) {
+	s := &twinex.State{Meta: map[string]string{}}
+	c := &s.Counters
+	err := tx.QueryRowContext(ctx, `SELECT order_id, trade_id, transfer_id, seq FROM counters WHERE id = 1`).
+		Scan(&c.OrderID, &c.TradeID, &c.TransferID, &c.Seq)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("counters: %w", err)
+	}
+
+	// Counting first sizes the slice once; the partial index makes it cheap.
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM orders WHERE status IN (1, 2)`).Scan(&n); err != nil {
+		return nil, fmt.Errorf("open orders: %w", err)
+	}
+	s.OpenOrders = make([]twinex.Order, 0, n)
+	rows, err := tx.QueryContext(ctx, `SELECT `+orderCols+` FROM orders WHERE status IN (1, 2) ORDER BY seq`)
+	if err != nil {
+		return nil, fmt.Errorf("open orders: %w", err)
+	}
+	if s.OpenOrders, err = scanOrders(rows, s.OpenOrders); err != nil {
+		return nil, fmt.Errorf("open orders: %w", err)
+	}
+
+	rows, err = tx.QueryContext(ctx, `SELECT `+balanceCols+` FROM balances ORDER BY account_id, currency`)
+	if err != nil {
+		return nil, fmt.Errorf("balances: %w", err)
+	}
+	if s.Balances, err = scanAll(rows, s.Balances, func(r *sql.Rows, b *twinex.Balance) error {
+		return r.Scan(&b.AccountID, &b.Currency, &b.Total, &b.Held)
+	}); err != nil {
+		return nil, fmt.Errorf("balances: %w", err)
+	}
+
+	rows, err = tx.QueryContext(ctx, `SELECT `+supplyCols+` FROM supply ORDER BY currency`)
+	if err != nil {
+		return nil, fmt.Errorf("supply: %w", err)
+	}
+	if s.Supply, err = scanAll(rows, s.Supply, func(r *sql.Rows, x *twinex.Supply) error {
+		return r.Scan(&x.Currency, &x.Net)
+	}); err != nil {
+		return nil, fmt.Errorf("supply: %w", err)
+	}
+
+	rows, err = tx.QueryContext(ctx, `SELECT `+feeRateCols+` FROM fee_rates ORDER BY account_id`)
+	if err != nil {
+		return nil, fmt.Errorf("fee rates: %w", err)
+	}
+	if s.FeeRates, err = scanAll(rows, s.FeeRates, func(r *sql.Rows, f *twinex.AccountFees) error {
+		return r.Scan(&f.AccountID, &f.MakerBps, &f.TakerBps)
+	}); err != nil {
+		return nil, fmt.Errorf("fee rates: %w", err)
+	}
+
+	rows, err = tx.QueryContext(ctx, `SELECT key, value FROM meta`)
+	if err != nil {
+		return nil, fmt.Errorf("meta: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, fmt.Errorf("meta: %w", err)
+		}
+		s.Meta[k] = v
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("meta: %w", err)
+	}
+	return s, nil
+}
+
+// scanAll appends every row of rows to dst with scan, and closes rows.
+func scanAll[T any](rows *sql.Rows, dst []T, scan func(*sql.Rows, *T) error) ([]T, error) {
+	defer rows.Close()
+	for rows.Next() {
+		var x T
+		if err := scan(rows, &x); err != nil {
+			return dst, err
+		}
+		dst = append(dst, x)
+	}
+	return dst, rows.Err()
+}
+
+// scanOrders appends the orders of rows (selected with orderCols) to dst and
+// closes rows. Enums are scanned into int64s: scanning straight into the
+// uint8 types would take database/sql's reflection path.
+func scanOrders(rows *sql.Rows, dst []twinex.Order) ([]twinex.Order, error) {
+	return scanAll(rows, dst, func(r *sql.Rows, o *twinex.Order) error {
+		var side, typ, opt, status int64
+		err := r.Scan(&o.ID, &o.ClientOrderID, &o.AccountID, &o.Session, &o.Market,
+			&side, &typ, &opt, &o.Price, &o.StopPrice, &o.Amount, &o.Filled,
+			&o.FilledNotional, &o.Fees, &o.Held, &o.MakerBps, &o.TakerBps, &status, &o.CancelReason,
+			&o.Seq, &o.Created, &o.Updated)
+		o.Side, o.Type, o.Option, o.Status = twinex.Side(side), twinex.OrderType(typ),
+			twinex.Option(opt), twinex.OrderStatus(status)
+		return err
+	})
+}
+
+func scanTrades(rows *sql.Rows, dst []twinex.Trade) ([]twinex.Trade, error) {
+	return scanAll(rows, dst, func(r *sql.Rows, t *twinex.Trade) error {
+		var side int64
+		err := r.Scan(&t.ID, &t.Market, &t.Price, &t.Amount, &t.Notional, &side,
+			&t.MakerOrderID, &t.TakerOrderID, &t.MakerAccount, &t.TakerAccount,
+			&t.MakerFee, &t.TakerFee, &t.Time)
+		t.TakerSide = twinex.Side(side)
+		return err
+	})
+}
+
+func scanTransfers(rows *sql.Rows, dst []twinex.Transfer) ([]twinex.Transfer, error) {
+	return scanAll(rows, dst, func(r *sql.Rows, t *twinex.Transfer) error {
+		var kind int64
+		err := r.Scan(&t.ID, &kind, &t.AccountID, &t.Currency, &t.Amount, &t.Fee,
+			&t.Counterparty, &t.Destination, &t.TxHash, &t.ClientID, &t.Method, &t.Time)
+		t.Kind = twinex.TransferKind(kind)
+		return err
+	})
+}
+
+func scanCandles(rows *sql.Rows, dst []twinex.Candle) ([]twinex.Candle, error) {
+	return scanAll(rows, dst, func(r *sql.Rows, c *twinex.Candle) error {
+		return r.Scan(&c.Market, &c.Timeframe, &c.Start, &c.Open, &c.High, &c.Low,
+			&c.Close, &c.Volume, &c.QuoteVolume)
+	})
+}
