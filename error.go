@@ -3,7 +3,6 @@ package twinex
 import (
 	"errors"
 	"fmt"
-	"net/http"
 )
 
 // Gemini error reasons (reference §1.9). The reason is the stable code that
@@ -98,28 +97,4 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return "We are investigating technical issues with the Gemini Exchange."
-}
-
-// HTTPStatus maps a reason to its HTTP status (reference §1.9): 400 unless
-// listed here.
-func HTTPStatus(reason string) int {
-	switch reason {
-	case "":
-		return http.StatusOK
-	case MissingApikeyHeader:
-		return http.StatusBadRequest
-	case MissingRole, RemoteAddressForbidden:
-		return http.StatusForbidden
-	case EndpointNotFound, OrderNotFound:
-		return http.StatusNotFound
-	case InsufficientFunds:
-		return http.StatusNotAcceptable
-	case RateLimit:
-		return http.StatusTooManyRequests
-	case Maintenance:
-		return http.StatusServiceUnavailable
-	case System:
-		return http.StatusInternalServerError
-	}
-	return http.StatusBadRequest
 }

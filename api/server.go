@@ -87,7 +87,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		reason = twinex.InvalidJson
 		err = twinex.Errorf(twinex.InvalidJson, "Request body too large")
 	}
-	writeJSON(w, twinex.HTTPStatus(reason), errorBody{Result: "error", Reason: reason, Message: twinex.ErrorMessage(err)})
+	writeJSON(w, HTTPStatus(reason), errorBody{Result: "error", Reason: reason, Message: twinex.ErrorMessage(err)})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -171,7 +171,9 @@ func (c *Core) recover(ctx context.Context) error {
 		for k, tf := range twinex.Timeframes {
 			q := twinex.CandleQuery{Market: m.Symbol, Timeframe: tf.Name, Limit: 1}
 			if k == 0 {
-				q.Since, q.Limit = now-24*int64(time.Hour), 1440
+				// The last day's minutes and the one before them, which
+				// is the price before the 24-hour window.
+				q.Limit = 1441
 			}
 			cs, err := c.cfg.Store.Candles(ctx, q)
 			if err != nil {

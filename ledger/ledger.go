@@ -112,8 +112,10 @@ func (l *Ledger) Hold(a *Account, c int, x int64) error {
 	if x < 0 || b.Total-b.Held < x {
 		return twinex.Errorf(twinex.InsufficientFunds, "Insufficient funds")
 	}
-	b.Held += x
-	l.touch(a, c)
+	if x > 0 {
+		b.Held += x
+		l.touch(a, c)
+	}
 	return nil
 }
 
@@ -163,7 +165,7 @@ func (l *Ledger) Withdraw(a *Account, c int, x, fee int64) error {
 	if x <= 0 || fee < 0 || x > MaxSupply || fee > MaxSupply {
 		return twinex.Errorf(twinex.InvalidQuantity, "Invalid withdrawal amount")
 	}
-	if a.Available(c) < x+fee {
+	if a.Available(c)-fee < x { // not x+fee: both may be MaxSupply, and their sum overflows
 		return twinex.Errorf(twinex.InsufficientFunds, "Insufficient funds")
 	}
 	a.Balances[c].Total -= x + fee

@@ -31,8 +31,10 @@ type market struct {
 	minutes [buckets]bucket
 	current []twinex.Candle // per timeframe, the latest candle
 	dirty   []bool
-	trades  []twinex.Trade // ring, oldest first once full
-	next    int            // ring position of the next write once full
+	closed  []twinex.Candle // candles that closed since the last TakeCandles while still unsaved
+	evicted bucket          // the newest minute no longer in the ring: the price before the window
+	trades  []twinex.Trade  // ring, oldest first once full
+	next    int             // ring position of the next write once full
 	last    twinex.Trade
 	changed bool
 }
@@ -89,7 +91,13 @@ func (s *State) Restore(symbol string, trades []twinex.Trade, candles []twinex.C
 			}
 			if k == 0 {
 				b := &mk.minutes[(c.Start/minute)%buckets]
+				if c.Start < b.start && c.Start > mk.evicted.start {
+					mk.evicted = bucket{start: c.Start, close: c.Close}
+				}
 				if c.Start >= b.start {
+					if c.Start > b.start && b.start > mk.evicted.start {
+						mk.evicted = *b // an older minute of the same slot
+					}
 					*b = bucket{start: c.Start, open: c.Open, high: c.High, low: c.Low, close: c.Close, volume: c.Volume, quoteVolume: c.QuoteVolume}
 				}
 			}
@@ -125,6 +133,9 @@ func (s *State) Apply(trades []twinex.Trade) {
 			start := t.Time - t.Time%tf.Dur
 			c := &mk.current[k]
 			if c.Start != start || c.Timeframe == "" {
+				if mk.dirty[k] && c.Timeframe != "" {
+					mk.closed = append(mk.closed, *c) // its last trades are not stored yet
+				}
 				*c = twinex.Candle{Market: t.Market, Timeframe: tf.Name, Start: start, Open: t.Price, High: t.Price, Low: t.Price}
 			}
 			c.High = max(c.High, t.Price)
@@ -136,6 +147,9 @@ func (s *State) Apply(trades []twinex.Trade) {
 		}
 		b := &mk.minutes[(t.Time/minute)%buckets]
 		if start := t.Time - t.Time%minute; b.start != start {
+			if b.start > mk.evicted.start {
+				mk.evicted = *b
+			}
 			*b = bucket{start: start, open: t.Price, high: t.Price, low: t.Price}
 		}
 		b.high = max(b.high, t.Price)
@@ -149,6 +163,8 @@ func (s *State) Apply(trades []twinex.Trade) {
 // TakeCandles appends the candles changed since the last call to b.
 func (s *State) TakeCandles(b *twinex.Batch) {
 	for _, mk := range s.markets {
+		b.Candles = append(b.Candles, mk.closed...)
+		mk.closed = mk.closed[:0]
 		for k, d := range mk.dirty {
 			if d {
 				mk.dirty[k] = false
@@ -214,15 +230,23 @@ func (s *State) Stats(i int, now int64) Stats {
 			groupStart[g], groupClose[g] = b.start, b.close
 		}
 	}
-	var bestStart, bestClose int64
+	// Before any minute of the window, the price is the close of the
+	// newest minute before it: still in the ring, or evicted from it.
+	bestStart, bestClose := mk.evicted.start, mk.evicted.close
+	for k := range mk.minutes {
+		b := &mk.minutes[k]
+		if b.start != 0 && b.start <= from && b.start > bestStart {
+			bestStart, bestClose = b.start, b.close
+		}
+	}
+	if bestStart > from {
+		bestStart, bestClose = 0, 0
+	}
 	for h := 23; h >= 0; h-- {
 		if groupStart[h] > bestStart {
 			bestStart, bestClose = groupStart[h], groupClose[h]
 		}
 		st.Hourly[h] = bestClose
-		if bestStart == 0 && mk.last.Time != 0 && mk.last.Time <= now-int64(h)*hour {
-			st.Hourly[h] = mk.last.Price
-		}
 	}
 	return st
 }

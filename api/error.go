@@ -1,0 +1,31 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/twinex/twinex"
+)
+
+// HTTPStatus maps a Gemini reason to its HTTP status (reference §1.9):
+// 400 unless listed here. It is the one table of that mapping.
+func HTTPStatus(reason string) int {
+	switch reason {
+	case "":
+		return http.StatusOK
+	case twinex.MissingApikeyHeader:
+		return http.StatusBadRequest
+	case twinex.MissingRole, twinex.RemoteAddressForbidden:
+		return http.StatusForbidden
+	case twinex.EndpointNotFound, twinex.OrderNotFound:
+		return http.StatusNotFound
+	case twinex.InsufficientFunds:
+		return http.StatusNotAcceptable
+	case twinex.RateLimit:
+		return http.StatusTooManyRequests
+	case twinex.Maintenance:
+		return http.StatusServiceUnavailable
+	case twinex.System:
+		return http.StatusInternalServerError
+	}
+	return http.StatusBadRequest
+}
