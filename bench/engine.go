@@ -299,6 +299,8 @@ func engineDurable(ctx context.Context, cfg EngineConfig, w *Workload) (EngineRe
 	if err := c.Inspect(ctx, func(x *engine.Exchange) {
 		cerr = x.Check()
 		res.Resting = x.OpenOrderCount()
+		bids, asks := x.Depth(x.Markets().Index("btcusd"), nil, nil, 0)
+		res.Levels = len(bids) + len(asks)
 		res.Trades = x.Counters().TradeID
 	}); err != nil {
 		cerr = err

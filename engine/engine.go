@@ -176,6 +176,7 @@ type Exchange struct {
 	now      int64
 	out      *Output
 	res      *Result
+	result   Result // the current command's result; a field, so it does not escape
 }
 
 // New returns an empty exchange for the given markets.
@@ -218,8 +219,9 @@ func (x *Exchange) account(id int64) *account {
 // Apply executes one command, appending its events, trades and transfers to
 // out, and returns its result.
 func (x *Exchange) Apply(c *Command, out *Output) Result {
-	var r Result
-	x.now, x.out, x.res = c.Time, out, &r
+	x.result = Result{}
+	x.now, x.out, x.res = c.Time, out, &x.result
+	r := &x.result
 	switch c.Kind {
 	case Place:
 		x.place(c)
@@ -239,7 +241,7 @@ func (x *Exchange) Apply(c *Command, out *Output) Result {
 		r.Err = twinex.Errorf(twinex.System, "unknown command")
 	}
 	x.out, x.res = nil, nil
-	return r
+	return *r
 }
 
 func (x *Exchange) newOrder() *order {

@@ -65,7 +65,8 @@ func (db *DB) Orders(ctx context.Context, q twinex.OrderQuery) ([]twinex.Order, 
 		w.add("market = ?", q.Market)
 	}
 	if q.ClientOrderID != "" {
-		w.add("client_order_id = ?", q.ClientOrderID)
+		// Restating the partial index's condition lets SQLite use it.
+		w.add("client_order_id = ? AND client_order_id <> ''", q.ClientOrderID)
 	}
 	if q.ClosedOnly {
 		w.add("status IN (3, 4)") // filled, cancelled

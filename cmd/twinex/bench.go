@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/bench"
@@ -47,8 +49,20 @@ func benchEngine(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "workload seed")
 	fs.BoolVar(&cfg.Durable, "durable", false, "go through the sequencer and group commit into SQLite")
 	fs.IntVar(&cfg.Clients, "clients", 2048, "concurrent submitters with --durable")
+	profile := fs.String("cpuprofile", "", "write a CPU profile (for go tool pprof) to this file")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	cfg.OpenStore = func(path string) (twinex.ExchangeStore, error) { return sqlite.Open(path) }
 	res, err := bench.Engine(ctx, cfg)

@@ -1,0 +1,53 @@
+package bench
+
+import (
+	"context"
+	"testing"
+
+	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/engine"
+)
+
+// BenchmarkEngineApply times Exchange.Apply on the engine workload; with
+// -benchmem it shows the allocations per command.
+func BenchmarkEngineApply(b *testing.B) {
+	w := GenerateEngineWorkload(200_000, 1)
+	x := engine.New(twinex.DefaultMarkets())
+	var out engine.Output
+	var batch twinex.Batch
+	for i := range w.Setup {
+		x.Apply(&w.Setup[i], &out)
+	}
+	out.Reset()
+	x.TakeChanges(&batch)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if i > 0 && i%len(w.Commands) == 0 {
+			b.StopTimer()
+			x = engine.New(twinex.DefaultMarkets())
+			for j := range w.Setup {
+				x.Apply(&w.Setup[j], &out)
+			}
+			b.StartTimer()
+		}
+		c := w.Commands[i%len(w.Commands)]
+		x.Apply(&c, &out)
+		if i%1000 == 999 {
+			out.Reset()
+			batch.Reset()
+			x.TakeChanges(&batch)
+		}
+	}
+}
+
+// TestEngineBenchmarkRuns keeps the benchmark code working: a short run
+// must finish with the invariants intact and trades happening.
+func TestEngineBenchmarkRuns(t *testing.T) {
+	res, err := Engine(context.Background(), EngineConfig{Orders: 20_000, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Ops != 20_000 || res.Trades == 0 || res.Resting < 500 || res.Levels < 300 {
+		t.Fatalf("unexpected workload shape: %+v", res)
+	}
+}
