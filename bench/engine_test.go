@@ -6,6 +6,7 @@ import (
 
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/engine"
+	"github.com/twinex/twinex/sqlite"
 )
 
 // BenchmarkEngineApply times Exchange.Apply on the engine workload; with
@@ -49,5 +50,26 @@ func TestEngineBenchmarkRuns(t *testing.T) {
 	}
 	if res.Ops != 20_000 || res.Trades == 0 || res.Resting < 500 || res.Levels < 300 {
 		t.Fatalf("unexpected workload shape: %+v", res)
+	}
+}
+
+func TestRestartBenchmarkRuns(t *testing.T) {
+	res, err := Restart(context.Background(), RestartConfig{Open: 2000, History: 3000, Seed: 1, OpenStore: func(path string) (twinex.ExchangeStore, error) { return sqlite.Open(path) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.OpenOrders != 2000 || res.RestartMS <= 0 {
+		t.Fatalf("%+v", res)
+	}
+}
+
+func TestDurableEngineBenchmarkRuns(t *testing.T) {
+	res, err := Engine(context.Background(), EngineConfig{Orders: 5000, Seed: 2, Durable: true, Clients: 64,
+		OpenStore: func(path string) (twinex.ExchangeStore, error) { return sqlite.Open(path) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Ops != 5000 || !res.Durable || res.Trades == 0 {
+		t.Fatalf("%+v", res)
 	}
 }

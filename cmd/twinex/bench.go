@@ -22,7 +22,12 @@ Benchmarks:
            --durable sends the same stream through the sequencer and group
            commit into a SQLite store in a temporary directory
 
-Each prints one JSON line: {"ops":N,"ops_per_sec":X,"p50_ns":...,"p99_ns":...,"p999_ns":...}.
+  restart  build a store of --open open orders and --history closed ones in a
+           temporary directory, then time reopening it and recovering until
+           the exchange could serve
+
+Each prints one JSON line of figures; engine's are
+{"ops":N,"ops_per_sec":X,"p50_ns":...,"p99_ns":...,"p999_ns":...}.
 `
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -36,6 +41,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	switch args[0] {
 	case "engine":
 		return benchEngine(ctx, args[1:], stdout, stderr)
+	case "restart":
+		return benchRestart(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "bench: unknown benchmark %q\n\n%s", args[0], benchUsage)
 	return errUsage
@@ -66,6 +73,24 @@ func benchEngine(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	cfg.OpenStore = func(path string) (twinex.ExchangeStore, error) { return sqlite.Open(path) }
 	res, err := bench.Engine(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(stdout).Encode(res)
+}
+
+func benchRestart(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("bench restart", "Usage: twinex bench restart [--open N] [--history N] [--seed S]\n\n"+
+		"Prints {\"open_orders\":N,\"historical_orders\":N,\"restart_ms\":X,...}.\n", stderr)
+	var cfg bench.RestartConfig
+	fs.IntVar(&cfg.Open, "open", 100_000, "open orders at the restart")
+	fs.IntVar(&cfg.History, "history", 1_000_000, "closed orders in the history")
+	fs.Uint64Var(&cfg.Seed, "seed", 1, "workload seed")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg.OpenStore = func(path string) (twinex.ExchangeStore, error) { return sqlite.Open(path) }
+	res, err := bench.Restart(ctx, cfg)
 	if err != nil {
 		return err
 	}
