@@ -38,8 +38,24 @@ The token comes from --token, else TWINEX_ADMIN_TOKEN, else <data>/admin.token.
 // adminClient calls the admin API.
 type adminClient struct {
 	server string
-	token  string
+	token  string // from --token or TWINEX_ADMIN_TOKEN; else read from data
+	data   string
 	http   *http.Client
+}
+
+// authToken returns the admin token, reading <data>/admin.token when none
+// was given; it is looked up only when a request is made, so that --help
+// works anywhere.
+func (c *adminClient) authToken() (string, error) {
+	if c.token != "" {
+		return c.token, nil
+	}
+	b, err := os.ReadFile(filepath.Join(c.data, "admin.token"))
+	if err != nil {
+		return "", fmt.Errorf("admin token: pass --token, set TWINEX_ADMIN_TOKEN, or point --data at the server's data directory: %w", err)
+	}
+	c.token = strings.TrimSpace(string(b))
+	return c.token, nil
 }
 
 func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -54,7 +70,7 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fs.Usage()
 		return errUsage
 	}
-	c := &adminClient{server: strings.TrimRight(*server, "/"), http: &http.Client{Timeout: 30 * time.Second}}
+	c := &adminClient{server: strings.TrimRight(*server, "/"), data: *data, http: &http.Client{Timeout: 30 * time.Second}}
 	cmd, rest := fs.Arg(0), fs.Args()[1:]
 	if cmd == "help" {
 		fs.Usage()
@@ -63,13 +79,6 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	c.token = *token
 	if c.token == "" {
 		c.token = os.Getenv("TWINEX_ADMIN_TOKEN")
-	}
-	if c.token == "" {
-		b, err := os.ReadFile(filepath.Join(*data, "admin.token"))
-		if err != nil {
-			return fmt.Errorf("admin token: pass --token, set TWINEX_ADMIN_TOKEN, or point --data at the server's data directory: %w", err)
-		}
-		c.token = strings.TrimSpace(string(b))
 	}
 	switch cmd {
 	case "verify":
@@ -91,6 +100,10 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // call sends a request and returns the response body; API errors become Go
 // errors carrying the reason and message.
 func (c *adminClient) call(ctx context.Context, method, path string, body any) ([]byte, error) {
+	token, err := c.authToken()
+	if err != nil {
+		return nil, err
+	}
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -103,7 +116,7 @@ func (c *adminClient) call(ctx context.Context, method, path string, body any) (
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
