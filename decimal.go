@@ -186,15 +186,15 @@ func FormatQuotient(num, den int64, scale, minDecimals, maxDecimals int) string 
 	}
 	q, r := uint64(num)/uint64(den), uint64(num)%uint64(den)
 	// Integer digits of q at the given scale, then long division for more.
-	b := AppendUnits(nil, int64(q), 0, 0)
-	digits := append(make([]byte, 0, len(b)+maxDecimals+1), b...)
-	for len(digits) < maxDecimals+1 { // room for the integer digit
-		digits = append([]byte{'0'}, digits...)
-	}
 	// The value is (num/den) * 10^-scale, so maxDecimals places need
 	// maxDecimals-scale digits of the quotient beyond its integer part.
 	if maxDecimals < scale {
 		maxDecimals = scale
+	}
+	b := AppendUnits(nil, int64(q), 0, 0)
+	digits := append(make([]byte, 0, len(b)+maxDecimals+1), b...)
+	for len(digits) < maxDecimals+1 { // room for the integer digit
+		digits = append([]byte{'0'}, digits...)
 	}
 	extra := maxDecimals - scale
 	for i := 0; i < extra; i++ {

@@ -15,6 +15,8 @@ type Counters struct {
 	TradeID    int64
 	TransferID int64
 	Seq        int64 // book time priority
+	Time       int64 // the last stamp handed out (Unix ns), so that a clock
+	// that is behind after a restart cannot stamp anything earlier
 }
 
 // Batch is the effect of one group of commands, written by the sequencer in

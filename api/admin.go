@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/core"
 	"github.com/twinex/twinex/engine"
 )
 
@@ -59,12 +60,32 @@ func decodeBody(r *http.Request, v any) error {
 	dec.DisallowUnknownFields()
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
-		return twinex.Errorf(twinex.InvalidJson, "Invalid JSON: %v", err)
+		return jsonError(err)
 	}
-	if dec.More() {
-		return twinex.Errorf(twinex.InvalidJson, "Invalid JSON: trailing data")
+	if _, err := dec.Token(); err != io.EOF {
+		return twinex.Errorf(twinex.InvalidJson, "Invalid JSON: unexpected data after the object")
 	}
 	return nil
+}
+
+// jsonError describes a decoding error without Go's type names.
+func jsonError(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return twinex.Errorf(twinex.InvalidJson, "Invalid JSON at byte %d", syn.Offset)
+	case errors.As(err, &typ) && typ.Field != "":
+		return twinex.Errorf(twinex.InvalidJson, "Invalid JSON: field %q has the wrong type", typ.Field)
+	case errors.As(err, &typ):
+		return twinex.Errorf(twinex.InvalidJson, "Invalid JSON: expected an object")
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return twinex.Errorf(twinex.InvalidJson, "Invalid JSON: the body is empty or cut short")
+	}
+	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return twinex.Errorf(twinex.InvalidJson, "Invalid JSON: unknown field %s", f)
+	}
+	return twinex.Errorf(twinex.InvalidJson, "Invalid JSON")
 }
 
 // Decimal is a JSON decimal given as a string ("0.5") or a number (0.5),
@@ -88,16 +109,34 @@ func (d *Decimal) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// do runs a command and folds the two error paths into one.
+// do runs a command and folds the two error paths into one. The command
+// runs to its end even if the client goes away: once queued, it may execute,
+// and its caller should not be told otherwise.
 func (s *Server) do(ctx context.Context, c engine.Command) (engine.Result, error) {
 	res, err := s.Core.Do(context.WithoutCancel(ctx), c)
 	if err != nil {
-		return res, err
+		return res, coreError(err)
 	}
 	return res, res.Err
 }
 
+// inspect runs fn on the sequencer.
+func (s *Server) inspect(ctx context.Context, fn func(*engine.Exchange)) error {
+	return coreError(s.Core.Inspect(context.WithoutCancel(ctx), fn))
+}
+
+// coreError turns the core's shutdown into Gemini's Maintenance.
+func coreError(err error) error {
+	if errors.Is(err, core.ErrClosed) {
+		return &twinex.Error{Reason: twinex.Maintenance, Message: "The Gemini Exchange is currently undergoing maintenance. Please try again shortly.", Err: err}
+	}
+	return err
+}
+
 func (s *Server) currency(code string) (*twinex.Currency, error) {
+	if code == "" {
+		return nil, twinex.Errorf(twinex.MissingPayloadKey, "currency is required")
+	}
 	cur := s.Core.Markets().Currency(code)
 	if cur == nil {
 		return nil, twinex.Errorf(twinex.InvalidQuantity, "Unknown currency %q", code)
@@ -113,34 +152,15 @@ func accountID(v int64) error {
 }
 
 func (s *Server) adminFund(w http.ResponseWriter, r *http.Request) error {
-	var req struct {
-		AccountID int64   `json:"account_id"`
-		Currency  string  `json:"currency"`
-		Amount    Decimal `json:"amount"`
-	}
-	if err := decodeBody(r, &req); err != nil {
-		return err
-	}
-	if err := accountID(req.AccountID); err != nil {
-		return err
-	}
-	cur, err := s.currency(req.Currency)
-	if err != nil {
-		return err
-	}
-	amt, err := twinex.ParseUnits(string(req.Amount), cur.Scale)
-	if err != nil || amt <= 0 {
-		return twinex.Errorf(twinex.InvalidQuantity, "Invalid amount %q for %s", req.Amount, cur.Code)
-	}
-	res, err := s.do(r.Context(), engine.Command{Kind: engine.DepositFunds, AccountID: req.AccountID, Currency: cur.Code, Funds: amt, Method: "Admin"})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, transferJSON(res.Transfers[0], cur))
-	return nil
+	return s.adminFunds(w, r, engine.DepositFunds)
 }
 
 func (s *Server) adminWithdraw(w http.ResponseWriter, r *http.Request) error {
+	return s.adminFunds(w, r, engine.WithdrawFunds)
+}
+
+// adminFunds deposits or withdraws for an account.
+func (s *Server) adminFunds(w http.ResponseWriter, r *http.Request, kind engine.CommandKind) error {
 	var req struct {
 		AccountID int64   `json:"account_id"`
 		Currency  string  `json:"currency"`
@@ -160,7 +180,7 @@ func (s *Server) adminWithdraw(w http.ResponseWriter, r *http.Request) error {
 	if err != nil || amt <= 0 {
 		return twinex.Errorf(twinex.InvalidQuantity, "Invalid amount %q for %s", req.Amount, cur.Code)
 	}
-	res, err := s.do(r.Context(), engine.Command{Kind: engine.WithdrawFunds, AccountID: req.AccountID, Currency: cur.Code, Funds: amt, Method: "Admin"})
+	res, err := s.do(r.Context(), engine.Command{Kind: kind, AccountID: req.AccountID, Currency: cur.Code, Funds: amt, Method: "Admin"})
 	if err != nil {
 		return err
 	}
@@ -221,16 +241,16 @@ func averagePrice(o twinex.Order, m *twinex.Market) string {
 
 func (s *Server) adminPlace(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
-		AccountID     int64    `json:"account_id"`
-		Session       string   `json:"session"`
-		ClientOrderID string   `json:"client_order_id"`
-		Symbol        string   `json:"symbol"`
-		Side          string   `json:"side"`
-		Type          string   `json:"type"`
-		Price         Decimal  `json:"price"`
-		StopPrice     Decimal  `json:"stop_price"`
-		Amount        Decimal  `json:"amount"`
-		Options       []string `json:"options"`
+		AccountID     int64           `json:"account_id"`
+		Session       string          `json:"session"`
+		ClientOrderID string          `json:"client_order_id"`
+		Symbol        string          `json:"symbol"`
+		Side          string          `json:"side"`
+		Type          string          `json:"type"`
+		Price         Decimal         `json:"price"`
+		StopPrice     Decimal         `json:"stop_price"`
+		Amount        Decimal         `json:"amount"`
+		Options       json.RawMessage `json:"options"`
 	}
 	if err := decodeBody(r, &req); err != nil {
 		return err
@@ -257,11 +277,17 @@ func (s *Server) adminPlace(w http.ResponseWriter, r *http.Request) error {
 	if c.Type, err = twinex.ParseOrderType(req.Type); err != nil {
 		return err
 	}
-	if len(req.Options) > 1 {
+	var options []string
+	if len(req.Options) > 0 && string(req.Options) != "null" {
+		if err := json.Unmarshal(req.Options, &options); err != nil {
+			return twinex.Errorf(twinex.OptionsMustBeArray, "options must be an array of strings")
+		}
+	}
+	if len(options) > 1 {
 		return twinex.Errorf(twinex.ConflictingOptions, "Only one execution option may be given")
 	}
-	if len(req.Options) == 1 {
-		if c.Option, err = twinex.ParseOption(req.Options[0]); err != nil {
+	if len(options) == 1 {
+		if c.Option, err = twinex.ParseOption(options[0]); err != nil {
 			return err
 		}
 	}
@@ -309,7 +335,7 @@ func (s *Server) adminBalances(w http.ResponseWriter, r *http.Request) error {
 		return twinex.Errorf(twinex.InvalidAccountName, "account_id must be an integer")
 	}
 	var bals []twinex.Balance
-	if err := s.Core.Inspect(r.Context(), func(x *engine.Exchange) { bals = x.Ledger().Balances(id) }); err != nil {
+	if err := s.inspect(r.Context(), func(x *engine.Exchange) { bals = x.Ledger().Balances(id) }); err != nil {
 		return err
 	}
 	out := []map[string]any{}
@@ -329,7 +355,7 @@ func (s *Server) adminVerify(w http.ResponseWriter, r *http.Request) error {
 	var orders, accounts int
 	var counters twinex.Counters
 	supply := map[string]string{}
-	if err := s.Core.Inspect(r.Context(), func(x *engine.Exchange) {
+	if err := s.inspect(r.Context(), func(x *engine.Exchange) {
 		cerr = x.Check()
 		orders, accounts = x.OpenOrderCount(), x.Ledger().Len()
 		counters = x.Counters()

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -81,6 +82,9 @@ func TestAdminRefusesBadInput(t *testing.T) {
 		{"/admin/v1/fund", `{"account_id":"x","currency":"USD","amount":"1"}`, twinex.InvalidJson, 400},
 		{"/admin/v1/fund", `{"account_id":100,"currency":"USD","amount":"1","extra":1}`, twinex.InvalidJson, 400},
 		{"/admin/v1/fund", `{"account_id":100,"currency":"USD","amount":"1"} {}`, twinex.InvalidJson, 400},
+		{"/admin/v1/fund", `{"account_id":100,"currency":"USD","amount":"1"}]`, twinex.InvalidJson, 400},
+		{"/admin/v1/fund", ``, twinex.InvalidJson, 400},
+		{"/admin/v1/fund", `{"account_id":100,"amount":"1"}`, twinex.MissingPayloadKey, 400},
 		{"/admin/v1/fund", `{"account_id":100,"currency":"USD","amount":"-5"}`, twinex.InvalidQuantity, 400},
 		{"/admin/v1/fund", `{"account_id":100,"currency":"USD","amount":"0"}`, twinex.InvalidQuantity, 400},
 		{"/admin/v1/fund", `{"account_id":100,"currency":"USD","amount":"1e400"}`, twinex.InvalidQuantity, 400},
@@ -98,6 +102,7 @@ func TestAdminRefusesBadInput(t *testing.T) {
 		{"/admin/v1/orders", `{"account_id":100,"symbol":"btcusd","side":"buy","price":"92233720368547758.07","amount":"92233720368"}`, twinex.InvalidQuantity, 400},
 		{"/admin/v1/orders", `{"account_id":100,"symbol":"btcusd","side":"buy","price":"1","amount":"1","options":["maker-or-cancel","fill-or-kill"]}`, twinex.ConflictingOptions, 400},
 		{"/admin/v1/orders", `{"account_id":100,"symbol":"btcusd","side":"buy","price":"1","amount":"1","options":["all-or-none"]}`, twinex.UnsupportedOption, 400},
+		{"/admin/v1/orders", `{"account_id":100,"symbol":"btcusd","side":"buy","price":"1","amount":"1","options":"maker-or-cancel"}`, twinex.OptionsMustBeArray, 400},
 		{"/admin/v1/orders", `{"account_id":100,"symbol":"btcusd","side":"buy","price":"1000","amount":"1"}`, twinex.InsufficientFunds, 406},
 		{"/admin/v1/orders/cancel", `{"account_id":100,"order_id":424242}`, twinex.OrderNotFound, 404},
 		{"/admin/v1/orders/cancel", `{"account_id":100}`, twinex.MissingOrderField, 400},
@@ -105,6 +110,10 @@ func TestAdminRefusesBadInput(t *testing.T) {
 		wantError(t, ts, "POST", c.path, c.body, c.reason, c.status)
 	}
 	wantError(t, ts, "POST", "/admin/v1/fund", `{"amount":"`+strings.Repeat("1", MaxBodyBytes)+`"}`, twinex.InvalidJson, 400)
+	// Decoding errors never show Go's type names.
+	if _, v := call(t, ts, "POST", "/admin/v1/fund", `[1]`); strings.Contains(fmt.Sprint(v["message"]), "struct") {
+		t.Errorf("message leaks internals: %v", v["message"])
+	}
 	wantError(t, ts, "GET", "/admin/v1/orders/abc", "", twinex.MissingOrderField, 400)
 	wantError(t, ts, "GET", "/admin/v1/orders/99", "", twinex.OrderNotFound, 404)
 	wantError(t, ts, "GET", "/admin/v1/balances?account_id=x", "", twinex.InvalidAccountName, 400)

@@ -38,6 +38,10 @@ const DefaultMaxBatch = 4096
 // a changed market file cannot reinterpret stored balances.
 const metaScales = "currency_scales"
 
+// metaUnits records each market's price and amount decimals, for the same
+// reason.
+const metaUnits = "market_units"
+
 // Config holds a Core's dependencies. Store and Markets are required.
 type Config struct {
 	Store    twinex.ExchangeStore
@@ -45,6 +49,9 @@ type Config struct {
 	Now      func() time.Time // default time.Now
 	Logger   *slog.Logger     // default: discard
 	MaxBatch int              // default DefaultMaxBatch
+	// RefreshEvery is how often snapshots of markets no batch touched are
+	// republished, so that their 24-hour figures roll forward (default 30s).
+	RefreshEvery time.Duration
 	// OnCommit, if set, is called on the committer goroutine after each
 	// durable commit, in commit order. The Committed and its slices are
 	// valid only during the call.
@@ -126,6 +133,9 @@ func Open(ctx context.Context, cfg Config) (*Core, error) {
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = DefaultMaxBatch
 	}
+	if cfg.RefreshEvery <= 0 {
+		cfg.RefreshEvery = 30 * time.Second
+	}
 	c := &Core{
 		cfg:     cfg,
 		log:     cfg.Logger,
@@ -154,9 +164,14 @@ func (c *Core) recover(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("core: load state: %w", err)
 	}
-	scales := scaleString(c.cfg.Markets)
+	scales, units := scaleString(c.cfg.Markets), unitString(c.cfg.Markets)
 	if old, ok := st.Meta[metaScales]; ok {
-		if err := compareScales(old, scales); err != nil {
+		if err := compareUnits("currency", old, scales); err != nil {
+			return fmt.Errorf("core: %w", err)
+		}
+	}
+	if old, ok := st.Meta[metaUnits]; ok {
+		if err := compareUnits("market", old, units); err != nil {
 			return fmt.Errorf("core: %w", err)
 		}
 	}
@@ -182,13 +197,7 @@ func (c *Core) recover(ctx context.Context) error {
 			candles = append(candles, cs...)
 		}
 		if len(trades) > 0 {
-			newest := trades[0]
-			for _, t := range trades {
-				if t.ID > newest.ID {
-					newest = t
-				}
-			}
-			last[m.Symbol] = newest.Price
+			last[m.Symbol] = trades[0].Price // newest first
 		}
 		c.md.Restore(m.Symbol, trades, candles)
 	}
@@ -198,13 +207,15 @@ func (c *Core) recover(ctx context.Context) error {
 	if err := c.x.Check(); err != nil {
 		return fmt.Errorf("core: the stored state violates the ledger invariants; refusing to start: %w", err)
 	}
-	if st.Meta[metaScales] != scales {
-		b := &twinex.Batch{Counters: c.x.Counters(), Meta: map[string]string{metaScales: scales}}
+	if st.Meta[metaScales] != scales || st.Meta[metaUnits] != units {
+		b := &twinex.Batch{Counters: c.x.Counters(), Meta: map[string]string{metaScales: scales, metaUnits: units}}
 		if err := c.cfg.Store.Commit(ctx, b); err != nil {
 			return fmt.Errorf("core: record currency scales: %w", err)
 		}
 	}
-	c.last = now
+	// Stamps go on from the last one stored even if the clock is behind
+	// (a step back, a moved data directory): history never goes backwards.
+	c.last = max(now, st.Counters.Time)
 	for i := range c.cfg.Markets.List {
 		c.snaps[i].Store(c.snapshot(i, now, true))
 	}
@@ -223,10 +234,23 @@ func scaleString(ms *twinex.Markets) string {
 	return strings.Join(parts, ",")
 }
 
-// compareScales refuses a configuration that changes the scale of a
-// currency the store already knows. New currencies are fine; a removed
-// currency is caught by the ledger restore if anything still holds it.
-func compareScales(stored, now string) error {
+// unitString renders the markets' price and amount decimals as
+// "btcusd:2/8,ethbtc:5/6": stored prices and amounts are counts of these
+// units, so they must not change under stored orders and trades.
+func unitString(ms *twinex.Markets) string {
+	var parts []string
+	for _, m := range ms.List {
+		parts = append(parts, fmt.Sprintf("%s:%d/%d", m.Symbol, m.PriceDecimals, m.AmountDecimals))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ",")
+}
+
+// compareUnits refuses a configuration that changes the units of a currency
+// or market the store already knows ("what" names which, for the message).
+// New ones are fine; a removed one is caught by the restore if anything
+// still refers to it.
+func compareUnits(what, stored, now string) error {
 	cur := map[string]string{}
 	for _, p := range strings.Split(now, ",") {
 		if k, v, ok := strings.Cut(p, ":"); ok {
@@ -239,7 +263,7 @@ func compareScales(stored, now string) error {
 			continue
 		}
 		if nv, present := cur[k]; present && nv != v {
-			return fmt.Errorf("currency %s has ledger scale %s in the store but %s in the market configuration; stored balances would change meaning", k, v, nv)
+			return fmt.Errorf("%s %s has units %s in the store but %s in the market configuration; stored amounts would change meaning", what, k, v, nv)
 		}
 	}
 	return nil
@@ -324,16 +348,11 @@ func (c *Core) Close() error {
 	return c.Err()
 }
 
-// refreshEvery is how often an idle sequencer republishes snapshots, so that
-// 24-hour figures roll forward without trades.
-const refreshEvery = 30 * time.Second
-
 // sequence is the sequencer goroutine.
 func (c *Core) sequence() {
 	defer close(c.commits)
-	tick := time.NewTicker(refreshEvery)
+	tick := time.NewTicker(c.cfg.RefreshEvery)
 	defer tick.Stop()
-	busy := false
 	for {
 		var first *request
 		select {
@@ -343,22 +362,9 @@ func (c *Core) sequence() {
 			}
 			first = r
 		case <-tick.C:
-			if !busy {
-				p := <-c.free
-				p.reqs = p.reqs[:0]
-				p.out.Reset()
-				p.batch.Reset()
-				p.snaps = p.snaps[:0]
-				now := c.stamp()
-				for i := range c.cfg.Markets.List {
-					p.snaps = append(p.snaps, c.snapshot(i, now, false))
-				}
-				c.commits <- p
-			}
-			busy = false
+			c.refresh()
 			continue
 		}
-		busy = true
 		p := <-c.free
 		p.reqs = append(p.reqs[:0], first)
 	drain:
@@ -376,6 +382,24 @@ func (c *Core) sequence() {
 		c.apply(p)
 		c.commits <- p
 	}
+}
+
+// refresh republishes the snapshots of markets that no batch touched for
+// RefreshEvery, so that their 24-hour figures roll forward. It goes through
+// the committer like a batch, so publication stays in commit order.
+func (c *Core) refresh() {
+	now := c.cfg.Now().UnixNano()
+	p := <-c.free
+	p.reqs = p.reqs[:0]
+	p.out.Reset()
+	p.batch.Reset()
+	p.snaps = p.snaps[:0]
+	for i, s := range c.built {
+		if s == nil || now-s.Time >= int64(c.cfg.RefreshEvery) {
+			p.snaps = append(p.snaps, c.snapshot(i, max(now, c.last), false))
+		}
+	}
+	c.commits <- p
 }
 
 // stamp returns the time for the next command: the clock, but strictly

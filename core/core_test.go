@@ -321,3 +321,80 @@ func TestOnCommitSeesEventsInOrder(t *testing.T) {
 		}
 	}
 }
+
+func TestRefusesChangedMarketUnits(t *testing.T) {
+	db := openStore(t, t.TempDir())
+	defer db.Close()
+	c := openCore(t, db)
+	mustDo(t, c, deposit(100, "BTC", btc(1)))
+	mustDo(t, c, limit(100, twinex.Sell, 5000000, 100000)) // 50000.00
+	c.Close()
+	cfg := twinex.DefaultMarketConfig()
+	cfg.Markets[0].PriceTick = "0.1" // btcusd prices in tenths: 50000.00 would read as 500000.0
+	ms, err := cfg.Validate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(context.Background(), Config{Store: db, Markets: ms}); err == nil {
+		t.Fatal("opened with btcusd's price decimals changed")
+	}
+	// A tick change that keeps the decimals is allowed.
+	cfg = twinex.DefaultMarketConfig()
+	cfg.Markets[0].PriceTick = "0.05"
+	ms, _ = cfg.Validate()
+	c2, err := Open(context.Background(), Config{Store: db, Markets: ms})
+	if err != nil {
+		t.Fatalf("tick change with the same decimals refused: %v", err)
+	}
+	c2.Close()
+}
+
+func TestStampsContinueWhenTheClockIsBehind(t *testing.T) {
+	dir := t.TempDir()
+	db := openStore(t, dir)
+	defer db.Close()
+	late := func() time.Time { return time.Unix(1_900_000_000, 0) }
+	c, err := Open(context.Background(), Config{Store: db, Markets: twinex.DefaultMarkets(), Now: late})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustDo(t, c, deposit(100, "USD", usd(1000)))
+	first := mustDo(t, c, limit(100, twinex.Buy, 100, 100000)).Order
+	c.Close()
+	c = openCore(t, db) // fixedClock is 100M seconds earlier
+	defer c.Close()
+	next := mustDo(t, c, limit(100, twinex.Buy, 100, 100000)).Order
+	if next.Created <= first.Created {
+		t.Fatalf("order stamped %d after a restart with the clock behind; the last stamp was %d", next.Created, first.Created)
+	}
+}
+
+func TestRefreshRollsUntouchedMarketsUnderTraffic(t *testing.T) {
+	db := openStore(t, t.TempDir())
+	defer db.Close()
+	var now atomic.Int64
+	now.Store(time.Unix(1_800_000_000, 0).UnixNano())
+	clock := func() time.Time { return time.Unix(0, now.Load()) }
+	c, err := Open(context.Background(), Config{Store: db, Markets: twinex.DefaultMarkets(), Now: clock, RefreshEvery: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	mustDo(t, c, deposit(100, "USD", usd(100000)))
+	mustDo(t, c, deposit(101, "BTC", btc(1)))
+	mustDo(t, c, limit(101, twinex.Sell, 3000000, 10000000))
+	mustDo(t, c, limit(100, twinex.Buy, 3000000, 10000000))
+	if v := c.Snapshot(0).Stats.Volume; v != 10000000 {
+		t.Fatalf("volume %d after the trade", v)
+	}
+	// Two days later, with commands still arriving (on other markets'
+	// accounts), btcusd's 24-hour volume must roll to zero.
+	now.Add(int64(48 * time.Hour))
+	for i := 0; c.Snapshot(0).Stats.Volume != 0; i++ {
+		if i == 2000 {
+			t.Fatal("btcusd's 24-hour volume never rolled forward under traffic")
+		}
+		mustDo(t, c, deposit(102, "USD", usd(1)))
+		time.Sleep(5 * time.Millisecond)
+	}
+}

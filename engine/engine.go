@@ -221,6 +221,7 @@ func (x *Exchange) account(id int64) *account {
 func (x *Exchange) Apply(c *Command, out *Output) Result {
 	x.result = Result{}
 	x.now, x.out, x.res = c.Time, out, &x.result
+	x.counters.Time = c.Time
 	r := &x.result
 	switch c.Kind {
 	case Place:
@@ -240,8 +241,23 @@ func (x *Exchange) Apply(c *Command, out *Output) Result {
 	default:
 		r.Err = twinex.Errorf(twinex.System, "unknown command")
 	}
+	if r.Err != nil {
+		// A refused command leaves no trace, not even an empty account.
+		x.dropIfEmpty(c.AccountID)
+		x.dropIfEmpty(c.ToAccount)
+	}
 	x.out, x.res = nil, nil
 	return *r
+}
+
+// dropIfEmpty forgets an account that holds nothing, has no open orders and
+// no unsaved changes: one a refused command created.
+func (x *Exchange) dropIfEmpty(id int64) {
+	if a := x.accounts[id]; a != nil && a.head == nil && x.ledger.DropIfEmpty(id) {
+		delete(x.accounts, id)
+	} else if a == nil {
+		x.ledger.DropIfEmpty(id)
+	}
 }
 
 func (x *Exchange) newOrder() *order {
@@ -335,7 +351,7 @@ func (x *Exchange) validate(c *Command) (*book, error) {
 			return nil, twinex.Errorf(twinex.InvalidStopPriceBuy, "The stop price of a buy stop-limit order must be less than its limit price")
 		case c.Side == twinex.Sell && c.StopPrice <= c.Price:
 			return nil, twinex.Errorf(twinex.InvalidStopPriceSell, "The stop price of a sell stop-limit order must be greater than its limit price")
-		case 2*absDiff(c.Price, c.StopPrice) > c.Price:
+		case absDiff(c.Price, c.StopPrice) > c.Price/2: // 2*d > p without overflow
 			return nil, twinex.Errorf(twinex.InvalidStopPriceRatio, "The stop price must be within 50%% of the limit price")
 		}
 	} else if c.StopPrice != 0 {

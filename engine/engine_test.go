@@ -464,3 +464,29 @@ func TestIDsIncrease(t *testing.T) {
 		last = o.ID
 	}
 }
+
+func TestStopRatioDoesNotOverflow(t *testing.T) {
+	h := newHarness(t)
+	h.deposit(alice, "BTC", "1")
+	h.place(ord{acct: alice, sym: "btcusd", side: twinex.Sell, price: "1000.00", stop: "92233720368547758.07", amount: "0.001", wantFail: twinex.InvalidStopPriceRatio})
+	h.place(ord{acct: alice, sym: "btcusd", side: twinex.Sell, price: "1000.00", stop: "1500.00", amount: "0.001"})
+	h.place(ord{acct: alice, sym: "btcusd", side: twinex.Sell, price: "1000.00", stop: "1500.01", amount: "0.001", wantFail: twinex.InvalidStopPriceRatio})
+}
+
+func TestRefusedCommandsLeaveNoAccounts(t *testing.T) {
+	h := newHarness(t)
+	for _, c := range []Command{
+		{Kind: Place, AccountID: 555, Market: 0, Side: twinex.Buy, Type: twinex.Limit, Price: 100, Amount: 100000},
+		{Kind: WithdrawFunds, AccountID: 556, Currency: "USD", Funds: 1},
+		{Kind: TransferFunds, AccountID: 557, ToAccount: 558, Currency: "USD", Funds: 1},
+		{Kind: DepositFunds, AccountID: 559, Currency: "USD", Funds: 0},
+		{Kind: SetFees, AccountID: 560, Fees: twinex.FeeRates{MakerBps: -1}},
+	} {
+		if r := h.apply(c); r.Err == nil {
+			t.Fatalf("%+v accepted", c)
+		}
+	}
+	if n := h.x.Ledger().Len(); n != 0 {
+		t.Fatalf("refused commands left %d accounts", n)
+	}
+}

@@ -204,6 +204,7 @@ func (r *refExchange) fail(reason string) { r.res.Err = twinex.Errorf(reason, "r
 func (r *refExchange) Apply(c *engine.Command, out *engine.Output) engine.Result {
 	var res engine.Result
 	r.now, r.out, r.res = c.Time, out, &res
+	r.ctr.Time = c.Time // the last stamp seen, refused commands included
 	switch c.Kind {
 	case engine.Place:
 		r.place(c)

@@ -32,7 +32,6 @@ type Account struct {
 	ID       int64
 	Balances []Balance
 	Fees     twinex.FeeRates
-	feesSet  bool
 	feeDirty bool
 }
 
@@ -90,6 +89,26 @@ func (l *Ledger) Account(id int64) *Account {
 		l.accounts[id] = a
 	}
 	return a
+}
+
+// DropIfEmpty forgets an account whose balances are all zero, whose fee
+// rates are the defaults and which has nothing waiting for TakeChanges. It
+// reports whether the account is gone (or never existed).
+func (l *Ledger) DropIfEmpty(id int64) bool {
+	a := l.accounts[id]
+	if a == nil {
+		return true
+	}
+	if a.feeDirty || a.Fees != twinex.DefaultFeeRates {
+		return false
+	}
+	for _, b := range a.Balances {
+		if b.Total != 0 || b.Held != 0 || b.dirty {
+			return false
+		}
+	}
+	delete(l.accounts, id)
+	return true
 }
 
 // Len returns the number of accounts.
@@ -201,7 +220,6 @@ func (l *Ledger) SetFees(a *Account, f twinex.FeeRates) error {
 		return twinex.Errorf(twinex.InvalidQuantity, "Fee rates must be between 0 and %d basis points", twinex.MaxFeeBps)
 	}
 	a.Fees = f
-	a.feesSet = true
 	if !a.feeDirty {
 		a.feeDirty = true
 		l.dirtyFees = append(l.dirtyFees, a)
@@ -277,7 +295,7 @@ func (l *Ledger) Restore(st *twinex.State) error {
 	}
 	for _, f := range st.FeeRates {
 		a := l.Account(f.AccountID)
-		a.Fees, a.feesSet = f.FeeRates, true
+		a.Fees = f.FeeRates
 	}
 	return nil
 }

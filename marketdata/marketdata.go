@@ -7,6 +7,8 @@
 package marketdata
 
 import (
+	"math"
+
 	"github.com/twinex/twinex"
 )
 
@@ -141,8 +143,8 @@ func (s *State) Apply(trades []twinex.Trade) {
 			c.High = max(c.High, t.Price)
 			c.Low = min(c.Low, t.Price)
 			c.Close = t.Price
-			c.Volume += t.Amount
-			c.QuoteVolume += t.Notional
+			c.Volume = satAdd(c.Volume, t.Amount)
+			c.QuoteVolume = satAdd(c.QuoteVolume, t.Notional)
 			mk.dirty[k] = true
 		}
 		b := &mk.minutes[(t.Time/minute)%buckets]
@@ -155,9 +157,19 @@ func (s *State) Apply(trades []twinex.Trade) {
 		b.high = max(b.high, t.Price)
 		b.low = min(b.low, t.Price)
 		b.close = t.Price
-		b.volume += t.Amount
-		b.quoteVolume += t.Notional
+		b.volume = satAdd(b.volume, t.Amount)
+		b.quoteVolume = satAdd(b.quoteVolume, t.Notional)
 	}
+}
+
+// satAdd adds two non-negative volumes, stopping at the int64 maximum:
+// money recycles between accounts, so traded volume has no bound, and a
+// volume that wrapped negative would be worse than one that saturates.
+func satAdd(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
 }
 
 // TakeCandles appends the candles changed since the last call to b.
@@ -204,8 +216,8 @@ func (s *State) Stats(i int, now int64) Stats {
 		if b.start == 0 || b.start <= from || b.start > now {
 			continue
 		}
-		st.Volume += b.volume
-		st.QuoteVolume += b.quoteVolume
+		st.Volume = satAdd(st.Volume, b.volume)
+		st.QuoteVolume = satAdd(st.QuoteVolume, b.quoteVolume)
 		if st.High == 0 || b.high > st.High {
 			st.High = b.high
 		}

@@ -116,9 +116,10 @@ func (w *writer) prepare(db *sql.DB) error {
 		}
 	}
 	var err error
-	if w.counters, err = db.Prepare(`INSERT INTO counters (id, order_id, trade_id, transfer_id, seq)
-		VALUES (1, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET order_id = excluded.order_id,
-		trade_id = excluded.trade_id, transfer_id = excluded.transfer_id, seq = excluded.seq`); err != nil {
+	if w.counters, err = db.Prepare(`INSERT INTO counters (id, order_id, trade_id, transfer_id, seq, time)
+		VALUES (1, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET order_id = excluded.order_id,
+		trade_id = excluded.trade_id, transfer_id = excluded.transfer_id, seq = excluded.seq,
+		time = excluded.time`); err != nil {
 		return fmt.Errorf("prepare counters: %w", err)
 	}
 	w.all = append(w.all, w.counters)
@@ -213,7 +214,7 @@ func (db *DB) commit(ctx context.Context, b *twinex.Batch) error {
 	}
 	if c := b.Counters; c != (twinex.Counters{}) {
 		if _, err := tx.StmtContext(ctx, w.counters).ExecContext(ctx,
-			c.OrderID, c.TradeID, c.TransferID, c.Seq); err != nil {
+			c.OrderID, c.TradeID, c.TransferID, c.Seq, c.Time); err != nil {
 			return fmt.Errorf("counters: %w", err)
 		}
 	}

@@ -30,8 +30,8 @@ func (db *DB) LoadState(ctx context.Context) (*twinex.State, error) {
 func loadState(ctx context.Context, tx *sql.Tx) (*twinex.State, error) {
 	s := &twinex.State{Meta: map[string]string{}}
 	c := &s.Counters
-	err := tx.QueryRowContext(ctx, `SELECT order_id, trade_id, transfer_id, seq FROM counters WHERE id = 1`).
-		Scan(&c.OrderID, &c.TradeID, &c.TransferID, &c.Seq)
+	err := tx.QueryRowContext(ctx, `SELECT order_id, trade_id, transfer_id, seq, time FROM counters WHERE id = 1`).
+		Scan(&c.OrderID, &c.TradeID, &c.TransferID, &c.Seq, &c.Time)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("counters: %w", err)
 	}

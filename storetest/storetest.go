@@ -297,7 +297,7 @@ func testRoundTrip(t *testing.T, h *harness) {
 	// Balances keys must be distinct: big(i) repeats after len(bigs).
 	b.Balances = dedupe(b.Balances, func(x twinex.Balance) string { return fmt.Sprint(x.AccountID, "/", x.Currency) })
 	b.Candles = dedupe(b.Candles, func(x twinex.Candle) string { return fmt.Sprint(x.Start) })
-	b.Counters = twinex.Counters{OrderID: math.MaxInt64, TradeID: 1 << 62, TransferID: -(1 << 62), Seq: 1}
+	b.Counters = twinex.Counters{OrderID: math.MaxInt64, TradeID: 1 << 62, TransferID: -(1 << 62), Seq: 1, Time: 1 << 61}
 	b.Meta = map[string]string{"": "empty key", "ünï": "", "k": str(2)}
 	h.commit(&b)
 
@@ -434,12 +434,12 @@ func testOpenOrders(t *testing.T, h *harness) {
 }
 
 func testCounters(t *testing.T, h *harness) {
-	c := twinex.Counters{OrderID: 10, TradeID: 20, TransferID: 30, Seq: 40}
+	c := twinex.Counters{OrderID: 10, TradeID: 20, TransferID: 30, Seq: 40, Time: 50}
 	h.commit(&twinex.Batch{Counters: c})
 	if got := h.state().Counters; got != c {
 		t.Errorf("counters = %+v, want %+v", got, c)
 	}
-	c = twinex.Counters{OrderID: 11, TradeID: 21, TransferID: 31, Seq: 41}
+	c = twinex.Counters{OrderID: 11, TradeID: 21, TransferID: 31, Seq: 41, Time: 51}
 	h.commit(&twinex.Batch{Orders: []twinex.Order{order(11, 100)}, Counters: c})
 	// A batch that leaves the counters unset (zero) must not rewind them.
 	h.commit(&twinex.Batch{Meta: map[string]string{"k": "v"}})

@@ -117,7 +117,8 @@ CREATE TABLE counters (
 	order_id    BIGINT NOT NULL,
 	trade_id    BIGINT NOT NULL,
 	transfer_id BIGINT NOT NULL,
-	seq         BIGINT NOT NULL
+	seq         BIGINT NOT NULL,
+	time        BIGINT NOT NULL
 );
 
 CREATE TABLE meta (
