@@ -78,14 +78,13 @@ type errorBody struct {
 // writeError renders err as Gemini's error object. Causes of System errors
 // are logged, never sent.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		err = twinex.Errorf(twinex.InvalidJson, "Request body too large")
+	}
 	reason := twinex.ErrorReason(err)
 	if reason == twinex.System {
 		s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	}
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		reason = twinex.InvalidJson
-		err = twinex.Errorf(twinex.InvalidJson, "Request body too large")
 	}
 	writeJSON(w, HTTPStatus(reason), errorBody{Result: "error", Reason: reason, Message: twinex.ErrorMessage(err)})
 }
