@@ -131,3 +131,13 @@ func TestPragmas(t *testing.T) {
 		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
 	}
 }
+
+func TestAccountContract(t *testing.T) {
+	storetest.RunAccounts(t, func(t *testing.T, dir string) (twinex.AccountStore, func()) {
+		db, err := sqlite.Open(filepath.Join(dir, "twinex.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db, func() { db.Close() }
+	})
+}

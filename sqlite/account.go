@@ -1,0 +1,261 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/twinex/twinex"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+var _ twinex.AccountStore = (*DB)(nil)
+
+// isConflict reports whether err is a UNIQUE or PRIMARY KEY violation.
+func isConflict(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return true
+		}
+	}
+	return false
+}
+
+// CreateUser implements twinex.AccountStore.
+func (db *DB) CreateUser(ctx context.Context, u *twinex.User) (twinex.Account, error) {
+	u.Email = strings.ToLower(strings.TrimSpace(u.Email))
+	if u.Identity == "" {
+		u.Identity = twinex.IdentityNone
+	}
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return twinex.Account{}, fmt.Errorf("create user: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `INSERT INTO users (email, password_hash, identity, created) VALUES (?, ?, ?, ?)`,
+		u.Email, u.PasswordHash, string(u.Identity), u.Created)
+	if isConflict(err) {
+		return twinex.Account{}, fmt.Errorf("create user %s: %w", u.Email, twinex.ErrConflict)
+	}
+	if err != nil {
+		return twinex.Account{}, fmt.Errorf("create user: %w", err)
+	}
+	if u.ID, err = res.LastInsertId(); err != nil {
+		return twinex.Account{}, fmt.Errorf("create user: %w", err)
+	}
+	a := twinex.Account{UserID: u.ID, Name: "Primary", Nickname: twinex.PrimaryNickname, Type: "exchange", Created: u.Created}
+	if err := insertAccount(ctx, tx, &a); err != nil {
+		return twinex.Account{}, err
+	}
+	if err := tx.Commit(); err != nil {
+		return twinex.Account{}, fmt.Errorf("create user: %w", err)
+	}
+	return a, nil
+}
+
+func insertAccount(ctx context.Context, tx *sql.Tx, a *twinex.Account) error {
+	err := tx.QueryRowContext(ctx, `INSERT INTO accounts (id, user_id, name, nickname, type, created)
+		VALUES ((SELECT COALESCE(MAX(id), ?) + 1 FROM accounts), ?, ?, ?, ?, ?) RETURNING id`,
+		twinex.FirstUserAccountID-1, a.UserID, a.Name, a.Nickname, a.Type, a.Created).Scan(&a.ID)
+	if isConflict(err) {
+		return fmt.Errorf("create account %q: %w", a.Nickname, twinex.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("create account: %w", err)
+	}
+	return nil
+}
+
+// User implements twinex.AccountStore.
+func (db *DB) User(ctx context.Context, id int64) (twinex.User, error) {
+	return db.user(ctx, `id = ?`, id)
+}
+
+// UserByEmail implements twinex.AccountStore; the email matches in any case.
+func (db *DB) UserByEmail(ctx context.Context, email string) (twinex.User, error) {
+	return db.user(ctx, `email = ?`, strings.ToLower(strings.TrimSpace(email)))
+}
+
+func (db *DB) user(ctx context.Context, where string, arg any) (twinex.User, error) {
+	var u twinex.User
+	var identity string
+	err := db.r.QueryRowContext(ctx, `SELECT id, email, password_hash, identity, created FROM users WHERE `+where, arg).
+		Scan(&u.ID, &u.Email, &u.PasswordHash, &identity, &u.Created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, fmt.Errorf("user: %w", twinex.ErrNotFound)
+	}
+	if err != nil {
+		return u, fmt.Errorf("user: %w", err)
+	}
+	u.Identity = twinex.IdentityStatus(identity)
+	return u, nil
+}
+
+// SetIdentity implements twinex.AccountStore.
+func (db *DB) SetIdentity(ctx context.Context, userID int64, s twinex.IdentityStatus) error {
+	res, err := db.w.ExecContext(ctx, `UPDATE users SET identity = ? WHERE id = ?`, string(s), userID)
+	return affected("set identity", res, err)
+}
+
+func affected(what string, res sql.Result, err error) error {
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%s: %w", what, twinex.ErrNotFound)
+	}
+	return nil
+}
+
+// CreateAccount implements twinex.AccountStore.
+func (db *DB) CreateAccount(ctx context.Context, a *twinex.Account) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("create account: %w", err)
+	}
+	defer tx.Rollback()
+	if err := insertAccount(ctx, tx, a); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("create account: %w", err)
+	}
+	return nil
+}
+
+const accountCols = `id, user_id, name, nickname, type, created`
+
+func scanAccount(s interface{ Scan(...any) error }, a *twinex.Account) error {
+	return s.Scan(&a.ID, &a.UserID, &a.Name, &a.Nickname, &a.Type, &a.Created)
+}
+
+// Account implements twinex.AccountStore.
+func (db *DB) Account(ctx context.Context, id int64) (twinex.Account, error) {
+	var a twinex.Account
+	err := scanAccount(db.r.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = ?`, id), &a)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, fmt.Errorf("account %d: %w", id, twinex.ErrNotFound)
+	}
+	if err != nil {
+		return a, fmt.Errorf("account: %w", err)
+	}
+	return a, nil
+}
+
+// Accounts implements twinex.AccountStore.
+func (db *DB) Accounts(ctx context.Context, userID int64) ([]twinex.Account, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE user_id = ? ORDER BY id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("accounts: %w", err)
+	}
+	defer rows.Close()
+	var out []twinex.Account
+	for rows.Next() {
+		var a twinex.Account
+		if err := scanAccount(rows, &a); err != nil {
+			return nil, fmt.Errorf("accounts: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("accounts: %w", err)
+	}
+	return out, nil
+}
+
+const keyCols = `id, user_id, account_id, master, label, roles, allowlist, require_heartbeat, time_nonce,
+	secret, prev_secret, prev_until, created, expires, revoked, last_nonce, last_used, last_ip`
+
+func keyArgs(k *twinex.APIKey) []any {
+	return []any{k.ID, k.UserID, k.AccountID, k.Master, k.Label, int64(k.Roles), strings.Join(k.Allowlist, ","),
+		k.RequireHeartbeat, k.TimeNonce, nonNil(k.Secret), nonNil(k.PrevSecret), k.PrevUntil, k.Created, k.Expires,
+		k.Revoked, k.LastNonce, k.LastUsed, k.LastIP}
+}
+
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+func scanKey(s interface{ Scan(...any) error }, k *twinex.APIKey) error {
+	var roles int64
+	var allow string
+	err := s.Scan(&k.ID, &k.UserID, &k.AccountID, &k.Master, &k.Label, &roles, &allow, &k.RequireHeartbeat,
+		&k.TimeNonce, &k.Secret, &k.PrevSecret, &k.PrevUntil, &k.Created, &k.Expires, &k.Revoked, &k.LastNonce,
+		&k.LastUsed, &k.LastIP)
+	k.Roles = twinex.Role(roles)
+	k.Allowlist = nil
+	if allow != "" {
+		k.Allowlist = strings.Split(allow, ",")
+	}
+	if len(k.PrevSecret) == 0 {
+		k.PrevSecret = nil
+	}
+	return err
+}
+
+// CreateKey implements twinex.AccountStore.
+func (db *DB) CreateKey(ctx context.Context, k *twinex.APIKey) error {
+	_, err := db.w.ExecContext(ctx, `INSERT INTO api_keys (`+keyCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, keyArgs(k)...)
+	if isConflict(err) {
+		return fmt.Errorf("create key: %w", twinex.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("create key: %w", err)
+	}
+	return nil
+}
+
+// Key implements twinex.AccountStore.
+func (db *DB) Key(ctx context.Context, id string) (twinex.APIKey, error) {
+	var k twinex.APIKey
+	err := scanKey(db.r.QueryRowContext(ctx, `SELECT `+keyCols+` FROM api_keys WHERE id = ?`, id), &k)
+	if errors.Is(err, sql.ErrNoRows) {
+		return k, fmt.Errorf("key: %w", twinex.ErrNotFound)
+	}
+	if err != nil {
+		return k, fmt.Errorf("key: %w", err)
+	}
+	return k, nil
+}
+
+// Keys implements twinex.AccountStore.
+func (db *DB) Keys(ctx context.Context, userID int64) ([]twinex.APIKey, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+keyCols+` FROM api_keys WHERE user_id = ? ORDER BY created DESC, id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("keys: %w", err)
+	}
+	defer rows.Close()
+	var out []twinex.APIKey
+	for rows.Next() {
+		var k twinex.APIKey
+		if err := scanKey(rows, &k); err != nil {
+			return nil, fmt.Errorf("keys: %w", err)
+		}
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("keys: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateKey implements twinex.AccountStore.
+func (db *DB) UpdateKey(ctx context.Context, k *twinex.APIKey) error {
+	args := keyArgs(k)
+	res, err := db.w.ExecContext(ctx, `UPDATE api_keys SET user_id = ?, account_id = ?, master = ?, label = ?, roles = ?,
+		allowlist = ?, require_heartbeat = ?, time_nonce = ?, secret = ?, prev_secret = ?, prev_until = ?, created = ?,
+		expires = ?, revoked = ?, last_nonce = ?, last_used = ?, last_ip = ? WHERE id = ?`, append(args[1:], args[0])...)
+	return affected("update key", res, err)
+}

@@ -1,0 +1,159 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/twinex/twinex"
+)
+
+// AccountOpener opens the AccountStore kept in dir; reopening the same dir
+// must find what was stored. The suite closes what it opens through the
+// returned close function.
+type AccountOpener func(t *testing.T, dir string) (twinex.AccountStore, func())
+
+// RunAccounts is the contract suite of twinex.AccountStore.
+func RunAccounts(t *testing.T, open AccountOpener) {
+	ctx := context.Background()
+	newStore := func(t *testing.T) twinex.AccountStore {
+		s, closeFn := open(t, t.TempDir())
+		t.Cleanup(closeFn)
+		return s
+	}
+
+	t.Run("UsersAndPrimaryAccounts", func(t *testing.T) {
+		s := newStore(t)
+		u := twinex.User{Email: "  Alice@Example.COM ", PasswordHash: "$argon2id$x", Created: 5}
+		primary, err := s.CreateUser(ctx, &u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.ID == 0 || u.Email != "alice@example.com" || u.Identity != twinex.IdentityNone {
+			t.Fatalf("created user %+v", u)
+		}
+		if primary.ID < twinex.FirstUserAccountID || primary.UserID != u.ID || primary.Nickname != twinex.PrimaryNickname || primary.Type != "exchange" {
+			t.Fatalf("primary account %+v", primary)
+		}
+		if _, err := s.CreateUser(ctx, &twinex.User{Email: "ALICE@example.com"}); !errors.Is(err, twinex.ErrConflict) {
+			t.Fatalf("duplicate email: %v", err)
+		}
+		got, err := s.UserByEmail(ctx, "alice@EXAMPLE.com")
+		if err != nil || got != u {
+			t.Fatalf("UserByEmail: %+v %v, want %+v", got, err, u)
+		}
+		if got, err := s.User(ctx, u.ID); err != nil || got != u {
+			t.Fatalf("User: %+v %v", got, err)
+		}
+		if _, err := s.UserByEmail(ctx, "bob@example.com"); !errors.Is(err, twinex.ErrNotFound) {
+			t.Fatalf("missing user: %v", err)
+		}
+		if err := s.SetIdentity(ctx, u.ID, twinex.IdentityVerified); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.User(ctx, u.ID); got.Identity != twinex.IdentityVerified {
+			t.Fatalf("identity %q", got.Identity)
+		}
+		if err := s.SetIdentity(ctx, 999999, twinex.IdentityVerified); !errors.Is(err, twinex.ErrNotFound) {
+			t.Fatalf("identity of a missing user: %v", err)
+		}
+	})
+
+	t.Run("AccountsInGroups", func(t *testing.T) {
+		s := newStore(t)
+		a, b := twinex.User{Email: "a@x.io"}, twinex.User{Email: "b@x.io"}
+		pa, _ := s.CreateUser(ctx, &a)
+		pb, _ := s.CreateUser(ctx, &b)
+		if pa.ID == pb.ID {
+			t.Fatal("two users share an account id")
+		}
+		second := twinex.Account{UserID: a.ID, Name: "Bot Two", Nickname: "bot-two", Type: "exchange", Created: 9}
+		if err := s.CreateAccount(ctx, &second); err != nil {
+			t.Fatal(err)
+		}
+		if second.ID <= pb.ID {
+			t.Fatalf("account ids do not increase: %d after %d", second.ID, pb.ID)
+		}
+		if err := s.CreateAccount(ctx, &twinex.Account{UserID: a.ID, Name: "x", Nickname: "bot-two", Type: "exchange"}); !errors.Is(err, twinex.ErrConflict) {
+			t.Fatalf("duplicate nickname in a group: %v", err)
+		}
+		other := twinex.Account{UserID: b.ID, Name: "Bot Two", Nickname: "bot-two", Type: "exchange"}
+		if err := s.CreateAccount(ctx, &other); err != nil {
+			t.Fatalf("same nickname in another group: %v", err)
+		}
+		list, err := s.Accounts(ctx, a.ID)
+		if err != nil || len(list) != 2 || list[0] != pa || list[1] != second {
+			t.Fatalf("Accounts: %+v %v", list, err)
+		}
+		if got, err := s.Account(ctx, second.ID); err != nil || got != second {
+			t.Fatalf("Account: %+v %v", got, err)
+		}
+		if _, err := s.Account(ctx, 424242); !errors.Is(err, twinex.ErrNotFound) {
+			t.Fatalf("missing account: %v", err)
+		}
+	})
+
+	t.Run("Keys", func(t *testing.T) {
+		s := newStore(t)
+		u := twinex.User{Email: "k@x.io"}
+		p, _ := s.CreateUser(ctx, &u)
+		k := twinex.APIKey{
+			ID: "account-AbCdEfGhIjKlMnOpQrSt", UserID: u.ID, AccountID: p.ID, Label: "bot ✓",
+			Roles: twinex.RoleTrader | twinex.RoleFundManager, Allowlist: []string{"10.0.0.0/8", "2001:db8::/32"},
+			RequireHeartbeat: true, TimeNonce: true, Secret: []byte{1, 2, 3, 0, 255},
+			Created: 100, Expires: 1 << 62, LastNonce: "1795648307705", LastUsed: 7, LastIP: "::1",
+		}
+		if err := s.CreateKey(ctx, &k); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateKey(ctx, &k); !errors.Is(err, twinex.ErrConflict) {
+			t.Fatalf("duplicate key id: %v", err)
+		}
+		got, err := s.Key(ctx, k.ID)
+		if err != nil || !reflect.DeepEqual(got, k) {
+			t.Fatalf("Key:\n got %+v\nwant %+v (%v)", got, k, err)
+		}
+		m := twinex.APIKey{ID: "master-AbCdEfGhIjKlMnOpQrSt", UserID: u.ID, Master: true, Roles: twinex.RoleAdministrator | twinex.RoleTrader, Secret: []byte{9}, Created: 200}
+		if err := s.CreateKey(ctx, &m); err != nil {
+			t.Fatal(err)
+		}
+		k.Revoked, k.PrevSecret, k.PrevUntil, k.Allowlist, k.LastNonce = 300, []byte{7}, 400, nil, "1795648307706"
+		if err := s.UpdateKey(ctx, &k); err != nil {
+			t.Fatal(err)
+		}
+		list, err := s.Keys(ctx, u.ID)
+		if err != nil || len(list) != 2 || !reflect.DeepEqual(list[0], m) || !reflect.DeepEqual(list[1], k) {
+			t.Fatalf("Keys (newest first):\n%+v\n%v", list, err)
+		}
+		if err := s.UpdateKey(ctx, &twinex.APIKey{ID: "account-nope"}); !errors.Is(err, twinex.ErrNotFound) {
+			t.Fatalf("update of a missing key: %v", err)
+		}
+		if _, err := s.Key(ctx, "account-nope"); !errors.Is(err, twinex.ErrNotFound) {
+			t.Fatalf("missing key: %v", err)
+		}
+	})
+
+	t.Run("Reopen", func(t *testing.T) {
+		dir := t.TempDir()
+		s, closeFn := open(t, dir)
+		u := twinex.User{Email: "r@x.io", Created: 1}
+		p, err := s.CreateUser(ctx, &u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := twinex.APIKey{ID: "account-00000000000000000001", UserID: u.ID, AccountID: p.ID, Roles: twinex.RoleAuditor, Secret: []byte("s")}
+		if err := s.CreateKey(ctx, &k); err != nil {
+			t.Fatal(err)
+		}
+		closeFn()
+		s, closeFn = open(t, dir)
+		defer closeFn()
+		if got, err := s.UserByEmail(ctx, "r@x.io"); err != nil || got != u {
+			t.Fatalf("user after reopen: %+v %v", got, err)
+		}
+		if got, err := s.Key(ctx, k.ID); err != nil || !reflect.DeepEqual(got, k) {
+			t.Fatalf("key after reopen: %+v %v", got, err)
+		}
+	})
+}
