@@ -66,16 +66,6 @@ func Nickname(name string) string {
 	return strings.TrimSuffix(b.String(), "-")
 }
 
-// Role is a set of API key roles (reference §1.6).
-type Role uint8
-
-const (
-	RoleTrader Role = 1 << iota
-	RoleFundManager
-	RoleAuditor
-	RoleAdministrator
-)
-
 // APIKey is an API key. Its secret is kept sealed (encrypted under the
 // master key, bound to the key id); after a rotation the previous secret
 // keeps working until PrevUntil.

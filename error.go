@@ -46,6 +46,7 @@ const (
 	RemoteAddressForbidden    = "RemoteAddressForbidden"
 	System                    = "System"
 	UnsupportedOption         = "UnsupportedOption"
+	UnsupportedNetwork        = "UnsupportedNetwork"
 )
 
 // Error is the one error type whose Reason is a Gemini reason. Message is

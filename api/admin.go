@@ -144,13 +144,6 @@ func (s *Server) currency(code string) (*twinex.Currency, error) {
 	return cur, nil
 }
 
-func accountID(v int64) error {
-	if v < twinex.FirstUserAccountID {
-		return twinex.Errorf(twinex.InvalidAccountName, "account_id must be at least %d", twinex.FirstUserAccountID)
-	}
-	return nil
-}
-
 func (s *Server) adminFund(w http.ResponseWriter, r *http.Request) error {
 	return s.adminFunds(w, r, engine.DepositFunds)
 }
@@ -162,14 +155,15 @@ func (s *Server) adminWithdraw(w http.ResponseWriter, r *http.Request) error {
 // adminFunds deposits or withdraws for an account.
 func (s *Server) adminFunds(w http.ResponseWriter, r *http.Request, kind engine.CommandKind) error {
 	var req struct {
-		AccountID int64   `json:"account_id"`
-		Currency  string  `json:"currency"`
-		Amount    Decimal `json:"amount"`
+		accountRef
+		Currency string  `json:"currency"`
+		Amount   Decimal `json:"amount"`
 	}
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	if err := accountID(req.AccountID); err != nil {
+	acct, err := s.resolve(r.Context(), req.accountRef)
+	if err != nil {
 		return err
 	}
 	cur, err := s.currency(req.Currency)
@@ -180,7 +174,7 @@ func (s *Server) adminFunds(w http.ResponseWriter, r *http.Request, kind engine.
 	if err != nil || amt <= 0 {
 		return twinex.Errorf(twinex.InvalidQuantity, "Invalid amount %q for %s", req.Amount, cur.Code)
 	}
-	res, err := s.do(r.Context(), engine.Command{Kind: kind, AccountID: req.AccountID, Currency: cur.Code, Funds: amt, Method: "Admin"})
+	res, err := s.do(r.Context(), engine.Command{Kind: kind, AccountID: acct.ID, Currency: cur.Code, Funds: amt, Method: "Admin"})
 	if err != nil {
 		return err
 	}
@@ -241,7 +235,7 @@ func averagePrice(o twinex.Order, m *twinex.Market) string {
 
 func (s *Server) adminPlace(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
-		AccountID     int64           `json:"account_id"`
+		accountRef
 		Session       string          `json:"session"`
 		ClientOrderID string          `json:"client_order_id"`
 		Symbol        string          `json:"symbol"`
@@ -255,7 +249,8 @@ func (s *Server) adminPlace(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	if err := accountID(req.AccountID); err != nil {
+	acct, err := s.resolve(r.Context(), req.accountRef)
+	if err != nil {
 		return err
 	}
 	ms := s.Core.Markets()
@@ -263,11 +258,10 @@ func (s *Server) adminPlace(w http.ResponseWriter, r *http.Request) error {
 	if m == nil {
 		return twinex.Errorf(twinex.InvalidSymbol, "Supplied value %q is not a valid symbol", req.Symbol)
 	}
-	c := engine.Command{Kind: engine.Place, AccountID: req.AccountID, Session: req.Session, ClientOrderID: req.ClientOrderID, Market: ms.Index(m.Symbol)}
+	c := engine.Command{Kind: engine.Place, AccountID: acct.ID, Session: req.Session, ClientOrderID: req.ClientOrderID, Market: ms.Index(m.Symbol)}
 	if c.Session == "" {
 		c.Session = "admin"
 	}
-	var err error
 	if c.Side, err = twinex.ParseSide(req.Side); err != nil {
 		return err
 	}
@@ -312,8 +306,8 @@ func (s *Server) adminPlace(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) adminCancel(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
-		AccountID int64 `json:"account_id"`
-		OrderID   int64 `json:"order_id"`
+		accountRef
+		OrderID int64 `json:"order_id"`
 	}
 	if err := decodeBody(r, &req); err != nil {
 		return err
@@ -321,7 +315,11 @@ func (s *Server) adminCancel(w http.ResponseWriter, r *http.Request) error {
 	if req.OrderID <= 0 {
 		return twinex.Errorf(twinex.MissingOrderField, "order_id is required")
 	}
-	res, err := s.do(r.Context(), engine.Command{Kind: engine.Cancel, AccountID: req.AccountID, OrderID: req.OrderID})
+	acct, err := s.resolve(r.Context(), req.accountRef)
+	if err != nil {
+		return err
+	}
+	res, err := s.do(r.Context(), engine.Command{Kind: engine.Cancel, AccountID: acct.ID, OrderID: req.OrderID})
 	if err != nil {
 		return err
 	}
@@ -330,12 +328,21 @@ func (s *Server) adminCancel(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) adminBalances(w http.ResponseWriter, r *http.Request) error {
-	id, err := strconv.ParseInt(r.URL.Query().Get("account_id"), 10, 64)
+	q := r.URL.Query()
+	ref := accountRef{Email: q.Get("email"), Account: q.Get("account")}
+	if v := q.Get("account_id"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return twinex.Errorf(twinex.InvalidAccountName, "account_id must be an integer")
+		}
+		ref.AccountID = id
+	}
+	acct, err := s.resolve(r.Context(), ref)
 	if err != nil {
-		return twinex.Errorf(twinex.InvalidAccountName, "account_id must be an integer")
+		return err
 	}
 	var bals []twinex.Balance
-	if err := s.inspect(r.Context(), func(x *engine.Exchange) { bals = x.Ledger().Balances(id) }); err != nil {
+	if err := s.inspect(r.Context(), func(x *engine.Exchange) { bals = x.Ledger().Balances(acct.ID) }); err != nil {
 		return err
 	}
 	out := []map[string]any{}

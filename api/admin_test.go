@@ -27,7 +27,7 @@ func newTestServer(t *testing.T) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Core: c, Store: db, AdminToken: testToken}
+	s := &Server{Core: c, Store: db, Accounts: db, AdminToken: testToken}
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(func() {
 		ts.Close()
@@ -35,6 +35,18 @@ func newTestServer(t *testing.T) *httptest.Server {
 		db.Close()
 	})
 	return ts
+}
+
+// newUsers creates n verified users, user1@example.com and on; the first
+// server's users get account ids 100, 101, ...
+func newUsers(t *testing.T, ts *httptest.Server, n int) {
+	t.Helper()
+	for i := 1; i <= n; i++ {
+		status, v := call(t, ts, "POST", "/admin/v1/accounts", fmt.Sprintf(`{"email":"user%d@example.com","verified":true}`, i))
+		if status != 200 {
+			t.Fatalf("create user %d: %d %v", i, status, v)
+		}
+	}
 }
 
 // call sends a request with the admin token and returns the status and the
@@ -71,6 +83,7 @@ func wantError(t *testing.T, ts *httptest.Server, method, path, body, reason str
 
 func TestAdminRefusesBadInput(t *testing.T) {
 	ts := newTestServer(t)
+	newUsers(t, ts, 1)
 	call(t, ts, "POST", "/admin/v1/fund", `{"account_id":100,"currency":"USD","amount":"100"}`)
 	for _, c := range []struct {
 		path, body, reason string
@@ -85,6 +98,7 @@ func TestAdminRefusesBadInput(t *testing.T) {
 		{"/admin/v1/fund", `{"account_id":100,"currency":"USD","amount":"1"}]`, twinex.InvalidJson, 400},
 		{"/admin/v1/fund", ``, twinex.InvalidJson, 400},
 		{"/admin/v1/fund", `{"account_id":100,"amount":"1"}`, twinex.MissingPayloadKey, 400},
+		{"/admin/v1/fund", `{"currency":"USD","amount":"1"}`, twinex.MissingPayloadKey, 400},
 		{"/admin/v1/fund", `{"account_id":100,"currency":"USD","amount":"-5"}`, twinex.InvalidQuantity, 400},
 		{"/admin/v1/fund", `{"account_id":100,"currency":"USD","amount":"0"}`, twinex.InvalidQuantity, 400},
 		{"/admin/v1/fund", `{"account_id":100,"currency":"USD","amount":"1e400"}`, twinex.InvalidQuantity, 400},
@@ -92,6 +106,13 @@ func TestAdminRefusesBadInput(t *testing.T) {
 		{"/admin/v1/fund", `{"account_id":100,"currency":"USD","amount":"0.00000000001"}`, twinex.InvalidQuantity, 400},
 		{"/admin/v1/fund", `{"account_id":100,"currency":"XYZ","amount":"1"}`, twinex.InvalidQuantity, 400},
 		{"/admin/v1/fund", `{"account_id":1,"currency":"USD","amount":"1"}`, twinex.InvalidAccountName, 400},
+		{"/admin/v1/fund", `{"account_id":101,"currency":"USD","amount":"1"}`, twinex.InvalidAccountName, 400},
+		{"/admin/v1/fund", `{"email":"nobody@example.com","currency":"USD","amount":"1"}`, twinex.InvalidAccountName, 400},
+		{"/admin/v1/fund", `{"email":"user1@example.com","account":"nope","currency":"USD","amount":"1"}`, twinex.InvalidAccountName, 400},
+		{"/admin/v1/fund", `{"account_id":100,"email":"user1@example.com","currency":"USD","amount":"1"}`, twinex.InvalidAccountName, 400},
+		{"/admin/v1/accounts", `{"email":"not an email"}`, twinex.InvalidJson, 400},
+		{"/admin/v1/accounts", `{"email":"user1@example.com"}`, AccountExists, 400},
+		{"/admin/v1/accounts", `{"email":"new@example.com","password":"short"}`, twinex.InvalidJson, 400},
 		{"/admin/v1/orders", `{"account_id":100,"symbol":"dogeusd","side":"buy","price":"1","amount":"1"}`, twinex.InvalidSymbol, 400},
 		{"/admin/v1/orders", `{"account_id":100,"symbol":"btcusd","side":"up","price":"1","amount":"1"}`, twinex.InvalidSide, 400},
 		{"/admin/v1/orders", `{"account_id":100,"symbol":"btcusd","side":"buy","type":"market","price":"1","amount":"1"}`, twinex.InvalidOrderType, 400},
@@ -147,8 +168,9 @@ func TestAdminNeedsTheToken(t *testing.T) {
 
 func TestOrderObjectTypes(t *testing.T) {
 	ts := newTestServer(t)
-	call(t, ts, "POST", "/admin/v1/fund", `{"account_id":100,"currency":"USD","amount":"1000"}`)
-	call(t, ts, "POST", "/admin/v1/fund", `{"account_id":101,"currency":"BTC","amount":1}`)
+	newUsers(t, ts, 2)
+	call(t, ts, "POST", "/admin/v1/fund", `{"email":"user1@example.com","currency":"USD","amount":"1000"}`)
+	call(t, ts, "POST", "/admin/v1/fund", `{"email":"USER2@example.com","account":"primary","currency":"BTC","amount":1}`)
 	call(t, ts, "POST", "/admin/v1/orders", `{"account_id":101,"symbol":"btcusd","side":"sell","price":"100.00","amount":"0.3"}`)
 	call(t, ts, "POST", "/admin/v1/orders", `{"account_id":101,"symbol":"btcusd","side":"sell","price":"100.01","amount":"0.3"}`)
 	status, o := call(t, ts, "POST", "/admin/v1/orders", `{"account_id":100,"symbol":"BTCUSD","side":"buy","price":100.01,"amount":0.4,"client_order_id":"c-1","options":["immediate-or-cancel"]}`)

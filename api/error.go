@@ -16,7 +16,7 @@ func HTTPStatus(reason string) int {
 		return http.StatusBadRequest
 	case twinex.MissingRole, twinex.RemoteAddressForbidden:
 		return http.StatusForbidden
-	case twinex.EndpointNotFound, twinex.OrderNotFound:
+	case twinex.EndpointNotFound, twinex.OrderNotFound, twinex.UnsupportedNetwork:
 		return http.StatusNotFound
 	case twinex.InsufficientFunds:
 		return http.StatusNotAcceptable

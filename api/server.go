@@ -10,17 +10,21 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/core"
 )
 
-// Server serves the HTTP API. Core, Store and AdminToken are required.
+// Server serves the HTTP API. Core, Store, Accounts and AdminToken are
+// required.
 type Server struct {
 	Core       *core.Core
 	Store      twinex.ExchangeStore
+	Accounts   twinex.AccountStore
 	AdminToken string
-	Logger     *slog.Logger // default: discard
+	Logger     *slog.Logger     // default: discard
+	Now        func() time.Time // default time.Now
 
 	mux *http.ServeMux
 }
@@ -36,10 +40,19 @@ func (s *Server) Handler() http.Handler {
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.routeAdmin()
+	s.routePublic()
+	s.routeAccounts()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, twinex.Errorf(twinex.EndpointNotFound, "API entry point `%s` not found", r.URL.Path))
 	})
 	return s.recoverer(s.mux)
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
 }
 
 // recoverer turns a panic into a logged 500 System.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -21,16 +22,21 @@ Talks to a running server's admin API. Each command prints JSON on success
 and exits non-zero with a message on failure.
 
 Commands:
+  account create --email E [--password P] [--verified]
+                                          create a user and its primary account
+  account show --email E                  show a user and its accounts
   verify                                  run the ledger invariant check
-  fund --account ID --currency C --amount A
-                                          deposit funds into an account
-  withdraw --account ID --currency C --amount A
+  fund ACCOUNT --currency C --amount A    deposit funds into an account
+  withdraw ACCOUNT --currency C --amount A
                                           take funds out of an account
-  balances --account ID                   show an account's balances
-  order --account ID --symbol S --side buy|sell --price P --amount A
+  balances ACCOUNT                        show an account's balances
+  order ACCOUNT --symbol S --side buy|sell --price P --amount A
         [--option maker-or-cancel|immediate-or-cancel|fill-or-kill] [--stop P]
                                           place an order for an account
-  cancel --account ID --order ID          cancel an account's order
+  cancel ACCOUNT --order ID               cancel an account's order
+
+ACCOUNT is --email E [--account NICKNAME] (the user's primary account unless
+a nickname is given), or --account-id ID.
 
 The token comes from --token, else TWINEX_ADMIN_TOKEN, else <data>/admin.token.
 `
@@ -81,6 +87,8 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		c.token = os.Getenv("TWINEX_ADMIN_TOKEN")
 	}
 	switch cmd {
+	case "account":
+		return adminAccount(ctx, c, rest, stdout, stderr)
 	case "verify":
 		return adminVerify(ctx, c, rest, stdout, stderr)
 	case "fund", "withdraw":
@@ -158,14 +166,14 @@ func adminVerify(ctx context.Context, c *adminClient, args []string, stdout, std
 }
 
 func adminFunds(ctx context.Context, c *adminClient, cmd string, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("admin "+cmd, "Usage: twinex admin "+cmd+" --account ID --currency C --amount A\n", stderr)
-	acct := fs.Int64("account", 0, "account id")
+	fs := newFlags("admin "+cmd, "Usage: twinex admin "+cmd+" ACCOUNT --currency C --amount A\n", stderr)
+	ref := accountFlags(fs)
 	cur := fs.String("currency", "", "currency code, e.g. USD")
 	amt := fs.String("amount", "", "amount, e.g. 1000.50")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	out, err := c.call(ctx, http.MethodPost, "/admin/v1/"+cmd, map[string]any{"account_id": *acct, "currency": *cur, "amount": *amt})
+	out, err := c.call(ctx, http.MethodPost, "/admin/v1/"+cmd, ref(map[string]any{"currency": *cur, "amount": *amt}))
 	if err != nil {
 		return err
 	}
@@ -174,12 +182,12 @@ func adminFunds(ctx context.Context, c *adminClient, cmd string, args []string, 
 }
 
 func adminBalances(ctx context.Context, c *adminClient, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("admin balances", "Usage: twinex admin balances --account ID\n", stderr)
-	acct := fs.Int64("account", 0, "account id")
+	fs := newFlags("admin balances", "Usage: twinex admin balances ACCOUNT\n", stderr)
+	ref := accountFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	out, err := c.call(ctx, http.MethodGet, "/admin/v1/balances?account_id="+url.QueryEscape(fmt.Sprint(*acct)), nil)
+	out, err := c.call(ctx, http.MethodGet, "/admin/v1/balances?"+refQuery(ref(map[string]any{})), nil)
 	if err != nil {
 		return err
 	}
@@ -188,8 +196,8 @@ func adminBalances(ctx context.Context, c *adminClient, args []string, stdout, s
 }
 
 func adminOrder(ctx context.Context, c *adminClient, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("admin order", "Usage: twinex admin order --account ID --symbol S --side buy|sell --price P --amount A [--option O] [--stop P]\n", stderr)
-	acct := fs.Int64("account", 0, "account id")
+	fs := newFlags("admin order", "Usage: twinex admin order ACCOUNT --symbol S --side buy|sell --price P --amount A [--option O] [--stop P]\n", stderr)
+	ref := accountFlags(fs)
 	sym := fs.String("symbol", "", "market symbol, e.g. btcusd")
 	side := fs.String("side", "", "buy or sell")
 	price := fs.String("price", "", "limit price")
@@ -200,7 +208,7 @@ func adminOrder(ctx context.Context, c *adminClient, args []string, stdout, stde
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	body := map[string]any{"account_id": *acct, "symbol": *sym, "side": *side, "price": *price, "amount": *amount}
+	body := ref(map[string]any{"symbol": *sym, "side": *side, "price": *price, "amount": *amount})
 	if *option != "" {
 		body["options"] = []string{*option}
 	}
@@ -219,16 +227,91 @@ func adminOrder(ctx context.Context, c *adminClient, args []string, stdout, stde
 }
 
 func adminCancel(ctx context.Context, c *adminClient, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("admin cancel", "Usage: twinex admin cancel --account ID --order ID\n", stderr)
-	acct := fs.Int64("account", 0, "account id")
+	fs := newFlags("admin cancel", "Usage: twinex admin cancel ACCOUNT --order ID\n", stderr)
+	ref := accountFlags(fs)
 	id := fs.Int64("order", 0, "order id")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	out, err := c.call(ctx, http.MethodPost, "/admin/v1/orders/cancel", map[string]any{"account_id": *acct, "order_id": *id})
+	out, err := c.call(ctx, http.MethodPost, "/admin/v1/orders/cancel", ref(map[string]any{"order_id": *id}))
 	if err != nil {
 		return err
 	}
 	stdout.Write(out)
 	return nil
+}
+
+// accountFlags adds the flags that name an account (--email and --account,
+// or --account-id) and returns a function adding them to a request body.
+func accountFlags(fs *flag.FlagSet) func(map[string]any) map[string]any {
+	email := fs.String("email", "", "the account owner's email")
+	nick := fs.String("account", "", "the account's nickname (default: the primary account)")
+	id := fs.Int64("account-id", 0, "the account's id, instead of --email")
+	return func(body map[string]any) map[string]any {
+		if *email != "" {
+			body["email"] = *email
+		}
+		if *nick != "" {
+			body["account"] = *nick
+		}
+		if *id != 0 {
+			body["account_id"] = *id
+		}
+		return body
+	}
+}
+
+// refQuery renders an account reference as a query string.
+func refQuery(ref map[string]any) string {
+	q := url.Values{}
+	for k, v := range ref {
+		q.Set(k, fmt.Sprint(v))
+	}
+	return q.Encode()
+}
+
+const accountUsage = `Usage:
+  twinex admin account create --email E [--password P] [--verified]
+  twinex admin account show --email E
+`
+
+func adminAccount(ctx context.Context, c *adminClient, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, accountUsage)
+		return errUsage
+	}
+	switch args[0] {
+	case "create":
+		fs := newFlags("admin account create", "Usage: twinex admin account create --email E [--password P] [--verified]\n\n"+
+			"Creates a user with a primary account and prints {\"id\":...,\"email\":...,\"account_id\":...}.\n", stderr)
+		email := fs.String("email", "", "the user's email")
+		pw := fs.String("password", "", "a password for the dashboard (optional)")
+		verified := fs.Bool("verified", false, "mark the user's identity as verified")
+		if err := parse(fs, args[1:]); err != nil {
+			return err
+		}
+		out, err := c.call(ctx, http.MethodPost, "/admin/v1/accounts", map[string]any{"email": *email, "password": *pw, "verified": *verified})
+		if err != nil {
+			return err
+		}
+		stdout.Write(out)
+		return nil
+	case "show":
+		fs := newFlags("admin account show", "Usage: twinex admin account show --email E\n", stderr)
+		email := fs.String("email", "", "the user's email")
+		if err := parse(fs, args[1:]); err != nil {
+			return err
+		}
+		out, err := c.call(ctx, http.MethodGet, "/admin/v1/accounts?email="+url.QueryEscape(*email), nil)
+		if err != nil {
+			return err
+		}
+		stdout.Write(out)
+		return nil
+	case "-h", "--help", "help":
+		fmt.Fprint(stderr, accountUsage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "admin account: unknown command %q\n\n%s", args[0], accountUsage)
+	return errUsage
 }

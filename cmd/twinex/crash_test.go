@@ -27,6 +27,13 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 
 	const clients = 16
 	for a := 0; a < clients; a++ {
+		var u struct {
+			AccountID int64 `json:"account_id"`
+		}
+		c.must("POST", "/admin/v1/accounts", map[string]any{"email": fmt.Sprintf("trader%d@example.com", a)}, &u)
+		if u.AccountID != int64(100+a) {
+			t.Fatalf("user %d got account %d", a, u.AccountID)
+		}
 		c.must("POST", "/admin/v1/fund", map[string]any{"account_id": 100 + a, "currency": "USD", "amount": "1000000"}, nil)
 		c.must("POST", "/admin/v1/fund", map[string]any{"account_id": 100 + a, "currency": "BTC", "amount": "100"}, nil)
 	}

@@ -102,6 +102,9 @@ func TestServeRestartKeepsState(t *testing.T) {
 		t.Fatalf("healthz: %v %v", resp, err)
 	}
 	resp.Body.Close()
+	for i := 1; i <= 3; i++ { // accounts 100, 101 and 102
+		c.must("POST", "/admin/v1/accounts", map[string]any{"email": fmt.Sprintf("user%d@example.com", i), "verified": true}, nil)
+	}
 	c.must("POST", "/admin/v1/fund", map[string]any{"account_id": 100, "currency": "USD", "amount": "5000"}, nil)
 	c.must("POST", "/admin/v1/fund", map[string]any{"account_id": 101, "currency": "BTC", "amount": 1}, nil)
 	var sell, stop orderResult

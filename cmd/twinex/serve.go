@@ -110,7 +110,7 @@ func (m *Main) Open(ctx context.Context) error {
 		m.store.Close()
 		return err
 	}
-	srv := &api.Server{Core: m.core, Store: m.store, AdminToken: token, Logger: m.Logger}
+	srv := &api.Server{Core: m.core, Store: m.store, Accounts: m.store, AdminToken: token, Logger: m.Logger}
 	m.http = &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -1,0 +1,145 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/mail"
+	"strings"
+
+	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/password"
+)
+
+// AccountExists is Twinex's own reason for an admin request that would
+// create a user whose email is taken.
+const AccountExists = "AccountExists"
+
+func (s *Server) routeAccounts() {
+	s.mux.Handle("POST /admin/v1/accounts", s.admin(s.adminCreateAccount))
+	s.mux.Handle("GET /admin/v1/accounts", s.admin(s.adminGetAccount))
+}
+
+// accountRef names an account in an admin request: by ledger id, or by the
+// owner's email and the account's nickname (primary by default).
+type accountRef struct {
+	AccountID int64  `json:"account_id"`
+	Email     string `json:"email"`
+	Account   string `json:"account"`
+}
+
+// resolve returns the referenced account, which must exist.
+func (s *Server) resolve(ctx context.Context, ref accountRef) (twinex.Account, error) {
+	notFound := func() error {
+		return twinex.Errorf(twinex.InvalidAccountName, "No such account")
+	}
+	if ref.AccountID != 0 {
+		if ref.Email != "" || ref.Account != "" {
+			return twinex.Account{}, twinex.Errorf(twinex.InvalidAccountName, "Give either account_id, or email and account")
+		}
+		a, err := s.Accounts.Account(ctx, ref.AccountID)
+		if errors.Is(err, twinex.ErrNotFound) {
+			return a, notFound()
+		}
+		return a, err
+	}
+	if ref.Email == "" {
+		return twinex.Account{}, twinex.Errorf(twinex.MissingPayloadKey, "account_id or email is required")
+	}
+	u, err := s.Accounts.UserByEmail(ctx, ref.Email)
+	if errors.Is(err, twinex.ErrNotFound) {
+		return twinex.Account{}, notFound()
+	}
+	if err != nil {
+		return twinex.Account{}, err
+	}
+	nick := ref.Account
+	if nick == "" {
+		nick = twinex.PrimaryNickname
+	}
+	list, err := s.Accounts.Accounts(ctx, u.ID)
+	if err != nil {
+		return twinex.Account{}, err
+	}
+	for _, a := range list {
+		if a.Nickname == nick {
+			return a, nil
+		}
+	}
+	return twinex.Account{}, notFound()
+}
+
+// normalEmail validates a plain email address and returns it in lower case.
+func normalEmail(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" || len(s) > 254 {
+		return "", twinex.Errorf(twinex.InvalidJson, "%q is not a valid email address", s)
+	}
+	return strings.ToLower(s), nil
+}
+
+func (s *Server) adminCreateAccount(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+		Verified bool   `json:"verified"`
+	}
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	email, err := normalEmail(req.Email)
+	if err != nil {
+		return err
+	}
+	u := twinex.User{Email: email, Identity: twinex.IdentityNone, Created: s.now().UnixNano()}
+	if req.Verified {
+		u.Identity = twinex.IdentityVerified
+	}
+	if req.Password != "" {
+		if err := password.Check(req.Password); err != nil {
+			return twinex.Errorf(twinex.InvalidJson, "%s", err.Error())
+		}
+		if u.PasswordHash, err = password.Hash(req.Password); err != nil {
+			return err
+		}
+	}
+	primary, err := s.Accounts.CreateUser(r.Context(), &u)
+	if errors.Is(err, twinex.ErrConflict) {
+		return twinex.Errorf(AccountExists, "A user with email %s already exists", email)
+	}
+	if err != nil {
+		return err
+	}
+	s.Logger.Info("user created", "user", u.ID, "email", u.Email, "identity", u.Identity)
+	writeJSON(w, http.StatusOK, userJSON(u, []twinex.Account{primary}))
+	return nil
+}
+
+func (s *Server) adminGetAccount(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.Accounts.UserByEmail(r.Context(), r.URL.Query().Get("email"))
+	if errors.Is(err, twinex.ErrNotFound) {
+		return twinex.Errorf(twinex.InvalidAccountName, "No such user")
+	}
+	if err != nil {
+		return err
+	}
+	list, err := s.Accounts.Accounts(r.Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, userJSON(u, list))
+	return nil
+}
+
+func userJSON(u twinex.User, accounts []twinex.Account) map[string]any {
+	list := []map[string]any{}
+	for _, a := range accounts {
+		list = append(list, map[string]any{"account_id": a.ID, "account": a.Nickname, "name": a.Name, "type": a.Type})
+	}
+	v := map[string]any{"id": u.ID, "email": u.Email, "identity": u.Identity, "accounts": list}
+	if len(accounts) > 0 {
+		v["account_id"] = accounts[0].ID
+	}
+	return v
+}

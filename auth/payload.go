@@ -1,0 +1,165 @@
+package auth
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/twinex/twinex"
+)
+
+// MaxPayloadSize bounds the decoded X-GEMINI-PAYLOAD, in bytes. The largest
+// real payloads (an order with options and a client order id) are a few
+// hundred bytes.
+const MaxPayloadSize = 64 << 10
+
+// Sign returns the signature Gemini clients send in X-GEMINI-SIGNATURE: the
+// lower-case hex HMAC-SHA384 of payloadB64 (the X-GEMINI-PAYLOAD header
+// exactly as received, never re-encoded) keyed with the bytes of secret
+// (used as given, not decoded).
+func Sign(secret, payloadB64 string) string {
+	return hex.EncodeToString(mac(secret, payloadB64))
+}
+
+// Verify reports whether signatureHex is the signature of payloadB64 under
+// secret, comparing in constant time. Hex is case-insensitive, so upper-case
+// signatures are accepted too (Gemini clients send lower case; the bytes
+// are the same either way). Anything that is not exactly 96 hex digits
+// (odd length, spaces, a "0x" prefix) is a mismatch. Callers answer a
+// mismatch with InvalidSignature.
+func Verify(secret, payloadB64, signatureHex string) bool {
+	got, err := hex.DecodeString(signatureHex)
+	if err != nil {
+		return false
+	}
+	// hmac.Equal is constant-time for equal lengths; the length of a
+	// signature is public.
+	return hmac.Equal(got, mac(secret, payloadB64))
+}
+
+func mac(secret, payloadB64 string) []byte {
+	h := hmac.New(sha512.New384, []byte(secret))
+	io.WriteString(h, payloadB64)
+	return h.Sum(nil)
+}
+
+// DecodePayload decodes an X-GEMINI-PAYLOAD header into the top-level keys
+// of its JSON object, each with its raw JSON value (so numbers keep their
+// exact text; ParseNonce reads "nonce").
+//
+// Base64: Gemini documents standard base64 with '=' padding. Also accepted,
+// because each has exactly one reading: no padding, and the URL-safe
+// alphabet ('-' and '_'). Refused: a mix of the two alphabets, wrong
+// padding, non-zero trailing bits, and any other character, including the
+// spaces and line breaks that Go's decoder would otherwise skip. The
+// signature covers the header string itself, so this leniency cannot make
+// one signed header mean two things.
+//
+// JSON: the decoded bytes must be valid UTF-8 holding exactly one JSON
+// object (any whitespace and key order), at most MaxPayloadSize bytes.
+// A key that appears twice (also when spelt with escapes, "nonce" and
+// "\u006eonce") is refused: parsers disagree on which one wins, and a
+// payload must mean one thing.
+//
+// Every error is a *twinex.Error with reason InvalidJson.
+func DecodePayload(payloadB64 string) (map[string]json.RawMessage, error) {
+	if len(payloadB64) > base64.StdEncoding.EncodedLen(MaxPayloadSize) {
+		return nil, payloadError("The payload is larger than "+strconv.Itoa(MaxPayloadSize)+" bytes", nil)
+	}
+	data, err := decodeBase64(payloadB64)
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxPayloadSize {
+		return nil, payloadError("The payload is larger than "+strconv.Itoa(MaxPayloadSize)+" bytes", nil)
+	}
+	if !utf8.Valid(data) {
+		return nil, payloadError("The payload is not valid UTF-8", nil)
+	}
+	return decodeObject(data)
+}
+
+// decodeBase64 decodes standard or URL-safe base64, padded or not.
+func decodeBase64(s string) ([]byte, error) {
+	std, url := false, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '=':
+		case c == '+' || c == '/':
+			std = true
+		case c == '-' || c == '_':
+			url = true
+		default:
+			return nil, payloadError("The payload is not valid base64", errors.New("invalid character at offset "+strconv.Itoa(i)))
+		}
+	}
+	if std && url {
+		return nil, payloadError("The payload is not valid base64", errors.New("mixes the standard and URL-safe alphabets"))
+	}
+	enc := base64.StdEncoding
+	if url {
+		enc = base64.URLEncoding
+	}
+	if !strings.HasSuffix(s, "=") {
+		enc = enc.WithPadding(base64.NoPadding)
+	}
+	data, err := enc.Strict().DecodeString(s)
+	if err != nil {
+		return nil, payloadError("The payload is not valid base64", err)
+	}
+	return data, nil
+}
+
+// decodeObject decodes one JSON object, refusing duplicate keys and
+// trailing data.
+func decodeObject(data []byte) (map[string]json.RawMessage, error) {
+	notObject := func(err error) error {
+		return payloadError("The payload is not a JSON object", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, notObject(err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, notObject(nil)
+	}
+	obj := make(map[string]json.RawMessage)
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, notObject(err)
+		}
+		key, ok := tok.(string)
+		if !ok {
+			return nil, notObject(nil)
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, notObject(err)
+		}
+		if _, dup := obj[key]; dup {
+			return nil, payloadError("The payload has the key "+strconv.Quote(truncate(key, 40))+" more than once", nil)
+		}
+		obj[key] = v
+	}
+	if _, err := dec.Token(); err != nil { // the closing '}'
+		return nil, notObject(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, payloadError("The payload has data after the JSON object", err)
+	}
+	return obj, nil
+}
+
+func payloadError(msg string, cause error) error {
+	return &twinex.Error{Reason: twinex.InvalidJson, Message: msg, Err: cause}
+}

@@ -1,0 +1,233 @@
+package gemini
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// AccountDetail is the answer of POST /v1/account.
+type AccountDetail struct {
+	Account              AccountInfo `json:"account"`
+	Users                []User      `json:"users"`
+	MemoReferenceCode    string      `json:"memo_reference_code"`
+	VirtualAccountNumber string      `json:"virtual_account_number,omitempty"`
+}
+
+// AccountInfo describes one account.
+type AccountInfo struct {
+	AccountName string `json:"accountName"`    // display name, "Primary"
+	ShortName   string `json:"shortName"`      // nickname, "primary"
+	Type        string `json:"type"`           // exchange, custody
+	Created     int64  `json:"created,string"` // ms, sent as a JSON string here
+}
+
+// User is a user of an account.
+type User struct {
+	Name        string `json:"name"`
+	LastSignIn  string `json:"lastSignIn"` // RFC 3339, "2020-07-21T13:37:39.453Z"
+	Status      string `json:"status"`
+	CountryCode string `json:"countryCode"`
+	IsVerified  bool   `json:"isVerified"`
+}
+
+// Account returns the account the key acts for.
+func (c *Client) Account(ctx context.Context) (*AccountDetail, error) {
+	var out AccountDetail
+	if err := c.post(ctx, "/v1/account", nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Roles is the answer of POST /v1/roles. IsAccountAdmin and CounterpartyID
+// come with master keys only.
+type Roles struct {
+	IsAuditor      bool   `json:"isAuditor"`
+	IsFundManager  bool   `json:"isFundManager"`
+	IsTrader       bool   `json:"isTrader"`
+	IsAccountAdmin bool   `json:"isAccountAdmin,omitempty"`
+	CounterpartyID string `json:"counterparty_id,omitempty"`
+}
+
+// Roles returns the roles of the API key. It is a key-level call: the
+// default account is not sent.
+func (c *Client) Roles(ctx context.Context) (*Roles, error) {
+	var out Roles
+	if err := c.postGroup(ctx, "/v1/roles", nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// CreatedAccount is the answer of POST /v1/account/create.
+type CreatedAccount struct {
+	Account string `json:"account"` // the nickname derived from the name
+	Type    string `json:"type"`
+}
+
+// CreateAccount creates an account in the group (master key, Administrator
+// role). accountType is "exchange" or "custody"; empty leaves it to the
+// server (exchange).
+func (c *Client) CreateAccount(ctx context.Context, name, accountType string) (*CreatedAccount, error) {
+	p := map[string]any{"name": name}
+	if accountType != "" {
+		p["type"] = accountType
+	}
+	var out CreatedAccount
+	if err := c.postGroup(ctx, "/v1/account/create", p, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// RenamedAccount is the answer of POST /v1/account/rename.
+type RenamedAccount struct {
+	Name    string `json:"name"`
+	Account string `json:"account"`
+}
+
+// RenameAccount renames the account with nickname account (master key,
+// Administrator role). Empty newName or newAccount leave that one unchanged.
+func (c *Client) RenameAccount(ctx context.Context, account, newName, newAccount string) (*RenamedAccount, error) {
+	p := map[string]any{"account": account}
+	if newName != "" {
+		p["newName"] = newName
+	}
+	if newAccount != "" {
+		p["newAccount"] = newAccount
+	}
+	var out RenamedAccount
+	if err := c.postGroup(ctx, "/v1/account/rename", p, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// AccountSummary is one account of POST /v1/account/list.
+type AccountSummary struct {
+	Name           string `json:"name"`
+	Account        string `json:"account"` // nickname
+	Type           string `json:"type"`
+	CounterpartyID string `json:"counterparty_id"`
+	Created        int64  `json:"created"` // ms, a JSON number here
+	Status         string `json:"status"`
+}
+
+// ListAccountsOptions filters ListAccounts. Zero values leave a parameter out.
+type ListAccountsOptions struct {
+	Limit int       // limit_accounts, at most 500
+	Since time.Time // sent as "timestamp" in ms
+}
+
+// ListAccounts returns the accounts of the group (master key).
+func (c *Client) ListAccounts(ctx context.Context, opts ListAccountsOptions) ([]AccountSummary, error) {
+	p := map[string]any{}
+	if opts.Limit > 0 {
+		p["limit_accounts"] = opts.Limit
+	}
+	if !opts.Since.IsZero() {
+		p["timestamp"] = millis(opts.Since)
+	}
+	var out []AccountSummary
+	if err := c.postGroup(ctx, "/v1/account/list", p, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// AccountTransferResult is the answer of POST /v1/account/transfer/:currency.
+// The keys vary between servers; absent ones are empty.
+type AccountTransferResult struct {
+	FromAccount  string  `json:"fromAccount"`
+	ToAccount    string  `json:"toAccount"`
+	Amount       Decimal `json:"amount"`
+	Fee          Decimal `json:"fee,omitempty"`
+	Currency     string  `json:"currency"` // the currency's full name, "Bitcoin"
+	WithdrawalID string  `json:"withdrawalId,omitempty"`
+	UUID         string  `json:"uuid,omitempty"`
+	Message      string  `json:"message,omitempty"`
+	TxHash       string  `json:"txHash,omitempty"`
+}
+
+// AccountTransfer moves amount of currency between two accounts of the group
+// (master key, Fund Manager role). The amount is sent as a JSON string.
+func (c *Client) AccountTransfer(ctx context.Context, currency, sourceAccount, targetAccount string, amount Decimal) (*AccountTransferResult, error) {
+	s, err := segment("currency", currency)
+	if err != nil {
+		return nil, err
+	}
+	p := map[string]any{"sourceAccount": sourceAccount, "targetAccount": targetAccount, "amount": amount}
+	var out AccountTransferResult
+	if err := c.postGroup(ctx, "/v1/account/transfer/"+s, p, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Transactions is the answer of POST /v1/transactions.
+type Transactions struct {
+	Results           []Transaction `json:"results"`
+	ContinuationToken string        `json:"continuationToken,omitempty"`
+}
+
+// Transaction is a trade or a transfer of any account of the group. Gemini
+// documents its shape only loosely, so the common fields of both kinds are
+// decoded leniently (ids as strings or numbers) and Raw keeps the whole
+// object.
+type Transaction struct {
+	Account     string  `json:"account"`
+	Type        string  `json:"type"`
+	Timestampms int64   `json:"timestampms"`
+	Symbol      string  `json:"symbol,omitempty"`
+	Price       Decimal `json:"price,omitempty"`
+	Amount      Decimal `json:"amount"`
+	FeeAmount   Decimal `json:"fee_amount,omitempty"`
+	FeeCurrency string  `json:"fee_currency,omitempty"`
+	TID         ID      `json:"tid,omitempty"`
+	OrderID     ID      `json:"order_id,omitempty"`
+	Status      string  `json:"status,omitempty"`
+	EID         ID      `json:"eid,omitempty"`
+	Currency    string  `json:"currency,omitempty"`
+	TxHash      string  `json:"txHash,omitempty"`
+
+	Raw json.RawMessage `json:"-"`
+}
+
+// UnmarshalJSON decodes the known fields and keeps the raw object.
+func (t *Transaction) UnmarshalJSON(b []byte) error {
+	type plain Transaction
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	p.Raw = append(json.RawMessage(nil), b...)
+	*t = Transaction(p)
+	return nil
+}
+
+// TransactionsOptions pages Transactions. Zero values leave a parameter out.
+type TransactionsOptions struct {
+	Since             time.Time // sent as "timestamp_nanos"
+	Limit             int       // default 100, max 300
+	ContinuationToken string    // from the previous page
+}
+
+// Transactions returns trades and transfers across the group (master key).
+func (c *Client) Transactions(ctx context.Context, opts TransactionsOptions) (*Transactions, error) {
+	p := map[string]any{}
+	if !opts.Since.IsZero() {
+		p["timestamp_nanos"] = opts.Since.UnixNano()
+	}
+	if opts.Limit > 0 {
+		p["limit"] = opts.Limit
+	}
+	if opts.ContinuationToken != "" {
+		p["continuation_token"] = opts.ContinuationToken
+	}
+	var out Transactions
+	if err := c.postGroup(ctx, "/v1/transactions", p, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

@@ -1,0 +1,353 @@
+package gemini
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+)
+
+// Order sides, types and execution options of NewOrderRequest.
+const (
+	SideBuy  = "buy"
+	SideSell = "sell"
+
+	OrderTypeExchangeLimit     = "exchange limit"
+	OrderTypeExchangeStopLimit = "exchange stop limit"
+
+	OptionMakerOrCancel        = "maker-or-cancel"
+	OptionImmediateOrCancel    = "immediate-or-cancel"
+	OptionFillOrKill           = "fill-or-kill"
+	OptionAuctionOnly          = "auction-only"
+	OptionIndicationOfInterest = "indication-of-interest"
+)
+
+// Order is Gemini's order status object, returned by NewOrder, CancelOrder,
+// OrderStatus, ActiveOrders and OrdersHistory.
+type Order struct {
+	OrderID           string  `json:"order_id"` // a JSON string of digits, "106817811"
+	ID                string  `json:"id"`       // same value as OrderID
+	ClientOrderID     string  `json:"client_order_id,omitempty"`
+	Symbol            string  `json:"symbol"` // lower case
+	Exchange          string  `json:"exchange"`
+	AvgExecutionPrice Decimal `json:"avg_execution_price"`
+	Side              string  `json:"side"`
+	// Type is "exchange limit", "stop-limit" (for orders placed as
+	// "exchange stop limit"), "market buy", "market sell", ...
+	Type            string   `json:"type"`
+	Timestamp       int64    `json:"timestamp,string"` // seconds, sent as a JSON string
+	Timestampms     int64    `json:"timestampms"`
+	IsLive          bool     `json:"is_live"`
+	IsCancelled     bool     `json:"is_cancelled"`
+	IsHidden        bool     `json:"is_hidden"`
+	WasForced       bool     `json:"was_forced"`
+	ExecutedAmount  Decimal  `json:"executed_amount"`
+	RemainingAmount Decimal  `json:"remaining_amount"`
+	OriginalAmount  Decimal  `json:"original_amount"`
+	Price           Decimal  `json:"price"`
+	StopPrice       Decimal  `json:"stop_price,omitempty"`
+	Options         []string `json:"options"`
+	// Reason says why the order was cancelled ("Requested",
+	// "MakerOrCancelWouldTake", ...).
+	Reason string `json:"reason,omitempty"`
+	// Trades are the order's fills: present with include_trades and in
+	// OrdersHistory.
+	Trades []MyTrade `json:"trades,omitempty"`
+}
+
+// IDInt returns OrderID as an int64.
+func (o *Order) IDInt() (int64, error) { return strconv.ParseInt(o.OrderID, 10, 64) }
+
+// Time returns the order's creation time.
+func (o *Order) Time() time.Time { return time.UnixMilli(o.Timestampms) }
+
+// NewOrderRequest is the payload of POST /v1/order/new. Empty optional fields
+// are left out.
+type NewOrderRequest struct {
+	ClientOrderID string  // optional, [:\-_.#a-zA-Z0-9]{1,36}
+	Symbol        string  // any case
+	Amount        Decimal // sent as a JSON string
+	Price         Decimal // required even for immediate-or-cancel orders
+	Side          string  // SideBuy or SideSell
+	Type          string  // OrderTypeExchangeLimit when empty
+	Options       []string
+	StopPrice     Decimal // for OrderTypeExchangeStopLimit
+}
+
+// NewOrder places an order. Errors include InvalidSymbol, InvalidPrice,
+// InvalidQuantity, InvalidSide, InvalidOrderType, InsufficientFunds (HTTP
+// 406), MarketNotOpen, ClientOrderIdTooLong, ConflictingOptions,
+// UnsupportedOption, InvalidStopPrice* and MissingRole (HTTP 403).
+func (c *Client) NewOrder(ctx context.Context, r NewOrderRequest) (*Order, error) {
+	typ := r.Type
+	if typ == "" {
+		typ = OrderTypeExchangeLimit
+	}
+	p := map[string]any{
+		"symbol": r.Symbol,
+		"amount": r.Amount,
+		"price":  r.Price,
+		"side":   r.Side,
+		"type":   typ,
+	}
+	if r.ClientOrderID != "" {
+		p["client_order_id"] = r.ClientOrderID
+	}
+	if len(r.Options) > 0 {
+		p["options"] = r.Options
+	}
+	if r.StopPrice != "" {
+		p["stop_price"] = r.StopPrice
+	}
+	return c.order(ctx, "/v1/order/new", p)
+}
+
+// CancelOrder cancels an order by id; cancelling an already-cancelled order
+// succeeds. The id is sent as a JSON number, as Gemini documents. Unknown id:
+// OrderNotFound (HTTP 404).
+func (c *Client) CancelOrder(ctx context.Context, orderID string) (*Order, error) {
+	id, err := orderIDParam(orderID)
+	if err != nil {
+		return nil, err
+	}
+	return c.order(ctx, "/v1/order/cancel", map[string]any{"order_id": id})
+}
+
+// OrderStatusRequest selects an order by OrderID or ClientOrderID.
+type OrderStatusRequest struct {
+	OrderID       string
+	ClientOrderID string // the most recent order with this id
+	IncludeTrades bool
+}
+
+// OrderStatus returns one order. Unknown order: OrderNotFound (HTTP 404).
+func (c *Client) OrderStatus(ctx context.Context, r OrderStatusRequest) (*Order, error) {
+	p := map[string]any{}
+	switch {
+	case r.OrderID != "":
+		id, err := orderIDParam(r.OrderID)
+		if err != nil {
+			return nil, err
+		}
+		p["order_id"] = id
+	case r.ClientOrderID != "":
+		p["client_order_id"] = r.ClientOrderID
+	default:
+		return nil, errors.New("gemini: order status needs an order id or a client order id")
+	}
+	if r.IncludeTrades {
+		p["include_trades"] = true
+	}
+	return c.order(ctx, "/v1/order/status", p)
+}
+
+func (c *Client) order(ctx context.Context, path string, p map[string]any) (*Order, error) {
+	var out Order
+	if err := c.post(ctx, path, p, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// CancelResult is the answer of the cancel/session and cancel/all endpoints.
+type CancelResult struct {
+	Result  string        `json:"result"`
+	Details CancelDetails `json:"details"`
+}
+
+// CancelDetails lists the orders cancelled and those that could not be. The
+// ids are JSON numbers in Gemini's docs and strings in some servers; ID
+// decodes both.
+type CancelDetails struct {
+	CancelRejects   []ID `json:"cancelRejects"`
+	CancelledOrders []ID `json:"cancelledOrders"`
+}
+
+// CancelSession cancels every open order placed with this API key.
+func (c *Client) CancelSession(ctx context.Context) (*CancelResult, error) {
+	return c.cancelMany(ctx, "/v1/order/cancel/session")
+}
+
+// CancelAll cancels every open order of the account, including those placed
+// on the website.
+func (c *Client) CancelAll(ctx context.Context) (*CancelResult, error) {
+	return c.cancelMany(ctx, "/v1/order/cancel/all")
+}
+
+func (c *Client) cancelMany(ctx context.Context, path string) (*CancelResult, error) {
+	var out CancelResult
+	if err := c.post(ctx, path, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ActiveOrders returns the live orders. POST /v1/orders.
+func (c *Client) ActiveOrders(ctx context.Context) ([]Order, error) {
+	var out []Order
+	if err := c.post(ctx, "/v1/orders", nil, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// OrdersHistoryOptions filters OrdersHistory. Zero values leave a parameter
+// out.
+type OrdersHistoryOptions struct {
+	Symbol string
+	Limit  int       // limit_orders: default 50, max 500
+	Since  time.Time // sent as "timestamp" in ms
+}
+
+// OrdersHistory returns closed and cancelled orders, newest first, each with
+// its trades. POST /v1/orders/history.
+func (c *Client) OrdersHistory(ctx context.Context, opts OrdersHistoryOptions) ([]Order, error) {
+	p := map[string]any{}
+	if opts.Symbol != "" {
+		p["symbol"] = opts.Symbol
+	}
+	if opts.Limit > 0 {
+		p["limit_orders"] = opts.Limit
+	}
+	if !opts.Since.IsZero() {
+		p["timestamp"] = millis(opts.Since)
+	}
+	var out []Order
+	if err := c.post(ctx, "/v1/orders/history", p, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// MyTrade is one of the caller's trades (POST /v1/mytrades, and an order's
+// trades).
+type MyTrade struct {
+	Price          Decimal `json:"price"`
+	Amount         Decimal `json:"amount"`
+	Timestamp      int64   `json:"timestamp"` // seconds, a JSON number here
+	Timestampms    int64   `json:"timestampms"`
+	Type           string  `json:"type"` // capitalised: "Buy", "Sell"
+	Aggressor      bool    `json:"aggressor"`
+	FeeCurrency    string  `json:"fee_currency"`
+	FeeAmount      Decimal `json:"fee_amount"`
+	TID            int64   `json:"tid"`
+	OrderID        string  `json:"order_id"`
+	Exchange       string  `json:"exchange"`
+	IsAuctionFill  bool    `json:"is_auction_fill"`
+	IsClearingFill bool    `json:"is_clearing_fill"`
+	Symbol         string  `json:"symbol"` // upper case
+	ClientOrderID  string  `json:"client_order_id,omitempty"`
+	Break          string  `json:"break,omitempty"` // set on a broken trade
+}
+
+// Time returns the trade time.
+func (t MyTrade) Time() time.Time { return time.UnixMilli(t.Timestampms) }
+
+// MyTradesOptions filters MyTrades. Zero values leave a parameter out.
+type MyTradesOptions struct {
+	Symbol string
+	Limit  int       // limit_trades: default 50, max 500
+	Since  time.Time // trades at or after; sent as "timestamp" in ms
+}
+
+// MyTrades returns the caller's trades, newest first.
+func (c *Client) MyTrades(ctx context.Context, opts MyTradesOptions) ([]MyTrade, error) {
+	p := map[string]any{}
+	if opts.Symbol != "" {
+		p["symbol"] = opts.Symbol
+	}
+	if opts.Limit > 0 {
+		p["limit_trades"] = opts.Limit
+	}
+	if !opts.Since.IsZero() {
+		p["timestamp"] = millis(opts.Since)
+	}
+	var out []MyTrade
+	if err := c.post(ctx, "/v1/mytrades", p, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// TradeVolume is one symbol's volume on one day of POST /v1/tradevolume. All
+// values arrive as JSON numbers.
+type TradeVolume struct {
+	Symbol            string  `json:"symbol"`
+	BaseCurrency      string  `json:"base_currency"`
+	NotionalCurrency  string  `json:"notional_currency"`
+	DataDate          string  `json:"data_date"` // "2019-01-10"
+	TotalVolumeBase   Decimal `json:"total_volume_base"`
+	MakerBuySellRatio Decimal `json:"maker_buy_sell_ratio"`
+	BuyMakerBase      Decimal `json:"buy_maker_base"`
+	BuyMakerNotional  Decimal `json:"buy_maker_notional"`
+	BuyMakerCount     int64   `json:"buy_maker_count"`
+	SellMakerBase     Decimal `json:"sell_maker_base"`
+	SellMakerNotional Decimal `json:"sell_maker_notional"`
+	SellMakerCount    int64   `json:"sell_maker_count"`
+	BuyTakerBase      Decimal `json:"buy_taker_base"`
+	BuyTakerNotional  Decimal `json:"buy_taker_notional"`
+	BuyTakerCount     int64   `json:"buy_taker_count"`
+	SellTakerBase     Decimal `json:"sell_taker_base"`
+	SellTakerNotional Decimal `json:"sell_taker_notional"`
+	SellTakerCount    int64   `json:"sell_taker_count"`
+}
+
+// TradeVolume returns trading volume: one slice per day, one entry per
+// symbol.
+func (c *Client) TradeVolume(ctx context.Context) ([][]TradeVolume, error) {
+	var out [][]TradeVolume
+	if err := c.post(ctx, "/v1/tradevolume", nil, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// NotionalVolume is the answer of POST /v1/notionalvolume: fee rates in
+// basis points and notional volumes, all JSON numbers.
+type NotionalVolume struct {
+	WebMakerFeeBps    Decimal       `json:"web_maker_fee_bps"`
+	WebTakerFeeBps    Decimal       `json:"web_taker_fee_bps"`
+	WebAuctionFeeBps  Decimal       `json:"web_auction_fee_bps"`
+	APIMakerFeeBps    Decimal       `json:"api_maker_fee_bps"`
+	APITakerFeeBps    Decimal       `json:"api_taker_fee_bps"`
+	APIAuctionFeeBps  Decimal       `json:"api_auction_fee_bps"`
+	FIXMakerFeeBps    Decimal       `json:"fix_maker_fee_bps"`
+	FIXTakerFeeBps    Decimal       `json:"fix_taker_fee_bps"`
+	FIXAuctionFeeBps  Decimal       `json:"fix_auction_fee_bps"`
+	BlockMakerFeeBps  Decimal       `json:"block_maker_fee_bps"`
+	BlockTakerFeeBps  Decimal       `json:"block_taker_fee_bps"`
+	Notional30dVolume Decimal       `json:"notional_30d_volume"`
+	LastUpdatedMs     int64         `json:"last_updated_ms"`
+	Date              string        `json:"date"`
+	Notional1dVolume  []DayNotional `json:"notional_1d_volume"`
+}
+
+// DayNotional is one day of NotionalVolume.Notional1dVolume.
+type DayNotional struct {
+	Date           string  `json:"date"`
+	NotionalVolume Decimal `json:"notional_volume"`
+}
+
+// NotionalVolume returns fee rates and 30-day notional volume, optionally for
+// one symbol ("" for all).
+func (c *Client) NotionalVolume(ctx context.Context, symbol string) (*NotionalVolume, error) {
+	p := map[string]any{}
+	if symbol != "" {
+		p["symbol"] = symbol
+	}
+	var out NotionalVolume
+	if err := c.post(ctx, "/v1/notionalvolume", p, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Heartbeat keeps the orders of a "Require Heartbeat" key alive: without an
+// authenticated request for 30 seconds, Gemini cancels the session's orders.
+// Any private call resets the timer; this one does nothing else.
+func (c *Client) Heartbeat(ctx context.Context) error {
+	var out struct {
+		Result string `json:"result"`
+	}
+	return c.post(ctx, "/v1/heartbeat", nil, &out)
+}
