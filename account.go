@@ -123,4 +123,18 @@ type AccountStore interface {
 	// UpdateKey writes every field of an existing key; ErrNotFound if there
 	// is none.
 	UpdateKey(ctx context.Context, k *APIKey) error
+	// TouchKeys records keys' use (LastNonce, LastUsed, LastIP) without
+	// touching their other fields; unknown ids are skipped.
+	TouchKeys(ctx context.Context, uses []KeyUse) error
+}
+
+// KeyUse is the latest use of an API key.
+type KeyUse struct {
+	ID        string
+	LastNonce string
+	LastUsed  int64 // Unix ns
+	LastIP    string
+	// Seq orders the uses of one process (larger is later), so that a
+	// batch keeps the latest use of each key; stores ignore it.
+	Seq int64
 }

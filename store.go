@@ -33,13 +33,17 @@ type Batch struct {
 	Candles   []Candle
 	Counters  Counters
 	Meta      map[string]string
+	// KeyUses are the nonce high-water marks of the API keys whose requests
+	// are in this batch: durable with their effects, so that no
+	// acknowledged request can be replayed after a crash.
+	KeyUses []KeyUse
 }
 
 // Empty reports whether the batch writes nothing.
 func (b *Batch) Empty() bool {
 	return len(b.Orders) == 0 && len(b.Trades) == 0 && len(b.Balances) == 0 &&
 		len(b.Transfers) == 0 && len(b.Supply) == 0 && len(b.FeeRates) == 0 &&
-		len(b.Candles) == 0 && len(b.Meta) == 0
+		len(b.Candles) == 0 && len(b.Meta) == 0 && len(b.KeyUses) == 0
 }
 
 // Reset empties the batch, keeping its slices' storage.
@@ -47,7 +51,7 @@ func (b *Batch) Reset() {
 	*b = Batch{
 		Orders: b.Orders[:0], Trades: b.Trades[:0], Balances: b.Balances[:0],
 		Transfers: b.Transfers[:0], Supply: b.Supply[:0], FeeRates: b.FeeRates[:0],
-		Candles: b.Candles[:0],
+		Candles: b.Candles[:0], KeyUses: b.KeyUses[:0],
 	}
 }
 

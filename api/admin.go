@@ -189,8 +189,15 @@ func transferJSON(t twinex.Transfer, cur *twinex.Currency) map[string]any {
 	}
 }
 
+// adminOrderJSON is orderJSON plus the account id.
+func adminOrderJSON(o twinex.Order, m *twinex.Market) map[string]any {
+	v := orderJSON(o, m)
+	v["account_id"] = o.AccountID
+	return v
+}
+
 // orderJSON renders an order in Gemini's order-object shape (reference
-// §3.1), plus account_id for the admin API.
+// §3.1).
 func orderJSON(o twinex.Order, m *twinex.Market) map[string]any {
 	avg := "0.00"
 	if o.Filled > 0 {
@@ -211,7 +218,7 @@ func orderJSON(o twinex.Order, m *twinex.Market) map[string]any {
 		"is_hidden": false, "was_forced": false,
 		"executed_amount": m.FormatAmount(o.Filled), "remaining_amount": m.FormatAmount(o.Remaining()),
 		"original_amount": m.FormatAmount(o.Amount), "price": m.FormatPrice(o.Price),
-		"options": opts, "account_id": o.AccountID,
+		"options": opts,
 	}
 	if o.ClientOrderID != "" {
 		v["client_order_id"] = o.ClientOrderID
@@ -241,9 +248,9 @@ func (s *Server) adminPlace(w http.ResponseWriter, r *http.Request) error {
 		Symbol        string          `json:"symbol"`
 		Side          string          `json:"side"`
 		Type          string          `json:"type"`
-		Price         Decimal         `json:"price"`
-		StopPrice     Decimal         `json:"stop_price"`
-		Amount        Decimal         `json:"amount"`
+		Price         *Decimal        `json:"price"`
+		StopPrice     *Decimal        `json:"stop_price"`
+		Amount        *Decimal        `json:"amount"`
 		Options       json.RawMessage `json:"options"`
 	}
 	if err := decodeBody(r, &req); err != nil {
@@ -253,54 +260,32 @@ func (s *Server) adminPlace(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ms := s.Core.Markets()
-	m := ms.Market(req.Symbol)
-	if m == nil {
-		return twinex.Errorf(twinex.InvalidSymbol, "Supplied value %q is not a valid symbol", req.Symbol)
+	f := orderFields{Symbol: req.Symbol, Side: req.Side, Type: req.Type, Options: req.Options, ClientOrderID: req.ClientOrderID}
+	if f.Type == "" {
+		f.Type = "exchange limit"
 	}
-	c := engine.Command{Kind: engine.Place, AccountID: acct.ID, Session: req.Session, ClientOrderID: req.ClientOrderID, Market: ms.Index(m.Symbol)}
+	if req.Price != nil {
+		f.Price, f.HasPrice = string(*req.Price), true
+	}
+	if req.Amount != nil {
+		f.Amount, f.HasAmount = string(*req.Amount), true
+	}
+	if req.StopPrice != nil {
+		f.StopPrice, f.HasStop = string(*req.StopPrice), true
+	}
+	c, m, err := s.parseOrder(f)
+	if err != nil {
+		return err
+	}
+	c.AccountID, c.Session = acct.ID, req.Session
 	if c.Session == "" {
 		c.Session = "admin"
-	}
-	if c.Side, err = twinex.ParseSide(req.Side); err != nil {
-		return err
-	}
-	if req.Type == "" {
-		req.Type = "exchange limit"
-	}
-	if c.Type, err = twinex.ParseOrderType(req.Type); err != nil {
-		return err
-	}
-	var options []string
-	if len(req.Options) > 0 && string(req.Options) != "null" {
-		if err := json.Unmarshal(req.Options, &options); err != nil {
-			return twinex.Errorf(twinex.OptionsMustBeArray, "options must be an array of strings")
-		}
-	}
-	if len(options) > 1 {
-		return twinex.Errorf(twinex.ConflictingOptions, "Only one execution option may be given")
-	}
-	if len(options) == 1 {
-		if c.Option, err = twinex.ParseOption(options[0]); err != nil {
-			return err
-		}
-	}
-	if c.Price, err = m.ParsePrice(string(req.Price)); err != nil {
-		return err
-	}
-	if c.Amount, err = m.ParseAmount(string(req.Amount)); err != nil {
-		return err
-	}
-	if req.StopPrice != "" {
-		if c.StopPrice, err = m.ParsePrice(string(req.StopPrice)); err != nil {
-			return twinex.Errorf(twinex.InvalidStopPrice, "Invalid stop price %q", req.StopPrice)
-		}
 	}
 	res, err := s.do(r.Context(), c)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, orderJSON(res.Order, m))
+	writeJSON(w, http.StatusOK, adminOrderJSON(res.Order, m))
 	return nil
 }
 
@@ -323,7 +308,7 @@ func (s *Server) adminCancel(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, orderJSON(res.Order, s.Core.Markets().Market(res.Order.Market)))
+	writeJSON(w, http.StatusOK, adminOrderJSON(res.Order, s.Core.Markets().Market(res.Order.Market)))
 	return nil
 }
 
@@ -398,6 +383,6 @@ func (s *Server) adminOrder(w http.ResponseWriter, r *http.Request) error {
 	if m == nil {
 		return fmt.Errorf("order %d is in unknown market %q", id, o.Market)
 	}
-	writeJSON(w, http.StatusOK, orderJSON(o, m))
+	writeJSON(w, http.StatusOK, adminOrderJSON(o, m))
 	return nil
 }

@@ -10,10 +10,12 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/core"
+	"github.com/twinex/twinex/keys"
 )
 
 // Server serves the HTTP API. Core, Store, Accounts and AdminToken are
@@ -22,9 +24,13 @@ type Server struct {
 	Core       *core.Core
 	Store      twinex.ExchangeStore
 	Accounts   twinex.AccountStore
+	Keys       *keys.Service
 	AdminToken string
-	Logger     *slog.Logger     // default: discard
-	Now        func() time.Time // default time.Now
+	// TrustedProxies are the peers whose X-Forwarded-For is believed; the
+	// TCP peer is the client's address otherwise.
+	TrustedProxies []netip.Prefix
+	Logger         *slog.Logger     // default: discard
+	Now            func() time.Time // default time.Now
 
 	mux *http.ServeMux
 }
@@ -42,6 +48,8 @@ func (s *Server) Handler() http.Handler {
 	s.routeAdmin()
 	s.routePublic()
 	s.routeAccounts()
+	s.routePrivate()
+	s.routeKeys()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, twinex.Errorf(twinex.EndpointNotFound, "API entry point `%s` not found", r.URL.Path))
 	})

@@ -81,6 +81,7 @@ type Snapshot struct {
 // request is one queued command (or inspection) and its answer.
 type request struct {
 	cmd     engine.Command
+	use     twinex.KeyUse
 	inspect func(*engine.Exchange)
 	res     engine.Result
 	err     error
@@ -89,6 +90,7 @@ type request struct {
 
 // pending is one applied batch on its way through the committer.
 type pending struct {
+	uses  map[string]int // key id -> index in batch.KeyUses
 	reqs  []*request
 	out   engine.Output
 	batch twinex.Batch
@@ -274,8 +276,15 @@ func compareUnits(what, stored, now string) error {
 // already queued may still be executed), or a System *twinex.Error when the
 // store failed. Business outcomes (rejections) are in Result.Err.
 func (c *Core) Do(ctx context.Context, cmd engine.Command) (engine.Result, error) {
+	return c.DoUse(ctx, cmd, twinex.KeyUse{})
+}
+
+// DoUse is Do for a command an API key authorised: the key's use (its nonce
+// high-water mark) is written in the same transaction as the command's
+// effects.
+func (c *Core) DoUse(ctx context.Context, cmd engine.Command, use twinex.KeyUse) (engine.Result, error) {
 	r := c.reqs.Get().(*request)
-	r.cmd, r.inspect = cmd, nil
+	r.cmd, r.use, r.inspect = cmd, use, nil
 	return c.submit(ctx, r)
 }
 
@@ -283,7 +292,7 @@ func (c *Core) Do(ctx context.Context, cmd engine.Command) (engine.Result, error
 // returns once everything before it is durable. fn must only read.
 func (c *Core) Inspect(ctx context.Context, fn func(*engine.Exchange)) error {
 	r := c.reqs.Get().(*request)
-	r.cmd, r.inspect = engine.Command{}, fn
+	r.cmd, r.use, r.inspect = engine.Command{}, twinex.KeyUse{}, fn
 	_, err := c.submit(ctx, r)
 	return err
 }
@@ -419,6 +428,7 @@ func (c *Core) apply(p *pending) {
 	p.out.Reset()
 	p.batch.Reset()
 	p.snaps = p.snaps[:0]
+	clear(p.uses)
 	if c.failed.Load() != nil {
 		return // the committer fails the whole batch
 	}
@@ -431,6 +441,9 @@ func (c *Core) apply(p *pending) {
 		}
 		r.cmd.Time = now
 		r.res = c.x.Apply(&r.cmd, &p.out)
+		if r.use.ID != "" {
+			p.addUse(r.use)
+		}
 	}
 	c.md.Apply(p.out.Trades)
 	c.x.TakeChanges(&p.batch)
@@ -441,6 +454,21 @@ func (c *Core) apply(p *pending) {
 	for _, i := range c.touched {
 		p.snaps = append(p.snaps, c.snapshot(i, now, true))
 	}
+}
+
+// addUse keeps the latest use of each key in the batch.
+func (p *pending) addUse(u twinex.KeyUse) {
+	if p.uses == nil {
+		p.uses = map[string]int{}
+	}
+	if i, ok := p.uses[u.ID]; ok {
+		if u.Seq > p.batch.KeyUses[i].Seq {
+			p.batch.KeyUses[i] = u
+		}
+		return
+	}
+	p.uses[u.ID] = len(p.batch.KeyUses)
+	p.batch.KeyUses = append(p.batch.KeyUses, u)
 }
 
 // snapshot builds market i's snapshot, taking the depth afresh when the

@@ -259,3 +259,29 @@ func (db *DB) UpdateKey(ctx context.Context, k *twinex.APIKey) error {
 		expires = ?, revoked = ?, last_nonce = ?, last_used = ?, last_ip = ? WHERE id = ?`, append(args[1:], args[0])...)
 	return affected("update key", res, err)
 }
+
+// TouchKeys implements twinex.AccountStore.
+func (db *DB) TouchKeys(ctx context.Context, uses []twinex.KeyUse) error {
+	if len(uses) == 0 {
+		return nil
+	}
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("touch keys: %w", err)
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, `UPDATE api_keys SET last_nonce = ?, last_used = ?, last_ip = ? WHERE id = ?`)
+	if err != nil {
+		return fmt.Errorf("touch keys: %w", err)
+	}
+	defer stmt.Close()
+	for _, u := range uses {
+		if _, err := stmt.ExecContext(ctx, u.LastNonce, u.LastUsed, u.LastIP, u.ID); err != nil {
+			return fmt.Errorf("touch keys: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("touch keys: %w", err)
+	}
+	return nil
+}

@@ -89,7 +89,7 @@ func (bk *bulk) prepare(db *sql.DB, table, cols, key, keep string) error {
 type writer struct {
 	orders, trades, balances, transfers, supply, feeRates, candles bulk
 
-	counters, meta *sql.Stmt
+	counters, meta, keyUse *sql.Stmt
 	all            []*sql.Stmt // for close
 	args           []any
 }
@@ -128,6 +128,10 @@ func (w *writer) prepare(db *sql.DB) error {
 		return fmt.Errorf("prepare meta: %w", err)
 	}
 	w.all = append(w.all, w.meta)
+	if w.keyUse, err = db.Prepare(`UPDATE api_keys SET last_nonce = ?, last_used = ?, last_ip = ? WHERE id = ?`); err != nil {
+		return fmt.Errorf("prepare key uses: %w", err)
+	}
+	w.all = append(w.all, w.keyUse)
 	return nil
 }
 
@@ -216,6 +220,14 @@ func (db *DB) commit(ctx context.Context, b *twinex.Batch) error {
 		if _, err := tx.StmtContext(ctx, w.counters).ExecContext(ctx,
 			c.OrderID, c.TradeID, c.TransferID, c.Seq, c.Time); err != nil {
 			return fmt.Errorf("counters: %w", err)
+		}
+	}
+	if len(b.KeyUses) > 0 {
+		s := tx.StmtContext(ctx, w.keyUse)
+		for _, u := range b.KeyUses {
+			if _, err := s.ExecContext(ctx, u.LastNonce, u.LastUsed, u.LastIP, u.ID); err != nil {
+				return fmt.Errorf("key uses: %w", err)
+			}
 		}
 	}
 	if len(b.Meta) > 0 {

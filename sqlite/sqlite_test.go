@@ -141,3 +141,28 @@ func TestAccountContract(t *testing.T) {
 		return db, func() { db.Close() }
 	})
 }
+
+// TestCommitWritesKeyUses: a batch's key uses are durable with it, in the
+// same transaction (the store is both the exchange and the account store).
+func TestCommitWritesKeyUses(t *testing.T) {
+	db := open(t, filepath.Join(t.TempDir(), "twinex.db"))
+	defer db.Close()
+	ctx := context.Background()
+	u := twinex.User{Email: "n@x.io"}
+	p, err := db.CreateUser(ctx, &u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := twinex.APIKey{ID: "account-00000000000000000009", UserID: u.ID, AccountID: p.ID, Roles: twinex.RoleTrader, Secret: []byte("s")}
+	if err := db.CreateKey(ctx, &k); err != nil {
+		t.Fatal(err)
+	}
+	b := &twinex.Batch{KeyUses: []twinex.KeyUse{{ID: k.ID, LastNonce: "1795648307705", LastUsed: 5, LastIP: "127.0.0.1"}}}
+	if err := db.Commit(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := db.Key(ctx, k.ID)
+	if got.LastNonce != "1795648307705" || got.LastUsed != 5 || got.LastIP != "127.0.0.1" {
+		t.Fatalf("key after commit %+v", got)
+	}
+}

@@ -126,6 +126,13 @@ func RunAccounts(t *testing.T, open AccountOpener) {
 		if err != nil || len(list) != 2 || !reflect.DeepEqual(list[0], m) || !reflect.DeepEqual(list[1], k) {
 			t.Fatalf("Keys (newest first):\n%+v\n%v", list, err)
 		}
+		if err := s.TouchKeys(ctx, []twinex.KeyUse{{ID: m.ID, LastNonce: "42", LastUsed: 9, LastIP: "10.1.2.3"}, {ID: "account-nope"}}); err != nil {
+			t.Fatal(err)
+		}
+		m.LastNonce, m.LastUsed, m.LastIP = "42", 9, "10.1.2.3"
+		if got, _ := s.Key(ctx, m.ID); !reflect.DeepEqual(got, m) {
+			t.Fatalf("after TouchKeys: %+v, want %+v", got, m)
+		}
 		if err := s.UpdateKey(ctx, &twinex.APIKey{ID: "account-nope"}); !errors.Is(err, twinex.ErrNotFound) {
 			t.Fatalf("update of a missing key: %v", err)
 		}

@@ -14,11 +14,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/api"
+	"github.com/twinex/twinex/auth"
 	"github.com/twinex/twinex/core"
+	"github.com/twinex/twinex/keys"
 	"github.com/twinex/twinex/sqlite"
 )
 
@@ -30,10 +33,15 @@ serves HTTP: the admin API (/admin/v1) and /healthz.
 Files in the data directory:
   twinex.db      the SQLite store (WAL mode, durable commits)
   admin.token    the admin API's bearer token, generated at first start (mode 0600)
+  master.key     the key sealing API secrets, generated at first start (mode 0600)
   markets.json   optional: currencies and markets replacing the built-in ones
 
 Environment: TWINEX_LISTEN and TWINEX_DATA set the defaults of --listen and
---data; TWINEX_ADMIN_TOKEN sets the admin token instead of admin.token.
+--data; TWINEX_ADMIN_TOKEN sets the admin token instead of admin.token;
+TWINEX_MASTER_KEY_FILE names the key that seals API secrets (default
+<data>/master.key, generated with mode 0600); TWINEX_TRUSTED_PROXIES lists
+the proxies (addresses or CIDR ranges, comma-separated) whose
+X-Forwarded-For is believed.
 SIGINT or SIGTERM shuts down cleanly; a second signal exits at once.
 `
 
@@ -63,9 +71,13 @@ type Main struct {
 
 	store *sqlite.DB
 	core  *core.Core
-	http  *http.Server
-	ln    net.Listener
-	done  chan error
+	keys  *keys.Service
+
+	stopBackground func()
+	background     sync.WaitGroup
+	http           *http.Server
+	ln             net.Listener
+	done           chan error
 }
 
 // Run opens the server and serves until ctx ends, then closes it.
@@ -110,7 +122,31 @@ func (m *Main) Open(ctx context.Context) error {
 		m.store.Close()
 		return err
 	}
-	srv := &api.Server{Core: m.core, Store: m.store, Accounts: m.store, AdminToken: token, Logger: m.Logger}
+	masterKey, err := auth.LoadMasterKey(m.DataDir, os.Getenv("TWINEX_MASTER_KEY_FILE"))
+	if err != nil {
+		m.core.Close()
+		m.store.Close()
+		return err
+	}
+	sealer, err := auth.NewSealer(masterKey)
+	if err != nil {
+		m.core.Close()
+		m.store.Close()
+		return err
+	}
+	trusted, err := auth.ParseTrustedProxies(os.Getenv("TWINEX_TRUSTED_PROXIES"))
+	if err != nil {
+		m.core.Close()
+		m.store.Close()
+		return fmt.Errorf("TWINEX_TRUSTED_PROXIES: %w", err)
+	}
+	m.keys = &keys.Service{Store: m.store, Sealer: sealer, Logger: m.Logger}
+	srv := &api.Server{Core: m.core, Store: m.store, Accounts: m.store, Keys: m.keys, TrustedProxies: trusted, AdminToken: token, Logger: m.Logger}
+	bg, stop := context.WithCancel(context.Background())
+	m.stopBackground = stop
+	m.background.Add(2)
+	go func() { defer m.background.Done(); m.keys.Run(bg, 200*time.Millisecond) }()
+	go func() { defer m.background.Done(); srv.RunHeartbeats(bg) }()
 	m.http = &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -149,6 +185,10 @@ func (m *Main) Close() error {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 		}
 		cancel()
+	}
+	if m.stopBackground != nil {
+		m.stopBackground() // flushes key uses
+		m.background.Wait()
 	}
 	if m.core != nil {
 		if err := m.core.Close(); err != nil {

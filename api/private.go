@@ -1,0 +1,233 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/auth"
+	"github.com/twinex/twinex/keys"
+)
+
+// scope says which keys may call an endpoint and on which account.
+type scope uint8
+
+const (
+	// accountScope endpoints act on one account: an account key's own, or
+	// the one a master key names in the payload's "account" field.
+	accountScope scope = iota
+	// groupScope endpoints act on the key's whole group (master keys) or
+	// its account (account keys); "account" is not taken.
+	groupScope
+	// masterScope endpoints are for master keys only.
+	masterScope
+)
+
+// signed is an authenticated private request.
+type signed struct {
+	key     twinex.APIKey
+	entry   *keys.Entry
+	payload payload
+	user    int64
+	account twinex.Account // the account acted on (accountScope)
+	use     twinex.KeyUse  // the key's use, made durable with state changes
+	ip      netip.Addr
+}
+
+// payload is a decoded X-GEMINI-PAYLOAD.
+type payload map[string]json.RawMessage
+
+// has reports whether a field is present and not null.
+func (p payload) has(name string) bool {
+	v, ok := p[name]
+	return ok && string(v) != "null"
+}
+
+// str returns a string field ("" when absent); a non-string gives
+// InvalidJson.
+func (p payload) str(name string) (string, error) {
+	if !p.has(name) {
+		return "", nil
+	}
+	var s string
+	if err := json.Unmarshal(p[name], &s); err != nil {
+		return "", twinex.Errorf(twinex.InvalidJson, "%s must be a string", name)
+	}
+	return s, nil
+}
+
+// decimal returns a decimal field given as a JSON string or number, as text.
+func (p payload) decimal(name string) (string, bool) {
+	if !p.has(name) {
+		return "", false
+	}
+	var d Decimal
+	if err := d.UnmarshalJSON(p[name]); err != nil {
+		return "", false
+	}
+	return string(d), true
+}
+
+// int returns an integer field given as a JSON string or number.
+func (p payload) int(name string) (int64, bool, error) {
+	s, ok := p.decimal(name)
+	if !ok {
+		if p.has(name) {
+			return 0, true, twinex.Errorf(twinex.InvalidJson, "%s must be an integer", name)
+		}
+		return 0, false, nil
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, true, twinex.Errorf(twinex.InvalidJson, "%s must be an integer", name)
+	}
+	return v, true, nil
+}
+
+// bool returns a boolean field (false when absent).
+func (p payload) bool(name string) (bool, error) {
+	if !p.has(name) {
+		return false, nil
+	}
+	var b bool
+	if err := json.Unmarshal(p[name], &b); err != nil {
+		return false, twinex.Errorf(twinex.InvalidJson, "%s must be a boolean", name)
+	}
+	return b, nil
+}
+
+type signedHandler func(w http.ResponseWriter, r *http.Request, c *signed) error
+
+// private registers a signed POST endpoint that needs one of roles (0: any
+// role) with the given scope.
+func (s *Server) private(pattern string, roles twinex.Role, sc scope, h signedHandler) {
+	s.mux.Handle("POST "+pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := s.authenticate(r, roles, sc)
+		if err == nil {
+			err = h(w, r, c)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+		}
+	}))
+}
+
+// authenticate runs Gemini's checks in the safe order (reference §1.3):
+// nothing in the payload is trusted until the signature checks out.
+func (s *Server) authenticate(r *http.Request, roles twinex.Role, sc scope) (*signed, error) {
+	keyID := r.Header.Get("X-GEMINI-APIKEY")
+	b64 := r.Header.Get("X-GEMINI-PAYLOAD")
+	sig := r.Header.Get("X-GEMINI-SIGNATURE")
+	switch {
+	case keyID == "":
+		return nil, twinex.Errorf(twinex.MissingApikeyHeader, "Must provide 'X-GEMINI-APIKEY' header")
+	case b64 == "":
+		return nil, twinex.Errorf(twinex.MissingPayloadHeader, "Must provide 'X-GEMINI-PAYLOAD' header")
+	case sig == "":
+		return nil, twinex.Errorf(twinex.MissingSignatureHeader, "Must provide 'X-GEMINI-SIGNATURE' header")
+	}
+	now := s.now()
+	// An unknown, revoked or expired key fails like a bad signature: the
+	// caller learns nothing about which keys exist.
+	badSig := twinex.Errorf(twinex.InvalidSignature, "InvalidSignature")
+	if !auth.ValidKeyID(keyID) {
+		return nil, badSig
+	}
+	e, err := s.Keys.Lookup(r.Context(), keyID)
+	if errors.Is(err, twinex.ErrNotFound) {
+		return nil, badSig
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !e.Verify(b64, sig, now) {
+		return nil, badSig
+	}
+	key := e.Key()
+	if !key.Active(now.UnixNano()) {
+		return nil, badSig
+	}
+	fields, err := auth.DecodePayload(b64)
+	if err != nil {
+		return nil, err
+	}
+	p := payload(fields)
+	reqPath, err := p.str("request")
+	if err != nil {
+		return nil, err
+	}
+	if reqPath == "" {
+		return nil, twinex.Errorf(twinex.MissingPayloadKey, "The payload has no 'request' field")
+	}
+	if path, _, _ := strings.Cut(reqPath, "?"); path != r.URL.Path {
+		return nil, twinex.Errorf(twinex.EndpointMismatch, "EndpointMismatch: the payload's request %q is not the path %q", reqPath, r.URL.Path)
+	}
+	if !p.has("nonce") {
+		return nil, twinex.Errorf(twinex.MissingNonce, "The payload has no 'nonce' field")
+	}
+	nonce, err := auth.ParseNonce(p["nonce"])
+	if err != nil {
+		return nil, err
+	}
+	ip := auth.ClientIP(r, s.TrustedProxies)
+	use, err := s.Keys.Accept(e, nonce, now, ip.String())
+	if err != nil {
+		return nil, err
+	}
+	if !e.Allows(ip) {
+		s.Logger.Warn("api key used from an address outside its allowlist", "key", key.ID, "ip", ip.String())
+		return nil, twinex.Errorf(twinex.RemoteAddressForbidden, "IP address %s is not allowed for this API key", ip)
+	}
+	if roles != 0 && !key.Roles.HasAny(roles) {
+		return nil, twinex.Errorf(twinex.MissingRole, "%s", twinex.MissingRoleMessage(roles, key.ID, key.Roles))
+	}
+	c := &signed{key: key, entry: e, payload: p, user: key.UserID, use: use, ip: ip}
+	if err := s.scopeAccount(r.Context(), c, sc); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// scopeAccount applies Gemini's rules for the "account" field (§1.5).
+func (s *Server) scopeAccount(ctx context.Context, c *signed, sc scope) error {
+	name, err := c.payload.str("account")
+	if err != nil {
+		return err
+	}
+	if !c.key.Master {
+		if sc == masterScope {
+			return twinex.Errorf(twinex.MissingRole, "This endpoint needs a master API key")
+		}
+		if c.payload.has("account") {
+			return twinex.Errorf(twinex.AccountsOnGroupOnlyApi, "The account field was specified on a non-master API key")
+		}
+		a, err := s.Accounts.Account(ctx, c.key.AccountID)
+		if err != nil {
+			return err
+		}
+		c.account = a
+		return nil
+	}
+	if sc != accountScope {
+		return nil
+	}
+	if name == "" {
+		return twinex.Errorf(twinex.MissingAccounts, "A required account field was not specified")
+	}
+	list, err := s.Accounts.Accounts(ctx, c.key.UserID)
+	if err != nil {
+		return err
+	}
+	for _, a := range list {
+		if a.Nickname == name {
+			c.account = a
+			return nil
+		}
+	}
+	return twinex.Errorf(twinex.InvalidAccountName, "Expected a JSON array with valid accounts, instead got: %s", name)
+}

@@ -1,0 +1,420 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/engine"
+)
+
+// orderFields are the fields of a new order as text, from either the admin
+// API or a Gemini payload.
+type orderFields struct {
+	Symbol, Side, Type       string
+	Price, Amount, StopPrice string
+	HasPrice, HasAmount      bool
+	HasStop                  bool
+	Options                  json.RawMessage
+	ClientOrderID            string
+}
+
+// parseOrder validates a new order's fields in Gemini's order of checks and
+// builds the Place command (without account and session).
+func (s *Server) parseOrder(f orderFields) (engine.Command, *twinex.Market, error) {
+	ms := s.Core.Markets()
+	m := ms.Market(f.Symbol)
+	if m == nil {
+		return engine.Command{}, nil, twinex.Errorf(twinex.InvalidSymbol, "Supplied value %q is not a valid symbol", f.Symbol)
+	}
+	c := engine.Command{Kind: engine.Place, Market: ms.Index(m.Symbol), ClientOrderID: f.ClientOrderID}
+	if len(f.ClientOrderID) > 100 {
+		return c, nil, twinex.Errorf(twinex.ClientOrderIdTooLong, "client_order_id must be under 100 characters")
+	}
+	for i := 0; i < len(f.ClientOrderID); i++ {
+		if ch := f.ClientOrderID[i]; !(ch == ':' || ch == '-' || ch == '_' || ch == '.' || ch == '#' ||
+			'a' <= ch && ch <= 'z' || 'A' <= ch && ch <= 'Z' || '0' <= ch && ch <= '9') {
+			return c, nil, twinex.Errorf(twinex.ClientOrderIdMustBeStr, "client_order_id may contain only letters, digits and the characters :-_.#")
+		}
+	}
+	var err error
+	if c.Side, err = twinex.ParseSide(f.Side); err != nil {
+		return c, nil, err
+	}
+	if f.Type == "" {
+		return c, nil, twinex.Errorf(twinex.InvalidOrderType, "Missing order type")
+	}
+	if c.Type, err = twinex.ParseOrderType(f.Type); err != nil {
+		return c, nil, err
+	}
+	var options []string
+	if len(f.Options) > 0 && string(f.Options) != "null" {
+		if err := json.Unmarshal(f.Options, &options); err != nil {
+			return c, nil, twinex.Errorf(twinex.OptionsMustBeArray, "options must be an array of strings")
+		}
+	}
+	if len(options) > 1 {
+		return c, nil, twinex.Errorf(twinex.ConflictingOptions, "Only one execution option may be given")
+	}
+	if len(options) == 1 {
+		if c.Option, err = twinex.ParseOption(options[0]); err != nil {
+			return c, nil, err
+		}
+	}
+	if !f.HasAmount {
+		return c, nil, twinex.Errorf(twinex.InvalidQuantity, "Missing amount")
+	}
+	if c.Amount, err = m.ParseAmount(f.Amount); err != nil {
+		return c, nil, err
+	}
+	if !f.HasPrice {
+		return c, nil, twinex.Errorf(twinex.InvalidPrice, "Missing price")
+	}
+	if c.Price, err = m.ParsePrice(f.Price); err != nil {
+		return c, nil, err
+	}
+	if c.Type == twinex.StopLimit && !f.HasStop {
+		return c, nil, twinex.Errorf(twinex.InvalidStopPrice, "Stop-limit orders need a stop_price")
+	}
+	if f.HasStop {
+		if c.StopPrice, err = m.ParsePrice(f.StopPrice); err != nil {
+			return c, nil, twinex.Errorf(twinex.InvalidStopPrice, "Invalid stop price %q", f.StopPrice)
+		}
+	}
+	return c, m, nil
+}
+
+func (s *Server) routePrivate() {
+	const (
+		trader  = twinex.RoleTrader
+		reader  = twinex.RoleTrader | twinex.RoleAuditor
+		anyRole = twinex.RoleTrader | twinex.RoleFundManager | twinex.RoleAuditor | twinex.RoleAdministrator
+		funds   = twinex.RoleTrader | twinex.RoleFundManager | twinex.RoleAuditor
+	)
+	s.private("/v1/roles", 0, groupScope, s.roles)
+	s.private("/v1/heartbeat", trader, groupScope, s.heartbeat)
+	s.private("/v1/balances", funds, accountScope, s.balances)
+	s.private("/v1/order/new", trader, accountScope, s.newOrder)
+	s.private("/v1/order/cancel", trader, accountScope, s.cancelOrder)
+	s.private("/v1/order/cancel/session", trader, accountScope, s.cancelMany(engine.CancelSession))
+	s.private("/v1/order/cancel/all", trader, accountScope, s.cancelMany(engine.CancelAll))
+	s.private("/v1/order/status", reader, accountScope, s.orderStatus)
+	s.private("/v1/orders", reader, accountScope, s.activeOrders)
+	s.private("/v1/mytrades", reader, accountScope, s.myTrades)
+	s.private("/v1/account", anyRole, accountScope, s.accountDetail)
+}
+
+// doSigned runs a state-changing command with the key's use made durable
+// with it.
+func (s *Server) doSigned(ctx context.Context, c *signed, cmd engine.Command) (engine.Result, error) {
+	res, err := s.Core.DoUse(context.WithoutCancel(ctx), cmd, c.use)
+	if err != nil {
+		return res, coreError(err)
+	}
+	return res, res.Err
+}
+
+func (s *Server) roles(w http.ResponseWriter, r *http.Request, c *signed) error {
+	v := map[string]any{
+		"isAuditor":     c.key.Roles&twinex.RoleAuditor != 0,
+		"isFundManager": c.key.Roles&twinex.RoleFundManager != 0,
+		"isTrader":      c.key.Roles&twinex.RoleTrader != 0,
+	}
+	if c.key.Master {
+		v["isAccountAdmin"] = c.key.Roles&twinex.RoleAdministrator != 0
+		v["counterparty_id"] = counterpartyID(c.key.UserID)
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+// counterpartyID is a stable Gemini-style counterparty id for a group.
+func counterpartyID(userID int64) string {
+	const letters = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+	b := []byte("TWX")
+	for v := uint64(userID)*2654435761 + 7; len(b) < 8; v /= 24 {
+		b = append(b, letters[v%24])
+	}
+	return string(b)
+}
+
+func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request, c *signed) error {
+	writeJSON(w, http.StatusOK, map[string]string{"result": "ok"})
+	return nil
+}
+
+func (s *Server) balances(w http.ResponseWriter, r *http.Request, c *signed) error {
+	var bals []twinex.Balance
+	if err := s.inspect(r.Context(), func(x *engine.Exchange) { bals = x.Ledger().Balances(c.account.ID) }); err != nil {
+		return err
+	}
+	out := []map[string]any{}
+	for _, b := range bals {
+		cur := s.Core.Markets().Currency(b.Currency)
+		if b.Total == 0 {
+			continue
+		}
+		avail := twinex.FormatUnits(b.Available(), cur.Scale)
+		out = append(out, map[string]any{
+			"type": "exchange", "currency": b.Currency, "amount": twinex.FormatUnits(b.Total, cur.Scale),
+			"available": avail, "availableForWithdrawal": avail,
+		})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) newOrder(w http.ResponseWriter, r *http.Request, c *signed) error {
+	p := c.payload
+	f := orderFields{Options: p["options"]}
+	var err error
+	if p.has("client_order_id") {
+		if f.ClientOrderID, err = p.str("client_order_id"); err != nil {
+			return twinex.Errorf(twinex.ClientOrderIdMustBeStr, "client_order_id must be a string")
+		}
+	}
+	for name, dst := range map[string]*string{"symbol": &f.Symbol, "side": &f.Side, "type": &f.Type} {
+		if *dst, err = p.str(name); err != nil {
+			return err
+		}
+	}
+	f.Amount, f.HasAmount = p.decimal("amount")
+	f.Price, f.HasPrice = p.decimal("price")
+	f.StopPrice, f.HasStop = p.decimal("stop_price")
+	if p.has("amount") && !f.HasAmount {
+		return twinex.Errorf(twinex.InvalidQuantity, "amount must be a decimal string or number")
+	}
+	if p.has("price") && !f.HasPrice {
+		return twinex.Errorf(twinex.InvalidPrice, "price must be a decimal string or number")
+	}
+	cmd, m, err := s.parseOrder(f)
+	if err != nil {
+		return err
+	}
+	cmd.AccountID, cmd.Session = c.account.ID, c.key.ID
+	res, err := s.doSigned(r.Context(), c, cmd)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, orderJSON(res.Order, m))
+	return nil
+}
+
+// orderID reads the payload's order_id (a JSON number or string).
+func orderID(p payload) (int64, error) {
+	id, ok, err := p.int("order_id")
+	if err != nil || (ok && id <= 0) {
+		return 0, twinex.Errorf(twinex.OrderNotFound, "Order not found")
+	}
+	if !ok {
+		return 0, twinex.Errorf(twinex.MissingOrderField, "Missing order_id")
+	}
+	return id, nil
+}
+
+// storedOrder returns an order of the account from the store, or
+// OrderNotFound: other accounts' orders are not found, not forbidden.
+func (s *Server) storedOrder(ctx context.Context, accountID, id int64) (twinex.Order, error) {
+	o, err := s.Store.Order(ctx, id)
+	if errors.Is(err, twinex.ErrNotFound) || (err == nil && o.AccountID != accountID) {
+		return o, twinex.Errorf(twinex.OrderNotFound, "Order %d not found", id)
+	}
+	return o, err
+}
+
+func (s *Server) cancelOrder(w http.ResponseWriter, r *http.Request, c *signed) error {
+	id, err := orderID(c.payload)
+	if err != nil {
+		return err
+	}
+	res, err := s.doSigned(r.Context(), c, engine.Command{Kind: engine.Cancel, AccountID: c.account.ID, OrderID: id})
+	o := res.Order
+	if twinex.ErrorReason(err) == twinex.OrderNotFound {
+		// Cancelling an order that is already closed answers with it, as
+		// Gemini does (reference §3.3).
+		if o, err = s.storedOrder(r.Context(), c.account.ID, id); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, orderJSON(o, s.Core.Markets().Market(o.Market)))
+	return nil
+}
+
+func (s *Server) cancelMany(kind engine.CommandKind) signedHandler {
+	return func(w http.ResponseWriter, r *http.Request, c *signed) error {
+		res, err := s.doSigned(r.Context(), c, engine.Command{Kind: kind, AccountID: c.account.ID, Session: c.key.ID})
+		if err != nil {
+			return err
+		}
+		ids := res.Cancelled
+		if ids == nil {
+			ids = []int64{}
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"result": "ok", "details": map[string]any{"cancelRejects": []int64{}, "cancelledOrders": ids}})
+		return nil
+	}
+}
+
+func (s *Server) orderStatus(w http.ResponseWriter, r *http.Request, c *signed) error {
+	p := c.payload
+	var o twinex.Order
+	if p.has("order_id") {
+		id, err := orderID(p)
+		if err != nil {
+			return err
+		}
+		if o, err = s.storedOrder(r.Context(), c.account.ID, id); err != nil {
+			return err
+		}
+	} else {
+		coid, err := p.str("client_order_id")
+		if err != nil {
+			return twinex.Errorf(twinex.ClientOrderIdMustBeStr, "client_order_id must be a string")
+		}
+		if coid == "" {
+			return twinex.Errorf(twinex.MissingOrderField, "Missing order_id or client_order_id")
+		}
+		// Several orders may share a client order id; the newest wins.
+		list, err := s.Store.Orders(r.Context(), twinex.OrderQuery{AccountID: c.account.ID, ClientOrderID: coid, Limit: 1})
+		if err != nil {
+			return err
+		}
+		if len(list) == 0 {
+			return twinex.Errorf(twinex.OrderNotFound, "Order with client_order_id %q not found", coid)
+		}
+		o = list[0]
+	}
+	m := s.Core.Markets().Market(o.Market)
+	v := orderJSON(o, m)
+	include, err := p.bool("include_trades")
+	if err != nil {
+		return err
+	}
+	if include {
+		trades, err := s.Store.Trades(r.Context(), twinex.TradeQuery{OrderID: o.ID, Limit: 500})
+		if err != nil {
+			return err
+		}
+		v["trades"] = s.myTradesJSON(trades, c.account.ID)
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+func (s *Server) activeOrders(w http.ResponseWriter, r *http.Request, c *signed) error {
+	var orders []twinex.Order
+	if err := s.inspect(r.Context(), func(x *engine.Exchange) { orders = x.OpenOrders(c.account.ID) }); err != nil {
+		return err
+	}
+	out := []map[string]any{}
+	for _, o := range orders {
+		out = append(out, orderJSON(o, s.Core.Markets().Market(o.Market)))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// limitField reads a limit (default def, at most max).
+func limitField(p payload, name string, def, max int) (int, error) {
+	v, ok, err := p.int(name)
+	if err != nil || (ok && v <= 0) {
+		return 0, twinex.Errorf(twinex.InvalidJson, "%s must be a positive integer", name)
+	}
+	if !ok {
+		return def, nil
+	}
+	return int(min(v, int64(max))), nil
+}
+
+// sinceField reads a "timestamp" in seconds or milliseconds (reference
+// §0.1: a value above 1e11 is milliseconds) as Unix ns; 0 when absent.
+func sinceField(p payload, name string) (int64, error) {
+	v, ok, err := p.int(name)
+	if !ok && err == nil {
+		return 0, nil
+	}
+	if err != nil || v < 0 || v > 1e15 {
+		return 0, twinex.Errorf(twinex.InvalidTimestampInPayload, "%s must be a time in seconds or milliseconds", name)
+	}
+	if v > 1e11 {
+		return v * 1e6, nil
+	}
+	return v * 1e9, nil
+}
+
+func (s *Server) myTrades(w http.ResponseWriter, r *http.Request, c *signed) error {
+	p := c.payload
+	q := twinex.TradeQuery{AccountID: c.account.ID}
+	sym, err := p.str("symbol")
+	if err != nil {
+		return err
+	}
+	if sym != "" {
+		m := s.Core.Markets().Market(sym)
+		if m == nil {
+			return twinex.Errorf(twinex.InvalidSymbol, "Supplied value %q is not a valid symbol", sym)
+		}
+		q.Market = m.Symbol
+	}
+	if q.Limit, err = limitField(p, "limit_trades", 50, 500); err != nil {
+		return err
+	}
+	if q.After, err = sinceField(p, "timestamp"); err != nil {
+		return err
+	}
+	trades, err := s.Store.Trades(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.myTradesJSON(trades, c.account.ID))
+	return nil
+}
+
+// myTradesJSON renders trades from one account's side (reference §3.8).
+func (s *Server) myTradesJSON(trades []twinex.Trade, accountID int64) []map[string]any {
+	out := []map[string]any{}
+	for _, t := range trades {
+		m := s.Core.Markets().Market(t.Market)
+		if m == nil {
+			continue
+		}
+		maker := t.MakerAccount == accountID
+		side, orderID, fee := t.TakerSide, t.TakerOrderID, t.TakerFee
+		if maker && t.TakerAccount != accountID {
+			side, orderID, fee = t.TakerSide.Opposite(), t.MakerOrderID, t.MakerFee
+		}
+		typ := "Buy"
+		if side == twinex.Sell {
+			typ = "Sell"
+		}
+		out = append(out, map[string]any{
+			"price": m.FormatPrice(t.Price), "amount": m.FormatAmount(t.Amount),
+			"timestamp": t.Time / 1e9, "timestampms": t.Time / 1e6, "type": typ,
+			"aggressor": !maker, "fee_currency": m.Quote, "fee_amount": twinex.FormatUnits(fee, m.QuoteScale()),
+			"tid": t.ID, "order_id": strconv.FormatInt(orderID, 10), "exchange": "gemini",
+			"is_auction_fill": false, "is_clearing_fill": false, "symbol": m.Base + m.Quote,
+		})
+	}
+	return out
+}
+
+func (s *Server) accountDetail(w http.ResponseWriter, r *http.Request, c *signed) error {
+	u, err := s.Accounts.User(r.Context(), c.user)
+	if err != nil {
+		return err
+	}
+	a := c.account
+	writeJSON(w, http.StatusOK, map[string]any{
+		"account": map[string]any{"accountName": a.Name, "shortName": a.Nickname, "type": a.Type,
+			"created": strconv.FormatInt(a.Created/1e6, 10)},
+		"users": []map[string]any{{"name": u.Email, "status": "Enabled", "countryCode": "US",
+			"isVerified": u.Identity == twinex.IdentityVerified}},
+		"memo_reference_code": "TWX" + strconv.FormatInt(a.ID, 36),
+	})
+	return nil
+}

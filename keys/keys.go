@@ -1,0 +1,371 @@
+// Package keys is the API-key service: it creates, rotates and revokes keys
+// (their secrets sealed under the master key), and serves the request path
+// a cache of keys with their secrets opened, so that authenticating a
+// request reads no database. Every change goes through the service and
+// updates the cache at once, so a revocation takes effect on the very next
+// request.
+//
+// Nonces: the service keeps each key's high-water mark in memory. A request
+// that changes state carries its key's mark into the sequencer's batch
+// (Entry.Use), so the mark is durable in the same transaction as the
+// effect; marks of read-only requests are written lazily by Flush, since
+// replaying a read changes nothing.
+package keys
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/auth"
+)
+
+// Service manages API keys. Store and Sealer are required.
+type Service struct {
+	Store  twinex.AccountStore
+	Sealer *auth.Sealer
+	Now    func() time.Time // default time.Now
+	Logger *slog.Logger     // default: discard
+
+	mu    sync.Mutex
+	cache map[string]*Entry
+	seq   atomic.Int64
+}
+
+// Entry is a cached key.
+type Entry struct {
+	mu        sync.Mutex
+	key       twinex.APIKey
+	secret    []byte
+	prev      []byte // the previous secret during a rotation's grace period
+	allow     auth.Allowlist
+	last      auth.Nonce // high-water mark of session nonces
+	use       twinex.KeyUse
+	dirty     bool // use not yet written
+	heartbeat int64
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// CreateOptions are a new key's settings.
+type CreateOptions struct {
+	Master           bool
+	Roles            twinex.Role
+	Allowlist        []string
+	RequireHeartbeat bool
+	TimeNonce        bool
+	Label            string
+	Expires          time.Time // zero: never
+}
+
+// Errors of the key service; their text is safe to show to the user.
+var (
+	ErrNotVerified = errors.New("only accounts whose identity is verified can create API keys")
+	ErrRevoked     = errors.New("the key is revoked")
+)
+
+// Create makes a key for user u acting for account acct (ignored for master
+// keys) and returns it with its secret, which is never stored in clear and
+// cannot be retrieved again.
+func (s *Service) Create(ctx context.Context, u twinex.User, acct twinex.Account, o CreateOptions) (twinex.APIKey, string, error) {
+	if u.Identity != twinex.IdentityVerified {
+		return twinex.APIKey{}, "", ErrNotVerified
+	}
+	if err := twinex.ValidateRoles(o.Roles, o.Master); err != nil {
+		return twinex.APIKey{}, "", err
+	}
+	allow, err := auth.ParseAllowlist(o.Allowlist)
+	if err != nil {
+		return twinex.APIKey{}, "", err
+	}
+	if o.Master && o.RequireHeartbeat {
+		// Gemini: cancel-on-disconnect does not apply to master keys.
+		return twinex.APIKey{}, "", errors.New("master keys cannot require a heartbeat")
+	}
+	now := s.now()
+	if !o.Expires.IsZero() && !o.Expires.After(now) {
+		return twinex.APIKey{}, "", errors.New("the expiry must be in the future")
+	}
+	if len(o.Label) > 100 {
+		return twinex.APIKey{}, "", errors.New("the label must have at most 100 characters")
+	}
+	id, err := auth.NewKeyID(o.Master)
+	if err != nil {
+		return twinex.APIKey{}, "", err
+	}
+	secret, err := auth.NewSecret()
+	if err != nil {
+		return twinex.APIKey{}, "", err
+	}
+	k := twinex.APIKey{
+		ID: id, UserID: u.ID, Master: o.Master, Label: o.Label, Roles: o.Roles,
+		Allowlist: allow.Strings(), RequireHeartbeat: o.RequireHeartbeat, TimeNonce: o.TimeNonce,
+		Secret: s.Sealer.Seal([]byte(secret), []byte(id)), Created: now.UnixNano(),
+	}
+	if !o.Master {
+		if acct.UserID != u.ID || acct.ID == 0 {
+			return twinex.APIKey{}, "", errors.New("the account is not the user's")
+		}
+		k.AccountID = acct.ID
+	}
+	if !o.Expires.IsZero() {
+		k.Expires = o.Expires.UnixNano()
+	}
+	if err := s.Store.CreateKey(ctx, &k); err != nil {
+		return twinex.APIKey{}, "", fmt.Errorf("create key: %w", err)
+	}
+	s.log().Info("api key created", "key", k.ID, "user", u.ID, "roles", k.Roles.String(), "master", k.Master)
+	return k, secret, nil
+}
+
+// Revoke revokes a key; the next request with it fails.
+func (s *Service) Revoke(ctx context.Context, id string) (twinex.APIKey, error) {
+	return s.update(ctx, id, func(k *twinex.APIKey, now time.Time) error {
+		if k.Revoked != 0 {
+			return nil
+		}
+		k.Revoked = now.UnixNano()
+		return nil
+	})
+}
+
+// Rotate gives a key a new secret and returns it. The previous secret keeps
+// working for grace (none when zero).
+func (s *Service) Rotate(ctx context.Context, id string, grace time.Duration) (twinex.APIKey, string, error) {
+	if grace < 0 || grace > 30*24*time.Hour {
+		return twinex.APIKey{}, "", errors.New("the grace period must be between 0 and 30 days")
+	}
+	secret, err := auth.NewSecret()
+	if err != nil {
+		return twinex.APIKey{}, "", err
+	}
+	k, err := s.update(ctx, id, func(k *twinex.APIKey, now time.Time) error {
+		if k.Revoked != 0 {
+			return ErrRevoked
+		}
+		k.PrevSecret, k.PrevUntil = nil, 0
+		if grace > 0 {
+			k.PrevSecret, k.PrevUntil = k.Secret, now.Add(grace).UnixNano()
+		}
+		k.Secret = s.Sealer.Seal([]byte(secret), []byte(k.ID))
+		return nil
+	})
+	return k, secret, err
+}
+
+// update changes a stored key and its cache entry together.
+func (s *Service) update(ctx context.Context, id string, change func(*twinex.APIKey, time.Time) error) (twinex.APIKey, error) {
+	e, err := s.Lookup(ctx, id)
+	if err != nil {
+		return twinex.APIKey{}, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	k := e.key
+	if err := change(&k, s.now()); err != nil {
+		return twinex.APIKey{}, err
+	}
+	k.LastNonce, k.LastUsed, k.LastIP = e.last.String(), e.use.LastUsed, e.use.LastIP
+	if err := s.Store.UpdateKey(ctx, &k); err != nil {
+		return twinex.APIKey{}, fmt.Errorf("update key: %w", err)
+	}
+	if err := s.fill(e, k); err != nil {
+		return twinex.APIKey{}, err
+	}
+	e.dirty = false
+	s.log().Info("api key changed", "key", k.ID, "revoked", k.Revoked != 0)
+	return k, nil
+}
+
+// fill sets an entry from a stored key, opening its secrets. e.mu is held or
+// e is not shared yet.
+func (s *Service) fill(e *Entry, k twinex.APIKey) error {
+	secret, err := s.Sealer.Open(k.Secret, []byte(k.ID))
+	if err != nil {
+		return fmt.Errorf("key %s: open secret: %w", k.ID, err)
+	}
+	var prev []byte
+	if len(k.PrevSecret) > 0 {
+		if prev, err = s.Sealer.Open(k.PrevSecret, []byte(k.ID)); err != nil {
+			return fmt.Errorf("key %s: open previous secret: %w", k.ID, err)
+		}
+	}
+	allow, err := auth.ParseAllowlist(k.Allowlist)
+	if err != nil {
+		return fmt.Errorf("key %s: stored allowlist: %w", k.ID, err)
+	}
+	e.key, e.secret, e.prev, e.allow = k, secret, prev, allow
+	return nil
+}
+
+// Lookup returns the cached entry of a key, loading it on first use. It
+// returns an error wrapping twinex.ErrNotFound for an unknown key.
+func (s *Service) Lookup(ctx context.Context, id string) (*Entry, error) {
+	s.mu.Lock()
+	e := s.cache[id]
+	s.mu.Unlock()
+	if e != nil {
+		return e, nil
+	}
+	k, err := s.Store.Key(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	e = &Entry{}
+	if err := s.fill(e, k); err != nil {
+		return nil, err
+	}
+	if k.LastNonce != "" {
+		if e.last, err = auth.ParseNonce([]byte(`"` + k.LastNonce + `"`)); err != nil {
+			return nil, fmt.Errorf("key %s: stored nonce: %w", k.ID, err)
+		}
+	}
+	e.use = twinex.KeyUse{ID: k.ID, LastNonce: k.LastNonce, LastUsed: k.LastUsed, LastIP: k.LastIP}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cache == nil {
+		s.cache = map[string]*Entry{}
+	}
+	if old := s.cache[id]; old != nil {
+		return old, nil // another request loaded it first
+	}
+	s.cache[id] = e
+	return e, nil
+}
+
+// Key returns a snapshot of the entry's key (without secrets' clear text).
+func (e *Entry) Key() twinex.APIKey {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.key
+}
+
+// Verify checks a request's signature against the key's secret, and during
+// a rotation's grace period against the previous one, in constant time.
+func (e *Entry) Verify(payloadB64, signature string, now time.Time) bool {
+	e.mu.Lock()
+	secret, prev, until := e.secret, e.prev, e.key.PrevUntil
+	e.mu.Unlock()
+	ok := auth.Verify(string(secret), payloadB64, signature)
+	if prev != nil && now.UnixNano() < until {
+		// Both are computed, so the time taken does not tell which matched.
+		ok = auth.Verify(string(prev), payloadB64, signature) || ok
+	}
+	return ok
+}
+
+// Allows reports whether the key's allowlist admits addr.
+func (e *Entry) Allows(addr netip.Addr) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.allow.Allows(addr)
+}
+
+// Accept checks a request's nonce and records the request: the nonce must
+// be within 30 seconds of now for time-based keys, and above the key's
+// high-water mark otherwise. It returns the key's use after this request,
+// which a state-changing request hands to the sequencer to make durable.
+// Errors are *twinex.Error with reason InvalidNonce.
+func (s *Service) Accept(e *Entry, n auth.Nonce, now time.Time, ip string) (twinex.KeyUse, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.key.TimeNonce {
+		if err := n.CheckTimeBased(now); err != nil {
+			return twinex.KeyUse{}, err
+		}
+	} else {
+		if err := n.Increasing(e.last); err != nil {
+			return twinex.KeyUse{}, err
+		}
+		e.last = n
+		e.use.LastNonce = n.String()
+	}
+	e.use.LastUsed, e.use.LastIP = now.UnixNano(), ip
+	e.use.Seq = s.seq.Add(1)
+	e.dirty = true
+	e.heartbeat = now.UnixNano()
+	return e.use, nil
+}
+
+// Flush writes the uses recorded since the last flush. Run it periodically
+// and at shutdown.
+func (s *Service) Flush(ctx context.Context) error {
+	s.mu.Lock()
+	entries := make([]*Entry, 0, len(s.cache))
+	for _, e := range s.cache {
+		entries = append(entries, e)
+	}
+	s.mu.Unlock()
+	var uses []twinex.KeyUse
+	for _, e := range entries {
+		e.mu.Lock()
+		if e.dirty {
+			uses = append(uses, e.use)
+			e.dirty = false
+		}
+		e.mu.Unlock()
+	}
+	if err := s.Store.TouchKeys(ctx, uses); err != nil {
+		return fmt.Errorf("flush key uses: %w", err)
+	}
+	return nil
+}
+
+// Run flushes key uses every interval until ctx ends, then once more.
+func (s *Service) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			if err := s.Flush(context.WithoutCancel(ctx)); err != nil {
+				s.log().Error("flushing key uses at shutdown", "err", err)
+			}
+			return
+		case <-t.C:
+			if err := s.Flush(ctx); err != nil {
+				s.log().Error("flushing key uses", "err", err)
+			}
+		}
+	}
+}
+
+// Expired returns the keys that require a heartbeat and have had no
+// authenticated request for longer than timeout, and restarts their clocks,
+// so each silence is reported once.
+func (s *Service) Expired(now time.Time, timeout time.Duration) []twinex.APIKey {
+	s.mu.Lock()
+	entries := make([]*Entry, 0, len(s.cache))
+	for _, e := range s.cache {
+		entries = append(entries, e)
+	}
+	s.mu.Unlock()
+	var out []twinex.APIKey
+	for _, e := range entries {
+		e.mu.Lock()
+		if e.key.RequireHeartbeat && e.heartbeat != 0 && now.UnixNano()-e.heartbeat > int64(timeout) {
+			e.heartbeat = 0
+			out = append(out, e.key)
+		}
+		e.mu.Unlock()
+	}
+	return out
+}
