@@ -109,6 +109,9 @@ func (s *Server) private(pattern string, roles twinex.Role, sc scope, h signedHa
 	s.mux.Handle("POST "+pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := s.authenticate(r, roles, sc)
 		if err == nil {
+			err = s.limit(w, s.PrivateLimit, c.key.ID)
+		}
+		if err == nil {
 			err = h(w, r, c)
 		}
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,8 +19,20 @@ import (
 	"github.com/twinex/twinex/core"
 	"github.com/twinex/twinex/gemini"
 	"github.com/twinex/twinex/keys"
+	"github.com/twinex/twinex/ratelimit"
 	"github.com/twinex/twinex/sqlite"
 )
+
+// servers remembers each test server's Server, for tests that adjust it.
+var servers sync.Map
+
+func serverOf(t *testing.T, ts *httptest.Server) *Server {
+	v, ok := servers.Load(ts)
+	if !ok {
+		t.Fatal("not a privateServer")
+	}
+	return v.(*Server)
+}
 
 // privateServer is a full server with keys, for signed requests.
 func privateServer(t *testing.T) *httptest.Server {
@@ -41,7 +54,9 @@ func privateServer(t *testing.T) *httptest.Server {
 	s := &Server{Core: c, Store: db, Accounts: db, AdminToken: testToken,
 		Keys: &keys.Service{Store: db, Sealer: sealer}}
 	ts := httptest.NewServer(s.Handler())
+	servers.Store(ts, s)
 	t.Cleanup(func() {
+		servers.Delete(ts)
 		ts.Close()
 		c.Close()
 		db.Close()
@@ -312,5 +327,34 @@ func TestRotationGraceAndUnverifiedUsers(t *testing.T) {
 		if st, v := call(t, ts, "POST", "/admin/v1/keys", bad); st != 400 {
 			t.Errorf("%s: %d %v", bad, st, v)
 		}
+	}
+}
+
+func TestRateLimits(t *testing.T) {
+	ts := privateServer(t)
+	k := newKey(t, ts, "rl@example.com", `{"roles":"trader"}`)
+	srv := serverOf(t, ts)
+	srv.PublicLimit = ratelimit.New(ratelimit.Limit{Rate: 2, Per: time.Minute, Burst: 2}) // 1+Burst at once
+	srv.PrivateLimit = ratelimit.New(ratelimit.Limit{Rate: 1, Per: time.Minute})
+	for i := 0; i < 3; i++ {
+		if st, v := call(t, ts, "GET", "/v1/symbols", ""); st != 200 {
+			t.Fatalf("public request %d: %d %v", i, st, v)
+		}
+	}
+	resp, err := http.Get(ts.URL + "/v1/symbols")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("fourth public request: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	nonce := time.Now().UnixMilli()
+	pl := func() string { nonce++; return fmt.Sprintf(`{"request":"/v1/balances","nonce":%d}`, nonce) }
+	if st, v := rawSigned(t, ts, "/v1/balances", k, pl(), nil); st != 200 {
+		t.Fatalf("first private request: %d %v", st, v)
+	}
+	if st, v := rawSigned(t, ts, "/v1/balances", k, pl(), nil); st != 429 || v["reason"] != twinex.RateLimit {
+		t.Fatalf("second private request: %d %v", st, v)
 	}
 }

@@ -11,11 +11,15 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/auth"
 	"github.com/twinex/twinex/core"
 	"github.com/twinex/twinex/keys"
+	"github.com/twinex/twinex/ratelimit"
 )
 
 // Server serves the HTTP API. Core, Store, Accounts and AdminToken are
@@ -29,8 +33,11 @@ type Server struct {
 	// TrustedProxies are the peers whose X-Forwarded-For is believed; the
 	// TCP peer is the client's address otherwise.
 	TrustedProxies []netip.Prefix
-	Logger         *slog.Logger     // default: discard
-	Now            func() time.Time // default time.Now
+	// PublicLimit limits public requests per client address, PrivateLimit
+	// signed requests per API key (reference §4); nil means unlimited.
+	PublicLimit, PrivateLimit *ratelimit.Limiter
+	Logger                    *slog.Logger     // default: discard
+	Now                       func() time.Time // default time.Now
 
 	mux *http.ServeMux
 }
@@ -56,6 +63,21 @@ func (s *Server) Handler() http.Handler {
 	return s.recoverer(s.mux)
 }
 
+// limit takes one request of key from l, or answers 429 RateLimit with a
+// Retry-After header.
+func (s *Server) limit(w http.ResponseWriter, l *ratelimit.Limiter, key string) error {
+	if l == nil {
+		return nil
+	}
+	ok, wait := l.Allow(key, s.now())
+	if ok {
+		return nil
+	}
+	secs := ratelimit.RetryAfterSeconds(wait)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	return twinex.Errorf(twinex.RateLimit, "Requests were made too frequently; retry after %d seconds", secs)
+}
+
 func (s *Server) now() time.Time {
 	if s.Now != nil {
 		return s.Now()
@@ -76,6 +98,13 @@ func (s *Server) recoverer(h http.Handler) http.Handler {
 			}
 		}()
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		if r.Method == http.MethodGet && (strings.HasPrefix(r.URL.Path, "/v1/") || strings.HasPrefix(r.URL.Path, "/v2/")) {
+			ip := auth.ClientIP(r, s.TrustedProxies)
+			if err := s.limit(w, s.PublicLimit, ip.String()); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		}
 		h.ServeHTTP(w, r)
 	})
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/twinex/twinex/auth"
 	"github.com/twinex/twinex/core"
 	"github.com/twinex/twinex/keys"
+	"github.com/twinex/twinex/ratelimit"
 	"github.com/twinex/twinex/sqlite"
 )
 
@@ -50,6 +51,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	m := &Main{Stdout: stdout}
 	fs.StringVar(&m.Listen, "listen", envOr("TWINEX_LISTEN", "127.0.0.1:8080"), "address to listen on (TWINEX_LISTEN)")
 	fs.StringVar(&m.DataDir, "data", envOr("TWINEX_DATA", "./twinex-data"), "data directory (TWINEX_DATA)")
+	m.PublicLimit, m.PrivateLimit = ratelimit.GeminiPublic(), ratelimit.GeminiPrivate()
+	fs.Var(&m.PublicLimit, "rate-public", `public requests per client address, e.g. "120/1m+5" (rate/period+burst) or "off"`)
+	fs.Var(&m.PrivateLimit, "rate-private", `signed requests per API key, e.g. "600/1m+5" or "off"`)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -68,6 +72,8 @@ type Main struct {
 	DataDir string
 	Logger  *slog.Logger // default: discard
 	Stdout  io.Writer    // where the start-up banner goes; default: discard
+	// PublicLimit and PrivateLimit are the rate limits (zero: unlimited).
+	PublicLimit, PrivateLimit ratelimit.Limit
 
 	store *sqlite.DB
 	core  *core.Core
@@ -141,7 +147,8 @@ func (m *Main) Open(ctx context.Context) error {
 		return fmt.Errorf("TWINEX_TRUSTED_PROXIES: %w", err)
 	}
 	m.keys = &keys.Service{Store: m.store, Sealer: sealer, Logger: m.Logger}
-	srv := &api.Server{Core: m.core, Store: m.store, Accounts: m.store, Keys: m.keys, TrustedProxies: trusted, AdminToken: token, Logger: m.Logger}
+	srv := &api.Server{Core: m.core, Store: m.store, Accounts: m.store, Keys: m.keys, TrustedProxies: trusted, AdminToken: token, Logger: m.Logger,
+		PublicLimit: ratelimit.New(m.PublicLimit), PrivateLimit: ratelimit.New(m.PrivateLimit)}
 	bg, stop := context.WithCancel(context.Background())
 	m.stopBackground = stop
 	m.background.Add(2)
