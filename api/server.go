@@ -57,6 +57,8 @@ func (s *Server) Handler() http.Handler {
 	s.routeAccounts()
 	s.routePrivate()
 	s.routeKeys()
+	s.routeHistory()
+	s.routeMaster()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, twinex.Errorf(twinex.EndpointNotFound, "API entry point `%s` not found", r.URL.Path))
 	})

@@ -1,0 +1,136 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/engine"
+)
+
+// MaxAccountsPerGroup bounds the accounts of one group.
+const MaxAccountsPerGroup = 100
+
+func (s *Server) routeMaster() {
+	s.private("/v1/account/create", twinex.RoleAdministrator, masterScope, s.accountCreate)
+	s.private("/v1/account/list", 0, masterScope, s.accountList)
+	s.private("/v1/account/transfer/{currency}", twinex.RoleFundManager, masterScope, s.accountTransfer)
+}
+
+func (s *Server) accountCreate(w http.ResponseWriter, r *http.Request, c *signed) error {
+	name, err := c.payload.str("name")
+	if err != nil {
+		return err
+	}
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return twinex.Errorf(twinex.MissingName, "A name is required")
+	}
+	typ, err := c.payload.str("type")
+	if err != nil {
+		return err
+	}
+	if typ != "" && typ != "exchange" {
+		return twinex.Errorf(twinex.InvalidAccountType, "Only exchange accounts are available")
+	}
+	nick := twinex.Nickname(name)
+	if nick == "" || len(name) > 100 {
+		return twinex.Errorf(twinex.InvalidAccountName, "The name must have letters or digits and at most 100 characters")
+	}
+	list, err := s.Accounts.Accounts(r.Context(), c.user)
+	if err != nil {
+		return err
+	}
+	if len(list) >= MaxAccountsPerGroup {
+		return twinex.Errorf("ExceededMaxAccountsInGroup", "A group has at most %d accounts", MaxAccountsPerGroup)
+	}
+	a := twinex.Account{UserID: c.user, Name: name, Nickname: nick, Type: "exchange", Created: s.now().UnixNano()}
+	if err := s.Accounts.CreateAccount(r.Context(), &a); errors.Is(err, twinex.ErrConflict) {
+		return twinex.Errorf(twinex.ConflictingAccountName, "An account named %s already exists in the group", nick)
+	} else if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"account": a.Nickname, "type": a.Type})
+	return nil
+}
+
+func (s *Server) accountList(w http.ResponseWriter, r *http.Request, c *signed) error {
+	limit, err := limitField(c.payload, "limit_accounts", 500, 500)
+	if err != nil {
+		return err
+	}
+	list, err := s.Accounts.Accounts(r.Context(), c.user)
+	if err != nil {
+		return err
+	}
+	out := []map[string]any{}
+	for i, a := range list {
+		if i == limit {
+			break
+		}
+		out = append(out, map[string]any{"name": a.Name, "account": a.Nickname, "type": a.Type,
+			"counterparty_id": counterpartyID(c.user), "created": a.Created / 1e6, "status": "open"})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) accountTransfer(w http.ResponseWriter, r *http.Request, c *signed) error {
+	cur := s.Core.Markets().Currency(r.PathValue("currency"))
+	if cur == nil {
+		return twinex.Errorf(twinex.InvalidFundTransfer, "Unknown currency %q", r.PathValue("currency"))
+	}
+	p := c.payload
+	src, err := p.str("sourceAccount")
+	if err != nil {
+		return err
+	}
+	dst, err := p.str("targetAccount")
+	if err != nil {
+		return err
+	}
+	if src == "" || dst == "" {
+		return twinex.Errorf(twinex.MissingAccountName, "sourceAccount and targetAccount are required")
+	}
+	list, err := s.Accounts.Accounts(r.Context(), c.user)
+	if err != nil {
+		return err
+	}
+	find := func(nick string) *twinex.Account {
+		for i := range list {
+			if list[i].Nickname == nick {
+				return &list[i]
+			}
+		}
+		return nil
+	}
+	from, to := find(src), find(dst)
+	if from == nil || to == nil {
+		return twinex.Errorf(twinex.InvalidAccountName, "Both accounts must be in the group")
+	}
+	text, ok := p.decimal("amount")
+	if !ok {
+		return twinex.Errorf(twinex.InvalidQuantity, "amount is required")
+	}
+	amt, err := twinex.ParseUnits(text, cur.Scale)
+	if err != nil || amt <= 0 {
+		return twinex.Errorf(twinex.InvalidQuantity, "Invalid amount %q for %s", text, cur.Code)
+	}
+	clientID, err := p.str("clientTransferId")
+	if err != nil {
+		return err
+	}
+	res, err := s.doSigned(r.Context(), c, engine.Command{Kind: engine.TransferFunds, AccountID: from.ID, ToAccount: to.ID,
+		Currency: cur.Code, Funds: amt, ClientID: clientID})
+	if err != nil {
+		return err
+	}
+	id := strconv.FormatInt(res.Transfers[0].ID, 10)
+	writeJSON(w, http.StatusOK, map[string]any{
+		"fromAccount": from.Nickname, "toAccount": to.Nickname, "amount": twinex.FormatUnits(amt, cur.Scale),
+		"fee": "0", "currency": cur.Name, "withdrawalId": id, "uuid": id, "message": "Success, transfer completed.",
+	})
+	return nil
+}
