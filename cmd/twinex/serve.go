@@ -29,7 +29,8 @@ import (
 const serveUsage = `Usage: twinex serve [flags]
 
 Starts the exchange: recovers its state from the data directory, then
-serves HTTP: the admin API (/admin/v1) and /healthz.
+serves HTTP: the Gemini API at the root, the admin API (/admin/v1) and
+/healthz.
 
 Files in the data directory:
   twinex.db      the SQLite store (WAL mode, durable commits)
