@@ -408,7 +408,10 @@ func (s *Server) accountDetail(w http.ResponseWriter, r *http.Request, c *signed
 	if err != nil {
 		return err
 	}
-	a := c.account
+	a, err := s.Accounts.Account(r.Context(), c.account.ID)
+	if err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"account": map[string]any{"accountName": a.Name, "shortName": a.Nickname, "type": a.Type,
 			"created": strconv.FormatInt(a.Created/1e6, 10)},

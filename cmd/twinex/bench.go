@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"runtime/pprof"
+	"time"
 
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/bench"
@@ -22,6 +24,10 @@ Benchmarks:
            --durable sends the same stream through the sequencer and group
            commit into a SQLite store in a temporary directory
 
+  api      start a server on a temporary data directory (or target --url) and,
+           over loopback, drive signed /v1/order/new and /v1/order/cancel from
+           --conns connections, then GET /v1/pubticker/btcusd, then a bare
+           net/http handler as the baseline
   restart  build a store of --open open orders and --history closed ones in a
            temporary directory, then time reopening it and recovering until
            the exchange could serve
@@ -43,6 +49,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return benchEngine(ctx, args[1:], stdout, stderr)
 	case "restart":
 		return benchRestart(ctx, args[1:], stdout, stderr)
+	case "api":
+		return benchAPI(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "bench: unknown benchmark %q\n\n%s", args[0], benchUsage)
 	return errUsage
@@ -56,21 +64,15 @@ func benchEngine(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "workload seed")
 	fs.BoolVar(&cfg.Durable, "durable", false, "go through the sequencer and group commit into SQLite")
 	fs.IntVar(&cfg.Clients, "clients", 2048, "concurrent submitters with --durable")
-	profile := fs.String("cpuprofile", "", "write a CPU profile (for go tool pprof) to this file")
+	start := profileFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *profile != "" {
-		f, err := os.Create(*profile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := start()
+	if err != nil {
+		return err
 	}
+	defer stop()
 	cfg.OpenStore = func(path string) (twinex.ExchangeStore, error) { return sqlite.Open(path) }
 	res, err := bench.Engine(ctx, cfg)
 	if err != nil {
@@ -95,4 +97,48 @@ func benchRestart(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	return json.NewEncoder(stdout).Encode(res)
+}
+
+func benchAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("bench api", "Usage: twinex bench api [--duration D] [--conns N] [--url URL --token T]\n\n"+
+		"Prints {\"orders_per_sec\":...,\"order_p50_ms\":...,\"order_p99_ms\":...,\"ticker_per_sec\":...,\"baseline_per_sec\":...,\"errors\":...}.\n", stderr)
+	var cfg bench.APIConfig
+	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "length of each phase")
+	fs.IntVar(&cfg.Conns, "conns", 32, "concurrent connections")
+	fs.StringVar(&cfg.URL, "url", "", "a running server to target instead of starting one")
+	fs.StringVar(&cfg.Token, "token", os.Getenv("TWINEX_ADMIN_TOKEN"), "the target's admin token (with --url)")
+	start := profileFlag(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	stop, err := start()
+	if err != nil {
+		return err
+	}
+	defer stop()
+	res, err := bench.API(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(stdout).Encode(res)
+}
+
+// profileFlag adds --cpuprofile to fs. Call the returned start after the
+// flags are parsed; it returns the function that stops the profile.
+func profileFlag(fs *flag.FlagSet) (start func() (stop func(), err error)) {
+	path := fs.String("cpuprofile", "", "write a CPU profile (for go tool pprof) to this file")
+	return func() (func(), error) {
+		if *path == "" {
+			return func() {}, nil
+		}
+		f, err := os.Create(*path)
+		if err != nil {
+			return nil, err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, err
+		}
+		return func() { pprof.StopCPUProfile(); f.Close() }, nil
+	}
 }

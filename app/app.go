@@ -1,0 +1,231 @@
+// Package app assembles a Twinex server from its parts (store, core, key
+// service, HTTP API) and runs it: the testable heart of `twinex serve`.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/api"
+	"github.com/twinex/twinex/auth"
+	"github.com/twinex/twinex/core"
+	"github.com/twinex/twinex/keys"
+	"github.com/twinex/twinex/ratelimit"
+	"github.com/twinex/twinex/sqlite"
+)
+
+// App is a running Twinex server: the store, the core, the key service and
+// the HTTP server. Tests and benchmarks run it on 127.0.0.1:0 in a temporary
+// data directory.
+type App struct {
+	Listen  string
+	DataDir string
+	Logger  *slog.Logger // default: discard
+	Stdout  io.Writer    // where the start-up banner goes; default: discard
+	// PublicLimit and PrivateLimit are the rate limits (zero: unlimited).
+	PublicLimit, PrivateLimit ratelimit.Limit
+
+	store *sqlite.DB
+	core  *core.Core
+	keys  *keys.Service
+
+	stopBackground func()
+	background     sync.WaitGroup
+	http           *http.Server
+	ln             net.Listener
+	done           chan error
+}
+
+// Run opens the server and serves until ctx ends, then closes it.
+func (m *App) Run(ctx context.Context) error {
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-m.done:
+		m.Close()
+		return fmt.Errorf("http server: %w", err)
+	}
+	return m.Close()
+}
+
+// Open recovers the exchange from the data directory and starts serving.
+func (m *App) Open(ctx context.Context) error {
+	if m.Logger == nil {
+		m.Logger = slog.New(slog.DiscardHandler)
+	}
+	if m.Stdout == nil {
+		m.Stdout = io.Discard
+	}
+	if err := os.MkdirAll(m.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	markets, err := loadMarkets(m.DataDir)
+	if err != nil {
+		return err
+	}
+	token, err := adminToken(m.DataDir)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if m.store, err = sqlite.Open(filepath.Join(m.DataDir, "twinex.db")); err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	m.core, err = core.Open(ctx, core.Config{Store: m.store, Markets: markets, Logger: m.Logger})
+	if err != nil {
+		m.store.Close()
+		return err
+	}
+	masterKey, err := auth.LoadMasterKey(m.DataDir, os.Getenv("TWINEX_MASTER_KEY_FILE"))
+	if err != nil {
+		m.core.Close()
+		m.store.Close()
+		return err
+	}
+	sealer, err := auth.NewSealer(masterKey)
+	if err != nil {
+		m.core.Close()
+		m.store.Close()
+		return err
+	}
+	trusted, err := auth.ParseTrustedProxies(os.Getenv("TWINEX_TRUSTED_PROXIES"))
+	if err != nil {
+		m.core.Close()
+		m.store.Close()
+		return fmt.Errorf("TWINEX_TRUSTED_PROXIES: %w", err)
+	}
+	m.keys = &keys.Service{Store: m.store, Sealer: sealer, Logger: m.Logger}
+	srv := &api.Server{Core: m.core, Store: m.store, Accounts: m.store, Keys: m.keys, TrustedProxies: trusted, AdminToken: token, Logger: m.Logger,
+		PublicLimit: ratelimit.New(m.PublicLimit), PrivateLimit: ratelimit.New(m.PrivateLimit)}
+	bg, stop := context.WithCancel(context.Background())
+	m.stopBackground = stop
+	m.background.Add(2)
+	go func() { defer m.background.Done(); m.keys.Run(bg, 200*time.Millisecond) }()
+	go func() { defer m.background.Done(); srv.RunHeartbeats(bg) }()
+	m.http = &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
+	}
+	if m.ln, err = net.Listen("tcp", m.Listen); err != nil {
+		m.core.Close()
+		m.store.Close()
+		return fmt.Errorf("listen: %w", err)
+	}
+	m.done = make(chan error, 1)
+	go func() {
+		if err := m.http.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.done <- err
+		}
+	}()
+	m.Logger.Info("twinex serving", "addr", m.ln.Addr().String(), "data", m.DataDir, "recovered_in", time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(m.Stdout, "Twinex is serving on http://%s (data in %s)\n", m.ln.Addr(), m.DataDir)
+	return nil
+}
+
+// Addr returns the address the server listens on.
+func (m *App) Addr() string { return m.ln.Addr().String() }
+
+// Close shuts down in reverse order: stop accepting and finish requests,
+// drain the sequencer, close the store.
+func (m *App) Close() error {
+	var errs []error
+	if m.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := m.http.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+		}
+		cancel()
+	}
+	if m.stopBackground != nil {
+		m.stopBackground() // flushes key uses
+		m.background.Wait()
+	}
+	if m.core != nil {
+		if err := m.core.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if m.store != nil {
+		if err := m.store.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close store: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// loadMarkets reads <data>/markets.json if present, else the defaults.
+func loadMarkets(dir string) (*twinex.Markets, error) {
+	data, err := os.ReadFile(filepath.Join(dir, "markets.json"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return twinex.DefaultMarkets(), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("markets.json: %w", err)
+	}
+	cfg, err := twinex.ParseMarketConfig(data)
+	if err != nil {
+		return nil, fmt.Errorf("markets.json: %w", err)
+	}
+	ms, err := cfg.Validate()
+	if err != nil {
+		return nil, fmt.Errorf("markets.json: %w", err)
+	}
+	return ms, nil
+}
+
+// adminToken returns TWINEX_ADMIN_TOKEN, or the token in <data>/admin.token,
+// generating it (mode 0600) at first start.
+func adminToken(dir string) (string, error) {
+	if t := os.Getenv("TWINEX_ADMIN_TOKEN"); t != "" {
+		return t, nil
+	}
+	path := filepath.Join(dir, "admin.token")
+	data, err := os.ReadFile(path)
+	if err == nil {
+		if t := strings.TrimSpace(string(data)); t != "" {
+			return t, nil
+		}
+		return "", fmt.Errorf("%s is empty", path)
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("admin token: %w", err)
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("admin token: %w", err)
+	}
+	t := hex.EncodeToString(b)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", fmt.Errorf("admin token: %w", err)
+	}
+	if _, err := f.WriteString(t + "\n"); err != nil {
+		f.Close()
+		return "", fmt.Errorf("admin token: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return "", fmt.Errorf("admin token: %w", err)
+	}
+	return t, nil
+}

@@ -1,0 +1,209 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twinex/twinex/app"
+	"github.com/twinex/twinex/gemini"
+)
+
+// APIConfig configures the API benchmark.
+type APIConfig struct {
+	Duration time.Duration // per phase (default 10s)
+	Conns    int           // concurrent connections (default 32)
+	// URL targets a running server instead of starting one; Token is then
+	// its admin token. The server's key rate limits must allow the load.
+	URL, Token string
+}
+
+// APIResult is the API benchmark's figures.
+type APIResult struct {
+	OrdersPerSec   float64 `json:"orders_per_sec"`
+	OrderP50ms     float64 `json:"order_p50_ms"`
+	OrderP99ms     float64 `json:"order_p99_ms"`
+	TickerPerSec   float64 `json:"ticker_per_sec"`
+	BaselinePerSec float64 `json:"baseline_per_sec"`
+	Errors         int64   `json:"errors"`
+	Orders         int     `json:"orders"`
+	Conns          int     `json:"conns"`
+}
+
+// API runs the API benchmark: over loopback, each connection places a
+// signed resting order through /v1/order/new and cancels it through
+// /v1/order/cancel, with real HMAC signing and nonces, its own key (so
+// nonces stay ordered) and durable group commit behind; then the same
+// loader fetches /v1/pubticker/btcusd, and finally a bare net/http handler
+// in this process, as the baseline the ticker is compared with.
+func API(ctx context.Context, cfg APIConfig) (APIResult, error) {
+	if cfg.Duration <= 0 {
+		cfg.Duration = 10 * time.Second
+	}
+	if cfg.Conns <= 0 {
+		cfg.Conns = 32
+	}
+	res := APIResult{Conns: cfg.Conns}
+	base, token := cfg.URL, cfg.Token
+	if base == "" {
+		dir, err := os.MkdirTemp("", "twinex-bench-api-")
+		if err != nil {
+			return res, err
+		}
+		defer os.RemoveAll(dir)
+		a := &app.App{Listen: "127.0.0.1:0", DataDir: dir} // zero limits: unlimited
+		if err := a.Open(ctx); err != nil {
+			return res, err
+		}
+		defer a.Close()
+		base = "http://" + a.Addr()
+		tok, err := os.ReadFile(filepath.Join(dir, "admin.token"))
+		if err != nil {
+			return res, err
+		}
+		token = strings.TrimSpace(string(tok))
+	}
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConns: 4 * cfg.Conns, MaxIdleConnsPerHost: 4 * cfg.Conns, IdleConnTimeout: time.Minute}}
+	clients, err := provision(ctx, hc, base, token, cfg.Conns)
+	if err != nil {
+		return res, err
+	}
+
+	// Orders: place a resting bid far below any ask, then cancel it.
+	lat := make([][]int64, cfg.Conns)
+	var errs atomic.Int64
+	deadline := time.Now().Add(cfg.Duration)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i, c := range clients {
+		wg.Add(1)
+		go func(i int, c *gemini.Client) {
+			defer wg.Done()
+			for time.Now().Before(deadline) && ctx.Err() == nil {
+				t0 := time.Now()
+				o, err := c.NewOrder(ctx, gemini.NewOrderRequest{Symbol: "btcusd", Amount: "0.0001", Price: "1000.00", Side: "buy"})
+				if err != nil {
+					errs.Add(1)
+					continue
+				}
+				lat[i] = append(lat[i], int64(time.Since(t0)))
+				if _, err := c.CancelOrder(ctx, o.OrderID); err != nil {
+					errs.Add(1)
+				}
+			}
+		}(i, c)
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	all := slices.Concat(lat...)
+	slices.Sort(all)
+	res.Orders, res.Errors = len(all), errs.Load()
+	if len(all) > 0 {
+		res.OrdersPerSec = float64(len(all)) / elapsed.Seconds()
+		res.OrderP50ms = float64(all[len(all)/2]) / 1e6
+		res.OrderP99ms = float64(all[min(len(all)-1, len(all)*99/100)]) / 1e6
+	}
+
+	// The ticker, then the baseline: same loader, same connections.
+	tick, terrs := load(ctx, hc, base+"/v1/pubticker/btcusd", cfg.Conns, cfg.Duration)
+	res.TickerPerSec, res.Errors = tick, res.Errors+terrs
+	body, _ := json.Marshal(map[string]any{"bid": "29999.99", "ask": "30000.01", "last": "30000.00",
+		"volume": map[string]any{"BTC": "12.5", "USD": "375000", "timestamp": time.Now().UnixMilli()}})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return res, err
+	}
+	bare := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
+	})}
+	go bare.Serve(ln)
+	defer bare.Close()
+	baseline, berrs := load(ctx, hc, "http://"+ln.Addr().String()+"/v1/pubticker/btcusd", cfg.Conns, cfg.Duration)
+	res.BaselinePerSec, res.Errors = baseline, res.Errors+berrs
+	return res, nil
+}
+
+// load GETs url from conns goroutines for d and returns requests per second
+// and the number of failures.
+func load(ctx context.Context, hc *http.Client, url string, conns int, d time.Duration) (float64, int64) {
+	var n, errs atomic.Int64
+	deadline := time.Now().Add(d)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) && ctx.Err() == nil {
+				resp, err := hc.Get(url)
+				if err != nil {
+					errs.Add(1)
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					errs.Add(1)
+					continue
+				}
+				n.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	return float64(n.Load()) / time.Since(start).Seconds(), errs.Load()
+}
+
+// provision creates one funded user with a trader key per connection.
+func provision(ctx context.Context, hc *http.Client, base, token string, n int) ([]*gemini.Client, error) {
+	run := time.Now().UnixNano()
+	admin := func(path string, body any, out any) error {
+		b, _ := json.Marshal(body)
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, bytes.NewReader(b))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := hc.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("bench: %s: %s", path, data)
+		}
+		if out != nil {
+			return json.Unmarshal(data, out)
+		}
+		return nil
+	}
+	var clients []*gemini.Client
+	for i := range n {
+		email := fmt.Sprintf("bench-%d-%d@example.com", run, i)
+		if err := admin("/admin/v1/accounts", map[string]any{"email": email, "verified": true}, nil); err != nil {
+			return nil, err
+		}
+		if err := admin("/admin/v1/fund", map[string]any{"email": email, "currency": "USD", "amount": "1000000"}, nil); err != nil {
+			return nil, err
+		}
+		var k struct{ Key, Secret string }
+		if err := admin("/admin/v1/keys", map[string]any{"email": email, "roles": "trader"}, &k); err != nil {
+			return nil, err
+		}
+		clients = append(clients, gemini.New(base, k.Key, k.Secret, gemini.WithHTTPClient(hc)))
+	}
+	return clients, nil
+}
