@@ -22,6 +22,7 @@ Commands:
   serve   start the exchange server
   admin   provision and inspect a running server (accounts, funds, checks)
   bench   run a benchmark and print one JSON line of figures
+  api     call the Gemini API as a user (market data, balances, orders)
 
 Run "twinex <command> --help" for a command's flags.
 `
@@ -66,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runAdmin(ctx, args[1:], stdout, stderr)
 	case "bench":
 		err = runBench(ctx, args[1:], stdout, stderr)
+	case "api":
+		err = runAPI(ctx, args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "twinex: unknown command %q\n\n%s", args[0], usage)
 		return 2

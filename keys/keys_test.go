@@ -1,0 +1,159 @@
+package keys
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"net/netip"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/auth"
+	"github.com/twinex/twinex/sqlite"
+)
+
+type fixture struct {
+	s    *Service
+	db   *sqlite.DB
+	user twinex.User
+	acct twinex.Account
+	now  time.Time
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "twinex.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	mk := make([]byte, 32)
+	rand.Read(mk)
+	sealer, _ := auth.NewSealer(mk)
+	f := &fixture{db: db, now: time.Unix(1_800_000_000, 0)}
+	f.s = &Service{Store: db, Sealer: sealer, Now: func() time.Time { return f.now }}
+	f.user = twinex.User{Email: "k@example.com", Identity: twinex.IdentityVerified}
+	if f.acct, err = db.CreateUser(context.Background(), &f.user); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func nonce(t *testing.T, v string) auth.Nonce {
+	t.Helper()
+	n, err := auth.ParseNonce(json.RawMessage(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestCreateSealsTheSecret(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	k, secret, err := f.s.Create(ctx, f.user, f.acct, CreateOptions{Roles: twinex.RoleTrader, Allowlist: []string{"10.0.0.0/8"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := f.db.Key(ctx, k.ID)
+	if len(stored.Secret) == 0 || string(stored.Secret) == secret || stored.AccountID != f.acct.ID {
+		t.Fatalf("stored key %+v", stored)
+	}
+	e, err := f.s.Lookup(ctx, k.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !e.Verify("cGF5bG9hZA==", auth.Sign(secret, "cGF5bG9hZA=="), f.now) || e.Verify("cGF5bG9hZA==", auth.Sign("wrong", "cGF5bG9hZA=="), f.now) {
+		t.Fatal("signature check")
+	}
+	if !e.Allows(netip.MustParseAddr("10.1.2.3")) || e.Allows(netip.MustParseAddr("127.0.0.1")) {
+		t.Fatal("allowlist")
+	}
+	unverified := f.user
+	unverified.Identity = twinex.IdentityPending
+	if _, _, err := f.s.Create(ctx, unverified, f.acct, CreateOptions{Roles: twinex.RoleTrader}); !errors.Is(err, ErrNotVerified) {
+		t.Fatalf("unverified user: %v", err)
+	}
+	for _, o := range []CreateOptions{
+		{Roles: twinex.RoleAuditor | twinex.RoleTrader},
+		{Roles: twinex.RoleAdministrator},
+		{Roles: twinex.RoleTrader, Allowlist: []string{"not-an-ip"}},
+		{Roles: twinex.RoleTrader, Master: true, RequireHeartbeat: true},
+		{Roles: twinex.RoleTrader, Expires: f.now.Add(-time.Hour)},
+	} {
+		if _, _, err := f.s.Create(ctx, f.user, f.acct, o); err == nil {
+			t.Errorf("%+v accepted", o)
+		}
+	}
+}
+
+func TestNoncesSurviveAReload(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	k, _, _ := f.s.Create(ctx, f.user, f.acct, CreateOptions{Roles: twinex.RoleTrader})
+	e, _ := f.s.Lookup(ctx, k.ID)
+	if _, err := f.s.Accept(e, nonce(t, `"100"`), f.now, "127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.Accept(e, nonce(t, `100`), f.now, "127.0.0.1"); twinex.ErrorReason(err) != twinex.InvalidNonce {
+		t.Fatalf("repeated nonce: %v", err)
+	}
+	use, err := f.s.Accept(e, nonce(t, `"101.5"`), f.now, "127.0.0.1")
+	if err != nil || use.LastNonce != "101.5" || use.ID != k.ID {
+		t.Fatalf("use %+v %v", use, err)
+	}
+	if err := f.s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// A new service (a restart) refuses what the old one accepted.
+	fresh := &Service{Store: f.db, Sealer: f.s.Sealer, Now: f.s.Now}
+	e2, err := fresh.Lookup(ctx, k.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fresh.Accept(e2, nonce(t, `101`), f.now, "127.0.0.1"); twinex.ErrorReason(err) != twinex.InvalidNonce {
+		t.Fatalf("old nonce after a restart: %v", err)
+	}
+}
+
+func TestRotateRevokeAndHeartbeats(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	k, old, _ := f.s.Create(ctx, f.user, f.acct, CreateOptions{Roles: twinex.RoleTrader, RequireHeartbeat: true})
+	e, _ := f.s.Lookup(ctx, k.ID)
+	_, fresh, err := f.s.Rotate(ctx, k.ID, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const p = "cGF5bG9hZA=="
+	if !e.Verify(p, auth.Sign(old, p), f.now) || !e.Verify(p, auth.Sign(fresh, p), f.now) {
+		t.Fatal("both secrets must work during the grace period")
+	}
+	if e.Verify(p, auth.Sign(old, p), f.now.Add(2*time.Minute)) {
+		t.Fatal("the old secret works after the grace period")
+	}
+	// Heartbeats: a key is reported once after 30 s of silence.
+	f.s.Accept(e, nonce(t, `1`), f.now, "::1")
+	if got := f.s.Expired(f.now.Add(29*time.Second), 30*time.Second); len(got) != 0 {
+		t.Fatalf("expired early: %v", got)
+	}
+	if got := f.s.Expired(f.now.Add(31*time.Second), 30*time.Second); len(got) != 1 || got[0].ID != k.ID {
+		t.Fatalf("expired: %v", got)
+	}
+	if got := f.s.Expired(f.now.Add(90*time.Second), 30*time.Second); len(got) != 0 {
+		t.Fatalf("reported twice: %v", got)
+	}
+	revoked, err := f.s.Revoke(ctx, k.ID)
+	if err != nil || revoked.Revoked == 0 || e.Key().Revoked == 0 {
+		t.Fatalf("revoke: %+v %v", revoked, err)
+	}
+	if _, _, err := f.s.Rotate(ctx, k.ID, 0); !errors.Is(err, ErrRevoked) {
+		t.Fatalf("rotating a revoked key: %v", err)
+	}
+	if _, err := f.s.Lookup(ctx, "account-nope"); !errors.Is(err, twinex.ErrNotFound) {
+		t.Fatalf("unknown key: %v", err)
+	}
+}
