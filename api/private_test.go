@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -356,5 +357,48 @@ func TestRateLimits(t *testing.T) {
 	}
 	if st, v := rawSigned(t, ts, "/v1/balances", k, pl(), nil); st != 429 || v["reason"] != twinex.RateLimit {
 		t.Fatalf("second private request: %d %v", st, v)
+	}
+}
+
+func TestSilentHeartbeatKeyLosesItsOrders(t *testing.T) {
+	ts := privateServer(t)
+	srv := serverOf(t, ts)
+	var clock atomic.Int64
+	clock.Store(time.Now().UnixNano())
+	srv.Now = func() time.Time { return time.Unix(0, clock.Load()) }
+	k := newKey(t, ts, "hb@example.com", `{"roles":"trader","heartbeat":true}`, "USD", "1000")
+	other := newKey(t, ts, "hb@example.com", `{"roles":"trader"}`)
+	ctx := context.Background()
+	o, err := client(ts, k).NewOrder(ctx, gemini.NewOrderRequest{Symbol: "btcusd", Amount: "0.01", Price: "100", Side: "buy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep, err := client(ts, other).NewOrder(ctx, gemini.NewOrderRequest{Symbol: "btcusd", Amount: "0.01", Price: "100", Side: "buy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go srv.RunHeartbeats(hctx)
+	clock.Add(int64(31 * time.Second))
+	for i := 0; ; i++ {
+		st, err := client(ts, other).OrderStatus(ctx, gemini.OrderStatusRequest{OrderID: o.OrderID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.IsCancelled {
+			if st.Reason != twinex.ReasonHeartbeatExpired {
+				t.Fatalf("cancel reason %q", st.Reason)
+			}
+			break
+		}
+		if i == 100 {
+			t.Fatal("the silent session's order was never cancelled")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The other key's session is untouched.
+	if st, err := client(ts, other).OrderStatus(ctx, gemini.OrderStatusRequest{OrderID: keep.OrderID}); err != nil || !st.IsLive {
+		t.Fatalf("other session's order %+v %v", st, err)
 	}
 }
