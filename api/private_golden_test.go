@@ -43,7 +43,7 @@ func newGoldenPrivate(t *testing.T) *goldenPrivate {
 	mk := make([]byte, 32)
 	rand.Read(mk)
 	sealer, _ := auth.NewSealer(mk)
-	s := &Server{Core: c, Store: db, Accounts: db, AdminToken: testToken, Now: clock.Now,
+	s := &Server{Core: c, Store: db, Accounts: db, Addresses: db, AdminToken: testToken, Now: clock.Now,
 		Keys: &keys.Service{Store: db, Sealer: sealer, Now: clock.Now}}
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(func() {

@@ -52,7 +52,7 @@ func privateServer(t *testing.T) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Core: c, Store: db, Accounts: db, AdminToken: testToken,
+	s := &Server{Core: c, Store: db, Accounts: db, Addresses: db, AdminToken: testToken,
 		Keys: &keys.Service{Store: db, Sealer: sealer}}
 	ts := httptest.NewServer(s.Handler())
 	servers.Store(ts, s)
@@ -366,14 +366,15 @@ func TestSilentHeartbeatKeyLosesItsOrders(t *testing.T) {
 	var clock atomic.Int64
 	clock.Store(time.Now().UnixNano())
 	srv.Now = func() time.Time { return time.Unix(0, clock.Load()) }
-	k := newKey(t, ts, "hb@example.com", `{"roles":"trader","heartbeat":true}`, "USD", "1000")
-	other := newKey(t, ts, "hb@example.com", `{"roles":"trader"}`)
+	// One client per key: each keeps its nonces increasing.
+	k := client(ts, newKey(t, ts, "hb@example.com", `{"roles":"trader","heartbeat":true}`, "USD", "1000"))
+	other := client(ts, newKey(t, ts, "hb@example.com", `{"roles":"trader"}`))
 	ctx := context.Background()
-	o, err := client(ts, k).NewOrder(ctx, gemini.NewOrderRequest{Symbol: "btcusd", Amount: "0.01", Price: "100", Side: "buy"})
+	o, err := k.NewOrder(ctx, gemini.NewOrderRequest{Symbol: "btcusd", Amount: "0.01", Price: "100", Side: "buy"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	keep, err := client(ts, other).NewOrder(ctx, gemini.NewOrderRequest{Symbol: "btcusd", Amount: "0.01", Price: "100", Side: "buy"})
+	keep, err := other.NewOrder(ctx, gemini.NewOrderRequest{Symbol: "btcusd", Amount: "0.01", Price: "100", Side: "buy"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -382,7 +383,7 @@ func TestSilentHeartbeatKeyLosesItsOrders(t *testing.T) {
 	go srv.RunHeartbeats(hctx)
 	clock.Add(int64(31 * time.Second))
 	for i := 0; ; i++ {
-		st, err := client(ts, other).OrderStatus(ctx, gemini.OrderStatusRequest{OrderID: o.OrderID})
+		st, err := other.OrderStatus(ctx, gemini.OrderStatusRequest{OrderID: o.OrderID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -398,7 +399,7 @@ func TestSilentHeartbeatKeyLosesItsOrders(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	// The other key's session is untouched.
-	if st, err := client(ts, other).OrderStatus(ctx, gemini.OrderStatusRequest{OrderID: keep.OrderID}); err != nil || !st.IsLive {
+	if st, err := other.OrderStatus(ctx, gemini.OrderStatusRequest{OrderID: keep.OrderID}); err != nil || !st.IsLive {
 		t.Fatalf("other session's order %+v %v", st, err)
 	}
 }

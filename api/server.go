@@ -25,11 +25,15 @@ import (
 // Server serves the HTTP API. Core, Store, Accounts and AdminToken are
 // required.
 type Server struct {
-	Core       *core.Core
-	Store      twinex.ExchangeStore
-	Accounts   twinex.AccountStore
-	Keys       *keys.Service
-	AdminToken string
+	Core      *core.Core
+	Store     twinex.ExchangeStore
+	Accounts  twinex.AccountStore
+	Keys      *keys.Service
+	Addresses twinex.AddressStore
+	// ApprovalWait is how long an approved withdrawal address waits before
+	// it is active (Gemini's production hold is 7 days; the sandbox's 0).
+	ApprovalWait time.Duration
+	AdminToken   string
 	// TrustedProxies are the peers whose X-Forwarded-For is believed; the
 	// TCP peer is the client's address otherwise.
 	TrustedProxies []netip.Prefix

@@ -89,14 +89,14 @@ func (s *Server) parseOrder(f orderFields) (engine.Command, *twinex.Market, erro
 
 func (s *Server) routePrivate() {
 	const (
-		trader  = twinex.RoleTrader
-		reader  = twinex.RoleTrader | twinex.RoleAuditor
-		anyRole = twinex.RoleTrader | twinex.RoleFundManager | twinex.RoleAuditor | twinex.RoleAdministrator
-		funds   = twinex.RoleTrader | twinex.RoleFundManager | twinex.RoleAuditor
+		trader    = twinex.RoleTrader
+		reader    = twinex.RoleTrader | twinex.RoleAuditor
+		anyRole   = twinex.RoleTrader | twinex.RoleFundManager | twinex.RoleAuditor | twinex.RoleAdministrator
+		fundRoles = twinex.RoleTrader | twinex.RoleFundManager | twinex.RoleAuditor
 	)
 	s.private("/v1/roles", 0, groupScope, s.roles)
 	s.private("/v1/heartbeat", trader, groupScope, s.heartbeat)
-	s.private("/v1/balances", funds, accountScope, s.balances)
+	s.private("/v1/balances", fundRoles, accountScope, s.balances)
 	s.private("/v1/order/new", trader, accountScope, s.newOrder)
 	s.private("/v1/order/cancel", trader, accountScope, s.cancelOrder)
 	s.private("/v1/order/cancel/session", trader, accountScope, s.cancelMany(engine.CancelSession))
@@ -105,6 +105,7 @@ func (s *Server) routePrivate() {
 	s.private("/v1/orders", reader, accountScope, s.activeOrders)
 	s.private("/v1/mytrades", reader, accountScope, s.myTrades)
 	s.private("/v1/account", anyRole, accountScope, s.accountDetail)
+	s.routeFunds()
 }
 
 // doSigned runs a state-changing command with the key's use made durable
@@ -147,14 +148,25 @@ func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request, c *signed) er
 }
 
 func (s *Server) balances(w http.ResponseWriter, r *http.Request, c *signed) error {
-	var bals []twinex.Balance
-	if err := s.inspect(r.Context(), func(x *engine.Exchange) { bals = x.Ledger().Balances(c.account.ID) }); err != nil {
+	bals, err := s.balanceList(r.Context(), c.account.ID)
+	if err != nil {
 		return err
+	}
+	writeJSON(w, http.StatusOK, bals)
+	return nil
+}
+
+// balanceList renders an account's non-zero balances as Gemini's balance
+// objects (reference §3.11).
+func (s *Server) balanceList(ctx context.Context, accountID int64) ([]map[string]any, error) {
+	var bals []twinex.Balance
+	if err := s.inspect(ctx, func(x *engine.Exchange) { bals = x.Ledger().Balances(accountID) }); err != nil {
+		return nil, err
 	}
 	out := []map[string]any{}
 	for _, b := range bals {
 		cur := s.Core.Markets().Currency(b.Currency)
-		if b.Total == 0 {
+		if b.Total == 0 || cur == nil {
 			continue
 		}
 		avail := twinex.FormatUnits(b.Available(), cur.Scale)
@@ -163,8 +175,7 @@ func (s *Server) balances(w http.ResponseWriter, r *http.Request, c *signed) err
 			"available": avail, "availableForWithdrawal": avail,
 		})
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return out, nil
 }
 
 func (s *Server) newOrder(w http.ResponseWriter, r *http.Request, c *signed) error {

@@ -111,7 +111,7 @@ func (m *App) Open(ctx context.Context) error {
 		return fmt.Errorf("TWINEX_TRUSTED_PROXIES: %w", err)
 	}
 	m.keys = &keys.Service{Store: m.store, Sealer: sealer, Logger: m.Logger}
-	srv := &api.Server{Core: m.core, Store: m.store, Accounts: m.store, Keys: m.keys, TrustedProxies: trusted, AdminToken: token, Logger: m.Logger,
+	srv := &api.Server{Core: m.core, Store: m.store, Accounts: m.store, Addresses: m.store, Keys: m.keys, TrustedProxies: trusted, AdminToken: token, Logger: m.Logger,
 		PublicLimit: ratelimit.New(m.PublicLimit), PrivateLimit: ratelimit.New(m.PrivateLimit)}
 	bg, stop := context.WithCancel(context.Background())
 	m.stopBackground = stop

@@ -166,3 +166,13 @@ func TestCommitWritesKeyUses(t *testing.T) {
 		t.Fatalf("key after commit %+v", got)
 	}
 }
+
+func TestAddressContract(t *testing.T) {
+	storetest.RunAddresses(t, func(t *testing.T, dir string) (twinex.AddressStore, func()) {
+		db, err := sqlite.Open(filepath.Join(dir, "twinex.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db, func() { db.Close() }
+	})
+}

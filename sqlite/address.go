@@ -1,0 +1,97 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/twinex/twinex"
+)
+
+var _ twinex.AddressStore = (*DB)(nil)
+
+// CreateDepositAddress implements twinex.AddressStore.
+func (db *DB) CreateDepositAddress(ctx context.Context, a *twinex.DepositAddress) error {
+	err := db.w.QueryRowContext(ctx, `INSERT INTO deposit_addresses (account_id, network, currency, address, label, created)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+		a.AccountID, a.Network, a.Currency, a.Address, a.Label, a.Created).Scan(&a.ID)
+	if isConflict(err) {
+		return fmt.Errorf("create deposit address: %w", twinex.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("create deposit address: %w", err)
+	}
+	return nil
+}
+
+// DepositAddresses implements twinex.AddressStore.
+func (db *DB) DepositAddresses(ctx context.Context, accountID int64, network string) ([]twinex.DepositAddress, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT id, account_id, network, currency, address, label, created
+		FROM deposit_addresses WHERE account_id = ? AND network = ? ORDER BY id`, accountID, network)
+	if err != nil {
+		return nil, fmt.Errorf("deposit addresses: %w", err)
+	}
+	defer rows.Close()
+	var out []twinex.DepositAddress
+	for rows.Next() {
+		var a twinex.DepositAddress
+		if err := rows.Scan(&a.ID, &a.AccountID, &a.Network, &a.Currency, &a.Address, &a.Label, &a.Created); err != nil {
+			return nil, fmt.Errorf("deposit addresses: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("deposit addresses: %w", err)
+	}
+	return out, nil
+}
+
+// ApproveAddress implements twinex.AddressStore. A removed entry keeps its
+// row, so an address removed earlier is inserted anew.
+func (db *DB) ApproveAddress(ctx context.Context, a *twinex.ApprovedAddress) error {
+	if a.Removed != 0 {
+		return fmt.Errorf("approve address: a new entry cannot be removed already")
+	}
+	_, err := db.w.ExecContext(ctx, `INSERT INTO approved_addresses
+		(account_id, network, address, label, memo, created, active, removed) VALUES (?, ?, ?, ?, ?, ?, ?, 0)`,
+		a.AccountID, a.Network, a.Address, a.Label, a.Memo, a.Created, a.Active)
+	if isConflict(err) {
+		return fmt.Errorf("approve address: %w", twinex.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("approve address: %w", err)
+	}
+	return nil
+}
+
+// ApprovedAddresses implements twinex.AddressStore.
+func (db *DB) ApprovedAddresses(ctx context.Context, accountID int64, network string) ([]twinex.ApprovedAddress, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT account_id, network, address, label, memo, created, active, removed
+		FROM approved_addresses WHERE account_id = ? AND network = ? AND removed = 0 ORDER BY id`, accountID, network)
+	if err != nil {
+		return nil, fmt.Errorf("approved addresses: %w", err)
+	}
+	defer rows.Close()
+	var out []twinex.ApprovedAddress
+	for rows.Next() {
+		var a twinex.ApprovedAddress
+		if err := rows.Scan(&a.AccountID, &a.Network, &a.Address, &a.Label, &a.Memo, &a.Created, &a.Active, &a.Removed); err != nil {
+			return nil, fmt.Errorf("approved addresses: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("approved addresses: %w", err)
+	}
+	return out, nil
+}
+
+// RemoveApprovedAddress implements twinex.AddressStore.
+func (db *DB) RemoveApprovedAddress(ctx context.Context, accountID int64, network, address string, now int64) error {
+	if now <= 0 {
+		// removed = 0 means listed, so a removal needs a positive time.
+		return fmt.Errorf("remove approved address: time %d is not positive", now)
+	}
+	res, err := db.w.ExecContext(ctx, `UPDATE approved_addresses SET removed = ?
+		WHERE account_id = ? AND network = ? AND address = ? AND removed = 0`, now, accountID, network, address)
+	return affected("remove approved address", res, err)
+}
