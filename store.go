@@ -76,7 +76,7 @@ type OrderQuery struct {
 	Limit         int    // at most this many (0: 50)
 }
 
-// TradeQuery selects trades, newest first.
+// TradeQuery selects trades, newest first (oldest first with Ascending).
 type TradeQuery struct {
 	Market    string // optional
 	AccountID int64  // optional: trades where the account was maker or taker
@@ -84,14 +84,20 @@ type TradeQuery struct {
 	After     int64  // only trades at or after this Unix ns time (0: any)
 	AfterID   int64  // only trades with a larger id (0: any)
 	Limit     int    // at most this many (0: 50)
+	// Ascending returns the oldest matching trades first, for paging
+	// forward from After or AfterID without gaps.
+	Ascending bool
 }
 
-// TransferQuery selects transfers, newest first.
+// TransferQuery selects transfers, newest first (oldest first with
+// Ascending).
 type TransferQuery struct {
 	AccountID int64  // required
 	Currency  string // optional
 	After     int64  // only transfers at or after this Unix ns time (0: any)
+	AfterID   int64  // only transfers with a larger id (0: any)
 	Limit     int    // at most this many (0: 10)
+	Ascending bool
 }
 
 // CandleQuery selects candles, newest first.

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/twinex/twinex/gemini"
@@ -77,5 +78,25 @@ func TestMasterKeyEndpoints(t *testing.T) {
 	}
 	if _, err := master.AccountTransfer(ctx, "btc", "primary", "my-bot-2", "5"); !gemini.IsReason(err, "InsufficientFunds") {
 		t.Fatalf("transfer beyond funds: %v", err)
+	}
+	// The group's transactions: the deposit, then both sides of the
+	// transfer, oldest first, one page at a time.
+	var seen []string
+	token := ""
+	for page := 0; page < 5; page++ {
+		res, err := master.Transactions(ctx, gemini.TransactionsOptions{Limit: 1, ContinuationToken: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range res.Results {
+			seen = append(seen, x.Account+":"+x.Type+":"+string(x.Amount))
+		}
+		if token = res.ContinuationToken; token == "" {
+			break
+		}
+	}
+	want := []string{"primary:Deposit:1", "primary:Withdrawal:0.25", "my-bot-2:Deposit:0.25"}
+	if strings.Join(seen, " ") != strings.Join(want, " ") {
+		t.Fatalf("transactions %v, want %v", seen, want)
 	}
 }

@@ -91,6 +91,10 @@ func (db *DB) Orders(ctx context.Context, q twinex.OrderQuery) ([]twinex.Order, 
 // fields; at most q.Limit (default 50, at most MaxLimit).
 func (db *DB) Trades(ctx context.Context, q twinex.TradeQuery) ([]twinex.Trade, error) {
 	n := limit(q.Limit, 50)
+	dir := "DESC"
+	if q.Ascending {
+		dir = "ASC"
+	}
 	var w where
 	if q.Market != "" {
 		w.add("market = ?", q.Market)
@@ -118,7 +122,7 @@ func (db *DB) Trades(ctx context.Context, q twinex.TradeQuery) ([]twinex.Trade, 
 	var query string
 	var args []any
 	if either == "" {
-		query = `SELECT ` + tradeCols + ` FROM trades` + w.sql() + ` ORDER BY id DESC LIMIT ?`
+		query = `SELECT ` + tradeCols + ` FROM trades` + w.sql() + ` ORDER BY id ` + dir + ` LIMIT ?`
 		args = append(w.args, n)
 	} else {
 		side := func(role string) string {
@@ -127,9 +131,9 @@ func (db *DB) Trades(ctx context.Context, q twinex.TradeQuery) ([]twinex.Trade, 
 				cond += " AND " + strings.Join(w.conds, " AND ")
 			}
 			return `SELECT * FROM (SELECT ` + tradeCols + ` FROM trades WHERE ` + cond +
-				` ORDER BY id DESC LIMIT ?) AS ` + role
+				` ORDER BY id ` + dir + ` LIMIT ?) AS ` + role
 		}
-		query = side("maker") + ` UNION ` + side("taker") + ` ORDER BY id DESC LIMIT ?`
+		query = side("maker") + ` UNION ` + side("taker") + ` ORDER BY id ` + dir + ` LIMIT ?`
 		for range 2 {
 			args = append(args, eitherArg)
 			args = append(args, w.args...)
@@ -160,9 +164,16 @@ func (db *DB) Transfers(ctx context.Context, q twinex.TransferQuery) ([]twinex.T
 	if q.After != 0 {
 		w.add("time >= ?", q.After)
 	}
+	if q.AfterID != 0 {
+		w.add("id > ?", q.AfterID)
+	}
+	dir := "DESC"
+	if q.Ascending {
+		dir = "ASC"
+	}
 	w.args = append(w.args, limit(q.Limit, 10))
 	rows, err := db.r.QueryContext(ctx,
-		`SELECT `+transferCols+` FROM transfers`+w.sql()+` ORDER BY id DESC LIMIT ?`, w.args...)
+		`SELECT `+transferCols+` FROM transfers`+w.sql()+` ORDER BY id `+dir+` LIMIT ?`, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("transfers: %w", err)
 	}

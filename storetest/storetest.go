@@ -53,6 +53,7 @@ func Run(t *testing.T, open Opener) {
 		{"Trades", testTrades},
 		{"Transfers", testTransfers},
 		{"Candles", testCandles},
+		{"Ascending", testAscending},
 		{"Limits", testLimits},
 		{"AtomicCancelledContext", testAtomicCancelledContext},
 		{"AtomicDuplicateTrade", testAtomicDuplicateTrade},
@@ -780,5 +781,47 @@ func testReopen(t *testing.T, h *harness) {
 	h.reopen()
 	if got := orderIDs(h.state().OpenOrders); !slices.Equal(got, []int64{1, 2}) {
 		t.Errorf("open orders after reopen = %v, want [1 2]", got)
+	}
+}
+
+// testAscending: with Ascending, trades and transfers come oldest first,
+// so a reader can page forward from an id or a time without gaps.
+func testAscending(t *testing.T, h *harness) {
+	b := &twinex.Batch{}
+	for i := int64(1); i <= 6; i++ {
+		b.Trades = append(b.Trades, twinex.Trade{ID: i, Market: "btcusd", Price: 1, Amount: 1, TakerSide: twinex.Buy,
+			MakerAccount: 100, TakerAccount: 101 + i%2, MakerOrderID: i, TakerOrderID: 100 + i, Time: i * 10})
+		b.Transfers = append(b.Transfers, twinex.Transfer{ID: i, Kind: twinex.Deposit, AccountID: 100, Currency: "USD", Amount: i, Time: i * 10})
+	}
+	h.commit(b)
+	ids := func(ts []twinex.Trade) []int64 {
+		var out []int64
+		for _, x := range ts {
+			out = append(out, x.ID)
+		}
+		return out
+	}
+	if got := ids(h.trades(twinex.TradeQuery{AfterID: 2, Limit: 2, Ascending: true})); !slices.Equal(got, []int64{3, 4}) {
+		t.Errorf("trades after id 2, ascending: %v", got)
+	}
+	if got := ids(h.trades(twinex.TradeQuery{AccountID: 100, After: 30, Limit: 3, Ascending: true})); !slices.Equal(got, []int64{3, 4, 5}) {
+		t.Errorf("account trades from time 30, ascending: %v", got)
+	}
+	if got := ids(h.trades(twinex.TradeQuery{AccountID: 102, Ascending: true})); !slices.Equal(got, []int64{1, 3, 5}) {
+		t.Errorf("taker trades, ascending: %v", got)
+	}
+	var tids []int64
+	for _, x := range h.transfers(twinex.TransferQuery{AccountID: 100, AfterID: 4, Ascending: true}) {
+		tids = append(tids, x.ID)
+	}
+	if !slices.Equal(tids, []int64{5, 6}) {
+		t.Errorf("transfers after id 4, ascending: %v", tids)
+	}
+	tids = nil
+	for _, x := range h.transfers(twinex.TransferQuery{AccountID: 100, AfterID: 4}) {
+		tids = append(tids, x.ID)
+	}
+	if !slices.Equal(tids, []int64{6, 5}) {
+		t.Errorf("transfers after id 4, newest first: %v", tids)
 	}
 }
