@@ -88,6 +88,7 @@ type APIKey struct {
 	LastNonce        string // the high-water mark of session nonces
 	LastUsed         int64  // Unix ns
 	LastIP           string
+	UseSeq           int64 // the Seq of the stored use (see KeyUse)
 }
 
 // Active reports whether the key may be used at time now.
@@ -123,8 +124,9 @@ type AccountStore interface {
 	// UpdateKey writes every field of an existing key; ErrNotFound if there
 	// is none.
 	UpdateKey(ctx context.Context, k *APIKey) error
-	// TouchKeys records keys' use (LastNonce, LastUsed, LastIP) without
-	// touching their other fields; unknown ids are skipped.
+	// TouchKeys records keys' uses (LastNonce, LastUsed, LastIP, by Seq)
+	// without touching their other fields; a use older than the stored one
+	// and unknown ids are skipped.
 	TouchKeys(ctx context.Context, uses []KeyUse) error
 }
 
@@ -134,7 +136,8 @@ type KeyUse struct {
 	LastNonce string
 	LastUsed  int64 // Unix ns
 	LastIP    string
-	// Seq orders the uses of one process (larger is later), so that a
-	// batch keeps the latest use of each key; stores ignore it.
+	// Seq orders the uses of a key (larger is later), across restarts. A
+	// store keeps the use with the largest Seq: writing an older use never
+	// takes the nonce high-water mark back.
 	Seq int64
 }

@@ -64,6 +64,11 @@ type AddressStore interface {
 	// ApprovedAddresses lists the entries of an account's list for a
 	// network that are not removed, pending ones included, oldest first.
 	ApprovedAddresses(ctx context.Context, accountID int64, network string) ([]ApprovedAddress, error)
+	// AllowlistUsed reports whether the account ever had an approved
+	// address on the network, removed ones included. Once used, the
+	// allowlist stays on: removing every entry does not open withdrawals
+	// to any address.
+	AllowlistUsed(ctx context.Context, accountID int64, network string) (bool, error)
 	// RemoveApprovedAddress marks an entry removed at time now;
 	// ErrNotFound if the address is not on the list.
 	RemoveApprovedAddress(ctx context.Context, accountID int64, network, address string, now int64) error

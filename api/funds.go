@@ -52,13 +52,10 @@ import (
 //     elsewhere): otherwise 400 InvalidAddress. Ethereum addresses are
 //     compared in checksum case, bech32 ones in lower case.
 //   - A withdrawal's destination must be an active approved address once
-//     the account has any approved address (pending ones included) for the
-//     network: otherwise 400 AddressNotApproved. With an empty list any
-//     well-formed address is allowed, as with Gemini's allowlisting off.
-//     The fee is 0; memo is accepted and ignored; client_transfer_id (at
-//     most 100 characters) is recorded but does not deduplicate. The
-//     withdrawalId is a v4-looking UUID derived from the transfer's eid and
-//     txHash, so /v1/transfers repeats it without storing it.
+//     the account has ever had an approved address for the network
+//     (pending ones included): removing every entry does not switch the
+//     allowlist off, or removal would bypass the approval hold;
+//     otherwise 400 AddressNotApproved.
 //   - Approved-address requests wait approvalWait before they are active.
 //     The routes use defaultApprovalWait, 0 (the sandbox's behaviour);
 //     production's 7 days waits for the server's modes. Requesting an
@@ -518,8 +515,17 @@ func (f *funds) checkApproved(ctx context.Context, accountID int64, network, des
 		return err
 	}
 	list, err := st.ApprovedAddresses(ctx, accountID, network)
-	if err != nil || len(list) == 0 {
+	if err != nil {
 		return err
+	}
+	if len(list) == 0 {
+		// An empty list is "off" only for an account that never used it:
+		// removing every entry must not open withdrawals to any address.
+		used, err := st.AllowlistUsed(ctx, accountID, network)
+		if err != nil || !used {
+			return err
+		}
+		return twinex.Errorf(twinex.AddressNotApproved, "This account's approved %s address list is empty; request an address first", network)
 	}
 	now := f.s.now().UnixNano()
 	for _, a := range list {

@@ -416,8 +416,9 @@ func TestApprovedAddresses(t *testing.T) {
 	if got, err := fm.ApprovedAddressList(ctx, "ethereum"); err != nil || len(got) != 0 {
 		t.Errorf("list after removal: %+v %v", got, err)
 	}
-	if _, err := fm.Withdraw(ctx, "eth", other, "1", ""); err != nil {
-		t.Fatalf("withdrawal with the list empty again: %v", err)
+	// Emptied is not off: the allowlist stays on once used.
+	if _, err := fm.Withdraw(ctx, "eth", other, "1", ""); !gemini.IsReason(err, twinex.AddressNotApproved) {
+		t.Fatalf("withdrawal with the list emptied: %v", err)
 	}
 }
 
@@ -564,5 +565,28 @@ func TestInternalTransfersJSON(t *testing.T) {
 	out := geminiTransferJSON(twinex.Transfer{ID: 8, Kind: twinex.TransferOut, Currency: "BTC", Amount: 5e10}, cur)
 	if out["type"] != "Withdrawal" || out["purpose"] != "Internal" || out["withdrawalId"] != nil || out["destination"] != nil {
 		t.Errorf("outgoing %v", out)
+	}
+}
+
+// TestRemovingEveryApprovedAddressKeepsTheAllowlistOn: once an account used
+// its allowlist, removing every entry must not open withdrawals to any
+// address (the hold would otherwise mean nothing).
+func TestRemovingEveryApprovedAddressKeepsTheAllowlistOn(t *testing.T) {
+	ts := privateServer(t)
+	ctx := context.Background()
+	fm := client(ts, newKey(t, ts, "rm@example.com", `{"roles":"fundmanager"}`, "ETH", "10"))
+	approved := "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
+	other := "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359"
+	if _, err := fm.ApprovedAddressRequest(ctx, "ethereum", approved, "hw wallet", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fm.ApprovedAddressRemove(ctx, "ethereum", approved); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fm.Withdraw(ctx, "eth", other, "1", ""); !gemini.IsReason(err, twinex.AddressNotApproved) {
+		t.Fatalf("withdrawal after emptying the allowlist: %v", err)
+	}
+	if got := balanceOf(t, fm, "ETH"); got != "10" {
+		t.Fatalf("ETH balance %s after a refused withdrawal", got)
 	}
 }

@@ -177,14 +177,18 @@ func (s *Server) authenticate(r *http.Request, roles twinex.Role, sc scope) (*si
 	if err != nil {
 		return nil, err
 	}
+	// The allowlist is checked before the nonce is accepted: a request from
+	// elsewhere must not move the key's nonce mark (someone holding a
+	// leaked secret could otherwise lock its owner out with a huge nonce)
+	// nor keep its heartbeat alive.
 	ip := auth.ClientIP(r, s.TrustedProxies)
-	use, err := s.Keys.Accept(e, nonce, now, ip.String())
-	if err != nil {
-		return nil, err
-	}
 	if !e.Allows(ip) {
 		s.Logger.Warn("api key used from an address outside its allowlist", "key", key.ID, "ip", ip.String())
 		return nil, twinex.Errorf(twinex.RemoteAddressForbidden, "IP address %s is not allowed for this API key", ip)
+	}
+	use, err := s.Keys.Accept(e, nonce, now, ip.String())
+	if err != nil {
+		return nil, err
 	}
 	if roles != 0 && !key.Roles.HasAny(roles) {
 		return nil, twinex.Errorf(twinex.MissingRole, "%s", twinex.MissingRoleMessage(roles, key.ID, key.Roles))

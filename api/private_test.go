@@ -265,6 +265,10 @@ func TestAuthenticationFailures(t *testing.T) {
 	expect("outside the allowlist", st, v, 403, twinex.RemoteAddressForbidden)
 	st, v = rawSigned(t, ts, "/v1/balances", allowed, pl("/v1/balances", ""), map[string]string{"X-Forwarded-For": "10.9.8.7"})
 	expect("spoofed X-Forwarded-For", st, v, 403, twinex.RemoteAddressForbidden)
+	// A refused request from outside the allowlist does not move the key's
+	// nonce mark: a huge nonce sent from elsewhere cannot lock the owner out.
+	st, v = rawSigned(t, ts, "/v1/balances", allowed, `{"request":"/v1/balances","nonce":"99999999999999999999999"}`, nil)
+	expect("huge nonce from outside the allowlist", st, v, 403, twinex.RemoteAddressForbidden)
 
 	st, v = rawSigned(t, ts, "/v1/balances", timed, fmt.Sprintf(`{"request":"/v1/balances","nonce":%d}`, time.Now().UnixMilli()), nil)
 	expect("milliseconds on a time-based key", st, v, 400, twinex.InvalidNonce)

@@ -183,7 +183,7 @@ func (s *Service) update(ctx context.Context, id string, change func(*twinex.API
 	if err := change(&k, s.now()); err != nil {
 		return twinex.APIKey{}, err
 	}
-	k.LastNonce, k.LastUsed, k.LastIP = e.last.String(), e.use.LastUsed, e.use.LastIP
+	k.LastNonce, k.LastUsed, k.LastIP, k.UseSeq = e.last.String(), e.use.LastUsed, e.use.LastIP, e.use.Seq
 	if err := s.Store.UpdateKey(ctx, &k); err != nil {
 		return twinex.APIKey{}, fmt.Errorf("update key: %w", err)
 	}
@@ -238,7 +238,10 @@ func (s *Service) Lookup(ctx context.Context, id string) (*Entry, error) {
 			return nil, fmt.Errorf("key %s: stored nonce: %w", k.ID, err)
 		}
 	}
-	e.use = twinex.KeyUse{ID: k.ID, LastNonce: k.LastNonce, LastUsed: k.LastUsed, LastIP: k.LastIP}
+	e.use = twinex.KeyUse{ID: k.ID, LastNonce: k.LastNonce, LastUsed: k.LastUsed, LastIP: k.LastIP, Seq: k.UseSeq}
+	// Every later use of this key must sort after the stored one.
+	for cur := s.seq.Load(); cur < k.UseSeq && !s.seq.CompareAndSwap(cur, k.UseSeq); cur = s.seq.Load() {
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cache == nil {
@@ -315,15 +318,22 @@ func (s *Service) Flush(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	var uses []twinex.KeyUse
+	var flushed []*Entry
 	for _, e := range entries {
 		e.mu.Lock()
 		if e.dirty {
 			uses = append(uses, e.use)
+			flushed = append(flushed, e)
 			e.dirty = false
 		}
 		e.mu.Unlock()
 	}
 	if err := s.Store.TouchKeys(ctx, uses); err != nil {
+		for _, e := range flushed {
+			e.mu.Lock()
+			e.dirty = true // try again at the next flush
+			e.mu.Unlock()
+		}
 		return fmt.Errorf("flush key uses: %w", err)
 	}
 	return nil

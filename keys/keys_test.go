@@ -157,3 +157,40 @@ func TestRotateRevokeAndHeartbeats(t *testing.T) {
 		t.Fatalf("unknown key: %v", err)
 	}
 }
+
+// TestLateOlderUseDoesNotRewindTheMark: a request accepted earlier but
+// committed later (a slow withdrawal) must not take the stored mark back
+// below a newer request's, or the newer one could be replayed after a
+// restart.
+func TestLateOlderUseDoesNotRewindTheMark(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	k, _, _ := f.s.Create(ctx, f.user, f.acct, CreateOptions{Roles: twinex.RoleTrader})
+	e, _ := f.s.Lookup(ctx, k.ID)
+	slow, err := f.s.Accept(e, nonce(t, `100`), f.now, "::1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.Accept(e, nonce(t, `101`), f.now, "::1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.Flush(ctx); err != nil { // writes 101
+		t.Fatal(err)
+	}
+	if err := f.db.TouchKeys(ctx, []twinex.KeyUse{slow}); err != nil { // the slow request's batch lands
+		t.Fatal(err)
+	}
+	restarted := &Service{Store: f.db, Sealer: f.s.Sealer, Now: f.s.Now}
+	e2, err := restarted.Lookup(ctx, k.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := restarted.Accept(e2, nonce(t, `101`), f.now, "::1"); twinex.ErrorReason(err) != twinex.InvalidNonce {
+		t.Fatalf("nonce 101 replayed after a restart: %v", err)
+	}
+	// And the restarted service's uses still sort after the stored one.
+	use, err := restarted.Accept(e2, nonce(t, `102`), f.now, "::1")
+	if err != nil || use.Seq <= slow.Seq+1 {
+		t.Fatalf("use after restart %+v %v", use, err)
+	}
+}

@@ -173,12 +173,12 @@ func (db *DB) Accounts(ctx context.Context, userID int64) ([]twinex.Account, err
 }
 
 const keyCols = `id, user_id, account_id, master, label, roles, allowlist, require_heartbeat, time_nonce,
-	secret, prev_secret, prev_until, created, expires, revoked, last_nonce, last_used, last_ip`
+	secret, prev_secret, prev_until, created, expires, revoked, last_nonce, last_used, last_ip, use_seq`
 
 func keyArgs(k *twinex.APIKey) []any {
 	return []any{k.ID, k.UserID, k.AccountID, k.Master, k.Label, int64(k.Roles), strings.Join(k.Allowlist, ","),
 		k.RequireHeartbeat, k.TimeNonce, nonNil(k.Secret), nonNil(k.PrevSecret), k.PrevUntil, k.Created, k.Expires,
-		k.Revoked, k.LastNonce, k.LastUsed, k.LastIP}
+		k.Revoked, k.LastNonce, k.LastUsed, k.LastIP, k.UseSeq}
 }
 
 func nonNil(b []byte) []byte {
@@ -193,7 +193,7 @@ func scanKey(s interface{ Scan(...any) error }, k *twinex.APIKey) error {
 	var allow string
 	err := s.Scan(&k.ID, &k.UserID, &k.AccountID, &k.Master, &k.Label, &roles, &allow, &k.RequireHeartbeat,
 		&k.TimeNonce, &k.Secret, &k.PrevSecret, &k.PrevUntil, &k.Created, &k.Expires, &k.Revoked, &k.LastNonce,
-		&k.LastUsed, &k.LastIP)
+		&k.LastUsed, &k.LastIP, &k.UseSeq)
 	k.Roles = twinex.Role(roles)
 	k.Allowlist = nil
 	if allow != "" {
@@ -207,7 +207,7 @@ func scanKey(s interface{ Scan(...any) error }, k *twinex.APIKey) error {
 
 // CreateKey implements twinex.AccountStore.
 func (db *DB) CreateKey(ctx context.Context, k *twinex.APIKey) error {
-	_, err := db.w.ExecContext(ctx, `INSERT INTO api_keys (`+keyCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, keyArgs(k)...)
+	_, err := db.w.ExecContext(ctx, `INSERT INTO api_keys (`+keyCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, keyArgs(k)...)
 	if isConflict(err) {
 		return fmt.Errorf("create key: %w", twinex.ErrConflict)
 	}
@@ -256,9 +256,12 @@ func (db *DB) UpdateKey(ctx context.Context, k *twinex.APIKey) error {
 	args := keyArgs(k)
 	res, err := db.w.ExecContext(ctx, `UPDATE api_keys SET user_id = ?, account_id = ?, master = ?, label = ?, roles = ?,
 		allowlist = ?, require_heartbeat = ?, time_nonce = ?, secret = ?, prev_secret = ?, prev_until = ?, created = ?,
-		expires = ?, revoked = ?, last_nonce = ?, last_used = ?, last_ip = ? WHERE id = ?`, append(args[1:], args[0])...)
+		expires = ?, revoked = ?, last_nonce = ?, last_used = ?, last_ip = ?, use_seq = ? WHERE id = ?`, append(args[1:], args[0])...)
 	return affected("update key", res, err)
 }
+
+// keyUseSQL records a key's use unless a later one (by Seq) is stored.
+const keyUseSQL = `UPDATE api_keys SET last_nonce = ?, last_used = ?, last_ip = ?, use_seq = ? WHERE id = ? AND use_seq < ?`
 
 // TouchKeys implements twinex.AccountStore.
 func (db *DB) TouchKeys(ctx context.Context, uses []twinex.KeyUse) error {
@@ -270,13 +273,13 @@ func (db *DB) TouchKeys(ctx context.Context, uses []twinex.KeyUse) error {
 		return fmt.Errorf("touch keys: %w", err)
 	}
 	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, `UPDATE api_keys SET last_nonce = ?, last_used = ?, last_ip = ? WHERE id = ?`)
+	stmt, err := tx.PrepareContext(ctx, keyUseSQL)
 	if err != nil {
 		return fmt.Errorf("touch keys: %w", err)
 	}
 	defer stmt.Close()
 	for _, u := range uses {
-		if _, err := stmt.ExecContext(ctx, u.LastNonce, u.LastUsed, u.LastIP, u.ID); err != nil {
+		if _, err := stmt.ExecContext(ctx, u.LastNonce, u.LastUsed, u.LastIP, u.Seq, u.ID, u.Seq); err != nil {
 			return fmt.Errorf("touch keys: %w", err)
 		}
 	}

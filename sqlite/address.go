@@ -95,3 +95,14 @@ func (db *DB) RemoveApprovedAddress(ctx context.Context, accountID int64, networ
 		WHERE account_id = ? AND network = ? AND address = ? AND removed = 0`, now, accountID, network, address)
 	return affected("remove approved address", res, err)
 }
+
+// AllowlistUsed implements twinex.AddressStore.
+func (db *DB) AllowlistUsed(ctx context.Context, accountID int64, network string) (bool, error) {
+	var n int
+	err := db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM approved_addresses
+		WHERE account_id = ? AND network = ? LIMIT 1) AS used`, accountID, network).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("allowlist used: %w", err)
+	}
+	return n > 0, nil
+}

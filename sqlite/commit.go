@@ -128,7 +128,7 @@ func (w *writer) prepare(db *sql.DB) error {
 		return fmt.Errorf("prepare meta: %w", err)
 	}
 	w.all = append(w.all, w.meta)
-	if w.keyUse, err = db.Prepare(`UPDATE api_keys SET last_nonce = ?, last_used = ?, last_ip = ? WHERE id = ?`); err != nil {
+	if w.keyUse, err = db.Prepare(keyUseSQL); err != nil {
 		return fmt.Errorf("prepare key uses: %w", err)
 	}
 	w.all = append(w.all, w.keyUse)
@@ -225,7 +225,7 @@ func (db *DB) commit(ctx context.Context, b *twinex.Batch) error {
 	if len(b.KeyUses) > 0 {
 		s := tx.StmtContext(ctx, w.keyUse)
 		for _, u := range b.KeyUses {
-			if _, err := s.ExecContext(ctx, u.LastNonce, u.LastUsed, u.LastIP, u.ID); err != nil {
+			if _, err := s.ExecContext(ctx, u.LastNonce, u.LastUsed, u.LastIP, u.Seq, u.ID, u.Seq); err != nil {
 				return fmt.Errorf("key uses: %w", err)
 			}
 		}

@@ -157,13 +157,20 @@ func TestCommitWritesKeyUses(t *testing.T) {
 	if err := db.CreateKey(ctx, &k); err != nil {
 		t.Fatal(err)
 	}
-	b := &twinex.Batch{KeyUses: []twinex.KeyUse{{ID: k.ID, LastNonce: "1795648307705", LastUsed: 5, LastIP: "127.0.0.1"}}}
+	b := &twinex.Batch{KeyUses: []twinex.KeyUse{{ID: k.ID, LastNonce: "1795648307705", LastUsed: 5, LastIP: "127.0.0.1", Seq: 2}}}
 	if err := db.Commit(ctx, b); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := db.Key(ctx, k.ID)
-	if got.LastNonce != "1795648307705" || got.LastUsed != 5 || got.LastIP != "127.0.0.1" {
+	if got.LastNonce != "1795648307705" || got.LastUsed != 5 || got.LastIP != "127.0.0.1" || got.UseSeq != 2 {
 		t.Fatalf("key after commit %+v", got)
+	}
+	// A batch carrying an older use (smaller Seq) leaves the newer mark.
+	if err := db.Commit(ctx, &twinex.Batch{KeyUses: []twinex.KeyUse{{ID: k.ID, LastNonce: "1795648307700", Seq: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.Key(ctx, k.ID); got.LastNonce != "1795648307705" {
+		t.Fatalf("a stale batch took the mark back to %s", got.LastNonce)
 	}
 }
 

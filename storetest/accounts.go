@@ -102,7 +102,7 @@ func RunAccounts(t *testing.T, open AccountOpener) {
 			ID: "account-AbCdEfGhIjKlMnOpQrSt", UserID: u.ID, AccountID: p.ID, Label: "bot ✓",
 			Roles: twinex.RoleTrader | twinex.RoleFundManager, Allowlist: []string{"10.0.0.0/8", "2001:db8::/32"},
 			RequireHeartbeat: true, TimeNonce: true, Secret: []byte{1, 2, 3, 0, 255},
-			Created: 100, Expires: 1 << 62, LastNonce: "1795648307705", LastUsed: 7, LastIP: "::1",
+			Created: 100, Expires: 1 << 62, LastNonce: "1795648307705", LastUsed: 7, LastIP: "::1", UseSeq: 3,
 		}
 		if err := s.CreateKey(ctx, &k); err != nil {
 			t.Fatal(err)
@@ -126,12 +126,19 @@ func RunAccounts(t *testing.T, open AccountOpener) {
 		if err != nil || len(list) != 2 || !reflect.DeepEqual(list[0], m) || !reflect.DeepEqual(list[1], k) {
 			t.Fatalf("Keys (newest first):\n%+v\n%v", list, err)
 		}
-		if err := s.TouchKeys(ctx, []twinex.KeyUse{{ID: m.ID, LastNonce: "42", LastUsed: 9, LastIP: "10.1.2.3"}, {ID: "account-nope"}}); err != nil {
+		if err := s.TouchKeys(ctx, []twinex.KeyUse{{ID: m.ID, LastNonce: "42", LastUsed: 9, LastIP: "10.1.2.3", Seq: 5}, {ID: "account-nope", Seq: 1}}); err != nil {
 			t.Fatal(err)
 		}
-		m.LastNonce, m.LastUsed, m.LastIP = "42", 9, "10.1.2.3"
+		m.LastNonce, m.LastUsed, m.LastIP, m.UseSeq = "42", 9, "10.1.2.3", 5
 		if got, _ := s.Key(ctx, m.ID); !reflect.DeepEqual(got, m) {
 			t.Fatalf("after TouchKeys: %+v, want %+v", got, m)
+		}
+		// An older use (a smaller Seq) arriving late never takes the mark back.
+		if err := s.TouchKeys(ctx, []twinex.KeyUse{{ID: m.ID, LastNonce: "41", LastUsed: 8, LastIP: "10.9.9.9", Seq: 4}}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.Key(ctx, m.ID); !reflect.DeepEqual(got, m) {
+			t.Fatalf("a stale use overwrote the key: %+v, want %+v", got, m)
 		}
 		if err := s.UpdateKey(ctx, &twinex.APIKey{ID: "account-nope"}); !errors.Is(err, twinex.ErrNotFound) {
 			t.Fatalf("update of a missing key: %v", err)

@@ -88,6 +88,19 @@ func RunAddresses(t *testing.T, open AddressOpener) {
 		if got, err := s.ApprovedAddresses(ctx, 100, "ethereum"); err != nil || !reflect.DeepEqual(got, []twinex.ApprovedAddress{e2}) {
 			t.Fatalf("after removal: %+v %v", got, err)
 		}
+		// The allowlist stays used once it was, removals or not.
+		if err := s.RemoveApprovedAddress(ctx, 101, "ethereum", e4.Address, 22); err != nil {
+			t.Fatal(err)
+		}
+		if used, err := s.AllowlistUsed(ctx, 101, "ethereum"); err != nil || !used {
+			t.Fatalf("AllowlistUsed after removing every entry: %v %v", used, err)
+		}
+		if used, err := s.AllowlistUsed(ctx, 101, "solana"); err != nil || used {
+			t.Fatalf("AllowlistUsed of a network never used: %v %v", used, err)
+		}
+		if err := s.ApproveAddress(ctx, &e4); err != nil {
+			t.Fatal(err)
+		}
 		// Other accounts' and networks' entries are untouched.
 		if got, _ := s.ApprovedAddresses(ctx, 101, "ethereum"); !reflect.DeepEqual(got, []twinex.ApprovedAddress{e4}) {
 			t.Fatalf("another account's list: %+v", got)

@@ -38,6 +38,9 @@ CREATE TABLE api_keys (
 	revoked           BIGINT  NOT NULL,
 	last_nonce        TEXT    NOT NULL,
 	last_used         BIGINT  NOT NULL,
-	last_ip           TEXT    NOT NULL
+	last_ip           TEXT    NOT NULL,
+	-- use_seq orders the writes of last_nonce: a write carrying an older
+	-- use never replaces a newer one, so the stored mark cannot go back.
+	use_seq           BIGINT  NOT NULL
 );
 CREATE INDEX api_keys_user ON api_keys (user_id, created);
