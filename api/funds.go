@@ -55,10 +55,15 @@ import (
 //     the account has ever had an approved address for the network
 //     (pending ones included): removing every entry does not switch the
 //     allowlist off, or removal would bypass the approval hold;
-//     otherwise 400 AddressNotApproved.
-//   - Approved-address requests wait approvalWait before they are active.
-//     The routes use defaultApprovalWait, 0 (the sandbox's behaviour);
-//     production's 7 days waits for the server's modes. Requesting an
+//     otherwise 400 AddressNotApproved. An account that never used the
+//     allowlist may withdraw to any well-formed address, as with Gemini's
+//     allowlisting off. The fee is 0; memo is accepted and ignored;
+//     client_transfer_id (at most 100 characters) is recorded but does not
+//     deduplicate. The withdrawalId is a v4-looking UUID derived from the
+//     transfer's eid and txHash, so /v1/transfers repeats it without
+//     storing it.
+//   - Approved-address requests wait Server.ApprovalWait before they are
+//     active (0 until the server's modes set production's 7 days). Requesting an
 //     address already on the list, or removing one that is not, is 400
 //     InvalidAddress.
 //   - The per-endpoint limits of §4 (addresses: 1 per 2 s, transfers:
