@@ -89,15 +89,10 @@ func (s *Server) adminCreateKey(w http.ResponseWriter, r *http.Request) error {
 	switch {
 	case errors.Is(err, keys.ErrNotVerified):
 		return twinex.Errorf(IdentityNotVerified, "%s", err.Error())
-	case err != nil && errors.Is(err, twinex.ErrConflict):
-		return err
-	case err != nil && !errors.Is(err, context.Canceled):
-		var te *twinex.Error
-		if errors.As(err, &te) {
-			return err
-		}
-		// The service's other errors describe the request.
+	case errors.Is(err, keys.ErrInvalid):
 		return &twinex.Error{Reason: twinex.InvalidJson, Message: err.Error(), Err: err}
+	case err != nil:
+		return err // a store failure: 500 System
 	}
 	v := keyJSON(k, acct.Nickname)
 	v["secret"] = secret
@@ -174,11 +169,13 @@ func (s *Server) adminRotateKey(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	k, secret, err := s.Keys.Rotate(r.Context(), req.Key, grace)
-	if err != nil {
-		if errors.Is(err, twinex.ErrNotFound) || errors.Is(err, keys.ErrRevoked) {
-			return s.keyChange(r, req.Key, err)
-		}
+	switch {
+	case errors.Is(err, twinex.ErrNotFound), errors.Is(err, keys.ErrRevoked):
+		return s.keyChange(r, req.Key, err)
+	case errors.Is(err, keys.ErrInvalid):
 		return &twinex.Error{Reason: twinex.InvalidJson, Message: err.Error(), Err: err}
+	case err != nil:
+		return err
 	}
 	v := keyJSON(k, "")
 	v["secret"] = secret

@@ -135,10 +135,8 @@ func (f *funds) store() (twinex.AddressStore, error) {
 }
 
 // touch makes the request's nonce mark durable before a change outside the
-// sequencer, which cannot carry it.
-func (f *funds) touch(ctx context.Context, c *signed) error {
-	return f.s.Accounts.TouchKeys(context.WithoutCancel(ctx), []twinex.KeyUse{c.use})
-}
+// sequencer; see Server.touch.
+func (f *funds) touch(ctx context.Context, c *signed) error { return f.s.touch(ctx, c) }
 
 // network resolves a path segment naming a network or a currency, in any
 // case, to the network id and its currency.

@@ -50,6 +50,9 @@ func (s *Server) accountCreate(w http.ResponseWriter, r *http.Request, c *signed
 		return twinex.Errorf("ExceededMaxAccountsInGroup", "A group has at most %d accounts", MaxAccountsPerGroup)
 	}
 	a := twinex.Account{UserID: c.user, Name: name, Nickname: nick, Type: "exchange", Created: s.now().UnixNano()}
+	if err := s.touch(r.Context(), c); err != nil {
+		return err
+	}
 	if err := s.Accounts.CreateAccount(r.Context(), &a); errors.Is(err, twinex.ErrConflict) {
 		return twinex.Errorf(twinex.ConflictingAccountName, "An account named %s already exists in the group", nick)
 	} else if err != nil {

@@ -236,3 +236,10 @@ func (s *Server) scopeAccount(ctx context.Context, c *signed, sc scope) error {
 	}
 	return twinex.Errorf(twinex.InvalidAccountName, "Expected a JSON array with valid accounts, instead got: %s", name)
 }
+
+// touch makes the request's nonce mark durable before a state change made
+// outside the sequencer (which would otherwise carry it in the change's own
+// batch), so a replay after a crash cannot repeat an acknowledged change.
+func (s *Server) touch(ctx context.Context, c *signed) error {
+	return s.Accounts.TouchKeys(context.WithoutCancel(ctx), []twinex.KeyUse{c.use})
+}

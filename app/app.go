@@ -23,6 +23,7 @@ import (
 	"github.com/twinex/twinex/api"
 	"github.com/twinex/twinex/auth"
 	"github.com/twinex/twinex/core"
+	"github.com/twinex/twinex/engine"
 	"github.com/twinex/twinex/keys"
 	"github.com/twinex/twinex/ratelimit"
 	"github.com/twinex/twinex/sqlite"
@@ -92,32 +93,40 @@ func (m *App) Open(ctx context.Context) error {
 		m.store.Close()
 		return err
 	}
-	masterKey, err := auth.LoadMasterKey(m.DataDir, os.Getenv("TWINEX_MASTER_KEY_FILE"))
-	if err != nil {
+	// fail undoes what Open did so far.
+	fail := func(err error) error {
 		m.core.Close()
 		m.store.Close()
 		return err
+	}
+	masterKey, err := auth.LoadMasterKey(m.DataDir, os.Getenv("TWINEX_MASTER_KEY_FILE"))
+	if err != nil {
+		return fail(err)
 	}
 	sealer, err := auth.NewSealer(masterKey)
 	if err != nil {
-		m.core.Close()
-		m.store.Close()
-		return err
+		return fail(err)
 	}
 	trusted, err := auth.ParseTrustedProxies(os.Getenv("TWINEX_TRUSTED_PROXIES"))
 	if err != nil {
-		m.core.Close()
-		m.store.Close()
-		return fmt.Errorf("TWINEX_TRUSTED_PROXIES: %w", err)
+		return fail(fmt.Errorf("TWINEX_TRUSTED_PROXIES: %w", err))
 	}
 	m.keys = &keys.Service{Store: m.store, Sealer: sealer, Logger: m.Logger}
+	// Sessions with open orders start their heartbeat clocks now, so that
+	// a client that went silent across a restart still loses them.
+	var sessions []string
+	if err := m.core.Inspect(ctx, func(x *engine.Exchange) { sessions = x.OpenSessions() }); err != nil {
+		return fail(err)
+	}
+	for _, id := range sessions {
+		if auth.ValidKeyID(id) {
+			if err := m.keys.StartClock(ctx, id, time.Now()); err != nil {
+				return fail(fmt.Errorf("start heartbeat clocks: %w", err))
+			}
+		}
+	}
 	srv := &api.Server{Core: m.core, Store: m.store, Accounts: m.store, Addresses: m.store, Keys: m.keys, TrustedProxies: trusted, AdminToken: token, Logger: m.Logger,
 		PublicLimit: ratelimit.New(m.PublicLimit), PrivateLimit: ratelimit.New(m.PrivateLimit)}
-	bg, stop := context.WithCancel(context.Background())
-	m.stopBackground = stop
-	m.background.Add(2)
-	go func() { defer m.background.Done(); m.keys.Run(bg, 200*time.Millisecond) }()
-	go func() { defer m.background.Done(); srv.RunHeartbeats(bg) }()
 	m.http = &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -128,10 +137,15 @@ func (m *App) Open(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 	}
 	if m.ln, err = net.Listen("tcp", m.Listen); err != nil {
-		m.core.Close()
-		m.store.Close()
-		return fmt.Errorf("listen: %w", err)
+		return fail(fmt.Errorf("listen: %w", err))
 	}
+	// The background work starts once nothing can fail any more: flushing
+	// key uses, and cancelling the orders of silent heartbeat sessions.
+	bg, stop := context.WithCancel(context.Background())
+	m.stopBackground = stop
+	m.background.Add(2)
+	go func() { defer m.background.Done(); m.keys.Run(bg, 200*time.Millisecond) }()
+	go func() { defer m.background.Done(); srv.RunHeartbeats(bg) }()
 	m.done = make(chan error, 1)
 	go func() {
 		if err := m.http.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -490,3 +490,15 @@ func TestRefusedCommandsLeaveNoAccounts(t *testing.T) {
 		t.Fatalf("refused commands left %d accounts", n)
 	}
 }
+
+func TestOpenSessions(t *testing.T) {
+	h := newHarness(t)
+	h.deposit(alice, "USD", "100000")
+	h.place(ord{acct: alice, sym: "btcusd", side: twinex.Buy, price: "100.00", amount: "0.1", session: "k2"})
+	h.place(ord{acct: alice, sym: "btcusd", side: twinex.Buy, price: "100.00", amount: "0.1", session: "k1"})
+	o := h.place(ord{acct: alice, sym: "btcusd", side: twinex.Buy, price: "100.00", amount: "0.1", session: "k3"})
+	h.cancel(alice, o.ID)
+	if got := h.x.OpenSessions(); len(got) != 2 || got[0] != "k1" || got[1] != "k2" {
+		t.Fatalf("open sessions %v", got)
+	}
+}

@@ -200,3 +200,18 @@ func (x *Exchange) OpenOrder(id int64) (twinex.Order, bool) {
 
 // OpenOrderCount returns the number of open (live and pending) orders.
 func (x *Exchange) OpenOrderCount() int { return len(x.orders) }
+
+// OpenSessions returns the sessions (API keys, or "UI") that have open
+// orders, sorted.
+func (x *Exchange) OpenSessions() []string {
+	seen := map[string]bool{}
+	for _, o := range x.orders {
+		seen[o.Session] = true
+	}
+	out := make([]string, 0, len(seen))
+	for s := range seen {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -80,7 +80,12 @@ type CreateOptions struct {
 var (
 	ErrNotVerified = errors.New("only accounts whose identity is verified can create API keys")
 	ErrRevoked     = errors.New("the key is revoked")
+	// ErrInvalid wraps the reasons a key's settings are refused.
+	ErrInvalid = errors.New("invalid key settings")
 )
+
+// invalid marks err as a refusal of the settings (errors.Is ErrInvalid).
+func invalid(err error) error { return fmt.Errorf("%w: %w", ErrInvalid, err) }
 
 // Create makes a key for user u acting for account acct (ignored for master
 // keys) and returns it with its secret, which is never stored in clear and
@@ -90,22 +95,22 @@ func (s *Service) Create(ctx context.Context, u twinex.User, acct twinex.Account
 		return twinex.APIKey{}, "", ErrNotVerified
 	}
 	if err := twinex.ValidateRoles(o.Roles, o.Master); err != nil {
-		return twinex.APIKey{}, "", err
+		return twinex.APIKey{}, "", invalid(err)
 	}
 	allow, err := auth.ParseAllowlist(o.Allowlist)
 	if err != nil {
-		return twinex.APIKey{}, "", err
+		return twinex.APIKey{}, "", invalid(err)
 	}
 	if o.Master && o.RequireHeartbeat {
 		// Gemini: cancel-on-disconnect does not apply to master keys.
-		return twinex.APIKey{}, "", errors.New("master keys cannot require a heartbeat")
+		return twinex.APIKey{}, "", invalid(errors.New("master keys cannot require a heartbeat"))
 	}
 	now := s.now()
 	if !o.Expires.IsZero() && !o.Expires.After(now) {
-		return twinex.APIKey{}, "", errors.New("the expiry must be in the future")
+		return twinex.APIKey{}, "", invalid(errors.New("the expiry must be in the future"))
 	}
 	if len(o.Label) > 100 {
-		return twinex.APIKey{}, "", errors.New("the label must have at most 100 characters")
+		return twinex.APIKey{}, "", invalid(errors.New("the label must have at most 100 characters"))
 	}
 	id, err := auth.NewKeyID(o.Master)
 	if err != nil {
@@ -122,7 +127,7 @@ func (s *Service) Create(ctx context.Context, u twinex.User, acct twinex.Account
 	}
 	if !o.Master {
 		if acct.UserID != u.ID || acct.ID == 0 {
-			return twinex.APIKey{}, "", errors.New("the account is not the user's")
+			return twinex.APIKey{}, "", invalid(errors.New("the account is not the user's"))
 		}
 		k.AccountID = acct.ID
 	}
@@ -151,7 +156,7 @@ func (s *Service) Revoke(ctx context.Context, id string) (twinex.APIKey, error) 
 // working for grace (none when zero).
 func (s *Service) Rotate(ctx context.Context, id string, grace time.Duration) (twinex.APIKey, string, error) {
 	if grace < 0 || grace > 30*24*time.Hour {
-		return twinex.APIKey{}, "", errors.New("the grace period must be between 0 and 30 days")
+		return twinex.APIKey{}, "", invalid(errors.New("the grace period must be between 0 and 30 days"))
 	}
 	secret, err := auth.NewSecret()
 	if err != nil {
@@ -356,6 +361,26 @@ func (s *Service) Run(ctx context.Context, every time.Duration) {
 			}
 		}
 	}
+}
+
+// StartClock starts the heartbeat clock of a key that requires a heartbeat
+// and has not been used since the service started: after a restart, a
+// client that went silent still loses its session's orders 30 seconds
+// later. Unknown keys are ignored.
+func (s *Service) StartClock(ctx context.Context, id string, now time.Time) error {
+	e, err := s.Lookup(ctx, id)
+	if errors.Is(err, twinex.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.key.RequireHeartbeat && e.heartbeat == 0 {
+		e.heartbeat = now.UnixNano()
+	}
+	return nil
 }
 
 // Expired returns the keys that require a heartbeat and have had no

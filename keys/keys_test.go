@@ -194,3 +194,22 @@ func TestLateOlderUseDoesNotRewindTheMark(t *testing.T) {
 		t.Fatalf("use after restart %+v %v", use, err)
 	}
 }
+
+// TestStartClockAfterARestart: a heartbeat key with open orders whose
+// client went silent across a restart expires 30 s after the start.
+func TestStartClockAfterARestart(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	hb, _, _ := f.s.Create(ctx, f.user, f.acct, CreateOptions{Roles: twinex.RoleTrader, RequireHeartbeat: true})
+	plain, _, _ := f.s.Create(ctx, f.user, f.acct, CreateOptions{Roles: twinex.RoleTrader})
+	restarted := &Service{Store: f.db, Sealer: f.s.Sealer, Now: f.s.Now}
+	for _, id := range []string{hb.ID, plain.ID, "account-unknownunknown00", "UI"} {
+		if err := restarted.StartClock(ctx, id, f.now); err != nil {
+			t.Fatalf("StartClock(%s): %v", id, err)
+		}
+	}
+	got := restarted.Expired(f.now.Add(31*time.Second), 30*time.Second)
+	if len(got) != 1 || got[0].ID != hb.ID {
+		t.Fatalf("expired after a silent restart: %v", got)
+	}
+}
