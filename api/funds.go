@@ -107,13 +107,13 @@ func (f *funds) route() {
 	s.private("/v1/notionalbalances/{currency}", anyFunds, accountScope, f.notionalBalances)
 	s.private("/v1/transfers", anyFunds, accountScope, f.transfers)
 	s.private("/v1/addresses/{network}", anyFunds, accountScope, f.addresses)
-	s.private("/v1/deposit/{network}/newAddress", fundManager, accountScope, f.newAddress)
-	s.private("/v1/withdraw/{currency}", fundManager, accountScope, f.withdraw)
+	s.privateWrite("/v1/deposit/{network}/newAddress", fundManager, accountScope, f.newAddress)
+	s.privateWrite("/v1/withdraw/{currency}", fundManager, accountScope, f.withdraw)
 	// One pattern for the three approved-address routes: account/{network}
 	// and {network}/request overlap (account/request matches both), which
 	// ServeMux refuses. The list is open to every funds role; request and
 	// remove check for Fund Manager themselves.
-	s.private("/v1/approvedAddresses/{first}/{second}", anyFunds, accountScope, f.approvedAddresses)
+	s.privateWrite("/v1/approvedAddresses/{first}/{second}", anyFunds, accountScope, f.approvedAddresses)
 	s.private("/v1/payments/methods", anyFunds, accountScope, f.paymentMethods)
 }
 

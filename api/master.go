@@ -16,9 +16,9 @@ import (
 const MaxAccountsPerGroup = 100
 
 func (s *Server) routeMaster() {
-	s.private("/v1/account/create", twinex.RoleAdministrator, masterScope, s.accountCreate)
+	s.privateWrite("/v1/account/create", twinex.RoleAdministrator, masterScope, s.accountCreate)
 	s.private("/v1/account/list", 0, masterScope, s.accountList)
-	s.private("/v1/account/transfer/{currency}", twinex.RoleFundManager, masterScope, s.accountTransfer)
+	s.privateWrite("/v1/account/transfer/{currency}", twinex.RoleFundManager, masterScope, s.accountTransfer)
 	s.private("/v1/transactions", 0, masterScope, s.transactions)
 }
 

@@ -106,8 +106,18 @@ type signedHandler func(w http.ResponseWriter, r *http.Request, c *signed) error
 // private registers a signed POST endpoint that needs one of roles (0: any
 // role) with the given scope.
 func (s *Server) private(pattern string, roles twinex.Role, sc scope, h signedHandler) {
+	s.signedRoute(pattern, roles, sc, false, h)
+}
+
+// privateWrite registers a signed endpoint that changes state: a
+// time-based key may not send the same signed request to it twice.
+func (s *Server) privateWrite(pattern string, roles twinex.Role, sc scope, h signedHandler) {
+	s.signedRoute(pattern, roles, sc, true, h)
+}
+
+func (s *Server) signedRoute(pattern string, roles twinex.Role, sc scope, write bool, h signedHandler) {
 	s.mux.Handle("POST "+pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := s.authenticate(r, roles, sc)
+		c, err := s.authenticate(r, roles, sc, write)
 		if err == nil {
 			err = s.limit(w, s.PrivateLimit, c.key.ID)
 		}
@@ -122,7 +132,7 @@ func (s *Server) private(pattern string, roles twinex.Role, sc scope, h signedHa
 
 // authenticate runs Gemini's checks in the safe order (reference §1.3):
 // nothing in the payload is trusted until the signature checks out.
-func (s *Server) authenticate(r *http.Request, roles twinex.Role, sc scope) (*signed, error) {
+func (s *Server) authenticate(r *http.Request, roles twinex.Role, sc scope, write bool) (*signed, error) {
 	keyID := r.Header.Get("X-GEMINI-APIKEY")
 	b64 := r.Header.Get("X-GEMINI-PAYLOAD")
 	sig := r.Header.Get("X-GEMINI-SIGNATURE")
@@ -189,6 +199,11 @@ func (s *Server) authenticate(r *http.Request, roles twinex.Role, sc scope) (*si
 	use, err := s.Keys.Accept(e, nonce, now, ip.String())
 	if err != nil {
 		return nil, err
+	}
+	if write {
+		if err := s.Keys.Once(e, strings.ToLower(sig), now); err != nil {
+			return nil, err
+		}
 	}
 	if roles != 0 && !key.Roles.HasAny(roles) {
 		return nil, twinex.Errorf(twinex.MissingRole, "%s", twinex.MissingRoleMessage(roles, key.ID, key.Roles))

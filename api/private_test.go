@@ -407,3 +407,28 @@ func TestSilentHeartbeatKeyLosesItsOrders(t *testing.T) {
 		t.Fatalf("other session's order %+v %v", st, err)
 	}
 }
+
+func TestTimeBasedKeysCannotReplayStateChanges(t *testing.T) {
+	ts := privateServer(t)
+	k := newKey(t, ts, "tn@example.com", `{"roles":"trader","time_nonce":true}`, "USD", "1000")
+	n := time.Now().Unix()
+	order := fmt.Sprintf(`{"request":"/v1/order/new","nonce":%d,"symbol":"btcusd","amount":"0.01","price":"100","side":"buy","type":"exchange limit"}`, n)
+	if st, v := rawSigned(t, ts, "/v1/order/new", k, order, nil); st != 200 {
+		t.Fatalf("first order: %d %v", st, v)
+	}
+	if st, v := rawSigned(t, ts, "/v1/order/new", k, order, nil); st != 400 || v["reason"] != twinex.InvalidNonce {
+		t.Fatalf("replayed order: %d %v", st, v)
+	}
+	// Another order in the same second, with its own payload, is fine.
+	other := strings.Replace(order, `"0.01"`, `"0.02"`, 1)
+	if st, v := rawSigned(t, ts, "/v1/order/new", k, other, nil); st != 200 {
+		t.Fatalf("second order in the same second: %d %v", st, v)
+	}
+	// Reads may repeat.
+	read := fmt.Sprintf(`{"request":"/v1/balances","nonce":%d}`, n)
+	for i := 0; i < 2; i++ {
+		if st, v := rawSigned(t, ts, "/v1/balances", k, read, nil); st != 200 {
+			t.Fatalf("read %d: %d %v", i, st, v)
+		}
+	}
+}

@@ -49,6 +49,7 @@ type Entry struct {
 	use       twinex.KeyUse
 	dirty     bool // use not yet written
 	heartbeat int64
+	seen      map[string]int64 // time-based keys: signatures of state changes -> expiry
 }
 
 func (s *Service) now() time.Time {
@@ -311,6 +312,38 @@ func (s *Service) Accept(e *Entry, n auth.Nonce, now time.Time, ip string) (twin
 	e.dirty = true
 	e.heartbeat = now.UnixNano()
 	return e.use, nil
+}
+
+// replayWindow covers a time-based nonce's whole validity (30 s either
+// side of the server's clock) with a second to spare.
+const replayWindow = 61 * time.Second
+
+// Once refuses a state-changing request whose signature the key has already
+// used within the window. Session nonces never repeat, so it matters only for
+// time-based keys, whose nonces may (parallel requests in one second): for
+// them an identical signed request within the window is a replay. Reads are
+// not checked; repeating one changes nothing. The error is *twinex.Error
+// InvalidNonce.
+func (s *Service) Once(e *Entry, signature string, now time.Time) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.key.TimeNonce {
+		return nil
+	}
+	t := now.UnixNano()
+	for sig, until := range e.seen {
+		if until <= t {
+			delete(e.seen, sig)
+		}
+	}
+	if until, ok := e.seen[signature]; ok && until > t {
+		return twinex.Errorf(twinex.InvalidNonce, "This request was already received; send each request with its own nonce or payload")
+	}
+	if e.seen == nil {
+		e.seen = map[string]int64{}
+	}
+	e.seen[signature] = t + int64(replayWindow)
+	return nil
 }
 
 // Flush writes the uses recorded since the last flush. Run it periodically
