@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -429,6 +430,19 @@ func TestTimeBasedKeysCannotReplayStateChanges(t *testing.T) {
 	for i := 0; i < 2; i++ {
 		if st, v := rawSigned(t, ts, "/v1/balances", k, read, nil); st != 200 {
 			t.Fatalf("read %d: %d %v", i, st, v)
+		}
+	}
+}
+
+func TestLimitKeyGroupsIPv6By64(t *testing.T) {
+	for in, want := range map[string]string{
+		"203.0.113.7":                 "203.0.113.7",
+		"::ffff:203.0.113.7":          "203.0.113.7",
+		"2001:db8:1:2:aaaa::1":        "2001:db8:1:2::/64",
+		"2001:db8:1:2:ffff:ffff::abc": "2001:db8:1:2::/64",
+	} {
+		if got := limitKey(netip.MustParseAddr(in)); got != want {
+			t.Errorf("limitKey(%s) = %s, want %s", in, got, want)
 		}
 	}
 }

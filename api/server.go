@@ -69,6 +69,17 @@ func (s *Server) Handler() http.Handler {
 	return s.recoverer(s.mux)
 }
 
+// limitKey is the public rate limit's key for a client: its IPv4 address,
+// or its IPv6 /64, since one IPv6 client holds a whole /64 and could rotate
+// through it.
+func limitKey(ip netip.Addr) string {
+	if ip.Is6() && !ip.Is4In6() {
+		p, _ := ip.Prefix(64)
+		return p.String()
+	}
+	return ip.Unmap().String()
+}
+
 // limit takes one request of key from l, or answers 429 RateLimit with a
 // Retry-After header.
 func (s *Server) limit(w http.ResponseWriter, l *ratelimit.Limiter, key string) error {
@@ -105,8 +116,7 @@ func (s *Server) recoverer(h http.Handler) http.Handler {
 		}()
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 		if r.Method == http.MethodGet && (strings.HasPrefix(r.URL.Path, "/v1/") || strings.HasPrefix(r.URL.Path, "/v2/")) {
-			ip := auth.ClientIP(r, s.TrustedProxies)
-			if err := s.limit(w, s.PublicLimit, ip.String()); err != nil {
+			if err := s.limit(w, s.PublicLimit, limitKey(auth.ClientIP(r, s.TrustedProxies))); err != nil {
 				s.writeError(w, r, err)
 				return
 			}
