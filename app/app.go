@@ -39,6 +39,8 @@ type App struct {
 	Stdout  io.Writer    // where the start-up banner goes; default: discard
 	// PublicLimit and PrivateLimit are the rate limits (zero: unlimited).
 	PublicLimit, PrivateLimit ratelimit.Limit
+	// ApprovalWait is the hold on newly approved withdrawal addresses.
+	ApprovalWait time.Duration
 
 	store *sqlite.DB
 	core  *core.Core
@@ -125,7 +127,7 @@ func (m *App) Open(ctx context.Context) error {
 			}
 		}
 	}
-	srv := &api.Server{Core: m.core, Store: m.store, Accounts: m.store, Addresses: m.store, Keys: m.keys, TrustedProxies: trusted, AdminToken: token, Logger: m.Logger,
+	srv := &api.Server{Core: m.core, Store: m.store, Accounts: m.store, Addresses: m.store, Keys: m.keys, TrustedProxies: trusted, AdminToken: token, Logger: m.Logger, ApprovalWait: m.ApprovalWait,
 		PublicLimit: ratelimit.New(m.PublicLimit), PrivateLimit: ratelimit.New(m.PrivateLimit)}
 	m.http = &http.Server{
 		Handler:           srv.Handler(),

@@ -39,6 +39,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	m.PublicLimit, m.PrivateLimit = ratelimit.GeminiPublic(), ratelimit.GeminiPrivate()
 	fs.Var(&m.PublicLimit, "rate-public", `public requests per client address, e.g. "120/1m+5" (rate/period+burst) or "off"`)
 	fs.Var(&m.PrivateLimit, "rate-private", `signed requests per API key, e.g. "600/1m+5" or "off"`)
+	fs.DurationVar(&m.ApprovalWait, "approval-wait", 0, "hold before an approved withdrawal address is active (Gemini's production hold is 168h)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
