@@ -39,8 +39,12 @@ type App struct {
 	Stdout  io.Writer    // where the start-up banner goes; default: discard
 	// PublicLimit and PrivateLimit are the rate limits (zero: unlimited).
 	PublicLimit, PrivateLimit ratelimit.Limit
-	// ApprovalWait is the hold on newly approved withdrawal addresses.
+	// ApprovalWait is the hold on newly approved withdrawal addresses; a
+	// negative value means the mode's default (0 in sandbox,
+	// ProductionApprovalWait in production).
 	ApprovalWait time.Duration
+	// Mode is Sandbox (the zero value) or Production.
+	Mode Mode
 
 	store *sqlite.DB
 	core  *core.Core
@@ -113,6 +117,20 @@ func (m *App) Open(ctx context.Context) error {
 	if err != nil {
 		return fail(fmt.Errorf("TWINEX_TRUSTED_PROXIES: %w", err))
 	}
+	if m.Mode == "" {
+		m.Mode = Sandbox
+	}
+	if m.ApprovalWait < 0 {
+		m.ApprovalWait = 0
+		if m.Mode == Production {
+			m.ApprovalWait = ProductionApprovalWait
+		}
+	}
+	if m.Mode == Production {
+		if err := checkProduction(m.Listen, trusted); err != nil {
+			return fail(err)
+		}
+	}
 	m.keys = &keys.Service{Store: m.store, Sealer: sealer, Logger: m.Logger}
 	// Sessions with open orders start their heartbeat clocks now, so that
 	// a client that went silent across a restart still loses them.
@@ -125,6 +143,11 @@ func (m *App) Open(ctx context.Context) error {
 			if err := m.keys.StartClock(ctx, id, time.Now()); err != nil {
 				return fail(fmt.Errorf("start heartbeat clocks: %w", err))
 			}
+		}
+	}
+	if m.Mode == Sandbox {
+		if err := m.provisionDemo(ctx); err != nil {
+			return fail(err)
 		}
 	}
 	srv := &api.Server{Core: m.core, Store: m.store, Accounts: m.store, Addresses: m.store, Keys: m.keys, TrustedProxies: trusted, AdminToken: token, Logger: m.Logger, ApprovalWait: m.ApprovalWait,
@@ -155,7 +178,10 @@ func (m *App) Open(ctx context.Context) error {
 		}
 	}()
 	m.Logger.Info("twinex serving", "addr", m.ln.Addr().String(), "data", m.DataDir, "recovered_in", time.Since(start).Round(time.Millisecond))
-	fmt.Fprintf(m.Stdout, "Twinex is serving on http://%s (data in %s)\n", m.ln.Addr(), m.DataDir)
+	fmt.Fprintf(m.Stdout, "Twinex is serving on http://%s (data in %s, %s mode)\n", m.ln.Addr(), m.DataDir, m.Mode)
+	if m.Mode == Sandbox {
+		m.demoBanner(m.Stdout, "http://"+m.ln.Addr().String())
+	}
 	return nil
 }
 

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/twinex/twinex/app"
 )
 
 // testClient calls a server's admin API.
@@ -92,7 +94,7 @@ type orderResult struct {
 func TestServeRestartKeepsState(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
-	m := &Main{Listen: "127.0.0.1:0", DataDir: dir}
+	m := &Main{Listen: "127.0.0.1:0", DataDir: dir, Mode: app.Production}
 	if err := m.Open(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +119,7 @@ func TestServeRestartKeepsState(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	m2 := &Main{Listen: "127.0.0.1:0", DataDir: dir}
+	m2 := &Main{Listen: "127.0.0.1:0", DataDir: dir, Mode: app.Production}
 	if err := m2.Open(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +175,8 @@ func buildBinary(t *testing.T) string {
 // its address, read from the start-up banner.
 func startBinary(t *testing.T, bin, dir string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data", dir)
+	// Production mode: no demo account, so ids and supplies are the test's.
+	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data", dir, "--mode", "production")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -39,12 +39,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	m.PublicLimit, m.PrivateLimit = ratelimit.GeminiPublic(), ratelimit.GeminiPrivate()
 	fs.Var(&m.PublicLimit, "rate-public", `public requests per client address, e.g. "120/1m+5" (rate/period+burst) or "off"`)
 	fs.Var(&m.PrivateLimit, "rate-private", `signed requests per API key, e.g. "600/1m+5" or "off"`)
-	fs.DurationVar(&m.ApprovalWait, "approval-wait", 0, "hold before an approved withdrawal address is active (Gemini's production hold is 168h)")
+	fs.DurationVar(&m.ApprovalWait, "approval-wait", -1, "hold before an approved withdrawal address is active (default: 0 in sandbox, 168h in production)")
+	mode := fs.String("mode", envOr("TWINEX_MODE", "sandbox"), "sandbox (simulated markets, demo account, faults) or production (TWINEX_MODE)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "serve: unexpected argument %q\n", fs.Arg(0))
+		return errUsage
+	}
+	var err error
+	if m.Mode, err = app.ParseMode(*mode); err != nil {
+		fmt.Fprintf(stderr, "serve: %v\n", err)
 		return errUsage
 	}
 	m.Logger = slog.New(slog.NewTextHandler(stderr, nil))
