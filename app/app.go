@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,15 +47,33 @@ type App struct {
 	// Mode is Sandbox (the zero value) or Production.
 	Mode Mode
 
-	store *sqlite.DB
-	core  *core.Core
-	keys  *keys.Service
+	// Settings read once at Open.
+	markets *twinex.Markets
+	token   string
+	sealer  *auth.Sealer
+	trusted []netip.Prefix
 
-	stopBackground func()
-	background     sync.WaitGroup
-	http           *http.Server
-	ln             net.Listener
-	done           chan error
+	// mu guards st: requests hold it for reading; a restore or reset,
+	// which replaces the whole state, holds it for writing.
+	mu sync.RWMutex
+	st *state
+
+	http *http.Server
+	ln   net.Listener
+	done chan error
+}
+
+// state is what one data directory's store gives life to: the core, the
+// key service, the API server and its background work. Restore and Reset
+// replace it whole.
+type state struct {
+	store   *sqlite.DB
+	core    *core.Core
+	keys    *keys.Service
+	srv     *api.Server
+	handler http.Handler
+	stop    func() // stops the background work; nil until start
+	bg      sync.WaitGroup
 }
 
 // Run opens the server and serves until ctx ends, then closes it.
@@ -79,44 +98,6 @@ func (m *App) Open(ctx context.Context) error {
 	if m.Stdout == nil {
 		m.Stdout = io.Discard
 	}
-	if err := os.MkdirAll(m.DataDir, 0o700); err != nil {
-		return fmt.Errorf("data directory: %w", err)
-	}
-	markets, err := loadMarkets(m.DataDir)
-	if err != nil {
-		return err
-	}
-	token, err := adminToken(m.DataDir)
-	if err != nil {
-		return err
-	}
-	start := time.Now()
-	if m.store, err = sqlite.Open(filepath.Join(m.DataDir, "twinex.db")); err != nil {
-		return fmt.Errorf("open store: %w", err)
-	}
-	m.core, err = core.Open(ctx, core.Config{Store: m.store, Markets: markets, Logger: m.Logger})
-	if err != nil {
-		m.store.Close()
-		return err
-	}
-	// fail undoes what Open did so far.
-	fail := func(err error) error {
-		m.core.Close()
-		m.store.Close()
-		return err
-	}
-	masterKey, err := auth.LoadMasterKey(m.DataDir, os.Getenv("TWINEX_MASTER_KEY_FILE"))
-	if err != nil {
-		return fail(err)
-	}
-	sealer, err := auth.NewSealer(masterKey)
-	if err != nil {
-		return fail(err)
-	}
-	trusted, err := auth.ParseTrustedProxies(os.Getenv("TWINEX_TRUSTED_PROXIES"))
-	if err != nil {
-		return fail(fmt.Errorf("TWINEX_TRUSTED_PROXIES: %w", err))
-	}
 	if m.Mode == "" {
 		m.Mode = Sandbox
 	}
@@ -126,34 +107,37 @@ func (m *App) Open(ctx context.Context) error {
 			m.ApprovalWait = ProductionApprovalWait
 		}
 	}
+	if err := os.MkdirAll(m.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	var err error
+	if m.markets, err = loadMarkets(m.DataDir); err != nil {
+		return err
+	}
+	if m.token, err = adminToken(m.DataDir); err != nil {
+		return err
+	}
+	masterKey, err := auth.LoadMasterKey(m.DataDir, os.Getenv("TWINEX_MASTER_KEY_FILE"))
+	if err != nil {
+		return err
+	}
+	if m.sealer, err = auth.NewSealer(masterKey); err != nil {
+		return err
+	}
+	if m.trusted, err = auth.ParseTrustedProxies(os.Getenv("TWINEX_TRUSTED_PROXIES")); err != nil {
+		return fmt.Errorf("TWINEX_TRUSTED_PROXIES: %w", err)
+	}
 	if m.Mode == Production {
-		if err := checkProduction(m.Listen, trusted); err != nil {
-			return fail(err)
+		if err := checkProduction(m.Listen, m.trusted); err != nil {
+			return err
 		}
 	}
-	m.keys = &keys.Service{Store: m.store, Sealer: sealer, Logger: m.Logger}
-	// Sessions with open orders start their heartbeat clocks now, so that
-	// a client that went silent across a restart still loses them.
-	var sessions []string
-	if err := m.core.Inspect(ctx, func(x *engine.Exchange) { sessions = x.OpenSessions() }); err != nil {
-		return fail(err)
+	start := time.Now()
+	if m.st, err = m.openState(ctx); err != nil {
+		return err
 	}
-	for _, id := range sessions {
-		if auth.ValidKeyID(id) {
-			if err := m.keys.StartClock(ctx, id, time.Now()); err != nil {
-				return fail(fmt.Errorf("start heartbeat clocks: %w", err))
-			}
-		}
-	}
-	if m.Mode == Sandbox {
-		if err := m.provisionDemo(ctx); err != nil {
-			return fail(err)
-		}
-	}
-	srv := &api.Server{Core: m.core, Store: m.store, Accounts: m.store, Addresses: m.store, Keys: m.keys, TrustedProxies: trusted, AdminToken: token, Logger: m.Logger, ApprovalWait: m.ApprovalWait,
-		PublicLimit: ratelimit.New(m.PublicLimit), PrivateLimit: ratelimit.New(m.PrivateLimit)}
 	m.http = &http.Server{
-		Handler:           srv.Handler(),
+		Handler:           http.HandlerFunc(m.serveHTTP),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -162,22 +146,17 @@ func (m *App) Open(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 	}
 	if m.ln, err = net.Listen("tcp", m.Listen); err != nil {
-		return fail(fmt.Errorf("listen: %w", err))
+		m.st.close()
+		return fmt.Errorf("listen: %w", err)
 	}
-	// The background work starts once nothing can fail any more: flushing
-	// key uses, and cancelling the orders of silent heartbeat sessions.
-	bg, stop := context.WithCancel(context.Background())
-	m.stopBackground = stop
-	m.background.Add(2)
-	go func() { defer m.background.Done(); m.keys.Run(bg, 200*time.Millisecond) }()
-	go func() { defer m.background.Done(); srv.RunHeartbeats(bg) }()
+	m.st.start()
 	m.done = make(chan error, 1)
 	go func() {
 		if err := m.http.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.done <- err
 		}
 	}()
-	m.Logger.Info("twinex serving", "addr", m.ln.Addr().String(), "data", m.DataDir, "recovered_in", time.Since(start).Round(time.Millisecond))
+	m.Logger.Info("twinex serving", "addr", m.ln.Addr().String(), "data", m.DataDir, "mode", m.Mode, "recovered_in", time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(m.Stdout, "Twinex is serving on http://%s (data in %s, %s mode)\n", m.ln.Addr(), m.DataDir, m.Mode)
 	if m.Mode == Sandbox {
 		m.demoBanner(m.Stdout, "http://"+m.ln.Addr().String())
@@ -185,11 +164,88 @@ func (m *App) Open(ctx context.Context) error {
 	return nil
 }
 
+// openState opens the store and everything that lives on it. Its
+// background work starts with start.
+func (m *App) openState(ctx context.Context) (*state, error) {
+	st := &state{}
+	var err error
+	if st.store, err = sqlite.Open(filepath.Join(m.DataDir, "twinex.db")); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if st.core, err = core.Open(ctx, core.Config{Store: st.store, Markets: m.markets, Logger: m.Logger}); err != nil {
+		st.store.Close()
+		return nil, err
+	}
+	st.keys = &keys.Service{Store: st.store, Sealer: m.sealer, Logger: m.Logger}
+	// Sessions with open orders start their heartbeat clocks now, so that
+	// a client that went silent across a restart still loses them.
+	var sessions []string
+	if err := st.core.Inspect(ctx, func(x *engine.Exchange) { sessions = x.OpenSessions() }); err != nil {
+		st.close()
+		return nil, err
+	}
+	for _, id := range sessions {
+		if auth.ValidKeyID(id) {
+			if err := st.keys.StartClock(ctx, id, time.Now()); err != nil {
+				st.close()
+				return nil, fmt.Errorf("start heartbeat clocks: %w", err)
+			}
+		}
+	}
+	if m.Mode == Sandbox {
+		if err := m.provisionDemo(ctx, st); err != nil {
+			st.close()
+			return nil, err
+		}
+	}
+	srv := &api.Server{Core: st.core, Store: st.store, Accounts: st.store, Addresses: st.store, Keys: st.keys,
+		TrustedProxies: m.trusted, AdminToken: m.token, Logger: m.Logger, ApprovalWait: m.ApprovalWait,
+		PublicLimit: ratelimit.New(m.PublicLimit), PrivateLimit: ratelimit.New(m.PrivateLimit)}
+	st.srv, st.handler = srv, srv.Handler()
+	return st, nil
+}
+
+// start starts the state's background work: flushing key uses and
+// cancelling the orders of silent heartbeat sessions.
+func (st *state) start() {
+	ctx, stop := context.WithCancel(context.Background())
+	st.stop = stop
+	st.bg.Add(2)
+	go func() { defer st.bg.Done(); st.keys.Run(ctx, 200*time.Millisecond) }()
+	go func() { defer st.bg.Done(); st.srv.RunHeartbeats(ctx) }()
+}
+
+// close stops the background work (flushing key uses), drains the
+// sequencer and closes the store.
+func (st *state) close() error {
+	var errs []error
+	if st.stop != nil {
+		st.stop()
+		st.bg.Wait()
+	}
+	if err := st.core.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := st.store.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close store: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// serveHTTP hands a request to the current state, holding it for reading
+// so that a restore waits for requests in flight.
+func (m *App) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	m.mu.RLock()
+	h := m.st.handler
+	defer m.mu.RUnlock()
+	h.ServeHTTP(w, r)
+}
+
 // Addr returns the address the server listens on.
 func (m *App) Addr() string { return m.ln.Addr().String() }
 
 // Close shuts down in reverse order: stop accepting and finish requests,
-// drain the sequencer, close the store.
+// stop the background work, drain the sequencer, close the store.
 func (m *App) Close() error {
 	var errs []error
 	if m.http != nil {
@@ -199,19 +255,13 @@ func (m *App) Close() error {
 		}
 		cancel()
 	}
-	if m.stopBackground != nil {
-		m.stopBackground() // flushes key uses
-		m.background.Wait()
-	}
-	if m.core != nil {
-		if err := m.core.Close(); err != nil {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.st != nil {
+		if err := m.st.close(); err != nil {
 			errs = append(errs, err)
 		}
-	}
-	if m.store != nil {
-		if err := m.store.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("close store: %w", err))
-		}
+		m.st = nil
 	}
 	return errors.Join(errs...)
 }

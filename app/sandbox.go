@@ -33,7 +33,7 @@ var demoFunds = [][2]string{{"USD", "100000"}, {"BTC", "5"}, {"ETH", "50"}, {"SO
 // with funds and a trader and fund-manager API key, and keeps its
 // credentials (and the dashboard password) in <data>/demo.credentials. The
 // file is the marker: once it exists nothing is created again.
-func (m *App) provisionDemo(ctx context.Context) error {
+func (m *App) provisionDemo(ctx context.Context, st *state) error {
 	path := filepath.Join(m.DataDir, DemoCredentialsFile)
 	if _, err := os.Stat(path); err == nil {
 		return nil
@@ -46,13 +46,13 @@ func (m *App) provisionDemo(ctx context.Context) error {
 		return err
 	}
 	u := twinex.User{Email: DemoEmail, PasswordHash: hash, Identity: twinex.IdentityVerified, Created: time.Now().UnixNano()}
-	acct, err := m.store.CreateUser(ctx, &u)
+	acct, err := st.store.CreateUser(ctx, &u)
 	if errors.Is(err, twinex.ErrConflict) {
 		// The credentials file was deleted: keep the user, make a new key.
-		if u, err = m.store.UserByEmail(ctx, DemoEmail); err != nil {
+		if u, err = st.store.UserByEmail(ctx, DemoEmail); err != nil {
 			return fmt.Errorf("demo account: %w", err)
 		}
-		list, err := m.store.Accounts(ctx, u.ID)
+		list, err := st.store.Accounts(ctx, u.ID)
 		if err != nil || len(list) == 0 {
 			return fmt.Errorf("demo account: no primary account: %v", err)
 		}
@@ -61,7 +61,7 @@ func (m *App) provisionDemo(ctx context.Context) error {
 		return fmt.Errorf("demo account: %w", err)
 	} else {
 		for _, f := range demoFunds {
-			cur := m.core.Markets().Currency(f[0])
+			cur := st.core.Markets().Currency(f[0])
 			if cur == nil {
 				continue
 			}
@@ -69,7 +69,7 @@ func (m *App) provisionDemo(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			res, err := m.core.Do(ctx, engine.Command{Kind: engine.DepositFunds, AccountID: acct.ID, Currency: cur.Code, Funds: amt, Method: "Sandbox"})
+			res, err := st.core.Do(ctx, engine.Command{Kind: engine.DepositFunds, AccountID: acct.ID, Currency: cur.Code, Funds: amt, Method: "Sandbox"})
 			if err == nil {
 				err = res.Err
 			}
@@ -78,7 +78,7 @@ func (m *App) provisionDemo(ctx context.Context) error {
 			}
 		}
 	}
-	k, secret, err := m.keys.Create(ctx, u, acct, keys.CreateOptions{Roles: twinex.RoleTrader | twinex.RoleFundManager, Label: "demo"})
+	k, secret, err := st.keys.Create(ctx, u, acct, keys.CreateOptions{Roles: twinex.RoleTrader | twinex.RoleFundManager, Label: "demo"})
 	if err != nil {
 		return fmt.Errorf("demo account: %w", err)
 	}
