@@ -119,6 +119,9 @@ func (s *Server) signedRoute(pattern string, roles twinex.Role, sc scope, write 
 	s.mux.Handle("POST "+pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := s.authenticate(r, roles, sc, write)
 		if err == nil {
+			err = s.injectFault(w, r, c)
+		}
+		if err == nil {
 			err = s.limit(w, s.PrivateLimit, c.key.ID)
 		}
 		if err == nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/auth"
 	"github.com/twinex/twinex/core"
+	"github.com/twinex/twinex/fault"
 	"github.com/twinex/twinex/keys"
 	"github.com/twinex/twinex/ratelimit"
 )
@@ -33,7 +34,9 @@ type Server struct {
 	// ApprovalWait is how long an approved withdrawal address waits before
 	// it is active (Gemini's production hold is 7 days; the sandbox's 0).
 	ApprovalWait time.Duration
-	AdminToken   string
+	// Sandbox, when set, serves the sandbox controls (save, restore, reset).
+	Sandbox    SandboxControls
+	AdminToken string
 	// TrustedProxies are the peers whose X-Forwarded-For is believed; the
 	// TCP peer is the client's address otherwise.
 	TrustedProxies []netip.Prefix
@@ -42,6 +45,7 @@ type Server struct {
 	PublicLimit, PrivateLimit *ratelimit.Limiter
 	Logger                    *slog.Logger     // default: discard
 	Now                       func() time.Time // default time.Now
+	Faults                    *fault.Injector  // sandbox fault injection; nil in production
 
 	mux *http.ServeMux
 }
@@ -63,10 +67,12 @@ func (s *Server) Handler() http.Handler {
 	s.routeKeys()
 	s.routeHistory()
 	s.routeMaster()
+	s.routeSandbox()
+	s.routeFaults()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, twinex.Errorf(twinex.EndpointNotFound, "API entry point `%s` not found", r.URL.Path))
 	})
-	return s.recoverer(s.mux)
+	return s.recoverer(s.publicFaults(s.mux))
 }
 
 // limitKey is the public rate limit's key for a client: its IPv4 address,

@@ -25,6 +25,7 @@ import (
 	"github.com/twinex/twinex/auth"
 	"github.com/twinex/twinex/core"
 	"github.com/twinex/twinex/engine"
+	"github.com/twinex/twinex/fault"
 	"github.com/twinex/twinex/keys"
 	"github.com/twinex/twinex/ratelimit"
 	"github.com/twinex/twinex/sqlite"
@@ -52,6 +53,8 @@ type App struct {
 	token   string
 	sealer  *auth.Sealer
 	trusted []netip.Prefix
+
+	faults *fault.Injector // sandbox only; kept across restores
 
 	// mu guards st: requests hold it for reading; a restore or reset,
 	// which replaces the whole state, holds it for writing.
@@ -132,6 +135,11 @@ func (m *App) Open(ctx context.Context) error {
 			return err
 		}
 	}
+	if m.Mode == Sandbox {
+		if m.faults, err = loadFaults(m.DataDir); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
 	if m.st, err = m.openState(ctx); err != nil {
 		return err
@@ -201,6 +209,9 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 	srv := &api.Server{Core: st.core, Store: st.store, Accounts: st.store, Addresses: st.store, Keys: st.keys,
 		TrustedProxies: m.trusted, AdminToken: m.token, Logger: m.Logger, ApprovalWait: m.ApprovalWait,
 		PublicLimit: ratelimit.New(m.PublicLimit), PrivateLimit: ratelimit.New(m.PrivateLimit)}
+	if m.Mode == Sandbox {
+		srv.Sandbox, srv.Faults = m, m.faults
+	}
 	st.srv, st.handler = srv, srv.Handler()
 	return st, nil
 }
@@ -233,10 +244,24 @@ func (st *state) close() error {
 }
 
 // serveHTTP hands a request to the current state, holding it for reading
-// so that a restore waits for requests in flight.
+// so that a restore waits for requests in flight. Restore and reset
+// requests themselves run without the lock, since they take it for writing.
 func (m *App) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	swapping := r.Method == http.MethodPost && (r.URL.Path == "/admin/v1/sandbox/restore" || r.URL.Path == "/admin/v1/sandbox/reset")
 	m.mu.RLock()
+	if m.st == nil {
+		m.mu.RUnlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, `{"result":"error","reason":"Maintenance","message":"The Gemini Exchange is currently undergoing maintenance. Please try again shortly."}`+"\n")
+		return
+	}
 	h := m.st.handler
+	if swapping {
+		m.mu.RUnlock()
+		h.ServeHTTP(w, r)
+		return
+	}
 	defer m.mu.RUnlock()
 	h.ServeHTTP(w, r)
 }
@@ -264,6 +289,25 @@ func (m *App) Close() error {
 		m.st = nil
 	}
 	return errors.Join(errs...)
+}
+
+// loadFaults makes the sandbox's fault injector, with the rules of
+// <data>/faults.json if there is one.
+func loadFaults(dir string) (*fault.Injector, error) {
+	inj := fault.New(uint64(time.Now().UnixNano()))
+	rules, err := fault.LoadFile(filepath.Join(dir, "faults.json"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return inj, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("faults.json: %w", err)
+	}
+	for _, r := range rules {
+		if _, err := inj.Add(r); err != nil {
+			return nil, fmt.Errorf("faults.json: %w", err)
+		}
+	}
+	return inj, nil
 }
 
 // loadMarkets reads <data>/markets.json if present, else the defaults.

@@ -208,3 +208,15 @@ func applyMigration(ctx context.Context, db *sql.DB, m migration, now time.Time)
 	}
 	return tx.Commit()
 }
+
+// SaveTo writes a consistent copy of the committed database to path, which
+// must not exist. Commits wait while it runs.
+func (db *DB) SaveTo(ctx context.Context, path string) error {
+	if strings.ContainsRune(path, '?') {
+		return fmt.Errorf("save sqlite: invalid path %q", path)
+	}
+	if _, err := db.w.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+		return fmt.Errorf("save sqlite: %w", err)
+	}
+	return nil
+}

@@ -41,6 +41,13 @@ Commands:
         [--option maker-or-cancel|immediate-or-cancel|fill-or-kill] [--stop P]
                                           place an order for an account
   cancel ACCOUNT --order ID               cancel an account's order
+  fault add [--key K] [--error RateLimit|Maintenance|InvalidNonce] [--count N]
+        [--probability P] [--latency DURATION] [--expire-heartbeat] [--public]
+                                          make requests fail on purpose (sandbox only)
+  fault list | fault remove --id ID | fault clear
+                                          show or remove fault rules
+  save --name N | restore --name N | reset | snapshots
+                                          sandbox: save, restore or reset the whole state
 
 ACCOUNT is --email E [--account NICKNAME] (the user's primary account unless
 a nickname is given), or --account-id ID.
@@ -98,6 +105,8 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return adminAccount(ctx, c, rest, stdout, stderr)
 	case "key":
 		return adminKey(ctx, c, rest, stdout, stderr)
+	case "save", "restore", "reset", "snapshots":
+		return adminSandbox(ctx, c, cmd, rest, stdout, stderr)
 	case "verify":
 		return adminVerify(ctx, c, rest, stdout, stderr)
 	case "fund", "withdraw":
@@ -108,6 +117,8 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return adminOrder(ctx, c, rest, stdout, stderr)
 	case "cancel":
 		return adminCancel(ctx, c, rest, stdout, stderr)
+	case "fault":
+		return adminFault(ctx, c, rest, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "admin: unknown command %q\n\n", cmd)
 	fs.Usage()

@@ -1,0 +1,92 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/twinex/twinex"
+)
+
+// SandboxControls are the sandbox's whole-state operations, provided by the
+// application; nil in production, where their endpoints do not exist.
+type SandboxControls interface {
+	// Save saves the whole state under name; Restore replaces the state
+	// with a saved one; Reset returns to a clean state.
+	Save(ctx context.Context, name string) error
+	Restore(ctx context.Context, name string) error
+	Reset(ctx context.Context) error
+	// Snapshots lists the saved names.
+	Snapshots() ([]string, error)
+}
+
+func (s *Server) routeSandbox() {
+	s.mux.Handle("POST /admin/v1/sandbox/save", s.sandbox(func(w http.ResponseWriter, r *http.Request) error {
+		name, err := snapshotName(r)
+		if err != nil {
+			return err
+		}
+		if err := s.Sandbox.Save(r.Context(), name); err != nil {
+			return sandboxError(err)
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "saved": name})
+		return nil
+	}))
+	s.mux.Handle("POST /admin/v1/sandbox/restore", s.sandbox(func(w http.ResponseWriter, r *http.Request) error {
+		name, err := snapshotName(r)
+		if err != nil {
+			return err
+		}
+		if err := s.Sandbox.Restore(context.WithoutCancel(r.Context()), name); err != nil {
+			return sandboxError(err)
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "restored": name})
+		return nil
+	}))
+	s.mux.Handle("POST /admin/v1/sandbox/reset", s.sandbox(func(w http.ResponseWriter, r *http.Request) error {
+		if err := s.Sandbox.Reset(context.WithoutCancel(r.Context())); err != nil {
+			return sandboxError(err)
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "reset": true})
+		return nil
+	}))
+	s.mux.Handle("GET /admin/v1/sandbox/snapshots", s.sandbox(func(w http.ResponseWriter, r *http.Request) error {
+		names, err := s.Sandbox.Snapshots()
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"snapshots": names})
+		return nil
+	}))
+}
+
+// sandbox wraps an admin handler that exists only in the sandbox.
+func (s *Server) sandbox(h adminHandler) http.Handler {
+	return s.admin(func(w http.ResponseWriter, r *http.Request) error {
+		if s.Sandbox == nil {
+			return twinex.Errorf(twinex.EndpointNotFound, "API entry point `%s` not found (sandbox controls do not exist in production mode)", r.URL.Path)
+		}
+		return h(w, r)
+	})
+}
+
+func snapshotName(r *http.Request) (string, error) {
+	var req struct {
+		Name string `json:"name"`
+	}
+	if err := decodeBody(r, &req); err != nil {
+		return "", err
+	}
+	if req.Name == "" {
+		return "", twinex.Errorf(twinex.MissingName, "name is required")
+	}
+	return req.Name, nil
+}
+
+// sandboxError shows the application's errors, which describe the request
+// (bad or unknown names), as 400s; their text is safe to show.
+func sandboxError(err error) error {
+	if _, ok := err.(*twinex.Error); ok {
+		return err
+	}
+	return &twinex.Error{Reason: twinex.InvalidJson, Message: err.Error(), Err: err}
+}

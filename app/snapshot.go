@@ -1,0 +1,182 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Sandbox snapshots: the whole state (the SQLite store) saved under a name in
+// <data>/snapshots/NAME.db, restored in place, or reset to nothing.
+
+// ErrNoSnapshot is returned by Restore for an unknown name.
+var ErrNoSnapshot = errors.New("no such snapshot")
+
+func validSnapshotName(name string) error {
+	if name == "" || len(name) > 64 {
+		return errors.New("a snapshot name has 1 to 64 letters, digits, '-' or '_'")
+	}
+	for _, r := range name {
+		if !(r == '-' || r == '_' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') {
+			return errors.New("a snapshot name has 1 to 64 letters, digits, '-' or '_'")
+		}
+	}
+	return nil
+}
+
+func (m *App) snapshotPath(name string) string {
+	return filepath.Join(m.DataDir, "snapshots", name+".db")
+}
+
+// Save saves the whole acknowledged state under name, replacing an older
+// snapshot of that name. It runs inside a request, which holds m.mu for
+// reading (taking it again could deadlock behind a waiting restore).
+func (m *App) Save(ctx context.Context, name string) error {
+	if err := validSnapshotName(name); err != nil {
+		return err
+	}
+	if err := m.st.keys.Flush(ctx); err != nil {
+		return err
+	}
+	path := m.snapshotPath(name)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("save: %w", err)
+	}
+	tmp := path + ".tmp"
+	os.Remove(tmp)
+	if err := m.st.store.SaveTo(ctx, tmp); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("save: %w", err)
+	}
+	m.Logger.Info("sandbox state saved", "name", name)
+	return nil
+}
+
+// Snapshots lists the saved snapshots' names.
+func (m *App) Snapshots() ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(m.DataDir, "snapshots"))
+	if errors.Is(err, os.ErrNotExist) {
+		return []string{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	names := []string{}
+	for _, e := range entries {
+		if n, ok := strings.CutSuffix(e.Name(), ".db"); ok && validSnapshotName(n) == nil {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// Restore replaces the whole state with the snapshot saved under name.
+func (m *App) Restore(ctx context.Context, name string) error {
+	if err := validSnapshotName(name); err != nil {
+		return err
+	}
+	src := m.snapshotPath(name)
+	if _, err := os.Stat(src); err != nil {
+		return fmt.Errorf("%w: %s", ErrNoSnapshot, name)
+	}
+	return m.swap(ctx, "restore "+name, func(db string) error { return copyFile(src, db) })
+}
+
+// Reset returns to a clean state: no accounts, orders or history (and, in
+// the sandbox, a new demo account).
+func (m *App) Reset(ctx context.Context) error {
+	return m.swap(ctx, "reset", func(string) error {
+		err := os.Remove(filepath.Join(m.DataDir, DemoCredentialsFile))
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return err
+	})
+}
+
+// dbFiles are the store's files: the database and its WAL.
+func dbFiles(db string) []string { return []string{db, db + "-wal", db + "-shm"} }
+
+// swap stops the current state, sets the store's files aside, lets replace
+// put a new database in place (or none, for an empty one), and opens the
+// new state. Requests wait meanwhile. If anything fails, the old files come
+// back and the old state is reopened.
+func (m *App) swap(ctx context.Context, what string, replace func(db string) error) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	db := filepath.Join(m.DataDir, "twinex.db")
+	if err := m.st.close(); err != nil {
+		m.Logger.Error("closing the state before a "+what, "err", err)
+	}
+	m.st = nil
+	aside := func(f string) string { return f + ".aside" }
+	for _, f := range dbFiles(db) {
+		if err := os.Rename(f, aside(f)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return m.putBack(ctx, db, fmt.Errorf("%s: %w", what, err))
+		}
+	}
+	err := replace(db)
+	var st *state
+	if err == nil {
+		st, err = m.openState(ctx)
+	}
+	if err != nil {
+		for _, f := range dbFiles(db) {
+			os.Remove(f)
+		}
+		return m.putBack(ctx, db, fmt.Errorf("%s: %w", what, err))
+	}
+	st.start()
+	m.st = st
+	for _, f := range dbFiles(db) {
+		os.Remove(aside(f))
+	}
+	m.Logger.Info("sandbox state replaced", "by", what)
+	return nil
+}
+
+// putBack restores the files set aside and reopens the old state; it
+// returns cause, joined with any error of its own.
+func (m *App) putBack(ctx context.Context, db string, cause error) error {
+	for _, f := range dbFiles(db) {
+		if err := os.Rename(f+".aside", f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return errors.Join(cause, err)
+		}
+	}
+	st, err := m.openState(ctx)
+	if err != nil {
+		return errors.Join(cause, fmt.Errorf("reopening the previous state: %w", err))
+	}
+	st.start()
+	m.st = st
+	return cause
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}

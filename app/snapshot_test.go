@@ -1,0 +1,118 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// admin calls the admin API of a running App.
+func admin(t *testing.T, a *App, method, path, body string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, "http://"+a.Addr()+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+a.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	var v map[string]any
+	json.Unmarshal(data, &v)
+	if v == nil {
+		var list []any
+		if json.Unmarshal(data, &list) == nil {
+			v = map[string]any{"list": list}
+		}
+	}
+	return resp.StatusCode, v
+}
+
+func usdOf(t *testing.T, a *App, email string) string {
+	t.Helper()
+	st, v := admin(t, a, "GET", "/admin/v1/balances?email="+email, "")
+	if st != 200 {
+		t.Fatalf("balances of %s: %d %v", email, st, v)
+	}
+	for _, b := range v["list"].([]any) {
+		if m := b.(map[string]any); m["currency"] == "USD" {
+			return m["amount"].(string)
+		}
+	}
+	return "0"
+}
+
+func TestSaveRestoreReset(t *testing.T) {
+	dir := t.TempDir()
+	a := &App{Listen: "127.0.0.1:0", DataDir: dir}
+	if err := a.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	must := func(method, path, body string) map[string]any {
+		t.Helper()
+		st, v := admin(t, a, method, path, body)
+		if st != 200 {
+			t.Fatalf("%s %s %s: %d %v", method, path, body, st, v)
+		}
+		return v
+	}
+	must("POST", "/admin/v1/accounts", `{"email":"s@example.com","verified":true}`)
+	must("POST", "/admin/v1/fund", `{"email":"s@example.com","currency":"USD","amount":"100"}`)
+	must("POST", "/admin/v1/sandbox/save", `{"name":"before-test"}`)
+	must("POST", "/admin/v1/fund", `{"email":"s@example.com","currency":"USD","amount":"900"}`)
+	if got := usdOf(t, a, "s@example.com"); got != "1000" {
+		t.Fatalf("USD before restore: %s", got)
+	}
+	if v := must("GET", "/admin/v1/sandbox/snapshots", ""); len(v["snapshots"].([]any)) != 1 {
+		t.Fatalf("snapshots %v", v)
+	}
+	must("POST", "/admin/v1/sandbox/restore", `{"name":"before-test"}`)
+	if got := usdOf(t, a, "s@example.com"); got != "100" {
+		t.Fatalf("USD after restore: %s", got)
+	}
+	if v := must("GET", "/admin/v1/verify", ""); v["ok"] != true {
+		t.Fatalf("verify after restore: %v", v)
+	}
+	if st, v := admin(t, a, "POST", "/admin/v1/sandbox/restore", `{"name":"nope"}`); st != 400 {
+		t.Fatalf("unknown snapshot: %d %v", st, v)
+	}
+	if st, v := admin(t, a, "POST", "/admin/v1/sandbox/save", `{"name":"../escape"}`); st != 400 {
+		t.Fatalf("bad name: %d %v", st, v)
+	}
+	// The state still works after a refused restore.
+	if got := usdOf(t, a, "s@example.com"); got != "100" {
+		t.Fatalf("USD after a refused restore: %s", got)
+	}
+	demo, _ := os.ReadFile(filepath.Join(dir, DemoCredentialsFile))
+	must("POST", "/admin/v1/sandbox/reset", ``)
+	if st, _ := admin(t, a, "GET", "/admin/v1/balances?email=s@example.com", ""); st != 400 {
+		t.Fatalf("the user survived a reset: %d", st)
+	}
+	fresh, err := os.ReadFile(filepath.Join(dir, DemoCredentialsFile))
+	if err != nil || bytes.Equal(fresh, demo) {
+		t.Fatalf("reset did not make a new demo account: %v", err)
+	}
+	if got := usdOf(t, a, DemoEmail); got != "100000" {
+		t.Fatalf("new demo account's USD: %s", got)
+	}
+}
+
+func TestSandboxControlsAreNotInProduction(t *testing.T) {
+	a := &App{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Mode: Production}
+	if err := a.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	for _, p := range []string{"/admin/v1/sandbox/save", "/admin/v1/sandbox/restore", "/admin/v1/sandbox/reset"} {
+		if st, v := admin(t, a, "POST", p, `{"name":"x"}`); st != 404 || v["reason"] != "EndpointNotFound" {
+			t.Errorf("%s in production: %d %v", p, st, v)
+		}
+	}
+}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+)
+
+const faultUsage = `Usage:
+  twinex admin fault add [--key K] [--error RateLimit|Maintenance|InvalidNonce] [--count N]
+        [--probability P] [--latency DURATION] [--expire-heartbeat] [--public] [--id ID]
+  twinex admin fault list
+  twinex admin fault remove --id ID
+  twinex admin fault clear
+
+Fault rules make a sandbox server misbehave on purpose; a production server
+has none (its fault endpoints answer 404). Rules are tried in the order they
+were added; the first that fires applies.
+`
+
+const faultAddUsage = `Usage: twinex admin fault add [--key K] [--error E] [--count N] [--probability P]
+        [--latency DURATION] [--expire-heartbeat] [--public] [--id ID]
+
+Adds a rule and prints it with its id. A rule applies to the signed requests
+of --key, or of every key without one (and, with --public, to public GET
+requests too). A request the rule fires on waits --latency, has its key's
+heartbeat expired (the session's orders are cancelled, for keys that require
+a heartbeat) and, with --error, gets that Gemini error instead of an answer:
+RateLimit (429, Retry-After: 1), Maintenance (503) or InvalidNonce (400).
+A rule needs at least one of --error, --latency and --expire-heartbeat.
+`
+
+func adminFault(ctx context.Context, c *adminClient, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, faultUsage)
+		return errUsage
+	}
+	var (
+		method = http.MethodPost
+		path   = "/admin/v1/faults"
+		body   any
+	)
+	switch args[0] {
+	case "add":
+		fs := newFlags("admin fault add", faultAddUsage, stderr)
+		id := fs.String("id", "", "the rule's id (default: assigned, f1, f2, ...)")
+		key := fs.String("key", "", "the API key whose signed requests fail (default: every key)")
+		reason := fs.String("error", "", "RateLimit, Maintenance or InvalidNonce")
+		count := fs.Int("count", 0, "how many faults the rule injects before it is removed (default: unlimited)")
+		probability := fs.Float64("probability", 0, "chance that a matching request gets the fault, 0 to 1 (default: always)")
+		latency := fs.Duration("latency", 0, "delay added before the answer, e.g. 500ms (at most 1m)")
+		expire := fs.Bool("expire-heartbeat", false, "expire the key's heartbeat now: cancel its session's orders")
+		public := fs.Bool("public", false, "also apply to public endpoints (only without --key)")
+		if err := parse(fs, args[1:]); err != nil {
+			return err
+		}
+		if fs.NArg() > 0 {
+			fmt.Fprintf(stderr, "admin fault add: unexpected argument %q\n", fs.Arg(0))
+			return errUsage
+		}
+		b := map[string]any{"id": *id, "key": *key, "error": *reason, "count": *count, "probability": *probability,
+			"expire_heartbeat": *expire, "public": *public}
+		if *latency != 0 {
+			b["latency"] = latency.String()
+		}
+		body = b
+	case "list":
+		fs := newFlags("admin fault list", "Usage: twinex admin fault list\n\nPrints the rules in the order they are tried, with their remaining counts.\n", stderr)
+		if err := parse(fs, args[1:]); err != nil {
+			return err
+		}
+		method = http.MethodGet
+	case "remove":
+		fs := newFlags("admin fault remove", "Usage: twinex admin fault remove --id ID\n\nRemoves one rule and prints it.\n", stderr)
+		id := fs.String("id", "", "the rule's id, from add or list")
+		if err := parse(fs, args[1:]); err != nil {
+			return err
+		}
+		if *id == "" {
+			fmt.Fprint(stderr, "admin fault remove: --id is required\n")
+			return errUsage
+		}
+		method, path = http.MethodDelete, path+"/"+url.PathEscape(*id)
+	case "clear":
+		fs := newFlags("admin fault clear", "Usage: twinex admin fault clear\n\nRemoves every rule.\n", stderr)
+		if err := parse(fs, args[1:]); err != nil {
+			return err
+		}
+		method = http.MethodDelete
+	case "-h", "--help", "help":
+		fmt.Fprint(stderr, faultUsage)
+		return nil
+	default:
+		fmt.Fprintf(stderr, "admin fault: unknown command %q\n\n%s", args[0], faultUsage)
+		return errUsage
+	}
+	out, err := c.call(ctx, method, path, body)
+	if err != nil {
+		return err
+	}
+	stdout.Write(out)
+	return nil
+}
