@@ -17,6 +17,12 @@ type SandboxControls interface {
 	Reset(ctx context.Context) error
 	// Snapshots lists the saved names.
 	Snapshots() ([]string, error)
+	// SetPrice jumps a market's simulated reference price; PauseSim and
+	// ResumeSim stop and restart the simulator; SimStatus describes it.
+	SetPrice(symbol, price string) error
+	PauseSim() error
+	ResumeSim() error
+	SimStatus() map[string]any
 }
 
 func (s *Server) routeSandbox() {
@@ -47,6 +53,33 @@ func (s *Server) routeSandbox() {
 			return sandboxError(err)
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "reset": true})
+		return nil
+	}))
+	s.mux.Handle("POST /admin/v1/sandbox/price", s.sandbox(func(w http.ResponseWriter, r *http.Request) error {
+		var req struct {
+			Symbol string  `json:"symbol"`
+			Price  Decimal `json:"price"`
+		}
+		if err := decodeBody(r, &req); err != nil {
+			return err
+		}
+		if err := s.Sandbox.SetPrice(req.Symbol, string(req.Price)); err != nil {
+			return sandboxError(err)
+		}
+		writeJSON(w, http.StatusOK, s.Sandbox.SimStatus())
+		return nil
+	}))
+	for action, fn := range map[string]func() error{"pause": func() error { return s.Sandbox.PauseSim() }, "resume": func() error { return s.Sandbox.ResumeSim() }} {
+		s.mux.Handle("POST /admin/v1/sandbox/sim/"+action, s.sandbox(func(w http.ResponseWriter, r *http.Request) error {
+			if err := fn(); err != nil {
+				return sandboxError(err)
+			}
+			writeJSON(w, http.StatusOK, s.Sandbox.SimStatus())
+			return nil
+		}))
+	}
+	s.mux.Handle("GET /admin/v1/sandbox/sim", s.sandbox(func(w http.ResponseWriter, r *http.Request) error {
+		writeJSON(w, http.StatusOK, s.Sandbox.SimStatus())
 		return nil
 	}))
 	s.mux.Handle("GET /admin/v1/sandbox/snapshots", s.sandbox(func(w http.ResponseWriter, r *http.Request) error {

@@ -47,6 +47,9 @@ type App struct {
 	ApprovalWait time.Duration
 	// Mode is Sandbox (the zero value) or Production.
 	Mode Mode
+	// Sim runs the market simulator (sandbox only); SimSeed seeds it.
+	Sim     bool
+	SimSeed uint64
 
 	// Settings read once at Open.
 	markets *twinex.Markets
@@ -55,6 +58,8 @@ type App struct {
 	trusted []netip.Prefix
 
 	faults *fault.Injector // sandbox only; kept across restores
+
+	simPaused bool // kept across restores; guarded by mu like st
 
 	// mu guards st: requests hold it for reading; a restore or reset,
 	// which replaces the whole state, holds it for writing.
@@ -74,6 +79,7 @@ type state struct {
 	core    *core.Core
 	keys    *keys.Service
 	srv     *api.Server
+	sim     *simulator // nil unless the simulator runs
 	handler http.Handler
 	stop    func() // stops the background work; nil until start
 	bg      sync.WaitGroup
@@ -211,6 +217,12 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 		PublicLimit: ratelimit.New(m.PublicLimit), PrivateLimit: ratelimit.New(m.PrivateLimit)}
 	if m.Mode == Sandbox {
 		srv.Sandbox, srv.Faults = m, m.faults
+		if m.Sim {
+			if st.sim, err = m.openSimulator(ctx, st); err != nil {
+				st.close()
+				return nil, err
+			}
+		}
 	}
 	st.srv, st.handler = srv, srv.Handler()
 	return st, nil
@@ -224,12 +236,18 @@ func (st *state) start() {
 	st.bg.Add(2)
 	go func() { defer st.bg.Done(); st.keys.Run(ctx, 200*time.Millisecond) }()
 	go func() { defer st.bg.Done(); st.srv.RunHeartbeats(ctx) }()
+	if st.sim != nil {
+		st.sim.start()
+	}
 }
 
 // close stops the background work (flushing key uses), drains the
 // sequencer and closes the store.
 func (st *state) close() error {
 	var errs []error
+	if st.sim != nil {
+		st.sim.close()
+	}
 	if st.stop != nil {
 		st.stop()
 		st.bg.Wait()

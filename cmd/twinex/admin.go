@@ -48,6 +48,8 @@ Commands:
                                           show or remove fault rules
   save --name N | restore --name N | reset | snapshots
                                           sandbox: save, restore or reset the whole state
+  price set --symbol S --price P          sandbox: jump a market's simulated price
+  sim pause | sim resume | sim status     sandbox: stop, restart or describe the simulator
 
 ACCOUNT is --email E [--account NICKNAME] (the user's primary account unless
 a nickname is given), or --account-id ID.
@@ -107,6 +109,8 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return adminKey(ctx, c, rest, stdout, stderr)
 	case "save", "restore", "reset", "snapshots":
 		return adminSandbox(ctx, c, cmd, rest, stdout, stderr)
+	case "price", "sim":
+		return adminSim(ctx, c, cmd, rest, stdout, stderr)
 	case "verify":
 		return adminVerify(ctx, c, rest, stdout, stderr)
 	case "fund", "withdraw":

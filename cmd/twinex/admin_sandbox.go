@@ -12,6 +12,10 @@ const sandboxUsage = `Sandbox controls (sandbox mode only):
   twinex admin restore --name N    replace the whole state with a saved one
   twinex admin reset               return to a clean state (a new demo account)
   twinex admin snapshots           list the saved names
+  twinex admin price set --symbol S --price P
+                                   jump a market's simulated reference price
+  twinex admin sim pause|resume|status
+                                   stop, restart or describe the simulator
 `
 
 // adminSandbox runs save, restore, reset and snapshots.
@@ -36,6 +40,40 @@ func adminSandbox(ctx context.Context, c *adminClient, cmd string, args []string
 		out, err = c.call(ctx, http.MethodPost, "/admin/v1/sandbox/reset", map[string]any{})
 	case "snapshots":
 		out, err = c.call(ctx, http.MethodGet, "/admin/v1/sandbox/snapshots", nil)
+	}
+	if err != nil {
+		return err
+	}
+	stdout.Write(out)
+	return nil
+}
+
+// adminSim runs "price set" and "sim pause|resume|status".
+func adminSim(ctx context.Context, c *adminClient, cmd string, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, sandboxUsage)
+		return errUsage
+	}
+	var (
+		out []byte
+		err error
+	)
+	switch cmd + " " + args[0] {
+	case "price set":
+		fs := newFlags("admin price set", sandboxUsage, stderr)
+		sym := fs.String("symbol", "", "market symbol, e.g. btcusd")
+		price := fs.String("price", "", "the new reference price")
+		if err := parse(fs, args[1:]); err != nil {
+			return err
+		}
+		out, err = c.call(ctx, http.MethodPost, "/admin/v1/sandbox/price", map[string]any{"symbol": *sym, "price": *price})
+	case "sim pause", "sim resume":
+		out, err = c.call(ctx, http.MethodPost, "/admin/v1/sandbox/sim/"+args[0], map[string]any{})
+	case "sim status":
+		out, err = c.call(ctx, http.MethodGet, "/admin/v1/sandbox/sim", nil)
+	default:
+		fmt.Fprintf(stderr, "admin %s: unknown command %q\n\n%s", cmd, args[0], sandboxUsage)
+		return errUsage
 	}
 	if err != nil {
 		return err

@@ -1,0 +1,136 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/twinex/twinex/engine"
+	"github.com/twinex/twinex/sim"
+)
+
+// simulator is the sandbox's market simulator for one state: market-maker
+// and taker bots (system accounts 2 and 3) trading through the core.
+type simulator struct {
+	runner *sim.Runner
+	stop   func()
+	done   sync.WaitGroup
+}
+
+// openSimulator funds the bots up to what the simulator needs, continues
+// each market's price path from its last trade, and returns the simulator,
+// not yet running.
+func (m *App) openSimulator(ctx context.Context, st *state) (*simulator, error) {
+	cfg := sim.DefaultConfig(m.markets)
+	cfg.Seed = m.SimSeed
+	s, err := sim.New(cfg, m.markets)
+	if err != nil {
+		return nil, fmt.Errorf("simulator: %w", err)
+	}
+	// Top the bots up to their funding: at first start, after a reset, and
+	// whenever trading drained them.
+	var topUps []engine.Command
+	var last []int64
+	if err := st.core.Inspect(ctx, func(x *engine.Exchange) {
+		for _, d := range s.Funding() {
+			a := x.Ledger().Lookup(d.AccountID)
+			var have int64
+			if c := x.Ledger().CurrencyIndex(d.Currency); a != nil && c >= 0 {
+				have = a.Balances[c].Total
+			}
+			if have < d.Funds/2 {
+				topUps = append(topUps, engine.Command{Kind: engine.DepositFunds, AccountID: d.AccountID, Currency: d.Currency, Funds: d.Funds - have, Method: "Simulator"})
+			}
+		}
+		for i := range m.markets.List {
+			last = append(last, x.LastPrice(i))
+		}
+	}); err != nil {
+		return nil, err
+	}
+	for _, c := range topUps {
+		res, err := st.core.Do(ctx, c)
+		if err == nil {
+			err = res.Err
+		}
+		if err != nil {
+			return nil, fmt.Errorf("simulator: fund the bots: %w", err)
+		}
+	}
+	for i, p := range last {
+		if p > 0 {
+			if err := s.SetPrice(m.markets.List[i].Symbol, p); err != nil {
+				return nil, fmt.Errorf("simulator: %w", err)
+			}
+		}
+	}
+	r := sim.NewRunner(s, st.core)
+	r.Logger = m.Logger
+	if m.simPaused {
+		r.Pause()
+	}
+	return &simulator{runner: r}, nil
+}
+
+func (s *simulator) start() {
+	ctx, stop := context.WithCancel(context.Background())
+	s.stop = stop
+	s.done.Add(1)
+	go func() { defer s.done.Done(); s.runner.Run(ctx) }()
+}
+
+func (s *simulator) close() {
+	if s.stop != nil {
+		s.stop()
+		s.done.Wait()
+	}
+}
+
+// SetPrice jumps a market's reference price (sandbox control).
+func (m *App) SetPrice(symbol string, price string) error {
+	mk := m.markets.Market(symbol)
+	if mk == nil {
+		return fmt.Errorf("unknown market %q", symbol)
+	}
+	p, err := mk.ParsePrice(price)
+	if err != nil {
+		return err
+	}
+	if m.st.sim == nil {
+		return fmt.Errorf("the simulator is off (serve --sim=false)")
+	}
+	return m.st.sim.runner.SetPrice(mk.Symbol, p)
+}
+
+// PauseSim and ResumeSim stop and restart the bots (sandbox controls); the
+// choice holds across restores. Like every control they run inside a
+// request, which holds m.mu for reading; a restore holds it for writing.
+func (m *App) PauseSim() error  { return m.pauseSim(true) }
+func (m *App) ResumeSim() error { return m.pauseSim(false) }
+
+func (m *App) pauseSim(pause bool) error {
+	if m.st.sim == nil {
+		return fmt.Errorf("the simulator is off (serve --sim=false)")
+	}
+	m.simPaused = pause
+	if pause {
+		m.st.sim.runner.Pause()
+	} else {
+		m.st.sim.runner.Resume()
+	}
+	return nil
+}
+
+// SimStatus describes the simulator: whether it runs, its reference prices
+// and its counters.
+func (m *App) SimStatus() map[string]any {
+	if m.st.sim == nil {
+		return map[string]any{"enabled": false}
+	}
+	r := m.st.sim.runner
+	refs := map[string]string{}
+	for _, mk := range m.markets.List {
+		refs[mk.Symbol] = mk.FormatPrice(r.Reference(mk.Symbol))
+	}
+	return map[string]any{"enabled": true, "paused": r.Paused(), "reference": refs, "stats": r.Stats()}
+}
