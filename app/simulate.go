@@ -23,6 +23,9 @@ type simulator struct {
 func (m *App) openSimulator(ctx context.Context, st *state) (*simulator, error) {
 	cfg := sim.DefaultConfig(m.markets)
 	cfg.Seed = m.SimSeed
+	if err := applySimFile(m.DataDir, &cfg); err != nil {
+		return nil, err
+	}
 	s, err := sim.New(cfg, m.markets)
 	if err != nil {
 		return nil, fmt.Errorf("simulator: %w", err)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -92,5 +94,34 @@ func TestNoSimulatorMeansAnEmptyMarket(t *testing.T) {
 	}
 	if st, v := admin(t, a, "POST", "/admin/v1/sandbox/sim/pause", ``); st != 400 {
 		t.Fatalf("pausing a simulator that is off: %d %v", st, v)
+	}
+}
+
+func TestSimulatorFile(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "simulator.json"), []byte(`{"markets":[
+		{"symbol":"btcusd","model":"replay","replay_csv":"sample","spread_bps":30,"refresh_every":"2s"},
+		{"symbol":"ethusd","volatility":0,"start":"2500"}]}`), 0o600)
+	a := &App{Listen: "127.0.0.1:0", DataDir: dir, Sim: true}
+	if err := a.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_, v := admin(t, a, "GET", "/admin/v1/sandbox/sim", "")
+	refs := v["reference"].(map[string]any)
+	if refs["ethusd"] != "2500.00" {
+		t.Errorf("ethusd reference %v, want the configured start", refs["ethusd"])
+	}
+	if p := refs["btcusd"].(string); p < "29000" || p > "31000" {
+		t.Errorf("btcusd reference %v, want the sample's ~30000", p)
+	}
+	a.Close()
+
+	for _, bad := range []string{`{"markets":[{"symbol":"dogeusd"}]}`, `{"markets":[{"symbol":"btcusd","refresh_every":"soon"}]}`, `{"nope":1}`} {
+		os.WriteFile(filepath.Join(dir, "simulator.json"), []byte(bad), 0o600)
+		b := &App{Listen: "127.0.0.1:0", DataDir: dir, Sim: true}
+		if err := b.Open(context.Background()); err == nil {
+			b.Close()
+			t.Errorf("started with simulator.json %s", bad)
+		}
 	}
 }
