@@ -86,7 +86,7 @@ func (m *App) provisionDemo(ctx context.Context, st *state) error {
 	if err != nil {
 		return fmt.Errorf("demo account: %w", err)
 	}
-	_, werr := fmt.Fprintf(f, "# Twinex sandbox demo account: dashboard login %s, password %s\nGEMINI_API_KEY=%s\nGEMINI_API_SECRET=%s\n",
+	_, werr := fmt.Fprintf(f, "# Twinex sandbox demo account: login %s, password %s\nGEMINI_API_KEY=%s\nGEMINI_API_SECRET=%s\n",
 		DemoEmail, pw, k.ID, secret)
 	if cerr := f.Close(); werr == nil {
 		werr = cerr
