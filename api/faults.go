@@ -199,9 +199,8 @@ func (s *Server) markFault(r *http.Request, key string, e fault.Effect) {
 // latency, then RateLimit (with Retry-After: 1) or Maintenance instead of
 // the handler.
 //
-// It is not wired in yet: Handler should return
-// s.recoverer(s.publicFaults(s.mux)) (inside the recoverer, so that the
-// abort of a request whose client left is handled as for any handler).
+// Handler installs it inside the recoverer, so that the abort of a request
+// whose client left is handled as for any handler.
 func (s *Server) publicFaults(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.Faults == nil || r.Method != http.MethodGet ||

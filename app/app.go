@@ -28,6 +28,7 @@ import (
 	"github.com/twinex/twinex/fault"
 	"github.com/twinex/twinex/keys"
 	"github.com/twinex/twinex/ratelimit"
+	"github.com/twinex/twinex/sim"
 	"github.com/twinex/twinex/sqlite"
 )
 
@@ -59,12 +60,17 @@ type App struct {
 
 	faults *fault.Injector // sandbox only; kept across restores
 
-	simPaused bool // kept across restores; guarded by mu like st
+	simMu     sync.Mutex // guards simPaused and applying it to the runner
+	simPaused bool       // kept across restores
+	simCfg    sim.Config // read once at Open, so a swap cannot fail on a file edited since
 
 	// mu guards st: requests hold it for reading; a restore or reset,
 	// which replaces the whole state, holds it for writing.
 	mu sync.RWMutex
 	st *state
+	// controls is the last state's handler, kept so that restore and reset
+	// stay reachable if a failed swap left no state.
+	controls http.Handler
 
 	http *http.Server
 	ln   net.Listener
@@ -145,6 +151,11 @@ func (m *App) Open(ctx context.Context) error {
 		if m.faults, err = loadFaults(m.DataDir); err != nil {
 			return err
 		}
+		m.simCfg = sim.DefaultConfig(m.markets)
+		m.simCfg.Seed = m.SimSeed
+		if err := applySimFile(m.DataDir, &m.simCfg); err != nil {
+			return err
+		}
 	}
 	start := time.Now()
 	if m.st, err = m.openState(ctx); err != nil {
@@ -211,6 +222,9 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 			st.close()
 			return nil, err
 		}
+	} else if _, err := st.store.UserByEmail(ctx, DemoEmail); err == nil {
+		st.close()
+		return nil, fmt.Errorf("this data directory holds a sandbox (its demo account, simulated liquidity and deposits); production mode needs a data directory of its own")
 	}
 	srv := &api.Server{Core: st.core, Store: st.store, Accounts: st.store, Addresses: st.store, Keys: st.keys,
 		TrustedProxies: m.trusted, AdminToken: m.token, Logger: m.Logger, ApprovalWait: m.ApprovalWait,
@@ -225,6 +239,7 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 		}
 	}
 	st.srv, st.handler = srv, srv.Handler()
+	m.controls = st.handler
 	return st, nil
 }
 
@@ -267,6 +282,12 @@ func (st *state) close() error {
 func (m *App) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	swapping := r.Method == http.MethodPost && (r.URL.Path == "/admin/v1/sandbox/restore" || r.URL.Path == "/admin/v1/sandbox/reset")
 	m.mu.RLock()
+	if m.st == nil && swapping && m.controls != nil {
+		h := m.controls
+		m.mu.RUnlock()
+		h.ServeHTTP(w, r)
+		return
+	}
 	if m.st == nil {
 		m.mu.RUnlock()
 		w.Header().Set("Content-Type", "application/json")

@@ -35,8 +35,15 @@ var demoFunds = [][2]string{{"USD", "100000"}, {"BTC", "5"}, {"ETH", "50"}, {"SO
 // file is the marker: once it exists nothing is created again.
 func (m *App) provisionDemo(ctx context.Context, st *state) error {
 	path := filepath.Join(m.DataDir, DemoCredentialsFile)
-	if _, err := os.Stat(path); err == nil {
-		return nil
+	if id, err := demoKeyID(path); err == nil {
+		if _, err := st.store.Key(ctx, id); err == nil {
+			return nil // provisioned, and this store has the key
+		}
+		// A restore or reset replaced the store: the file names a key it
+		// does not hold. Make the demo account and key again.
+		if err := os.Remove(path); err != nil {
+			return fmt.Errorf("demo account: %w", err)
+		}
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("demo account: %w", err)
 	}
@@ -127,4 +134,18 @@ Sandbox demo account (%s):
   Try: curl -s %s/v1/pubticker/btcusd
        go run ./cmd/twinex api --base-url %s --credentials %s balances
 `, login, key, secret, base, base, path)
+}
+
+// demoKeyID reads the key id from the demo credentials file.
+func demoKeyID(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if id, ok := strings.CutPrefix(line, "GEMINI_API_KEY="); ok {
+			return strings.TrimSpace(id), nil
+		}
+	}
+	return "", fmt.Errorf("demo account: %s has no GEMINI_API_KEY line", path)
 }

@@ -21,17 +21,12 @@ type simulator struct {
 // each market's price path from its last trade, and returns the simulator,
 // not yet running.
 func (m *App) openSimulator(ctx context.Context, st *state) (*simulator, error) {
-	cfg := sim.DefaultConfig(m.markets)
-	cfg.Seed = m.SimSeed
-	if err := applySimFile(m.DataDir, &cfg); err != nil {
-		return nil, err
-	}
-	s, err := sim.New(cfg, m.markets)
+	s, err := sim.New(m.simCfg, m.markets)
 	if err != nil {
 		return nil, fmt.Errorf("simulator: %w", err)
 	}
-	// Top the bots up to their funding: at first start, after a reset, and
-	// whenever trading drained them.
+	// Top the bots up to their funding whenever a state opens: at start,
+	// after a restore or a reset.
 	var topUps []engine.Command
 	var last []int64
 	if err := st.core.Inspect(ctx, func(x *engine.Exchange) {
@@ -69,9 +64,11 @@ func (m *App) openSimulator(ctx context.Context, st *state) (*simulator, error) 
 	}
 	r := sim.NewRunner(s, st.core)
 	r.Logger = m.Logger
+	m.simMu.Lock()
 	if m.simPaused {
 		r.Pause()
 	}
+	m.simMu.Unlock()
 	return &simulator{runner: r}, nil
 }
 
@@ -107,7 +104,8 @@ func (m *App) SetPrice(symbol string, price string) error {
 
 // PauseSim and ResumeSim stop and restart the bots (sandbox controls); the
 // choice holds across restores. Like every control they run inside a
-// request, which holds m.mu for reading; a restore holds it for writing.
+// request, which holds m.mu for reading (a restore holds it for writing);
+// simMu keeps concurrent pauses and resumes from crossing.
 func (m *App) PauseSim() error  { return m.pauseSim(true) }
 func (m *App) ResumeSim() error { return m.pauseSim(false) }
 
@@ -115,6 +113,8 @@ func (m *App) pauseSim(pause bool) error {
 	if m.st.sim == nil {
 		return fmt.Errorf("the simulator is off (serve --sim=false)")
 	}
+	m.simMu.Lock()
+	defer m.simMu.Unlock()
 	m.simPaused = pause
 	if pause {
 		m.st.sim.runner.Pause()

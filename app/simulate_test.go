@@ -125,3 +125,32 @@ func TestSimulatorFile(t *testing.T) {
 		}
 	}
 }
+
+func TestConcurrentPauseAndResume(t *testing.T) {
+	a := &App{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Sim: true}
+	if err := a.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	done := make(chan struct{})
+	for i := 0; i < 8; i++ {
+		go func(i int) {
+			defer func() { done <- struct{}{} }()
+			path := "/admin/v1/sandbox/sim/pause"
+			if i%2 == 1 {
+				path = "/admin/v1/sandbox/sim/resume"
+			}
+			admin(t, a, "POST", path, "")
+		}(i)
+	}
+	for i := 0; i < 8; i++ {
+		<-done
+	}
+	// Whatever won, the flag and the runner agree.
+	a.mu.RLock()
+	flag, running := a.simPaused, a.st.sim.runner.Paused()
+	a.mu.RUnlock()
+	if flag != running {
+		t.Fatalf("pause flag %v, runner paused %v", flag, running)
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/twinex/twinex/sqlite"
 )
 
 // Sandbox snapshots: the whole state (the SQLite store) saved under a name in
@@ -47,12 +49,23 @@ func (m *App) Save(ctx context.Context, name string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("save: %w", err)
 	}
-	tmp := path + ".tmp"
-	os.Remove(tmp)
-	if err := m.st.store.SaveTo(ctx, tmp); err != nil {
+	tmp, err := os.CreateTemp(filepath.Dir(path), name+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("save: %w", err)
+	}
+	tmp.Close()
+	os.Remove(tmp.Name()) // VACUUM INTO needs a path that does not exist
+	defer os.Remove(tmp.Name())
+	if err := m.st.store.SaveTo(ctx, tmp.Name()); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := syncFile(tmp.Name()); err != nil {
+		return fmt.Errorf("save: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("save: %w", err)
+	}
+	if err := syncFile(filepath.Dir(path)); err != nil {
 		return fmt.Errorf("save: %w", err)
 	}
 	m.Logger.Info("sandbox state saved", "name", name)
@@ -87,6 +100,11 @@ func (m *App) Restore(ctx context.Context, name string) error {
 	if _, err := os.Stat(src); err != nil {
 		return fmt.Errorf("%w: %s", ErrNoSnapshot, name)
 	}
+	// An empty or damaged file would otherwise open as a new, empty
+	// exchange and the current state would be thrown away.
+	if err := sqlite.CheckFile(ctx, src); err != nil {
+		return fmt.Errorf("snapshot %s is not usable: %w", name, err)
+	}
 	return m.swap(ctx, "restore "+name, func(db string) error { return copyFile(src, db) })
 }
 
@@ -113,10 +131,12 @@ func (m *App) swap(ctx context.Context, what string, replace func(db string) err
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	db := filepath.Join(m.DataDir, "twinex.db")
-	if err := m.st.close(); err != nil {
-		m.Logger.Error("closing the state before a "+what, "err", err)
+	if m.st != nil { // nil after a swap whose putBack failed
+		if err := m.st.close(); err != nil {
+			m.Logger.Error("closing the state before a "+what, "err", err)
+		}
+		m.st = nil
 	}
-	m.st = nil
 	aside := func(f string) string { return f + ".aside" }
 	for _, f := range dbFiles(db) {
 		if err := os.Rename(f, aside(f)); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -153,11 +173,24 @@ func (m *App) putBack(ctx context.Context, db string, cause error) error {
 	}
 	st, err := m.openState(ctx)
 	if err != nil {
+		// Requests get 503 until a later restore or reset succeeds (they
+		// still reach the last handler) or the server restarts.
+		m.Logger.Error("the previous state could not be reopened", "err", err)
 		return errors.Join(cause, fmt.Errorf("reopening the previous state: %w", err))
 	}
 	st.start()
 	m.st = st
 	return cause
+}
+
+// syncFile makes a file's (or a directory's) contents durable.
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
 }
 
 func copyFile(src, dst string) error {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -114,5 +115,64 @@ func TestSandboxControlsAreNotInProduction(t *testing.T) {
 		if st, v := admin(t, a, "POST", p, `{"name":"x"}`); st != 404 || v["reason"] != "EndpointNotFound" {
 			t.Errorf("%s in production: %d %v", p, st, v)
 		}
+	}
+}
+
+func TestRestoreRefusesAnUnusableSnapshot(t *testing.T) {
+	dir := t.TempDir()
+	a := &App{Listen: "127.0.0.1:0", DataDir: dir}
+	if err := a.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	os.MkdirAll(filepath.Join(dir, "snapshots"), 0o700)
+	os.WriteFile(filepath.Join(dir, "snapshots", "empty.db"), nil, 0o600)
+	os.WriteFile(filepath.Join(dir, "snapshots", "junk.db"), []byte("not a database at all, not even close........"), 0o600)
+	for _, name := range []string{"empty", "junk"} {
+		if st, v := admin(t, a, "POST", "/admin/v1/sandbox/restore", `{"name":"`+name+`"}`); st != 400 {
+			t.Fatalf("restore of %s: %d %v", name, st, v)
+		}
+	}
+	if got := usdOf(t, a, DemoEmail); got != "100000" {
+		t.Fatalf("the demo account after refused restores: %s USD", got)
+	}
+}
+
+func TestDemoCredentialsFollowRestores(t *testing.T) {
+	dir := t.TempDir()
+	a := &App{Listen: "127.0.0.1:0", DataDir: dir}
+	if err := a.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	must := func(path, body string) {
+		t.Helper()
+		if st, v := admin(t, a, "POST", path, body); st != 200 {
+			t.Fatalf("%s: %d %v", path, st, v)
+		}
+	}
+	must("/admin/v1/sandbox/save", `{"name":"first"}`)
+	must("/admin/v1/sandbox/reset", ``)
+	must("/admin/v1/sandbox/restore", `{"name":"first"}`)
+	id, err := demoKeyID(filepath.Join(dir, DemoCredentialsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, v := admin(t, a, "GET", "/admin/v1/keys?email="+DemoEmail, ""); st != 200 || !strings.Contains(fmt.Sprint(v), id) {
+		t.Fatalf("the demo credentials name %s, which the restored store lacks: %d %v", id, st, v)
+	}
+}
+
+func TestProductionRefusesASandboxDataDirectory(t *testing.T) {
+	dir := t.TempDir()
+	a := &App{Listen: "127.0.0.1:0", DataDir: dir}
+	if err := a.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	b := &App{Listen: "127.0.0.1:0", DataDir: dir, Mode: Production}
+	if err := b.Open(context.Background()); err == nil {
+		b.Close()
+		t.Fatal("production started on a sandbox's data directory")
 	}
 }

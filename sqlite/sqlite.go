@@ -220,3 +220,29 @@ func (db *DB) SaveTo(ctx context.Context, path string) error {
 	}
 	return nil
 }
+
+// CheckFile reports whether path is a Twinex database: a readable SQLite
+// file, intact (quick_check), with at least one migration applied. It opens
+// the file read-only and changes nothing.
+func CheckFile(ctx context.Context, path string) error {
+	if strings.ContainsRune(path, '?') {
+		return fmt.Errorf("check sqlite: invalid path %q", path)
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&"+commonPragmas)
+	if err != nil {
+		return fmt.Errorf("check sqlite: %w", err)
+	}
+	defer db.Close()
+	var ok string
+	if err := db.QueryRowContext(ctx, `PRAGMA quick_check`).Scan(&ok); err != nil {
+		return fmt.Errorf("check sqlite: %w", err)
+	}
+	if ok != "ok" {
+		return fmt.Errorf("check sqlite: %s", ok)
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n == 0 {
+		return fmt.Errorf("check sqlite: not a Twinex database")
+	}
+	return nil
+}
