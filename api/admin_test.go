@@ -27,7 +27,7 @@ func newTestServer(t *testing.T) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Core: c, Store: db, Accounts: db, AdminToken: testToken}
+	s := &Server{Core: c, Store: db, Accounts: db, Identities: db, AdminToken: testToken}
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(func() {
 		ts.Close()
@@ -209,5 +209,27 @@ func TestPanicBecomesSystemError(t *testing.T) {
 	json.Unmarshal(rec.Body.Bytes(), &v)
 	if rec.Code != 500 || v["reason"] != twinex.System || strings.Contains(rec.Body.String(), "boom") {
 		t.Fatalf("%d %s", rec.Code, rec.Body.String())
+	}
+}
+
+func TestAdminIdentityReview(t *testing.T) {
+	ts := newTestServer(t)
+	call(t, ts, "POST", "/admin/v1/accounts", `{"email":"kyc@example.com"}`)
+	wantError(t, ts, "POST", "/admin/v1/kyc", `{"email":"kyc@example.com","decision":"reject"}`, twinex.MissingPayloadKey, 400)
+	wantError(t, ts, "POST", "/admin/v1/kyc", `{"email":"kyc@example.com","decision":"maybe"}`, twinex.InvalidJson, 400)
+	wantError(t, ts, "POST", "/admin/v1/kyc", `{"email":"nobody@example.com","decision":"approve"}`, twinex.InvalidAccountName, 400)
+	st, v := call(t, ts, "POST", "/admin/v1/kyc", `{"email":"kyc@example.com","decision":"reject","reason":"blurry document"}`)
+	if st != 200 || v["identity"] != "rejected" {
+		t.Fatalf("reject: %d %v", st, v)
+	}
+	if st, v := call(t, ts, "POST", "/admin/v1/keys", `{"email":"kyc@example.com","roles":"trader"}`); st != 400 || v["reason"] != IdentityNotVerified {
+		t.Fatalf("key for a rejected user: %d %v", st, v)
+	}
+	st, v = call(t, ts, "POST", "/admin/v1/kyc", `{"email":"kyc@example.com","decision":"approve"}`)
+	if st != 200 || v["identity"] != "verified" {
+		t.Fatalf("approve: %d %v", st, v)
+	}
+	if st, _ := call(t, ts, "GET", "/admin/v1/kyc/pending", ""); st != 200 {
+		t.Fatalf("pending: %d", st)
 	}
 }

@@ -26,11 +26,12 @@ import (
 // Server serves the HTTP API. Core, Store, Accounts and AdminToken are
 // required.
 type Server struct {
-	Core      *core.Core
-	Store     twinex.ExchangeStore
-	Accounts  twinex.AccountStore
-	Keys      *keys.Service
-	Addresses twinex.AddressStore
+	Core       *core.Core
+	Store      twinex.ExchangeStore
+	Accounts   twinex.AccountStore
+	Keys       *keys.Service
+	Addresses  twinex.AddressStore
+	Identities twinex.IdentityStore
 	// ApprovalWait is how long an approved withdrawal address waits before
 	// it is active (Gemini's production hold is 7 days; the sandbox's 0).
 	ApprovalWait time.Duration
@@ -68,6 +69,7 @@ func (s *Server) Handler() http.Handler {
 	s.routeHistory()
 	s.routeMaster()
 	s.routeSandbox()
+	s.routeKYC()
 	s.routeFaults()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, twinex.Errorf(twinex.EndpointNotFound, "API entry point `%s` not found", r.URL.Path))

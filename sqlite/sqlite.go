@@ -168,21 +168,35 @@ func migrate(ctx context.Context, db *sql.DB, now time.Time) error {
 	)`); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	var current int64
-	if err := db.QueryRowContext(ctx,
-		`SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+	// Every migration the database lacks is applied, in version order, so
+	// that one merged out of order (a lower number landing after a higher
+	// one) is not skipped.
+	rows, err := db.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	var latest int64
-	if len(ms) > 0 {
-		latest = ms[len(ms)-1].version
+	applied := map[int64]bool{}
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return fmt.Errorf("migrate: %w", err)
+		}
+		applied[v] = true
 	}
-	if current > latest {
-		return fmt.Errorf("migrate: %w: database is at version %d, this binary knows up to %d",
-			ErrNewerSchema, current, latest)
+	rows.Close()
+	known := map[int64]bool{}
+	for _, m := range ms {
+		known[m.version] = true
+	}
+	for v := range applied {
+		if !known[v] {
+			return fmt.Errorf("migrate: %w: database has migration %d, which this binary does not know",
+				ErrNewerSchema, v)
+		}
 	}
 	for _, m := range ms {
-		if m.version <= current {
+		if applied[m.version] {
 			continue
 		}
 		if err := applyMigration(ctx, db, m, now); err != nil {

@@ -183,3 +183,10 @@ func TestAddressContract(t *testing.T) {
 		return db, func() { db.Close() }
 	})
 }
+
+func TestIdentityContract(t *testing.T) {
+	storetest.RunIdentity(t, func(t *testing.T, dir string) (twinex.AccountStore, twinex.IdentityStore, func()) {
+		db := open(t, filepath.Join(dir, "twinex.db"))
+		return db, db, func() { db.Close() }
+	})
+}

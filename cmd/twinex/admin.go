@@ -25,6 +25,8 @@ Commands:
   account create --email E [--password P] [--verified]
                                           create a user and its primary account
   account show --email E                  show a user and its accounts
+  kyc approve --email E | kyc reject --email E --reason R | kyc pending
+                                          review users' identity verification
   key create --email E --roles R[,R...] [--master] [--account NICKNAME]
         [--ip CIDR]... [--heartbeat] [--time-nonce] [--label L] [--expires RFC3339]
                                           create an API key; prints its secret once
@@ -111,6 +113,8 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return adminSandbox(ctx, c, cmd, rest, stdout, stderr)
 	case "price", "sim":
 		return adminSim(ctx, c, cmd, rest, stdout, stderr)
+	case "kyc":
+		return adminKYC(ctx, c, rest, stdout, stderr)
 	case "verify":
 		return adminVerify(ctx, c, rest, stdout, stderr)
 	case "fund", "withdraw":

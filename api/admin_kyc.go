@@ -1,0 +1,79 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/twinex/twinex"
+)
+
+func (s *Server) routeKYC() {
+	s.mux.Handle("POST /admin/v1/kyc", s.admin(s.adminReviewIdentity))
+	s.mux.Handle("GET /admin/v1/kyc/pending", s.admin(s.adminPendingIdentities))
+}
+
+// adminReviewIdentity approves or rejects a user's identity.
+func (s *Server) adminReviewIdentity(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Email    string `json:"email"`
+		Decision string `json:"decision"` // approve or reject
+		Reason   string `json:"reason"`
+	}
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	var status twinex.IdentityStatus
+	switch req.Decision {
+	case "approve":
+		status = twinex.IdentityVerified
+	case "reject":
+		status = twinex.IdentityRejected
+		if strings.TrimSpace(req.Reason) == "" {
+			return twinex.Errorf(twinex.MissingPayloadKey, "a rejection needs a reason the user will see")
+		}
+	default:
+		return twinex.Errorf(twinex.InvalidJson, "decision must be approve or reject")
+	}
+	if len(req.Reason) > 500 {
+		return twinex.Errorf(twinex.InvalidJson, "the reason must have at most 500 characters")
+	}
+	u, err := s.Accounts.UserByEmail(r.Context(), req.Email)
+	if errors.Is(err, twinex.ErrNotFound) {
+		return twinex.Errorf(twinex.InvalidAccountName, "No such user")
+	}
+	if err != nil {
+		return err
+	}
+	if s.Identities == nil {
+		return errors.New("api: Server.Identities is not set")
+	}
+	if err := s.Identities.ReviewIdentity(r.Context(), u.ID, status, req.Reason, s.now().UnixNano()); err != nil {
+		return err
+	}
+	s.Logger.Info("identity reviewed", "user", u.ID, "status", status)
+	writeJSON(w, http.StatusOK, map[string]any{"id": u.ID, "email": u.Email, "identity": status, "reason": req.Reason})
+	return nil
+}
+
+func (s *Server) adminPendingIdentities(w http.ResponseWriter, r *http.Request) error {
+	if s.Identities == nil {
+		return errors.New("api: Server.Identities is not set")
+	}
+	list, err := s.Identities.PendingIdentities(r.Context(), 100)
+	if err != nil {
+		return err
+	}
+	out := []map[string]any{}
+	for _, x := range list {
+		u, err := s.Accounts.User(r.Context(), x.UserID)
+		if err != nil {
+			return err
+		}
+		out = append(out, map[string]any{"email": u.Email, "legal_name": x.LegalName, "birth_date": x.BirthDate,
+			"country": x.Country, "address": x.Address, "submitted": time.Unix(0, x.Submitted).UTC().Format(time.RFC3339)})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+)
+
+const kycUsage = `Usage:
+  twinex admin kyc approve --email E          approve a user's identity
+  twinex admin kyc reject --email E --reason R
+                                              reject it, with a reason the user sees
+  twinex admin kyc pending                    list submissions waiting for review
+`
+
+func adminKYC(ctx context.Context, c *adminClient, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, kycUsage)
+		return errUsage
+	}
+	var (
+		out []byte
+		err error
+	)
+	switch args[0] {
+	case "approve", "reject":
+		fs := newFlags("admin kyc "+args[0], kycUsage, stderr)
+		email := fs.String("email", "", "the user's email")
+		reason := fs.String("reason", "", "why the identity is rejected (shown to the user)")
+		if err := parse(fs, args[1:]); err != nil {
+			return err
+		}
+		out, err = c.call(ctx, http.MethodPost, "/admin/v1/kyc", map[string]any{"email": *email, "decision": args[0], "reason": *reason})
+	case "pending":
+		out, err = c.call(ctx, http.MethodGet, "/admin/v1/kyc/pending", nil)
+	case "-h", "--help", "help":
+		fmt.Fprint(stderr, kycUsage)
+		return nil
+	default:
+		fmt.Fprintf(stderr, "admin kyc: unknown command %q\n\n%s", args[0], kycUsage)
+		return errUsage
+	}
+	if err != nil {
+		return err
+	}
+	stdout.Write(out)
+	return nil
+}

@@ -1,0 +1,71 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/twinex/twinex"
+)
+
+// IdentityOpener opens a store that is both the account and the identity
+// store; the suite closes it through the returned function.
+type IdentityOpener func(t *testing.T, dir string) (twinex.AccountStore, twinex.IdentityStore, func())
+
+// RunIdentity is the contract suite of twinex.IdentityStore.
+func RunIdentity(t *testing.T, open IdentityOpener) {
+	ctx := context.Background()
+	accts, ids, closeFn := open(t, t.TempDir())
+	defer closeFn()
+	u := twinex.User{Email: "kyc@example.com"}
+	if _, err := accts.CreateUser(ctx, &u); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ids.Identity(ctx, u.ID); !errors.Is(err, twinex.ErrNotFound) {
+		t.Fatalf("identity before a submission: %v", err)
+	}
+	sub := twinex.IdentitySubmission{UserID: u.ID, LegalName: "Ada Lovelace", BirthDate: "1815-12-10", Country: "GB", Address: "12 St James's Square, London", Submitted: 5}
+	if err := ids.SubmitIdentity(ctx, sub); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := accts.User(ctx, u.ID); got.Identity != twinex.IdentityPending {
+		t.Fatalf("status after submitting: %q", got.Identity)
+	}
+	pending, err := ids.PendingIdentities(ctx, 10)
+	if err != nil || len(pending) != 1 || pending[0].LegalName != "Ada Lovelace" || pending[0].Status != twinex.IdentityPending {
+		t.Fatalf("pending %+v %v", pending, err)
+	}
+	if err := ids.ReviewIdentity(ctx, u.ID, twinex.IdentityRejected, "the address is incomplete", 9); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ids.Identity(ctx, u.ID)
+	if err != nil || got.Status != twinex.IdentityRejected || got.Reason != "the address is incomplete" || got.Reviewed != 9 {
+		t.Fatalf("after rejection %+v %v", got, err)
+	}
+	if u2, _ := accts.User(ctx, u.ID); u2.Identity != twinex.IdentityRejected {
+		t.Fatalf("user status after rejection: %q", u2.Identity)
+	}
+	// Resubmitting clears the decision.
+	sub.Address, sub.Submitted = "12 St James's Square, London SW1Y 4JH", 10
+	if err := ids.SubmitIdentity(ctx, sub); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := ids.Identity(ctx, u.ID); got.Status != twinex.IdentityPending || got.Reason != "" || got.Reviewed != 0 {
+		t.Fatalf("after resubmitting %+v", got)
+	}
+	if err := ids.ReviewIdentity(ctx, u.ID, twinex.IdentityVerified, "", 11); err != nil {
+		t.Fatal(err)
+	}
+	if pending, _ := ids.PendingIdentities(ctx, 10); len(pending) != 0 {
+		t.Fatalf("pending after approval: %+v", pending)
+	}
+	if err := ids.ReviewIdentity(ctx, u.ID, twinex.IdentityPending, "", 12); err == nil {
+		t.Fatal("pending accepted as a decision")
+	}
+	if err := ids.ReviewIdentity(ctx, 999999, twinex.IdentityVerified, "", 12); !errors.Is(err, twinex.ErrNotFound) {
+		t.Fatalf("review of a missing user: %v", err)
+	}
+	if err := ids.SubmitIdentity(ctx, twinex.IdentitySubmission{UserID: 999999}); !errors.Is(err, twinex.ErrNotFound) {
+		t.Fatalf("submission of a missing user: %v", err)
+	}
+}
