@@ -34,8 +34,25 @@ const (
 // ErrMismatch is returned by Verify for a wrong password.
 var ErrMismatch = errors.New("password: mismatch")
 
-// Check reports why a password is unacceptable, or nil.
+// ErrCommon is returned by Check and CheckFor for a password on the list of
+// common passwords, which attackers try first. Its text is for the user.
+var ErrCommon = errors.New("the password is too common: choose one that is harder to guess")
+
+// ErrContainsEmail is returned by CheckFor for a password that contains
+// the account's email address or its local part. Its text is for the user.
+var ErrContainsEmail = errors.New("the password must not contain your email address")
+
+// Check reports why a password is unacceptable, or nil: it is not valid
+// UTF-8, has fewer than MinLength or more than MaxLength characters, or is
+// common (ErrCommon). The error's text is meant for the user.
 func Check(pw string) error {
+	return CheckFor(pw, "")
+}
+
+// CheckFor is Check for the account with the given email address: it also
+// refuses a password that contains the address's local part
+// (ErrContainsEmail). An empty email skips that rule.
+func CheckFor(pw, email string) error {
 	n := utf8.RuneCountInString(pw)
 	switch {
 	case !utf8.ValidString(pw):
@@ -44,6 +61,10 @@ func Check(pw string) error {
 		return fmt.Errorf("the password must have at least %d characters", MinLength)
 	case n > MaxLength:
 		return fmt.Errorf("the password must have at most %d characters", MaxLength)
+	case isCommon(pw):
+		return ErrCommon
+	case containsEmail(pw, email):
+		return ErrContainsEmail
 	}
 	return nil
 }
