@@ -224,7 +224,7 @@ func (b *logBuffer) tail(n int) string {
 func startBinary(t *testing.T, bin, data string) (string, *logBuffer) {
 	t.Helper()
 	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data", data,
-		"--rate-public", "off", "--rate-private", "off")
+		"--sim=false", "--rate-public", "off", "--rate-private", "off")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
