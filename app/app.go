@@ -27,9 +27,11 @@ import (
 	"github.com/twinex/twinex/engine"
 	"github.com/twinex/twinex/fault"
 	"github.com/twinex/twinex/keys"
+	"github.com/twinex/twinex/mail"
 	"github.com/twinex/twinex/ratelimit"
 	"github.com/twinex/twinex/sim"
 	"github.com/twinex/twinex/sqlite"
+	"github.com/twinex/twinex/web"
 )
 
 // App is a running Twinex server: the store, the core, the key service and
@@ -85,6 +87,7 @@ type state struct {
 	core    *core.Core
 	keys    *keys.Service
 	srv     *api.Server
+	web     *web.Server
 	sim     *simulator // nil unless the simulator runs
 	handler http.Handler
 	stop    func() // stops the background work; nil until start
@@ -238,7 +241,17 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 			}
 		}
 	}
-	st.srv, st.handler = srv, srv.Handler()
+	send, box, err := m.mail(st)
+	if err != nil {
+		st.close()
+		return nil, err
+	}
+	st.web = &web.Server{Store: st.store, Accounts: st.store, Markets: m.markets, Logger: m.Logger,
+		Sandbox: m.Mode == Sandbox, TrustedProxies: m.trusted, Mail: send, Mailbox: box,
+		// Behind a TLS-terminating proxy (production requires one beyond
+		// loopback) the browser speaks HTTPS: cookies must be Secure.
+		Secure: m.Mode == Production && len(m.trusted) > 0}
+	st.srv, st.handler = srv, route(srv.Handler(), st.web.Handler())
 	m.controls = st.handler
 	return st, nil
 }
@@ -248,9 +261,22 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 func (st *state) start() {
 	ctx, stop := context.WithCancel(context.Background())
 	st.stop = stop
-	st.bg.Add(2)
+	st.bg.Add(3)
 	go func() { defer st.bg.Done(); st.keys.Run(ctx, 200*time.Millisecond) }()
 	go func() { defer st.bg.Done(); st.srv.RunHeartbeats(ctx) }()
+	go func() {
+		defer st.bg.Done()
+		t := time.NewTicker(time.Hour)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				st.web.Prune(ctx) // expired sessions, links and old login attempts
+			}
+		}
+	}()
 	if st.sim != nil {
 		st.sim.start()
 	}
@@ -274,6 +300,52 @@ func (st *state) close() error {
 		errs = append(errs, fmt.Errorf("close store: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// route sends the Gemini API, the admin API and the health check to the API
+// server, and every other path to the dashboard.
+func route(api, dashboard http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if strings.HasPrefix(p, "/v1/") || strings.HasPrefix(p, "/v2/") || strings.HasPrefix(p, "/admin/") || p == "/healthz" {
+			api.ServeHTTP(w, r)
+			return
+		}
+		dashboard.ServeHTTP(w, r)
+	})
+}
+
+// mail returns how the dashboard sends mail: through SMTP when
+// TWINEX_SMTP_URL is set (from TWINEX_MAIL_FROM), else in the sandbox into
+// the built-in mailbox shown at /mailbox. Production without SMTP drops
+// mail with an error in the log.
+func (m *App) mail(st *state) (func(ctx context.Context, to, subject, text string) error, web.Mailbox, error) {
+	var sender mail.Sender
+	var box web.Mailbox
+	if u := os.Getenv("TWINEX_SMTP_URL"); u != "" {
+		from := envOr("TWINEX_MAIL_FROM", "Twinex <no-reply@localhost>")
+		s, err := mail.NewSMTP(u, from)
+		if err != nil {
+			return nil, nil, fmt.Errorf("TWINEX_SMTP_URL: %w", err)
+		}
+		sender = s
+	} else if m.Mode == Sandbox {
+		mb := mail.NewMailbox(st.store, nil)
+		sender, box = mb, mb
+	} else {
+		m.Logger.Warn("production mode without TWINEX_SMTP_URL: mail is not sent")
+		return nil, nil, nil
+	}
+	return func(ctx context.Context, to, subject, text string) error {
+		return sender.Send(ctx, mail.Message{To: to, Subject: subject, Text: text})
+	}, box, nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
 }
 
 // serveHTTP hands a request to the current state, holding it for reading

@@ -1,0 +1,375 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/twinex/twinex"
+)
+
+// The dashboard's storage (migration 0005): browser sessions, emailed
+// single-use tokens, verified email addresses, login attempts and the audit
+// log. *DB satisfies web.Store without importing package web: the row types
+// below are aliases of unnamed struct types, and package web declares the
+// same aliases, so both name one type. web's tests assert that *DB
+// satisfies web.Store; a field added on one side only breaks that build.
+
+// WebSession is a signed-in browser (web.Session).
+type WebSession = struct {
+	ID       string // hex SHA-256 of the cookie's token
+	UserID   int64
+	Created  int64 // Unix ns
+	Expires  int64 // absolute expiry, Unix ns
+	LastSeen int64 // Unix ns, for the idle expiry
+	IP       string
+	MFA      bool // the second factor was given in this session
+}
+
+// EmailToken is an emailed single-use link (web.EmailToken).
+type EmailToken = struct {
+	Hash    string // hex SHA-256 of the token in the link
+	UserID  int64
+	Purpose string // "verify" or "reset"
+	Created int64  // Unix ns
+	Expires int64  // Unix ns
+	Used    int64  // Unix ns; 0 while unused
+}
+
+// LoginAttempt is one login attempt (web.LoginAttempt).
+type LoginAttempt = struct {
+	Email string // lower case
+	IP    string
+	Time  int64 // Unix ns
+	OK    bool
+}
+
+// AuditEvent is one entry of a user's audit log (web.AuditEvent).
+type AuditEvent = struct {
+	UserID int64
+	Time   int64 // Unix ns
+	IP     string
+	Action string // e.g. "login", "password_reset"
+	Detail string
+}
+
+const sessionCols = `id, user_id, created, expires, last_seen, ip, mfa_ok`
+
+func scanSession(s interface{ Scan(...any) error }, x *WebSession) error {
+	return s.Scan(&x.ID, &x.UserID, &x.Created, &x.Expires, &x.LastSeen, &x.IP, &x.MFA)
+}
+
+// CreateSession stores a new session; twinex.ErrConflict if its id is taken.
+func (db *DB) CreateSession(ctx context.Context, s WebSession) error {
+	_, err := db.w.ExecContext(ctx, `INSERT INTO web_sessions (`+sessionCols+`) VALUES (?,?,?,?,?,?,?)`,
+		s.ID, s.UserID, s.Created, s.Expires, s.LastSeen, s.IP, s.MFA)
+	if isConflict(err) {
+		return fmt.Errorf("create session: %w", twinex.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("create session: %w", err)
+	}
+	return nil
+}
+
+// Session returns the session with the id, expired or not, or
+// twinex.ErrNotFound.
+func (db *DB) Session(ctx context.Context, id string) (WebSession, error) {
+	var s WebSession
+	err := scanSession(db.r.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM web_sessions WHERE id = ?`, id), &s)
+	if errors.Is(err, sql.ErrNoRows) {
+		return s, fmt.Errorf("session: %w", twinex.ErrNotFound)
+	}
+	if err != nil {
+		return s, fmt.Errorf("session: %w", err)
+	}
+	return s, nil
+}
+
+// Sessions lists a user's sessions, most recently seen first.
+func (db *DB) Sessions(ctx context.Context, userID int64) ([]WebSession, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+sessionCols+` FROM web_sessions WHERE user_id = ? ORDER BY last_seen DESC, id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("sessions: %w", err)
+	}
+	defer rows.Close()
+	var out []WebSession
+	for rows.Next() {
+		var s WebSession
+		if err := scanSession(rows, &s); err != nil {
+			return nil, fmt.Errorf("sessions: %w", err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sessions: %w", err)
+	}
+	return out, nil
+}
+
+// TouchSession records that a session was used at lastSeen; ErrNotFound if
+// there is none.
+func (db *DB) TouchSession(ctx context.Context, id string, lastSeen int64) error {
+	res, err := db.w.ExecContext(ctx, `UPDATE web_sessions SET last_seen = ? WHERE id = ?`, lastSeen, id)
+	return affected("touch session", res, err)
+}
+
+// SetSessionMFA records whether the second factor was given in a session;
+// ErrNotFound if there is none.
+func (db *DB) SetSessionMFA(ctx context.Context, id string, ok bool) error {
+	res, err := db.w.ExecContext(ctx, `UPDATE web_sessions SET mfa_ok = ? WHERE id = ?`, ok, id)
+	return affected("set session mfa", res, err)
+}
+
+// DeleteSession deletes a session; deleting one that does not exist is not
+// an error (logging out twice is fine).
+func (db *DB) DeleteSession(ctx context.Context, id string) error {
+	if _, err := db.w.ExecContext(ctx, `DELETE FROM web_sessions WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
+	return nil
+}
+
+// DeleteUserSessions deletes every session of a user except the one with
+// id except ("" to delete them all).
+func (db *DB) DeleteUserSessions(ctx context.Context, userID int64, except string) error {
+	if _, err := db.w.ExecContext(ctx, `DELETE FROM web_sessions WHERE user_id = ? AND id <> ?`, userID, except); err != nil {
+		return fmt.Errorf("delete sessions: %w", err)
+	}
+	return nil
+}
+
+// CreateEmailToken stores an emailed token; twinex.ErrConflict if its hash
+// is taken.
+func (db *DB) CreateEmailToken(ctx context.Context, t EmailToken) error {
+	_, err := db.w.ExecContext(ctx, `INSERT INTO email_tokens (hash, user_id, purpose, created, expires, used) VALUES (?,?,?,?,?,?)`,
+		t.Hash, t.UserID, t.Purpose, t.Created, t.Expires, t.Used)
+	if isConflict(err) {
+		return fmt.Errorf("create email token: %w", twinex.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("create email token: %w", err)
+	}
+	return nil
+}
+
+// EmailToken returns the token with the hash, used or expired or not, or
+// twinex.ErrNotFound.
+func (db *DB) EmailToken(ctx context.Context, hash string) (EmailToken, error) {
+	var t EmailToken
+	err := db.r.QueryRowContext(ctx, `SELECT hash, user_id, purpose, created, expires, used FROM email_tokens WHERE hash = ?`, hash).
+		Scan(&t.Hash, &t.UserID, &t.Purpose, &t.Created, &t.Expires, &t.Used)
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, fmt.Errorf("email token: %w", twinex.ErrNotFound)
+	}
+	if err != nil {
+		return t, fmt.Errorf("email token: %w", err)
+	}
+	return t, nil
+}
+
+// useToken marks an unused, unexpired token of the purpose used at now and
+// returns its user; twinex.ErrNotFound when there is no such token (unknown,
+// used, expired or of another purpose: the caller cannot tell which).
+func useToken(ctx context.Context, tx *sql.Tx, hash, purpose string, now int64) (int64, error) {
+	var userID int64
+	err := tx.QueryRowContext(ctx, `UPDATE email_tokens SET used = ? WHERE hash = ? AND purpose = ? AND used = 0 AND expires > ?
+		RETURNING user_id`, now, hash, purpose, now).Scan(&userID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, twinex.ErrNotFound
+	}
+	return userID, err
+}
+
+// VerifyEmail uses a "verify" token and marks its user's email address
+// verified at now, in one transaction. It returns the user, or
+// twinex.ErrNotFound for a token that is unknown, used or expired.
+func (db *DB) VerifyEmail(ctx context.Context, hash string, now int64) (int64, error) {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("verify email: %w", err)
+	}
+	defer tx.Rollback()
+	userID, err := useToken(ctx, tx, hash, "verify", now)
+	if err != nil {
+		return 0, fmt.Errorf("verify email: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO email_verified (user_id, verified) VALUES (?, ?) ON CONFLICT (user_id) DO NOTHING`, userID, now); err != nil {
+		return 0, fmt.Errorf("verify email: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("verify email: %w", err)
+	}
+	return userID, nil
+}
+
+// SetEmailVerified marks a user's email address verified at `at` (for
+// operators and the sandbox's demo user); marking it again keeps the
+// first time.
+func (db *DB) SetEmailVerified(ctx context.Context, userID, at int64) error {
+	if _, err := db.w.ExecContext(ctx, `INSERT INTO email_verified (user_id, verified) VALUES (?, ?) ON CONFLICT (user_id) DO NOTHING`, userID, at); err != nil {
+		return fmt.Errorf("set email verified: %w", err)
+	}
+	return nil
+}
+
+// EmailVerified returns when a user's email address was verified, or 0.
+func (db *DB) EmailVerified(ctx context.Context, userID int64) (int64, error) {
+	var at int64
+	err := db.r.QueryRowContext(ctx, `SELECT verified FROM email_verified WHERE user_id = ?`, userID).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("email verified: %w", err)
+	}
+	return at, nil
+}
+
+// ResetPassword uses a "reset" token and, in one transaction, sets its
+// user's password hash, ends all the user's sessions and voids the user's
+// other reset tokens. It returns the user, or twinex.ErrNotFound for a
+// token that is unknown, used or expired.
+func (db *DB) ResetPassword(ctx context.Context, hash, passwordHash string, now int64) (int64, error) {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("reset password: %w", err)
+	}
+	defer tx.Rollback()
+	userID, err := useToken(ctx, tx, hash, "reset", now)
+	if err != nil {
+		return 0, fmt.Errorf("reset password: %w", err)
+	}
+	if err := setPassword(ctx, tx, userID, passwordHash, ""); err != nil {
+		return 0, fmt.Errorf("reset password: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE email_tokens SET used = ? WHERE user_id = ? AND purpose = 'reset' AND used = 0`, now, userID); err != nil {
+		return 0, fmt.Errorf("reset password: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("reset password: %w", err)
+	}
+	return userID, nil
+}
+
+// ChangePassword sets a user's password hash and ends the user's sessions
+// other than keepSession ("" ends them all), in one transaction;
+// twinex.ErrNotFound if there is no such user.
+func (db *DB) ChangePassword(ctx context.Context, userID int64, passwordHash, keepSession string) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("change password: %w", err)
+	}
+	defer tx.Rollback()
+	if err := setPassword(ctx, tx, userID, passwordHash, keepSession); err != nil {
+		return fmt.Errorf("change password: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("change password: %w", err)
+	}
+	return nil
+}
+
+func setPassword(ctx context.Context, tx *sql.Tx, userID int64, passwordHash, keepSession string) error {
+	res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, passwordHash, userID)
+	if err := affected("set password", res, err); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `DELETE FROM web_sessions WHERE user_id = ? AND id <> ?`, userID, keepSession)
+	return err
+}
+
+// AddLoginAttempt records a login attempt.
+func (db *DB) AddLoginAttempt(ctx context.Context, a LoginAttempt) error {
+	_, err := db.w.ExecContext(ctx, `INSERT INTO login_attempts (email, ip, time, ok) VALUES (?,?,?,?)`,
+		strings.ToLower(a.Email), a.IP, a.Time, a.OK)
+	if err != nil {
+		return fmt.Errorf("add login attempt: %w", err)
+	}
+	return nil
+}
+
+// LoginAttempts returns the attempts at or after since that were for the
+// email or came from the ip, oldest first.
+func (db *DB) LoginAttempts(ctx context.Context, email, ip string, since int64) ([]LoginAttempt, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT email, ip, time, ok FROM login_attempts WHERE email = ? AND time >= ?
+		UNION ALL SELECT email, ip, time, ok FROM login_attempts WHERE ip = ? AND email <> ? AND time >= ?
+		ORDER BY time`, strings.ToLower(email), since, ip, strings.ToLower(email), since)
+	if err != nil {
+		return nil, fmt.Errorf("login attempts: %w", err)
+	}
+	defer rows.Close()
+	var out []LoginAttempt
+	for rows.Next() {
+		var a LoginAttempt
+		if err := rows.Scan(&a.Email, &a.IP, &a.Time, &a.OK); err != nil {
+			return nil, fmt.Errorf("login attempts: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("login attempts: %w", err)
+	}
+	return out, nil
+}
+
+// AddAudit appends an event to a user's audit log.
+func (db *DB) AddAudit(ctx context.Context, e AuditEvent) error {
+	_, err := db.w.ExecContext(ctx, `INSERT INTO audit_log (user_id, time, ip, action, detail) VALUES (?,?,?,?,?)`,
+		e.UserID, e.Time, e.IP, e.Action, e.Detail)
+	if err != nil {
+		return fmt.Errorf("add audit: %w", err)
+	}
+	return nil
+}
+
+// AuditLog returns a user's latest audit events, newest first, at most
+// limit of them.
+func (db *DB) AuditLog(ctx context.Context, userID int64, limit int) ([]AuditEvent, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT user_id, time, ip, action, detail FROM audit_log WHERE user_id = ?
+		ORDER BY id DESC LIMIT ?`, userID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	defer rows.Close()
+	var out []AuditEvent
+	for rows.Next() {
+		var e AuditEvent
+		if err := rows.Scan(&e.UserID, &e.Time, &e.IP, &e.Action, &e.Detail); err != nil {
+			return nil, fmt.Errorf("audit log: %w", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	return out, nil
+}
+
+// PruneWeb deletes sessions and email tokens that expired before now and
+// login attempts older than attemptsBefore. The audit log is kept.
+func (db *DB) PruneWeb(ctx context.Context, now, attemptsBefore int64) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("prune web: %w", err)
+	}
+	defer tx.Rollback()
+	for _, q := range []struct {
+		sql string
+		arg int64
+	}{
+		{`DELETE FROM web_sessions WHERE expires <= ?`, now},
+		{`DELETE FROM email_tokens WHERE expires <= ?`, now},
+		{`DELETE FROM login_attempts WHERE time < ?`, attemptsBefore},
+	} {
+		if _, err := tx.ExecContext(ctx, q.sql, q.arg); err != nil {
+			return fmt.Errorf("prune web: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("prune web: %w", err)
+	}
+	return nil
+}

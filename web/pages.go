@@ -1,0 +1,169 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/twinex/twinex"
+)
+
+// marketRow is one market in the markets table.
+type marketRow struct {
+	Symbol, Base, Quote, Status, MinOrder, Tick string
+}
+
+func (s *Server) marketRows() []marketRow {
+	if s.Markets == nil {
+		return nil
+	}
+	var out []marketRow
+	for _, m := range s.Markets.List {
+		out = append(out, marketRow{Symbol: strings.ToUpper(m.Symbol), Base: m.Base, Quote: m.Quote, Status: string(m.Status),
+			MinOrder: m.FormatAmount(m.MinAmount), Tick: m.FormatPrice(m.PriceTick)})
+	}
+	return out
+}
+
+// step is one item of the "get ready to trade through the API" checklist.
+type step struct {
+	Title, Text string
+	Done        bool
+	Pending     bool // submitted, waiting for someone else
+}
+
+// account is what the overview and the settings know about the user.
+type account struct {
+	EmailVerified bool
+	Identity      twinex.IdentityStatus
+	Steps         []step
+	Ready         bool // every step done: the user may create API keys
+}
+
+func (s *Server) account(r *http.Request, u twinex.User) (account, error) {
+	verified, err := s.emailVerified(r, u)
+	if err != nil {
+		return account{}, err
+	}
+	a := account{EmailVerified: verified, Identity: u.Identity}
+	a.Steps = []step{
+		{Title: "Verify your email address", Done: verified,
+			Text: "Open the link we emailed you. It proves the address is yours, so that we can reach you about your account."},
+		{Title: "Verify your identity", Done: u.Identity == twinex.IdentityVerified, Pending: u.Identity == twinex.IdentityPending,
+			Text: identityText(u.Identity, s.Sandbox)},
+		{Title: "Create an API key", Text: "Choose its roles (Auditor, Trader, Fund Manager) and the addresses it may be used from. The secret is shown once."},
+	}
+	a.Ready = verified && u.Identity == twinex.IdentityVerified
+	return a, nil
+}
+
+func identityText(st twinex.IdentityStatus, sandbox bool) string {
+	switch st {
+	case twinex.IdentityVerified:
+		return "Your identity is verified."
+	case twinex.IdentityPending:
+		return "Your details are being reviewed. We will email you when the review is done."
+	case twinex.IdentityRejected:
+		return "Your identity could not be verified. You can submit your details again."
+	}
+	if sandbox {
+		return "Only verified accounts can create API keys. In this sandbox, identity checks are approved at once."
+	}
+	return "Only verified accounts can create API keys. The operator of this exchange reviews each request."
+}
+
+type homeView struct {
+	Markets  []marketRow
+	Account  account
+	Accounts []twinex.Account
+}
+
+// home is the landing page when signed out and the overview when signed
+// in. Both embed the currency data script that ccxt scrapes from GET /.
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	st := state(r)
+	v := view{Title: "Twinex", Nav: "home", CurrencyData: s.currency}
+	hv := homeView{Markets: s.marketRows()}
+	if u := st.user; u != nil {
+		v.Title = "Overview"
+		var err error
+		if hv.Account, err = s.account(r, *u); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if hv.Accounts, err = s.Accounts.Accounts(r.Context(), u.ID); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	v.Data = hv
+	s.render(w, r, http.StatusOK, "home.html", v)
+}
+
+type settingsView struct {
+	Account   account
+	Sessions  []sessionRow
+	Activity  []AuditEvent
+	Actions   map[string]string
+	MFAActive bool // the current session gave a second factor
+}
+
+type sessionRow struct {
+	Session
+	Current bool
+}
+
+// auditActions are the audit log's actions as the settings page says them.
+var auditActions = map[string]string{
+	"signup":          "Account created",
+	"email_verified":  "Email address verified",
+	"verify_resent":   "Verification email sent again",
+	"login":           "Logged in",
+	"login_failed":    "Failed login",
+	"logout":          "Logged out",
+	"reset_requested": "Password reset requested",
+	"password_reset":  "Password changed with a reset link",
+	"sessions_ended":  "Other sessions signed out",
+}
+
+// settings shows the account, its verification state and what to do next,
+// the active sessions and recent account activity. Later pages (identity,
+// two-factor, API keys) hang off it.
+func (s *Server) settings(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	st := state(r)
+	u := *st.user
+	a, err := s.account(r, u)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	sessions, err := s.Store.Sessions(ctx, u.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	sv := settingsView{Account: a, Actions: auditActions, MFAActive: st.sess.MFA}
+	now := st.now.UnixNano()
+	for _, x := range sessions {
+		if now >= x.Expires || now-x.LastSeen >= int64(SessionIdle) {
+			continue // ended, not yet pruned
+		}
+		sv.Sessions = append(sv.Sessions, sessionRow{Session: x, Current: x.ID == st.sess.ID})
+	}
+	if sv.Activity, err = s.Store.AuditLog(ctx, u.ID, 10); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "settings.html", view{Title: "Settings", Nav: "settings", Data: sv})
+}
+
+// revokeSessions signs out every other session of the user.
+func (s *Server) revokeSessions(w http.ResponseWriter, r *http.Request) {
+	st := state(r)
+	if err := s.Store.DeleteUserSessions(r.Context(), st.user.ID, st.sess.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.audit(r, st.user.ID, "sessions_ended", "")
+	http.Redirect(w, r, "/settings?m=sessions_revoked", http.StatusSeeOther)
+}

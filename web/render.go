@@ -1,0 +1,123 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"path"
+	"time"
+
+	"github.com/twinex/twinex"
+)
+
+// view is what every page's template gets. Page-specific data is in Data.
+type view struct {
+	Title   string
+	Nav     string // the active navigation item: "home", "settings", "login", "signup"
+	User    *twinex.User
+	CSRF    string
+	Sandbox bool
+	Notice  string            // a confirmation shown at the top of the page
+	Error   string            // a page-level error, announced to screen readers
+	Fields  map[string]string // error messages by field name
+	Form    map[string]string // submitted values to show again (never passwords)
+	Data    any
+	// CurrencyData is the script element ccxt scrapes from GET /.
+	CurrencyData template.HTML
+}
+
+// field is one form input, for the "field" template.
+type field struct {
+	Name, Label, Type, Autocomplete, Hint string
+	Value, Error                          string
+	Required                              bool
+}
+
+var funcs = template.FuncMap{
+	// field describes input name of the page's form: fieldOf(view, name,
+	// label, type, autocomplete, hint).
+	"field": func(v view, name, label, typ, autocomplete, hint string) field {
+		f := field{Name: name, Label: label, Type: typ, Autocomplete: autocomplete, Hint: hint, Error: v.Fields[name], Required: true}
+		if typ != "password" {
+			f.Value = v.Form[name]
+		}
+		return f
+	},
+	"time": func(ns int64) string {
+		if ns == 0 {
+			return "—"
+		}
+		return time.Unix(0, ns).UTC().Format("2 Jan 2006 15:04 UTC")
+	},
+}
+
+// parseTemplates parses each page with the layout.
+func (s *Server) parseTemplates() error {
+	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
+	if err != nil {
+		return fmt.Errorf("web templates: %w", err)
+	}
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return fmt.Errorf("web templates: %w", err)
+	}
+	s.pages = map[string]*template.Template{}
+	for _, name := range names {
+		page := path.Base(name)
+		if page == "layout.html" {
+			continue
+		}
+		t, err := template.Must(base.Clone()).ParseFS(templateFS, name)
+		if err != nil {
+			return fmt.Errorf("web templates: %w", err)
+		}
+		s.pages[page] = t
+	}
+	return nil
+}
+
+// render writes a page with the common view fields filled in. HTML is
+// never cached: pages show account data.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
+	st := state(r)
+	v.User = st.user
+	v.Sandbox = s.Sandbox
+	if v.CSRF == "" {
+		v.CSRF = s.formCSRF(w, st)
+	}
+	if v.Notice == "" {
+		v.Notice = notices[r.URL.Query().Get("m")]
+	}
+	t := s.pages[page]
+	if t == nil {
+		panic("web: no template " + page)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		s.Logger.Error("web: render", "page", page, "err", err)
+		http.Error(w, "Something went wrong.", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// errorPage shows a short explanation with the status.
+func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, title, text string) {
+	s.render(w, r, status, "error.html", view{Title: title, Data: text})
+}
+
+// notices are the confirmations a redirect can ask for with ?m=, so that
+// no text from the URL is ever shown.
+var notices = map[string]string{
+	"logged_out":       "You have logged out.",
+	"password_reset":   "Your password has been changed and every session signed out. Log in with your new password.",
+	"verify_sent":      "We sent a new verification link to your email address.",
+	"sessions_revoked": "Your other sessions have been signed out.",
+	"verified":         "Your email address is verified.",
+}
