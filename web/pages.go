@@ -114,15 +114,21 @@ type sessionRow struct {
 
 // auditActions are the audit log's actions as the settings page says them.
 var auditActions = map[string]string{
-	"signup":          "Account created",
-	"email_verified":  "Email address verified",
-	"verify_resent":   "Verification email sent again",
-	"login":           "Logged in",
-	"login_failed":    "Failed login",
-	"logout":          "Logged out",
-	"reset_requested": "Password reset requested",
-	"password_reset":  "Password changed with a reset link",
-	"sessions_ended":  "Other sessions signed out",
+	"signup":             "Account created",
+	"email_verified":     "Email address verified",
+	"verify_resent":      "Verification email sent again",
+	"login":              "Logged in",
+	"login_failed":       "Failed login",
+	"logout":             "Logged out",
+	"reset_requested":    "Password reset requested",
+	"password_reset":     "Password changed with a reset link",
+	"sessions_ended":     "Other sessions signed out",
+	"identity_submitted": "Identity details submitted",
+	"identity_verified":  "Identity verified",
+	"key_created":        "API key created",
+	"key_revoked":        "API key revoked",
+	"key_rotated":        "API key secret rotated",
+	"confirm_failed":     "Wrong password when confirming a change",
 }
 
 // settings shows the account, its verification state and what to do next,

@@ -115,9 +115,12 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, t
 // notices are the confirmations a redirect can ask for with ?m=, so that
 // no text from the URL is ever shown.
 var notices = map[string]string{
-	"logged_out":       "You have logged out.",
-	"password_reset":   "Your password has been changed and every session signed out. Log in with your new password.",
-	"verify_sent":      "We sent a new verification link to your email address.",
-	"sessions_revoked": "Your other sessions have been signed out.",
-	"verified":         "Your email address is verified.",
+	"logged_out":         "You have logged out.",
+	"password_reset":     "Your password has been changed and every session signed out. Log in with your new password.",
+	"verify_sent":        "We sent a new verification link to your email address.",
+	"sessions_revoked":   "Your other sessions have been signed out.",
+	"verified":           "Your email address is verified.",
+	"identity_verified":  "Your identity is verified: you can create API keys.",
+	"identity_submitted": "Your identity details were sent for review. We will email you the decision.",
+	"key_revoked":        "The key is revoked. Requests signed with it are refused from now on.",
 }

@@ -37,6 +37,7 @@ import (
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/api"
 	"github.com/twinex/twinex/auth"
+	"github.com/twinex/twinex/keys"
 	"github.com/twinex/twinex/password"
 )
 
@@ -80,7 +81,12 @@ type Server struct {
 	// Host only if it is a loopback address: trusting any other Host header
 	// would let an attacker have reset links point at their own site.
 	BaseURL string
-	// Sandbox shows the sandbox badge and notes.
+	// Keys creates, rotates and revokes API keys; Identities keeps identity
+	// submissions. Both are required.
+	Keys       *keys.Service
+	Identities twinex.IdentityStore
+	// Sandbox shows the sandbox badge and notes; identity submissions are
+	// approved at once.
 	Sandbox bool
 	// Mailbox, when set (sandbox only), serves /mailbox: the outgoing mail.
 	Mailbox Mailbox
@@ -139,6 +145,12 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /reset", s.reset)
 	mux.HandleFunc("GET /settings", s.signedIn(s.settings))
 	mux.HandleFunc("POST /settings/sessions/revoke", s.signedIn(s.revokeSessions))
+	mux.HandleFunc("GET /settings/identity", s.signedIn(s.identityForm))
+	mux.HandleFunc("POST /settings/identity", s.signedIn(s.submitIdentity))
+	mux.HandleFunc("GET /settings/api", s.signedIn(s.apiKeys))
+	mux.HandleFunc("POST /settings/api/keys", s.signedIn(s.createKey))
+	mux.HandleFunc("POST /settings/api/keys/{id}/revoke", s.signedIn(s.revokeKey))
+	mux.HandleFunc("POST /settings/api/keys/{id}/rotate", s.signedIn(s.rotateKey))
 	if s.Mailbox != nil {
 		mux.HandleFunc("GET /mailbox", s.mailboxList)
 		mux.HandleFunc("GET /mailbox/{id}", s.mailboxMessage)

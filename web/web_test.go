@@ -17,6 +17,8 @@ import (
 
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/api"
+	"github.com/twinex/twinex/auth"
+	"github.com/twinex/twinex/keys"
 	"github.com/twinex/twinex/password"
 	"github.com/twinex/twinex/sqlite"
 	"github.com/twinex/twinex/web"
@@ -29,6 +31,7 @@ type env struct {
 	srv   *web.Server
 	h     http.Handler
 	db    *sqlite.DB
+	keys  *keys.Service
 	base  string
 	mu    sync.Mutex
 	now   time.Time
@@ -45,8 +48,17 @@ func newEnv(t *testing.T, configure ...func(*web.Server)) *env {
 	}
 	t.Cleanup(func() { db.Close() })
 	e := &env{t: t, db: db, base: "http://twinex.test", now: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
+	sealer, err := auth.NewSealer(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.keys = &keys.Service{Store: db, Sealer: sealer, Now: func() time.Time {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return e.now
+	}}
 	e.srv = &web.Server{
-		Store: db, Accounts: db, Markets: twinex.DefaultMarkets(), BaseURL: "http://twinex.test",
+		Store: db, Accounts: db, Keys: e.keys, Identities: db, Markets: twinex.DefaultMarkets(), BaseURL: "http://twinex.test",
 		Logger: slog.New(slog.DiscardHandler),
 		Now: func() time.Time {
 			e.mu.Lock()

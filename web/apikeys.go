@@ -1,0 +1,317 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/keys"
+	"github.com/twinex/twinex/password"
+)
+
+// keyRow is one key in the API keys table.
+type keyRow struct {
+	twinex.APIKey
+	Scope  string // the account's name, or "Master (all accounts)"
+	Status string // "Active", "Expired" or "Revoked"
+	Active bool
+}
+
+type apiView struct {
+	Account  account
+	Keys     []keyRow
+	Accounts []twinex.Account
+	// RoleChoices and ExpiryChoices are the form's options.
+	RoleChoices   any
+	ExpiryChoices any
+}
+
+// roleChoices are the roles offered on the form, by form value.
+var roleChoices = []struct{ Value, Name, Text string }{
+	{"trader", "Trader", "Place and cancel orders; read orders, trades and balances."},
+	{"fundmanager", "Fund Manager", "Deposit addresses, withdrawals and transfers between your accounts."},
+	{"auditor", "Auditor", "Read-only: orders, trades, balances and transfers. Cannot be combined with other roles."},
+	{"administrator", "Administrator", "Create and rename accounts. Master keys only."},
+}
+
+// expiryChoices are the offered lifetimes of a new key, in days ("" never).
+var expiryChoices = []struct{ Value, Name string }{
+	{"", "Never"}, {"1", "1 day"}, {"7", "7 days"}, {"30", "30 days"}, {"90", "90 days"}, {"365", "1 year"},
+}
+
+// apiKeys lists the user's keys with the form to create one.
+func (s *Server) apiKeys(w http.ResponseWriter, r *http.Request) {
+	s.renderAPI(w, r, http.StatusOK, view{})
+}
+
+func (s *Server) renderAPI(w http.ResponseWriter, r *http.Request, status int, v view) {
+	ctx := r.Context()
+	st := state(r)
+	u := *st.user
+	a, err := s.account(r, u)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	av := apiView{Account: a, RoleChoices: roleChoices, ExpiryChoices: expiryChoices}
+	if av.Accounts, err = s.Accounts.Accounts(ctx, u.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	names := map[int64]string{}
+	for _, acct := range av.Accounts {
+		names[acct.ID] = acct.Name
+	}
+	ks, err := s.Accounts.Keys(ctx, u.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	now := st.now.UnixNano()
+	for _, k := range ks {
+		row := keyRow{APIKey: k, Scope: names[k.AccountID], Active: k.Active(now)}
+		if k.Master {
+			row.Scope = "Master (all accounts)"
+		}
+		switch {
+		case k.Revoked != 0:
+			row.Status = "Revoked"
+		case !row.Active:
+			row.Status = "Expired"
+		default:
+			row.Status = "Active"
+		}
+		av.Keys = append(av.Keys, row)
+	}
+	v.Title, v.Nav, v.Data = "API keys", "api", av
+	if v.Form == nil {
+		v.Form = map[string]string{"roles_trader": "on"} // Gemini's default role
+	}
+	s.render(w, r, status, "apikeys.html", v)
+}
+
+// ownKey loads the key named in the path if it is the signed-in user's;
+// otherwise it answers 404 (never telling whether the id exists).
+func (s *Server) ownKey(w http.ResponseWriter, r *http.Request) (twinex.APIKey, bool) {
+	k, err := s.Accounts.Key(r.Context(), r.PathValue("id"))
+	if err == nil && k.UserID == state(r).user.ID {
+		return k, true
+	}
+	if err != nil && !isNotFound(err) {
+		s.fail(w, r, err)
+		return k, false
+	}
+	s.errorPage(w, r, http.StatusNotFound, "No such key", "That API key does not exist or is not yours.")
+	return k, false
+}
+
+// confirmPassword checks the form's current password, the step-up asked
+// before a secret is issued. It reports false after answering.
+func (s *Server) confirmPassword(w http.ResponseWriter, r *http.Request, fields map[string]string) bool {
+	u := state(r).user
+	err := password.Verify(u.PasswordHash, r.PostFormValue("password"))
+	if err == nil && u.PasswordHash != "" {
+		return true
+	}
+	if err != nil && !errors.Is(err, password.ErrMismatch) {
+		s.Logger.Error("web: stored password hash is unusable", "user", u.ID, "err", err)
+	}
+	s.audit(r, u.ID, "confirm_failed", r.URL.Path)
+	fields["password"] = "That is not your password."
+	return false
+}
+
+// createKey creates a key from the form and shows its secret, once.
+func (s *Server) createKey(w http.ResponseWriter, r *http.Request) {
+	st := state(r)
+	u := *st.user
+	form := map[string]string{}
+	for _, name := range []string{"label", "scope", "allowlist", "expires"} {
+		form[name] = r.PostFormValue(name)
+	}
+	var roleNames []string
+	for _, c := range roleChoices {
+		if r.PostFormValue("roles_"+c.Value) != "" {
+			form["roles_"+c.Value] = "on"
+			roleNames = append(roleNames, c.Value)
+		}
+	}
+	for _, name := range []string{"heartbeat", "time_nonce"} {
+		if r.PostFormValue(name) != "" {
+			form[name] = "on"
+		}
+	}
+	fields := map[string]string{}
+	refuse := func(msg string) {
+		s.renderAPI(w, r, http.StatusUnprocessableEntity, view{Error: msg, Fields: fields, Form: form})
+	}
+	verified, err := s.emailVerified(r, u)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !verified || u.Identity != twinex.IdentityVerified {
+		refuse("Only accounts whose email address and identity are verified can create API keys.")
+		return
+	}
+	o := keys.CreateOptions{Label: strings.TrimSpace(form["label"]), RequireHeartbeat: form["heartbeat"] != "", TimeNonce: form["time_nonce"] != ""}
+	o.Roles, _ = twinex.ParseRoles(strings.Join(roleNames, ",")) // the names come from roleChoices
+	var acct twinex.Account
+	if form["scope"] == "master" {
+		o.Master = true
+	} else {
+		id, err := strconv.ParseInt(form["scope"], 10, 64)
+		if err == nil {
+			acct, err = s.Accounts.Account(r.Context(), id)
+		}
+		if err != nil || acct.UserID != u.ID {
+			fields["scope"] = "Choose one of your accounts."
+		}
+	}
+	for _, e := range strings.FieldsFunc(form["allowlist"], func(c rune) bool { return c == ',' || c == '\n' || c == '\r' || c == ' ' || c == '\t' }) {
+		o.Allowlist = append(o.Allowlist, e)
+	}
+	switch d := form["expires"]; d {
+	case "":
+	default:
+		n, err := strconv.Atoi(d)
+		if err != nil || n < 1 || n > 365 {
+			fields["expires"] = "Choose one of the offered lifetimes."
+		} else {
+			o.Expires = st.now.Add(time.Duration(n) * 24 * time.Hour)
+		}
+	}
+	if err := twinex.ValidateRoles(o.Roles, o.Master); err != nil {
+		fields["roles"] = capitalize(err.Error()) + "."
+	}
+	if len(fields) > 0 {
+		refuse("Please correct the highlighted fields.")
+		return
+	}
+	if !s.confirmPassword(w, r, fields) {
+		refuse("Please confirm with your password.")
+		return
+	}
+	k, secret, err := s.Keys.Create(r.Context(), u, acct, o)
+	if errors.Is(err, keys.ErrInvalid) || errors.Is(err, keys.ErrNotVerified) {
+		msg := err.Error()
+		if i := strings.Index(msg, ": "); i >= 0 && errors.Is(err, keys.ErrInvalid) {
+			msg = msg[i+2:]
+		}
+		if strings.Contains(msg, "allowlist") || strings.Contains(msg, "address") {
+			fields["allowlist"] = capitalize(msg) + "."
+		}
+		refuse(capitalize(msg) + ".")
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.audit(r, u.ID, "key_created", k.ID)
+	s.sendMail(r.Context(), u.Email, "A new API key was created", keyMail("created", k, st.ip))
+	s.showSecret(w, r, k, secret, "created")
+}
+
+// secretView is the page that shows a key's secret, the only time it is
+// ever shown.
+type secretView struct {
+	Key     twinex.APIKey
+	Secret  string
+	Kind    string // "created" or "rotated"
+	BaseURL string
+	Grace   string
+}
+
+func (s *Server) showSecret(w http.ResponseWriter, r *http.Request, k twinex.APIKey, secret, kind string) {
+	sv := secretView{Key: k, Secret: secret, Kind: kind, BaseURL: s.link(r, "", "")}
+	if sv.BaseURL == "" {
+		sv.BaseURL = "https://your-twinex-host"
+	}
+	if k.PrevUntil != 0 {
+		sv.Grace = time.Unix(0, k.PrevUntil).UTC().Format("2 Jan 2006 15:04 UTC")
+	}
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	s.render(w, r, http.StatusOK, "keysecret.html", view{Title: "Your new API secret", Nav: "api", Data: sv})
+}
+
+// revokeKey revokes one of the user's keys; the next request with it fails.
+func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request) {
+	k, ok := s.ownKey(w, r)
+	if !ok {
+		return
+	}
+	if k.Revoked == 0 {
+		if _, err := s.Keys.Revoke(r.Context(), k.ID); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.audit(r, k.UserID, "key_revoked", k.ID)
+		s.sendMail(r.Context(), state(r).user.Email, "An API key was revoked", keyMail("revoked", k, state(r).ip))
+	}
+	http.Redirect(w, r, "/settings/api?m=key_revoked", http.StatusSeeOther)
+}
+
+// rotateKey gives one of the user's keys a new secret, after the password;
+// the old secret keeps working for the chosen grace period.
+func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) {
+	k, ok := s.ownKey(w, r)
+	if !ok {
+		return
+	}
+	fields := map[string]string{}
+	if k.Revoked != 0 {
+		s.renderAPI(w, r, http.StatusUnprocessableEntity, view{Error: "A revoked key cannot be rotated; create a new one."})
+		return
+	}
+	var grace time.Duration
+	switch r.PostFormValue("grace") {
+	case "", "0":
+	case "1h":
+		grace = time.Hour
+	case "24h":
+		grace = 24 * time.Hour
+	default:
+		s.renderAPI(w, r, http.StatusUnprocessableEntity, view{Error: "Choose one of the offered grace periods."})
+		return
+	}
+	if !s.confirmPassword(w, r, fields) {
+		s.renderAPI(w, r, http.StatusUnprocessableEntity, view{Error: "To rotate " + k.ID + ", confirm with your password.", Fields: map[string]string{"rotate_" + k.ID: fields["password"]}})
+		return
+	}
+	nk, secret, err := s.Keys.Rotate(r.Context(), k.ID, grace)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.audit(r, k.UserID, "key_rotated", k.ID)
+	s.sendMail(r.Context(), state(r).user.Email, "An API key's secret was rotated", keyMail("rotated", nk, state(r).ip))
+	s.showSecret(w, r, nk, secret, "rotated")
+}
+
+// keyMail tells the user about a change to one of their keys; it never
+// holds the secret.
+func keyMail(what string, k twinex.APIKey, ip string) string {
+	var b strings.Builder
+	b.WriteString("The API key " + k.ID)
+	if k.Label != "" {
+		b.WriteString(" (" + k.Label + ")")
+	}
+	b.WriteString(" of your Twinex account was " + what + " from the address " + ip + ".\n\n")
+	b.WriteString("Roles: " + strings.Join(k.Roles.Names(), ", ") + "\n")
+	if len(k.Allowlist) > 0 {
+		b.WriteString("May be used from: " + strings.Join(k.Allowlist, ", ") + "\n")
+	}
+	b.WriteString("\nIf this was not you, log in, revoke the key, reset your password and\nsign out your other sessions.\n")
+	return b.String()
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

@@ -1,0 +1,210 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/auth"
+	"github.com/twinex/twinex/web"
+)
+
+var (
+	keyIDRE  = regexp.MustCompile(`id="key-id" class="secret" type="text" readonly value="([^"]+)"`)
+	secretRE = regexp.MustCompile(`id="key-secret" class="secret" type="text" readonly value="([^"]+)"`)
+)
+
+// verifiedUser signs up, verifies the email and logs in.
+func verifiedUser(t *testing.T, e *env, b *browser, email string) {
+	t.Helper()
+	b.signup(email, goodPassword)
+	b.get(e.link(email))
+	wantStatus(t, b.login(email, goodPassword), http.StatusSeeOther)
+}
+
+// identity is a valid identity form (a fresh map: post adds the token).
+func identity() url.Values {
+	return url.Values{"legal_name": {"Ada Lovelace"}, "birth_date": {"1990-12-10"}, "country": {"gb"}, "address": {"12 St James's Square, London"}}
+}
+
+func TestIdentityForm(t *testing.T) {
+	e := newEnv(t, func(s *web.Server) { s.Sandbox = true })
+	b := e.browser("192.0.2.30")
+	verifiedUser(t, e, b, "ada@example.com")
+
+	b.get("/settings/identity")
+	bad := url.Values{"legal_name": {""}, "birth_date": {"2020-01-01"}, "country": {"Britain"}, "address": {"x"}}
+	p := b.post("/settings/identity", bad)
+	wantStatus(t, p, http.StatusUnprocessableEntity)
+	wantBody(t, p, "Required.", "at least 18", "two-letter country code")
+	u, _ := e.db.UserByEmail(t.Context(), "ada@example.com")
+	if u.Identity != twinex.IdentityNone {
+		t.Fatalf("refused form changed identity to %q", u.Identity)
+	}
+
+	p = b.post("/settings/identity", identity())
+	wantStatus(t, p, http.StatusSeeOther)
+	if loc := p.Header.Get("Location"); loc != "/settings/api?m=identity_verified" {
+		t.Fatalf("redirect %q", loc)
+	}
+	u, _ = e.db.UserByEmail(t.Context(), "ada@example.com")
+	sub, err := e.db.Identity(t.Context(), u.ID)
+	if u.Identity != twinex.IdentityVerified || err != nil || sub.Country != "GB" || sub.LegalName != "Ada Lovelace" {
+		t.Fatalf("identity %q, submission %+v, %v", u.Identity, sub, err)
+	}
+}
+
+func TestIdentityNeedsReviewOutsideSandbox(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser("192.0.2.31")
+	verifiedUser(t, e, b, "bob@example.com")
+	b.get("/settings/identity")
+	p := b.post("/settings/identity", identity())
+	if loc := p.Header.Get("Location"); loc != "/settings?m=identity_submitted" {
+		t.Fatalf("redirect %q", loc)
+	}
+	u, _ := e.db.UserByEmail(t.Context(), "bob@example.com")
+	if u.Identity != twinex.IdentityPending {
+		t.Fatalf("identity %q, want pending", u.Identity)
+	}
+	// Pending users cannot create keys.
+	p = b.get("/settings/api")
+	wantBody(t, p, "In review")
+	if strings.Contains(p.Body, `action="/settings/api/keys"`) {
+		t.Fatal("key form offered to an unverified user")
+	}
+	p = b.post("/settings/api/keys", url.Values{"scope": {"master"}, "roles_auditor": {"on"}, "password": {goodPassword}})
+	wantStatus(t, p, http.StatusUnprocessableEntity)
+	if ks, _ := e.db.Keys(t.Context(), u.ID); len(ks) != 0 {
+		t.Fatalf("unverified user got %d keys", len(ks))
+	}
+}
+
+func TestCreateRotateRevokeKey(t *testing.T) {
+	e := newEnv(t, func(s *web.Server) { s.Sandbox = true })
+	b := e.browser("192.0.2.32")
+	verifiedUser(t, e, b, "cy@example.com")
+	b.get("/settings/identity")
+	b.post("/settings/identity", identity())
+	u, _ := e.db.UserByEmail(t.Context(), "cy@example.com")
+	accts, _ := e.db.Accounts(t.Context(), u.ID)
+
+	p := b.get("/settings/api")
+	wantBody(t, p, "You have no API keys yet.", `action="/settings/api/keys"`)
+	scope := url.Values{"scope": {itoa(accts[0].ID)}}
+
+	// Refusals keep the form and create nothing.
+	for _, c := range []struct {
+		form url.Values
+		want string
+	}{
+		{url.Values{"roles_auditor": {"on"}, "roles_trader": {"on"}, "password": {goodPassword}}, "cannot be combined"},
+		{url.Values{"password": {goodPassword}}, "at least one role"},
+		{url.Values{"roles_administrator": {"on"}, "password": {goodPassword}}, "master keys only"},
+		{url.Values{"roles_trader": {"on"}, "allowlist": {"10.0.0.5/24"}, "password": {goodPassword}}, "10.0.0.0/24"},
+		{url.Values{"roles_trader": {"on"}, "allowlist": {"not-an-ip"}, "password": {goodPassword}}, "not-an-ip"},
+		{url.Values{"roles_trader": {"on"}, "expires": {"-3"}, "password": {goodPassword}}, "offered lifetimes"},
+		{url.Values{"roles_trader": {"on"}, "password": {"wrong password!"}}, "That is not your password."},
+		{url.Values{"roles_trader": {"on"}, "password": {goodPassword}, "scope": {"999999"}}, "Choose one of your accounts."},
+	} {
+		f := url.Values{"scope": scope["scope"]}
+		for k, v := range c.form {
+			f[k] = v
+		}
+		b.get("/settings/api")
+		p := b.post("/settings/api/keys", f)
+		wantStatus(t, p, http.StatusUnprocessableEntity)
+		wantBody(t, p, c.want)
+		if strings.Contains(p.Body, `id="key-secret"`) {
+			t.Fatalf("%v: secret shown", c.form)
+		}
+	}
+	if ks, _ := e.db.Keys(t.Context(), u.ID); len(ks) != 0 {
+		t.Fatalf("refused forms made %d keys", len(ks))
+	}
+
+	b.get("/settings/api")
+	p = b.post("/settings/api/keys", url.Values{"scope": scope["scope"], "label": {"grid bot"}, "roles_trader": {"on"}, "roles_fundmanager": {"on"},
+		"allowlist": {"203.0.113.7\n2001:db8::/48"}, "expires": {"30"}, "password": {goodPassword}})
+	wantStatus(t, p, http.StatusOK)
+	if p.Header.Get("Cache-Control") != "no-store" {
+		t.Fatal("the secret page may be cached")
+	}
+	id, secret := keyIDRE.FindStringSubmatch(p.Body), secretRE.FindStringSubmatch(p.Body)
+	if id == nil || secret == nil {
+		t.Fatalf("no key and secret on the page:\n%s", p.Body)
+	}
+	k, err := e.db.Key(t.Context(), id[1])
+	if err != nil || k.Roles != twinex.RoleTrader|twinex.RoleFundManager || k.Label != "grid bot" || k.AccountID != accts[0].ID ||
+		strings.Join(k.Allowlist, ",") != "203.0.113.7/32,2001:db8::/48" || k.Expires != e.now.Add(30*24*time.Hour).UnixNano() {
+		t.Fatalf("stored key %+v, %v", k, err)
+	}
+	if strings.Contains(string(k.Secret), secret[1]) {
+		t.Fatal("secret stored in clear")
+	}
+	entry, err := e.keys.Lookup(t.Context(), id[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := "eyJyZXF1ZXN0IjoiL3YxL2JhbGFuY2VzIn0="
+	if !entry.Verify(payload, auth.Sign(secret[1], payload), e.now) {
+		t.Fatal("the shown secret does not sign for the key")
+	}
+	if m := e.mailsTo("cy@example.com"); m[len(m)-1].Subject != "A new API key was created" || strings.Contains(m[len(m)-1].Text, secret[1]) {
+		t.Fatalf("notice mail %+v", m[len(m)-1])
+	}
+
+	// The list shows the key, never the secret.
+	p = b.get("/settings/api")
+	wantBody(t, p, id[1], "grid bot", "Trader, FundManager", "203.0.113.7/32", "Active")
+	if strings.Contains(p.Body, secret[1]) {
+		t.Fatal("list shows the secret")
+	}
+
+	// Another user cannot touch it.
+	o := e.browser("192.0.2.33")
+	verifiedUser(t, e, o, "eve@example.com")
+	o.get("/settings")
+	wantStatus(t, o.post("/settings/api/keys/"+id[1]+"/revoke", nil), http.StatusNotFound)
+	wantStatus(t, o.post("/settings/api/keys/"+id[1]+"/rotate", url.Values{"password": {goodPassword}}), http.StatusNotFound)
+
+	// Rotation needs the password, then shows a new secret; the old one
+	// works through the grace period.
+	b.get("/settings/api")
+	p = b.post("/settings/api/keys/"+id[1]+"/rotate", url.Values{"grace": {"1h"}, "password": {"nope nope nope"}})
+	wantStatus(t, p, http.StatusUnprocessableEntity)
+	b.get("/settings/api")
+	p = b.post("/settings/api/keys/"+id[1]+"/rotate", url.Values{"grace": {"1h"}, "password": {goodPassword}})
+	wantStatus(t, p, http.StatusOK)
+	secret2 := secretRE.FindStringSubmatch(p.Body)
+	if secret2 == nil || secret2[1] == secret[1] {
+		t.Fatalf("rotation page:\n%s", p.Body)
+	}
+	entry, _ = e.keys.Lookup(t.Context(), id[1])
+	if !entry.Verify(payload, auth.Sign(secret2[1], payload), e.now) || !entry.Verify(payload, auth.Sign(secret[1], payload), e.now) {
+		t.Fatal("after rotation both secrets should sign during the grace period")
+	}
+	if entry.Verify(payload, auth.Sign(secret[1], payload), e.now.Add(2*time.Hour)) {
+		t.Fatal("old secret works after the grace period")
+	}
+
+	// Revocation takes effect in the key service at once.
+	b.get("/settings/api")
+	p = b.post("/settings/api/keys/"+id[1]+"/revoke", nil)
+	wantStatus(t, p, http.StatusSeeOther)
+	entry, _ = e.keys.Lookup(t.Context(), id[1])
+	if rk := entry.Key(); rk.Active(e.now.UnixNano()) {
+		t.Fatal("revoked key still active")
+	}
+	p = b.get("/settings/api?m=key_revoked")
+	wantBody(t, p, "The key is revoked", "Revoked")
+	p = b.get("/settings")
+	wantBody(t, p, "API key created", "API key secret rotated", "API key revoked")
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
