@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/twinex/twinex/app"
+	"github.com/twinex/twinex/gemini"
 )
 
 // browser starts a headless Chromium for the test, or skips.
@@ -68,10 +69,11 @@ func browser(t *testing.T) (context.Context, func(name string)) {
 
 func twoDigits(n int) string { return string([]byte{byte('0' + n/10), byte('0' + n%10)}) }
 
-// TestSignUpVerifyAndLogIn: a new user signs up, opens the verification
-// mail in the sandbox mailbox, verifies, logs in and sees the address
-// verified on the settings page.
-func TestSignUpVerifyAndLogIn(t *testing.T) {
+// TestNewUserToSignedRequest: a new user signs up, opens the verification
+// mail in the sandbox mailbox, verifies, logs in, verifies their identity,
+// creates an API key limited to 127.0.0.1, signs a request with the secret
+// the page showed once, revokes the key and sees the next request refused.
+func TestNewUserToSignedRequest(t *testing.T) {
 	ctx, shot := browser(t)
 	a := &app.App{Listen: "127.0.0.1:0", DataDir: t.TempDir()}
 	if err := a.Open(context.Background()); err != nil {
@@ -95,19 +97,28 @@ func TestSignUpVerifyAndLogIn(t *testing.T) {
 		}
 		return s
 	}
+	// waitFor waits until the element's text contains want: a click that
+	// submits a form returns before the next page has loaded.
+	waitFor := func(sel, want string) string {
+		t.Helper()
+		var got string
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if got, _ = chromedp.Run(ctx, chromedp.Text(sel, chromedp.NodeVisible)); strings.Contains(got, want) {
+				return got
+			}
+		}
+		t.Fatalf("%s says %q, want %q", sel, got, want)
+		return ""
+	}
 	run("open sign-up", chromedp.Navigate(base+"/signup"), chromedp.WaitVisible(`input[name="email"]`))
 	shot("signup")
 	run("sign up",
 		chromedp.SendKeys(`input[name="email"]`, email),
 		chromedp.SendKeys(`input[name="password"]`, pw),
 		chromedp.SendKeys(`input[name="confirm"]`, pw),
-		chromedp.Click(`form button[type="submit"]`),
-		chromedp.WaitVisible(`main h1`),
+		chromedp.Click(`main form button[type="submit"]`),
 	)
-	heading := text(`main h1`)
-	if !strings.Contains(heading, "Check your email") {
-		t.Fatalf("after sign-up the page says %q", heading)
-	}
+	waitFor(`main h1`, "Check your email")
 	shot("check-email")
 
 	run("open the mailbox", chromedp.Navigate(base+"/mailbox?to="+email), chromedp.WaitVisible(`table a`))
@@ -122,7 +133,7 @@ func TestSignUpVerifyAndLogIn(t *testing.T) {
 		chromedp.WaitVisible(`input[name="email"]`),
 		chromedp.SendKeys(`input[name="email"]`, email),
 		chromedp.SendKeys(`input[name="password"]`, pw),
-		chromedp.Click(`form button[type="submit"]`),
+		chromedp.Click(`main form button[type="submit"]`),
 		chromedp.WaitVisible(`nav form[action="/logout"]`),
 	)
 	run("open settings", chromedp.Navigate(base+"/settings"), chromedp.WaitVisible(`main`))
@@ -130,5 +141,53 @@ func TestSignUpVerifyAndLogIn(t *testing.T) {
 	shot("settings")
 	if !strings.Contains(settings, email) || !strings.Contains(settings, "Verified") {
 		t.Fatalf("settings after verifying and logging in:\n%s", settings)
+	}
+
+	run("open the identity form", chromedp.Click(`a[href="/settings/identity"]`), chromedp.WaitVisible(`input[name="legal_name"]`))
+	run("fill in the identity form",
+		chromedp.SendKeys(`input[name="legal_name"]`, "Ada Lovelace"),
+		chromedp.SetValue(`input[name="birth_date"]`, "1990-12-10"),
+		chromedp.SendKeys(`input[name="country"]`, "GB"),
+		chromedp.SendKeys(`input[name="address"]`, "12 St James's Square, London"),
+	)
+	shot("identity")
+	run("submit the identity form", chromedp.Click(`main form button[type="submit"]`))
+	waitFor(`main`, "Your identity is verified")
+	shot("api-keys-empty")
+
+	const create = `form[action="/settings/api/keys"] `
+	run("create a key",
+		chromedp.SendKeys(create+`input[name="label"]`, "e2e bot"),
+		chromedp.SendKeys(create+`textarea[name="allowlist"]`, "127.0.0.1"),
+		chromedp.SendKeys(create+`input[name="password"]`, pw),
+	)
+	shot("create-key")
+	run("submit the key form", chromedp.Click(create+`button[type="submit"]`), chromedp.WaitVisible(`#key-secret`))
+	shot("secret")
+	id, err := chromedp.Run(ctx, chromedp.Value(`#key-id`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, err := chromedp.Run(ctx, chromedp.Value(`#key-secret`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := gemini.New(base, id, secret)
+	if _, err := client.Balances(context.Background()); err != nil {
+		t.Fatalf("request signed with the new key: %v", err)
+	}
+
+	run("back to the keys", chromedp.Click(`a[href="/settings/api"]`), chromedp.WaitVisible(`button[aria-label="Revoke `+id+`"]`))
+	if list := text(`main`); strings.Contains(list, secret) || !strings.Contains(list, "127.0.0.1") {
+		t.Fatalf("key list:\n%s", list)
+	}
+	shot("key-list")
+	run("revoke the key", chromedp.Click(`button[aria-label="Revoke `+id+`"]`))
+	waitFor(`main`, "The key is revoked")
+	shot("revoked")
+	if _, err := client.Balances(context.Background()); err == nil {
+		t.Fatal("the revoked key still works")
+	} else {
+		t.Logf("revoked key refused: %v", err)
 	}
 }
