@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -246,7 +247,12 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 		st.close()
 		return nil, err
 	}
-	st.web = &web.Server{Store: st.store, Accounts: st.store, Keys: st.keys, Identities: st.store, Markets: m.markets, Logger: m.Logger,
+	public, err := publicURL(os.Getenv("TWINEX_PUBLIC_URL"))
+	if err != nil {
+		st.close()
+		return nil, err
+	}
+	st.web = &web.Server{Store: st.store, Accounts: st.store, Keys: st.keys, Identities: st.store, Markets: m.markets, Logger: m.Logger, BaseURL: public,
 		Sandbox: m.Mode == Sandbox, TrustedProxies: m.trusted, Mail: send, Mailbox: box,
 		// Behind a TLS-terminating proxy (production requires one beyond
 		// loopback) the browser speaks HTTPS: cookies must be Secure.
@@ -339,6 +345,20 @@ func (m *App) mail(st *state) (func(ctx context.Context, to, subject, text strin
 	return func(ctx context.Context, to, subject, text string) error {
 		return sender.Send(ctx, mail.Message{To: to, Subject: subject, Text: text})
 	}, box, nil
+}
+
+// publicURL checks TWINEX_PUBLIC_URL, the address users reach the dashboard
+// at, used in emailed links ("" when unset: links then work only for
+// loopback hosts).
+func publicURL(v string) (string, error) {
+	if v == "" {
+		return "", nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return "", fmt.Errorf("TWINEX_PUBLIC_URL %q: want an http or https address such as https://twinex.example.com", v)
+	}
+	return strings.TrimRight(u.String(), "/"), nil
 }
 
 func envOr(name, def string) string {
