@@ -2,6 +2,7 @@ package mfa
 
 import (
 	"crypto/subtle"
+	"encoding/base32"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -60,6 +61,20 @@ type Enrollment struct {
 // and QR code. Neither issuer nor account may be empty or contain a colon,
 // which separates them in the URL's label.
 func NewSecret(issuer, account string) (Enrollment, error) {
+	return enroll(issuer, account, nil)
+}
+
+// Enroll returns the Enrollment of an existing base32 secret (as NewSecret
+// returned it), to show an unconfirmed enrolment again.
+func Enroll(issuer, account, secret string) (Enrollment, error) {
+	raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secret)
+	if err != nil || len(raw) == 0 {
+		return Enrollment{}, errors.New("mfa: malformed secret")
+	}
+	return enroll(issuer, account, raw)
+}
+
+func enroll(issuer, account string, raw []byte) (Enrollment, error) {
 	if strings.Contains(issuer, ":") || strings.Contains(account, ":") {
 		return Enrollment{}, errors.New("mfa: issuer and account must not contain a colon")
 	}
@@ -68,6 +83,7 @@ func NewSecret(issuer, account string) (Enrollment, error) {
 		AccountName: account,
 		Period:      Period,
 		SecretSize:  secretSize,
+		Secret:      raw,
 		Digits:      otp.DigitsSix,
 		Algorithm:   otp.AlgorithmSHA1,
 	})

@@ -211,6 +211,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if _, on, err := s.mfaState(r, u.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	} else if on {
+		s.audit(r, u.ID, "login_password", "")
+		http.Redirect(w, r, "/login/mfa", http.StatusSeeOther)
+		return
+	}
 	s.audit(r, u.ID, "login", "")
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }

@@ -6,8 +6,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/auth"
 	"github.com/twinex/twinex/keys"
 	"github.com/twinex/twinex/password"
 )
@@ -27,6 +30,7 @@ type apiView struct {
 	// RoleChoices and ExpiryChoices are the form's options.
 	RoleChoices   any
 	ExpiryChoices any
+	MFAOn         bool // creating and rotating ask for a code too
 }
 
 // roleChoices are the roles offered on the form, by form value.
@@ -57,6 +61,10 @@ func (s *Server) renderAPI(w http.ResponseWriter, r *http.Request, status int, v
 		return
 	}
 	av := apiView{Account: a, RoleChoices: roleChoices, ExpiryChoices: expiryChoices}
+	if _, av.MFAOn, err = s.mfaState(r, u.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if av.Accounts, err = s.Accounts.Accounts(ctx, u.ID); err != nil {
 		s.fail(w, r, err)
 		return
@@ -110,14 +118,31 @@ func (s *Server) ownKey(w http.ResponseWriter, r *http.Request) (twinex.APIKey, 
 
 // confirmPassword checks the form's current password, the step-up asked
 // before a secret is issued. It reports false after answering.
+// Failures count against the login throttle of the user's email and the
+// address, so that a borrowed session cannot be used to guess the
+// password faster than the login page allows.
 func (s *Server) confirmPassword(w http.ResponseWriter, r *http.Request, fields map[string]string) bool {
-	u := state(r).user
-	err := password.Verify(u.PasswordHash, r.PostFormValue("password"))
+	st := state(r)
+	u := st.user
+	until, err := s.lockedUntil(r.Context(), u.Email, st.ip, st.now)
+	if err != nil {
+		s.Logger.Error("web: login throttle", "err", err)
+		fields["password"] = "Please try again in a moment."
+		return false
+	}
+	if !until.IsZero() {
+		fields["password"] = "Too many wrong passwords. Try again after " + untilText(until) + "."
+		return false
+	}
+	err = password.Verify(u.PasswordHash, r.PostFormValue("password"))
 	if err == nil && u.PasswordHash != "" {
 		return true
 	}
 	if err != nil && !errors.Is(err, password.ErrMismatch) {
 		s.Logger.Error("web: stored password hash is unusable", "user", u.ID, "err", err)
+	}
+	if err := s.Store.AddLoginAttempt(r.Context(), LoginAttempt{Email: u.Email, IP: st.ip, Time: st.now.UnixNano()}); err != nil {
+		s.Logger.Error("web: login attempt", "err", err)
 	}
 	s.audit(r, u.ID, "confirm_failed", r.URL.Path)
 	fields["password"] = "That is not your password."
@@ -166,6 +191,10 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) {
 		id, err := strconv.ParseInt(form["scope"], 10, 64)
 		if err == nil {
 			acct, err = s.Accounts.Account(r.Context(), id)
+			if err != nil && !isNotFound(err) {
+				s.fail(w, r, err)
+				return
+			}
 		}
 		if err != nil || acct.UserID != u.ID {
 			fields["scope"] = "Choose one of your accounts."
@@ -187,6 +216,17 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) {
 	if err := twinex.ValidateRoles(o.Roles, o.Master); err != nil {
 		fields["roles"] = capitalize(err.Error()) + "."
 	}
+	// The settings keys.Create refuses are checked here first, so that the
+	// right field is marked and the password is not asked in vain.
+	if _, err := auth.ParseAllowlist(o.Allowlist); err != nil {
+		fields["allowlist"] = capitalize(err.Error()) + "."
+	}
+	if n := utf8.RuneCountInString(o.Label); n > 100 || !utf8.ValidString(o.Label) || strings.ContainsFunc(o.Label, unicode.IsControl) {
+		fields["label"] = "At most 100 characters, on one line."
+	}
+	if o.Master && o.RequireHeartbeat {
+		fields["heartbeat"] = "Master keys cannot require a heartbeat."
+	}
 	if len(fields) > 0 {
 		refuse("Please correct the highlighted fields.")
 		return
@@ -195,14 +235,18 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) {
 		refuse("Please confirm with your password.")
 		return
 	}
+	if ok, err := s.confirmMFA(r, fields); err != nil {
+		s.fail(w, r, err)
+		return
+	} else if !ok {
+		refuse("Please confirm with a code from your authenticator app.")
+		return
+	}
 	k, secret, err := s.Keys.Create(r.Context(), u, acct, o)
 	if errors.Is(err, keys.ErrInvalid) || errors.Is(err, keys.ErrNotVerified) {
 		msg := err.Error()
 		if i := strings.Index(msg, ": "); i >= 0 && errors.Is(err, keys.ErrInvalid) {
 			msg = msg[i+2:]
-		}
-		if strings.Contains(msg, "allowlist") || strings.Contains(msg, "address") {
-			fields["allowlist"] = capitalize(msg) + "."
 		}
 		refuse(capitalize(msg) + ".")
 		return
@@ -282,7 +326,18 @@ func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) {
 		s.renderAPI(w, r, http.StatusUnprocessableEntity, view{Error: "To rotate " + k.ID + ", confirm with your password.", Fields: map[string]string{"rotate_" + k.ID: fields["password"]}})
 		return
 	}
+	if ok, err := s.confirmMFA(r, fields); err != nil {
+		s.fail(w, r, err)
+		return
+	} else if !ok {
+		s.renderAPI(w, r, http.StatusUnprocessableEntity, view{Error: "To rotate " + k.ID + ", confirm with a code from your authenticator app.", Fields: map[string]string{"rotate_" + k.ID: fields["code"]}})
+		return
+	}
 	nk, secret, err := s.Keys.Rotate(r.Context(), k.ID, grace)
+	if errors.Is(err, keys.ErrRevoked) {
+		s.renderAPI(w, r, http.StatusUnprocessableEntity, view{Error: "A revoked key cannot be rotated; create a new one."})
+		return
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -105,6 +105,7 @@ type settingsView struct {
 	Activity  []AuditEvent
 	Actions   map[string]string
 	MFAActive bool // the current session gave a second factor
+	MFAOn     bool // the user has a second factor
 }
 
 type sessionRow struct {
@@ -129,6 +130,11 @@ var auditActions = map[string]string{
 	"key_revoked":        "API key revoked",
 	"key_rotated":        "API key secret rotated",
 	"confirm_failed":     "Wrong password when confirming a change",
+	"login_password":     "Password accepted; second factor asked",
+	"mfa_failed":         "Wrong two-factor code",
+	"mfa_enabled":        "Two-factor authentication turned on",
+	"mfa_disabled":       "Two-factor authentication turned off",
+	"recovery_used":      "Recovery code used",
 }
 
 // settings shows the account, its verification state and what to do next,
@@ -155,6 +161,10 @@ func (s *Server) settings(w http.ResponseWriter, r *http.Request) {
 			continue // ended, not yet pruned
 		}
 		sv.Sessions = append(sv.Sessions, sessionRow{Session: x, Current: x.ID == st.sess.ID})
+	}
+	if _, sv.MFAOn, err = s.mfaState(r, u.ID); err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	if sv.Activity, err = s.Store.AuditLog(ctx, u.ID, 10); err != nil {
 		s.fail(w, r, err)

@@ -122,5 +122,6 @@ var notices = map[string]string{
 	"verified":           "Your email address is verified.",
 	"identity_verified":  "Your identity is verified: you can create API keys.",
 	"identity_submitted": "Your identity details were sent for review. We will email you the decision.",
+	"mfa_disabled":       "Two-factor authentication is off.",
 	"key_revoked":        "The key is revoked. Requests signed with it are refused from now on.",
 }

@@ -85,6 +85,9 @@ type Server struct {
 	// submissions. Both are required.
 	Keys       *keys.Service
 	Identities twinex.IdentityStore
+	// Sealer seals two-factor secrets (with the API secrets' master key).
+	// Required.
+	Sealer *auth.Sealer
 	// Sandbox shows the sandbox badge and notes; identity submissions are
 	// approved at once.
 	Sandbox bool
@@ -145,6 +148,11 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /reset", s.reset)
 	mux.HandleFunc("GET /settings", s.signedIn(s.settings))
 	mux.HandleFunc("POST /settings/sessions/revoke", s.signedIn(s.revokeSessions))
+	mux.HandleFunc("GET /login/mfa", s.mfaLoginForm)
+	mux.HandleFunc("POST /login/mfa", s.mfaLogin)
+	mux.HandleFunc("GET /settings/mfa", s.signedIn(s.mfaPage))
+	mux.HandleFunc("POST /settings/mfa", s.signedIn(s.enableMFA))
+	mux.HandleFunc("POST /settings/mfa/disable", s.signedIn(s.disableMFA))
 	mux.HandleFunc("GET /settings/identity", s.signedIn(s.identityForm))
 	mux.HandleFunc("POST /settings/identity", s.signedIn(s.submitIdentity))
 	mux.HandleFunc("GET /settings/api", s.signedIn(s.apiKeys))
@@ -197,7 +205,8 @@ type reqState struct {
 	ip      string
 	sess    *Session     // nil when signed out
 	token   string       // the session cookie's token
-	user    *twinex.User // the session's user
+	user    *twinex.User // the session's user, once fully signed in
+	mfaUser *twinex.User // the session's user, while the second factor is due
 	preCSRF string       // the pre-session cookie's value, if any
 }
 
@@ -264,7 +273,11 @@ func (s *Server) signedIn(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if state(r).user == nil {
 			if r.Method == http.MethodGet {
-				http.Redirect(w, r, "/login", http.StatusSeeOther)
+				to := "/login"
+				if state(r).mfaUser != nil {
+					to = "/login/mfa"
+				}
+				http.Redirect(w, r, to, http.StatusSeeOther)
 				return
 			}
 			s.errorPage(w, r, http.StatusUnauthorized, "Please log in", "Your session has ended. Log in again to continue.")

@@ -128,6 +128,15 @@ func (s *Server) loadSession(w http.ResponseWriter, r *http.Request, st *reqStat
 		sess.LastSeen = now
 	}
 	st.sess, st.token, st.user = &sess, c.Value, &u
+	if !sess.MFA {
+		// A password alone does not sign in a user with a second factor:
+		// until the code is given, the session only reaches /login/mfa.
+		if _, on, err := s.mfaState(r, u.ID); err != nil {
+			return err
+		} else if on {
+			st.user, st.mfaUser = nil, &u
+		}
+	}
 	return nil
 }
 

@@ -46,6 +46,15 @@ type AuditEvent = struct {
 	Detail string
 }
 
+// MFA is a user's TOTP second factor.
+type MFA = struct {
+	UserID   int64
+	Secret   []byte // sealed base32 secret
+	Enabled  int64  // Unix ns when confirmed; 0 while enrolling
+	LastStep int64  // time step of the last accepted code
+	Recovery string // hashes of the unused recovery codes, one per line
+}
+
 // Token purposes.
 const (
 	purposeVerify = "verify"
@@ -99,6 +108,20 @@ type Store interface {
 	// limit events, newest first.
 	AddAudit(ctx context.Context, e AuditEvent) error
 	AuditLog(ctx context.Context, userID int64, limit int) ([]AuditEvent, error)
+
+	// MFA returns a user's second factor (twinex.ErrNotFound if none).
+	// StartMFA stores an unconfirmed secret, replacing an unconfirmed one
+	// (twinex.ErrConflict if one is enabled); EnableMFA confirms it.
+	// AdvanceMFA stores the step of an accepted code if it is later than
+	// the stored one and SetMFARecovery replaces the recovery hashes if
+	// they are still old; both report whether they did, so that a code
+	// works once even under concurrent requests. DeleteMFA removes it.
+	MFA(ctx context.Context, userID int64) (MFA, error)
+	StartMFA(ctx context.Context, userID int64, secret []byte) error
+	EnableMFA(ctx context.Context, userID, at, step int64, recovery string) error
+	AdvanceMFA(ctx context.Context, userID, step int64) (bool, error)
+	SetMFARecovery(ctx context.Context, userID int64, old, recovery string) (bool, error)
+	DeleteMFA(ctx context.Context, userID int64) error
 
 	// PruneWeb deletes sessions and tokens expired by now and login
 	// attempts older than attemptsBefore.

@@ -1,0 +1,182 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+
+	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/web"
+)
+
+var (
+	mfaSecretRE = regexp.MustCompile(`id="mfa-secret">([A-Z2-7]+)<`)
+	recoveryRE  = regexp.MustCompile(`<li><code>([0-9a-z-]+)</code></li>`)
+)
+
+func code(t *testing.T, secret string, at time.Time) string {
+	t.Helper()
+	c, err := totp.GenerateCode(secret, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestTwoFactor(t *testing.T) {
+	e := newEnv(t, func(s *web.Server) { s.Sandbox = true })
+	b := e.browser("192.0.2.40")
+	verifiedUser(t, e, b, "dee@example.com")
+
+	p := b.get("/settings/mfa")
+	wantBody(t, p, `src="data:image/png;base64,`, "Turn on")
+	m := mfaSecretRE.FindStringSubmatch(p.Body)
+	if m == nil {
+		t.Fatalf("no secret on the page:\n%s", p.Body)
+	}
+	secret := m[1]
+	// Opening the page again shows the same unconfirmed secret.
+	if again := mfaSecretRE.FindStringSubmatch(b.get("/settings/mfa").Body); again == nil || again[1] != secret {
+		t.Fatal("the enrolment changed on reload")
+	}
+	wantStatus(t, b.post("/settings/mfa", url.Values{"code": {"000000"}}), http.StatusUnprocessableEntity)
+	b.get("/settings/mfa")
+	p = b.post("/settings/mfa", url.Values{"code": {code(t, secret, e.now)}})
+	wantStatus(t, p, http.StatusOK)
+	codes := recoveryRE.FindAllStringSubmatch(p.Body, -1)
+	if len(codes) != 10 {
+		t.Fatalf("%d recovery codes:\n%s", len(codes), p.Body)
+	}
+	if m := e.mailsTo("dee@example.com"); m[len(m)-1].Subject != "Two-factor authentication is on" {
+		t.Fatalf("mail %q", m[len(m)-1].Subject)
+	}
+	wantBody(t, b.get("/settings"), `<span class="badge badge-ok">On</span>`)
+
+	// A password alone no longer signs in.
+	b.get("/settings")
+	b.post("/logout", nil)
+	p = b.login("dee@example.com", goodPassword)
+	if loc := p.Header.Get("Location"); loc != "/login/mfa" {
+		t.Fatalf("login redirects to %q", loc)
+	}
+	if p = b.get("/settings"); p.Header.Get("Location") != "/login/mfa" {
+		t.Fatalf("settings before the code: %d %q", p.StatusCode, p.Header.Get("Location"))
+	}
+	b.get("/login/mfa")
+	wantStatus(t, b.post("/settings/api/keys", url.Values{"roles_trader": {"on"}}), http.StatusUnauthorized)
+	b.get("/login/mfa")
+	// The code that enabled it was used: it is refused, as is a wrong one.
+	wantStatus(t, b.post("/login/mfa", url.Values{"code": {code(t, secret, e.now)}}), http.StatusUnauthorized)
+	wantStatus(t, b.post("/login/mfa", url.Values{"code": {"123456"}}), http.StatusUnauthorized)
+	e.advance(30 * time.Second)
+	c := code(t, secret, e.now)
+	p = b.post("/login/mfa", url.Values{"code": {c}})
+	wantStatus(t, p, http.StatusSeeOther)
+	if !b.signedIn() {
+		t.Fatal("not signed in after the code")
+	}
+
+	// A recovery code works once.
+	b.post("/logout", nil)
+	b.login("dee@example.com", goodPassword)
+	b.get("/login/mfa")
+	wantStatus(t, b.post("/login/mfa", url.Values{"code": {codes[0][1]}}), http.StatusSeeOther)
+	if !b.signedIn() {
+		t.Fatal("recovery code did not sign in")
+	}
+	b.post("/logout", nil)
+	b.login("dee@example.com", goodPassword)
+	b.get("/login/mfa")
+	wantStatus(t, b.post("/login/mfa", url.Values{"code": {codes[0][1]}}), http.StatusUnauthorized)
+	wantStatus(t, b.post("/login/mfa", url.Values{"code": {codes[1][1]}}), http.StatusSeeOther)
+	wantBody(t, b.get("/settings/mfa"), "8 unused recovery codes left")
+
+	// Five wrong codes lock the second step, even with a right one after.
+	b.post("/logout", nil)
+	b.login("dee@example.com", goodPassword)
+	b.get("/login/mfa")
+	for range 5 {
+		b.post("/login/mfa", url.Values{"code": {"000000"}})
+	}
+	e.advance(30 * time.Second)
+	wantStatus(t, b.post("/login/mfa", url.Values{"code": {code(t, secret, e.now)}}), http.StatusTooManyRequests)
+	e.advance(16 * time.Minute)
+	wantStatus(t, b.post("/login/mfa", url.Values{"code": {code(t, secret, e.now)}}), http.StatusSeeOther)
+
+	// Turning it off needs the password and a code.
+	b.get("/settings/mfa")
+	wantStatus(t, b.post("/settings/mfa/disable", url.Values{"password": {goodPassword}, "code": {"000000"}}), http.StatusUnprocessableEntity)
+	e.advance(30 * time.Second)
+	b.get("/settings/mfa")
+	p = b.post("/settings/mfa/disable", url.Values{"password": {goodPassword}, "code": {code(t, secret, e.now)}})
+	wantStatus(t, p, http.StatusSeeOther)
+	b.post("/logout", nil)
+	if p = b.login("dee@example.com", goodPassword); p.Header.Get("Location") != "/" {
+		t.Fatalf("after turning it off, login redirects to %q", p.Header.Get("Location"))
+	}
+	wantBody(t, b.get("/settings"), "Two-factor authentication turned off")
+	log, _ := e.db.AuditLog(t.Context(), mustUser(t, e, "dee@example.com").ID, 100)
+	seen := map[string]int{}
+	for _, ev := range log {
+		seen[ev.Action]++
+	}
+	if seen["recovery_used"] != 2 || seen["mfa_failed"] < 7 || seen["mfa_enabled"] != 1 || seen["mfa_disabled"] != 1 {
+		t.Fatalf("audit log %v", seen)
+	}
+}
+
+func TestKeyCreationAsksForCode(t *testing.T) {
+	e := newEnv(t, func(s *web.Server) { s.Sandbox = true })
+	b := e.browser("192.0.2.41")
+	verifiedUser(t, e, b, "fay@example.com")
+	b.get("/settings/identity")
+	b.post("/settings/identity", identity())
+	secret := mfaSecretRE.FindStringSubmatch(b.get("/settings/mfa").Body)[1]
+	b.post("/settings/mfa", url.Values{"code": {code(t, secret, e.now)}})
+	accts, _ := e.db.Accounts(t.Context(), mustUser(t, e, "fay@example.com").ID)
+	scope := itoa(accts[0].ID)
+
+	p := b.get("/settings/api")
+	wantBody(t, p, "Code from your authenticator app")
+	p = b.post("/settings/api/keys", url.Values{"scope": {scope}, "roles_trader": {"on"}, "password": {goodPassword}, "code": {"000000"}})
+	wantStatus(t, p, http.StatusUnprocessableEntity)
+	wantBody(t, p, "Enter the code from your authenticator app")
+	e.advance(30 * time.Second)
+	b.get("/settings/api")
+	p = b.post("/settings/api/keys", url.Values{"scope": {scope}, "roles_trader": {"on"}, "password": {goodPassword}, "code": {code(t, secret, e.now)}})
+	wantStatus(t, p, http.StatusOK)
+	if !strings.Contains(p.Body, `id="key-secret"`) {
+		t.Fatal("no secret after a right code")
+	}
+}
+
+func TestConfirmPasswordIsThrottled(t *testing.T) {
+	e := newEnv(t, func(s *web.Server) { s.Sandbox = true })
+	b := e.browser("192.0.2.42")
+	verifiedUser(t, e, b, "gus@example.com")
+	b.get("/settings/identity")
+	b.post("/settings/identity", identity())
+	accts, _ := e.db.Accounts(t.Context(), mustUser(t, e, "gus@example.com").ID)
+	for range 5 {
+		b.get("/settings/api")
+		b.post("/settings/api/keys", url.Values{"scope": {itoa(accts[0].ID)}, "roles_trader": {"on"}, "password": {"guess guess guess"}})
+	}
+	b.get("/settings/api")
+	p := b.post("/settings/api/keys", url.Values{"scope": {itoa(accts[0].ID)}, "roles_trader": {"on"}, "password": {goodPassword}})
+	wantStatus(t, p, http.StatusUnprocessableEntity)
+	wantBody(t, p, "Too many wrong passwords")
+}
+
+func mustUser(t *testing.T, e *env, email string) twinex.User {
+	t.Helper()
+	u, err := e.db.UserByEmail(t.Context(), email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
