@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/pquerna/otp/totp"
 
 	"github.com/twinex/twinex/app"
 	"github.com/twinex/twinex/gemini"
@@ -72,7 +73,8 @@ func twoDigits(n int) string { return string([]byte{byte('0' + n/10), byte('0' +
 // TestNewUserToSignedRequest: a new user signs up, opens the verification
 // mail in the sandbox mailbox, verifies, logs in, verifies their identity,
 // creates an API key limited to 127.0.0.1, signs a request with the secret
-// the page showed once, revokes the key and sees the next request refused.
+// the page showed once, revokes the key and sees the next request refused,
+// then turns on two-factor authentication and logs in with a recovery code.
 func TestNewUserToSignedRequest(t *testing.T) {
 	ctx, shot := browser(t)
 	a := &app.App{Listen: "127.0.0.1:0", DataDir: t.TempDir()}
@@ -190,4 +192,30 @@ func TestNewUserToSignedRequest(t *testing.T) {
 	} else {
 		t.Logf("revoked key refused: %v", err)
 	}
+
+	// Two-factor authentication: enrol with the key shown beside the QR
+	// code, then log in again with a recovery code.
+	run("open two-factor settings", chromedp.Navigate(base+"/settings/mfa"), chromedp.WaitVisible(`#mfa-secret`))
+	shot("mfa-enrol")
+	mfaSecret := text(`#mfa-secret`)
+	code, err := totp.GenerateCode(mfaSecret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	run("confirm the code", chromedp.SendKeys(`input[name="code"]`, code), chromedp.Click(`main form button[type="submit"]`))
+	waitFor(`main`, "Save your recovery codes now")
+	shot("recovery-codes")
+	recovery := text(`ul.codes li`)
+	run("log out", chromedp.Click(`nav form[action="/logout"] button`))
+	waitFor(`main`, "You have logged out")
+	run("log in with the password",
+		chromedp.SendKeys(`input[name="email"]`, email),
+		chromedp.SendKeys(`input[name="password"]`, pw),
+		chromedp.Click(`main form button[type="submit"]`),
+	)
+	waitFor(`main h1`, "Two-factor authentication")
+	shot("mfa-login")
+	run("enter a recovery code", chromedp.SendKeys(`input[name="code"]`, recovery), chromedp.Click(`main form[action="/login/mfa"] button[type="submit"]`))
+	run("signed in", chromedp.WaitVisible(`nav form[action="/logout"]`))
+	waitFor(`main`, "Overview")
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -271,15 +272,79 @@ type secretView struct {
 }
 
 func (s *Server) showSecret(w http.ResponseWriter, r *http.Request, k twinex.APIKey, secret, kind string) {
-	sv := secretView{Key: k, Secret: secret, Kind: kind, BaseURL: s.link(r, "", "")}
+	// The secret is shown by a GET after a redirect, so that reloading the
+	// page or going back cannot submit the form again (a second key, or a
+	// second rotation that voids the secret just copied). It waits in
+	// memory for the session that made it, for a few minutes at most, and
+	// is shown once.
+	st := state(r)
+	token := s.secrets.put(stashed{session: st.sess.ID, key: k, secret: secret, kind: kind}, st.now)
+	http.Redirect(w, r, "/settings/api/secret/"+token, http.StatusSeeOther)
+}
+
+// secretPage shows a stashed secret, once, to the session that made it.
+func (s *Server) secretPage(w http.ResponseWriter, r *http.Request) {
+	st := state(r)
+	x, ok := s.secrets.take(r.PathValue("token"), st.sess.ID, st.now)
+	if !ok {
+		s.errorPage(w, r, http.StatusGone, "This secret was shown already",
+			"An API secret is shown once. If you did not save it, rotate the key on the API keys page to get a new one.")
+		return
+	}
+	sv := secretView{Key: x.key, Secret: x.secret, Kind: x.kind, BaseURL: s.link(r, "", "")}
 	if sv.BaseURL == "" {
 		sv.BaseURL = "https://your-twinex-host"
 	}
-	if k.PrevUntil != 0 {
-		sv.Grace = time.Unix(0, k.PrevUntil).UTC().Format("2 Jan 2006 15:04 UTC")
+	if x.key.PrevUntil != 0 {
+		sv.Grace = time.Unix(0, x.key.PrevUntil).UTC().Format("2 Jan 2006 15:04 UTC")
 	}
-	w.Header().Set("Referrer-Policy", "no-referrer")
 	s.render(w, r, http.StatusOK, "keysecret.html", view{Title: "Your new API secret", Nav: "api", Data: sv})
+}
+
+// secretStash holds new secrets between the form's redirect and the page
+// that shows them.
+type secretStash struct {
+	mu sync.Mutex
+	m  map[string]stashed
+}
+
+type stashed struct {
+	session string
+	key     twinex.APIKey
+	secret  string
+	kind    string
+	expires time.Time
+}
+
+// stashLifetime bounds how long a secret waits to be shown.
+const stashLifetime = 5 * time.Minute
+
+func (x *secretStash) put(v stashed, now time.Time) string {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.m == nil {
+		x.m = map[string]stashed{}
+	}
+	for t, old := range x.m {
+		if !now.Before(old.expires) {
+			delete(x.m, t)
+		}
+	}
+	token := randomToken()
+	v.expires = now.Add(stashLifetime)
+	x.m[token] = v
+	return token
+}
+
+func (x *secretStash) take(token, session string, now time.Time) (stashed, bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	v, ok := x.m[token]
+	if !ok || v.session != session {
+		return stashed{}, false
+	}
+	delete(x.m, token)
+	return v, now.Before(v.expires)
 }
 
 // revokeKey revokes one of the user's keys; the next request with it fails.

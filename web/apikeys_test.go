@@ -131,10 +131,14 @@ func TestCreateRotateRevokeKey(t *testing.T) {
 	b.get("/settings/api")
 	p = b.post("/settings/api/keys", url.Values{"scope": scope["scope"], "label": {"grid bot"}, "roles_trader": {"on"}, "roles_fundmanager": {"on"},
 		"allowlist": {"203.0.113.7\n2001:db8::/48"}, "expires": {"30"}, "password": {goodPassword}})
+	secretURL := p.Header.Get("Location")
+	p = b.follow(p)
 	wantStatus(t, p, http.StatusOK)
 	if p.Header.Get("Cache-Control") != "no-store" {
 		t.Fatal("the secret page may be cached")
 	}
+	// Shown once: a reload (or another browser) gets nothing.
+	wantStatus(t, b.get(secretURL), http.StatusGone)
 	id, secret := keyIDRE.FindStringSubmatch(p.Body), secretRE.FindStringSubmatch(p.Body)
 	if id == nil || secret == nil {
 		t.Fatalf("no key and secret on the page:\n%s", p.Body)
@@ -179,7 +183,7 @@ func TestCreateRotateRevokeKey(t *testing.T) {
 	p = b.post("/settings/api/keys/"+id[1]+"/rotate", url.Values{"grace": {"1h"}, "password": {"nope nope nope"}})
 	wantStatus(t, p, http.StatusUnprocessableEntity)
 	b.get("/settings/api")
-	p = b.post("/settings/api/keys/"+id[1]+"/rotate", url.Values{"grace": {"1h"}, "password": {goodPassword}})
+	p = b.follow(b.post("/settings/api/keys/"+id[1]+"/rotate", url.Values{"grace": {"1h"}, "password": {goodPassword}}))
 	wantStatus(t, p, http.StatusOK)
 	secret2 := secretRE.FindStringSubmatch(p.Body)
 	if secret2 == nil || secret2[1] == secret[1] {
@@ -208,3 +212,12 @@ func TestCreateRotateRevokeKey(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// follow gets the page a redirect points at.
+func (b *browser) follow(p page) page {
+	b.e.t.Helper()
+	if p.StatusCode != http.StatusSeeOther {
+		b.e.t.Fatalf("status %d, want a redirect; body:\n%s", p.StatusCode, p.Body)
+	}
+	return b.get(p.Header.Get("Location"))
+}

@@ -148,7 +148,7 @@ func TestKeyCreationAsksForCode(t *testing.T) {
 	wantBody(t, p, "Enter the code from your authenticator app")
 	e.advance(30 * time.Second)
 	b.get("/settings/api")
-	p = b.post("/settings/api/keys", url.Values{"scope": {scope}, "roles_trader": {"on"}, "password": {goodPassword}, "code": {code(t, secret, e.now)}})
+	p = b.follow(b.post("/settings/api/keys", url.Values{"scope": {scope}, "roles_trader": {"on"}, "password": {goodPassword}, "code": {code(t, secret, e.now)}}))
 	wantStatus(t, p, http.StatusOK)
 	if !strings.Contains(p.Body, `id="key-secret"`) {
 		t.Fatal("no secret after a right code")

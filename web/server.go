@@ -100,6 +100,7 @@ type Server struct {
 	pages     map[string]*template.Template
 	currency  template.HTML
 	dummyHash string // verified against for unknown emails, to spend the same time
+	secrets   secretStash
 }
 
 // Handler returns the dashboard's handler. Mount it at "/" for every path
@@ -159,6 +160,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /settings/api/keys", s.signedIn(s.createKey))
 	mux.HandleFunc("POST /settings/api/keys/{id}/revoke", s.signedIn(s.revokeKey))
 	mux.HandleFunc("POST /settings/api/keys/{id}/rotate", s.signedIn(s.rotateKey))
+	mux.HandleFunc("GET /settings/api/secret/{token}", s.signedIn(s.secretPage))
 	if s.Mailbox != nil {
 		mux.HandleFunc("GET /mailbox", s.mailboxList)
 		mux.HandleFunc("GET /mailbox/{id}", s.mailboxMessage)
