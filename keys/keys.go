@@ -177,6 +177,42 @@ func (s *Service) Rotate(ctx context.Context, id string, grace time.Duration) (t
 	return k, secret, err
 }
 
+// EditOptions are the settings of an existing key that can change.
+type EditOptions struct {
+	Label     string
+	Roles     twinex.Role
+	Allowlist []string
+	Expires   time.Time // zero: never
+}
+
+// Edit changes a key's label, roles, allowlist and expiry, under the rules
+// of Create; the next request sees them.
+func (s *Service) Edit(ctx context.Context, id string, o EditOptions) (twinex.APIKey, error) {
+	allow, err := auth.ParseAllowlist(o.Allowlist)
+	if err != nil {
+		return twinex.APIKey{}, invalid(err)
+	}
+	if len(o.Label) > 100 {
+		return twinex.APIKey{}, invalid(errors.New("the label must have at most 100 characters"))
+	}
+	return s.update(ctx, id, func(k *twinex.APIKey, now time.Time) error {
+		if k.Revoked != 0 {
+			return ErrRevoked
+		}
+		if err := twinex.ValidateRoles(o.Roles, k.Master); err != nil {
+			return invalid(err)
+		}
+		if !o.Expires.IsZero() && !o.Expires.After(now) {
+			return invalid(errors.New("the expiry must be in the future"))
+		}
+		k.Label, k.Roles, k.Allowlist, k.Expires = o.Label, o.Roles, allow.Strings(), 0
+		if !o.Expires.IsZero() {
+			k.Expires = o.Expires.UnixNano()
+		}
+		return nil
+	})
+}
+
 // update changes a stored key and its cache entry together.
 func (s *Service) update(ctx context.Context, id string, change func(*twinex.APIKey, time.Time) error) (twinex.APIKey, error) {
 	e, err := s.Lookup(ctx, id)

@@ -7,11 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/twinex/twinex"
-	"github.com/twinex/twinex/auth"
 	"github.com/twinex/twinex/keys"
 	"github.com/twinex/twinex/password"
 )
@@ -31,13 +28,14 @@ type apiView struct {
 	// RoleChoices and ExpiryChoices are the form's options.
 	RoleChoices   any
 	ExpiryChoices any
-	MFAOn         bool // creating and rotating ask for a code too
+	MFAOn         bool   // creating and rotating ask for a code too
+	ClientIP      string // the caller's address, offered for the allowlist
 }
 
 // roleChoices are the roles offered on the form, by form value.
 var roleChoices = []struct{ Value, Name, Text string }{
 	{"trader", "Trader", "Place and cancel orders; read orders, trades and balances."},
-	{"fundmanager", "Fund Manager", "Deposit addresses, withdrawals and transfers between your accounts."},
+	{"fundmanager", "Fund Manager", "Deposit addresses, withdrawals and transfers between your accounts. Caution: a leaked key with this role can move your funds out; give it an IP allowlist."},
 	{"auditor", "Auditor", "Read-only: orders, trades, balances and transfers. Cannot be combined with other roles."},
 	{"administrator", "Administrator", "Create and rename accounts. Master keys only."},
 }
@@ -61,7 +59,7 @@ func (s *Server) renderAPI(w http.ResponseWriter, r *http.Request, status int, v
 		s.fail(w, r, err)
 		return
 	}
-	av := apiView{Account: a, RoleChoices: roleChoices, ExpiryChoices: expiryChoices}
+	av := apiView{Account: a, RoleChoices: roleChoices, ExpiryChoices: expiryChoices, ClientIP: st.ip}
 	if _, av.MFAOn, err = s.mfaState(r, u.ID); err != nil {
 		s.fail(w, r, err)
 		return
@@ -158,13 +156,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) {
 	for _, name := range []string{"label", "scope", "allowlist", "expires"} {
 		form[name] = r.PostFormValue(name)
 	}
-	var roleNames []string
-	for _, c := range roleChoices {
-		if r.PostFormValue("roles_"+c.Value) != "" {
-			form["roles_"+c.Value] = "on"
-			roleNames = append(roleNames, c.Value)
-		}
-	}
+	roles, _ := formRoles(r, form)
 	for _, name := range []string{"heartbeat", "time_nonce"} {
 		if r.PostFormValue(name) != "" {
 			form[name] = "on"
@@ -184,7 +176,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	o := keys.CreateOptions{Label: strings.TrimSpace(form["label"]), RequireHeartbeat: form["heartbeat"] != "", TimeNonce: form["time_nonce"] != ""}
-	o.Roles, _ = twinex.ParseRoles(strings.Join(roleNames, ",")) // the names come from roleChoices
+	o.Roles = roles
 	var acct twinex.Account
 	if form["scope"] == "master" {
 		o.Master = true
@@ -201,9 +193,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) {
 			fields["scope"] = "Choose one of your accounts."
 		}
 	}
-	for _, e := range strings.FieldsFunc(form["allowlist"], func(c rune) bool { return c == ',' || c == '\n' || c == '\r' || c == ' ' || c == '\t' }) {
-		o.Allowlist = append(o.Allowlist, e)
-	}
+	o.Allowlist = splitAllowlist(form["allowlist"])
 	switch d := form["expires"]; d {
 	case "":
 	default:
@@ -214,17 +204,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) {
 			o.Expires = st.now.Add(time.Duration(n) * 24 * time.Hour)
 		}
 	}
-	if err := twinex.ValidateRoles(o.Roles, o.Master); err != nil {
-		fields["roles"] = capitalize(err.Error()) + "."
-	}
-	// The settings keys.Create refuses are checked here first, so that the
-	// right field is marked and the password is not asked in vain.
-	if _, err := auth.ParseAllowlist(o.Allowlist); err != nil {
-		fields["allowlist"] = capitalize(err.Error()) + "."
-	}
-	if n := utf8.RuneCountInString(o.Label); n > 100 || !utf8.ValidString(o.Label) || strings.ContainsFunc(o.Label, unicode.IsControl) {
-		fields["label"] = "At most 100 characters, on one line."
-	}
+	checkKeySettings(fields, o.Label, o.Roles, o.Master, o.Allowlist)
 	if o.Master && o.RequireHeartbeat {
 		fields["heartbeat"] = "Master keys cannot require a heartbeat."
 	}
@@ -354,6 +334,15 @@ func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if k.Revoked == 0 {
+		fields := map[string]string{}
+		if ok, err := s.confirmMFA(r, fields); err != nil {
+			s.fail(w, r, err)
+			return
+		} else if !ok {
+			s.renderAPI(w, r, http.StatusUnprocessableEntity, view{Error: "To revoke " + k.ID + ", confirm with a code from your authenticator app.",
+				Fields: map[string]string{"revoke_" + k.ID: fields["code"]}})
+			return
+		}
 		if _, err := s.Keys.Revoke(r.Context(), k.ID); err != nil {
 			s.fail(w, r, err)
 			return

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"net/http"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -220,4 +221,46 @@ func (b *browser) follow(p page) page {
 		b.e.t.Fatalf("status %d, want a redirect; body:\n%s", p.StatusCode, p.Body)
 	}
 	return b.get(p.Header.Get("Location"))
+}
+
+func TestEditKey(t *testing.T) {
+	e := newEnv(t, func(s *web.Server) { s.Sandbox = true })
+	b := e.browser("192.0.2.34")
+	verifiedUser(t, e, b, "hal@example.com")
+	b.get("/settings/identity")
+	b.post("/settings/identity", identity())
+	accts, _ := e.db.Accounts(t.Context(), mustUser(t, e, "hal@example.com").ID)
+	b.get("/settings/api")
+	p := b.follow(b.post("/settings/api/keys", url.Values{"scope": {itoa(accts[0].ID)}, "roles_trader": {"on"}, "password": {goodPassword}}))
+	id := keyIDRE.FindStringSubmatch(p.Body)[1]
+	wantBody(t, p, "GEMINI_API_KEY="+id, `src="/static/copy.js"`)
+
+	p = b.get("/settings/api/keys/" + id + "/edit")
+	wantStatus(t, p, http.StatusOK)
+	wantBody(t, p, `name="roles_trader" checked`)
+	p = b.post("/settings/api/keys/"+id+"/edit", url.Values{"roles_auditor": {"on"}, "roles_trader": {"on"}, "expires": {"keep"}, "password": {goodPassword}})
+	wantStatus(t, p, http.StatusUnprocessableEntity)
+	wantBody(t, p, "cannot be combined")
+	b.get("/settings/api/keys/" + id + "/edit")
+	p = b.post("/settings/api/keys/"+id+"/edit", url.Values{"label": {"reader"}, "roles_auditor": {"on"}, "allowlist": {"198.51.100.0/24"}, "expires": {"7"}, "password": {goodPassword}})
+	wantStatus(t, p, http.StatusSeeOther)
+	entry, err := e.keys.Lookup(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := entry.Key()
+	if k.Roles != twinex.RoleAuditor || k.Label != "reader" || strings.Join(k.Allowlist, ",") != "198.51.100.0/24" || k.Expires != e.now.Add(7*24*time.Hour).UnixNano() {
+		t.Fatalf("after the edit the service has %+v", k)
+	}
+	if entry.Allows(netip.MustParseAddr("192.0.2.1")) || !entry.Allows(netip.MustParseAddr("198.51.100.9")) {
+		t.Fatal("the new allowlist is not in force")
+	}
+
+	o := e.browser("192.0.2.35")
+	verifiedUser(t, e, o, "ivy@example.com")
+	wantStatus(t, o.get("/settings/api/keys/"+id+"/edit"), http.StatusNotFound)
+
+	b.get("/settings/api")
+	b.post("/settings/api/keys/"+id+"/revoke", nil)
+	wantStatus(t, b.get("/settings/api/keys/"+id+"/edit"), http.StatusGone)
 }

@@ -153,6 +153,21 @@ func TestKeyCreationAsksForCode(t *testing.T) {
 	if !strings.Contains(p.Body, `id="key-secret"`) {
 		t.Fatal("no secret after a right code")
 	}
+	id := keyIDRE.FindStringSubmatch(p.Body)[1]
+
+	// Revoking asks for a code too.
+	p = b.get("/settings/api")
+	wantBody(t, p, `placeholder="2FA code"`)
+	wantStatus(t, b.post("/settings/api/keys/"+id+"/revoke", url.Values{"code": {"000000"}}), http.StatusUnprocessableEntity)
+	if k, _ := e.db.Key(t.Context(), id); k.Revoked != 0 {
+		t.Fatal("revoked without a right code")
+	}
+	e.advance(30 * time.Second)
+	b.get("/settings/api")
+	wantStatus(t, b.post("/settings/api/keys/"+id+"/revoke", url.Values{"code": {code(t, secret, e.now)}}), http.StatusSeeOther)
+	if k, _ := e.db.Key(t.Context(), id); k.Revoked == 0 {
+		t.Fatal("not revoked with a right code")
+	}
 }
 
 func TestConfirmPasswordIsThrottled(t *testing.T) {

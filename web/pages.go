@@ -128,6 +128,7 @@ var auditActions = map[string]string{
 	"identity_verified":  "Identity verified",
 	"key_created":        "API key created",
 	"key_revoked":        "API key revoked",
+	"key_edited":         "API key changed",
 	"key_rotated":        "API key secret rotated",
 	"confirm_failed":     "Wrong password when confirming a change",
 	"login_password":     "Password accepted; second factor asked",

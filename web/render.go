@@ -123,5 +123,6 @@ var notices = map[string]string{
 	"identity_verified":  "Your identity is verified: you can create API keys.",
 	"identity_submitted": "Your identity details were sent for review. We will email you the decision.",
 	"mfa_disabled":       "Two-factor authentication is off.",
+	"key_edited":         "The key is changed. The next request sees its new settings.",
 	"key_revoked":        "The key is revoked. Requests signed with it are refused from now on.",
 }

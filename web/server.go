@@ -1,6 +1,7 @@
 // Package web is the dashboard: sign-up, email verification, login and
 // logout, password reset and the account settings, as server-rendered HTML
-// (html/template, embedded templates and CSS, no JavaScript).
+// (html/template, embedded templates and CSS; one small script adds copy
+// buttons, and every page works without it).
 //
 // Security model:
 //   - Sessions are server-side rows keyed by the SHA-256 of a random 32-byte
@@ -161,6 +162,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /settings/api/keys/{id}/revoke", s.signedIn(s.revokeKey))
 	mux.HandleFunc("POST /settings/api/keys/{id}/rotate", s.signedIn(s.rotateKey))
 	mux.HandleFunc("GET /settings/api/secret/{token}", s.signedIn(s.secretPage))
+	mux.HandleFunc("GET /settings/api/keys/{id}/edit", s.signedIn(s.editKeyForm))
+	mux.HandleFunc("POST /settings/api/keys/{id}/edit", s.signedIn(s.editKey))
 	if s.Mailbox != nil {
 		mux.HandleFunc("GET /mailbox", s.mailboxList)
 		mux.HandleFunc("GET /mailbox/{id}", s.mailboxMessage)
