@@ -72,9 +72,10 @@ func twoDigits(n int) string { return string([]byte{byte('0' + n/10), byte('0' +
 
 // TestNewUserToSignedRequest: a new user signs up, opens the verification
 // mail in the sandbox mailbox, verifies, logs in, verifies their identity,
-// creates an API key limited to 127.0.0.1, signs a request with the secret
-// the page showed once, revokes the key and sees the next request refused,
-// then turns on two-factor authentication and logs in with a recovery code.
+// turns on two-factor authentication, creates an API key limited to
+// 127.0.0.1 (with a code), signs a request with the secret the page showed
+// once, revokes the key (with a recovery code) and sees the next request
+// refused, then logs in again with the second factor.
 func TestNewUserToSignedRequest(t *testing.T) {
 	ctx, shot := browser(t)
 	a := &app.App{Listen: "127.0.0.1:0", DataDir: t.TempDir()}
@@ -157,11 +158,31 @@ func TestNewUserToSignedRequest(t *testing.T) {
 	waitFor(`main`, "Your identity is verified")
 	shot("api-keys-empty")
 
+	// Two-factor authentication, with the key shown beside the QR code.
+	run("open two-factor settings", chromedp.Navigate(base+"/settings/mfa"), chromedp.WaitVisible(`#mfa-secret`))
+	shot("mfa-enrol")
+	mfaSecret := text(`#mfa-secret`)
+	totpCode := func(at time.Time) string {
+		t.Helper()
+		c, err := totp.GenerateCode(mfaSecret, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	run("confirm the code", chromedp.SendKeys(`input[name="code"]`, totpCode(time.Now())), chromedp.Click(`main form button[type="submit"]`))
+	waitFor(`main`, "Save your recovery codes now")
+	shot("recovery-codes")
+	recovery1, recovery2 := text(`ul.codes li:nth-child(1)`), text(`ul.codes li:nth-child(2)`)
+
 	const create = `form[action="/settings/api/keys"] `
+	run("open the API keys", chromedp.Navigate(base+"/settings/api"), chromedp.WaitVisible(create+`input[name="label"]`))
 	run("create a key",
 		chromedp.SendKeys(create+`input[name="label"]`, "e2e bot"),
 		chromedp.SendKeys(create+`textarea[name="allowlist"]`, "127.0.0.1"),
 		chromedp.SendKeys(create+`input[name="password"]`, pw),
+		// The enrolment used this step's code; the next step's is fresh.
+		chromedp.SendKeys(create+`input[name="code"]`, totpCode(time.Now().Add(30*time.Second))),
 	)
 	shot("create-key")
 	run("submit the key form", chromedp.Click(create+`button[type="submit"]`), chromedp.WaitVisible(`#key-secret`))
@@ -178,13 +199,18 @@ func TestNewUserToSignedRequest(t *testing.T) {
 	if _, err := client.Balances(context.Background()); err != nil {
 		t.Fatalf("request signed with the new key: %v", err)
 	}
+	// Reloading the page does not show the secret again.
+	run("reload the secret page", chromedp.Reload())
+	waitFor(`main h1`, "This secret was shown already")
 
-	run("back to the keys", chromedp.Click(`a[href="/settings/api"]`), chromedp.WaitVisible(`button[aria-label="Revoke `+id+`"]`))
+	run("back to the keys", chromedp.Navigate(base+"/settings/api"), chromedp.WaitVisible(`button[aria-label="Revoke `+id+`"]`))
 	if list := text(`main`); strings.Contains(list, secret) || !strings.Contains(list, "127.0.0.1") {
 		t.Fatalf("key list:\n%s", list)
 	}
 	shot("key-list")
-	run("revoke the key", chromedp.Click(`button[aria-label="Revoke `+id+`"]`))
+	run("revoke the key with a recovery code",
+		chromedp.SendKeys(`#revoke-code-`+id, recovery1),
+		chromedp.Click(`button[aria-label="Revoke `+id+`"]`))
 	waitFor(`main`, "The key is revoked")
 	shot("revoked")
 	if _, err := client.Balances(context.Background()); err == nil {
@@ -193,19 +219,6 @@ func TestNewUserToSignedRequest(t *testing.T) {
 		t.Logf("revoked key refused: %v", err)
 	}
 
-	// Two-factor authentication: enrol with the key shown beside the QR
-	// code, then log in again with a recovery code.
-	run("open two-factor settings", chromedp.Navigate(base+"/settings/mfa"), chromedp.WaitVisible(`#mfa-secret`))
-	shot("mfa-enrol")
-	mfaSecret := text(`#mfa-secret`)
-	code, err := totp.GenerateCode(mfaSecret, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	run("confirm the code", chromedp.SendKeys(`input[name="code"]`, code), chromedp.Click(`main form button[type="submit"]`))
-	waitFor(`main`, "Save your recovery codes now")
-	shot("recovery-codes")
-	recovery := text(`ul.codes li`)
 	run("log out", chromedp.Click(`nav form[action="/logout"] button`))
 	waitFor(`main`, "You have logged out")
 	run("log in with the password",
@@ -215,7 +228,7 @@ func TestNewUserToSignedRequest(t *testing.T) {
 	)
 	waitFor(`main h1`, "Two-factor authentication")
 	shot("mfa-login")
-	run("enter a recovery code", chromedp.SendKeys(`input[name="code"]`, recovery), chromedp.Click(`main form[action="/login/mfa"] button[type="submit"]`))
+	run("enter a recovery code", chromedp.SendKeys(`input[name="code"]`, recovery2), chromedp.Click(`main form[action="/login/mfa"] button[type="submit"]`))
 	run("signed in", chromedp.WaitVisible(`nav form[action="/logout"]`))
 	waitFor(`main`, "Overview")
 }
