@@ -299,6 +299,6 @@ func (s *Server) mfaLogin(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.audit(r, u.ID, "login", "with a second factor")
+	s.noteLogin(r, *u, "with a second factor")
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }

@@ -802,3 +802,23 @@ func TestLinksNeedBaseURL(t *testing.T) {
 		t.Fatalf("loopback mails: %+v", ms)
 	}
 }
+
+func TestNewAddressLoginMail(t *testing.T) {
+	e := newEnv(t)
+	a := e.browser("192.0.2.50")
+	a.signup("jo@example.com", goodPassword)
+	a.get(e.link("jo@example.com"))
+	a.login("jo@example.com", goodPassword)
+	a.login("jo@example.com", goodPassword) // the same address again
+	for _, m := range e.mailsTo("jo@example.com") {
+		if strings.HasPrefix(m.Subject, "New login") {
+			t.Fatalf("mail %q for a known address", m.Subject)
+		}
+	}
+	b := e.browser("198.51.100.7")
+	b.login("jo@example.com", goodPassword)
+	m := e.mailsTo("jo@example.com")
+	if last := m[len(m)-1]; last.Subject != "New login from 198.51.100.7" {
+		t.Fatalf("last mail %q", last.Subject)
+	}
+}
