@@ -264,3 +264,24 @@ func TestEditKey(t *testing.T) {
 	b.post("/settings/api/keys/"+id+"/revoke", nil)
 	wantStatus(t, b.get("/settings/api/keys/"+id+"/edit"), http.StatusGone)
 }
+
+func TestAccounts(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser("192.0.2.36")
+	verifiedUser(t, e, b, "kim@example.com")
+	p := b.get("/settings/accounts")
+	wantBody(t, p, "<code>primary</code>")
+	p = b.post("/settings/accounts", url.Values{"name": {"Market Making"}})
+	wantStatus(t, p, http.StatusSeeOther)
+	p = b.get("/settings/accounts?m=account_created")
+	wantBody(t, p, "Market Making", "<code>market-making</code>", "The account is added")
+	for name, want := range map[string]string{"": "Enter a name.", "market making": "already have an account called market-making", "!!!": "letters or digits", strings.Repeat("a", 101): "at most 100"} {
+		b.get("/settings/accounts")
+		p = b.post("/settings/accounts", url.Values{"name": {name}})
+		wantStatus(t, p, http.StatusUnprocessableEntity)
+		wantBody(t, p, want)
+	}
+	if list, _ := e.db.Accounts(t.Context(), mustUser(t, e, "kim@example.com").ID); len(list) != 2 {
+		t.Fatalf("%d accounts", len(list))
+	}
+}

@@ -129,6 +129,7 @@ var auditActions = map[string]string{
 	"key_created":        "API key created",
 	"key_revoked":        "API key revoked",
 	"key_edited":         "API key changed",
+	"account_created":    "Account added",
 	"key_rotated":        "API key secret rotated",
 	"confirm_failed":     "Wrong password when confirming a change",
 	"login_password":     "Password accepted; second factor asked",

@@ -155,6 +155,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /settings/mfa", s.signedIn(s.mfaPage))
 	mux.HandleFunc("POST /settings/mfa", s.signedIn(s.enableMFA))
 	mux.HandleFunc("POST /settings/mfa/disable", s.signedIn(s.disableMFA))
+	mux.HandleFunc("GET /settings/accounts", s.signedIn(s.accountsPage))
+	mux.HandleFunc("POST /settings/accounts", s.signedIn(s.createAccount))
 	mux.HandleFunc("GET /settings/identity", s.signedIn(s.identityForm))
 	mux.HandleFunc("POST /settings/identity", s.signedIn(s.submitIdentity))
 	mux.HandleFunc("GET /settings/api", s.signedIn(s.apiKeys))

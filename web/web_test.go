@@ -509,8 +509,8 @@ func TestPasswordReset(t *testing.T) {
 	}
 	wantStatus(t, e.browser("192.0.2.13").login("ann@example.com", goodPassword), http.StatusUnauthorized)
 	wantStatus(t, e.browser("192.0.2.14").login("ann@example.com", newPW), http.StatusSeeOther)
-	if ms := e.mailsTo("ann@example.com"); !strings.Contains(ms[len(ms)-1].Subject, "password was changed") {
-		t.Fatalf("no change notice: %+v", ms[len(ms)-1])
+	if ms := e.mailsTo("ann@example.com"); !strings.Contains(ms[len(ms)-2].Subject, "password was changed") || ms[len(ms)-1].Subject != "New login from 192.0.2.14" {
+		t.Fatalf("want the change notice, then the new-address notice: %+v", ms[len(ms)-2:])
 	}
 
 	// Single use.
