@@ -51,6 +51,10 @@ type App struct {
 	ApprovalWait time.Duration
 	// Mode is Sandbox (the zero value) or Production.
 	Mode Mode
+	// KYCReview is how identity submissions are decided: "auto" (approved
+	// at once; the sandbox's default) or "manual" (the operator reviews;
+	// production's only choice).
+	KYCReview string
 	// Sim runs the market simulator (sandbox only); SimSeed seeds it.
 	Sim     bool
 	SimSeed uint64
@@ -119,6 +123,20 @@ func (m *App) Open(ctx context.Context) error {
 	}
 	if m.Mode == "" {
 		m.Mode = Sandbox
+	}
+	switch m.KYCReview {
+	case "":
+		m.KYCReview = "auto"
+		if m.Mode == Production {
+			m.KYCReview = "manual"
+		}
+	case "manual":
+	case "auto":
+		if m.Mode == Production {
+			return errors.New("--kyc-review=auto is for the sandbox: in production the operator reviews each identity")
+		}
+	default:
+		return fmt.Errorf("--kyc-review %q: want auto or manual", m.KYCReview)
 	}
 	if m.ApprovalWait < 0 {
 		m.ApprovalWait = 0
@@ -252,7 +270,7 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 		st.close()
 		return nil, err
 	}
-	st.web = &web.Server{Store: st.store, Accounts: st.store, Keys: st.keys, Identities: st.store, Sealer: m.sealer, Markets: m.markets, Logger: m.Logger, BaseURL: public,
+	st.web = &web.Server{Store: st.store, Accounts: st.store, Keys: st.keys, Identities: st.store, Sealer: m.sealer, AutoApproveIdentity: m.KYCReview == "auto", Markets: m.markets, Logger: m.Logger, BaseURL: public,
 		Sandbox: m.Mode == Sandbox, TrustedProxies: m.trusted, Mail: send, Mailbox: box,
 		// Behind a TLS-terminating proxy (production requires one beyond
 		// loopback) the browser speaks HTTPS: cookies must be Secure.

@@ -76,3 +76,20 @@ func TestProductionHasNoDemo(t *testing.T) {
 		t.Fatal("production listened beyond loopback without a trusted proxy")
 	}
 }
+
+func TestKYCReviewChoice(t *testing.T) {
+	for _, c := range []struct {
+		mode   Mode
+		review string
+		ok     bool
+	}{{Production, "auto", false}, {Sandbox, "sometimes", false}, {Production, "manual", true}, {Sandbox, "manual", true}} {
+		a := &App{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Mode: c.mode, KYCReview: c.review, Sim: false}
+		err := a.Open(context.Background())
+		if err == nil {
+			a.Close()
+		}
+		if (err == nil) != c.ok {
+			t.Errorf("%s with --kyc-review=%s: %v", c.mode, c.review, err)
+		}
+	}
+}

@@ -34,7 +34,7 @@ func identity() url.Values {
 }
 
 func TestIdentityForm(t *testing.T) {
-	e := newEnv(t, func(s *web.Server) { s.Sandbox = true })
+	e := newEnv(t, func(s *web.Server) { s.Sandbox, s.AutoApproveIdentity = true, true })
 	b := e.browser("192.0.2.30")
 	verifiedUser(t, e, b, "ada@example.com")
 
@@ -87,7 +87,7 @@ func TestIdentityNeedsReviewOutsideSandbox(t *testing.T) {
 }
 
 func TestCreateRotateRevokeKey(t *testing.T) {
-	e := newEnv(t, func(s *web.Server) { s.Sandbox = true })
+	e := newEnv(t, func(s *web.Server) { s.Sandbox, s.AutoApproveIdentity = true, true })
 	b := e.browser("192.0.2.32")
 	verifiedUser(t, e, b, "cy@example.com")
 	b.get("/settings/identity")
@@ -224,7 +224,7 @@ func (b *browser) follow(p page) page {
 }
 
 func TestEditKey(t *testing.T) {
-	e := newEnv(t, func(s *web.Server) { s.Sandbox = true })
+	e := newEnv(t, func(s *web.Server) { s.Sandbox, s.AutoApproveIdentity = true, true })
 	b := e.browser("192.0.2.34")
 	verifiedUser(t, e, b, "hal@example.com")
 	b.get("/settings/identity")

@@ -17,10 +17,10 @@ func (s *Server) identityForm(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/settings", http.StatusSeeOther)
 		return
 	}
-	v := view{Title: "Verify your identity", Nav: "settings", Data: identityView{Status: u.Identity, Sandbox: s.Sandbox}}
+	v := view{Title: "Verify your identity", Nav: "settings", Data: identityView{Status: u.Identity, Auto: s.AutoApproveIdentity}}
 	if sub, err := s.Identities.Identity(r.Context(), u.ID); err == nil {
 		v.Form = map[string]string{"legal_name": sub.LegalName, "birth_date": sub.BirthDate, "country": sub.Country, "address": sub.Address}
-		v.Data = identityView{Status: u.Identity, Reason: sub.Reason, Sandbox: s.Sandbox}
+		v.Data = identityView{Status: u.Identity, Reason: sub.Reason, Auto: s.AutoApproveIdentity}
 	} else if !isNotFound(err) {
 		s.fail(w, r, err)
 		return
@@ -29,14 +29,14 @@ func (s *Server) identityForm(w http.ResponseWriter, r *http.Request) {
 }
 
 type identityView struct {
-	Status  twinex.IdentityStatus
-	Reason  string
-	Sandbox bool
+	Status twinex.IdentityStatus
+	Reason string
+	Auto   bool // approved at once
 }
 
-// submitIdentity records the user's identity details. In the sandbox they
-// are approved at once; otherwise the operator reviews them
-// (twinex admin kyc).
+// submitIdentity records the user's identity details. With
+// AutoApproveIdentity (the sandbox's default) they are approved at once;
+// otherwise the operator reviews them (/admin/kyc, twinex admin kyc).
 func (s *Server) submitIdentity(w http.ResponseWriter, r *http.Request) {
 	st := state(r)
 	u := *st.user
@@ -59,7 +59,7 @@ func (s *Server) submitIdentity(w http.ResponseWriter, r *http.Request) {
 			Error: "Please correct the highlighted fields.", Fields: fields, Form: map[string]string{
 				"legal_name": r.PostFormValue("legal_name"), "birth_date": r.PostFormValue("birth_date"),
 				"country": r.PostFormValue("country"), "address": r.PostFormValue("address")},
-			Data: identityView{Status: u.Identity, Sandbox: s.Sandbox}})
+			Data: identityView{Status: u.Identity, Auto: s.AutoApproveIdentity}})
 		return
 	}
 	sub.UserID, sub.Submitted = u.ID, st.now.UnixNano()
@@ -68,7 +68,7 @@ func (s *Server) submitIdentity(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.audit(r, u.ID, "identity_submitted", "")
-	if s.Sandbox {
+	if s.AutoApproveIdentity {
 		if err := s.Identities.ReviewIdentity(r.Context(), u.ID, twinex.IdentityVerified, "", st.now.UnixNano()); err != nil {
 			s.fail(w, r, err)
 			return

@@ -29,7 +29,7 @@ func code(t *testing.T, secret string, at time.Time) string {
 }
 
 func TestTwoFactor(t *testing.T) {
-	e := newEnv(t, func(s *web.Server) { s.Sandbox = true })
+	e := newEnv(t, func(s *web.Server) { s.Sandbox, s.AutoApproveIdentity = true, true })
 	b := e.browser("192.0.2.40")
 	verifiedUser(t, e, b, "dee@example.com")
 
@@ -131,7 +131,7 @@ func TestTwoFactor(t *testing.T) {
 }
 
 func TestKeyCreationAsksForCode(t *testing.T) {
-	e := newEnv(t, func(s *web.Server) { s.Sandbox = true })
+	e := newEnv(t, func(s *web.Server) { s.Sandbox, s.AutoApproveIdentity = true, true })
 	b := e.browser("192.0.2.41")
 	verifiedUser(t, e, b, "fay@example.com")
 	b.get("/settings/identity")
@@ -171,7 +171,7 @@ func TestKeyCreationAsksForCode(t *testing.T) {
 }
 
 func TestConfirmPasswordIsThrottled(t *testing.T) {
-	e := newEnv(t, func(s *web.Server) { s.Sandbox = true })
+	e := newEnv(t, func(s *web.Server) { s.Sandbox, s.AutoApproveIdentity = true, true })
 	b := e.browser("192.0.2.42")
 	verifiedUser(t, e, b, "gus@example.com")
 	b.get("/settings/identity")

@@ -49,14 +49,14 @@ func (s *Server) account(r *http.Request, u twinex.User) (account, error) {
 		{Title: "Verify your email address", Done: verified,
 			Text: "Open the link we emailed you. It proves the address is yours, so that we can reach you about your account."},
 		{Title: "Verify your identity", Done: u.Identity == twinex.IdentityVerified, Pending: u.Identity == twinex.IdentityPending,
-			Text: identityText(u.Identity, s.Sandbox)},
+			Text: identityText(u.Identity, s.AutoApproveIdentity)},
 		{Title: "Create an API key", Text: "Choose its roles (Auditor, Trader, Fund Manager) and the addresses it may be used from. The secret is shown once."},
 	}
 	a.Ready = verified && u.Identity == twinex.IdentityVerified
 	return a, nil
 }
 
-func identityText(st twinex.IdentityStatus, sandbox bool) string {
+func identityText(st twinex.IdentityStatus, auto bool) string {
 	switch st {
 	case twinex.IdentityVerified:
 		return "Your identity is verified."
@@ -65,8 +65,8 @@ func identityText(st twinex.IdentityStatus, sandbox bool) string {
 	case twinex.IdentityRejected:
 		return "Your identity could not be verified. You can submit your details again."
 	}
-	if sandbox {
-		return "Only verified accounts can create API keys. In this sandbox, identity checks are approved at once."
+	if auto {
+		return "Only verified accounts can create API keys. On this exchange, identity checks are approved at once."
 	}
 	return "Only verified accounts can create API keys. The operator of this exchange reviews each request."
 }

@@ -89,9 +89,11 @@ type Server struct {
 	// Sealer seals two-factor secrets (with the API secrets' master key).
 	// Required.
 	Sealer *auth.Sealer
-	// Sandbox shows the sandbox badge and notes; identity submissions are
-	// approved at once.
+	// Sandbox shows the sandbox badge and notes.
 	Sandbox bool
+	// AutoApproveIdentity approves identity submissions at once (a
+	// sandbox's choice); otherwise the operator reviews them.
+	AutoApproveIdentity bool
 	// Mailbox, when set (sandbox only), serves /mailbox: the outgoing mail.
 	Mailbox Mailbox
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
