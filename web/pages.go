@@ -130,6 +130,7 @@ var auditActions = map[string]string{
 	"key_revoked":        "API key revoked",
 	"key_edited":         "API key changed",
 	"account_created":    "Account added",
+	"identity_rejected":  "Identity not approved",
 	"key_rotated":        "API key secret rotated",
 	"confirm_failed":     "Wrong password when confirming a change",
 	"login_password":     "Password accepted; second factor asked",

@@ -123,6 +123,7 @@ var notices = map[string]string{
 	"identity_verified":  "Your identity is verified: you can create API keys.",
 	"identity_submitted": "Your identity details were sent for review. We will email you the decision.",
 	"mfa_disabled":       "Two-factor authentication is off.",
+	"reviewed":           "The decision is recorded and the user emailed.",
 	"account_created":    "The account is added. Create a key for it, or use a master key with its account value.",
 	"key_edited":         "The key is changed. The next request sees its new settings.",
 	"key_revoked":        "The key is revoked. Requests signed with it are refused from now on.",

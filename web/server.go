@@ -86,6 +86,9 @@ type Server struct {
 	// submissions. Both are required.
 	Keys       *keys.Service
 	Identities twinex.IdentityStore
+	// AdminToken signs the operator in to /operator (identity review);
+	// empty disables those pages.
+	AdminToken string
 	// Sealer seals two-factor secrets (with the API secrets' master key).
 	// Required.
 	Sealer *auth.Sealer
@@ -157,6 +160,11 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /settings/mfa", s.signedIn(s.mfaPage))
 	mux.HandleFunc("POST /settings/mfa", s.signedIn(s.enableMFA))
 	mux.HandleFunc("POST /settings/mfa/disable", s.signedIn(s.disableMFA))
+	mux.HandleFunc("GET /operator/login", s.operatorLoginForm)
+	mux.HandleFunc("POST /operator/login", s.operatorLogin)
+	mux.HandleFunc("POST /operator/logout", s.operatorLogout)
+	mux.HandleFunc("GET /operator", s.operatorOnly(s.operatorHome))
+	mux.HandleFunc("POST /operator/kyc/{user}", s.operatorOnly(s.operatorReview))
 	mux.HandleFunc("GET /settings/accounts", s.signedIn(s.accountsPage))
 	mux.HandleFunc("POST /settings/accounts", s.signedIn(s.createAccount))
 	mux.HandleFunc("GET /settings/identity", s.signedIn(s.identityForm))

@@ -1,0 +1,82 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/web"
+)
+
+func TestOperatorReviewsIdentity(t *testing.T) {
+	e := newEnv(t, func(s *web.Server) { s.AdminToken = "operator-token-123" })
+	for _, email := range []string{"lee@example.com", "max@example.com"} {
+		b := e.browser("192.0.2.60")
+		verifiedUser(t, e, b, email)
+		b.get("/settings/identity")
+		wantStatus(t, b.post("/settings/identity", identity()), http.StatusSeeOther)
+	}
+	lee, max := mustUser(t, e, "lee@example.com"), mustUser(t, e, "max@example.com")
+
+	op := e.browser("192.0.2.61")
+	if p := op.get("/operator"); p.Header.Get("Location") != "/operator/login" {
+		t.Fatalf("signed-out operator page: %d %q", p.StatusCode, p.Header.Get("Location"))
+	}
+	op.get("/operator/login")
+	wantStatus(t, op.post("/operator/login", url.Values{"token": {"wrong"}}), http.StatusUnauthorized)
+	// A user's session is not an operator's.
+	user := e.browser("192.0.2.62")
+	user.login("lee@example.com", goodPassword)
+	user.get("/settings")
+	wantStatus(t, user.post("/operator/kyc/"+itoa(lee.ID), url.Values{"decision": {"approve"}}), http.StatusUnauthorized)
+
+	op.get("/operator/login")
+	wantStatus(t, op.post("/operator/login", url.Values{"token": {"operator-token-123"}}), http.StatusSeeOther)
+	p := op.get("/operator")
+	wantStatus(t, p, http.StatusOK)
+	wantBody(t, p, "lee@example.com", "max@example.com", "Ada Lovelace")
+
+	wantStatus(t, op.post("/operator/kyc/"+itoa(max.ID), url.Values{"decision": {"reject"}}), http.StatusUnprocessableEntity)
+	wantStatus(t, op.post("/operator/kyc/"+itoa(lee.ID), url.Values{"decision": {"approve"}}), http.StatusSeeOther)
+	op.get("/operator")
+	wantStatus(t, op.post("/operator/kyc/"+itoa(max.ID), url.Values{"decision": {"reject"}, "reason": {"The address is incomplete."}}), http.StatusSeeOther)
+	op.get("/operator")
+	wantStatus(t, op.post("/operator/kyc/"+itoa(lee.ID), url.Values{"decision": {"reject"}, "reason": {"late"}}), http.StatusConflict)
+
+	if u := mustUser(t, e, "lee@example.com"); u.Identity != twinex.IdentityVerified {
+		t.Fatalf("lee is %q", u.Identity)
+	}
+	if u := mustUser(t, e, "max@example.com"); u.Identity != twinex.IdentityRejected {
+		t.Fatalf("max is %q", u.Identity)
+	}
+	m := e.mailsTo("max@example.com")
+	if last := m[len(m)-1]; last.Subject != "Your identity could not be verified" {
+		t.Fatalf("max's last mail %q", last.Subject)
+	}
+	mx := e.browser("192.0.2.63")
+	mx.login("max@example.com", goodPassword)
+	wantBody(t, mx.get("/settings/identity"), "The address is incomplete.")
+
+	// Signing out ends the operator's access; a changed token voids cookies.
+	op.get("/operator")
+	op.post("/operator/logout", nil)
+	if p := op.get("/operator"); p.Header.Get("Location") != "/operator/login" {
+		t.Fatal("operator page after sign-out")
+	}
+}
+
+func TestOperatorLoginThrottled(t *testing.T) {
+	e := newEnv(t, func(s *web.Server) { s.AdminToken = "operator-token-123" })
+	op := e.browser("192.0.2.64")
+	for range 5 {
+		op.get("/operator/login")
+		op.post("/operator/login", url.Values{"token": {"guess"}})
+	}
+	op.get("/operator/login")
+	wantStatus(t, op.post("/operator/login", url.Values{"token": {"operator-token-123"}}), http.StatusTooManyRequests)
+	// Another address is not locked out.
+	other := e.browser("192.0.2.65")
+	other.get("/operator/login")
+	wantStatus(t, other.post("/operator/login", url.Values{"token": {"operator-token-123"}}), http.StatusSeeOther)
+}
