@@ -285,3 +285,18 @@ func TestAccounts(t *testing.T) {
 		t.Fatalf("%d accounts", len(list))
 	}
 }
+
+func TestActivityPage(t *testing.T) {
+	e := newEnv(t, func(s *web.Server) { s.Sandbox, s.AutoApproveIdentity = true, true })
+	b := e.browser("192.0.2.37")
+	verifiedUser(t, e, b, "ned@example.com")
+	b.get("/settings/identity")
+	b.post("/settings/identity", identity())
+	accts, _ := e.db.Accounts(t.Context(), mustUser(t, e, "ned@example.com").ID)
+	b.get("/settings/api")
+	p := b.follow(b.post("/settings/api/keys", url.Values{"scope": {itoa(accts[0].ID)}, "roles_trader": {"on"}, "password": {goodPassword}}))
+	id := keyIDRE.FindStringSubmatch(p.Body)[1]
+	p = b.get("/settings/activity")
+	wantStatus(t, p, http.StatusOK)
+	wantBody(t, p, "API key created", "<code>"+id+"</code>", "Identity verified", "Account created", "<code>192.0.2.37</code>")
+}

@@ -186,3 +186,20 @@ func (s *Server) revokeSessions(w http.ResponseWriter, r *http.Request) {
 	s.audit(r, st.user.ID, "sessions_ended", "")
 	http.Redirect(w, r, "/settings?m=sessions_revoked", http.StatusSeeOther)
 }
+
+// activityLimit is how many events the activity page shows.
+const activityLimit = 200
+
+// activity shows the user's audit log.
+func (s *Server) activity(w http.ResponseWriter, r *http.Request) {
+	events, err := s.Store.AuditLog(r.Context(), state(r).user.ID, activityLimit)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "activity.html", view{Title: "Account activity", Nav: "settings",
+		Data: struct {
+			Events  []AuditEvent
+			Actions map[string]string
+		}{events, auditActions}})
+}

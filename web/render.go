@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"strings"
 	"time"
 
 	"github.com/twinex/twinex"
@@ -45,6 +46,7 @@ var funcs = template.FuncMap{
 		}
 		return f
 	},
+	"hasPrefix": strings.HasPrefix,
 	"time": func(ns int64) string {
 		if ns == 0 {
 			return "—"

@@ -165,6 +165,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /operator/logout", s.operatorLogout)
 	mux.HandleFunc("GET /operator", s.operatorOnly(s.operatorHome))
 	mux.HandleFunc("POST /operator/kyc/{user}", s.operatorOnly(s.operatorReview))
+	mux.HandleFunc("GET /settings/activity", s.signedIn(s.activity))
 	mux.HandleFunc("GET /settings/accounts", s.signedIn(s.accountsPage))
 	mux.HandleFunc("POST /settings/accounts", s.signedIn(s.createAccount))
 	mux.HandleFunc("GET /settings/identity", s.signedIn(s.identityForm))
