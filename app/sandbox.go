@@ -133,7 +133,8 @@ Sandbox demo account (%s):
   GEMINI_API_KEY=%s GEMINI_API_SECRET=%s
   Try: curl -s %s/v1/pubticker/btcusd
        go run ./cmd/twinex api --base-url %s --credentials %s balances
-`, login, key, secret, base, base, path)
+  Dashboard: %s/ (sign up, or log in with the demo login above)
+`, login, key, secret, base, base, path, base)
 }
 
 // demoKeyID reads the key id from the demo credentials file.
