@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/auth"
@@ -117,6 +118,7 @@ func (s *Server) privateWrite(pattern string, roles twinex.Role, sc scope, h sig
 
 func (s *Server) signedRoute(pattern string, roles twinex.Role, sc scope, write bool, h signedHandler) {
 	s.mux.Handle("POST "+pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
 		c, err := s.authenticate(r, roles, sc, write)
 		if err == nil {
 			err = s.injectFault(w, r, c)
@@ -130,6 +132,7 @@ func (s *Server) signedRoute(pattern string, roles twinex.Role, sc scope, write 
 		if err != nil {
 			s.writeError(w, r, err)
 		}
+		s.record(r, c, err, start)
 	}))
 }
 
@@ -260,4 +263,50 @@ func (s *Server) scopeAccount(ctx context.Context, c *signed, sc scope) error {
 // batch), so a replay after a crash cannot repeat an acknowledged change.
 func (s *Server) touch(ctx context.Context, c *signed) error {
 	return s.Accounts.TouchKeys(context.WithoutCancel(ctx), []twinex.KeyUse{c.use})
+}
+
+// Recorder receives the activity log's records (activity.Recorder).
+type Recorder interface{ Record(twinex.Activity) }
+
+// record logs a request that named an API key. A key that does not exist
+// is logged with UserID 0, for the operator.
+func (s *Server) record(r *http.Request, c *signed, err error, start time.Time) {
+	if s.Activity == nil {
+		return
+	}
+	keyID := r.Header.Get("X-GEMINI-APIKEY")
+	if keyID == "" {
+		return
+	}
+	a := twinex.Activity{Time: start.UnixNano(), KeyID: truncate(keyID, 64), Method: r.Method, Path: truncate(r.URL.Path, 200),
+		Status: http.StatusOK, Latency: time.Since(start).Microseconds()}
+	if ip := auth.ClientIP(r, s.TrustedProxies); ip.IsValid() {
+		a.IP = ip.String()
+	}
+	if c != nil {
+		a.UserID, a.AccountID = c.key.UserID, c.account.ID
+		if a.AccountID == 0 {
+			a.AccountID = c.key.AccountID
+		}
+	} else if e, lerr := s.Keys.Lookup(r.Context(), keyID); lerr == nil {
+		k := e.Key()
+		a.UserID, a.AccountID = k.UserID, k.AccountID
+	}
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			a.Reason = twinex.InvalidJson
+		} else {
+			a.Reason = twinex.ErrorReason(err)
+		}
+		a.Status = HTTPStatus(a.Reason)
+	}
+	s.Activity.Record(a)
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }

@@ -38,6 +38,9 @@ type Server struct {
 	// Sandbox, when set, serves the sandbox controls (save, restore, reset).
 	Sandbox    SandboxControls
 	AdminToken string
+	// Activity, when set, receives a record of every request that names an
+	// API key.
+	Activity Recorder
 	// TrustedProxies are the peers whose X-Forwarded-For is believed; the
 	// TCP peer is the client's address otherwise.
 	TrustedProxies []netip.Prefix

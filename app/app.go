@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/activity"
 	"github.com/twinex/twinex/api"
 	"github.com/twinex/twinex/auth"
 	"github.com/twinex/twinex/core"
@@ -51,6 +52,9 @@ type App struct {
 	ApprovalWait time.Duration
 	// Mode is Sandbox (the zero value) or Production.
 	Mode Mode
+	// ActivityRetention is how long the activity log keeps records
+	// (activity.DefaultRetention when zero).
+	ActivityRetention time.Duration
 	// KYCReview is how identity submissions are decided: "auto" (approved
 	// at once; the sandbox's default) or "manual" (the operator reviews;
 	// production's only choice).
@@ -94,6 +98,7 @@ type state struct {
 	srv     *api.Server
 	web     *web.Server
 	sim     *simulator // nil unless the simulator runs
+	log     *activity.Recorder
 	handler http.Handler
 	stop    func() // stops the background work; nil until start
 	bg      sync.WaitGroup
@@ -248,7 +253,8 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 		st.close()
 		return nil, fmt.Errorf("this data directory holds a sandbox (its demo account, simulated liquidity and deposits); production mode needs a data directory of its own")
 	}
-	srv := &api.Server{Core: st.core, Store: st.store, Accounts: st.store, Addresses: st.store, Identities: st.store, Keys: st.keys,
+	st.log = activity.New(st.store, m.ActivityRetention, m.Logger)
+	srv := &api.Server{Activity: st.log, Core: st.core, Store: st.store, Accounts: st.store, Addresses: st.store, Identities: st.store, Keys: st.keys,
 		TrustedProxies: m.trusted, AdminToken: m.token, Logger: m.Logger, ApprovalWait: m.ApprovalWait,
 		PublicLimit: ratelimit.New(m.PublicLimit), PrivateLimit: ratelimit.New(m.PrivateLimit)}
 	if m.Mode == Sandbox {
@@ -270,7 +276,7 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 		st.close()
 		return nil, err
 	}
-	st.web = &web.Server{Store: st.store, Accounts: st.store, Keys: st.keys, Identities: st.store, Sealer: m.sealer, AutoApproveIdentity: m.KYCReview == "auto", AdminToken: m.token, Markets: m.markets, Logger: m.Logger, BaseURL: public,
+	st.web = &web.Server{Store: st.store, Accounts: st.store, Keys: st.keys, Identities: st.store, ActivityLog: st.store, Sealer: m.sealer, AutoApproveIdentity: m.KYCReview == "auto", AdminToken: m.token, Markets: m.markets, Logger: m.Logger, BaseURL: public,
 		Sandbox: m.Mode == Sandbox, TrustedProxies: m.trusted, Mail: send, Mailbox: box,
 		// Behind a TLS-terminating proxy (production requires one beyond
 		// loopback) the browser speaks HTTPS: cookies must be Secure.
@@ -285,8 +291,9 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 func (st *state) start() {
 	ctx, stop := context.WithCancel(context.Background())
 	st.stop = stop
-	st.bg.Add(3)
+	st.bg.Add(4)
 	go func() { defer st.bg.Done(); st.keys.Run(ctx, 200*time.Millisecond) }()
+	go func() { defer st.bg.Done(); st.log.Run(ctx) }()
 	go func() { defer st.bg.Done(); st.srv.RunHeartbeats(ctx) }()
 	go func() {
 		defer st.bg.Done()

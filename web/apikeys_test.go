@@ -300,3 +300,49 @@ func TestActivityPage(t *testing.T) {
 	wantStatus(t, p, http.StatusOK)
 	wantBody(t, p, "API key created", "<code>"+id+"</code>", "Identity verified", "Account created", "<code>192.0.2.37</code>")
 }
+
+func TestAPIActivityPage(t *testing.T) {
+	e := newEnv(t, func(s *web.Server) { s.Sandbox, s.AutoApproveIdentity = true, true })
+	b := e.browser("192.0.2.38")
+	verifiedUser(t, e, b, "ola@example.com")
+	u := mustUser(t, e, "ola@example.com")
+	o := e.browser("192.0.2.39")
+	verifiedUser(t, e, o, "pat@example.com")
+	other := mustUser(t, e, "pat@example.com")
+	var recs []twinex.Activity
+	for i := range 150 {
+		a := twinex.Activity{Time: e.now.Add(-time.Duration(i) * time.Minute).UnixNano(), KeyID: "account-aaaa", UserID: u.ID, IP: "203.0.113.5",
+			Method: "POST", Path: "/v1/balances", Status: 200}
+		if i%10 == 0 {
+			a.Reason, a.Status, a.IP = "InvalidSignature", 400, "198.51.100.66"
+		}
+		recs = append(recs, a)
+	}
+	recs = append(recs, twinex.Activity{Time: e.now.UnixNano(), KeyID: "account-bbbb", UserID: other.ID, IP: "192.0.2.99", Method: "POST", Path: "/v1/secret-of-pat", Status: 200})
+	if err := e.db.AddActivity(t.Context(), recs); err != nil {
+		t.Fatal(err)
+	}
+	p := b.get("/settings/api/activity")
+	wantStatus(t, p, http.StatusOK)
+	wantBody(t, p, "Older requests", "InvalidSignature", "203.0.113.5")
+	if strings.Contains(p.Body, "secret-of-pat") {
+		t.Fatal("another user's activity shown")
+	}
+	if n := strings.Count(p.Body, "<code>POST /v1/balances</code>"); n != 100 {
+		t.Fatalf("first page has %d rows", n)
+	}
+	next := regexp.MustCompile(`href="(/settings/api/activity\?[^"]+)">Older requests`).FindStringSubmatch(p.Body)
+	p = b.get(strings.ReplaceAll(next[1], "&amp;", "&"))
+	if n := strings.Count(p.Body, "<code>POST /v1/balances</code>"); n != 50 || strings.Contains(p.Body, "Older requests") {
+		t.Fatalf("second page has %d rows", n)
+	}
+	p = b.get("/settings/api/activity?outcome=error&format=json")
+	if p.Header.Get("Content-Type") != "application/json" || strings.Count(p.Body, `"outcome": "InvalidSignature"`) != 15 || strings.Contains(p.Body, `"outcome": "ok"`) {
+		t.Fatalf("json export:\n%.400s", p.Body)
+	}
+	p = b.get("/settings/api/activity?ip=203.0.113.5&since=1h&format=csv")
+	lines := strings.Split(strings.TrimSpace(p.Body), "\n")
+	if lines[0] != "time,key,account,ip,method,path,outcome,status,latency_us" || len(lines) != 1+54 {
+		t.Fatalf("csv export has %d lines; first %q", len(lines), lines[0])
+	}
+}

@@ -47,6 +47,7 @@ var funcs = template.FuncMap{
 		return f
 	},
 	"hasPrefix": strings.HasPrefix,
+	"list":      func(v ...string) []string { return v },
 	"time": func(ns int64) string {
 		if ns == 0 {
 			return "—"

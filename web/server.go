@@ -86,6 +86,8 @@ type Server struct {
 	// submissions. Both are required.
 	Keys       *keys.Service
 	Identities twinex.IdentityStore
+	// ActivityLog is the API activity log shown at /settings/api/activity.
+	ActivityLog twinex.ActivityStore
 	// AdminToken signs the operator in to /operator (identity review);
 	// empty disables those pages.
 	AdminToken string
@@ -166,6 +168,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /operator", s.operatorOnly(s.operatorHome))
 	mux.HandleFunc("POST /operator/kyc/{user}", s.operatorOnly(s.operatorReview))
 	mux.HandleFunc("GET /settings/activity", s.signedIn(s.activity))
+	mux.HandleFunc("GET /settings/api/activity", s.signedIn(s.apiActivity))
 	mux.HandleFunc("GET /settings/accounts", s.signedIn(s.accountsPage))
 	mux.HandleFunc("POST /settings/accounts", s.signedIn(s.createAccount))
 	mux.HandleFunc("GET /settings/identity", s.signedIn(s.identityForm))

@@ -58,7 +58,7 @@ func newEnv(t *testing.T, configure ...func(*web.Server)) *env {
 		return e.now
 	}}
 	e.srv = &web.Server{
-		Store: db, Accounts: db, Keys: e.keys, Identities: db, Sealer: sealer, Markets: twinex.DefaultMarkets(), BaseURL: "http://twinex.test",
+		Store: db, Accounts: db, Keys: e.keys, Identities: db, ActivityLog: db, Sealer: sealer, Markets: twinex.DefaultMarkets(), BaseURL: "http://twinex.test",
 		Logger: slog.New(slog.DiscardHandler),
 		Now: func() time.Time {
 			e.mu.Lock()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/twinex/twinex/app"
 	"github.com/twinex/twinex/ratelimit"
@@ -41,6 +42,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Var(&m.PrivateLimit, "rate-private", `signed requests per API key, e.g. "600/1m+5" or "off"`)
 	fs.DurationVar(&m.ApprovalWait, "approval-wait", -1, "hold before an approved withdrawal address is active (default: 0 in sandbox, 168h in production)")
 	mode := fs.String("mode", envOr("TWINEX_MODE", "sandbox"), "sandbox (simulated markets, demo account, faults) or production (TWINEX_MODE)")
+	fs.DurationVar(&m.ActivityRetention, "activity-retention", 30*24*time.Hour, "how long the activity log keeps each API request's record")
 	fs.StringVar(&m.KYCReview, "kyc-review", "", "identity verification: auto (approved at once; the sandbox default) or manual (the operator reviews; always in production)")
 	fs.BoolVar(&m.Sim, "sim", true, "run the market simulator in sandbox mode (--sim=false for an empty market)")
 	fs.Uint64Var(&m.SimSeed, "sim-seed", 1, "the simulator's seed: the same seed and the same commands give the same trades")

@@ -1,0 +1,44 @@
+package twinex
+
+import "context"
+
+// Activity is one API request that named an API key, accepted or refused.
+type Activity struct {
+	Time      int64  // Unix ns, when the request arrived
+	KeyID     string // as the request named it (it may not exist)
+	UserID    int64  // the key's owner; 0 when the key is unknown
+	AccountID int64  // the account acted on, when known
+	IP        string // the source address (auth.ClientIP)
+	Method    string
+	Path      string
+	Reason    string // "" when it succeeded, else the Gemini reason
+	Status    int    // the HTTP status
+	Latency   int64  // microseconds
+}
+
+// ActivityFilter selects activity records; zero fields do not filter.
+// Records come newest first.
+type ActivityFilter struct {
+	UserID    int64 // the owner; with UnknownKeys false, required
+	KeyID     string
+	AccountID int64
+	IP        string
+	Outcome   string // "ok", "error", or a reason
+	Since     int64  // Unix ns, inclusive
+	Before    int64  // Unix ns, exclusive: the cursor for the next page
+	Limit     int
+	// UnknownKeys selects the records of keys that do not exist (UserID 0),
+	// for the operator.
+	UnknownKeys bool
+}
+
+// ActivityStore keeps the activity log. The sqlite store implements it.
+type ActivityStore interface {
+	// AddActivity appends records in one transaction.
+	AddActivity(ctx context.Context, records []Activity) error
+	// Activity returns the records f selects, newest first.
+	Activity(ctx context.Context, f ActivityFilter) ([]Activity, error)
+	// PruneActivity deletes the records older than before and returns how
+	// many it deleted.
+	PruneActivity(ctx context.Context, before int64) (int64, error)
+}

@@ -1,0 +1,144 @@
+// Package activity records the API requests that name an API key, off the
+// request path: Record hands a record to a buffered channel and returns at
+// once; Run writes what arrives in batches, one transaction each, and
+// prunes records older than the retention.
+//
+// When the buffer is full (the store is far behind) records are dropped and
+// counted rather than slowing requests down; Dropped reports how many.
+package activity
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/twinex/twinex"
+)
+
+// Defaults.
+const (
+	DefaultRetention = 30 * 24 * time.Hour
+	bufferSize       = 1 << 16
+	maxBatch         = 4096
+	flushEvery       = 250 * time.Millisecond
+	pruneEvery       = time.Hour
+)
+
+// Recorder batches activity records into a store.
+type Recorder struct {
+	store     twinex.ActivityStore
+	retention time.Duration
+	log       *slog.Logger
+	ch        chan twinex.Activity
+	dropped   atomic.Int64
+	flushed   chan chan struct{}
+}
+
+// New returns a recorder for store keeping records for retention (the
+// default when zero). Call Run to start writing.
+func New(store twinex.ActivityStore, retention time.Duration, log *slog.Logger) *Recorder {
+	if retention <= 0 {
+		retention = DefaultRetention
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Recorder{store: store, retention: retention, log: log,
+		ch: make(chan twinex.Activity, bufferSize), flushed: make(chan chan struct{})}
+}
+
+// Record queues a record; it never blocks.
+func (r *Recorder) Record(a twinex.Activity) {
+	select {
+	case r.ch <- a:
+	default:
+		if r.dropped.Add(1)%1000 == 1 {
+			r.log.Warn("activity log behind: records dropped", "dropped", r.dropped.Load())
+		}
+	}
+}
+
+// Dropped is how many records were dropped because the buffer was full.
+func (r *Recorder) Dropped() int64 { return r.dropped.Load() }
+
+// Flush waits until every record queued before the call is written (for
+// tests and shutdown); it returns early if ctx ends or Run is not running.
+func (r *Recorder) Flush(ctx context.Context) {
+	done := make(chan struct{})
+	select {
+	case r.flushed <- done:
+	case <-ctx.Done():
+		return
+	}
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
+
+// Run writes queued records until ctx ends, then writes what is left.
+func (r *Recorder) Run(ctx context.Context) {
+	tick := time.NewTicker(flushEvery)
+	defer tick.Stop()
+	prune := time.NewTicker(pruneEvery)
+	defer prune.Stop()
+	r.prune()
+	batch := make([]twinex.Activity, 0, maxBatch)
+	write := func() {
+		for len(batch) < maxBatch {
+			select {
+			case a := <-r.ch:
+				batch = append(batch, a)
+				continue
+			default:
+			}
+			break
+		}
+		if len(batch) == 0 {
+			return
+		}
+		// A fresh context: records queued before shutdown are still
+		// written after ctx ends.
+		wctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := r.store.AddActivity(wctx, batch); err != nil {
+			r.log.Error("activity log: write failed; records lost", "records", len(batch), "err", err)
+		}
+		cancel()
+		batch = batch[:0]
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			for len(r.ch) > 0 || len(batch) > 0 {
+				write()
+			}
+			return
+		case a := <-r.ch:
+			batch = append(batch, a)
+			if len(batch) >= maxBatch {
+				write()
+			}
+		case <-tick.C:
+			write()
+		case done := <-r.flushed:
+			for len(r.ch) > 0 || len(batch) > 0 {
+				write()
+			}
+			close(done)
+		case <-prune.C:
+			r.prune()
+		}
+	}
+}
+
+func (r *Recorder) prune() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	n, err := r.store.PruneActivity(ctx, time.Now().Add(-r.retention).UnixNano())
+	if err != nil {
+		r.log.Error("activity log: prune failed", "err", err)
+	} else if n > 0 {
+		r.log.Info("activity log pruned", "records", n)
+	}
+}

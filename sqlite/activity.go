@@ -1,0 +1,103 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/twinex/twinex"
+)
+
+// AddActivity appends activity records in one transaction.
+func (db *DB) AddActivity(ctx context.Context, records []twinex.Activity) error {
+	if len(records) == 0 {
+		return nil
+	}
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("add activity: %w", err)
+	}
+	defer tx.Rollback()
+	st, err := tx.PrepareContext(ctx, `INSERT INTO activity (time, key_id, user_id, account_id, ip, method, path, reason, status, latency)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("add activity: %w", err)
+	}
+	defer st.Close()
+	for _, a := range records {
+		if _, err := st.ExecContext(ctx, a.Time, a.KeyID, a.UserID, a.AccountID, a.IP, a.Method, a.Path, a.Reason, a.Status, a.Latency); err != nil {
+			return fmt.Errorf("add activity: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("add activity: %w", err)
+	}
+	return nil
+}
+
+// Activity returns the records f selects, newest first.
+func (db *DB) Activity(ctx context.Context, f twinex.ActivityFilter) ([]twinex.Activity, error) {
+	var where []string
+	var args []any
+	if f.UnknownKeys {
+		where = append(where, "user_id = 0")
+	} else {
+		where, args = append(where, "user_id = ?"), append(args, f.UserID)
+	}
+	if f.KeyID != "" {
+		where, args = append(where, "key_id = ?"), append(args, f.KeyID)
+	}
+	if f.AccountID != 0 {
+		where, args = append(where, "account_id = ?"), append(args, f.AccountID)
+	}
+	if f.IP != "" {
+		where, args = append(where, "ip = ?"), append(args, f.IP)
+	}
+	switch f.Outcome {
+	case "":
+	case "ok":
+		where = append(where, "reason = ''")
+	case "error":
+		where = append(where, "reason != ''")
+	default:
+		where, args = append(where, "reason = ?"), append(args, f.Outcome)
+	}
+	if f.Since != 0 {
+		where, args = append(where, "time >= ?"), append(args, f.Since)
+	}
+	if f.Before != 0 {
+		where, args = append(where, "time < ?"), append(args, f.Before)
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 100000 {
+		limit = 100000
+	}
+	args = append(args, limit)
+	rows, err := db.r.QueryContext(ctx, `SELECT time, key_id, user_id, account_id, ip, method, path, reason, status, latency FROM activity
+		WHERE `+strings.Join(where, " AND ")+` ORDER BY time DESC, id DESC LIMIT ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("activity: %w", err)
+	}
+	defer rows.Close()
+	var out []twinex.Activity
+	for rows.Next() {
+		var a twinex.Activity
+		if err := rows.Scan(&a.Time, &a.KeyID, &a.UserID, &a.AccountID, &a.IP, &a.Method, &a.Path, &a.Reason, &a.Status, &a.Latency); err != nil {
+			return nil, fmt.Errorf("activity: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("activity: %w", err)
+	}
+	return out, nil
+}
+
+// PruneActivity deletes the records older than before.
+func (db *DB) PruneActivity(ctx context.Context, before int64) (int64, error) {
+	res, err := db.w.ExecContext(ctx, `DELETE FROM activity WHERE time < ?`, before)
+	if err != nil {
+		return 0, fmt.Errorf("prune activity: %w", err)
+	}
+	return res.RowsAffected()
+}

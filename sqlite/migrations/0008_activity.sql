@@ -1,0 +1,19 @@
+-- 0008: the activity log: every API request that named an API key. Times
+-- are Unix nanoseconds; latency is in microseconds; reason is '' for a
+-- success. user_id is 0 for keys that do not exist.
+CREATE TABLE activity (
+	id         INTEGER PRIMARY KEY,
+	time       BIGINT  NOT NULL,
+	key_id     TEXT    NOT NULL,
+	user_id    BIGINT  NOT NULL,
+	account_id BIGINT  NOT NULL,
+	ip         TEXT    NOT NULL,
+	method     TEXT    NOT NULL,
+	path       TEXT    NOT NULL,
+	reason     TEXT    NOT NULL,
+	status     INTEGER NOT NULL,
+	latency    BIGINT  NOT NULL
+);
+CREATE INDEX activity_user ON activity (user_id, time);
+CREATE INDEX activity_key ON activity (key_id, time);
+CREATE INDEX activity_time ON activity (time);
