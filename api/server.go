@@ -38,6 +38,8 @@ type Server struct {
 	// Sandbox, when set, serves the sandbox controls (save, restore, reset).
 	Sandbox    SandboxControls
 	AdminToken string
+	// ActivityLog serves the activity log to the admin API.
+	ActivityLog twinex.ActivityStore
 	// Activity, when set, receives a record of every request that names an
 	// API key.
 	Activity Recorder
@@ -74,6 +76,7 @@ func (s *Server) Handler() http.Handler {
 	s.routeSandbox()
 	s.routeKYC()
 	s.routeFaults()
+	s.routeActivity()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, twinex.Errorf(twinex.EndpointNotFound, "API entry point `%s` not found", r.URL.Path))
 	})

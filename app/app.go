@@ -254,7 +254,7 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 		return nil, fmt.Errorf("this data directory holds a sandbox (its demo account, simulated liquidity and deposits); production mode needs a data directory of its own")
 	}
 	st.log = activity.New(st.store, m.ActivityRetention, m.Logger)
-	srv := &api.Server{Activity: st.log, Core: st.core, Store: st.store, Accounts: st.store, Addresses: st.store, Identities: st.store, Keys: st.keys,
+	srv := &api.Server{Activity: st.log, ActivityLog: st.store, Core: st.core, Store: st.store, Accounts: st.store, Addresses: st.store, Identities: st.store, Keys: st.keys,
 		TrustedProxies: m.trusted, AdminToken: m.token, Logger: m.Logger, ApprovalWait: m.ApprovalWait,
 		PublicLimit: ratelimit.New(m.PublicLimit), PrivateLimit: ratelimit.New(m.PrivateLimit)}
 	if m.Mode == Sandbox {

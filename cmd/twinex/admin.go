@@ -27,6 +27,8 @@ Commands:
   account show --email E                  show a user and its accounts
   kyc approve --email E | kyc reject --email E --reason R | kyc pending
                                           review users' identity verification
+  activity --email E [--key K] [--since D] [--outcome O] [--json] | activity --unknown
+                                          the API requests made with a user's keys
   key create --email E --roles R[,R...] [--master] [--account NICKNAME]
         [--ip CIDR]... [--heartbeat] [--time-nonce] [--label L] [--expires RFC3339]
                                           create an API key; prints its secret once
@@ -115,6 +117,8 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return adminSim(ctx, c, cmd, rest, stdout, stderr)
 	case "kyc":
 		return adminKYC(ctx, c, rest, stdout, stderr)
+	case "activity":
+		return adminActivity(ctx, c, rest, stdout, stderr)
 	case "verify":
 		return adminVerify(ctx, c, rest, stdout, stderr)
 	case "fund", "withdraw":

@@ -1,0 +1,83 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/twinex/twinex"
+)
+
+// routeActivity serves the activity log to operators and harnesses:
+// GET /admin/v1/activity?email=E[&key=K][&since=DURATION][&limit=N], or
+// ?unknown=true for the requests that named keys that do not exist.
+func (s *Server) routeActivity() {
+	s.mux.Handle("GET /admin/v1/activity", s.admin(s.adminActivity))
+}
+
+// activityJSON is one record as the admin API prints it.
+type activityJSON struct {
+	Time      string `json:"time"`
+	Key       string `json:"key"`
+	AccountID int64  `json:"account_id"`
+	IP        string `json:"ip"`
+	Method    string `json:"method"`
+	Path      string `json:"path"`
+	Outcome   string `json:"outcome"`
+	Status    int    `json:"status"`
+	LatencyUS int64  `json:"latency_us"`
+}
+
+func (s *Server) adminActivity(w http.ResponseWriter, r *http.Request) error {
+	if s.ActivityLog == nil {
+		return errors.New("api: Server.ActivityLog is not set")
+	}
+	q := r.URL.Query()
+	f := twinex.ActivityFilter{KeyID: q.Get("key"), IP: q.Get("ip"), Outcome: q.Get("outcome"), Limit: 1000}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100000 {
+			return twinex.Errorf(twinex.InvalidJson, "limit must be from 1 to 100000")
+		}
+		f.Limit = n
+	}
+	if v := q.Get("since"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return twinex.Errorf(twinex.InvalidJson, "since must be a positive duration such as 1h or 30m")
+		}
+		f.Since = s.now().Add(-d).UnixNano()
+	}
+	if q.Get("unknown") == "true" {
+		f.UnknownKeys = true
+	} else {
+		email := strings.ToLower(strings.TrimSpace(q.Get("email")))
+		if email == "" {
+			return twinex.Errorf(twinex.InvalidJson, "email is required (or unknown=true)")
+		}
+		u, err := s.Accounts.UserByEmail(r.Context(), email)
+		if errors.Is(err, twinex.ErrNotFound) {
+			return twinex.Errorf(twinex.InvalidAccountName, "No such user")
+		} else if err != nil {
+			return err
+		}
+		f.UserID = u.ID
+	}
+	recs, err := s.ActivityLog.Activity(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	out := make([]activityJSON, 0, len(recs))
+	for _, a := range recs {
+		outcome := a.Reason
+		if outcome == "" {
+			outcome = "ok"
+		}
+		out = append(out, activityJSON{Time: time.Unix(0, a.Time).UTC().Format(time.RFC3339Nano), Key: a.KeyID, AccountID: a.AccountID,
+			IP: a.IP, Method: a.Method, Path: a.Path, Outcome: outcome, Status: a.Status, LatencyUS: a.Latency})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
