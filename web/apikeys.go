@@ -148,6 +148,39 @@ func (s *Server) confirmPassword(w http.ResponseWriter, r *http.Request, fields 
 	return false
 }
 
+// stepUp asks for the password and, once enabled, a two-factor code
+// before a change to keys. It reports false after answering (through
+// refuse, or with a 500).
+func (s *Server) stepUp(w http.ResponseWriter, r *http.Request, fields map[string]string, refuse func(msg string)) bool {
+	if !s.confirmPassword(w, r, fields) {
+		refuse("Please confirm with your password.")
+		return false
+	}
+	ok, err := s.confirmMFA(r, fields)
+	if err != nil {
+		s.fail(w, r, err)
+		return false
+	}
+	if !ok {
+		refuse("Please confirm with a code from your authenticator app.")
+	}
+	return ok
+}
+
+// lifetime reads an expiry choice (days, or "" for never); a value not
+// offered marks fields["expires"].
+func lifetime(v string, now time.Time, fields map[string]string) time.Time {
+	if v == "" {
+		return time.Time{}
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 365 {
+		fields["expires"] = "Choose one of the offered lifetimes."
+		return time.Time{}
+	}
+	return now.Add(time.Duration(n) * 24 * time.Hour)
+}
+
 // createKey creates a key from the form and shows its secret, once.
 func (s *Server) createKey(w http.ResponseWriter, r *http.Request) {
 	st := state(r)
@@ -194,16 +227,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	o.Allowlist = splitAllowlist(form["allowlist"])
-	switch d := form["expires"]; d {
-	case "":
-	default:
-		n, err := strconv.Atoi(d)
-		if err != nil || n < 1 || n > 365 {
-			fields["expires"] = "Choose one of the offered lifetimes."
-		} else {
-			o.Expires = st.now.Add(time.Duration(n) * 24 * time.Hour)
-		}
-	}
+	o.Expires = lifetime(form["expires"], st.now, fields)
 	checkKeySettings(fields, o.Label, o.Roles, o.Master, o.Allowlist)
 	if o.Master && o.RequireHeartbeat {
 		fields["heartbeat"] = "Master keys cannot require a heartbeat."
@@ -212,15 +236,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) {
 		refuse("Please correct the highlighted fields.")
 		return
 	}
-	if !s.confirmPassword(w, r, fields) {
-		refuse("Please confirm with your password.")
-		return
-	}
-	if ok, err := s.confirmMFA(r, fields); err != nil {
-		s.fail(w, r, err)
-		return
-	} else if !ok {
-		refuse("Please confirm with a code from your authenticator app.")
+	if !s.stepUp(w, r, fields, refuse) {
 		return
 	}
 	k, secret, err := s.Keys.Create(r.Context(), u, acct, o)

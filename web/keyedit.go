@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -63,19 +62,12 @@ func (s *Server) editKey(w http.ResponseWriter, r *http.Request) {
 	roles, _ := formRoles(r, form)
 	fields := map[string]string{}
 	o := keys.EditOptions{Label: strings.TrimSpace(form["label"]), Roles: roles, Allowlist: splitAllowlist(form["allowlist"])}
-	switch d := form["expires"]; d {
-	case "keep":
+	if form["expires"] == "keep" {
 		if k.Expires != 0 {
 			o.Expires = time.Unix(0, k.Expires)
 		}
-	case "":
-	default:
-		n, err := strconv.Atoi(d)
-		if err != nil || n < 1 || n > 365 {
-			fields["expires"] = "Choose one of the offered lifetimes."
-		} else {
-			o.Expires = st.now.Add(time.Duration(n) * 24 * time.Hour)
-		}
+	} else {
+		o.Expires = lifetime(form["expires"], st.now, fields)
 	}
 	checkKeySettings(fields, o.Label, o.Roles, k.Master, o.Allowlist)
 	refuse := func(msg string) {
@@ -85,15 +77,7 @@ func (s *Server) editKey(w http.ResponseWriter, r *http.Request) {
 		refuse("Please correct the highlighted fields.")
 		return
 	}
-	if !s.confirmPassword(w, r, fields) {
-		refuse("Please confirm with your password.")
-		return
-	}
-	if ok, err := s.confirmMFA(r, fields); err != nil {
-		s.fail(w, r, err)
-		return
-	} else if !ok {
-		refuse("Please confirm with a code from your authenticator app.")
+	if !s.stepUp(w, r, fields, refuse) {
 		return
 	}
 	nk, err := s.Keys.Edit(r.Context(), k.ID, o)
