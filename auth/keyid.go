@@ -2,7 +2,9 @@ package auth
 
 import (
 	"crypto/rand"
+	"crypto/subtle"
 	"fmt"
+	"hash/crc32"
 	"strings"
 )
 
@@ -17,9 +19,19 @@ const (
 // in Gemini's account-pnBFSS0XKGvDamX4uEIt (reference §7).
 const KeyIDLen = 20
 
-// SecretLen is the length of a secret from NewSecret: 28 base58 characters,
-// like Gemini's observed secrets, which is about 164 bits.
-const SecretLen = 28
+// A secret from NewSecret is SecretPrefix, secretBodyLen random base58
+// characters (about 164 bits, the length of Gemini's observed secrets) and
+// a checksum: the CRC-32 of the prefix and body in secretSumLen base58
+// characters, most significant first. The prefix and checksum let secret
+// scanners find leaked secrets with few false positives (CheckSecret);
+// clients treat the whole string as opaque HMAC key bytes.
+const (
+	SecretPrefix  = "twxs_"
+	secretBodyLen = 28
+	secretSumLen  = 6 // 58^6 > 2^32
+	// SecretLen is the length of a secret from NewSecret.
+	SecretLen = len(SecretPrefix) + secretBodyLen + secretSumLen
+)
 
 const (
 	alphanumerics = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
@@ -66,16 +78,42 @@ func ValidKeyID(s string) bool {
 // IsMasterKeyID reports whether the key id s names a master key.
 func IsMasterKeyID(s string) bool { return strings.HasPrefix(s, MasterKeyPrefix) }
 
-// NewSecret returns a new API secret: SecretLen random base58 characters
-// from crypto/rand. Clients use it as raw bytes for the HMAC key, so it is
-// opaque; it is shown once and stored sealed (Sealer). The error is that of
-// the system's random source.
+// NewSecret returns a new API secret (see SecretPrefix) from crypto/rand.
+// Clients use it as raw bytes for the HMAC key, so it is opaque; it is shown
+// once and stored sealed (Sealer). The error is that of the system's random
+// source.
 func NewSecret() (string, error) {
-	s, err := randomString(base58, SecretLen)
+	body, err := randomString(base58, secretBodyLen)
 	if err != nil {
 		return "", fmt.Errorf("new secret: %w", err)
 	}
-	return s, nil
+	return SecretPrefix + body + secretSum(SecretPrefix+body), nil
+}
+
+// CheckSecret reports whether s has the form of a secret from NewSecret
+// with a correct checksum.
+func CheckSecret(s string) bool {
+	if len(s) != SecretLen || !strings.HasPrefix(s, SecretPrefix) {
+		return false
+	}
+	for i := len(SecretPrefix); i < len(s); i++ {
+		if strings.IndexByte(base58, s[i]) < 0 {
+			return false
+		}
+	}
+	n := len(s) - secretSumLen
+	return subtle.ConstantTimeCompare([]byte(s[n:]), []byte(secretSum(s[:n]))) == 1
+}
+
+// secretSum is the checksum of a secret's prefix and body.
+func secretSum(s string) string {
+	v := crc32.ChecksumIEEE([]byte(s))
+	out := make([]byte, secretSumLen)
+	for i := secretSumLen - 1; i >= 0; i-- {
+		out[i] = base58[v%58]
+		v /= 58
+	}
+	return string(out)
 }
 
 // randomString returns n characters drawn uniformly from alphabet (at most

@@ -70,9 +70,20 @@ func TestNewSecret(t *testing.T) {
 		if len(s) != SecretLen {
 			t.Fatalf("NewSecret() = %q, want %d characters", s, SecretLen)
 		}
-		for _, c := range s {
+		for _, c := range strings.TrimPrefix(s, SecretPrefix) {
 			if !strings.ContainsRune(base58, c) {
 				t.Fatalf("NewSecret() = %q has %q", s, c)
+			}
+		}
+		if !CheckSecret(s) {
+			t.Fatalf("CheckSecret(%q) = false", s)
+		}
+		// Any one changed character breaks the checksum.
+		for i := len(SecretPrefix); i < len(s); i++ {
+			b := []byte(s)
+			b[i] = base58[(strings.IndexByte(base58, b[i])+1)%len(base58)]
+			if CheckSecret(string(b)) {
+				t.Fatalf("CheckSecret accepts %q, %q with character %d changed", string(b), s, i)
 			}
 		}
 		if seen[s] {
