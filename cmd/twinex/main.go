@@ -23,6 +23,7 @@ Commands:
   admin   provision and inspect a running server (accounts, funds, checks)
   bench   run a benchmark and print one JSON line of figures
   api     call the Gemini API as a user (market data, balances, orders)
+  scan    find leaked Twinex API secrets in files and git history
 
 Run "twinex <command> --help" for a command's flags.
 `
@@ -69,6 +70,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runBench(ctx, args[1:], stdout, stderr)
 	case "api":
 		err = runAPI(ctx, args[1:], stdout, stderr)
+	case "scan":
+		err = runScan(ctx, args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "twinex: unknown command %q\n\n%s", args[0], usage)
 		return 2
@@ -80,6 +83,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	case errors.Is(err, errUsage):
 		return 2
+	case errors.Is(err, errFound):
+		return 1 // the findings are printed already
 	}
 	fmt.Fprintf(stderr, "twinex: %v\n", err)
 	return 1
