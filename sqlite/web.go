@@ -327,6 +327,21 @@ func (db *DB) AddAudit(ctx context.Context, e AuditEvent) error {
 
 // AuditLog returns a user's latest audit events, newest first, at most
 // limit of them.
+// HasAudit reports whether a user's audit log has an event with action,
+// from ip unless ip is "".
+func (db *DB) HasAudit(ctx context.Context, userID int64, action, ip string) (bool, error) {
+	var one int
+	err := db.r.QueryRowContext(ctx, `SELECT 1 FROM audit_log WHERE user_id = ? AND action = ? AND (? = '' OR ip = ?) LIMIT 1`,
+		userID, action, ip, ip).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("has audit: %w", err)
+	}
+	return true, nil
+}
+
 func (db *DB) AuditLog(ctx context.Context, userID int64, limit int) ([]AuditEvent, error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT user_id, time, ip, action, detail FROM audit_log WHERE user_id = ?
 		ORDER BY id DESC LIMIT ?`, userID, limit)

@@ -376,20 +376,18 @@ func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
 // the user's earlier logins did not, mails the user about it.
 func (s *Server) noteLogin(r *http.Request, u twinex.User, detail string) {
 	st := state(r)
-	log, err := s.Store.AuditLog(r.Context(), u.ID, 500)
+	ctx := r.Context()
+	before, err := s.Store.HasAudit(ctx, u.ID, "login", "")
+	known := false
+	if err == nil && before {
+		known, err = s.Store.HasAudit(ctx, u.ID, "login", st.ip)
+	}
 	if err != nil {
 		s.Logger.Error("web: audit log", "user", u.ID, "err", err)
 	}
-	known, first := false, true
-	for _, ev := range log {
-		if ev.Action == "login" {
-			first = false
-			known = known || ev.IP == st.ip
-		}
-	}
 	s.audit(r, u.ID, "login", detail)
-	if err == nil && !first && !known {
-		s.sendMail(r.Context(), u.Email, "New login from "+st.ip,
+	if err == nil && before && !known {
+		s.sendMail(ctx, u.Email, "New login from "+st.ip,
 			"Your Twinex account was logged into from the address "+st.ip+", which your account has not logged in from before,\n"+
 				"at "+st.now.UTC().Format("2 Jan 2006 15:04 UTC")+".\n\n"+
 				"If this was you, there is nothing to do. If not, reset your password at once, sign out your other\nsessions and turn on two-factor authentication.\n")

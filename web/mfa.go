@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/mfa"
 )
 
@@ -80,10 +82,14 @@ type mfaView struct {
 // each time the page is opened until one is confirmed), or how to turn it
 // off.
 func (s *Server) mfaPage(w http.ResponseWriter, r *http.Request) {
-	s.renderMFA(w, r, http.StatusOK, view{})
+	s.renderMFA(w, r, http.StatusOK, view{}, true)
 }
 
-func (s *Server) renderMFA(w http.ResponseWriter, r *http.Request, status int, v view) {
+// renderMFA shows the page. Until 2FA is on, each view with fresh true
+// makes a new secret (replacing an unconfirmed one), so that a secret seen
+// by someone else, in another session, never becomes the user's second
+// factor; a refused code shows the same secret again (fresh false).
+func (s *Server) renderMFA(w http.ResponseWriter, r *http.Request, status int, v view, fresh bool) {
 	u := state(r).user
 	m, on, err := s.mfaState(r, u.ID)
 	if err != nil {
@@ -92,11 +98,9 @@ func (s *Server) renderMFA(w http.ResponseWriter, r *http.Request, status int, v
 	}
 	mv := mfaView{Enabled: on, Since: m.Enabled, Left: len(strings.Fields(m.Recovery))}
 	if !on {
-		// An unconfirmed enrolment is shown again (the user may have
-		// scanned it already); otherwise a new secret is made.
 		account := strings.ReplaceAll(u.Email, ":", "")
 		var e mfa.Enrollment
-		if secret, oerr := s.Sealer.Open(m.Secret, mfaAAD(u.ID)); len(m.Secret) > 0 && oerr == nil {
+		if secret, oerr := s.Sealer.Open(m.Secret, mfaAAD(u.ID)); !fresh && len(m.Secret) > 0 && oerr == nil {
 			e, err = mfa.Enroll(mfaIssuer, account, string(secret))
 		} else if e, err = mfa.NewSecret(mfaIssuer, account); err == nil {
 			err = s.Store.StartMFA(r.Context(), u.ID, s.Sealer.Seal([]byte(e.Secret), mfaAAD(u.ID)))
@@ -134,7 +138,7 @@ func (s *Server) enableMFA(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, mfa.ErrInvalidCode) || errors.Is(err, mfa.ErrReused) {
 		s.renderMFA(w, r, http.StatusUnprocessableEntity, view{
 			Error:  "That code is not right. Check the time on your phone, and enter the code your app shows now.",
-			Fields: map[string]string{"code": "Enter the 6-digit code from your app."}})
+			Fields: map[string]string{"code": "Enter the 6-digit code from your app."}}, false)
 		return
 	}
 	if err != nil {
@@ -179,17 +183,21 @@ func (s *Server) disableMFA(w http.ResponseWriter, r *http.Request) {
 	}
 	fields := map[string]string{}
 	if !s.confirmPassword(w, r, fields) {
-		s.renderMFA(w, r, http.StatusUnprocessableEntity, view{Error: "Please confirm with your password and a code.", Fields: fields})
+		s.renderMFA(w, r, http.StatusUnprocessableEntity, view{Error: "Please confirm with your password and a code.", Fields: fields}, false)
 		return
 	}
-	ok, err := s.checkSecondFactor(r, m, r.PostFormValue("code"))
+	ok, locked, err := s.throttledCode(r, u, m, r.PostFormValue("code"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	if !ok {
+		msg := "That code is not right, or was used already."
+		if !locked.IsZero() {
+			msg = "Too many wrong codes. Try again after " + untilText(locked) + "."
+		}
 		s.renderMFA(w, r, http.StatusUnprocessableEntity, view{Error: "Please confirm with your password and a code.",
-			Fields: map[string]string{"code": "That code is not right, or was used already."}})
+			Fields: map[string]string{"code": msg}}, false)
 		return
 	}
 	if err := s.Store.DeleteMFA(r.Context(), u.ID); err != nil {
@@ -229,6 +237,28 @@ func (s *Server) checkSecondFactor(r *http.Request, m MFA, code string) (bool, e
 	return ok, err
 }
 
+// throttledCode checks a second-factor code like checkSecondFactor, under
+// the same throttle as the login's second step (wrong codes anywhere count
+// together, per user and per address). locked is the end of a lock in
+// force, when the code was not even checked.
+func (s *Server) throttledCode(r *http.Request, u *twinex.User, m MFA, code string) (ok bool, locked time.Time, err error) {
+	st := state(r)
+	key := "mfa:" + u.Email
+	if locked, err = s.lockedUntil(r.Context(), key, st.ip, st.now); err != nil || !locked.IsZero() {
+		return false, locked, err
+	}
+	if ok, err = s.checkSecondFactor(r, m, code); err != nil {
+		return false, time.Time{}, err
+	}
+	if err := s.Store.AddLoginAttempt(r.Context(), LoginAttempt{Email: key, IP: st.ip, Time: st.now.UnixNano(), OK: ok}); err != nil {
+		return false, time.Time{}, err
+	}
+	if !ok {
+		s.audit(r, u.ID, "mfa_failed", r.URL.Path)
+	}
+	return ok, time.Time{}, nil
+}
+
 // confirmMFA asks for a code before a sensitive change when the user has
 // a second factor. It reports false after setting fields["code"].
 func (s *Server) confirmMFA(r *http.Request, fields map[string]string) (bool, error) {
@@ -237,8 +267,12 @@ func (s *Server) confirmMFA(r *http.Request, fields map[string]string) (bool, er
 	if err != nil || !on {
 		return err == nil, err
 	}
-	ok, err := s.checkSecondFactor(r, m, r.PostFormValue("code"))
-	if err == nil && !ok {
+	ok, locked, err := s.throttledCode(r, u, m, r.PostFormValue("code"))
+	switch {
+	case err != nil:
+	case !locked.IsZero():
+		fields["code"] = "Too many wrong codes. Try again after " + untilText(locked) + "."
+	case !ok:
 		fields["code"] = "Enter the code from your authenticator app (or a recovery code)."
 	}
 	return ok, err
@@ -262,17 +296,6 @@ func (s *Server) mfaLogin(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusUnauthorized, "Please log in", "Your session has ended. Log in again to continue.")
 		return
 	}
-	key := "mfa:" + u.Email // throttled apart from the password
-	until, err := s.lockedUntil(ctx, key, st.ip, st.now)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if !until.IsZero() {
-		s.render(w, r, http.StatusTooManyRequests, "loginmfa.html", view{Title: "Two-factor authentication", Nav: "login",
-			Error: "Too many wrong codes. For your security, codes are refused until " + untilText(until) + " (about " + minutes(until.Sub(st.now)) + ")."})
-		return
-	}
 	m, on, err := s.mfaState(r, u.ID)
 	if err != nil {
 		s.fail(w, r, err)
@@ -280,17 +303,17 @@ func (s *Server) mfaLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	ok := true
 	if on {
-		if ok, err = s.checkSecondFactor(r, m, r.PostFormValue("code")); err != nil {
+		var until time.Time
+		if ok, until, err = s.throttledCode(r, u, m, r.PostFormValue("code")); err != nil {
 			s.fail(w, r, err)
+			return
+		} else if !until.IsZero() {
+			s.render(w, r, http.StatusTooManyRequests, "loginmfa.html", view{Title: "Two-factor authentication", Nav: "login",
+				Error: "Too many wrong codes. For your security, codes are refused until " + untilText(until) + " (about " + minutes(until.Sub(st.now)) + ")."})
 			return
 		}
 	}
-	if err := s.Store.AddLoginAttempt(ctx, LoginAttempt{Email: key, IP: st.ip, Time: st.now.UnixNano(), OK: ok}); err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	if !ok {
-		s.audit(r, u.ID, "mfa_failed", "")
 		s.render(w, r, http.StatusUnauthorized, "loginmfa.html", view{Title: "Two-factor authentication", Nav: "login",
 			Error: "That code is not right, or was used already.", Fields: map[string]string{"code": "Enter the code your app shows now."}})
 		return

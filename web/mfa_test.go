@@ -39,13 +39,20 @@ func TestTwoFactor(t *testing.T) {
 	if m == nil {
 		t.Fatalf("no secret on the page:\n%s", p.Body)
 	}
-	secret := m[1]
-	// Opening the page again shows the same unconfirmed secret.
-	if again := mfaSecretRE.FindStringSubmatch(b.get("/settings/mfa").Body); again == nil || again[1] != secret {
-		t.Fatal("the enrolment changed on reload")
+	seen := m[1]
+	// Each view makes a new secret, so one seen elsewhere (by another
+	// session) never becomes the second factor; a refused code shows the
+	// same one again.
+	m = mfaSecretRE.FindStringSubmatch(b.get("/settings/mfa").Body)
+	if m == nil || m[1] == seen {
+		t.Fatal("the enrolment did not change on a new view")
 	}
-	wantStatus(t, b.post("/settings/mfa", url.Values{"code": {"000000"}}), http.StatusUnprocessableEntity)
-	b.get("/settings/mfa")
+	secret := m[1]
+	p = b.post("/settings/mfa", url.Values{"code": {code(t, seen, e.now)}})
+	wantStatus(t, p, http.StatusUnprocessableEntity)
+	if again := mfaSecretRE.FindStringSubmatch(p.Body); again == nil || again[1] != secret {
+		t.Fatal("a refused code changed the secret")
+	}
 	p = b.post("/settings/mfa", url.Values{"code": {code(t, secret, e.now)}})
 	wantStatus(t, p, http.StatusOK)
 	codes := recoveryRE.FindAllStringSubmatch(p.Body, -1)
@@ -121,12 +128,12 @@ func TestTwoFactor(t *testing.T) {
 	}
 	wantBody(t, b.get("/settings"), "Two-factor authentication turned off")
 	log, _ := e.db.AuditLog(t.Context(), mustUser(t, e, "dee@example.com").ID, 100)
-	seen := map[string]int{}
+	actions := map[string]int{}
 	for _, ev := range log {
-		seen[ev.Action]++
+		actions[ev.Action]++
 	}
-	if seen["recovery_used"] != 2 || seen["mfa_failed"] < 7 || seen["mfa_enabled"] != 1 || seen["mfa_disabled"] != 1 {
-		t.Fatalf("audit log %v", seen)
+	if actions["recovery_used"] != 2 || actions["mfa_failed"] < 7 || actions["mfa_enabled"] != 1 || actions["mfa_disabled"] != 1 {
+		t.Fatalf("audit log %v", actions)
 	}
 }
 
@@ -154,6 +161,18 @@ func TestKeyCreationAsksForCode(t *testing.T) {
 		t.Fatal("no secret after a right code")
 	}
 	id := keyIDRE.FindStringSubmatch(p.Body)[1]
+
+	// Wrong codes at confirmations count like the login's: five lock.
+	for range 5 {
+		b.get("/settings/api")
+		b.post("/settings/api/keys", url.Values{"scope": {scope}, "roles_trader": {"on"}, "password": {goodPassword}, "code": {"111111"}})
+	}
+	e.advance(30 * time.Second)
+	b.get("/settings/api")
+	p = b.post("/settings/api/keys", url.Values{"scope": {scope}, "roles_trader": {"on"}, "password": {goodPassword}, "code": {code(t, secret, e.now)}})
+	wantStatus(t, p, http.StatusUnprocessableEntity)
+	wantBody(t, p, "Too many wrong codes")
+	e.advance(16 * time.Minute)
 
 	// Revoking asks for a code too.
 	p = b.get("/settings/api")

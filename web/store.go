@@ -108,6 +108,9 @@ type Store interface {
 	// limit events, newest first.
 	AddAudit(ctx context.Context, e AuditEvent) error
 	AuditLog(ctx context.Context, userID int64, limit int) ([]AuditEvent, error)
+	// HasAudit reports whether the user's log has an event with action,
+	// from ip unless ip is "".
+	HasAudit(ctx context.Context, userID int64, action, ip string) (bool, error)
 
 	// MFA returns a user's second factor (twinex.ErrNotFound if none).
 	// StartMFA stores an unconfirmed secret, replacing an unconfirmed one
