@@ -4,6 +4,7 @@ import "context"
 
 // Activity is one API request that named an API key, accepted or refused.
 type Activity struct {
+	ID        int64  // set by the store; orders records with equal times
 	Time      int64  // Unix ns, when the request arrived
 	KeyID     string // as the request named it (it may not exist)
 	UserID    int64  // the key's owner; 0 when the key is unknown
@@ -25,8 +26,12 @@ type ActivityFilter struct {
 	IP        string
 	Outcome   string // "ok", "error", or a reason
 	Since     int64  // Unix ns, inclusive
-	Before    int64  // Unix ns, exclusive: the cursor for the next page
-	Limit     int
+	// Before and BeforeID are the cursor of the next page: records
+	// strictly older than (Before, BeforeID) in (Time, ID) order; zero
+	// Before does not filter.
+	Before   int64
+	BeforeID int64
+	Limit    int
 	// UnknownKeys selects the records of keys that do not exist (UserID 0),
 	// for the operator.
 	UnknownKeys bool

@@ -66,14 +66,18 @@ func (db *DB) Activity(ctx context.Context, f twinex.ActivityFilter) ([]twinex.A
 		where, args = append(where, "time >= ?"), append(args, f.Since)
 	}
 	if f.Before != 0 {
-		where, args = append(where, "time < ?"), append(args, f.Before)
+		if f.BeforeID != 0 {
+			where, args = append(where, "(time < ? OR (time = ? AND id < ?))"), append(args, f.Before, f.Before, f.BeforeID)
+		} else {
+			where, args = append(where, "time < ?"), append(args, f.Before)
+		}
 	}
 	limit := f.Limit
 	if limit <= 0 || limit > 100000 {
 		limit = 100000
 	}
 	args = append(args, limit)
-	rows, err := db.r.QueryContext(ctx, `SELECT time, key_id, user_id, account_id, ip, method, path, reason, status, latency FROM activity
+	rows, err := db.r.QueryContext(ctx, `SELECT id, time, key_id, user_id, account_id, ip, method, path, reason, status, latency FROM activity
 		WHERE `+strings.Join(where, " AND ")+` ORDER BY time DESC, id DESC LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("activity: %w", err)
@@ -82,7 +86,7 @@ func (db *DB) Activity(ctx context.Context, f twinex.ActivityFilter) ([]twinex.A
 	var out []twinex.Activity
 	for rows.Next() {
 		var a twinex.Activity
-		if err := rows.Scan(&a.Time, &a.KeyID, &a.UserID, &a.AccountID, &a.IP, &a.Method, &a.Path, &a.Reason, &a.Status, &a.Latency); err != nil {
+		if err := rows.Scan(&a.ID, &a.Time, &a.KeyID, &a.UserID, &a.AccountID, &a.IP, &a.Method, &a.Path, &a.Reason, &a.Status, &a.Latency); err != nil {
 			return nil, fmt.Errorf("activity: %w", err)
 		}
 		out = append(out, a)

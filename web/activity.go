@@ -22,6 +22,7 @@ const maxExport = 100000
 type activityRecord struct {
 	Time      string `json:"time"` // RFC 3339 with nanoseconds, UTC
 	TimeNS    int64  `json:"timestampns"`
+	id        int64
 	Key       string `json:"key"`
 	Account   string `json:"account"`
 	IP        string `json:"ip"`
@@ -51,7 +52,11 @@ func (s *Server) apiActivity(w http.ResponseWriter, r *http.Request) {
 	u := st.user
 	q := r.URL.Query()
 	f := twinex.ActivityFilter{UserID: u.ID, KeyID: q.Get("key"), IP: q.Get("ip"), Outcome: q.Get("outcome"), Limit: activityPage + 1}
-	if d, ok := sinceChoices[q.Get("since")]; ok {
+	// A window ("since") is fixed to an absolute time (since_ns) by the
+	// next-page link, so that paging does not move it.
+	if n, err := strconv.ParseInt(q.Get("since_ns"), 10, 64); err == nil && n > 0 {
+		f.Since = n
+	} else if d, ok := sinceChoices[q.Get("since")]; ok {
 		f.Since = st.now.Add(-d).UnixNano()
 	}
 	if a, err := strconv.ParseInt(q.Get("account"), 10, 64); err == nil {
@@ -59,6 +64,7 @@ func (s *Server) apiActivity(w http.ResponseWriter, r *http.Request) {
 	}
 	if b, err := strconv.ParseInt(q.Get("before"), 10, 64); err == nil && b > 0 {
 		f.Before = b
+		f.BeforeID, _ = strconv.ParseInt(q.Get("before_id"), 10, 64)
 	}
 	format := q.Get("format")
 	if format == "csv" || format == "json" {
@@ -84,7 +90,7 @@ func (s *Server) apiActivity(w http.ResponseWriter, r *http.Request) {
 		if outcome == "" {
 			outcome = "ok"
 		}
-		out = append(out, activityRecord{Time: time.Unix(0, a.Time).UTC().Format(time.RFC3339Nano), TimeNS: a.Time, Key: a.KeyID,
+		out = append(out, activityRecord{id: a.ID, Time: time.Unix(0, a.Time).UTC().Format(time.RFC3339Nano), TimeNS: a.Time, Key: a.KeyID,
 			Account: nick[a.AccountID], IP: a.IP, Method: a.Method, Path: a.Path, Outcome: outcome, Status: a.Status, LatencyUS: a.Latency})
 	}
 	switch format {
@@ -109,7 +115,11 @@ func (s *Server) apiActivity(w http.ResponseWriter, r *http.Request) {
 	v := apiActivityView{Filter: map[string]string{"key": f.KeyID, "ip": f.IP, "outcome": f.Outcome, "since": q.Get("since")}}
 	filter := q
 	filter.Del("before")
+	filter.Del("before_id")
 	filter.Del("format")
+	if f.Since != 0 {
+		filter.Set("since_ns", strconv.FormatInt(f.Since, 10))
+	}
 	// The values were parsed from the URL and are re-encoded here, so the
 	// links are well-formed (template.URL marks them safe as such).
 	link := func(extra url.Values) template.URL {
@@ -125,7 +135,8 @@ func (s *Server) apiActivity(w http.ResponseWriter, r *http.Request) {
 	v.CSV, v.JSON = link(url.Values{"format": {"csv"}}), link(url.Values{"format": {"json"}})
 	if len(out) > activityPage {
 		out = out[:activityPage]
-		v.Next = link(url.Values{"before": {strconv.FormatInt(out[len(out)-1].TimeNS, 10)}})
+		last := out[len(out)-1]
+		v.Next = link(url.Values{"before": {strconv.FormatInt(last.TimeNS, 10)}, "before_id": {strconv.FormatInt(last.id, 10)}})
 	}
 	v.Records = out
 	if v.Keys, err = s.Accounts.Keys(r.Context(), u.ID); err != nil {

@@ -311,7 +311,8 @@ func TestAPIActivityPage(t *testing.T) {
 	other := mustUser(t, e, "pat@example.com")
 	var recs []twinex.Activity
 	for i := range 150 {
-		a := twinex.Activity{Time: e.now.Add(-time.Duration(i) * time.Minute).UnixNano(), KeyID: "account-aaaa", UserID: u.ID, IP: "203.0.113.5",
+		// Three records share each time: paging must not skip or repeat.
+		a := twinex.Activity{Time: e.now.Add(-time.Duration(i/3) * time.Minute).UnixNano(), KeyID: "account-aaaa", UserID: u.ID, IP: "203.0.113.5",
 			Method: "POST", Path: "/v1/balances", Status: 200}
 		if i%10 == 0 {
 			a.Reason, a.Status, a.IP = "InvalidSignature", 400, "198.51.100.66"
@@ -336,13 +337,21 @@ func TestAPIActivityPage(t *testing.T) {
 	if n := strings.Count(p.Body, "<code>POST /v1/balances</code>"); n != 50 || strings.Contains(p.Body, "Older requests") {
 		t.Fatalf("second page has %d rows", n)
 	}
+	// A window stays fixed while paging: the link carries it as a time.
+	p = b.get("/settings/api/activity?since=1h")
+	if !strings.Contains(p.Body, "since_ns=") {
+		t.Fatal("the next-page link does not fix the window")
+	}
+	if n := strings.Count(p.Body, "<code>POST /v1/balances</code>"); n != 100 {
+		t.Fatalf("second page has %d rows", n)
+	}
 	p = b.get("/settings/api/activity?outcome=error&format=json")
 	if p.Header.Get("Content-Type") != "application/json" || strings.Count(p.Body, `"outcome": "InvalidSignature"`) != 15 || strings.Contains(p.Body, `"outcome": "ok"`) {
 		t.Fatalf("json export:\n%.400s", p.Body)
 	}
 	p = b.get("/settings/api/activity?ip=203.0.113.5&since=1h&format=csv")
 	lines := strings.Split(strings.TrimSpace(p.Body), "\n")
-	if lines[0] != "time,key,account,ip,method,path,outcome,status,latency_us" || len(lines) != 1+54 {
+	if lines[0] != "time,key,account,ip,method,path,outcome,status,latency_us" || len(lines) != 1+135 {
 		t.Fatalf("csv export has %d lines; first %q", len(lines), lines[0])
 	}
 }

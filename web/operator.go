@@ -156,6 +156,12 @@ func (s *Server) operatorReview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sub, err := s.Identities.Identity(r.Context(), id)
+	// The form names the submission the operator saw: one replaced since
+	// (the user may resubmit while pending) is not decided unseen.
+	if err == nil && r.PostFormValue("submitted") != strconv.FormatInt(sub.Submitted, 10) {
+		s.errorPage(w, r, http.StatusConflict, "The submission changed", "The user sent new details since the list was loaded. Go back to the list and review them.")
+		return
+	}
 	if isNotFound(err) || (err == nil && sub.Status != twinex.IdentityPending) {
 		s.errorPage(w, r, http.StatusConflict, "Already decided", "This submission is not pending any more. Go back to the list.")
 		return

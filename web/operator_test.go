@@ -3,6 +3,7 @@ package web_test
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"testing"
 
 	"github.com/twinex/twinex"
@@ -18,6 +19,13 @@ func TestOperatorReviewsIdentity(t *testing.T) {
 		wantStatus(t, b.post("/settings/identity", identity()), http.StatusSeeOther)
 	}
 	lee, max := mustUser(t, e, "lee@example.com"), mustUser(t, e, "max@example.com")
+	subOf := func(u twinex.User) string {
+		sub, err := e.db.Identity(t.Context(), u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strconv.FormatInt(sub.Submitted, 10)
+	}
 
 	op := e.browser("192.0.2.61")
 	if p := op.get("/operator"); p.Header.Get("Location") != "/operator/login" {
@@ -37,12 +45,15 @@ func TestOperatorReviewsIdentity(t *testing.T) {
 	wantStatus(t, p, http.StatusOK)
 	wantBody(t, p, "lee@example.com", "max@example.com", "Ada Lovelace")
 
-	wantStatus(t, op.post("/operator/kyc/"+itoa(max.ID), url.Values{"decision": {"reject"}}), http.StatusUnprocessableEntity)
-	wantStatus(t, op.post("/operator/kyc/"+itoa(lee.ID), url.Values{"decision": {"approve"}}), http.StatusSeeOther)
+	wantStatus(t, op.post("/operator/kyc/"+itoa(max.ID), url.Values{"decision": {"reject"}, "submitted": {subOf(max)}}), http.StatusUnprocessableEntity)
+	// A decision on details the operator did not see is refused.
+	wantStatus(t, op.post("/operator/kyc/"+itoa(lee.ID), url.Values{"decision": {"approve"}, "submitted": {"12345"}}), http.StatusConflict)
 	op.get("/operator")
-	wantStatus(t, op.post("/operator/kyc/"+itoa(max.ID), url.Values{"decision": {"reject"}, "reason": {"The address is incomplete."}}), http.StatusSeeOther)
+	wantStatus(t, op.post("/operator/kyc/"+itoa(lee.ID), url.Values{"decision": {"approve"}, "submitted": {subOf(lee)}}), http.StatusSeeOther)
 	op.get("/operator")
-	wantStatus(t, op.post("/operator/kyc/"+itoa(lee.ID), url.Values{"decision": {"reject"}, "reason": {"late"}}), http.StatusConflict)
+	wantStatus(t, op.post("/operator/kyc/"+itoa(max.ID), url.Values{"decision": {"reject"}, "reason": {"The address is incomplete."}, "submitted": {subOf(max)}}), http.StatusSeeOther)
+	op.get("/operator")
+	wantStatus(t, op.post("/operator/kyc/"+itoa(lee.ID), url.Values{"decision": {"reject"}, "reason": {"late"}, "submitted": {subOf(lee)}}), http.StatusConflict)
 
 	if u := mustUser(t, e, "lee@example.com"); u.Identity != twinex.IdentityVerified {
 		t.Fatalf("lee is %q", u.Identity)
