@@ -17,6 +17,14 @@ type Activity struct {
 	Latency   int64  // microseconds
 }
 
+// Outcome is "ok" for a request that succeeded, else its Gemini reason.
+func (a Activity) Outcome() string {
+	if a.Reason == "" {
+		return "ok"
+	}
+	return a.Reason
+}
+
 // ActivityFilter selects activity records; zero fields do not filter.
 // Records come newest first.
 type ActivityFilter struct {

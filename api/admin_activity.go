@@ -71,12 +71,8 @@ func (s *Server) adminActivity(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := make([]activityJSON, 0, len(recs))
 	for _, a := range recs {
-		outcome := a.Reason
-		if outcome == "" {
-			outcome = "ok"
-		}
 		out = append(out, activityJSON{Time: time.Unix(0, a.Time).UTC().Format(time.RFC3339Nano), Key: a.KeyID, AccountID: a.AccountID,
-			IP: a.IP, Method: a.Method, Path: a.Path, Outcome: outcome, Status: a.Status, LatencyUS: a.Latency})
+			IP: a.IP, Method: a.Method, Path: a.Path, Outcome: a.Outcome(), Status: a.Status, LatencyUS: a.Latency})
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

@@ -293,12 +293,7 @@ func (s *Server) record(r *http.Request, c *signed, err error, start time.Time) 
 		a.UserID, a.AccountID = k.UserID, k.AccountID
 	}
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			a.Reason = twinex.InvalidJson
-		} else {
-			a.Reason = twinex.ErrorReason(err)
-		}
+		a.Reason = twinex.ErrorReason(bodyTooLarge(err))
 		a.Status = HTTPStatus(a.Reason)
 	}
 	s.Activity.Record(a)

@@ -158,15 +158,21 @@ type errorBody struct {
 // writeError renders err as Gemini's error object. Causes of System errors
 // are logged, never sent.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		err = twinex.Errorf(twinex.InvalidJson, "Request body too large")
-	}
+	err = bodyTooLarge(err)
 	reason := twinex.ErrorReason(err)
 	if reason == twinex.System {
 		s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	writeJSON(w, HTTPStatus(reason), errorBody{Result: "error", Reason: reason, Message: twinex.ErrorMessage(err)})
+}
+
+// bodyTooLarge turns a request body over its limit into InvalidJson.
+func bodyTooLarge(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return twinex.Errorf(twinex.InvalidJson, "Request body too large")
+	}
+	return err
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -86,12 +86,8 @@ func (s *Server) apiActivity(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]activityRecord, 0, len(records))
 	for _, a := range records {
-		outcome := a.Reason
-		if outcome == "" {
-			outcome = "ok"
-		}
 		out = append(out, activityRecord{id: a.ID, Time: time.Unix(0, a.Time).UTC().Format(time.RFC3339Nano), TimeNS: a.Time, Key: a.KeyID,
-			Account: nick[a.AccountID], IP: a.IP, Method: a.Method, Path: a.Path, Outcome: outcome, Status: a.Status, LatencyUS: a.Latency})
+			Account: nick[a.AccountID], IP: a.IP, Method: a.Method, Path: a.Path, Outcome: a.Outcome(), Status: a.Status, LatencyUS: a.Latency})
 	}
 	switch format {
 	case "json":
