@@ -24,9 +24,38 @@ func (db *DB) AddActivity(ctx context.Context, records []twinex.Activity) error 
 		return fmt.Errorf("add activity: %w", err)
 	}
 	defer st.Close()
+	type slot struct {
+		key    string
+		minute int64
+	}
+	usage := map[slot]*twinex.UsagePoint{}
 	for _, a := range records {
 		if _, err := st.ExecContext(ctx, a.Time, a.KeyID, a.UserID, a.AccountID, a.IP, a.Method, a.Path, a.Reason, a.Status, a.Latency); err != nil {
 			return fmt.Errorf("add activity: %w", err)
+		}
+		if a.UserID == 0 {
+			continue // unknown keys have no owner to chart them for
+		}
+		sl := slot{a.KeyID, unixMinute(a.Time)}
+		u := usage[sl]
+		if u == nil {
+			u = &twinex.UsagePoint{Minute: sl.minute}
+			usage[sl] = u
+		}
+		u.Requests++
+		if a.Reason != "" {
+			u.Errors++
+		}
+		if a.Counted() {
+			u.Counted++
+		}
+	}
+	for sl, u := range usage {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO usage (key_id, minute, requests, errors, counted) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (key_id, minute) DO UPDATE SET requests = requests + excluded.requests,
+			errors = errors + excluded.errors, counted = counted + excluded.counted`,
+			sl.key, sl.minute, u.Requests, u.Errors, u.Counted); err != nil {
+			return fmt.Errorf("add activity: usage: %w", err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -95,6 +124,16 @@ func (db *DB) Activity(ctx context.Context, f twinex.ActivityFilter) ([]twinex.A
 		return nil, fmt.Errorf("activity: %w", err)
 	}
 	return out, nil
+}
+
+// unixMinute is the Unix minute of a Unix ns time (floored, also before
+// 1970).
+func unixMinute(ns int64) int64 {
+	m := ns / 60e9
+	if ns < 0 && ns%60e9 != 0 {
+		m--
+	}
+	return m
 }
 
 // PruneActivity deletes the records older than before.

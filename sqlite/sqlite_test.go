@@ -190,3 +190,10 @@ func TestIdentityContract(t *testing.T) {
 		return db, db, func() { db.Close() }
 	})
 }
+
+func TestWatchContract(t *testing.T) {
+	storetest.RunWatch(t, func(t *testing.T, dir string) (storetest.WatchStores, func()) {
+		db := open(t, filepath.Join(dir, "twinex.db"))
+		return db, func() { db.Close() }
+	})
+}
