@@ -16,15 +16,11 @@ type Activity struct {
 	Status    int    // the HTTP status
 	Latency   int64  // microseconds
 	// Authenticated is set when the request was signed with the key's
-	// secret from an allowed address; with no Reason, or any reason other
-	// than RateLimit, it counted against the key's daily quota. It is not
-	// kept in the log; the store rolls it into the key's usage.
+	// secret from an allowed address, and Counted when it also counted
+	// against the key's daily quota. Neither is kept in the log; the store
+	// rolls Counted into the key's usage.
 	Authenticated bool
-}
-
-// Counted reports whether the request counted against its key's quota.
-func (a Activity) Counted() bool {
-	return a.Authenticated && a.Reason != RateLimit
+	Counted       bool
 }
 
 // Outcome is "ok" for a request that succeeded, else its Gemini reason.

@@ -33,6 +33,13 @@ type Recorder struct {
 	ch        chan twinex.Activity
 	dropped   atomic.Int64
 	flushed   chan chan struct{}
+	onWrite   []func(context.Context, []twinex.Activity)
+}
+
+// OnWrite adds fn to the functions Run calls with each batch once it is
+// written (the alert rules), before it takes the next. Call it before Run.
+func (r *Recorder) OnWrite(fn func(context.Context, []twinex.Activity)) {
+	r.onWrite = append(r.onWrite, fn)
 }
 
 // New returns a recorder for store keeping records for retention (the
@@ -103,6 +110,10 @@ func (r *Recorder) Run(ctx context.Context) {
 		wctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		if err := r.store.AddActivity(wctx, batch); err != nil {
 			r.log.Error("activity log: write failed; records lost", "records", len(batch), "err", err)
+		} else {
+			for _, fn := range r.onWrite {
+				fn(wctx, batch)
+			}
 		}
 		cancel()
 		batch = batch[:0]

@@ -13,6 +13,7 @@ import (
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/auth"
 	"github.com/twinex/twinex/keys"
+	"github.com/twinex/twinex/ratelimit"
 )
 
 // scope says which keys may call an endpoint and on which account.
@@ -38,6 +39,7 @@ type signed struct {
 	account twinex.Account // the account acted on (accountScope); for account keys only ID and UserID are set
 	use     twinex.KeyUse  // the key's use, made durable with state changes
 	ip      netip.Addr
+	counted bool // counted against the key's daily quota
 }
 
 // payload is a decoded X-GEMINI-PAYLOAD.
@@ -125,6 +127,9 @@ func (s *Server) signedRoute(pattern string, roles twinex.Role, sc scope, write 
 		}
 		if err == nil {
 			err = s.limit(w, s.PrivateLimit, c.key.ID)
+		}
+		if err == nil {
+			err = s.takeQuota(w, r, c)
 		}
 		if err == nil {
 			err = h(w, r, c)
@@ -265,6 +270,23 @@ func (s *Server) touch(ctx context.Context, c *signed) error {
 	return s.Accounts.TouchKeys(context.WithoutCancel(ctx), []twinex.KeyUse{c.use})
 }
 
+// takeQuota counts the request against its key's daily quota, or answers
+// 429 RateLimit with a Retry-After header when the quota is used up.
+func (s *Server) takeQuota(w http.ResponseWriter, r *http.Request, c *signed) error {
+	if s.Quota == nil {
+		return nil
+	}
+	wait, err := s.Quota.Take(r.Context(), c.key, s.now())
+	if err != nil {
+		if twinex.ErrorReason(err) == twinex.RateLimit {
+			w.Header().Set("Retry-After", strconv.Itoa(ratelimit.RetryAfterSeconds(wait)))
+		}
+		return err
+	}
+	c.counted = true
+	return nil
+}
+
 // Recorder receives the activity log's records (activity.Recorder).
 type Recorder interface{ Record(twinex.Activity) }
 
@@ -284,6 +306,7 @@ func (s *Server) record(r *http.Request, c *signed, err error, start time.Time) 
 		a.IP = ip.String()
 	}
 	if c != nil {
+		a.Authenticated, a.Counted = true, c.counted
 		a.UserID, a.AccountID = c.key.UserID, c.account.ID
 		if a.AccountID == 0 {
 			a.AccountID = c.key.AccountID

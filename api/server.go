@@ -20,6 +20,7 @@ import (
 	"github.com/twinex/twinex/core"
 	"github.com/twinex/twinex/fault"
 	"github.com/twinex/twinex/keys"
+	"github.com/twinex/twinex/quota"
 	"github.com/twinex/twinex/ratelimit"
 )
 
@@ -49,9 +50,14 @@ type Server struct {
 	// PublicLimit limits public requests per client address, PrivateLimit
 	// signed requests per API key (reference §4); nil means unlimited.
 	PublicLimit, PrivateLimit *ratelimit.Limiter
-	Logger                    *slog.Logger     // default: discard
-	Now                       func() time.Time // default time.Now
-	Faults                    *fault.Injector  // sandbox fault injection; nil in production
+	// Quota, when set, bounds each key's signed requests per day by its
+	// owner's plan.
+	Quota *quota.Service
+	// Leaks, when set, handles secrets reported at /secrets/v1/report.
+	Leaks  LeakHandler
+	Logger *slog.Logger     // default: discard
+	Now    func() time.Time // default time.Now
+	Faults *fault.Injector  // sandbox fault injection; nil in production
 
 	mux *http.ServeMux
 }
@@ -77,6 +83,8 @@ func (s *Server) Handler() http.Handler {
 	s.routeKYC()
 	s.routeFaults()
 	s.routeActivity()
+	s.routeReport()
+	s.routePlans()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, twinex.Errorf(twinex.EndpointNotFound, "API entry point `%s` not found", r.URL.Path))
 	})

@@ -30,9 +30,11 @@ import (
 	"github.com/twinex/twinex/fault"
 	"github.com/twinex/twinex/keys"
 	"github.com/twinex/twinex/mail"
+	"github.com/twinex/twinex/quota"
 	"github.com/twinex/twinex/ratelimit"
 	"github.com/twinex/twinex/sim"
 	"github.com/twinex/twinex/sqlite"
+	"github.com/twinex/twinex/watch"
 	"github.com/twinex/twinex/web"
 )
 
@@ -99,6 +101,8 @@ type state struct {
 	web     *web.Server
 	sim     *simulator // nil unless the simulator runs
 	log     *activity.Recorder
+	quota   *quota.Service
+	watch   *watch.Watcher
 	handler http.Handler
 	stop    func() // stops the background work; nil until start
 	bg      sync.WaitGroup
@@ -201,7 +205,7 @@ func (m *App) Open(ctx context.Context) error {
 		m.st.close()
 		return fmt.Errorf("listen: %w", err)
 	}
-	m.st.start()
+	m.st.start(m.linkBase())
 	m.done = make(chan error, 1)
 	go func() {
 		if err := m.http.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -228,7 +232,11 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 		st.store.Close()
 		return nil, err
 	}
-	st.keys = &keys.Service{Store: st.store, Sealer: m.sealer, Logger: m.Logger}
+	st.keys = &keys.Service{Store: st.store, Sealer: m.sealer, Logger: m.Logger, Fingerprints: st.store}
+	if err := st.keys.IndexFingerprints(ctx); err != nil {
+		st.close()
+		return nil, err
+	}
 	// Sessions with open orders start their heartbeat clocks now, so that
 	// a client that went silent across a restart still loses them.
 	var sessions []string
@@ -254,7 +262,14 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 		return nil, fmt.Errorf("this data directory holds a sandbox (its demo account, simulated liquidity and deposits); production mode needs a data directory of its own")
 	}
 	st.log = activity.New(st.store, m.ActivityRetention, m.Logger)
-	srv := &api.Server{Activity: st.log, ActivityLog: st.store, Core: st.core, Store: st.store, Accounts: st.store, Addresses: st.store, Identities: st.store, Keys: st.keys,
+	st.watch = &watch.Watcher{Store: st.store, Accounts: st.store, Keys: st.keys, Logger: m.Logger}
+	st.log.OnWrite(st.watch.Observe)
+	st.quota = &quota.Service{Store: st.store, Logger: m.Logger, Warn: st.watch.QuotaWarning}
+	if err := st.quota.Load(ctx, time.Now()); err != nil {
+		st.close()
+		return nil, err
+	}
+	srv := &api.Server{Activity: st.log, Quota: st.quota, Leaks: st.watch, ActivityLog: st.store, Core: st.core, Store: st.store, Accounts: st.store, Addresses: st.store, Identities: st.store, Keys: st.keys,
 		TrustedProxies: m.trusted, AdminToken: m.token, Logger: m.Logger, ApprovalWait: m.ApprovalWait,
 		PublicLimit: ratelimit.New(m.PublicLimit), PrivateLimit: ratelimit.New(m.PrivateLimit)}
 	if m.Mode == Sandbox {
@@ -266,11 +281,12 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 			}
 		}
 	}
-	send, box, err := m.mail(st)
+	send, box, sender, err := m.mail(st)
 	if err != nil {
 		st.close()
 		return nil, err
 	}
+	st.watch.Mail = sender
 	public, err := publicURL(os.Getenv("TWINEX_PUBLIC_URL"))
 	if err != nil {
 		st.close()
@@ -286,12 +302,16 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 	return st, nil
 }
 
-// start starts the state's background work: flushing key uses and
-// cancelling the orders of silent heartbeat sessions.
-func (st *state) start() {
+// start starts the state's background work: flushing key uses, writing
+// the activity log, alerts and their mail, and cancelling the orders of
+// silent heartbeat sessions. base is the dashboard's address for links in
+// alert mail.
+func (st *state) start(base string) {
 	ctx, stop := context.WithCancel(context.Background())
 	st.stop = stop
-	st.bg.Add(4)
+	st.watch.BaseURL = base
+	st.bg.Add(5)
+	go func() { defer st.bg.Done(); st.watch.Run(ctx) }()
 	go func() { defer st.bg.Done(); st.keys.Run(ctx, 200*time.Millisecond) }()
 	go func() { defer st.bg.Done(); st.log.Run(ctx) }()
 	go func() { defer st.bg.Done(); st.srv.RunHeartbeats(ctx) }()
@@ -338,7 +358,7 @@ func (st *state) close() error {
 func route(api, dashboard http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
-		if strings.HasPrefix(p, "/v1/") || strings.HasPrefix(p, "/v2/") || strings.HasPrefix(p, "/admin/") || p == "/healthz" {
+		if strings.HasPrefix(p, "/v1/") || strings.HasPrefix(p, "/v2/") || strings.HasPrefix(p, "/admin/") || strings.HasPrefix(p, "/secrets/") || p == "/healthz" {
 			api.ServeHTTP(w, r)
 			return
 		}
@@ -350,14 +370,14 @@ func route(api, dashboard http.Handler) http.Handler {
 // TWINEX_SMTP_URL is set (from TWINEX_MAIL_FROM), else in the sandbox into
 // the built-in mailbox shown at /mailbox. Production without SMTP drops
 // mail with an error in the log.
-func (m *App) mail(st *state) (func(ctx context.Context, to, subject, text string) error, web.Mailbox, error) {
+func (m *App) mail(st *state) (func(ctx context.Context, to, subject, text string) error, web.Mailbox, mail.Sender, error) {
 	var sender mail.Sender
 	var box web.Mailbox
 	if u := os.Getenv("TWINEX_SMTP_URL"); u != "" {
 		from := envOr("TWINEX_MAIL_FROM", "Twinex <no-reply@localhost>")
 		s, err := mail.NewSMTP(u, from)
 		if err != nil {
-			return nil, nil, fmt.Errorf("TWINEX_SMTP_URL: %w", err)
+			return nil, nil, nil, fmt.Errorf("TWINEX_SMTP_URL: %w", err)
 		}
 		sender = s
 	} else if m.Mode == Sandbox {
@@ -365,11 +385,11 @@ func (m *App) mail(st *state) (func(ctx context.Context, to, subject, text strin
 		sender, box = mb, mb
 	} else {
 		m.Logger.Warn("production mode without TWINEX_SMTP_URL: mail is not sent")
-		return nil, nil, nil
+		return nil, nil, nil, nil
 	}
 	return func(ctx context.Context, to, subject, text string) error {
 		return sender.Send(ctx, mail.Message{To: to, Subject: subject, Text: text})
-	}, box, nil
+	}, box, sender, nil
 }
 
 // publicURL checks TWINEX_PUBLIC_URL, the address users reach the dashboard
@@ -420,6 +440,23 @@ func (m *App) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer m.mu.RUnlock()
 	h.ServeHTTP(w, r)
+}
+
+// linkBase is the dashboard's address for links in mail sent outside a
+// request: TWINEX_PUBLIC_URL, else the listening address when it is
+// loopback (a sandbox on this machine), else "" (no link).
+func (m *App) linkBase() string {
+	if m.st != nil && m.st.web != nil && m.st.web.BaseURL != "" {
+		return m.st.web.BaseURL
+	}
+	if m.ln == nil {
+		return ""
+	}
+	ap, err := netip.ParseAddrPort(m.ln.Addr().String())
+	if err != nil || !ap.Addr().IsLoopback() {
+		return ""
+	}
+	return "http://" + m.ln.Addr().String()
 }
 
 // Addr returns the address the server listens on.

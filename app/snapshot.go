@@ -154,7 +154,7 @@ func (m *App) swap(ctx context.Context, what string, replace func(db string) err
 		}
 		return m.putBack(ctx, db, fmt.Errorf("%s: %w", what, err))
 	}
-	st.start()
+	st.start(m.linkBase())
 	m.st = st
 	for _, f := range dbFiles(db) {
 		os.Remove(aside(f))
@@ -178,7 +178,7 @@ func (m *App) putBack(ctx context.Context, db string, cause error) error {
 		m.Logger.Error("the previous state could not be reopened", "err", err)
 		return errors.Join(cause, fmt.Errorf("reopening the previous state: %w", err))
 	}
-	st.start()
+	st.start(m.linkBase())
 	m.st = st
 	return cause
 }

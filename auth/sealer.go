@@ -3,7 +3,10 @@ package auth
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"strconv"
 )
@@ -38,7 +41,8 @@ var ErrSealVersion = errors.New("unknown sealed value version")
 // Nonces are random, so one master key should seal fewer than 2^32 values
 // (NIST's bound for random GCM nonces), which no Twinex deployment nears.
 type Sealer struct {
-	aead cipher.AEAD
+	aead  cipher.AEAD
+	fpKey []byte // HMAC key of Fingerprint, derived from the master key
 }
 
 // NewSealer returns a Sealer for a 32-byte key from LoadMasterKey; any
@@ -55,7 +59,21 @@ func NewSealer(key []byte) (*Sealer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Sealer{aead: aead}, nil
+	fpKey, err := hkdf.Key(sha256.New, key, nil, "twinex secret fingerprint v1", 32)
+	if err != nil {
+		return nil, err
+	}
+	return &Sealer{aead: aead, fpKey: fpKey}, nil
+}
+
+// Fingerprint is a keyed hash (HMAC-SHA256 under a key derived from the
+// master key) of a secret: stored beside a key, it finds the key from its
+// secret without keeping anything an offline guess could be checked
+// against.
+func (s *Sealer) Fingerprint(secret []byte) []byte {
+	m := hmac.New(sha256.New, s.fpKey)
+	m.Write(secret)
+	return m.Sum(nil)
 }
 
 // Seal encrypts plaintext and returns version byte || 12-byte random nonce

@@ -199,6 +199,10 @@ func provision(ctx context.Context, hc *http.Client, base, token string, n int) 
 		if err := admin("/admin/v1/fund", map[string]any{"email": email, "currency": "USD", "amount": "1000000"}, nil); err != nil {
 			return nil, err
 		}
+		// Load tests must not stop at the free plan's daily quota.
+		if err := admin("/admin/v1/plan", map[string]any{"email": email, "plan": "unlimited"}, nil); err != nil {
+			return nil, err
+		}
 		var k struct{ Key, Secret string }
 		if err := admin("/admin/v1/keys", map[string]any{"email": email, "roles": "trader"}, &k); err != nil {
 			return nil, err

@@ -14,6 +14,7 @@ package keys
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -32,6 +33,9 @@ type Service struct {
 	Sealer *auth.Sealer
 	Now    func() time.Time // default time.Now
 	Logger *slog.Logger     // default: discard
+	// Fingerprints, when set, maps every new secret's fingerprint to its
+	// key, so that FindSecret can find a reported secret's key.
+	Fingerprints Fingerprints
 
 	mu    sync.Mutex
 	cache map[string]*Entry
@@ -64,6 +68,84 @@ func (s *Service) log() *slog.Logger {
 		return s.Logger
 	}
 	return slog.New(slog.DiscardHandler)
+}
+
+// Fingerprints is the part of twinex.WatchStore that maps secrets'
+// fingerprints to keys.
+type Fingerprints interface {
+	AddFingerprints(ctx context.Context, keyID string, fps ...[]byte) error
+	KeyByFingerprint(ctx context.Context, fp []byte) (string, error)
+	Unfingerprinted(ctx context.Context) ([]twinex.APIKey, error)
+}
+
+// addFingerprint records a secret's fingerprint before the secret is
+// stored: a fingerprint whose key never got stored finds nothing.
+func (s *Service) addFingerprint(ctx context.Context, id, secret string) error {
+	if s.Fingerprints == nil {
+		return nil
+	}
+	if err := s.Fingerprints.AddFingerprints(ctx, id, s.Sealer.Fingerprint([]byte(secret))); err != nil {
+		return fmt.Errorf("key %s: %w", id, err)
+	}
+	return nil
+}
+
+// FindSecret returns the entry of the key that secret currently opens (its
+// secret, or its previous one during a rotation's grace period). It
+// returns an error wrapping twinex.ErrNotFound when there is none, also
+// for a secret a rotation retired.
+func (s *Service) FindSecret(ctx context.Context, secret string) (*Entry, error) {
+	if s.Fingerprints == nil {
+		return nil, fmt.Errorf("find secret: %w", twinex.ErrNotFound)
+	}
+	id, err := s.Fingerprints.KeyByFingerprint(ctx, s.Sealer.Fingerprint([]byte(secret)))
+	if err != nil {
+		return nil, err
+	}
+	e, err := s.Lookup(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := s.now().UnixNano()
+	if subtle.ConstantTimeCompare(e.secret, []byte(secret)) == 1 ||
+		(e.prev != nil && now < e.key.PrevUntil && subtle.ConstantTimeCompare(e.prev, []byte(secret)) == 1) {
+		return e, nil
+	}
+	return nil, fmt.Errorf("find secret: %w", twinex.ErrNotFound)
+}
+
+// IndexFingerprints fingerprints the secrets of active keys stored before
+// fingerprints existed. Run it at startup.
+func (s *Service) IndexFingerprints(ctx context.Context) error {
+	if s.Fingerprints == nil {
+		return nil
+	}
+	list, err := s.Fingerprints.Unfingerprinted(ctx)
+	if err != nil {
+		return fmt.Errorf("index fingerprints: %w", err)
+	}
+	for _, k := range list {
+		var fps [][]byte
+		for _, sealed := range [][]byte{k.Secret, k.PrevSecret} {
+			if len(sealed) == 0 {
+				continue
+			}
+			secret, err := s.Sealer.Open(sealed, []byte(k.ID))
+			if err != nil {
+				return fmt.Errorf("index fingerprints: key %s: %w", k.ID, err)
+			}
+			fps = append(fps, s.Sealer.Fingerprint(secret))
+		}
+		if err := s.Fingerprints.AddFingerprints(ctx, k.ID, fps...); err != nil {
+			return fmt.Errorf("index fingerprints: %w", err)
+		}
+	}
+	if len(list) > 0 {
+		s.log().Info("api key secrets fingerprinted", "keys", len(list))
+	}
+	return nil
 }
 
 // CreateOptions are a new key's settings.
@@ -135,6 +217,9 @@ func (s *Service) Create(ctx context.Context, u twinex.User, acct twinex.Account
 	if !o.Expires.IsZero() {
 		k.Expires = o.Expires.UnixNano()
 	}
+	if err := s.addFingerprint(ctx, k.ID, secret); err != nil {
+		return twinex.APIKey{}, "", err
+	}
 	if err := s.Store.CreateKey(ctx, &k); err != nil {
 		return twinex.APIKey{}, "", fmt.Errorf("create key: %w", err)
 	}
@@ -161,6 +246,9 @@ func (s *Service) Rotate(ctx context.Context, id string, grace time.Duration) (t
 	}
 	secret, err := auth.NewSecret()
 	if err != nil {
+		return twinex.APIKey{}, "", err
+	}
+	if err := s.addFingerprint(ctx, id, secret); err != nil {
 		return twinex.APIKey{}, "", err
 	}
 	k, err := s.update(ctx, id, func(k *twinex.APIKey, now time.Time) error {

@@ -46,7 +46,7 @@ func (db *DB) AddActivity(ctx context.Context, records []twinex.Activity) error 
 		if a.Reason != "" {
 			u.Errors++
 		}
-		if a.Counted() {
+		if a.Counted {
 			u.Counted++
 		}
 	}
@@ -136,11 +136,16 @@ func unixMinute(ns int64) int64 {
 	return m
 }
 
-// PruneActivity deletes the records older than before.
+// PruneActivity deletes the records older than before, and the usage of
+// the minutes before it.
 func (db *DB) PruneActivity(ctx context.Context, before int64) (int64, error) {
 	res, err := db.w.ExecContext(ctx, `DELETE FROM activity WHERE time < ?`, before)
 	if err != nil {
 		return 0, fmt.Errorf("prune activity: %w", err)
+	}
+	// The usage rollup is kept exactly as long as the records.
+	if err := db.PruneUsage(ctx, unixMinute(before)); err != nil {
+		return 0, err
 	}
 	return res.RowsAffected()
 }

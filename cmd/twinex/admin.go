@@ -27,6 +27,9 @@ Commands:
   account show --email E                  show a user and its accounts
   kyc approve --email E | kyc reject --email E --reason R | kyc pending
                                           review users' identity verification
+  plan --email E [--set free|pro|unlimited]
+                                          show or assign a user's plan (daily
+                                          signed requests per key)
   activity --email E [--key K] [--since D] [--outcome O] [--json] | activity --unknown
                                           the API requests made with a user's keys
   key create --email E --roles R[,R...] [--master] [--account NICKNAME]
@@ -119,6 +122,8 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return adminKYC(ctx, c, rest, stdout, stderr)
 	case "activity":
 		return adminActivity(ctx, c, rest, stdout, stderr)
+	case "plan":
+		return adminPlan(ctx, c, rest, stdout, stderr)
 	case "verify":
 		return adminVerify(ctx, c, rest, stdout, stderr)
 	case "fund", "withdraw":

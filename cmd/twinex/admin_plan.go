@@ -1,0 +1,36 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+)
+
+const planUsage = `Usage: twinex admin plan --email E [--set PLAN]
+
+Shows a user's plan, or assigns one with --set. A plan is the number of
+signed requests each of the user's API keys may make per UTC day:
+free (100000, every user's until changed), pro (1000000), unlimited.
+`
+
+func adminPlan(ctx context.Context, c *adminClient, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("admin plan", planUsage, stderr)
+	email := fs.String("email", "", "the user's email")
+	set := fs.String("set", "", "the plan to assign")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	var out []byte
+	var err error
+	if *set == "" {
+		out, err = c.call(ctx, http.MethodGet, "/admin/v1/plan?email="+url.QueryEscape(*email), nil)
+	} else {
+		out, err = c.call(ctx, http.MethodPost, "/admin/v1/plan", map[string]any{"email": *email, "plan": *set})
+	}
+	if err != nil {
+		return err
+	}
+	stdout.Write(out)
+	return nil
+}

@@ -1,0 +1,473 @@
+// Package watch raises alerts about API keys: a key used from an address it
+// never used before, requests refused by a key's allowlist, a spike in a
+// key's request rate, repeated bad signatures (someone holding the key id
+// without the secret), a key about to expire or unused for long, a key
+// near its daily quota, and a secret reported public (the key is revoked
+// at once).
+//
+// Alerts are stored once per occurrence (twinex.Alert.Dedupe), shown on the
+// dashboard and emailed. The request-driven rules run on the activity log's
+// batches, off the request path (activity.Recorder.OnWrite); the time-driven
+// ones in Sweep. Windows are measured in the records' own times, so tests
+// drive every rule with made-up times and an injected clock.
+package watch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/keys"
+	"github.com/twinex/twinex/mail"
+	"github.com/twinex/twinex/quota"
+)
+
+// Rules are the thresholds of the alert rules; zero fields take the
+// defaults in DefaultRules.
+type Rules struct {
+	BadSigCount    int           // InvalidSignature refusals of one key ...
+	BadSigWindow   time.Duration // ... within this long raise bad_sig
+	SpikeWindow    time.Duration // the window whose rate is compared
+	SpikeFactor    int64         // how many times the baseline rate counts as a spike
+	SpikeFloor     int64         // requests in SpikeWindow below which nothing is a spike
+	BaselineWindow time.Duration // the trailing period the baseline is averaged over
+	ExpiringWithin time.Duration // warn this long before a key expires
+	UnusedFor      time.Duration // warn when a key has not been used for this long
+	SweepEvery     time.Duration // how often Run runs Sweep
+}
+
+// DefaultRules are the thresholds Twinex uses.
+var DefaultRules = Rules{
+	BadSigCount:    5,
+	BadSigWindow:   10 * time.Minute,
+	SpikeWindow:    5 * time.Minute,
+	SpikeFactor:    10,
+	SpikeFloor:     300,
+	BaselineWindow: 24 * time.Hour,
+	ExpiringWithin: 7 * 24 * time.Hour,
+	UnusedFor:      90 * 24 * time.Hour,
+	SweepEvery:     time.Hour,
+}
+
+func (r Rules) withDefaults() Rules {
+	d := DefaultRules
+	if r.BadSigCount > 0 {
+		d.BadSigCount = r.BadSigCount
+	}
+	if r.BadSigWindow > 0 {
+		d.BadSigWindow = r.BadSigWindow
+	}
+	if r.SpikeWindow >= time.Minute {
+		d.SpikeWindow = r.SpikeWindow
+	}
+	if r.SpikeFactor > 0 {
+		d.SpikeFactor = r.SpikeFactor
+	}
+	if r.SpikeFloor > 0 {
+		d.SpikeFloor = r.SpikeFloor
+	}
+	if r.BaselineWindow > 0 {
+		d.BaselineWindow = r.BaselineWindow
+	}
+	if r.ExpiringWithin > 0 {
+		d.ExpiringWithin = r.ExpiringWithin
+	}
+	if r.UnusedFor > 0 {
+		d.UnusedFor = r.UnusedFor
+	}
+	if r.SweepEvery > 0 {
+		d.SweepEvery = r.SweepEvery
+	}
+	return d
+}
+
+// Watcher evaluates the rules and raises alerts. Store and Accounts are
+// required; Keys for ReportSecret.
+type Watcher struct {
+	Store    twinex.WatchStore
+	Accounts twinex.AccountStore
+	Keys     *keys.Service
+	Mail     mail.Sender // nil: alerts are stored and shown, not emailed
+	// BaseURL is the dashboard's public address, for links in mail.
+	BaseURL string
+	Rules   Rules
+	Now     func() time.Time // default time.Now
+	Logger  *slog.Logger     // default: discard
+
+	once   sync.Once
+	rules  Rules
+	outbox chan twinex.Alert
+
+	mu     sync.Mutex
+	ips    map[string]map[string]bool // key -> addresses known to be seen
+	badSig map[string][]int64         // key -> times of recent InvalidSignature
+	recent map[string]*window         // key -> requests in the last minutes
+}
+
+// window counts a key's requests per minute over the last few minutes.
+type window struct {
+	minutes []int64 // Unix minutes, oldest first
+	counts  []int64
+}
+
+func (w *Watcher) init() {
+	w.once.Do(func() {
+		w.rules = w.Rules.withDefaults()
+		w.outbox = make(chan twinex.Alert, 1024)
+		w.ips = map[string]map[string]bool{}
+		w.badSig = map[string][]int64{}
+		w.recent = map[string]*window{}
+	})
+}
+
+func (w *Watcher) now() time.Time {
+	if w.Now != nil {
+		return w.Now()
+	}
+	return time.Now()
+}
+
+func (w *Watcher) log() *slog.Logger {
+	if w.Logger != nil {
+		return w.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// Observe applies the request-driven rules to records just written to the
+// activity log (the usage rollup includes them). Records of unknown keys
+// are the operator's business, not a user's, and are skipped.
+func (w *Watcher) Observe(ctx context.Context, records []twinex.Activity) {
+	w.init()
+	touched := map[string]twinex.Activity{} // key -> its latest record here
+	for _, a := range records {
+		if a.UserID == 0 {
+			continue
+		}
+		if last, ok := touched[a.KeyID]; !ok || a.Time >= last.Time {
+			touched[a.KeyID] = a
+		}
+		w.count(a)
+		switch {
+		case a.Authenticated:
+			w.checkIP(ctx, a)
+		case a.Reason == twinex.RemoteAddressForbidden:
+			w.raise(ctx, twinex.Alert{UserID: a.UserID, KeyID: a.KeyID, Kind: twinex.AlertAllowlist, IP: a.IP,
+				Dedupe:  fmt.Sprintf("allowlist:%s:%s:%s", a.KeyID, a.IP, day(a.Time)),
+				Message: fmt.Sprintf("API key %s was used from %s, which its IP allowlist does not admit; the request was refused.", a.KeyID, a.IP)})
+		case a.Reason == twinex.InvalidSignature:
+			w.checkBadSig(ctx, a)
+		}
+	}
+	for id, a := range touched {
+		w.checkSpike(ctx, id, a)
+	}
+}
+
+func day(ns int64) string { return time.Unix(0, ns).UTC().Format("2006-01-02") }
+
+// checkIP raises new_ip when an authenticated request comes from an address
+// the key never used before. A key's very first address raises nothing:
+// there is no "before" yet, and its owner just made the key.
+func (w *Watcher) checkIP(ctx context.Context, a twinex.Activity) {
+	if a.IP == "" {
+		return
+	}
+	w.mu.Lock()
+	known := w.ips[a.KeyID][a.IP]
+	w.mu.Unlock()
+	if known {
+		return
+	}
+	isNew, before, err := w.Store.NoteKeyIP(ctx, a.KeyID, a.IP, a.Time)
+	if err != nil {
+		w.log().Error("watch: note key address", "key", a.KeyID, "err", err)
+		return
+	}
+	w.mu.Lock()
+	if w.ips[a.KeyID] == nil {
+		w.ips[a.KeyID] = map[string]bool{}
+	}
+	w.ips[a.KeyID][a.IP] = true
+	w.mu.Unlock()
+	if isNew && before {
+		w.raise(ctx, twinex.Alert{UserID: a.UserID, KeyID: a.KeyID, Kind: twinex.AlertNewIP, IP: a.IP,
+			Dedupe:  fmt.Sprintf("new_ip:%s:%s", a.KeyID, a.IP),
+			Message: fmt.Sprintf("API key %s was used from %s, an address it had never been used from before.", a.KeyID, a.IP)})
+	}
+}
+
+// checkBadSig raises bad_sig when a key gets BadSigCount InvalidSignature
+// refusals within BadSigWindow: someone has the key id without the secret.
+func (w *Watcher) checkBadSig(ctx context.Context, a twinex.Activity) {
+	w.mu.Lock()
+	times := append(w.badSig[a.KeyID], a.Time)
+	cut := a.Time - int64(w.rules.BadSigWindow)
+	i := 0
+	for i < len(times) && times[i] <= cut {
+		i++
+	}
+	times = times[i:]
+	w.badSig[a.KeyID] = times
+	n := len(times)
+	w.mu.Unlock()
+	if n >= w.rules.BadSigCount {
+		w.raise(ctx, twinex.Alert{UserID: a.UserID, KeyID: a.KeyID, Kind: twinex.AlertBadSig, IP: a.IP,
+			Dedupe: fmt.Sprintf("bad_sig:%s:%s", a.KeyID, day(a.Time)),
+			Message: fmt.Sprintf("API key %s got %d requests with a wrong signature within %s (the latest from %s): someone may have the key id without its secret.",
+				a.KeyID, n, w.rules.BadSigWindow, a.IP)})
+	}
+}
+
+// count adds a record to its key's per-minute window.
+func (w *Watcher) count(a twinex.Activity) {
+	m := a.Time / int64(time.Minute)
+	keep := int64(w.rules.SpikeWindow / time.Minute)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	win := w.recent[a.KeyID]
+	if win == nil {
+		win = &window{}
+		w.recent[a.KeyID] = win
+	}
+	if n := len(win.minutes); n > 0 && win.minutes[n-1] == m {
+		win.counts[n-1]++
+	} else if n == 0 || m > win.minutes[n-1] {
+		win.minutes, win.counts = append(win.minutes, m), append(win.counts, 1)
+	} else {
+		for i := range win.minutes { // a late record of an earlier minute
+			if win.minutes[i] == m {
+				win.counts[i]++
+			}
+		}
+	}
+	last := win.minutes[len(win.minutes)-1]
+	i := 0
+	for i < len(win.minutes) && win.minutes[i] <= last-keep {
+		i++
+	}
+	win.minutes, win.counts = win.minutes[i:], win.counts[i:]
+}
+
+// checkSpike raises spike when the key's requests in the SpikeWindow ending
+// with its latest record are at least SpikeFloor and more than SpikeFactor
+// times the average for such a window over the trailing BaselineWindow.
+func (w *Watcher) checkSpike(ctx context.Context, keyID string, a twinex.Activity) {
+	w.mu.Lock()
+	win := w.recent[keyID]
+	var n int64
+	for _, c := range win.counts {
+		n += c
+	}
+	w.mu.Unlock()
+	if n < w.rules.SpikeFloor {
+		return
+	}
+	last := a.Time / int64(time.Minute)
+	span := int64(w.rules.SpikeWindow / time.Minute)
+	start := last - span + 1 // the window's first minute
+	base := int64(w.rules.BaselineWindow / time.Minute)
+	points, err := w.Store.Usage(ctx, keyID, start-base, start)
+	if err != nil {
+		w.log().Error("watch: usage baseline", "key", keyID, "err", err)
+		return
+	}
+	var total int64
+	for _, p := range points {
+		total += p.Requests
+	}
+	// n > factor × total×span/base, in integers.
+	if n*base <= w.rules.SpikeFactor*total*span {
+		return
+	}
+	avg := float64(total) * float64(span) / float64(base)
+	w.raise(ctx, twinex.Alert{UserID: a.UserID, KeyID: keyID, Kind: twinex.AlertSpike, IP: a.IP,
+		Dedupe: fmt.Sprintf("spike:%s:%s", keyID, time.Unix(0, a.Time).UTC().Format("2006-01-02T15")),
+		Message: fmt.Sprintf("API key %s made %d requests in %s, against an average of %.1f over the previous %s.",
+			keyID, n, w.rules.SpikeWindow, avg, w.rules.BaselineWindow)})
+}
+
+// Sweep applies the time-driven rules to every active key: expiring soon,
+// and unused for UnusedFor.
+func (w *Watcher) Sweep(ctx context.Context) error {
+	w.init()
+	now := w.now()
+	list, err := w.Store.ActiveKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("watch: sweep: %w", err)
+	}
+	for _, k := range list {
+		if k.Expires != 0 && now.UnixNano() < k.Expires && time.Duration(k.Expires-now.UnixNano()) <= w.rules.ExpiringWithin {
+			when := time.Unix(0, k.Expires).UTC()
+			w.raise(ctx, twinex.Alert{UserID: k.UserID, KeyID: k.ID, Kind: twinex.AlertExpiring,
+				Dedupe:  fmt.Sprintf("expiring:%s:%d", k.ID, k.Expires),
+				Message: fmt.Sprintf("API key %s expires on %s; create a new key before then, or clients using it will be refused.", k.ID, when.Format("2 Jan 2006 15:04 UTC"))})
+		}
+		if !k.Active(now.UnixNano()) {
+			continue
+		}
+		last := max(k.LastUsed, k.Created)
+		if time.Duration(now.UnixNano()-last) >= w.rules.UnusedFor {
+			what := "has not been used"
+			if k.LastUsed == 0 {
+				what = "has never been used"
+			}
+			w.raise(ctx, twinex.Alert{UserID: k.UserID, KeyID: k.ID, Kind: twinex.AlertUnused,
+				Dedupe:  fmt.Sprintf("unused:%s:%d", k.ID, last),
+				Message: fmt.Sprintf("API key %s %s for %d days; revoke it if nothing needs it.", k.ID, what, int(w.rules.UnusedFor.Hours()/24))})
+		}
+	}
+	return nil
+}
+
+// QuotaWarning raises quota when a key reaches quota.WarnPercent of its
+// daily allowance (quota.Service.Warn).
+func (w *Watcher) QuotaWarning(k twinex.APIKey, u quota.Usage) {
+	w.init()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	w.raise(ctx, twinex.Alert{UserID: k.UserID, KeyID: k.ID, Kind: twinex.AlertQuota,
+		Dedupe: fmt.Sprintf("quota:%s:%s", k.ID, u.Resets.Add(-time.Hour).Format("2006-01-02")),
+		Message: fmt.Sprintf("API key %s has made %d of the %d requests its %s plan allows per day (%d%%); requests over the limit are refused until %s.",
+			k.ID, u.Used, u.Limit, u.Plan.Name, u.Percent(), u.Resets.Format("2 Jan 2006 15:04 UTC"))})
+}
+
+// ReportSecret acts on a secret reported public (api.LeakHandler): when it
+// opens a key, the key is revoked at once and its owner alerted. A string
+// that opens no key is ignored.
+func (w *Watcher) ReportSecret(ctx context.Context, secret string, url, source, ip string) error {
+	w.init()
+	e, err := w.Keys.FindSecret(ctx, secret)
+	if errors.Is(err, twinex.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if e.Key().Revoked != 0 {
+		return nil // nothing left to protect
+	}
+	k, err := w.Keys.Revoke(ctx, e.Key().ID)
+	if err != nil {
+		return err
+	}
+	w.log().Warn("api key revoked: its secret was reported public", "key", k.ID, "url", url, "source", source, "reporter", ip)
+	where := "in public"
+	if url != "" {
+		where = "at " + url
+	}
+	if source != "" {
+		where += " (reported by " + source + ")"
+	}
+	w.raise(ctx, twinex.Alert{UserID: k.UserID, KeyID: k.ID, Kind: twinex.AlertLeaked, IP: ip,
+		Dedupe:  "leaked:" + k.ID,
+		Message: fmt.Sprintf("The secret of API key %s was found %s, so the key was revoked. Create a new key and remove the secret from where it was published.", k.ID, where)})
+	return nil
+}
+
+// raise stores an alert and, when it is new, queues its mail.
+func (w *Watcher) raise(ctx context.Context, a twinex.Alert) {
+	a.Created = w.now().UnixNano()
+	a.Message = strings.TrimSpace(a.Message)
+	stored, err := w.Store.RaiseAlert(ctx, &a)
+	if err != nil {
+		w.log().Error("watch: store alert", "kind", a.Kind, "key", a.KeyID, "err", err)
+		return
+	}
+	if !stored {
+		return
+	}
+	w.log().Info("alert raised", "kind", a.Kind, "key", a.KeyID, "user", a.UserID, "ip", a.IP)
+	if w.Mail == nil {
+		return
+	}
+	select {
+	case w.outbox <- a:
+	default:
+		w.log().Warn("watch: mail queue full; alert stored but not emailed", "alert", a.ID)
+	}
+}
+
+// Run sends alert mail and sweeps every SweepEvery until ctx ends.
+func (w *Watcher) Run(ctx context.Context) {
+	w.init()
+	tick := time.NewTicker(w.rules.SweepEvery)
+	defer tick.Stop()
+	if err := w.Sweep(ctx); err != nil {
+		w.log().Error("watch: sweep", "err", err)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case a := <-w.outbox:
+			w.send(ctx, a)
+		case <-tick.C:
+			if err := w.Sweep(ctx); err != nil {
+				w.log().Error("watch: sweep", "err", err)
+			}
+		}
+	}
+}
+
+// Drain sends the mail queued so far (tests, and Run's callers who want
+// mail out before checking it).
+func (w *Watcher) Drain(ctx context.Context) {
+	w.init()
+	for {
+		select {
+		case a := <-w.outbox:
+			w.send(ctx, a)
+		default:
+			return
+		}
+	}
+}
+
+func (w *Watcher) send(ctx context.Context, a twinex.Alert) {
+	u, err := w.Accounts.User(ctx, a.UserID)
+	if err != nil {
+		w.log().Error("watch: alert mail: user", "user", a.UserID, "err", err)
+		return
+	}
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := w.Mail.Send(sctx, mail.Message{To: u.Email, Subject: Subject(a), Text: mailText(a, w.BaseURL)}); err != nil {
+		w.log().Error("watch: alert mail", "alert", a.ID, "err", err)
+	}
+}
+
+// Titles are the alerts' headings, by kind.
+var Titles = map[twinex.AlertKind]string{
+	twinex.AlertNewIP:     "API key used from a new address",
+	twinex.AlertAllowlist: "Request blocked by an IP allowlist",
+	twinex.AlertSpike:     "Unusual request volume",
+	twinex.AlertBadSig:    "Repeated bad signatures",
+	twinex.AlertExpiring:  "API key about to expire",
+	twinex.AlertUnused:    "API key unused",
+	twinex.AlertQuota:     "Daily quota nearly used",
+	twinex.AlertLeaked:    "API secret found in public: key revoked",
+}
+
+// Subject is an alert mail's subject.
+func Subject(a twinex.Alert) string {
+	return "Twinex alert: " + Titles[a.Kind] + " (" + a.KeyID + ")"
+}
+
+func mailText(a twinex.Alert, base string) string {
+	link := strings.TrimRight(base, "/") + fmt.Sprintf("/settings/alerts#alert-%d", a.ID)
+	if base == "" {
+		link = "the Alerts page of your Twinex dashboard"
+	}
+	action := "If you do not recognise this, revoke the key at once:"
+	if a.Kind == twinex.AlertLeaked {
+		action = "The key no longer works. Review it here:"
+	}
+	return fmt.Sprintf("%s\n\n%s\n\n%s\n%s\n\nThis alert is sent once; it stays on your dashboard until you dismiss it.\n",
+		Titles[a.Kind], a.Message, action, link)
+}
