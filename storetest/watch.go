@@ -43,8 +43,8 @@ func RunWatch(t *testing.T, open WatchOpener) {
 		min := int64(29_000_000) // a Unix minute
 		at := func(m int64, sec int64) int64 { return (m*60 + sec) * 1e9 }
 		recs := []twinex.Activity{
-			{Time: at(min, 1), KeyID: key.ID, UserID: u.ID, Authenticated: true},
-			{Time: at(min, 59), KeyID: key.ID, UserID: u.ID, Authenticated: true, Reason: twinex.InsufficientFunds},
+			{Time: at(min, 1), KeyID: key.ID, UserID: u.ID, Authenticated: true, Counted: true},
+			{Time: at(min, 59), KeyID: key.ID, UserID: u.ID, Authenticated: true, Counted: true, Reason: twinex.InsufficientFunds},
 			{Time: at(min, 30), KeyID: key.ID, UserID: u.ID, Reason: twinex.InvalidSignature},
 			{Time: at(min+2, 0), KeyID: key.ID, UserID: u.ID, Authenticated: true, Reason: twinex.RateLimit},
 			{Time: at(min+2, 5), KeyID: "account-nobody", Reason: twinex.InvalidSignature}, // unknown: not rolled up
