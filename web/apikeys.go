@@ -359,12 +359,9 @@ func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request) {
 				Fields: map[string]string{"revoke_" + k.ID: fields["code"]}})
 			return
 		}
-		if _, err := s.Keys.Revoke(r.Context(), k.ID); err != nil {
-			s.fail(w, r, err)
+		if !s.revoke(w, r, k) {
 			return
 		}
-		s.audit(r, k.UserID, "key_revoked", k.ID)
-		s.sendMail(r.Context(), state(r).user.Email, "An API key was revoked", keyMail("revoked", k, state(r).ip))
 	}
 	http.Redirect(w, r, "/settings/api?m=key_revoked", http.StatusSeeOther)
 }

@@ -25,6 +25,8 @@ type view struct {
 	Fields  map[string]string // error messages by field name
 	Form    map[string]string // submitted values to show again (never passwords)
 	Data    any
+	// Alerts summarises the signed-in user's open alerts for the banner.
+	Alerts *banner
 	// CurrencyData is the script element ccxt scrapes from GET /.
 	CurrencyData template.HTML
 }
@@ -47,7 +49,18 @@ var funcs = template.FuncMap{
 		return f
 	},
 	"hasPrefix": strings.HasPrefix,
-	"list":      func(v ...string) []string { return v },
+	// alertArgs hands one alert and the page's view to the alertItem
+	// template.
+	"alertArgs": func(v view, a alertRow) struct {
+		View  view
+		Alert alertRow
+	} {
+		return struct {
+			View  view
+			Alert alertRow
+		}{v, a}
+	},
+	"list": func(v ...string) []string { return v },
 	"time": func(ns int64) string {
 		if ns == 0 {
 			return "—"
@@ -87,6 +100,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	st := state(r)
 	v.User = st.user
 	v.Sandbox = s.Sandbox
+	if st.user != nil && v.Nav != "alerts" {
+		v.Alerts = s.bannerFor(r, st.user.ID)
+	}
 	if v.CSRF == "" {
 		v.CSRF = s.formCSRF(w, st)
 	}
@@ -130,4 +146,5 @@ var notices = map[string]string{
 	"account_created":    "The account is added. Create a key for it, or use a master key with its account value.",
 	"key_edited":         "The key is changed. The next request sees its new settings.",
 	"key_revoked":        "The key is revoked. Requests signed with it are refused from now on.",
+	"alert_dismissed":    "The alert is dismissed. It stays listed below.",
 }

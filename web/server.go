@@ -40,6 +40,8 @@ import (
 	"github.com/twinex/twinex/auth"
 	"github.com/twinex/twinex/keys"
 	"github.com/twinex/twinex/password"
+	"github.com/twinex/twinex/quota"
+	"github.com/twinex/twinex/ratelimit"
 )
 
 //go:embed templates/*.html
@@ -88,6 +90,12 @@ type Server struct {
 	Identities twinex.IdentityStore
 	// ActivityLog is the API activity log shown at /settings/api/activity.
 	ActivityLog twinex.ActivityStore
+	// Watch keeps alerts and keys' usage; Quota counts keys' requests
+	// against their plans; KeyLimiter is the API's per-key rate limiter.
+	// When nil, the alerts, usage and quota are not shown.
+	Watch      twinex.WatchStore
+	Quota      *quota.Service
+	KeyLimiter *ratelimit.Limiter
 	// AdminToken signs the operator in to /operator (identity review);
 	// empty disables those pages.
 	AdminToken string
@@ -179,6 +187,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /settings/api/keys/{id}/rotate", s.signedIn(s.rotateKey))
 	mux.HandleFunc("GET /settings/api/secret/{token}", s.signedIn(s.secretPage))
 	mux.HandleFunc("GET /settings/api/keys/{id}/edit", s.signedIn(s.editKeyForm))
+	mux.HandleFunc("GET /settings/api/keys/{id}/usage", s.signedIn(s.keyUsage))
+	mux.HandleFunc("GET /settings/alerts", s.signedIn(s.alerts))
+	mux.HandleFunc("POST /settings/alerts/{id}/dismiss", s.signedIn(s.dismissAlert))
+	mux.HandleFunc("POST /settings/alerts/{id}/revoke", s.signedIn(s.revokeFromAlert))
 	mux.HandleFunc("POST /settings/api/keys/{id}/edit", s.signedIn(s.editKey))
 	if s.Mailbox != nil {
 		mux.HandleFunc("GET /mailbox", s.mailboxList)
