@@ -6,6 +6,7 @@ package e2e
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -68,16 +69,32 @@ func browser(t *testing.T) (context.Context, func(name string)) {
 	return ctx, shot
 }
 
+// forwardedFor sends requests as a trusted proxy on loopback would for a
+// client at another address.
+type forwardedFor string
+
+func (f forwardedFor) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("X-Forwarded-For", string(f))
+	return http.DefaultTransport.RoundTrip(r)
+}
+
 func twoDigits(n int) string { return string([]byte{byte('0' + n/10), byte('0' + n%10)}) }
 
 // TestNewUserToSignedRequest: a new user signs up, opens the verification
 // mail in the sandbox mailbox, verifies, logs in, verifies their identity,
 // turns on two-factor authentication, creates an API key limited to
 // 127.0.0.1 (with a code), signs a request with the secret the page showed
-// once, revokes the key (with a recovery code) and sees the next request
-// refused, then logs in again with the second factor.
+// once, uses it from a new address and from outside its allowlist, finds
+// the refused request on the activity page, the new-address alert in the
+// banner and on the alerts page, and the key's usage chart, revokes the key
+// from its alert (with a recovery code) and sees the next request refused,
+// then logs in again with the second factor.
 func TestNewUserToSignedRequest(t *testing.T) {
 	ctx, shot := browser(t)
+	// The test plays a proxy on loopback to make requests from other
+	// addresses.
+	t.Setenv("TWINEX_TRUSTED_PROXIES", "127.0.0.1/32")
 	a := &app.App{Listen: "127.0.0.1:0", DataDir: t.TempDir()}
 	if err := a.Open(context.Background()); err != nil {
 		t.Fatal(err)
@@ -179,7 +196,7 @@ func TestNewUserToSignedRequest(t *testing.T) {
 	run("open the API keys", chromedp.Navigate(base+"/settings/api"), chromedp.WaitVisible(create+`input[name="label"]`))
 	run("create a key",
 		chromedp.SendKeys(create+`input[name="label"]`, "e2e bot"),
-		chromedp.SendKeys(create+`textarea[name="allowlist"]`, "127.0.0.1"),
+		chromedp.SendKeys(create+`textarea[name="allowlist"]`, "127.0.0.1\n198.51.100.0/24"),
 		chromedp.SendKeys(create+`input[name="password"]`, pw),
 		// The enrolment used this step's code; the next step's is fresh.
 		chromedp.SendKeys(create+`input[name="code"]`, totpCode(time.Now().Add(30*time.Second))),
@@ -208,9 +225,65 @@ func TestNewUserToSignedRequest(t *testing.T) {
 		t.Fatalf("key list:\n%s", list)
 	}
 	shot("key-list")
-	run("revoke the key with a recovery code",
-		chromedp.SendKeys(`#revoke-code-`+id, recovery1),
-		chromedp.Click(`button[aria-label="Revoke `+id+`"]`))
+
+	// The key is used from an address in its allowlist it never used
+	// before, then from one outside it, then with a wrong secret.
+	via := func(ip, sec string) error {
+		c := gemini.New(base, id, sec, gemini.WithHTTPClient(&http.Client{Transport: forwardedFor(ip)}))
+		_, err := c.Balances(context.Background())
+		return err
+	}
+	if err := via("198.51.100.20", secret); err != nil {
+		t.Fatalf("request from a new allowed address: %v", err)
+	}
+	if err := via("203.0.113.5", secret); !gemini.IsReason(err, "RemoteAddressForbidden") {
+		t.Fatalf("request from outside the allowlist: %v", err)
+	}
+	if err := via("127.0.0.1", "twxs_wrong"); !gemini.IsReason(err, "InvalidSignature") {
+		t.Fatalf("request with a wrong secret: %v", err)
+	}
+	// reloadUntil reloads a page until its main text contains want: the
+	// activity log is written in batches, a moment after the requests.
+	reloadUntil := func(url, want string) string {
+		t.Helper()
+		var got string
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+			run("open "+url, chromedp.Navigate(url), chromedp.WaitVisible(`main`))
+			if got = text(`main`); strings.Contains(got, want) {
+				return got
+			}
+		}
+		t.Fatalf("%s says %q, want %q", url, got, want)
+		return ""
+	}
+	log := reloadUntil(base+"/settings/api/activity", "203.0.113.5")
+	for _, want := range []string{"RemoteAddressForbidden 403", "InvalidSignature 400", "198.51.100.20", "POST /v1/balances"} {
+		if !strings.Contains(log, want) {
+			t.Fatalf("activity page lacks %q:\n%s", want, log)
+		}
+	}
+	shot("api-activity")
+	banner := reloadUntil(base+"/settings", "API key used from a new address")
+	if !strings.Contains(banner, "198.51.100.20") {
+		t.Fatalf("banner:\n%s", banner)
+	}
+	shot("alert-banner")
+	run("open the usage page", chromedp.Navigate(base+"/settings/api/keys/"+id+"/usage"), chromedp.WaitVisible(`.chart svg`))
+	if usage := text(`main`); !strings.Contains(usage, "of 100000 requests today") {
+		t.Fatalf("usage page:\n%s", usage)
+	}
+	shot("key-usage")
+	run("open the alerts", chromedp.Click(`.alert-banner a[href="/settings/alerts"]`), chromedp.WaitVisible(`li.alert-new_ip`))
+	alerts := text(`main`)
+	for _, want := range []string{"Request blocked by an IP allowlist", "203.0.113.5", "198.51.100.20"} {
+		if !strings.Contains(alerts, want) {
+			t.Fatalf("alerts page lacks %q:\n%s", want, alerts)
+		}
+	}
+	shot("alerts")
+	run("revoke the key from its alert with a recovery code",
+		chromedp.SendKeys(`li.alert-new_ip input[name="code"]`, recovery1),
+		chromedp.Click(`li.alert-new_ip button.button-danger`))
 	waitFor(`main`, "The key is revoked")
 	shot("revoked")
 	if _, err := client.Balances(context.Background()); err == nil {

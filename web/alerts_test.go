@@ -50,7 +50,7 @@ func TestAlertsBannerPageAndRevoke(t *testing.T) {
 	wantBody(t, p, "alert-banner", "1 alert about your API keys", "API key used from a new address", "198.51.100.23")
 	p = b.get("/settings/alerts")
 	wantStatus(t, p, http.StatusOK)
-	wantBody(t, p, `id="alert-`, "&lt;script&gt;", "Revoke "+id, "/settings/api/keys/"+id+"/usage")
+	wantBody(t, p, `id="alert-`, "&lt;script&gt;", "Revoke this key", "/settings/api/keys/"+id+"/usage")
 	if strings.Contains(p.Body, "rory") || strings.Contains(p.Body, "<script>") {
 		t.Fatal("another user's alert, or unescaped text, on the page")
 	}

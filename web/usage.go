@@ -72,7 +72,7 @@ func (s *Server) keyUsage(w http.ResponseWriter, r *http.Request) {
 		}
 		uv.HasQuota = true
 	}
-	uv.Limit = "none"
+	uv.Limit = "none on this server"
 	if s.KeyLimiter != nil {
 		l := s.KeyLimiter.Limit()
 		if o, ok := s.KeyLimiter.OverrideFor(k.ID); ok {
@@ -116,7 +116,7 @@ func usageSeries(id, title string, points []twinex.UsagePoint, end, span, step i
 // bursts of 5 more".
 func limitText(l ratelimit.Limit) string {
 	if l.Unlimited() {
-		return "none"
+		return "none on this server"
 	}
 	per := l.Per.String()
 	switch l.Per {
