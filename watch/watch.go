@@ -103,11 +103,22 @@ type Watcher struct {
 	rules  Rules
 	outbox chan twinex.Alert
 
-	mu     sync.Mutex
-	ips    map[string]map[string]bool // key -> addresses known to be seen
-	badSig map[string][]int64         // key -> times of recent InvalidSignature
-	recent map[string]*window         // key -> requests in the last minutes
+	mu        sync.Mutex
+	ips       map[string]map[string]bool // key -> addresses known to be seen
+	nips      int                        // entries in ips
+	badSig    map[string][]int64         // key -> times of recent InvalidSignature
+	recent    map[string]*window         // key -> requests in the last minutes
+	baselines map[string]baseline        // key -> its last baseline
 }
+
+// baseline is a key's requests in the BaselineWindow before a spike
+// window's first minute, kept while that minute stays the same (a busy key
+// is checked every batch).
+type baseline struct{ start, total int64 }
+
+// maxKnownIPs bounds the cache of (key, address) pairs already seen; past
+// it the cache starts over and the store answers again.
+const maxKnownIPs = 100_000
 
 // window counts a key's requests per minute over the last few minutes.
 type window struct {
@@ -122,6 +133,7 @@ func (w *Watcher) init() {
 		w.ips = map[string]map[string]bool{}
 		w.badSig = map[string][]int64{}
 		w.recent = map[string]*window{}
+		w.baselines = map[string]baseline{}
 	})
 }
 
@@ -190,10 +202,14 @@ func (w *Watcher) checkIP(ctx context.Context, a twinex.Activity) {
 		return
 	}
 	w.mu.Lock()
+	if w.nips >= maxKnownIPs {
+		w.ips, w.nips = map[string]map[string]bool{}, 0
+	}
 	if w.ips[a.KeyID] == nil {
 		w.ips[a.KeyID] = map[string]bool{}
 	}
 	w.ips[a.KeyID][a.IP] = true
+	w.nips++
 	w.mu.Unlock()
 	if isNew && before {
 		w.raise(ctx, twinex.Alert{UserID: a.UserID, KeyID: a.KeyID, Kind: twinex.AlertNewIP, IP: a.IP,
@@ -272,15 +288,24 @@ func (w *Watcher) checkSpike(ctx context.Context, keyID string, a twinex.Activit
 	span := int64(w.rules.SpikeWindow / time.Minute)
 	start := last - span + 1 // the window's first minute
 	base := int64(w.rules.BaselineWindow / time.Minute)
-	points, err := w.Store.Usage(ctx, keyID, start-base, start)
-	if err != nil {
-		w.log().Error("watch: usage baseline", "key", keyID, "err", err)
-		return
+	w.mu.Lock()
+	b, ok := w.baselines[keyID]
+	w.mu.Unlock()
+	if !ok || b.start != start {
+		points, err := w.Store.Usage(ctx, keyID, start-base, start)
+		if err != nil {
+			w.log().Error("watch: usage baseline", "key", keyID, "err", err)
+			return
+		}
+		b = baseline{start: start}
+		for _, p := range points {
+			b.total += p.Requests
+		}
+		w.mu.Lock()
+		w.baselines[keyID] = b
+		w.mu.Unlock()
 	}
-	var total int64
-	for _, p := range points {
-		total += p.Requests
-	}
+	total := b.total
 	// n > factor × total×span/base, in integers.
 	if n*base <= w.rules.SpikeFactor*total*span {
 		return

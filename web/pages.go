@@ -44,13 +44,22 @@ func (s *Server) account(r *http.Request, u twinex.User) (account, error) {
 	if err != nil {
 		return account{}, err
 	}
+	ks, err := s.Accounts.Keys(r.Context(), u.ID)
+	if err != nil {
+		return account{}, err
+	}
+	hasKey := false
+	now := state(r).now.UnixNano()
+	for _, k := range ks {
+		hasKey = hasKey || k.Active(now)
+	}
 	a := account{EmailVerified: verified, Identity: u.Identity}
 	a.Steps = []step{
 		{Title: "Verify your email address", Done: verified,
 			Text: "Open the link we emailed you. It proves the address is yours, so that we can reach you about your account."},
 		{Title: "Verify your identity", Done: u.Identity == twinex.IdentityVerified, Pending: u.Identity == twinex.IdentityPending,
 			Text: identityText(u.Identity, s.AutoApproveIdentity)},
-		{Title: "Create an API key", Text: "Choose its roles (Auditor, Trader, Fund Manager) and the addresses it may be used from. The secret is shown once."},
+		{Title: "Create an API key", Done: hasKey, Text: "Choose its roles (Auditor, Trader, Fund Manager) and the addresses it may be used from. The secret is shown once."},
 	}
 	a.Ready = verified && u.Identity == twinex.IdentityVerified
 	return a, nil
