@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 
@@ -76,6 +77,9 @@ func decodeReport(r *http.Request) ([]string, leakReport, error) {
 	if err := dec.Decode(&raw); err != nil {
 		return nil, leakReport{}, invalidReport(bodyTooLarge(err))
 	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, leakReport{}, invalidReport(bodyTooLarge(err)) // something after the JSON value
+	}
 	var secrets []string
 	var rep leakReport
 	if t := bytes.TrimLeft(raw, " \t\r\n"); len(t) > 0 && t[0] == '[' {
@@ -110,10 +114,19 @@ func decodeReport(r *http.Request) ([]string, leakReport, error) {
 	if len(rep.url) > maxReportField || len(rep.source) > maxReportField {
 		return nil, rep, twinex.Errorf(twinex.InvalidJson, "url and source have at most %d characters", maxReportField)
 	}
-	for i, sec := range secrets {
-		secrets[i] = strings.TrimSpace(sec)
+	seen := map[string]bool{}
+	out := secrets[:0]
+	for _, sec := range secrets {
+		sec = strings.TrimSpace(sec)
+		if sec == "" {
+			return nil, rep, twinex.Errorf(twinex.InvalidJson, "Every secret must be a non-empty string")
+		}
+		if !seen[sec] {
+			seen[sec] = true
+			out = append(out, sec)
+		}
 	}
-	return secrets, rep, nil
+	return out, rep, nil
 }
 
 func invalidReport(err error) error {

@@ -140,7 +140,8 @@ func TestSecretReport(t *testing.T) {
 		return resp.StatusCode, v
 	}
 	for _, bad := range []string{``, `{`, `{"secrets":"x"}`, `{"secrets":[]}`, `[1,2]`, `{"secrets":[` + strings.Repeat(`"a",`, 100) + `"a"]}`,
-		`{"secrets":["a"],"url":"` + strings.Repeat("x", 3000) + `"}`, `{"secrets":["` + strings.Repeat("x", 2<<20) + `"]}`} {
+		`{"secrets":["a"],"url":"` + strings.Repeat("x", 3000) + `"}`, `{"secrets":["` + strings.Repeat("x", 2<<20) + `"]}`,
+		`[{"token":null},{}]`, `{"secrets":[" "]}`, `{"secrets":["a"]} {"secrets":["b"]}`, `{"secrets":["a"]} junk`} {
 		if status, v := report(bad); status != 400 || v["reason"] != twinex.InvalidJson {
 			t.Fatalf("report %.40q: %d %v", bad, status, v)
 		}
@@ -148,7 +149,7 @@ func TestSecretReport(t *testing.T) {
 	// A near miss (wrong checksum) and an unknown valid-looking secret
 	// change nothing, and the answer does not say which was live.
 	near := k.Secret[:len(k.Secret)-1] + string("A1"[boolIndex(k.Secret[len(k.Secret)-1] == 'A')])
-	status, v := report(`{"secrets":["` + near + `","not a secret"],"url":"https://paste.example/1"}`)
+	status, v := report(`{"secrets":["` + near + `","not a secret","not a secret"],"url":"https://paste.example/1"}`)
 	if status != 200 || v["result"] != "ok" || v["received"] != float64(2) {
 		t.Fatalf("report of near misses: %d %v", status, v)
 	}

@@ -35,12 +35,21 @@ var demoFunds = [][2]string{{"USD", "100000"}, {"BTC", "5"}, {"ETH", "50"}, {"SO
 // file is the marker: once it exists nothing is created again.
 func (m *App) provisionDemo(ctx context.Context, st *state) error {
 	path := filepath.Join(m.DataDir, DemoCredentialsFile)
+	keepPassword := ""
 	if id, err := demoKeyID(path); err == nil {
-		if _, err := st.store.Key(ctx, id); err == nil {
+		k, err := st.store.Key(ctx, id)
+		if err == nil && k.Active(time.Now().UnixNano()) {
 			return nil // provisioned, and this store has the key
 		}
-		// A restore or reset replaced the store: the file names a key it
-		// does not hold. Make the demo account and key again.
+		if err == nil {
+			// The demo key was revoked (from the dashboard, or by a
+			// secret report) or expired: printing it would hand the
+			// newcomer dead credentials. Make a new key; the login stays.
+			m.Logger.Info("sandbox demo key is no longer active; making a new one", "key", id)
+			keepPassword = demoPassword(path)
+		}
+		// Otherwise a restore or reset replaced the store: the file names a
+		// key it does not hold. Make the demo account and key again.
 		if err := os.Remove(path); err != nil {
 			return fmt.Errorf("demo account: %w", err)
 		}
@@ -64,6 +73,9 @@ func (m *App) provisionDemo(ctx context.Context, st *state) error {
 			return fmt.Errorf("demo account: no primary account: %v", err)
 		}
 		acct, pw = list[0], "(unchanged; see the earlier credentials)"
+		if keepPassword != "" {
+			pw = keepPassword
+		}
 	} else if err != nil {
 		return fmt.Errorf("demo account: %w", err)
 	} else {
@@ -135,6 +147,21 @@ Sandbox demo account (%s):
        go run ./cmd/twinex api --base-url %s --credentials %s balances
   Dashboard: %s/ (sign up, or log in with the demo login above)
 `, login, key, secret, base, base, path, base)
+}
+
+// demoPassword reads the login password from the demo credentials file, ""
+// when it has none.
+func demoPassword(path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	first, _, _ := strings.Cut(string(data), "\n")
+	_, pw, ok := strings.Cut(first, ", password ")
+	if !ok {
+		return ""
+	}
+	return strings.TrimSpace(pw)
 }
 
 // demoKeyID reads the key id from the demo credentials file.

@@ -141,4 +141,27 @@ func TestWatchingKeys(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+
+	// After a restart the sandbox hands out a working demo key again, with
+	// the same login.
+	before, _ := os.ReadFile(filepath.Join(dir, DemoCredentialsFile))
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	a = &App{Listen: "127.0.0.1:0", DataDir: dir}
+	if err := a.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	key2, secret2 := demoKey(t, dir)
+	if key2 == key || secret2 == secret {
+		t.Fatal("the revoked demo key is still the demo key")
+	}
+	if _, err := gemini.New("http://"+a.Addr(), key2, secret2).Balances(ctx); err != nil {
+		t.Fatalf("the new demo key: %v", err)
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, DemoCredentialsFile))
+	firstLine := func(b []byte) string { l, _, _ := strings.Cut(string(b), "\n"); return l }
+	if firstLine(before) != firstLine(after) || !strings.Contains(firstLine(after), ", password ") {
+		t.Fatalf("the login changed: %q -> %q", firstLine(before), firstLine(after))
+	}
 }

@@ -172,13 +172,31 @@ func (w *Watcher) Observe(ctx context.Context, records []twinex.Activity) {
 			w.raise(ctx, twinex.Alert{UserID: a.UserID, KeyID: a.KeyID, Kind: twinex.AlertAllowlist, IP: a.IP,
 				Dedupe:  fmt.Sprintf("allowlist:%s:%s:%s", a.KeyID, a.IP, day(a.Time)),
 				Message: fmt.Sprintf("API key %s was used from %s, which its IP allowlist does not admit; the request was refused.", a.KeyID, a.IP)})
-		case a.Reason == twinex.InvalidSignature:
+		case a.Reason == twinex.InvalidSignature && w.liveAt(ctx, a.KeyID, a.Time):
+			// A revoked or expired key fails as InvalidSignature even with
+			// the right secret: its leftover clients are not an attack.
 			w.checkBadSig(ctx, a)
 		}
 	}
 	for id, a := range touched {
-		w.checkSpike(ctx, id, a)
+		if w.liveAt(ctx, id, a.Time) {
+			w.checkSpike(ctx, id, a)
+		}
 	}
+}
+
+// liveAt reports whether a key was neither revoked nor expired at t (Unix
+// ns). Keys are read from the key service's cache.
+func (w *Watcher) liveAt(ctx context.Context, keyID string, t int64) bool {
+	if w.Keys == nil {
+		return true
+	}
+	e, err := w.Keys.Lookup(ctx, keyID)
+	if err != nil {
+		return false
+	}
+	k := e.Key()
+	return (k.Revoked == 0 || t < k.Revoked) && (k.Expires == 0 || t < k.Expires)
 }
 
 func day(ns int64) string { return time.Unix(0, ns).UTC().Format("2006-01-02") }

@@ -372,3 +372,20 @@ func TestIndexFingerprintsFindsOlderKeys(t *testing.T) {
 		t.Fatalf("after indexing: %v", err)
 	}
 }
+
+func TestRevokedKeyIsNoAttack(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	f.clock = t0.Add(-time.Hour)
+	if _, err := f.keys.Revoke(ctx, f.key.ID); err != nil {
+		t.Fatal(err)
+	}
+	// A bot still running with the revoked key: every request fails with
+	// InvalidSignature, and that is not someone guessing the secret.
+	for i := range 10 {
+		f.observe(t, f.rec(t0.Add(time.Duration(i)*time.Second), "192.0.2.1", twinex.InvalidSignature, false))
+	}
+	if got := f.alerts(t); len(got) != 0 {
+		t.Fatalf("alerts for a revoked key: %+v", got)
+	}
+}

@@ -27,6 +27,9 @@ type banner struct {
 	Latest []alertRow // the newest few
 }
 
+// More is how many open alerts the banner does not list.
+func (b *banner) More() int { return b.Count - len(b.Latest) }
+
 // bannerFor loads a signed-in user's open alerts for the layout. A failure
 // is logged and shows no banner: it must not break every page.
 func (s *Server) bannerFor(r *http.Request, userID int64) *banner {

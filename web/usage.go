@@ -23,6 +23,7 @@ type usageChart struct {
 type usageView struct {
 	Key      twinex.APIKey
 	Active   bool
+	Status   string // "Active", "Revoked" or "Expired"
 	Charts   []usageChart
 	Quota    quota.Usage
 	HasQuota bool
@@ -41,7 +42,13 @@ func (s *Server) keyUsage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	st := state(r)
 	now := st.now
-	uv := usageView{Key: k, Active: k.Active(now.UnixNano())}
+	uv := usageView{Key: k, Active: k.Active(now.UnixNano()), Status: "Active"}
+	switch {
+	case k.Revoked != 0:
+		uv.Status = "Revoked"
+	case !uv.Active:
+		uv.Status = "Expired"
+	}
 	var err error
 	if _, uv.MFAOn, err = s.mfaState(r, k.UserID); err != nil {
 		s.fail(w, r, err)

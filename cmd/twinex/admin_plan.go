@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -20,6 +21,10 @@ func adminPlan(ctx context.Context, c *adminClient, args []string, stdout, stder
 	set := fs.String("set", "", "the plan to assign")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *email == "" {
+		fmt.Fprint(stderr, "admin plan: --email is required\n\n"+planUsage)
+		return errUsage
 	}
 	var out []byte
 	var err error

@@ -85,6 +85,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	case errors.Is(err, errFound):
 		return 1 // the findings are printed already
+	case errors.Is(err, errScan):
+		fmt.Fprintf(stderr, "twinex: %v\n", err)
+		return 2
 	}
 	fmt.Fprintf(stderr, "twinex: %v\n", err)
 	return 1

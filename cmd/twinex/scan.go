@@ -14,13 +14,20 @@ const scanUsage = `Usage: twinex scan [--history=false] [PATH...]
 Finds Twinex API secrets (twxs_ followed by 34 characters whose checksum is
 right) in the files under each PATH (default: the current directory) and,
 when a PATH is the top of a git repository, in every commit of its history.
-Prints the place of each finding with the secret shortened, and exits with
-status 1 when something is found, 0 when nothing is. Revoke or rotate each
-secret found: it may be copied already.
+Binary files (a NUL byte in their first 8000 bytes), files over 50 MiB and .git
+directories are skipped (the history is read through git instead). Prints
+the place of each finding with the secret shortened, and exits with status
+1 when something is found, 0 when nothing is, and 2 when a PATH cannot be
+read. Revoke or rotate each secret found (or report it at /secrets/v1/report,
+which revokes it): it may be copied already.
 `
 
-// errFound is the scan's "something was found" outcome (exit status 1).
-var errFound = errors.New("secrets found")
+// errFound is the scan's "something was found" outcome (exit status 1);
+// errScan marks a scan that could not finish (exit status 2, like grep).
+var (
+	errFound = errors.New("secrets found")
+	errScan  = errors.New("scan failed")
+)
 
 func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("scan", scanUsage, stderr)
@@ -39,11 +46,11 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	for _, p := range paths {
 		if err := scan.Tree(p, report); err != nil {
-			return err
+			return fmt.Errorf("%w: %w", errScan, err)
 		}
 		if *history && scan.IsRepo(p) {
 			if err := scan.History(ctx, p, report); err != nil {
-				return err
+				return fmt.Errorf("%w: %w", errScan, err)
 			}
 		}
 	}

@@ -23,4 +23,8 @@ func TestScanExitStatus(t *testing.T) {
 	if code != 1 || !strings.Contains(out.String(), "creds.txt:1: Twinex API secret twxs_") || strings.Contains(out.String(), s) {
 		t.Fatalf("exit %d, output %q", code, out.String())
 	}
+	errb.Reset()
+	if code := run(context.Background(), []string{"scan", filepath.Join(dir, "missing")}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "missing") {
+		t.Fatalf("a path that cannot be read: exit %d, %q", code, errb.String())
+	}
 }
