@@ -97,6 +97,15 @@ type WatchStore interface {
 	// of keyID; dismissing twice changes nothing.
 	DismissAlerts(ctx context.Context, userID, id int64, keyID string, t int64) error
 
+	// Alert returns one of a user's alerts; ErrNotFound when the user has
+	// no alert id.
+	Alert(ctx context.Context, userID, id int64) (Alert, error)
+	// OpenAlerts counts a user's alerts that are not dismissed.
+	OpenAlerts(ctx context.Context, userID int64) (int, error)
+	// PruneWatch deletes alerts dismissed before t and the addresses of
+	// keys revoked before t (Unix ns).
+	PruneWatch(ctx context.Context, t int64) error
+
 	// UserPlan returns the name of a user's plan, "" when none is set.
 	UserPlan(ctx context.Context, userID int64) (string, error)
 	SetUserPlan(ctx context.Context, userID int64, plan string) error

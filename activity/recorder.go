@@ -143,13 +143,27 @@ func (r *Recorder) Run(ctx context.Context) {
 	}
 }
 
+// UsageRetention is how long the per-minute usage rolled up from the log is
+// kept, at least: the 30-day charts, the quota's day and the spike
+// baseline read it, whatever the log's own retention.
+const UsageRetention = 31 * 24 * time.Hour
+
 func (r *Recorder) prune() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	n, err := r.store.PruneActivity(ctx, time.Now().Add(-r.retention).UnixNano())
+	now := time.Now()
+	n, err := r.store.PruneActivity(ctx, now.Add(-r.retention).UnixNano())
 	if err != nil {
 		r.log.Error("activity log: prune failed", "err", err)
 	} else if n > 0 {
 		r.log.Info("activity log pruned", "records", n)
+	}
+	if u, ok := r.store.(interface {
+		PruneUsage(ctx context.Context, minute int64) error
+	}); ok {
+		keep := max(r.retention, UsageRetention)
+		if err := u.PruneUsage(ctx, now.Add(-keep).Unix()/60); err != nil {
+			r.log.Error("activity log: prune usage failed", "err", err)
+		}
 	}
 }

@@ -14,6 +14,14 @@ type memStore struct {
 	recs    []twinex.Activity
 	batches int
 	pruned  int64 // the last cutoff
+	usage   int64 // the last usage cutoff (Unix minutes)
+}
+
+func (m *memStore) PruneUsage(_ context.Context, minute int64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.usage = minute
+	return nil
 }
 
 func (m *memStore) AddActivity(_ context.Context, rs []twinex.Activity) error {
@@ -46,8 +54,13 @@ func TestRecorderBatchesAndDrains(t *testing.T) {
 	}
 	r.Flush(context.Background())
 	st.mu.Lock()
-	n, batches, cutoff := len(st.recs), st.batches, st.pruned
+	n, batches, cutoff, usage := len(st.recs), st.batches, st.pruned, st.usage
 	st.mu.Unlock()
+	// The log keeps 48 hours; its usage rollup keeps the 31 days charts
+	// and quotas need.
+	if want := time.Now().Add(-UsageRetention).Unix() / 60; usage > want || usage < want-2 {
+		t.Fatalf("usage pruned before minute %d, want about %d", usage, want)
+	}
 	if n != 10000 || batches > 10000/2 {
 		t.Fatalf("%d records in %d batches", n, batches)
 	}

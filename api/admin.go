@@ -386,3 +386,13 @@ func (s *Server) adminOrder(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, adminOrderJSON(o, m))
 	return nil
 }
+
+// adminUser finds the user an admin request names by email; an unknown
+// one is InvalidAccountName.
+func (s *Server) adminUser(r *http.Request, email string) (twinex.User, error) {
+	u, err := s.Accounts.UserByEmail(r.Context(), email)
+	if errors.Is(err, twinex.ErrNotFound) {
+		return u, twinex.Errorf(twinex.InvalidAccountName, "No such user")
+	}
+	return u, err
+}

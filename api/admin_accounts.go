@@ -117,10 +117,7 @@ func (s *Server) adminCreateAccount(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (s *Server) adminGetAccount(w http.ResponseWriter, r *http.Request) error {
-	u, err := s.Accounts.UserByEmail(r.Context(), r.URL.Query().Get("email"))
-	if errors.Is(err, twinex.ErrNotFound) {
-		return twinex.Errorf(twinex.InvalidAccountName, "No such user")
-	}
+	u, err := s.adminUser(r, r.URL.Query().Get("email"))
 	if err != nil {
 		return err
 	}

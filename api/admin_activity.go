@@ -57,10 +57,8 @@ func (s *Server) adminActivity(w http.ResponseWriter, r *http.Request) error {
 		if email == "" {
 			return twinex.Errorf(twinex.InvalidJson, "email is required (or unknown=true)")
 		}
-		u, err := s.Accounts.UserByEmail(r.Context(), email)
-		if errors.Is(err, twinex.ErrNotFound) {
-			return twinex.Errorf(twinex.InvalidAccountName, "No such user")
-		} else if err != nil {
+		u, err := s.adminUser(r, email)
+		if err != nil {
 			return err
 		}
 		f.UserID = u.ID

@@ -62,10 +62,7 @@ func (s *Server) adminCreateKey(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	u, err := s.Accounts.UserByEmail(r.Context(), req.Email)
-	if errors.Is(err, twinex.ErrNotFound) {
-		return twinex.Errorf(twinex.InvalidAccountName, "No such user")
-	}
+	u, err := s.adminUser(r, req.Email)
 	if err != nil {
 		return err
 	}
@@ -101,10 +98,7 @@ func (s *Server) adminCreateKey(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) adminListKeys(w http.ResponseWriter, r *http.Request) error {
-	u, err := s.Accounts.UserByEmail(r.Context(), r.URL.Query().Get("email"))
-	if errors.Is(err, twinex.ErrNotFound) {
-		return twinex.Errorf(twinex.InvalidAccountName, "No such user")
-	}
+	u, err := s.adminUser(r, r.URL.Query().Get("email"))
 	if err != nil {
 		return err
 	}

@@ -39,10 +39,7 @@ func (s *Server) adminReviewIdentity(w http.ResponseWriter, r *http.Request) err
 	if len(req.Reason) > 500 {
 		return twinex.Errorf(twinex.InvalidJson, "the reason must have at most 500 characters")
 	}
-	u, err := s.Accounts.UserByEmail(r.Context(), req.Email)
-	if errors.Is(err, twinex.ErrNotFound) {
-		return twinex.Errorf(twinex.InvalidAccountName, "No such user")
-	}
+	u, err := s.adminUser(r, req.Email)
 	if err != nil {
 		return err
 	}

@@ -62,14 +62,6 @@ func (s *Server) adminGetPlan(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) adminUser(r *http.Request, email string) (twinex.User, error) {
-	u, err := s.Accounts.UserByEmail(r.Context(), email)
-	if errors.Is(err, twinex.ErrNotFound) {
-		return u, twinex.Errorf(twinex.InvalidAccountName, "No such user")
-	}
-	return u, err
-}
-
 func planNames() string {
 	out := ""
 	for i, p := range twinex.Plans {

@@ -270,10 +270,21 @@ func (s *Server) touch(ctx context.Context, c *signed) error {
 	return s.Accounts.TouchKeys(context.WithoutCancel(ctx), []twinex.KeyUse{c.use})
 }
 
+// quotaExempt are the requests a key may always make, and that do not count
+// against its quota: pulling orders off the book, and the heartbeat that
+// keeps them from being cancelled. A key out of quota must still be able to
+// get out of the market.
+var quotaExempt = map[string]bool{
+	"/v1/order/cancel":         true,
+	"/v1/order/cancel/session": true,
+	"/v1/order/cancel/all":     true,
+	"/v1/heartbeat":            true,
+}
+
 // takeQuota counts the request against its key's daily quota, or answers
 // 429 RateLimit with a Retry-After header when the quota is used up.
 func (s *Server) takeQuota(w http.ResponseWriter, r *http.Request, c *signed) error {
-	if s.Quota == nil {
+	if s.Quota == nil || quotaExempt[r.URL.Path] {
 		return nil
 	}
 	wait, err := s.Quota.Take(r.Context(), c.key, s.now())

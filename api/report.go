@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
+	"unicode"
 
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/auth"
@@ -16,25 +18,27 @@ import (
 // secret, the key is revoked and its owner told. It returns an error only
 // when it could not act; a string that is no live secret is not an error.
 // url and source are where the secret was found and who found it, as the
-// reporter says; ip is the reporter's address.
+// reporter says (checked: an http(s) URL or "", and one line of text); ip
+// is the reporter's address.
 type LeakHandler interface {
 	ReportSecret(ctx context.Context, secret, url, source, ip string) error
 }
 
-// leakReport says where secrets were found.
-type leakReport struct{ url, source string }
-
 // Report limits.
 const (
 	maxReportSecrets = 100
-	maxReportField   = 2048
+	maxReportURL     = 2048
+	maxReportSource  = 100
 )
+
+// leak is one reported secret and where it was found.
+type leak struct{ secret, url, source string }
 
 // routeReport serves POST /secrets/v1/report, the public endpoint where
 // anyone who finds a Twinex API secret reports it (like GitHub's credential
 // revocation API). It needs no authentication, and its answer is the same
-// whether or not a string was a live secret, so it tells nobody which
-// secrets work.
+// whether or not a string was a live secret (even when acting on one
+// failed, which is logged), so it tells nobody which secrets work.
 //
 // Body: {"secrets": ["twxs_...", ...], "url": "...", "source": "..."}, or
 // GitHub's secret-scanning format, an array of {"token", "type", "url",
@@ -50,52 +54,54 @@ func (s *Server) routeReport() {
 			s.writeError(w, r, twinex.Errorf(twinex.EndpointNotFound, "Secret reports are not enabled on this server"))
 			return
 		}
-		secrets, rep, err := decodeReport(r)
+		leaks, err := decodeReport(r)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		for _, sec := range secrets {
+		// A reporter hanging up must not stop a revocation half way, nor
+		// the owner's alert after it.
+		ctx := context.WithoutCancel(r.Context())
+		for _, l := range leaks {
 			// Only strings with Twinex's prefix and a valid checksum can
 			// be secrets; anything else costs no lookup.
-			if !auth.CheckSecret(sec) {
+			if !auth.CheckSecret(l.secret) {
 				continue
 			}
-			if err := s.Leaks.ReportSecret(r.Context(), sec, rep.url, rep.source, ip.String()); err != nil {
-				s.writeError(w, r, err)
-				return
+			if err := s.Leaks.ReportSecret(ctx, l.secret, l.url, l.source, ip.String()); err != nil {
+				s.Logger.Error("secret report: could not act on a reported secret", "reporter", ip.String(), "err", err)
 			}
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"result": "ok", "received": len(secrets),
+		writeJSON(w, http.StatusOK, map[string]any{"result": "ok", "received": len(leaks),
 			"message": "Thank you. Every live Twinex API secret among these is revoked and its owner notified."})
 	})
 }
 
-func decodeReport(r *http.Request) ([]string, leakReport, error) {
+// decodeReport reads either body format into distinct, checked leaks.
+func decodeReport(r *http.Request) ([]leak, error) {
 	var raw json.RawMessage
 	dec := json.NewDecoder(r.Body)
 	if err := dec.Decode(&raw); err != nil {
-		return nil, leakReport{}, invalidReport(bodyTooLarge(err))
+		return nil, invalidReport(bodyTooLarge(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, leakReport{}, invalidReport(bodyTooLarge(err)) // something after the JSON value
+		return nil, invalidReport(bodyTooLarge(err)) // something after the JSON value
 	}
-	var secrets []string
-	var rep leakReport
+	var leaks []leak
 	if t := bytes.TrimLeft(raw, " \t\r\n"); len(t) > 0 && t[0] == '[' {
 		var items []struct {
-			Token  string `json:"token"`
-			URL    string `json:"url"`
-			Source string `json:"source"`
+			Token  *string `json:"token"`
+			URL    string  `json:"url"`
+			Source string  `json:"source"`
 		}
 		if err := json.Unmarshal(raw, &items); err != nil {
-			return nil, rep, invalidReport(err)
+			return nil, invalidReport(err)
 		}
 		for _, it := range items {
-			secrets = append(secrets, it.Token)
-			if rep.url == "" {
-				rep.url, rep.source = it.URL, it.Source
+			if it.Token == nil {
+				return nil, twinex.Errorf(twinex.InvalidJson, "Every item needs a token")
 			}
+			leaks = append(leaks, leak{*it.Token, it.URL, it.Source})
 		}
 	} else {
 		var body struct {
@@ -104,29 +110,49 @@ func decodeReport(r *http.Request) ([]string, leakReport, error) {
 			Source  string   `json:"source"`
 		}
 		if err := json.Unmarshal(raw, &body); err != nil {
-			return nil, rep, invalidReport(err)
+			return nil, invalidReport(err)
 		}
-		secrets, rep.url, rep.source = body.Secrets, body.URL, body.Source
+		for _, sec := range body.Secrets {
+			leaks = append(leaks, leak{sec, body.URL, body.Source})
+		}
 	}
-	if len(secrets) == 0 || len(secrets) > maxReportSecrets {
-		return nil, rep, twinex.Errorf(twinex.InvalidJson, "A report names between 1 and %d secrets", maxReportSecrets)
-	}
-	if len(rep.url) > maxReportField || len(rep.source) > maxReportField {
-		return nil, rep, twinex.Errorf(twinex.InvalidJson, "url and source have at most %d characters", maxReportField)
+	if len(leaks) == 0 || len(leaks) > maxReportSecrets {
+		return nil, twinex.Errorf(twinex.InvalidJson, "A report names between 1 and %d secrets", maxReportSecrets)
 	}
 	seen := map[string]bool{}
-	out := secrets[:0]
-	for _, sec := range secrets {
-		sec = strings.TrimSpace(sec)
-		if sec == "" {
-			return nil, rep, twinex.Errorf(twinex.InvalidJson, "Every secret must be a non-empty string")
+	out := leaks[:0]
+	for _, l := range leaks {
+		l.secret = strings.TrimSpace(l.secret)
+		if l.secret == "" {
+			return nil, twinex.Errorf(twinex.InvalidJson, "Every secret must be a non-empty string")
 		}
-		if !seen[sec] {
-			seen[sec] = true
-			out = append(out, sec)
+		if err := checkReportURL(l.url); err != nil {
+			return nil, err
+		}
+		if len(l.source) > maxReportSource || strings.IndexFunc(l.source, unicode.IsControl) >= 0 {
+			return nil, twinex.Errorf(twinex.InvalidJson, "source is one line of at most %d characters", maxReportSource)
+		}
+		if !seen[l.secret] {
+			seen[l.secret] = true
+			out = append(out, l)
 		}
 	}
-	return out, rep, nil
+	return out, nil
+}
+
+// checkReportURL accepts "" or an absolute http(s) URL on one line: it is
+// quoted in the mail to the key's owner, so it must not carry text of the
+// reporter's choosing beyond an address.
+func checkReportURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || len(s) > maxReportURL || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) }) >= 0 {
+		return twinex.Errorf(twinex.InvalidJson, "url must be an http or https address of at most %d characters", maxReportURL)
+	}
+	return nil
 }
 
 func invalidReport(err error) error {

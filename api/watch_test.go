@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -44,7 +45,7 @@ func TestDailyQuota(t *testing.T) {
 	s.Quota = &quota.Service{Store: db}
 	now := time.Date(2026, 11, 26, 22, 0, 0, 0, time.UTC)
 	s.Now = func() time.Time { return now }
-	k := newKey(t, ts, "quota@example.com", `{"roles":"auditor","time_nonce":true}`)
+	k := newKey(t, ts, "quota@example.com", `{"roles":"trader","time_nonce":true}`)
 	// The key has used all but one request of the free plan's allowance
 	// today (as its usage rollup says, read at startup).
 	u, _ := db.UserByEmail(context.Background(), "quota@example.com")
@@ -60,6 +61,14 @@ func TestDailyQuota(t *testing.T) {
 	}
 	payload := func() string {
 		return `{"request":"/v1/balances","nonce":` + strconv.FormatInt(now.Unix(), 10) + `}`
+	}
+	// A bad signature is refused for what it is, and not counted: the one
+	// request left is still there after it.
+	if status, v := rawSigned(t, ts, "/v1/balances", testKey{Key: k.Key, Secret: "wrong"}, payload(), nil); v["reason"] != twinex.InvalidSignature {
+		t.Fatalf("bad signature: %d %v", status, v)
+	}
+	if a := rec.last(); a.Authenticated || a.Counted {
+		t.Fatalf("record of a bad signature %+v", a)
 	}
 	if status, v := rawSigned(t, ts, "/v1/balances", k, payload(), nil); status != 200 {
 		t.Fatalf("the last request of the day: %d %v", status, v)
@@ -86,9 +95,14 @@ func TestDailyQuota(t *testing.T) {
 	if a := rec.last(); !a.Authenticated || a.Counted || a.Reason != twinex.RateLimit {
 		t.Fatalf("record of a refused request %+v", a)
 	}
-	// A bad signature is not counted and not refused for the quota.
-	if status, v := rawSigned(t, ts, "/v1/balances", testKey{Key: k.Key, Secret: "wrong"}, payload(), nil); v["reason"] != twinex.InvalidSignature {
-		t.Fatalf("bad signature: %d %v", status, v)
+	// Cancelling and the heartbeat still work, and are not counted.
+	for _, path := range []string{"/v1/order/cancel/all", "/v1/heartbeat"} {
+		if status, v := rawSigned(t, ts, path, k, `{"request":"`+path+`","nonce":`+strconv.FormatInt(now.Unix(), 10)+`}`, nil); status != 200 {
+			t.Fatalf("%s over the quota: %d %v", path, status, v)
+		}
+		if a := rec.last(); !a.Authenticated || a.Counted {
+			t.Fatalf("record of %s %+v", path, a)
+		}
 	}
 	// After midnight UTC the key works again.
 	now = now.Add(2 * time.Hour)
@@ -141,7 +155,9 @@ func TestSecretReport(t *testing.T) {
 	}
 	for _, bad := range []string{``, `{`, `{"secrets":"x"}`, `{"secrets":[]}`, `[1,2]`, `{"secrets":[` + strings.Repeat(`"a",`, 100) + `"a"]}`,
 		`{"secrets":["a"],"url":"` + strings.Repeat("x", 3000) + `"}`, `{"secrets":["` + strings.Repeat("x", 2<<20) + `"]}`,
-		`[{"token":null},{}]`, `{"secrets":[" "]}`, `{"secrets":["a"]} {"secrets":["b"]}`, `{"secrets":["a"]} junk`} {
+		`[{"token":null},{}]`, `{"secrets":[" "]}`, `{"secrets":["a"]} {"secrets":["b"]}`, `{"secrets":["a"]} junk`,
+		`{"secrets":["a"],"url":"javascript:alert(1)"}`, `{"secrets":["a"],"url":"https://x.example/a\nClick here"}`,
+		`{"secrets":["a"],"source":"scanner\nYour account is closed"}`, `[{"token":"a","url":"ftp://x.example/"}]`} {
 		if status, v := report(bad); status != 400 || v["reason"] != twinex.InvalidJson {
 			t.Fatalf("report %.40q: %d %v", bad, status, v)
 		}
@@ -149,15 +165,16 @@ func TestSecretReport(t *testing.T) {
 	// A near miss (wrong checksum) and an unknown valid-looking secret
 	// change nothing, and the answer does not say which was live.
 	near := k.Secret[:len(k.Secret)-1] + string("A1"[boolIndex(k.Secret[len(k.Secret)-1] == 'A')])
-	status, v := report(`{"secrets":["` + near + `","not a secret","not a secret"],"url":"https://paste.example/1"}`)
-	if status != 200 || v["result"] != "ok" || v["received"] != float64(2) {
+	unknown, _ := auth.NewSecret()
+	status, v := report(`{"secrets":["` + near + `","` + unknown + `","not a secret","not a secret"],"url":"https://paste.example/1"}`)
+	if status != 200 || v["result"] != "ok" || v["received"] != float64(3) {
 		t.Fatalf("report of near misses: %d %v", status, v)
 	}
 	if status, _ := signedRaw(t, ts, "/v1/balances", k, ""); status != 200 {
 		t.Fatal("a near miss revoked the key")
 	}
 	// GitHub's format, with the real secret.
-	status, v2 := report(`[{"token":"` + k.Secret + `","type":"twinex_api_secret","url":"https://github.com/o/r/blob/main/.env","source":"content"}]`)
+	status, v2 := report(`[{"token":"` + unknown + `","url":"https://elsewhere.example/"},{"token":"` + k.Secret + `","type":"twinex_api_secret","url":"https://github.com/o/r/blob/main/.env","source":"content"}]`)
 	if status != 200 || v2["message"] != v["message"] {
 		t.Fatalf("report: %d %v", status, v2)
 	}
@@ -176,4 +193,33 @@ func boolIndex(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+type failingLeaks struct{ calls int }
+
+func (f *failingLeaks) ReportSecret(context.Context, string, string, string, string) error {
+	f.calls++
+	return errors.New("store down")
+}
+
+// TestSecretReportFailureLooksTheSame: a report whose handling fails
+// answers exactly as one about dead strings (the failure is logged), and
+// every secret is still tried.
+func TestSecretReportFailureLooksTheSame(t *testing.T) {
+	ts := privateServer(t)
+	s := serverOf(t, ts)
+	f := &failingLeaks{}
+	s.Leaks = f
+	a, _ := auth.NewSecret()
+	b, _ := auth.NewSecret()
+	resp, err := http.Post(ts.URL+"/secrets/v1/report", "application/json", strings.NewReader(`{"secrets":["`+a+`","`+b+`"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v map[string]any
+	json.NewDecoder(resp.Body).Decode(&v)
+	if resp.StatusCode != 200 || v["result"] != "ok" || f.calls != 2 {
+		t.Fatalf("%d %v after %d calls", resp.StatusCode, v, f.calls)
+	}
 }

@@ -264,6 +264,7 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 	st.log = activity.New(st.store, m.ActivityRetention, m.Logger)
 	st.watch = &watch.Watcher{Store: st.store, Accounts: st.store, Keys: st.keys, Logger: m.Logger}
 	st.log.OnWrite(st.watch.Observe)
+	st.keys.OnRevoke = st.watch.KeyRevoked
 	st.quota = &quota.Service{Store: st.store, Logger: m.Logger, Warn: st.watch.QuotaWarning}
 	if err := st.quota.Load(ctx, time.Now()); err != nil {
 		st.close()
@@ -343,6 +344,11 @@ func (st *state) close() error {
 	if st.stop != nil {
 		st.stop()
 		st.bg.Wait()
+		// Alerts raised by the log's last batches are stored; mail them
+		// before going.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		st.watch.Drain(ctx)
+		cancel()
 	}
 	if err := st.core.Close(); err != nil {
 		errs = append(errs, err)

@@ -119,7 +119,11 @@ func TestWatchingKeys(t *testing.T) {
 	if _, err := gemini.New(base, key, secret).Balances(ctx); !gemini.IsReason(err, twinex.InvalidSignature) {
 		t.Fatalf("after the report: %v", err)
 	}
-	waitAlert(t, a, demo.ID, twinex.AlertLeaked)
+	leaked := waitAlert(t, a, demo.ID, twinex.AlertLeaked)
+	// The revocation dismissed the key's earlier alerts; the leak's stays.
+	if open, _ := a.st.store.Alerts(ctx, demo.ID, false, 10); len(open) != 1 || open[0].ID != leaked.ID {
+		t.Fatalf("open alerts after the report: %+v", open)
+	}
 	// The owner is mailed (the sandbox's mailbox), with a link to the alert.
 	deadline := time.Now().Add(10 * time.Second)
 	for {

@@ -36,6 +36,9 @@ type Service struct {
 	// Fingerprints, when set, maps every new secret's fingerprint to its
 	// key, so that FindSecret can find a reported secret's key.
 	Fingerprints Fingerprints
+	// OnRevoke, when set, is called after a key is revoked, whoever
+	// revoked it (the dashboard, the admin API, a secret report).
+	OnRevoke func(ctx context.Context, k twinex.APIKey)
 
 	mu    sync.Mutex
 	cache map[string]*Entry
@@ -227,15 +230,21 @@ func (s *Service) Create(ctx context.Context, u twinex.User, acct twinex.Account
 	return k, secret, nil
 }
 
-// Revoke revokes a key; the next request with it fails.
+// Revoke revokes a key; the next request with it fails. OnRevoke is called
+// when this call is the one that revoked it.
 func (s *Service) Revoke(ctx context.Context, id string) (twinex.APIKey, error) {
-	return s.update(ctx, id, func(k *twinex.APIKey, now time.Time) error {
+	revoked := false
+	k, err := s.update(ctx, id, func(k *twinex.APIKey, now time.Time) error {
 		if k.Revoked != 0 {
 			return nil
 		}
-		k.Revoked = now.UnixNano()
+		k.Revoked, revoked = now.UnixNano(), true
 		return nil
 	})
+	if err == nil && revoked && s.OnRevoke != nil {
+		s.OnRevoke(ctx, k)
+	}
+	return k, err
 }
 
 // Rotate gives a key a new secret and returns it. The previous secret keeps

@@ -136,16 +136,13 @@ func unixMinute(ns int64) int64 {
 	return m
 }
 
-// PruneActivity deletes the records older than before, and the usage of
-// the minutes before it.
+// PruneActivity deletes the records older than before. The usage rollup is
+// pruned on its own (PruneUsage): charts and quotas need 30 days of it even
+// when the log is kept for less.
 func (db *DB) PruneActivity(ctx context.Context, before int64) (int64, error) {
 	res, err := db.w.ExecContext(ctx, `DELETE FROM activity WHERE time < ?`, before)
 	if err != nil {
 		return 0, fmt.Errorf("prune activity: %w", err)
-	}
-	// The usage rollup is kept exactly as long as the records.
-	if err := db.PruneUsage(ctx, unixMinute(before)); err != nil {
-		return 0, err
 	}
 	return res.RowsAffected()
 }

@@ -140,6 +140,45 @@ func (db *DB) Alerts(ctx context.Context, userID int64, all bool, limit int) ([]
 	return out, nil
 }
 
+// Alert implements twinex.WatchStore.
+func (db *DB) Alert(ctx context.Context, userID, id int64) (twinex.Alert, error) {
+	var a twinex.Alert
+	var kind string
+	err := db.r.QueryRowContext(ctx, `SELECT id, user_id, key_id, kind, dedupe, ip, message, created, dismissed FROM alerts
+		WHERE user_id = ? AND id = ?`, userID, id).Scan(&a.ID, &a.UserID, &a.KeyID, &kind, &a.Dedupe, &a.IP, &a.Message, &a.Created, &a.Dismissed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, fmt.Errorf("alert: %w", twinex.ErrNotFound)
+	}
+	if err != nil {
+		return a, fmt.Errorf("alert: %w", err)
+	}
+	a.Kind = twinex.AlertKind(kind)
+	return a, nil
+}
+
+// OpenAlerts implements twinex.WatchStore.
+func (db *DB) OpenAlerts(ctx context.Context, userID int64) (int, error) {
+	var n int
+	if err := db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM alerts WHERE user_id = ? AND dismissed = 0`, userID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("open alerts: %w", err)
+	}
+	return n, nil
+}
+
+// PruneWatch implements twinex.WatchStore.
+func (db *DB) PruneWatch(ctx context.Context, t int64) error {
+	return db.update(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM alerts WHERE dismissed != 0 AND dismissed < ?`, t); err != nil {
+			return fmt.Errorf("prune alerts: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM key_ips WHERE key_id IN
+			(SELECT id FROM api_keys WHERE revoked != 0 AND revoked < ?)`, t); err != nil {
+			return fmt.Errorf("prune key addresses: %w", err)
+		}
+		return nil
+	})
+}
+
 // DismissAlerts implements twinex.WatchStore.
 func (db *DB) DismissAlerts(ctx context.Context, userID, id int64, keyID string, t int64) error {
 	var err error

@@ -133,6 +133,37 @@ func RunWatch(t *testing.T, open WatchOpener) {
 		if list, _ := db.Alerts(ctx, u.ID, false, 10); len(list) != 0 || len(all) != 2 || all[1].Dismissed != 8 {
 			t.Fatalf("after dismissing the key's: shown %+v all %+v", list, all)
 		}
+		if got, err := db.Alert(ctx, u.ID, a.ID); err != nil || got.ID != a.ID || got.Dismissed != 8 || got.Kind != twinex.AlertNewIP {
+			t.Fatalf("alert by id %+v %v", got, err)
+		}
+		if _, err := db.Alert(ctx, u.ID+1, a.ID); !errors.Is(err, twinex.ErrNotFound) {
+			t.Fatalf("another user's alert by id: %v", err)
+		}
+		if n, err := db.OpenAlerts(ctx, u.ID); err != nil || n != 0 {
+			t.Fatalf("open alerts %d %v", n, err)
+		}
+		c := twinex.Alert{UserID: u.ID, KeyID: key.ID, Kind: twinex.AlertUnused, Dedupe: "unused:x", Created: 10}
+		db.RaiseAlert(ctx, &c)
+		if n, _ := db.OpenAlerts(ctx, u.ID); n != 1 {
+			t.Fatalf("open alerts %d", n)
+		}
+		// Pruning at 9 deletes the alert dismissed at 8 only, and the
+		// addresses of the key revoked at 3.
+		if _, _, err := db.NoteKeyIP(ctx, revoked.ID, "192.0.2.9", 1); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.PruneWatch(ctx, 9); err != nil {
+			t.Fatal(err)
+		}
+		if all, _ := db.Alerts(ctx, u.ID, true, 10); len(all) != 2 || all[0].ID != c.ID || all[1].ID != b.ID {
+			t.Fatalf("after pruning %+v", all)
+		}
+		if isNew, _, _ := db.NoteKeyIP(ctx, revoked.ID, "192.0.2.9", 20); !isNew {
+			t.Fatal("a revoked key's addresses were not pruned")
+		}
+		if isNew, _, _ := db.NoteKeyIP(ctx, key.ID, "192.0.2.1", 20); isNew {
+			t.Fatal("an active key's addresses were pruned")
+		}
 	})
 
 	t.Run("Plans", func(t *testing.T) {

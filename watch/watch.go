@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -109,7 +110,16 @@ type Watcher struct {
 	badSig    map[string][]int64         // key -> times of recent InvalidSignature
 	recent    map[string]*window         // key -> requests in the last minutes
 	baselines map[string]baseline        // key -> its last baseline
+	mailDay   string                     // the UTC day mailed counts
+	mailed    map[string]int             // key:day -> alert mails sent
 }
+
+// MailsPerKeyDay bounds the alert mails about one key per UTC day.
+const MailsPerKeyDay = 10
+
+// Retention is how long a dismissed alert, and the addresses of a revoked
+// key, are kept.
+const Retention = 180 * 24 * time.Hour
 
 // baseline is a key's requests in the BaselineWindow before a spike
 // window's first minute, kept while that minute stays the same (a busy key
@@ -161,16 +171,20 @@ func (w *Watcher) Observe(ctx context.Context, records []twinex.Activity) {
 		if a.UserID == 0 {
 			continue
 		}
-		if last, ok := touched[a.KeyID]; !ok || a.Time >= last.Time {
-			touched[a.KeyID] = a
+		if a.Authenticated {
+			// Spikes are of signed requests: anyone can send refused
+			// ones with just a key id (that is the bad_sig rule).
+			if last, ok := touched[a.KeyID]; !ok || a.Time >= last.Time {
+				touched[a.KeyID] = a
+			}
+			w.count(a)
 		}
-		w.count(a)
 		switch {
 		case a.Authenticated:
 			w.checkIP(ctx, a)
 		case a.Reason == twinex.RemoteAddressForbidden:
 			w.raise(ctx, twinex.Alert{UserID: a.UserID, KeyID: a.KeyID, Kind: twinex.AlertAllowlist, IP: a.IP,
-				Dedupe:  fmt.Sprintf("allowlist:%s:%s:%s", a.KeyID, a.IP, day(a.Time)),
+				Dedupe:  fmt.Sprintf("allowlist:%s:%s:%s", a.KeyID, network(a.IP), day(a.Time)),
 				Message: fmt.Sprintf("API key %s was used from %s, which its IP allowlist does not admit; the request was refused.", a.KeyID, a.IP)})
 		case a.Reason == twinex.InvalidSignature && w.liveAt(ctx, a.KeyID, a.Time):
 			// A revoked or expired key fails as InvalidSignature even with
@@ -208,13 +222,14 @@ func (w *Watcher) checkIP(ctx context.Context, a twinex.Activity) {
 	if a.IP == "" {
 		return
 	}
+	where := network(a.IP)
 	w.mu.Lock()
-	known := w.ips[a.KeyID][a.IP]
+	known := w.ips[a.KeyID][where]
 	w.mu.Unlock()
 	if known {
 		return
 	}
-	isNew, before, err := w.Store.NoteKeyIP(ctx, a.KeyID, a.IP, a.Time)
+	isNew, before, err := w.Store.NoteKeyIP(ctx, a.KeyID, where, a.Time)
 	if err != nil {
 		w.log().Error("watch: note key address", "key", a.KeyID, "err", err)
 		return
@@ -226,14 +241,26 @@ func (w *Watcher) checkIP(ctx context.Context, a twinex.Activity) {
 	if w.ips[a.KeyID] == nil {
 		w.ips[a.KeyID] = map[string]bool{}
 	}
-	w.ips[a.KeyID][a.IP] = true
+	w.ips[a.KeyID][where] = true
 	w.nips++
 	w.mu.Unlock()
 	if isNew && before {
 		w.raise(ctx, twinex.Alert{UserID: a.UserID, KeyID: a.KeyID, Kind: twinex.AlertNewIP, IP: a.IP,
-			Dedupe:  fmt.Sprintf("new_ip:%s:%s", a.KeyID, a.IP),
+			Dedupe:  fmt.Sprintf("new_ip:%s:%s", a.KeyID, where),
 			Message: fmt.Sprintf("API key %s was used from %s, an address it had never been used from before.", a.KeyID, a.IP)})
 	}
+}
+
+// network is where an address is, for the new-address and allowlist
+// rules: an IPv4 address itself, an IPv6 address's /64 (one host holds a
+// whole /64 and could rotate through it, an alert per address).
+func network(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || !a.Is6() || a.Is4In6() {
+		return ip
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
 }
 
 // checkBadSig raises bad_sig when a key gets BadSigCount InvalidSignature
@@ -247,6 +274,10 @@ func (w *Watcher) checkBadSig(ctx context.Context, a twinex.Activity) {
 		i++
 	}
 	times = times[i:]
+	if len(times) > w.rules.BadSigCount {
+		// Only the latest BadSigCount matter: a flood must not grow this.
+		times = append(times[:0], times[len(times)-w.rules.BadSigCount:]...)
+	}
 	w.badSig[a.KeyID] = times
 	n := len(times)
 	w.mu.Unlock()
@@ -288,9 +319,10 @@ func (w *Watcher) count(a twinex.Activity) {
 	win.minutes, win.counts = win.minutes[i:], win.counts[i:]
 }
 
-// checkSpike raises spike when the key's requests in the SpikeWindow ending
-// with its latest record are at least SpikeFloor and more than SpikeFactor
-// times the average for such a window over the trailing BaselineWindow.
+// checkSpike raises spike when the key's authenticated requests in the
+// SpikeWindow ending with its latest record are at least SpikeFloor and
+// more than SpikeFactor times the average for such a window over the
+// trailing BaselineWindow (of requests counted against the quota).
 func (w *Watcher) checkSpike(ctx context.Context, keyID string, a twinex.Activity) {
 	w.mu.Lock()
 	win := w.recent[keyID]
@@ -317,7 +349,7 @@ func (w *Watcher) checkSpike(ctx context.Context, keyID string, a twinex.Activit
 		}
 		b = baseline{start: start}
 		for _, p := range points {
-			b.total += p.Requests
+			b.total += p.Counted
 		}
 		w.mu.Lock()
 		w.baselines[keyID] = b
@@ -331,7 +363,7 @@ func (w *Watcher) checkSpike(ctx context.Context, keyID string, a twinex.Activit
 	avg := float64(total) * float64(span) / float64(base)
 	w.raise(ctx, twinex.Alert{UserID: a.UserID, KeyID: keyID, Kind: twinex.AlertSpike, IP: a.IP,
 		Dedupe: fmt.Sprintf("spike:%s:%s", keyID, time.Unix(0, a.Time).UTC().Format("2006-01-02T15")),
-		Message: fmt.Sprintf("API key %s made %d requests in %s, against an average of %.1f over the previous %s.",
+		Message: fmt.Sprintf("API key %s made %d signed requests in %s, against an average of %.1f over the previous %s.",
 			keyID, n, w.rules.SpikeWindow, avg, w.rules.BaselineWindow)})
 }
 
@@ -340,6 +372,9 @@ func (w *Watcher) checkSpike(ctx context.Context, keyID string, a twinex.Activit
 func (w *Watcher) Sweep(ctx context.Context) error {
 	w.init()
 	now := w.now()
+	if err := w.Store.PruneWatch(ctx, now.Add(-Retention).UnixNano()); err != nil {
+		return fmt.Errorf("watch: sweep: %w", err)
+	}
 	list, err := w.Store.ActiveKeys(ctx)
 	if err != nil {
 		return fmt.Errorf("watch: sweep: %w", err)
@@ -413,6 +448,15 @@ func (w *Watcher) ReportSecret(ctx context.Context, secret string, url, source, 
 	return nil
 }
 
+// KeyRevoked dismisses a revoked key's alerts: there is nothing left to act
+// on (keys.Service.OnRevoke). Alerts raised afterwards, such as a leaked
+// secret's, stay open.
+func (w *Watcher) KeyRevoked(ctx context.Context, k twinex.APIKey) {
+	if err := w.Store.DismissAlerts(ctx, k.UserID, 0, k.ID, w.now().UnixNano()); err != nil {
+		w.log().Error("watch: dismiss a revoked key's alerts", "key", k.ID, "err", err)
+	}
+}
+
 // raise stores an alert and, when it is new, queues its mail.
 func (w *Watcher) raise(ctx context.Context, a twinex.Alert) {
 	a.Created = w.now().UnixNano()
@@ -427,6 +471,22 @@ func (w *Watcher) raise(ctx context.Context, a twinex.Alert) {
 	}
 	w.log().Info("alert raised", "kind", a.Kind, "key", a.KeyID, "user", a.UserID, "ip", a.IP)
 	if w.Mail == nil {
+		return
+	}
+	// Someone holding a secret and many addresses could raise many
+	// alerts: past MailsPerKeyDay a day, they are shown but not mailed.
+	slot := a.KeyID + ":" + day(a.Created)
+	w.mu.Lock()
+	if w.mailDay != day(a.Created) {
+		w.mailDay, w.mailed = day(a.Created), map[string]int{}
+	}
+	w.mailed[slot]++
+	n := w.mailed[slot]
+	w.mu.Unlock()
+	if n > MailsPerKeyDay {
+		if n == MailsPerKeyDay+1 {
+			w.log().Warn("watch: alert mail limit reached for a key today; further alerts are shown, not mailed", "key", a.KeyID)
+		}
 		return
 	}
 	select {

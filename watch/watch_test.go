@@ -2,6 +2,7 @@ package watch_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -220,7 +221,7 @@ func TestSpike(t *testing.T) {
 	// 15x the baseline.
 	burst(t0.Add(10*time.Minute), 300)
 	got := f.alerts(t)
-	if len(got) != 1 || got[0].Kind != twinex.AlertSpike || !strings.Contains(got[0].Message, "1500 requests") {
+	if len(got) != 1 || got[0].Kind != twinex.AlertSpike || !strings.Contains(got[0].Message, "1500 signed requests") {
 		t.Fatalf("alerts at 15x: %+v", got)
 	}
 }
@@ -387,5 +388,48 @@ func TestRevokedKeyIsNoAttack(t *testing.T) {
 	}
 	if got := f.alerts(t); len(got) != 0 {
 		t.Fatalf("alerts for a revoked key: %+v", got)
+	}
+}
+
+func TestRefusedRequestsMakeNoSpike(t *testing.T) {
+	f := setup(t)
+	// Someone with only the key id floods it: that is bad_sig, not a spike
+	// of the key's own use.
+	var recs []twinex.Activity
+	for i := range 400 {
+		recs = append(recs, f.rec(t0.Add(time.Duration(i)*100*time.Millisecond), "198.51.100.3", twinex.InvalidSignature, false))
+	}
+	f.observe(t, recs...)
+	if got := kinds(f.alerts(t)); len(got) != 1 || got[0] != twinex.AlertBadSig {
+		t.Fatalf("alerts %v", got)
+	}
+}
+
+func TestNewIPGroupsIPv6AndMailIsBounded(t *testing.T) {
+	f := setup(t)
+	f.observe(t, f.rec(t0, "2001:db8:1::1", "", true))
+	// Other addresses of the same /64 are the same place.
+	for i := range 50 {
+		f.observe(t, f.rec(t0.Add(time.Duration(i+1)*time.Second), fmt.Sprintf("2001:db8:1::%x", i+2), "", true))
+	}
+	if got := f.alerts(t); len(got) != 0 {
+		t.Fatalf("alerts within one /64: %+v", got)
+	}
+	// Many /64s (or IPv4 addresses): an alert each, but at most
+	// MailsPerKeyDay mails a day.
+	for i := range 15 {
+		f.observe(t, f.rec(t0.Add(time.Minute+time.Duration(i)*time.Second), fmt.Sprintf("2001:db8:%x::1", i+2), "", true))
+	}
+	if got := f.alerts(t); len(got) != 15 {
+		t.Fatalf("%d alerts for 15 networks", len(got))
+	}
+	if n := len(f.mail.subjects()); n != watch.MailsPerKeyDay {
+		t.Fatalf("%d mails", n)
+	}
+	// The next day mails again.
+	f.clock = t0.Add(24 * time.Hour)
+	f.observe(t, f.rec(t0.Add(24*time.Hour), "198.51.100.200", "", true))
+	if n := len(f.mail.subjects()); n != watch.MailsPerKeyDay+1 {
+		t.Fatalf("%d mails the next day", n)
 	}
 }

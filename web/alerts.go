@@ -36,19 +36,20 @@ func (s *Server) bannerFor(r *http.Request, userID int64) *banner {
 	if s.Watch == nil {
 		return nil
 	}
-	list, err := s.Watch.Alerts(r.Context(), userID, false, 100)
+	n, err := s.Watch.OpenAlerts(r.Context(), userID)
+	if err != nil || n == 0 {
+		if err != nil {
+			s.Logger.Error("web: alerts banner", "user", userID, "err", err)
+		}
+		return nil
+	}
+	list, err := s.Watch.Alerts(r.Context(), userID, false, 3)
 	if err != nil {
 		s.Logger.Error("web: alerts banner", "user", userID, "err", err)
 		return nil
 	}
-	if len(list) == 0 {
-		return nil
-	}
-	b := &banner{Count: len(list)}
-	for i, a := range list {
-		if i == 3 {
-			break
-		}
+	b := &banner{Count: n}
+	for _, a := range list {
 		b.Latest = append(b.Latest, alertRow{Alert: a, Title: watch.Titles[a.Kind]})
 	}
 	return b
@@ -107,15 +108,13 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 func (s *Server) ownAlert(w http.ResponseWriter, r *http.Request) (twinex.Alert, bool) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err == nil && s.Watch != nil {
-		list, lerr := s.Watch.Alerts(r.Context(), state(r).user.ID, true, 1000)
-		if lerr != nil {
-			s.fail(w, r, lerr)
-			return twinex.Alert{}, false
+		a, err := s.Watch.Alert(r.Context(), state(r).user.ID, id)
+		if err == nil {
+			return a, true
 		}
-		for _, a := range list {
-			if a.ID == id {
-				return a, true
-			}
+		if !isNotFound(err) {
+			s.fail(w, r, err)
+			return twinex.Alert{}, false
 		}
 	}
 	s.errorPage(w, r, http.StatusNotFound, "No such alert", "That alert does not exist or is not yours.")
@@ -144,6 +143,10 @@ func (s *Server) revokeFromAlert(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	k, err := s.Accounts.Key(r.Context(), a.KeyID)
+	if err != nil && !isNotFound(err) {
+		s.fail(w, r, err)
+		return
+	}
 	if err != nil || k.UserID != a.UserID {
 		s.renderAlerts(w, r, http.StatusUnprocessableEntity, view{Error: "That key no longer exists."})
 		return
@@ -165,9 +168,9 @@ func (s *Server) revokeFromAlert(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/settings/alerts?m=key_revoked", http.StatusSeeOther)
 }
 
-// revoke revokes one of the user's keys, records and mails it, and
-// dismisses the key's alerts (there is nothing left to act on). It
-// reports false after answering with an error page.
+// revoke revokes one of the user's keys (the key service's OnRevoke
+// dismisses its alerts), and records and mails it. It reports false after
+// answering with an error page.
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request, k twinex.APIKey) bool {
 	st := state(r)
 	if _, err := s.Keys.Revoke(r.Context(), k.ID); err != nil {
@@ -176,10 +179,5 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request, k twinex.APIKey)
 	}
 	s.audit(r, k.UserID, "key_revoked", k.ID)
 	s.sendMail(r.Context(), st.user.Email, "An API key was revoked", keyMail("revoked", k, st.ip))
-	if s.Watch != nil {
-		if err := s.Watch.DismissAlerts(r.Context(), k.UserID, 0, k.ID, st.now.UnixNano()); err != nil {
-			s.Logger.Error("web: dismiss a revoked key's alerts", "key", k.ID, "err", err)
-		}
-	}
 	return true
 }

@@ -50,10 +50,6 @@ func (s *Server) keyUsage(w http.ResponseWriter, r *http.Request) {
 		uv.Status = "Expired"
 	}
 	var err error
-	if _, uv.MFAOn, err = s.mfaState(r, k.UserID); err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	if s.Watch != nil {
 		end := now.Unix()/60 + 1 // the minute after the current one
 		points, err := s.Watch.Usage(ctx, k.ID, end-30*1440, end)

@@ -21,6 +21,7 @@ import (
 	"github.com/twinex/twinex/keys"
 	"github.com/twinex/twinex/password"
 	"github.com/twinex/twinex/sqlite"
+	"github.com/twinex/twinex/watch"
 	"github.com/twinex/twinex/web"
 )
 
@@ -57,6 +58,8 @@ func newEnv(t *testing.T, configure ...func(*web.Server)) *env {
 		defer e.mu.Unlock()
 		return e.now
 	}}
+	// As the app wires it: a revoked key's alerts are dismissed.
+	e.keys.OnRevoke = (&watch.Watcher{Store: db, Accounts: db}).KeyRevoked
 	e.srv = &web.Server{
 		Store: db, Accounts: db, Keys: e.keys, Identities: db, ActivityLog: db, Sealer: sealer, Markets: twinex.DefaultMarkets(), BaseURL: "http://twinex.test",
 		Logger: slog.New(slog.DiscardHandler),
