@@ -88,13 +88,17 @@ func (s *Service) Plan(ctx context.Context, userID int64) (twinex.Plan, error) {
 		}
 		p = twinex.FreePlan
 	}
+	s.cachePlan(userID, p)
+	return p, nil
+}
+
+func (s *Service) cachePlan(userID int64, p twinex.Plan) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.plans == nil {
 		s.plans = map[int64]twinex.Plan{}
 	}
 	s.plans[userID] = p
-	s.mu.Unlock()
-	return p, nil
 }
 
 // SetPlan assigns a plan to a user; it applies to the user's next
@@ -107,12 +111,7 @@ func (s *Service) SetPlan(ctx context.Context, userID int64, name string) (twine
 	if err := s.Store.SetUserPlan(ctx, userID, p.Name); err != nil {
 		return twinex.Plan{}, fmt.Errorf("quota: %w", err)
 	}
-	s.mu.Lock()
-	if s.plans == nil {
-		s.plans = map[int64]twinex.Plan{}
-	}
-	s.plans[userID] = p
-	s.mu.Unlock()
+	s.cachePlan(userID, p)
 	return p, nil
 }
 

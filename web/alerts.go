@@ -151,27 +151,34 @@ func (s *Server) revokeFromAlert(w http.ResponseWriter, r *http.Request) {
 		s.renderAlerts(w, r, http.StatusUnprocessableEntity, view{Error: "That key no longer exists."})
 		return
 	}
-	if k.Revoked == 0 {
-		fields := map[string]string{}
-		if ok, err := s.confirmMFA(r, fields); err != nil {
-			s.fail(w, r, err)
-			return
-		} else if !ok {
-			s.renderAlerts(w, r, http.StatusUnprocessableEntity, view{Error: "To revoke " + k.ID + ", confirm with a code from your authenticator app.",
-				Fields: map[string]string{"revoke_" + strconv.FormatInt(a.ID, 10): fields["code"]}})
-			return
-		}
-		if !s.revoke(w, r, k) {
-			return
-		}
+	if !s.revoke(w, r, k, func(msg string) {
+		s.renderAlerts(w, r, http.StatusUnprocessableEntity, view{Error: "To revoke " + k.ID + ", confirm with a code from your authenticator app.",
+			Fields: map[string]string{"revoke_" + strconv.FormatInt(a.ID, 10): msg}})
+	}) {
+		return
 	}
 	http.Redirect(w, r, "/settings/alerts?m=key_revoked", http.StatusSeeOther)
 }
 
-// revoke revokes one of the user's keys (the key service's OnRevoke
-// dismisses its alerts), and records and mails it. It reports false after
-// answering with an error page.
-func (s *Server) revoke(w http.ResponseWriter, r *http.Request, k twinex.APIKey) bool {
+// revoke revokes one of the user's keys, after a second-factor code when
+// the user has one (the key service's OnRevoke dismisses its alerts), and
+// records and mails it; a revoked key is left as it is. When the code is
+// refused it calls refused with the field's message. It reports false
+// after answering.
+func (s *Server) revoke(w http.ResponseWriter, r *http.Request, k twinex.APIKey, refused func(msg string)) bool {
+	if k.Revoked != 0 {
+		return true
+	}
+	fields := map[string]string{}
+	ok, err := s.confirmMFA(r, fields)
+	if err != nil {
+		s.fail(w, r, err)
+		return false
+	}
+	if !ok {
+		refused(fields["code"])
+		return false
+	}
 	st := state(r)
 	if _, err := s.Keys.Revoke(r.Context(), k.ID); err != nil {
 		s.fail(w, r, err)

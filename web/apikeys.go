@@ -349,19 +349,11 @@ func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if k.Revoked == 0 {
-		fields := map[string]string{}
-		if ok, err := s.confirmMFA(r, fields); err != nil {
-			s.fail(w, r, err)
-			return
-		} else if !ok {
-			s.renderAPI(w, r, http.StatusUnprocessableEntity, view{Error: "To revoke " + k.ID + ", confirm with a code from your authenticator app.",
-				Fields: map[string]string{"revoke_" + k.ID: fields["code"]}})
-			return
-		}
-		if !s.revoke(w, r, k) {
-			return
-		}
+	if !s.revoke(w, r, k, func(msg string) {
+		s.renderAPI(w, r, http.StatusUnprocessableEntity, view{Error: "To revoke " + k.ID + ", confirm with a code from your authenticator app.",
+			Fields: map[string]string{"revoke_" + k.ID: msg}})
+	}) {
+		return
 	}
 	http.Redirect(w, r, "/settings/api?m=key_revoked", http.StatusSeeOther)
 }
