@@ -120,8 +120,14 @@ func (m *App) Reset(ctx context.Context) error {
 	})
 }
 
-// dbFiles are the store's files: the database and its WAL.
-func dbFiles(db string) []string { return []string{db, db + "-wal", db + "-shm"} }
+// dbFiles are the store's files: the database and the activity log's, with
+// their WALs. A snapshot holds the database only: after a restore or reset
+// the log starts empty, so no record (of users the restored state may
+// number differently) outlives the state it was about.
+func dbFiles(db string) []string {
+	log := sqlite.LogPath(db)
+	return []string{db, db + "-wal", db + "-shm", log, log + "-wal", log + "-shm"}
+}
 
 // swap stops the current state, sets the store's files aside, lets replace
 // put a new database in place (or none, for an empty one), and opens the

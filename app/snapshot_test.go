@@ -11,6 +11,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/twinex/twinex"
 )
 
 // admin calls the admin API of a running App.
@@ -74,9 +77,18 @@ func TestSaveRestoreReset(t *testing.T) {
 	if v := must("GET", "/admin/v1/sandbox/snapshots", ""); len(v["snapshots"].([]any)) != 1 {
 		t.Fatalf("snapshots %v", v)
 	}
+	// A record in the activity log, which a restore does not carry over.
+	a.st.log.Record(twinex.Activity{Time: time.Now().UnixNano(), KeyID: "account-x", UserID: 1, Method: "POST", Path: "/v1/balances"})
+	a.st.log.Flush(context.Background())
+	if recs, _ := a.st.store.Activity(context.Background(), twinex.ActivityFilter{UserID: 1}); len(recs) != 1 {
+		t.Fatalf("activity before restore %+v", recs)
+	}
 	must("POST", "/admin/v1/sandbox/restore", `{"name":"before-test"}`)
 	if got := usdOf(t, a, "s@example.com"); got != "100" {
 		t.Fatalf("USD after restore: %s", got)
+	}
+	if recs, _ := a.st.store.Activity(context.Background(), twinex.ActivityFilter{UserID: 1}); len(recs) != 0 {
+		t.Fatalf("activity survived a restore %+v", recs)
 	}
 	if v := must("GET", "/admin/v1/verify", ""); v["ok"] != true {
 		t.Fatalf("verify after restore: %v", v)

@@ -8,12 +8,13 @@ import (
 	"github.com/twinex/twinex"
 )
 
-// AddActivity appends activity records in one transaction.
+// AddActivity appends activity records in one transaction of the log's
+// own file (LogPath), with their usage rollup.
 func (db *DB) AddActivity(ctx context.Context, records []twinex.Activity) error {
 	if len(records) == 0 {
 		return nil
 	}
-	tx, err := db.w.BeginTx(ctx, nil)
+	tx, err := db.lw.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("add activity: %w", err)
 	}
@@ -106,7 +107,7 @@ func (db *DB) Activity(ctx context.Context, f twinex.ActivityFilter) ([]twinex.A
 		limit = 100000
 	}
 	args = append(args, limit)
-	rows, err := db.r.QueryContext(ctx, `SELECT id, time, key_id, user_id, account_id, ip, method, path, reason, status, latency FROM activity
+	rows, err := db.lr.QueryContext(ctx, `SELECT id, time, key_id, user_id, account_id, ip, method, path, reason, status, latency FROM activity
 		WHERE `+strings.Join(where, " AND ")+` ORDER BY time DESC, id DESC LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("activity: %w", err)
@@ -140,7 +141,7 @@ func unixMinute(ns int64) int64 {
 // pruned on its own (PruneUsage): charts and quotas need 30 days of it even
 // when the log is kept for less.
 func (db *DB) PruneActivity(ctx context.Context, before int64) (int64, error) {
-	res, err := db.w.ExecContext(ctx, `DELETE FROM activity WHERE time < ?`, before)
+	res, err := db.lw.ExecContext(ctx, `DELETE FROM activity WHERE time < ?`, before)
 	if err != nil {
 		return 0, fmt.Errorf("prune activity: %w", err)
 	}

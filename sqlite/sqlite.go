@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
@@ -32,7 +33,7 @@ import (
 // newer Twinex than this one: running an old binary on it could lose data.
 var ErrNewerSchema = errors.New("database schema is newer than this binary")
 
-//go:embed migrations/*.sql
+//go:embed migrations/*.sql logmigrations/*.sql
 var migrationFS embed.FS
 
 // DSN pragmas. busy_timeout lets a reader wait out a checkpoint instead of
@@ -49,6 +50,13 @@ const (
 		"&_pragma=wal_autocheckpoint(10000)" +
 		"&_txlock=immediate"
 	readerPragmas = commonPragmas + "&_pragma=query_only(1)&_pragma=cache_size(-16384)"
+	// The activity log's file commits without an fsync (synchronous=NORMAL
+	// in WAL mode: a power cut may lose the last records, never corrupt
+	// the file); it is a log, and its records were never acknowledged to
+	// anyone. Having its own writer keeps it off the exchange's commits.
+	logWriterPragmas = commonPragmas +
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-16384)" +
+		"&_txlock=immediate"
 )
 
 var _ twinex.ExchangeStore = (*DB)(nil)
@@ -58,45 +66,117 @@ var _ twinex.ExchangeStore = (*DB)(nil)
 type DB struct {
 	w *sql.DB // the single writer connection
 	r *sql.DB // read-only pool
+	// lw and lr are the writer and readers of the activity log's own file
+	// (LogPath): the log and its usage rollup live there.
+	lw, lr *sql.DB
 
 	mu sync.Mutex // serialises Commit, guarding w's statements and args
 	wr writer
 }
 
-// Open opens the database file at path, creating it if missing, and applies
-// any migrations it lacks. path's directory must exist. Open returns an error
-// wrapping ErrNewerSchema if the file was migrated by a newer binary.
+// LogPath is the file of the activity log beside the database at path
+// ("twinex.db" -> "twinex-log.db").
+func LogPath(path string) string {
+	return strings.TrimSuffix(path, ".db") + "-log.db"
+}
+
+// Open opens the database file at path and the activity log's file beside
+// it (LogPath), creating them if missing, and applies any migrations they
+// lack. path's directory must exist. Open returns an error wrapping
+// ErrNewerSchema if a file was migrated by a newer binary.
 func Open(path string) (*DB, error) {
 	if path == "" || strings.ContainsRune(path, '?') {
 		// The driver splits its DSN at '?'.
 		return nil, fmt.Errorf("open sqlite: invalid path %q", path)
 	}
-	w, err := sql.Open("sqlite", path+"?"+writerPragmas)
-	if err != nil {
+	ctx := context.Background()
+	db := &DB{}
+	var err error
+	if db.w, db.r, err = openFile(ctx, path, writerPragmas, "migrations"); err != nil {
+		return nil, err
+	}
+	if db.lw, db.lr, err = openFile(ctx, LogPath(path), logWriterPragmas, "logmigrations"); err != nil {
+		db.w.Close()
+		db.r.Close()
+		return nil, err
+	}
+	if err := db.moveLog(ctx, LogPath(path)); err != nil {
+		db.Close()
 		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	if err := db.wr.prepare(db.w); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	return db, nil
+}
+
+// openFile opens one database file's single writer and reader pool and
+// applies the migrations in dir.
+func openFile(ctx context.Context, path, pragmas, dir string) (w, r *sql.DB, err error) {
+	w, err = sql.Open("sqlite", path+"?"+pragmas)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open sqlite: %w", err)
 	}
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	if err := migrate(context.Background(), w, time.Now()); err != nil {
+	if err := migrate(ctx, w, dir, time.Now()); err != nil {
 		w.Close()
-		return nil, fmt.Errorf("open sqlite: %w", err)
+		return nil, nil, fmt.Errorf("open sqlite %s: %w", filepath.Base(path), err)
 	}
-	r, err := sql.Open("sqlite", path+"?"+readerPragmas)
+	r, err = sql.Open("sqlite", path+"?"+readerPragmas)
 	if err != nil {
 		w.Close()
-		return nil, fmt.Errorf("open sqlite: %w", err)
+		return nil, nil, fmt.Errorf("open sqlite: %w", err)
 	}
 	n := max(4, runtime.GOMAXPROCS(0))
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	db := &DB{w: w, r: r}
-	if err := db.wr.prepare(w); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open sqlite: %w", err)
+	return w, r, nil
+}
+
+// moveLog moves the activity log and its usage rollup out of the main file,
+// where migrations 0008 and 0009 created them before the log had a file
+// of its own, into the log's file, then drops them from the main file.
+func (db *DB) moveLog(ctx context.Context, logPath string) error {
+	var n int
+	if err := db.w.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('activity', 'usage')`).Scan(&n); err != nil {
+		return fmt.Errorf("move log: %w", err)
 	}
-	return db, nil
+	if n == 0 {
+		return nil
+	}
+	conn, err := db.w.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("move log: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `ATTACH DATABASE ? AS log`, logPath); err != nil {
+		return fmt.Errorf("move log: %w", err)
+	}
+	defer conn.ExecContext(context.Background(), `DETACH DATABASE log`)
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("move log: %w", err)
+	}
+	defer tx.Rollback()
+	// A transaction across two WAL files is atomic in each, not across
+	// both: after a crash between them the copy may be done while the old
+	// tables remain. Copying again then finds the same rows, which it
+	// ignores.
+	for _, q := range []string{
+		`INSERT OR IGNORE INTO log.activity SELECT * FROM main.activity`,
+		`INSERT OR IGNORE INTO log.usage SELECT * FROM main.usage`,
+		`DROP TABLE main.activity`,
+		`DROP TABLE main.usage`,
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("move log: %w", err)
+		}
+	}
+	return tx.Commit()
 }
 
 // Close closes the database. Commit must not be running.
@@ -104,11 +184,15 @@ func (db *DB) Close() error {
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	db.wr.close()
-	err := db.r.Close()
-	if werr := db.w.Close(); werr != nil {
-		err = werr
+	var errs []error
+	for _, c := range []*sql.DB{db.r, db.w, db.lr, db.lw} {
+		if c != nil {
+			if err := c.Close(); err != nil {
+				errs = append(errs, err)
+			}
+		}
 	}
-	if err != nil {
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("close sqlite: %w", err)
 	}
 	return nil
@@ -121,16 +205,17 @@ type migration struct {
 	sql     string
 }
 
-// migrations returns the embedded migrations in version order. Files are
+// migrations returns the embedded migrations of dir ("migrations" for the
+// main file, "logmigrations" for the log's) in version order. Files are
 // named NNNN_what.sql; versions must be unique.
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+func migrations(dir string) ([]migration, error) {
+	names, err := fs.Glob(migrationFS, dir+"/*.sql")
 	if err != nil {
 		return nil, err
 	}
 	var ms []migration
 	for _, name := range names {
-		base := strings.TrimPrefix(name, "migrations/")
+		base := strings.TrimPrefix(name, dir+"/")
 		num, _, ok := strings.Cut(base, "_")
 		if !ok {
 			return nil, fmt.Errorf("migration %s: name must be NNNN_what.sql", base)
@@ -157,8 +242,8 @@ func migrations() ([]migration, error) {
 // migrate applies the migrations db lacks, each in its own transaction with
 // its schema_migrations row, so a crash leaves the schema at a known version.
 // now stamps applied_at (Unix seconds), which is for operators only.
-func migrate(ctx context.Context, db *sql.DB, now time.Time) error {
-	ms, err := migrations()
+func migrate(ctx context.Context, db *sql.DB, dir string, now time.Time) error {
+	ms, err := migrations(dir)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}

@@ -11,7 +11,7 @@ import (
 
 // Usage implements twinex.WatchStore.
 func (db *DB) Usage(ctx context.Context, keyID string, from, to int64) ([]twinex.UsagePoint, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT minute, requests, errors, counted FROM usage
+	rows, err := db.lr.QueryContext(ctx, `SELECT minute, requests, errors, counted FROM usage
 		WHERE key_id = ? AND minute >= ? AND minute < ? ORDER BY minute`, keyID, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("usage: %w", err)
@@ -33,7 +33,7 @@ func (db *DB) Usage(ctx context.Context, keyID string, from, to int64) ([]twinex
 
 // CountedSince implements twinex.WatchStore.
 func (db *DB) CountedSince(ctx context.Context, minute int64) (map[string]int64, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT key_id, SUM(counted) FROM usage WHERE minute >= ?
+	rows, err := db.lr.QueryContext(ctx, `SELECT key_id, SUM(counted) FROM usage WHERE minute >= ?
 		GROUP BY key_id HAVING SUM(counted) > 0`, minute)
 	if err != nil {
 		return nil, fmt.Errorf("counted since: %w", err)
@@ -56,7 +56,7 @@ func (db *DB) CountedSince(ctx context.Context, minute int64) (map[string]int64,
 
 // PruneUsage implements twinex.WatchStore.
 func (db *DB) PruneUsage(ctx context.Context, minute int64) error {
-	if _, err := db.w.ExecContext(ctx, `DELETE FROM usage WHERE minute < ?`, minute); err != nil {
+	if _, err := db.lw.ExecContext(ctx, `DELETE FROM usage WHERE minute < ?`, minute); err != nil {
 		return fmt.Errorf("prune usage: %w", err)
 	}
 	return nil

@@ -1,0 +1,60 @@
+package sqlite_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/sqlite"
+)
+
+// TestLogMovesToItsOwnFile: a database from before the log had a file of
+// its own keeps its records, moved into the log's file, and the main file
+// no longer has the tables.
+func TestLogMovesToItsOwnFile(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "twinex.db")
+	open(t, path).Close()
+	if sqlite.LogPath(path) != filepath.Join(filepath.Dir(path), "twinex-log.db") {
+		t.Fatalf("log path %s", sqlite.LogPath(path))
+	}
+	// As migrations 0008 and 0009 left an older database.
+	raw := rawDB(t, path)
+	for _, q := range []string{
+		`CREATE TABLE activity (id INTEGER PRIMARY KEY, time BIGINT NOT NULL, key_id TEXT NOT NULL, user_id BIGINT NOT NULL,
+			account_id BIGINT NOT NULL, ip TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL, reason TEXT NOT NULL,
+			status INTEGER NOT NULL, latency BIGINT NOT NULL)`,
+		`CREATE TABLE usage (key_id TEXT NOT NULL, minute BIGINT NOT NULL, requests BIGINT NOT NULL, errors BIGINT NOT NULL,
+			counted BIGINT NOT NULL, PRIMARY KEY (key_id, minute)) WITHOUT ROWID`,
+		`INSERT INTO activity VALUES (7, 120000000000, 'account-k', 1, 100, '192.0.2.1', 'POST', '/v1/balances', '', 200, 50)`,
+		`INSERT INTO usage VALUES ('account-k', 2, 1, 0, 1)`,
+	} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw.Close()
+	// Twice: the second open finds nothing left to move.
+	for range 2 {
+		db := open(t, path)
+		recs, err := db.Activity(ctx, twinex.ActivityFilter{UserID: 1})
+		if err != nil || len(recs) != 1 || recs[0].ID != 7 || recs[0].Path != "/v1/balances" {
+			t.Fatalf("moved records %+v %v", recs, err)
+		}
+		if u, err := db.Usage(ctx, "account-k", 0, 10); err != nil || len(u) != 1 || u[0].Counted != 1 {
+			t.Fatalf("moved usage %+v %v", u, err)
+		}
+		db.Close()
+	}
+	raw = rawDB(t, path)
+	defer raw.Close()
+	var n int
+	if err := raw.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE name IN ('activity', 'usage')`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("tables left in the main file: %d %v", n, err)
+	}
+	if _, err := os.Stat(sqlite.LogPath(path)); err != nil {
+		t.Fatal(err)
+	}
+}
