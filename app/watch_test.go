@@ -77,10 +77,13 @@ func TestWatchingKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := gemini.New(base, key, secret).Balances(ctx); err != nil {
+	// One nonce source for both clients of the key: two sources could
+	// hand out the same millisecond.
+	nonces := gemini.WithNonceSource(gemini.NewMillisNonce(time.Now))
+	if _, err := gemini.New(base, key, secret, nonces).Balances(ctx); err != nil {
 		t.Fatal(err)
 	}
-	away := gemini.New(base, key, secret, gemini.WithHTTPClient(&http.Client{Transport: forwarded("198.51.100.9")}))
+	away := gemini.New(base, key, secret, nonces, gemini.WithHTTPClient(&http.Client{Transport: forwarded("198.51.100.9")}))
 	if _, err := away.Balances(ctx); err != nil {
 		t.Fatal(err)
 	}

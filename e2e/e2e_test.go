@@ -212,7 +212,10 @@ func TestNewUserToSignedRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := gemini.New(base, id, secret)
+	// One nonce source for every client of the key below: two sources
+	// could hand out the same millisecond.
+	nonces := gemini.WithNonceSource(gemini.NewMillisNonce(time.Now))
+	client := gemini.New(base, id, secret, nonces)
 	if _, err := client.Balances(context.Background()); err != nil {
 		t.Fatalf("request signed with the new key: %v", err)
 	}
@@ -229,7 +232,7 @@ func TestNewUserToSignedRequest(t *testing.T) {
 	// The key is used from an address in its allowlist it never used
 	// before, then from one outside it, then with a wrong secret.
 	via := func(ip, sec string) error {
-		c := gemini.New(base, id, sec, gemini.WithHTTPClient(&http.Client{Transport: forwardedFor(ip)}))
+		c := gemini.New(base, id, sec, nonces, gemini.WithHTTPClient(&http.Client{Transport: forwardedFor(ip)}))
 		_, err := c.Balances(context.Background())
 		return err
 	}
