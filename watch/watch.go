@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -112,6 +113,7 @@ type Watcher struct {
 	baselines map[string]baseline        // key -> its last baseline
 	mailDay   string                     // the UTC day mailed counts
 	mailed    map[string]int             // key:day -> alert mails sent
+	raised    map[string]bool            // user:dedupe of alerts known to be stored
 }
 
 // MailsPerKeyDay bounds the alert mails about one key per UTC day.
@@ -126,8 +128,9 @@ const Retention = 180 * 24 * time.Hour
 // is checked every batch).
 type baseline struct{ start, total int64 }
 
-// maxKnownIPs bounds the cache of (key, address) pairs already seen; past
-// it the cache starts over and the store answers again.
+// maxKnownIPs bounds the cache of (key, address) pairs already seen, and
+// that of alerts already stored; past it a cache starts over and the store
+// answers again.
 const maxKnownIPs = 100_000
 
 // window counts a key's requests per minute over the last few minutes.
@@ -457,8 +460,17 @@ func (w *Watcher) KeyRevoked(ctx context.Context, k twinex.APIKey) {
 	}
 }
 
-// raise stores an alert and, when it is new, queues its mail.
+// raise stores an alert and, when it is new, queues its mail. A flood of
+// refused requests fires a rule on every record; alerts already stored are
+// remembered, so the flood costs no database write.
 func (w *Watcher) raise(ctx context.Context, a twinex.Alert) {
+	seen := strconv.FormatInt(a.UserID, 10) + ":" + a.Dedupe
+	w.mu.Lock()
+	known := w.raised[seen]
+	w.mu.Unlock()
+	if known {
+		return
+	}
 	a.Created = w.now().UnixNano()
 	a.Message = strings.TrimSpace(a.Message)
 	stored, err := w.Store.RaiseAlert(ctx, &a)
@@ -466,6 +478,12 @@ func (w *Watcher) raise(ctx context.Context, a twinex.Alert) {
 		w.log().Error("watch: store alert", "kind", a.Kind, "key", a.KeyID, "err", err)
 		return
 	}
+	w.mu.Lock()
+	if w.raised == nil || len(w.raised) >= maxKnownIPs {
+		w.raised = map[string]bool{}
+	}
+	w.raised[seen] = true
+	w.mu.Unlock()
 	if !stored {
 		return
 	}
