@@ -171,7 +171,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			Error: "Please correct the highlighted fields.", Fields: fields, Form: form})
 		return
 	}
-	until, err := s.lockedUntil(ctx, email, st.ip, st.now)
+	until, release, err := s.throttle(ctx, email, st.ip, st.now)
+	defer release()
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -123,7 +123,8 @@ func (s *Server) ownKey(w http.ResponseWriter, r *http.Request) (twinex.APIKey, 
 func (s *Server) confirmPassword(w http.ResponseWriter, r *http.Request, fields map[string]string) bool {
 	st := state(r)
 	u := st.user
-	until, err := s.lockedUntil(r.Context(), u.Email, st.ip, st.now)
+	until, release, err := s.throttle(r.Context(), u.Email, st.ip, st.now)
+	defer release()
 	if err != nil {
 		s.Logger.Error("web: login throttle", "err", err)
 		fields["password"] = "Please try again in a moment."

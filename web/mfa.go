@@ -244,7 +244,9 @@ func (s *Server) checkSecondFactor(r *http.Request, m MFA, code string) (bool, e
 func (s *Server) throttledCode(r *http.Request, u *twinex.User, m MFA, code string) (ok bool, locked time.Time, err error) {
 	st := state(r)
 	key := "mfa:" + u.Email
-	if locked, err = s.lockedUntil(r.Context(), key, st.ip, st.now); err != nil || !locked.IsZero() {
+	locked, release, err := s.throttle(r.Context(), key, st.ip, st.now)
+	defer release()
+	if err != nil || !locked.IsZero() {
 		return false, locked, err
 	}
 	if ok, err = s.checkSecondFactor(r, m, code); err != nil {

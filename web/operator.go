@@ -80,7 +80,8 @@ func (s *Server) operatorLogin(w http.ResponseWriter, r *http.Request) {
 	// Keyed by address, so that wrong tokens from elsewhere cannot lock
 	// the operator out.
 	key := operatorThrottle + ":" + st.ip
-	until, err := s.lockedUntil(r.Context(), key, st.ip, st.now)
+	until, release, err := s.throttle(r.Context(), key, st.ip, st.now)
+	defer release()
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -117,6 +117,7 @@ type Server struct {
 	currency  template.HTML
 	dummyHash string // verified against for unknown emails, to spend the same time
 	secrets   secretStash
+	turns     turns // attempts' turns per throttle key
 }
 
 // Handler returns the dashboard's handler. Mount it at "/" for every path

@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"slices"
+	"sync"
 	"time"
 )
 
@@ -23,8 +25,64 @@ const (
 	lockDuration     = 15 * time.Minute
 )
 
+// throttle checks the lock on an attempt for email from ip, like
+// lockedUntil, and holds the attempt's turn until release is called (after
+// the attempt is recorded): parallel guesses for one email or from one
+// address take turns, so none passes the check before the failures ahead
+// of it are recorded, and a burst cannot overshoot the limits.
+func (s *Server) throttle(ctx context.Context, email, ip string, now time.Time) (until time.Time, release func(), err error) {
+	release = s.turns.lock("email:"+email, "ip:"+ip)
+	until, err = s.lockedUntil(ctx, email, ip, now)
+	return until, release, err
+}
+
+// turns serialises attempts per throttle key (see Server.throttle).
+type turns struct {
+	mu sync.Mutex
+	m  map[string]*turn
+}
+
+type turn struct {
+	mu    sync.Mutex
+	users int // holders and waiters; the entry goes when none remain
+}
+
+// lock takes the turns of keys, in a fixed order so that two attempts
+// sharing keys cannot deadlock, and returns their release.
+func (t *turns) lock(keys ...string) func() {
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	held := make([]*turn, 0, len(keys))
+	for _, k := range keys {
+		t.mu.Lock()
+		if t.m == nil {
+			t.m = map[string]*turn{}
+		}
+		e := t.m[k]
+		if e == nil {
+			e = &turn{}
+			t.m[k] = e
+		}
+		e.users++
+		t.mu.Unlock()
+		e.mu.Lock()
+		held = append(held, e)
+	}
+	return func() {
+		for i := len(held) - 1; i >= 0; i-- {
+			held[i].mu.Unlock()
+			t.mu.Lock()
+			if held[i].users--; held[i].users == 0 {
+				delete(t.m, keys[i])
+			}
+			t.mu.Unlock()
+		}
+	}
+}
+
 // lockedUntil returns when the lock on a login for email from ip ends, or
-// the zero time when there is none.
+// the zero time when there is none. Callers that go on to record an
+// attempt use throttle instead.
 func (s *Server) lockedUntil(ctx context.Context, email, ip string, now time.Time) (time.Time, error) {
 	since := now.Add(-throttleWindow - lockDuration).UnixNano()
 	attempts, err := s.Store.LoginAttempts(ctx, email, ip, since)

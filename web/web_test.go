@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -823,5 +824,47 @@ func TestNewAddressLoginMail(t *testing.T) {
 	m := e.mailsTo("jo@example.com")
 	if last := m[len(m)-1]; last.Subject != "New login from 198.51.100.7" {
 		t.Fatalf("last mail %q", last.Subject)
+	}
+}
+
+// TestLockoutHoldsUnderParallelGuesses: guesses sent all at once take
+// turns, so no more failures are checked than the limit allows.
+func TestLockoutHoldsUnderParallelGuesses(t *testing.T) {
+	e := newEnv(t)
+	e.browser("192.0.2.60").signup("par@example.com", goodPassword)
+	const n = 12
+	bs := make([]*browser, n)
+	for i := range bs {
+		bs[i] = e.browser("192.0.2.61")
+		bs[i].get("/login")
+	}
+	statuses := make(chan int, n)
+	var wg sync.WaitGroup
+	for i, b := range bs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p := b.postRaw("/login", url.Values{"csrf": {b.csrf}, "email": {"par@example.com"}, "password": {"wrong guess " + strconv.Itoa(i)}})
+			statuses <- p.StatusCode
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	checked := 0
+	for st := range statuses {
+		switch st {
+		case http.StatusUnauthorized:
+			checked++
+		case http.StatusTooManyRequests:
+		default:
+			t.Fatalf("status %d", st)
+		}
+	}
+	attempts, err := e.db.LoginAttempts(t.Context(), "par@example.com", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checked != 5 || len(attempts) != 5 {
+		t.Fatalf("%d guesses checked, %d recorded; the limit is 5", checked, len(attempts))
 	}
 }
