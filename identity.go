@@ -28,6 +28,11 @@ type IdentityStore interface {
 	// IdentityRejected, with a reason) on the user and the submission. A
 	// user without a submission may still be approved (provisioning).
 	ReviewIdentity(ctx context.Context, userID int64, status IdentityStatus, reason string, now int64) error
+	// DecideSubmission is ReviewIdentity for the one submission the
+	// reviewer saw, the user's pending one sent at submitted: when the user
+	// has resubmitted since, or it was decided already, it changes nothing
+	// and returns ErrConflict.
+	DecideSubmission(ctx context.Context, userID, submitted int64, status IdentityStatus, reason string, now int64) error
 	// PendingIdentities lists pending submissions, oldest first.
 	PendingIdentities(ctx context.Context, limit int) ([]IdentitySubmission, error)
 }

@@ -81,6 +81,28 @@ func (db *DB) ReviewIdentity(ctx context.Context, userID int64, status twinex.Id
 	return nil
 }
 
+// DecideSubmission implements twinex.IdentityStore.
+func (db *DB) DecideSubmission(ctx context.Context, userID, submitted int64, status twinex.IdentityStatus, reason string, now int64) error {
+	if status != twinex.IdentityVerified && status != twinex.IdentityRejected {
+		return fmt.Errorf("decide submission: status %q is not a decision", status)
+	}
+	return db.update(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE identity_submissions SET status = ?, reason = ?, reviewed = ?
+			WHERE user_id = ? AND submitted = ? AND status = 'pending'`, string(status), reason, now, userID, submitted)
+		if err != nil {
+			return fmt.Errorf("decide submission: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			if err == nil {
+				err = twinex.ErrConflict
+			}
+			return fmt.Errorf("decide submission: %w", err)
+		}
+		res, err = tx.ExecContext(ctx, `UPDATE users SET identity = ? WHERE id = ?`, string(status), userID)
+		return affected("decide submission", res, err)
+	})
+}
+
 // PendingIdentities implements twinex.IdentityStore.
 func (db *DB) PendingIdentities(ctx context.Context, n int) ([]twinex.IdentitySubmission, error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT `+identityCols+` FROM identity_submissions WHERE status = 'pending' ORDER BY submitted LIMIT ?`, limit(n, 100))

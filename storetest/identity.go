@@ -68,4 +68,32 @@ func RunIdentity(t *testing.T, open IdentityOpener) {
 	if err := ids.SubmitIdentity(ctx, twinex.IdentitySubmission{UserID: 999999}); !errors.Is(err, twinex.ErrNotFound) {
 		t.Fatalf("submission of a missing user: %v", err)
 	}
+
+	// A decision names the submission it was made on.
+	sub.Submitted = 20
+	if err := ids.SubmitIdentity(ctx, sub); err != nil {
+		t.Fatal(err)
+	}
+	sub.Submitted = 21 // resubmitted while the reviewer looked at 20
+	if err := ids.SubmitIdentity(ctx, sub); err != nil {
+		t.Fatal(err)
+	}
+	if err := ids.DecideSubmission(ctx, u.ID, 20, twinex.IdentityVerified, "", 22); !errors.Is(err, twinex.ErrConflict) {
+		t.Fatalf("decision on a replaced submission: %v", err)
+	}
+	if got, _ := accts.User(ctx, u.ID); got.Identity != twinex.IdentityPending {
+		t.Fatalf("status after a refused decision: %q", got.Identity)
+	}
+	if err := ids.DecideSubmission(ctx, u.ID, 21, twinex.IdentityRejected, "blurry", 23); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := ids.Identity(ctx, u.ID); got.Status != twinex.IdentityRejected || got.Reason != "blurry" || got.Reviewed != 23 {
+		t.Fatalf("after the decision %+v", got)
+	}
+	if got, _ := accts.User(ctx, u.ID); got.Identity != twinex.IdentityRejected {
+		t.Fatalf("user status after the decision: %q", got.Identity)
+	}
+	if err := ids.DecideSubmission(ctx, u.ID, 21, twinex.IdentityVerified, "", 24); !errors.Is(err, twinex.ErrConflict) {
+		t.Fatalf("deciding twice: %v", err)
+	}
 }

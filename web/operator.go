@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -194,7 +195,14 @@ func (s *Server) operatorReview(w http.ResponseWriter, r *http.Request) {
 	if status == twinex.IdentityVerified {
 		reason = ""
 	}
-	if err := s.Identities.ReviewIdentity(r.Context(), id, status, reason, st.now.UnixNano()); err != nil {
+	// Decided only if it is still the submission the operator saw: the
+	// checks above read it, but the user may resubmit in between.
+	err = s.Identities.DecideSubmission(r.Context(), id, sub.Submitted, status, reason, st.now.UnixNano())
+	if errors.Is(err, twinex.ErrConflict) {
+		s.errorPage(w, r, http.StatusConflict, "The submission changed", "The user sent new details, or the submission was decided, while you reviewed it. Go back to the list.")
+		return
+	}
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
