@@ -40,9 +40,11 @@ var roleChoices = []struct{ Value, Name, Text string }{
 	{"administrator", "Administrator", "Create and rename accounts. Master keys only."},
 }
 
-// expiryChoices are the offered lifetimes of a new key, in days ("" never).
+// expiryChoices are the offered lifetimes of a new key, in days ("" never,
+// "date" the date entered beside them).
 var expiryChoices = []struct{ Value, Name string }{
 	{"", "Never"}, {"1", "1 day"}, {"7", "7 days"}, {"30", "30 days"}, {"90", "90 days"}, {"365", "1 year"},
+	{"date", "On a date"},
 }
 
 // apiKeys lists the user's keys with the form to create one.
@@ -168,11 +170,25 @@ func (s *Server) stepUp(w http.ResponseWriter, r *http.Request, fields map[strin
 	return ok
 }
 
-// lifetime reads an expiry choice (days, or "" for never); a value not
-// offered marks fields["expires"].
-func lifetime(v string, now time.Time, fields map[string]string) time.Time {
+// maxExpiryDays bounds a key's expiry date.
+const maxExpiryDays = 5 * 366
+
+// lifetime reads an expiry choice: days, "" for never, or "date" for the
+// end (24:00 UTC) of the day on, a YYYY-MM-DD date in the future at most
+// maxExpiryDays away. A value not offered or a bad date marks
+// fields["expires"].
+func lifetime(v, on string, now time.Time, fields map[string]string) time.Time {
 	if v == "" {
 		return time.Time{}
+	}
+	if v == "date" {
+		d, err := time.Parse(time.DateOnly, strings.TrimSpace(on))
+		end := d.Add(24 * time.Hour)
+		if err != nil || !end.After(now) || end.Sub(now) > maxExpiryDays*24*time.Hour {
+			fields["expires"] = "Enter a date from today to 5 years from now (YYYY-MM-DD)."
+			return time.Time{}
+		}
+		return end
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > 365 {
@@ -187,7 +203,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) {
 	st := state(r)
 	u := *st.user
 	form := map[string]string{}
-	for _, name := range []string{"label", "scope", "allowlist", "expires"} {
+	for _, name := range []string{"label", "scope", "allowlist", "expires", "expires_on"} {
 		form[name] = r.PostFormValue(name)
 	}
 	roles, _ := formRoles(r, form)
@@ -228,7 +244,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	o.Allowlist = splitAllowlist(form["allowlist"])
-	o.Expires = lifetime(form["expires"], st.now, fields)
+	o.Expires = lifetime(form["expires"], form["expires_on"], st.now, fields)
 	checkKeySettings(fields, o.Label, o.Roles, o.Master, o.Allowlist)
 	if o.Master && o.RequireHeartbeat {
 		fields["heartbeat"] = "Master keys cannot require a heartbeat."

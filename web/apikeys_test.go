@@ -355,3 +355,36 @@ func TestAPIActivityPage(t *testing.T) {
 		t.Fatalf("csv export has %d lines; first %q", len(lines), lines[0])
 	}
 }
+
+func TestKeyExpiryOnADate(t *testing.T) {
+	e := newEnv(t, func(s *web.Server) { s.Sandbox, s.AutoApproveIdentity = true, true })
+	b := e.browser("192.0.2.36")
+	verifiedUser(t, e, b, "jo@example.com")
+	b.get("/settings/identity")
+	b.post("/settings/identity", identity())
+	accts, _ := e.db.Accounts(t.Context(), mustUser(t, e, "jo@example.com").ID)
+	create := func(on string) page {
+		b.get("/settings/api")
+		return b.post("/settings/api/keys", url.Values{"scope": {itoa(accts[0].ID)}, "roles_trader": {"on"}, "password": {goodPassword},
+			"expires": {"date"}, "expires_on": {on}})
+	}
+	// e.now is 2025-03-01 12:00 UTC.
+	for _, bad := range []string{"", "2025-02-28", "2031-01-01", "1 March", "2025-13-01"} {
+		p := create(bad)
+		wantStatus(t, p, http.StatusUnprocessableEntity)
+		wantBody(t, p, "Enter a date from today to 5 years from now")
+	}
+	// Today is allowed: the key works until the end of the day.
+	p := b.follow(create("2025-03-01"))
+	id := keyIDRE.FindStringSubmatch(p.Body)[1]
+	k, _ := e.db.Key(t.Context(), id)
+	if want := time.Date(2025, 3, 2, 0, 0, 0, 0, time.UTC).UnixNano(); k.Expires != want {
+		t.Fatalf("expires %v", time.Unix(0, k.Expires).UTC())
+	}
+	b.get("/settings/api/keys/" + id + "/edit")
+	wantStatus(t, b.post("/settings/api/keys/"+id+"/edit", url.Values{"roles_trader": {"on"}, "expires": {"date"}, "expires_on": {"2026-07-15"}, "password": {goodPassword}}), http.StatusSeeOther)
+	k, _ = e.db.Key(t.Context(), id)
+	if want := time.Date(2026, 7, 16, 0, 0, 0, 0, time.UTC).UnixNano(); k.Expires != want {
+		t.Fatalf("expires after the edit %v", time.Unix(0, k.Expires).UTC())
+	}
+}

@@ -58,7 +58,8 @@ func (s *Server) editKey(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	form := map[string]string{"label": r.PostFormValue("label"), "allowlist": r.PostFormValue("allowlist"), "expires": r.PostFormValue("expires")}
+	form := map[string]string{"label": r.PostFormValue("label"), "allowlist": r.PostFormValue("allowlist"),
+		"expires": r.PostFormValue("expires"), "expires_on": r.PostFormValue("expires_on")}
 	roles, _ := formRoles(r, form)
 	fields := map[string]string{}
 	o := keys.EditOptions{Label: strings.TrimSpace(form["label"]), Roles: roles, Allowlist: splitAllowlist(form["allowlist"])}
@@ -67,7 +68,7 @@ func (s *Server) editKey(w http.ResponseWriter, r *http.Request) {
 			o.Expires = time.Unix(0, k.Expires)
 		}
 	} else {
-		o.Expires = lifetime(form["expires"], st.now, fields)
+		o.Expires = lifetime(form["expires"], form["expires_on"], st.now, fields)
 	}
 	checkKeySettings(fields, o.Label, o.Roles, k.Master, o.Allowlist)
 	refuse := func(msg string) {
