@@ -11,8 +11,8 @@ import (
 )
 
 // TestLogMovesToItsOwnFile: a database from before the log had a file of
-// its own keeps its records, moved into the log's file, and the main file
-// no longer has the tables.
+// its own keeps its records, copied into the log's file before migration
+// 0010 drops the tables from the main file.
 func TestLogMovesToItsOwnFile(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "twinex.db")
@@ -20,8 +20,41 @@ func TestLogMovesToItsOwnFile(t *testing.T) {
 	if sqlite.LogPath(path) != filepath.Join(filepath.Dir(path), "twinex-log.db") {
 		t.Fatalf("log path %s", sqlite.LogPath(path))
 	}
-	// As migrations 0008 and 0009 left an older database.
+	// As migrations 0008 and 0009 left a database before migration 0010.
+	// Done twice: the second time is a crash after the copy was committed
+	// and before the tables were dropped.
+	for range 2 {
+		oldTables(t, path)
+		// Twice: the second open finds nothing left to move.
+		for range 2 {
+			db := open(t, path)
+			recs, err := db.Activity(ctx, twinex.ActivityFilter{UserID: 1})
+			if err != nil || len(recs) != 1 || recs[0].ID != 7 || recs[0].Path != "/v1/balances" {
+				t.Fatalf("moved records %+v %v", recs, err)
+			}
+			if u, err := db.Usage(ctx, "account-k", 0, 10); err != nil || len(u) != 1 || u[0].Counted != 1 {
+				t.Fatalf("moved usage %+v %v", u, err)
+			}
+			db.Close()
+		}
+	}
 	raw := rawDB(t, path)
+	defer raw.Close()
+	var n int
+	if err := raw.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE name IN ('activity', 'usage')`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("tables left in the main file: %d %v", n, err)
+	}
+	if _, err := os.Stat(sqlite.LogPath(path)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// oldTables gives the database at path the log's tables with a record
+// each, and forgets migration 0010, as an older binary left it.
+func oldTables(t *testing.T, path string) {
+	t.Helper()
+	raw := rawDB(t, path)
+	defer raw.Close()
 	for _, q := range []string{
 		`CREATE TABLE activity (id INTEGER PRIMARY KEY, time BIGINT NOT NULL, key_id TEXT NOT NULL, user_id BIGINT NOT NULL,
 			account_id BIGINT NOT NULL, ip TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL, reason TEXT NOT NULL,
@@ -30,31 +63,10 @@ func TestLogMovesToItsOwnFile(t *testing.T) {
 			counted BIGINT NOT NULL, PRIMARY KEY (key_id, minute)) WITHOUT ROWID`,
 		`INSERT INTO activity VALUES (7, 120000000000, 'account-k', 1, 100, '192.0.2.1', 'POST', '/v1/balances', '', 200, 50)`,
 		`INSERT INTO usage VALUES ('account-k', 2, 1, 0, 1)`,
+		`DELETE FROM schema_migrations WHERE version >= 10`,
 	} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatal(err)
 		}
-	}
-	raw.Close()
-	// Twice: the second open finds nothing left to move.
-	for range 2 {
-		db := open(t, path)
-		recs, err := db.Activity(ctx, twinex.ActivityFilter{UserID: 1})
-		if err != nil || len(recs) != 1 || recs[0].ID != 7 || recs[0].Path != "/v1/balances" {
-			t.Fatalf("moved records %+v %v", recs, err)
-		}
-		if u, err := db.Usage(ctx, "account-k", 0, 10); err != nil || len(u) != 1 || u[0].Counted != 1 {
-			t.Fatalf("moved usage %+v %v", u, err)
-		}
-		db.Close()
-	}
-	raw = rawDB(t, path)
-	defer raw.Close()
-	var n int
-	if err := raw.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE name IN ('activity', 'usage')`).Scan(&n); err != nil || n != 0 {
-		t.Fatalf("tables left in the main file: %d %v", n, err)
-	}
-	if _, err := os.Stat(sqlite.LogPath(path)); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -92,17 +92,16 @@ func Open(path string) (*DB, error) {
 	ctx := context.Background()
 	db := &DB{}
 	var err error
-	if db.w, db.r, err = openFile(ctx, path, writerPragmas, "migrations"); err != nil {
+	if db.lw, db.lr, err = openFile(ctx, LogPath(path), logWriterPragmas, "logmigrations", nil); err != nil {
 		return nil, err
 	}
-	if db.lw, db.lr, err = openFile(ctx, LogPath(path), logWriterPragmas, "logmigrations"); err != nil {
-		db.w.Close()
-		db.r.Close()
+	// The main file's migration 0010 drops the log's old tables; before it
+	// runs, their records are copied to the log's file.
+	before := func(ctx context.Context, w *sql.DB) error { return copyLog(ctx, w, db.lw) }
+	if db.w, db.r, err = openFile(ctx, path, writerPragmas, "migrations", before); err != nil {
+		db.lw.Close()
+		db.lr.Close()
 		return nil, err
-	}
-	if err := db.moveLog(ctx, LogPath(path)); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
 	if err := db.wr.prepare(db.w); err != nil {
 		db.Close()
@@ -112,8 +111,9 @@ func Open(path string) (*DB, error) {
 }
 
 // openFile opens one database file's single writer and reader pool and
-// applies the migrations in dir.
-func openFile(ctx context.Context, path, pragmas, dir string) (w, r *sql.DB, err error) {
+// applies the migrations in dir, after running before (when set) on the
+// writer.
+func openFile(ctx context.Context, path, pragmas, dir string, before func(context.Context, *sql.DB) error) (w, r *sql.DB, err error) {
 	w, err = sql.Open("sqlite", path+"?"+pragmas)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open sqlite: %w", err)
@@ -122,6 +122,12 @@ func openFile(ctx context.Context, path, pragmas, dir string) (w, r *sql.DB, err
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
+	if before != nil {
+		if err := before(ctx, w); err != nil {
+			w.Close()
+			return nil, nil, fmt.Errorf("open sqlite %s: %w", filepath.Base(path), err)
+		}
+	}
 	if err := migrate(ctx, w, dir, time.Now()); err != nil {
 		w.Close()
 		return nil, nil, fmt.Errorf("open sqlite %s: %w", filepath.Base(path), err)
@@ -137,43 +143,85 @@ func openFile(ctx context.Context, path, pragmas, dir string) (w, r *sql.DB, err
 	return w, r, nil
 }
 
-// moveLog moves the activity log and its usage rollup out of the main file,
-// where migrations 0008 and 0009 created them before the log had a file
-// of its own, into the log's file, then drops them from the main file.
-func (db *DB) moveLog(ctx context.Context, logPath string) error {
+// copyLog copies the activity log and its usage rollup from the main
+// file (where migrations 0008 and 0009 put them, before the log had a file
+// of its own) into the log's file, committed there before migration 0010
+// drops them from the main file. Copying again after a crash in between
+// finds the same rows, which it ignores.
+func copyLog(ctx context.Context, main, log *sql.DB) error {
 	var n int
-	if err := db.w.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('activity', 'usage')`).Scan(&n); err != nil {
-		return fmt.Errorf("move log: %w", err)
+	if err := main.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'activity'`).Scan(&n); err != nil || n == 0 {
+		return err // a new file, or one moved already
 	}
-	if n == 0 {
-		return nil
+	const cols = `id, time, key_id, user_id, account_id, ip, method, path, reason, status, latency`
+	for last := int64(-1 << 63); ; {
+		rows, err := main.QueryContext(ctx, `SELECT `+cols+` FROM activity WHERE id > ? ORDER BY id LIMIT 10000`, last)
+		if err != nil {
+			return fmt.Errorf("copy log: %w", err)
+		}
+		var batch [][]any
+		for rows.Next() {
+			v := make([]any, 11)
+			var id, t, user, acct, status, latency int64
+			var key, ip, method, path, reason string
+			if err := rows.Scan(&id, &t, &key, &user, &acct, &ip, &method, &path, &reason, &status, &latency); err != nil {
+				rows.Close()
+				return fmt.Errorf("copy log: %w", err)
+			}
+			v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10] = id, t, key, user, acct, ip, method, path, reason, status, latency
+			batch = append(batch, v)
+			last = id
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("copy log: %w", err)
+		}
+		if len(batch) == 0 {
+			break
+		}
+		if err := insertAll(ctx, log, `INSERT OR IGNORE INTO activity (`+cols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)`, batch); err != nil {
+			return fmt.Errorf("copy log: %w", err)
+		}
 	}
-	conn, err := db.w.Conn(ctx)
+	rows, err := main.QueryContext(ctx, `SELECT key_id, minute, requests, errors, counted FROM usage`)
 	if err != nil {
-		return fmt.Errorf("move log: %w", err)
+		return fmt.Errorf("copy log: %w", err)
 	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `ATTACH DATABASE ? AS log`, logPath); err != nil {
-		return fmt.Errorf("move log: %w", err)
+	var usage [][]any
+	for rows.Next() {
+		var key string
+		var minute, req, errs, counted int64
+		if err := rows.Scan(&key, &minute, &req, &errs, &counted); err != nil {
+			rows.Close()
+			return fmt.Errorf("copy log: %w", err)
+		}
+		usage = append(usage, []any{key, minute, req, errs, counted})
 	}
-	defer conn.ExecContext(context.Background(), `DETACH DATABASE log`)
-	tx, err := conn.BeginTx(ctx, nil)
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("copy log: %w", err)
+	}
+	if err := insertAll(ctx, log, `INSERT OR IGNORE INTO usage (key_id, minute, requests, errors, counted) VALUES (?,?,?,?,?)`, usage); err != nil {
+		return fmt.Errorf("copy log: %w", err)
+	}
+	return nil
+}
+
+// insertAll runs q once per row of args in one transaction.
+func insertAll(ctx context.Context, db *sql.DB, q string, args [][]any) error {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("move log: %w", err)
+		return err
 	}
 	defer tx.Rollback()
-	// A transaction across two WAL files is atomic in each, not across
-	// both: after a crash between them the copy may be done while the old
-	// tables remain. Copying again then finds the same rows, which it
-	// ignores.
-	for _, q := range []string{
-		`INSERT OR IGNORE INTO log.activity SELECT * FROM main.activity`,
-		`INSERT OR IGNORE INTO log.usage SELECT * FROM main.usage`,
-		`DROP TABLE main.activity`,
-		`DROP TABLE main.usage`,
-	} {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("move log: %w", err)
+	st, err := tx.PrepareContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for _, a := range args {
+		if _, err := st.ExecContext(ctx, a...); err != nil {
+			return err
 		}
 	}
 	return tx.Commit()
