@@ -200,6 +200,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	release() // recorded: the next attempt may check
 	if !ok {
 		if u.ID != 0 {
 			s.audit(r, u.ID, "login_failed", "")

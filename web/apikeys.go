@@ -178,6 +178,9 @@ const maxExpiryDays = 5 * 366
 // maxExpiryDays away. A value not offered or a bad date marks
 // fields["expires"].
 func lifetime(v, on string, now time.Time, fields map[string]string) time.Time {
+	if v != "date" && strayDate(on, fields) {
+		return time.Time{}
+	}
 	if v == "" {
 		return time.Time{}
 	}
@@ -196,6 +199,17 @@ func lifetime(v, on string, now time.Time, fields map[string]string) time.Time {
 		return time.Time{}
 	}
 	return now.Add(time.Duration(n) * 24 * time.Hour)
+}
+
+// strayDate marks fields["expires"] when a date was entered without
+// choosing "On a date": silently ignoring it would leave a key the user
+// meant to expire working for ever.
+func strayDate(on string, fields map[string]string) bool {
+	if strings.TrimSpace(on) == "" {
+		return false
+	}
+	fields["expires"] = "You entered a date: choose “On a date” to use it, or clear the date."
+	return true
 }
 
 // createKey creates a key from the form and shows its secret, once.

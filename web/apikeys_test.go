@@ -374,13 +374,21 @@ func TestKeyExpiryOnADate(t *testing.T) {
 		wantStatus(t, p, http.StatusUnprocessableEntity)
 		wantBody(t, p, "Enter a date from today to 5 years from now")
 	}
+	// A date entered while the choice says something else is not ignored.
+	b.get("/settings/api")
+	p := b.post("/settings/api/keys", url.Values{"scope": {itoa(accts[0].ID)}, "roles_trader": {"on"}, "password": {goodPassword},
+		"expires": {""}, "expires_on": {"2025-06-01"}})
+	wantStatus(t, p, http.StatusUnprocessableEntity)
+	wantBody(t, p, "choose “On a date” to use it")
 	// Today is allowed: the key works until the end of the day.
-	p := b.follow(create("2025-03-01"))
+	p = b.follow(create("2025-03-01"))
 	id := keyIDRE.FindStringSubmatch(p.Body)[1]
 	k, _ := e.db.Key(t.Context(), id)
 	if want := time.Date(2025, 3, 2, 0, 0, 0, 0, time.UTC).UnixNano(); k.Expires != want {
 		t.Fatalf("expires %v", time.Unix(0, k.Expires).UTC())
 	}
+	b.get("/settings/api/keys/" + id + "/edit")
+	wantStatus(t, b.post("/settings/api/keys/"+id+"/edit", url.Values{"roles_trader": {"on"}, "expires": {"keep"}, "expires_on": {"2026-07-15"}, "password": {goodPassword}}), http.StatusUnprocessableEntity)
 	b.get("/settings/api/keys/" + id + "/edit")
 	wantStatus(t, b.post("/settings/api/keys/"+id+"/edit", url.Values{"roles_trader": {"on"}, "expires": {"date"}, "expires_on": {"2026-07-15"}, "password": {goodPassword}}), http.StatusSeeOther)
 	k, _ = e.db.Key(t.Context(), id)

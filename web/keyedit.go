@@ -64,6 +64,7 @@ func (s *Server) editKey(w http.ResponseWriter, r *http.Request) {
 	fields := map[string]string{}
 	o := keys.EditOptions{Label: strings.TrimSpace(form["label"]), Roles: roles, Allowlist: splitAllowlist(form["allowlist"])}
 	if form["expires"] == "keep" {
+		strayDate(form["expires_on"], fields)
 		if k.Expires != 0 {
 			o.Expires = time.Unix(0, k.Expires)
 		}

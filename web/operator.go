@@ -98,6 +98,7 @@ func (s *Server) operatorLogin(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	release() // recorded: the next attempt may check
 	if !ok {
 		s.Logger.Warn("web: wrong operator token", "ip", st.ip)
 		s.render(w, r, http.StatusUnauthorized, "operatorlogin.html", view{Title: "Operator sign-in", Nav: "operator",

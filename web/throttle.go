@@ -26,12 +26,16 @@ const (
 )
 
 // throttle checks the lock on an attempt for email from ip, like
-// lockedUntil, and holds the attempt's turn until release is called (after
-// the attempt is recorded): parallel guesses for one email or from one
-// address take turns, so none passes the check before the failures ahead
-// of it are recorded, and a burst cannot overshoot the limits.
+// lockedUntil, and holds the attempt's turn until release is called (right
+// after the attempt is recorded; calling it again does nothing): parallel
+// guesses for one email or from one address take turns, so none passes the
+// check before the failures ahead of it are recorded, and a burst cannot
+// overshoot the limits. A request that ends while waiting gets ctx's error.
 func (s *Server) throttle(ctx context.Context, email, ip string, now time.Time) (until time.Time, release func(), err error) {
-	release = s.turns.lock("email:"+email, "ip:"+ip)
+	release, err = s.turns.take(ctx, "email:"+email, "ip:"+ip)
+	if err != nil {
+		return time.Time{}, func() {}, err
+	}
 	until, err = s.lockedUntil(ctx, email, ip, now)
 	return until, release, err
 }
@@ -43,41 +47,55 @@ type turns struct {
 }
 
 type turn struct {
-	mu    sync.Mutex
-	users int // holders and waiters; the entry goes when none remain
+	slot  chan struct{} // holds a token while the turn is taken
+	users int           // holders and waiters; the entry goes when none remain
 }
 
-// lock takes the turns of keys, in a fixed order so that two attempts
+// take takes the turns of keys, in a fixed order so that two attempts
 // sharing keys cannot deadlock, and returns their release.
-func (t *turns) lock(keys ...string) func() {
-	slices.Sort(keys)
-	keys = slices.Compact(keys)
-	held := make([]*turn, 0, len(keys))
-	for _, k := range keys {
-		t.mu.Lock()
-		if t.m == nil {
-			t.m = map[string]*turn{}
-		}
+func (t *turns) take(ctx context.Context, keys ...string) (func(), error) {
+	keys = slices.Compact(slices.Sorted(slices.Values(keys)))
+	entries := make([]*turn, len(keys))
+	t.mu.Lock()
+	if t.m == nil {
+		t.m = map[string]*turn{}
+	}
+	for i, k := range keys {
 		e := t.m[k]
 		if e == nil {
-			e = &turn{}
+			e = &turn{slot: make(chan struct{}, 1)}
 			t.m[k] = e
 		}
 		e.users++
-		t.mu.Unlock()
-		e.mu.Lock()
-		held = append(held, e)
+		entries[i] = e
 	}
-	return func() {
-		for i := len(held) - 1; i >= 0; i-- {
-			held[i].mu.Unlock()
+	t.mu.Unlock()
+	held := 0
+	var once sync.Once
+	release := func() {
+		once.Do(func() {
+			for i := held - 1; i >= 0; i-- {
+				<-entries[i].slot
+			}
 			t.mu.Lock()
-			if held[i].users--; held[i].users == 0 {
-				delete(t.m, keys[i])
+			for i, e := range entries {
+				if e.users--; e.users == 0 {
+					delete(t.m, keys[i])
+				}
 			}
 			t.mu.Unlock()
+		})
+	}
+	for _, e := range entries {
+		select {
+		case e.slot <- struct{}{}:
+			held++
+		case <-ctx.Done():
+			release()
+			return nil, ctx.Err()
 		}
 	}
+	return release, nil
 }
 
 // lockedUntil returns when the lock on a login for email from ip ends, or
