@@ -9,6 +9,10 @@ import (
 	"github.com/twinex/twinex"
 )
 
+// SubmissionChanged is Twinex's own reason for an identity decision on a
+// submission that is no longer the pending one.
+const SubmissionChanged = "SubmissionChanged"
+
 func (s *Server) routeKYC() {
 	s.mux.Handle("POST /admin/v1/kyc", s.admin(s.adminReviewIdentity))
 	s.mux.Handle("GET /admin/v1/kyc/pending", s.admin(s.adminPendingIdentities))
@@ -20,6 +24,10 @@ func (s *Server) adminReviewIdentity(w http.ResponseWriter, r *http.Request) err
 		Email    string `json:"email"`
 		Decision string `json:"decision"` // approve or reject
 		Reason   string `json:"reason"`
+		// Submitted, when set, names the submission decided (its
+		// submitted_ns from the pending list): a newer one is not decided
+		// unseen.
+		Submitted int64 `json:"submitted_ns"`
 	}
 	if err := decodeBody(r, &req); err != nil {
 		return err
@@ -46,7 +54,15 @@ func (s *Server) adminReviewIdentity(w http.ResponseWriter, r *http.Request) err
 	if s.Identities == nil {
 		return errors.New("api: Server.Identities is not set")
 	}
-	if err := s.Identities.ReviewIdentity(r.Context(), u.ID, status, req.Reason, s.now().UnixNano()); err != nil {
+	if req.Submitted != 0 {
+		err = s.Identities.DecideSubmission(r.Context(), u.ID, req.Submitted, status, req.Reason, s.now().UnixNano())
+		if errors.Is(err, twinex.ErrConflict) {
+			return twinex.Errorf(SubmissionChanged, "The user's submission is not the pending one sent at %d: it was replaced or decided; list the pending submissions again", req.Submitted)
+		}
+	} else {
+		err = s.Identities.ReviewIdentity(r.Context(), u.ID, status, req.Reason, s.now().UnixNano())
+	}
+	if err != nil {
 		return err
 	}
 	s.Logger.Info("identity reviewed", "user", u.ID, "status", status)
@@ -69,7 +85,8 @@ func (s *Server) adminPendingIdentities(w http.ResponseWriter, r *http.Request) 
 			return err
 		}
 		out = append(out, map[string]any{"email": u.Email, "legal_name": x.LegalName, "birth_date": x.BirthDate,
-			"country": x.Country, "address": x.Address, "submitted": time.Unix(0, x.Submitted).UTC().Format(time.RFC3339)})
+			"country": x.Country, "address": x.Address, "submitted": time.Unix(0, x.Submitted).UTC().Format(time.RFC3339),
+			"submitted_ns": x.Submitted})
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

@@ -29,7 +29,9 @@ func newTestServer(t *testing.T) *httptest.Server {
 	}
 	s := &Server{Core: c, Store: db, Accounts: db, Identities: db, AdminToken: testToken}
 	ts := httptest.NewServer(s.Handler())
+	servers.Store(ts, s)
 	t.Cleanup(func() {
+		servers.Delete(ts)
 		ts.Close()
 		c.Close()
 		db.Close()
@@ -231,5 +233,18 @@ func TestAdminIdentityReview(t *testing.T) {
 	}
 	if st, _ := call(t, ts, "GET", "/admin/v1/kyc/pending", ""); st != 200 {
 		t.Fatalf("pending: %d", st)
+	}
+	// A decision naming the submission it was made on refuses a newer one.
+	db := serverOf(t, ts).Identities.(*sqlite.DB)
+	u, _ := db.UserByEmail(t.Context(), "kyc@example.com")
+	for _, at := range []int64{100, 200} {
+		if err := db.SubmitIdentity(t.Context(), twinex.IdentitySubmission{UserID: u.ID, LegalName: "K", BirthDate: "1990-01-01", Country: "GB", Address: "1 Road", Submitted: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantError(t, ts, "POST", "/admin/v1/kyc", `{"email":"kyc@example.com","decision":"approve","submitted_ns":100}`, SubmissionChanged, 400)
+	st, v = call(t, ts, "POST", "/admin/v1/kyc", `{"email":"kyc@example.com","decision":"approve","submitted_ns":200}`)
+	if st != 200 || v["identity"] != "verified" {
+		t.Fatalf("approve the submission seen: %d %v", st, v)
 	}
 }

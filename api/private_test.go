@@ -31,7 +31,7 @@ var servers sync.Map
 func serverOf(t *testing.T, ts *httptest.Server) *Server {
 	v, ok := servers.Load(ts)
 	if !ok {
-		t.Fatal("not a privateServer")
+		t.Fatal("not a test server")
 	}
 	return v.(*Server)
 }

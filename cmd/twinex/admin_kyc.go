@@ -8,10 +8,15 @@ import (
 )
 
 const kycUsage = `Usage:
-  twinex admin kyc approve --email E          approve a user's identity
-  twinex admin kyc reject --email E --reason R
+  twinex admin kyc approve --email E [--submitted NS]
+                                              approve a user's identity
+  twinex admin kyc reject --email E --reason R [--submitted NS]
                                               reject it, with a reason the user sees
   twinex admin kyc pending                    list submissions waiting for review
+
+--submitted takes a submission's submitted_ns from the pending list: the
+decision then applies only if that is still the user's pending submission
+(not one the user sent since).
 `
 
 func adminKYC(ctx context.Context, c *adminClient, args []string, stdout, stderr io.Writer) error {
@@ -28,10 +33,11 @@ func adminKYC(ctx context.Context, c *adminClient, args []string, stdout, stderr
 		fs := newFlags("admin kyc "+args[0], kycUsage, stderr)
 		email := fs.String("email", "", "the user's email")
 		reason := fs.String("reason", "", "why the identity is rejected (shown to the user)")
+		submitted := fs.Int64("submitted", 0, "decide only the submission with this submitted_ns")
 		if err := parse(fs, args[1:]); err != nil {
 			return err
 		}
-		out, err = c.call(ctx, http.MethodPost, "/admin/v1/kyc", map[string]any{"email": *email, "decision": args[0], "reason": *reason})
+		out, err = c.call(ctx, http.MethodPost, "/admin/v1/kyc", map[string]any{"email": *email, "decision": args[0], "reason": *reason, "submitted_ns": *submitted})
 	case "pending":
 		out, err = c.call(ctx, http.MethodGet, "/admin/v1/kyc/pending", nil)
 	case "-h", "--help", "help":
