@@ -378,6 +378,10 @@ func (w *Watcher) Sweep(ctx context.Context) error {
 	if err := w.Store.PruneWatch(ctx, now.Add(-Retention).UnixNano()); err != nil {
 		return fmt.Errorf("watch: sweep: %w", err)
 	}
+	// Pruned alerts may be raised again: forget what was stored.
+	w.mu.Lock()
+	w.raised = nil
+	w.mu.Unlock()
 	list, err := w.Store.ActiveKeys(ctx)
 	if err != nil {
 		return fmt.Errorf("watch: sweep: %w", err)

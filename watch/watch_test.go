@@ -433,3 +433,38 @@ func TestNewIPGroupsIPv6AndMailIsBounded(t *testing.T) {
 		t.Fatalf("%d mails the next day", n)
 	}
 }
+
+// countingStore counts the alerts the watcher tries to store.
+type countingStore struct {
+	twinex.WatchStore
+	mu    sync.Mutex
+	tries int
+}
+
+func (c *countingStore) RaiseAlert(ctx context.Context, a *twinex.Alert) (bool, error) {
+	c.mu.Lock()
+	c.tries++
+	c.mu.Unlock()
+	return c.WatchStore.RaiseAlert(ctx, a)
+}
+
+func TestFloodCostsOneWrite(t *testing.T) {
+	f := setup(t)
+	cs := &countingStore{WatchStore: f.db}
+	f.w = &watch.Watcher{Store: cs, Accounts: f.db, Keys: f.keys, Mail: f.mail, Now: func() time.Time { return f.clock }}
+	for i := range 50 {
+		f.observe(t, f.rec(t0.Add(time.Duration(i)*time.Second), "203.0.113.77", twinex.RemoteAddressForbidden, false))
+	}
+	if len(f.alerts(t)) != 1 || cs.tries != 1 {
+		t.Fatalf("%d alerts after %d tries to store", len(f.alerts(t)), cs.tries)
+	}
+	// A sweep forgets (pruning may have removed alerts); the store still
+	// keeps it one alert.
+	if err := f.w.Sweep(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.observe(t, f.rec(t0.Add(time.Minute), "203.0.113.77", twinex.RemoteAddressForbidden, false))
+	if len(f.alerts(t)) != 1 || cs.tries != 2 {
+		t.Fatalf("%d alerts after %d tries to store", len(f.alerts(t)), cs.tries)
+	}
+}

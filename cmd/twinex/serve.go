@@ -19,6 +19,7 @@ serves HTTP: the Gemini API at the root, the admin API (/admin/v1) and
 
 Files in the data directory:
   twinex.db      the SQLite store (WAL mode, durable commits)
+  twinex-log.db  the API activity log and per-minute usage (commits without fsync)
   admin.token    the admin API's bearer token, generated at first start (mode 0600)
   master.key     the key sealing API secrets, generated at first start (mode 0600)
   markets.json   optional: currencies and markets replacing the built-in ones
