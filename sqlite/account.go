@@ -232,23 +232,7 @@ func (db *DB) Key(ctx context.Context, id string) (twinex.APIKey, error) {
 
 // Keys implements twinex.AccountStore.
 func (db *DB) Keys(ctx context.Context, userID int64) ([]twinex.APIKey, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+keyCols+` FROM api_keys WHERE user_id = ? ORDER BY created DESC, id`, userID)
-	if err != nil {
-		return nil, fmt.Errorf("keys: %w", err)
-	}
-	defer rows.Close()
-	var out []twinex.APIKey
-	for rows.Next() {
-		var k twinex.APIKey
-		if err := scanKey(rows, &k); err != nil {
-			return nil, fmt.Errorf("keys: %w", err)
-		}
-		out = append(out, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("keys: %w", err)
-	}
-	return out, nil
+	return db.queryKeys(ctx, "keys", `SELECT `+keyCols+` FROM api_keys WHERE user_id = ? ORDER BY created DESC, id`, userID)
 }
 
 // UpdateKey implements twinex.AccountStore.

@@ -115,7 +115,7 @@ func (db *DB) Alerts(ctx context.Context, userID int64, all bool, limit int) ([]
 	if limit <= 0 || limit > 1000 {
 		limit = 1000
 	}
-	q := `SELECT id, user_id, key_id, kind, dedupe, ip, message, created, dismissed FROM alerts WHERE user_id = ?`
+	q := `SELECT ` + alertCols + ` FROM alerts WHERE user_id = ?`
 	if !all {
 		q += ` AND dismissed = 0`
 	}
@@ -126,12 +126,10 @@ func (db *DB) Alerts(ctx context.Context, userID int64, all bool, limit int) ([]
 	defer rows.Close()
 	var out []twinex.Alert
 	for rows.Next() {
-		var a twinex.Alert
-		var kind string
-		if err := rows.Scan(&a.ID, &a.UserID, &a.KeyID, &kind, &a.Dedupe, &a.IP, &a.Message, &a.Created, &a.Dismissed); err != nil {
+		a, err := scanAlert(rows)
+		if err != nil {
 			return nil, fmt.Errorf("alerts: %w", err)
 		}
-		a.Kind = twinex.AlertKind(kind)
 		out = append(out, a)
 	}
 	if err := rows.Err(); err != nil {
@@ -142,18 +140,24 @@ func (db *DB) Alerts(ctx context.Context, userID int64, all bool, limit int) ([]
 
 // Alert implements twinex.WatchStore.
 func (db *DB) Alert(ctx context.Context, userID, id int64) (twinex.Alert, error) {
-	var a twinex.Alert
-	var kind string
-	err := db.r.QueryRowContext(ctx, `SELECT id, user_id, key_id, kind, dedupe, ip, message, created, dismissed FROM alerts
-		WHERE user_id = ? AND id = ?`, userID, id).Scan(&a.ID, &a.UserID, &a.KeyID, &kind, &a.Dedupe, &a.IP, &a.Message, &a.Created, &a.Dismissed)
+	a, err := scanAlert(db.r.QueryRowContext(ctx, `SELECT `+alertCols+` FROM alerts WHERE user_id = ? AND id = ?`, userID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, fmt.Errorf("alert: %w", twinex.ErrNotFound)
 	}
 	if err != nil {
 		return a, fmt.Errorf("alert: %w", err)
 	}
-	a.Kind = twinex.AlertKind(kind)
 	return a, nil
+}
+
+const alertCols = `id, user_id, key_id, kind, dedupe, ip, message, created, dismissed`
+
+func scanAlert(s interface{ Scan(...any) error }) (twinex.Alert, error) {
+	var a twinex.Alert
+	var kind string
+	err := s.Scan(&a.ID, &a.UserID, &a.KeyID, &kind, &a.Dedupe, &a.IP, &a.Message, &a.Created, &a.Dismissed)
+	a.Kind = twinex.AlertKind(kind)
+	return a, err
 }
 
 // OpenAlerts implements twinex.WatchStore.

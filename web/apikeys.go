@@ -85,14 +85,7 @@ func (s *Server) renderAPI(w http.ResponseWriter, r *http.Request, status int, v
 		if k.Master {
 			row.Scope = "Master (all accounts)"
 		}
-		switch {
-		case k.Revoked != 0:
-			row.Status = "Revoked"
-		case !row.Active:
-			row.Status = "Expired"
-		default:
-			row.Status = "Active"
-		}
+		row.Status = keyStatus(k, now)
 		av.Keys = append(av.Keys, row)
 	}
 	v.Title, v.Nav, v.Data = "API keys", "api", av
@@ -100,6 +93,18 @@ func (s *Server) renderAPI(w http.ResponseWriter, r *http.Request, status int, v
 		v.Form = map[string]string{"roles_trader": "on"} // Gemini's default role
 	}
 	s.render(w, r, status, "apikeys.html", v)
+}
+
+// keyStatus is "Revoked", "Expired" or "Active": a key's state at now
+// (Unix ns), in words.
+func keyStatus(k twinex.APIKey, now int64) string {
+	switch {
+	case k.Revoked != 0:
+		return "Revoked"
+	case !k.Active(now):
+		return "Expired"
+	}
+	return "Active"
 }
 
 // ownKey loads the key named in the path if it is the signed-in user's;

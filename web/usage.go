@@ -42,13 +42,7 @@ func (s *Server) keyUsage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	st := state(r)
 	now := st.now
-	uv := usageView{Key: k, Active: k.Active(now.UnixNano()), Status: "Active"}
-	switch {
-	case k.Revoked != 0:
-		uv.Status = "Revoked"
-	case !uv.Active:
-		uv.Status = "Expired"
-	}
+	uv := usageView{Key: k, Active: k.Active(now.UnixNano()), Status: keyStatus(k, now.UnixNano())}
 	var err error
 	if s.Watch != nil {
 		end := now.Unix()/60 + 1 // the minute after the current one
