@@ -212,7 +212,7 @@ func (s *Server) authenticate(r *http.Request, roles twinex.Role, sc scope, writ
 		return nil, err
 	}
 	if write {
-		if err := s.Keys.Once(e, strings.ToLower(sig), now); err != nil {
+		if use, err = s.Keys.Once(e, use, sig, now); err != nil {
 			return nil, err
 		}
 	}

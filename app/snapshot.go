@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/sqlite"
 )
 
@@ -137,7 +138,12 @@ func (m *App) swap(ctx context.Context, what string, replace func(db string) err
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	db := filepath.Join(m.DataDir, "twinex.db")
+	var marks []twinex.KeyUse
 	if m.st != nil { // nil after a swap whose putBack failed
+		var err error
+		if marks, err = m.st.keyMarks(ctx); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
 		if err := m.st.close(); err != nil {
 			m.Logger.Error("closing the state before a "+what, "err", err)
 		}
@@ -154,6 +160,13 @@ func (m *App) swap(ctx context.Context, what string, replace func(db string) err
 	if err == nil {
 		st, err = m.openState(ctx)
 	}
+	if err == nil {
+		// A restored key must not accept again what it accepted since the
+		// snapshot was taken: its nonce marks and replay marks move forward.
+		if err = st.store.TouchKeys(ctx, marks); err != nil {
+			st.close()
+		}
+	}
 	if err != nil {
 		for _, f := range dbFiles(db) {
 			os.Remove(f)
@@ -167,6 +180,28 @@ func (m *App) swap(ctx context.Context, what string, replace func(db string) err
 	}
 	m.Logger.Info("sandbox state replaced", "by", what)
 	return nil
+}
+
+// keyMarks returns every key's latest use and the replay marks in force,
+// after writing the uses still in memory: what a restore carries into the
+// restored state. Each replay mark is a use of its own with Seq 0, which
+// stores the mark without moving the nonce mark.
+func (st *state) keyMarks(ctx context.Context) ([]twinex.KeyUse, error) {
+	if err := st.keys.Flush(ctx); err != nil {
+		return nil, err
+	}
+	uses, err := st.store.KeyUses(ctx)
+	if err != nil {
+		return nil, err
+	}
+	replays, err := st.store.KeyReplays(ctx, "", 0) // expired ones are pruned later
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range replays {
+		uses = append(uses, twinex.KeyUse{ID: r.KeyID, Replay: r})
+	}
+	return uses, nil
 }
 
 // putBack restores the files set aside and reopens the old state; it

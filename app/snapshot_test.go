@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/gemini"
 )
 
 // admin calls the admin API of a running App.
@@ -186,5 +187,54 @@ func TestProductionRefusesASandboxDataDirectory(t *testing.T) {
 	if err := b.Open(context.Background()); err == nil {
 		b.Close()
 		t.Fatal("production started on a sandbox's data directory")
+	}
+}
+
+// TestRestoreKeepsReplayMarks: a restore takes balances back, not what the
+// keys have already used. A withdrawal of a time-nonce key sent after the
+// snapshot was saved is refused when sent again after the restore, and so
+// is a counter-nonce key's request.
+func TestRestoreKeepsReplayMarks(t *testing.T) {
+	ctx := context.Background()
+	a := &App{Listen: "127.0.0.1:0", DataDir: t.TempDir()}
+	if err := a.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	must := func(method, path, body string) map[string]any {
+		t.Helper()
+		st, v := admin(t, a, method, path, body)
+		if st != 200 {
+			t.Fatalf("%s %s %s: %d %v", method, path, body, st, v)
+		}
+		return v
+	}
+	must("POST", "/admin/v1/accounts", `{"email":"r@example.com","verified":true}`)
+	must("POST", "/admin/v1/fund", `{"email":"r@example.com","currency":"BTC","amount":"1"}`)
+	tk := must("POST", "/admin/v1/keys", `{"email":"r@example.com","roles":"fundmanager","time_nonce":true}`)
+	ck := must("POST", "/admin/v1/keys", `{"email":"r@example.com","roles":"auditor"}`)
+	must("POST", "/admin/v1/sandbox/save", `{"name":"funded"}`)
+
+	base := "http://" + a.Addr()
+	sec := time.Now().Unix()
+	timed := gemini.New(base, tk["key"].(string), tk["secret"].(string), gemini.WithNonceSource(gemini.NonceFunc(func() int64 { return sec })))
+	ms := time.Now().UnixMilli()
+	counter := gemini.New(base, ck["key"].(string), ck["secret"].(string), gemini.WithNonceSource(gemini.NonceFunc(func() int64 { return ms })))
+	withdraw := func() error {
+		_, err := timed.Withdraw(ctx, "btc", "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", gemini.Decimal("0.1"), "")
+		return err
+	}
+	if err := withdraw(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := counter.Balances(ctx); err != nil {
+		t.Fatal(err)
+	}
+	must("POST", "/admin/v1/sandbox/restore", `{"name":"funded"}`)
+	if err := withdraw(); !gemini.IsReason(err, twinex.InvalidNonce) {
+		t.Fatalf("the withdrawal again after the restore: %v, want InvalidNonce", err)
+	}
+	if _, err := counter.Balances(ctx); !gemini.IsReason(err, twinex.InvalidNonce) {
+		t.Fatalf("a counter-nonce request again after the restore: %v, want InvalidNonce", err)
 	}
 }

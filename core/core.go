@@ -456,8 +456,13 @@ func (c *Core) apply(p *pending) {
 	}
 }
 
-// addUse keeps the latest use of each key in the batch.
+// addUse keeps the latest use of each key in the batch, and every replay
+// mark.
 func (p *pending) addUse(u twinex.KeyUse) {
+	if u.Replay.Sig != "" {
+		p.batch.KeyReplays = append(p.batch.KeyReplays, u.Replay)
+		u.Replay = twinex.KeyReplay{}
+	}
 	if p.uses == nil {
 		p.uses = map[string]int{}
 	}

@@ -14,11 +14,14 @@ package keys
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -378,6 +381,18 @@ func (s *Service) Lookup(ctx context.Context, id string) (*Entry, error) {
 		}
 	}
 	e.use = twinex.KeyUse{ID: k.ID, LastNonce: k.LastNonce, LastUsed: k.LastUsed, LastIP: k.LastIP, Seq: k.UseSeq}
+	if k.TimeNonce {
+		marks, err := s.Store.KeyReplays(ctx, k.ID, s.now().UnixNano())
+		if err != nil {
+			return nil, fmt.Errorf("key %s: %w", k.ID, err)
+		}
+		if len(marks) > 0 {
+			e.seen = make(map[string]int64, len(marks))
+			for _, m := range marks {
+				e.seen[m.Sig] = m.Until
+			}
+		}
+	}
 	// Every later use of this key must sort after the stored one.
 	for cur := s.seq.Load(); cur < k.UseSeq && !s.seq.CompareAndSwap(cur, k.UseSeq); cur = s.seq.Load() {
 	}
@@ -457,11 +472,17 @@ const replayWindow = 61 * time.Second
 // them an identical signed request within the window is a replay. Reads are
 // not checked; repeating one changes nothing. The error is *twinex.Error
 // InvalidNonce.
-func (s *Service) Once(e *Entry, signature string, now time.Time) error {
+//
+// For a time-based key it returns the use to hand to the sequencer (or to
+// the store, for a change made outside it) with the request's replay mark
+// set, so that the mark is durable with the request's effect: Lookup loads
+// the marks still in force, so a replay after a restart is refused too.
+// For other keys it returns use unchanged.
+func (s *Service) Once(e *Entry, use twinex.KeyUse, signature string, now time.Time) (twinex.KeyUse, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if !e.key.TimeNonce {
-		return nil
+		return use, nil
 	}
 	t := now.UnixNano()
 	for sig, until := range e.seen {
@@ -469,14 +490,30 @@ func (s *Service) Once(e *Entry, signature string, now time.Time) error {
 			delete(e.seen, sig)
 		}
 	}
-	if until, ok := e.seen[signature]; ok && until > t {
-		return twinex.Errorf(twinex.InvalidNonce, "This request was already received; send each request with its own nonce or payload")
+	sig := replaySig(signature)
+	if until, ok := e.seen[sig]; ok && until > t {
+		return use, twinex.Errorf(twinex.InvalidNonce, "This request was already received; send each request with its own nonce or payload")
 	}
 	if e.seen == nil {
 		e.seen = map[string]int64{}
 	}
-	e.seen[signature] = t + int64(replayWindow)
-	return nil
+	until := t + int64(replayWindow)
+	e.seen[sig] = until
+	use.Replay = twinex.KeyReplay{KeyID: e.key.ID, Sig: sig, Until: until}
+	return use, nil
+}
+
+// replaySig is a request's identity in a replay mark: the hex SHA-256 of
+// its signature in lower case (hex digits in either case sign the same).
+func replaySig(signature string) string {
+	h := sha256.Sum256([]byte(strings.ToLower(signature)))
+	return hex.EncodeToString(h[:])
+}
+
+// PruneReplays deletes the stored replay marks that no longer matter: their
+// requests' nonces have left the time window.
+func (s *Service) PruneReplays(ctx context.Context) error {
+	return s.Store.PruneKeyReplays(ctx, s.now().UnixNano())
 }
 
 // Flush writes the uses recorded since the last flush. Run it periodically
@@ -524,6 +561,9 @@ func (s *Service) Run(ctx context.Context, every time.Duration) {
 		case <-t.C:
 			if err := s.Flush(ctx); err != nil {
 				s.log().Error("flushing key uses", "err", err)
+			}
+			if err := s.PruneReplays(ctx); err != nil {
+				s.log().Error("pruning replay marks", "err", err)
 			}
 		}
 	}

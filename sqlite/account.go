@@ -247,6 +247,65 @@ func (db *DB) UpdateKey(ctx context.Context, k *twinex.APIKey) error {
 // keyUseSQL records a key's use unless a later one (by Seq) is stored.
 const keyUseSQL = `UPDATE api_keys SET last_nonce = ?, last_used = ?, last_ip = ?, use_seq = ? WHERE id = ? AND use_seq < ?`
 
+// keyReplaySQL stores a replay mark; a mark already there keeps the later
+// end.
+const keyReplaySQL = `INSERT INTO key_replays (key_id, sig, until) VALUES (?, ?, ?)
+	ON CONFLICT (key_id, sig) DO UPDATE SET until = MAX(until, excluded.until)`
+
+// KeyUses implements twinex.AccountStore.
+func (db *DB) KeyUses(ctx context.Context) ([]twinex.KeyUse, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT id, last_nonce, last_used, last_ip, use_seq FROM api_keys ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("key uses: %w", err)
+	}
+	defer rows.Close()
+	var out []twinex.KeyUse
+	for rows.Next() {
+		var u twinex.KeyUse
+		if err := rows.Scan(&u.ID, &u.LastNonce, &u.LastUsed, &u.LastIP, &u.Seq); err != nil {
+			return nil, fmt.Errorf("key uses: %w", err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("key uses: %w", err)
+	}
+	return out, nil
+}
+
+// KeyReplays implements twinex.AccountStore.
+func (db *DB) KeyReplays(ctx context.Context, keyID string, after int64) ([]twinex.KeyReplay, error) {
+	q, args := `SELECT key_id, sig, until FROM key_replays WHERE key_id = ? AND until > ? ORDER BY sig`, []any{keyID, after}
+	if keyID == "" {
+		q, args = `SELECT key_id, sig, until FROM key_replays WHERE until > ? ORDER BY key_id, sig`, []any{after}
+	}
+	rows, err := db.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("key replays: %w", err)
+	}
+	defer rows.Close()
+	var out []twinex.KeyReplay
+	for rows.Next() {
+		var m twinex.KeyReplay
+		if err := rows.Scan(&m.KeyID, &m.Sig, &m.Until); err != nil {
+			return nil, fmt.Errorf("key replays: %w", err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("key replays: %w", err)
+	}
+	return out, nil
+}
+
+// PruneKeyReplays implements twinex.AccountStore.
+func (db *DB) PruneKeyReplays(ctx context.Context, before int64) error {
+	if _, err := db.w.ExecContext(ctx, `DELETE FROM key_replays WHERE until < ?`, before); err != nil {
+		return fmt.Errorf("prune key replays: %w", err)
+	}
+	return nil
+}
+
 // TouchKeys implements twinex.AccountStore.
 func (db *DB) TouchKeys(ctx context.Context, uses []twinex.KeyUse) error {
 	if len(uses) == 0 {
@@ -262,9 +321,21 @@ func (db *DB) TouchKeys(ctx context.Context, uses []twinex.KeyUse) error {
 		return fmt.Errorf("touch keys: %w", err)
 	}
 	defer stmt.Close()
+	var marks *sql.Stmt
 	for _, u := range uses {
 		if _, err := stmt.ExecContext(ctx, u.LastNonce, u.LastUsed, u.LastIP, u.Seq, u.ID, u.Seq); err != nil {
 			return fmt.Errorf("touch keys: %w", err)
+		}
+		if m := u.Replay; m.Sig != "" {
+			if marks == nil {
+				if marks, err = tx.PrepareContext(ctx, keyReplaySQL); err != nil {
+					return fmt.Errorf("touch keys: %w", err)
+				}
+				defer marks.Close()
+			}
+			if _, err := marks.ExecContext(ctx, m.KeyID, m.Sig, m.Until); err != nil {
+				return fmt.Errorf("touch keys: %w", err)
+			}
 		}
 	}
 	if err := tx.Commit(); err != nil {

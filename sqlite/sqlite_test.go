@@ -197,3 +197,17 @@ func TestWatchContract(t *testing.T) {
 		return db, func() { db.Close() }
 	})
 }
+
+// TestCommitWritesKeyReplays: a batch's replay marks are durable with it.
+func TestCommitWritesKeyReplays(t *testing.T) {
+	db := open(t, filepath.Join(t.TempDir(), "twinex.db"))
+	defer db.Close()
+	ctx := context.Background()
+	m := twinex.KeyReplay{KeyID: "account-00000000000000000009", Sig: "ab", Until: 77}
+	if err := db.Commit(ctx, &twinex.Batch{KeyReplays: []twinex.KeyReplay{m}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.KeyReplays(ctx, m.KeyID, 0); err != nil || len(got) != 1 || got[0] != m {
+		t.Fatalf("KeyReplays after commit: %+v, %v", got, err)
+	}
+}
