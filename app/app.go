@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -155,6 +156,12 @@ func (m *App) Open(ctx context.Context) error {
 	}
 	if err := os.MkdirAll(m.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
+	}
+	if err := checkDataDir(m.DataDir); err != nil {
+		if m.Mode == Production {
+			return err
+		}
+		m.Logger.Warn("data directory is not private", "err", err)
 	}
 	var err error
 	if m.markets, err = loadMarkets(m.DataDir); err != nil {
@@ -529,6 +536,47 @@ func loadMarkets(dir string) (*twinex.Markets, error) {
 	return ms, nil
 }
 
+// checkDataDir returns an error when others than its owner may enter or
+// list the data directory (any group or other bit; not checked on
+// Windows). The databases in it are created 0600 anyway; a private folder
+// also hides their names and sizes and keeps out whatever a future
+// version writes there. Production refuses to start; the sandbox warns.
+func checkDataDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	info, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	if perm := info.Mode().Perm(); perm&0o077 != 0 {
+		return fmt.Errorf("data directory %s has mode %#o: its group or others can reach it; run: chmod 700 %s", dir, perm, dir)
+	}
+	return nil
+}
+
+// readPrivate reads a secret file, refusing one that is not a regular file
+// or that its group or others may read or write (as the master key is
+// refused): a token anyone on the machine can read is no secret.
+func readPrivate(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	if perm := info.Mode().Perm(); perm&0o077 != 0 && runtime.GOOS != "windows" {
+		return nil, fmt.Errorf("%s has mode %#o: its group or others can read it; run: chmod 600 %s", path, perm, path)
+	}
+	return io.ReadAll(io.LimitReader(f, 4096))
+}
+
 // adminToken returns TWINEX_ADMIN_TOKEN, or the token in <data>/admin.token,
 // generating it (mode 0600) at first start.
 func adminToken(dir string) (string, error) {
@@ -536,7 +584,7 @@ func adminToken(dir string) (string, error) {
 		return t, nil
 	}
 	path := filepath.Join(dir, "admin.token")
-	data, err := os.ReadFile(path)
+	data, err := readPrivate(path)
 	if err == nil {
 		if t := strings.TrimSpace(string(data)); t != "" {
 			return t, nil

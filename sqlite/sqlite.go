@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -114,6 +115,9 @@ func Open(path string) (*DB, error) {
 // applies the migrations in dir, after running before (when set) on the
 // writer.
 func openFile(ctx context.Context, path, pragmas, dir string, before func(context.Context, *sql.DB) error) (w, r *sql.DB, err error) {
+	if err := private(path); err != nil {
+		return nil, nil, fmt.Errorf("open sqlite: %w", err)
+	}
 	w, err = sql.Open("sqlite", path+"?"+pragmas)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open sqlite: %w", err)
@@ -141,6 +145,38 @@ func openFile(ctx context.Context, path, pragmas, dir string, before func(contex
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	return w, r, nil
+}
+
+// private makes the database file at path readable by its owner only:
+// created with mode 0600 when missing, and an existing file (with its WAL
+// and shared-memory files) taken to 0600 when it allows more. They hold
+// password hashes, emails, identity submissions and the activity log.
+// SQLite creates the WAL and shared-memory files with the database file's
+// mode, so they follow.
+func private(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		info, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if info.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, 0o600); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // copyLog copies the activity log and its usage rollup from the main

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/twinex/twinex"
@@ -210,4 +212,48 @@ func TestCommitWritesKeyReplays(t *testing.T) {
 	if got, err := db.KeyReplays(ctx, m.KeyID, 0); err != nil || len(got) != 1 || got[0] != m {
 		t.Fatalf("KeyReplays after commit: %+v, %v", got, err)
 	}
+}
+
+// TestFilesArePrivate: every database file is created readable by its
+// owner only, even in a folder that others may read, and a file left with
+// a wider mode (by an older binary) is narrowed at open.
+func TestFilesArePrivate(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no Unix modes")
+	}
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "twinex.db")
+	check := func(when string) {
+		t.Helper()
+		entries, _ := os.ReadDir(dir)
+		if len(entries) < 4 {
+			t.Fatalf("%s: only %d files", when, len(entries))
+		}
+		for _, e := range entries {
+			info, err := e.Info()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if perm := info.Mode().Perm(); perm != 0o600 {
+				t.Errorf("%s: %s has mode %#o, want 0600", when, e.Name(), perm)
+			}
+		}
+	}
+	db := open(t, path)
+	ctx := context.Background()
+	u := twinex.User{Email: "p@x.io"}
+	if _, err := db.CreateUser(ctx, &u); err != nil {
+		t.Fatal(err)
+	}
+	check("created")
+	db.Close()
+	for _, f := range []string{path, sqlite.LogPath(path)} {
+		os.Chmod(f, 0o644)
+	}
+	db = open(t, path)
+	defer db.Close()
+	check("reopened")
 }
