@@ -318,8 +318,9 @@ func (st *state) start(base string) {
 	ctx, stop := context.WithCancel(context.Background())
 	st.stop = stop
 	st.watch.BaseURL = base
-	st.bg.Add(5)
+	st.bg.Add(6)
 	go func() { defer st.bg.Done(); st.watch.Run(ctx) }()
+	go func() { defer st.bg.Done(); st.web.Run(ctx) }() // queued password-reset mail
 	go func() { defer st.bg.Done(); st.keys.Run(ctx, 200*time.Millisecond) }()
 	go func() { defer st.bg.Done(); st.log.Run(ctx) }()
 	go func() { defer st.bg.Done(); st.srv.RunHeartbeats(ctx) }()
@@ -537,22 +538,37 @@ func loadMarkets(dir string) (*twinex.Markets, error) {
 }
 
 // checkDataDir returns an error when others than its owner may enter or
-// list the data directory (any group or other bit; not checked on
-// Windows). The databases in it are created 0600 anyway; a private folder
-// also hides their names and sizes and keeps out whatever a future
-// version writes there. Production refuses to start; the sandbox warns.
+// list the data directory: it has a group or other bit, and every folder
+// above it lets its group or others pass (a 0755 folder inside a 0700 one
+// is out of their reach). Not checked on Windows. The databases in it are
+// created 0600 anyway; a private folder also hides their names and sizes
+// and keeps out whatever a future version writes there. Production refuses
+// to start; the sandbox warns.
 func checkDataDir(dir string) error {
 	if runtime.GOOS == "windows" {
 		return nil
 	}
-	info, err := os.Stat(dir)
+	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
-	if perm := info.Mode().Perm(); perm&0o077 != 0 {
-		return fmt.Errorf("data directory %s has mode %#o: its group or others can reach it; run: chmod 700 %s", dir, perm, dir)
+	info, err := os.Stat(abs)
+	if err != nil {
+		return fmt.Errorf("data directory: %w", err)
 	}
-	return nil
+	perm := info.Mode().Perm()
+	if perm&0o077 == 0 {
+		return nil
+	}
+	for p := filepath.Dir(abs); ; p = filepath.Dir(p) {
+		if up, err := os.Stat(p); err == nil && up.Mode().Perm()&0o011 == 0 {
+			return nil // nobody but its owner gets past this one
+		}
+		if p == filepath.Dir(p) {
+			break
+		}
+	}
+	return fmt.Errorf("data directory %s has mode %#o: its group or others can reach it; run: chmod 700 %s", dir, perm, dir)
 }
 
 // readPrivate reads a secret file, refusing one that is not a regular file

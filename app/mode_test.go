@@ -48,7 +48,13 @@ func TestPrivateFiles(t *testing.T) {
 		t.Skip("no Unix modes")
 	}
 	ctx := context.Background()
+	// A 0755 folder is out of others' reach inside a 0700 one (as
+	// t.TempDir's are): open up the parent, as a volume's would be.
 	dir := t.TempDir()
+	if err := os.Chmod(filepath.Dir(dir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(filepath.Dir(dir), 0o700)
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -94,6 +94,7 @@ func (e *env) advance(d time.Duration) {
 
 // mailsTo returns the messages sent to an address.
 func (e *env) mailsTo(to string) []mail {
+	e.srv.DrainMail(context.Background()) // the queued reset requests, as Run would
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var out []mail
