@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -109,6 +110,45 @@ func (m *App) Restore(ctx context.Context, name string) error {
 	return m.swap(ctx, "restore "+name, func(db string) error { return copyFile(src, db) })
 }
 
+// ErrSealedSecrets is wrapped by Restore's error when the snapshot holds
+// secrets that this server's master key cannot open.
+var ErrSealedSecrets = errors.New("secrets that this server's master key cannot open")
+
+// checkSealed opens every sealed secret of a state (API keys' secrets, TOTP
+// seeds) with this server's master key. A snapshot saved by another server
+// (another master key), or one whose sealed values were damaged, restores
+// otherwise, and every request with an affected key then fails.
+func checkSealed(ctx context.Context, st *state) error {
+	all, err := st.store.SealedSecrets(ctx)
+	if err != nil {
+		return err
+	}
+	var bad []string
+	for _, v := range all {
+		switch {
+		case v.KeyID != "":
+			if st.keys.CheckSecret(v.KeyID, v.Sealed) != nil {
+				bad = append(bad, "API key "+v.KeyID)
+			}
+		default:
+			if st.web.CheckMFASecret(v.UserID, v.Sealed) != nil {
+				bad = append(bad, fmt.Sprintf("the two-factor secret of user %d", v.UserID))
+			}
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	slices.Sort(bad)
+	bad = slices.Compact(bad)
+	more := ""
+	if len(bad) > 3 {
+		more, bad = fmt.Sprintf(" and %d more", len(bad)-3), bad[:3]
+	}
+	return fmt.Errorf("it holds %w (%s%s): it was saved by a server with another master key, or it is damaged; "+
+		"restore it with that server's master key (TWINEX_MASTER_KEY_FILE), or choose another snapshot", ErrSealedSecrets, strings.Join(bad, ", "), more)
+}
+
 // Reset returns to a clean state: no accounts, orders or history (and, in
 // the sandbox, a new demo account).
 func (m *App) Reset(ctx context.Context) error {
@@ -159,6 +199,11 @@ func (m *App) swap(ctx context.Context, what string, replace func(db string) err
 	var st *state
 	if err == nil {
 		st, err = m.openState(ctx)
+	}
+	if err == nil {
+		if err = checkSealed(ctx, st); err != nil {
+			st.close()
+		}
 	}
 	if err == nil {
 		// A restored key must not accept again what it accepted since the

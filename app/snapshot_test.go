@@ -238,3 +238,38 @@ func TestRestoreKeepsReplayMarks(t *testing.T) {
 		t.Fatalf("a counter-nonce request again after the restore: %v, want InvalidNonce", err)
 	}
 }
+
+// TestRestoreRefusesSecretsItCannotOpen: a snapshot saved by a server with
+// another master key is refused, naming the cause, and the current state
+// stays.
+func TestRestoreRefusesSecretsItCannotOpen(t *testing.T) {
+	ctx := context.Background()
+	other := &App{Listen: "127.0.0.1:0", DataDir: t.TempDir()}
+	if err := other.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st, v := admin(t, other, "POST", "/admin/v1/sandbox/save", `{"name":"elsewhere"}`); st != 200 {
+		t.Fatalf("save: %d %v", st, v)
+	}
+	other.Close()
+
+	dir := t.TempDir()
+	a := &App{Listen: "127.0.0.1:0", DataDir: dir}
+	if err := a.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	os.MkdirAll(filepath.Join(dir, "snapshots"), 0o700)
+	if err := copyFile(other.snapshotPath("elsewhere"), a.snapshotPath("elsewhere")); err != nil {
+		t.Fatal(err)
+	}
+	st, v := admin(t, a, "POST", "/admin/v1/sandbox/restore", `{"name":"elsewhere"}`)
+	if msg, _ := v["message"].(string); st != 400 || !strings.Contains(msg, "master key cannot open") || !strings.Contains(msg, "API key account-") {
+		t.Fatalf("restore of another server's snapshot: %d %v", st, v)
+	}
+	// The demo account and its key still work.
+	key, secret := demoKey(t, dir)
+	if _, err := gemini.New("http://"+a.Addr(), key, secret).Balances(ctx); err != nil {
+		t.Fatalf("the current demo key after the refused restore: %v", err)
+	}
+}

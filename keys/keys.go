@@ -358,6 +358,14 @@ func (s *Service) fill(e *Entry, k twinex.APIKey) error {
 	return nil
 }
 
+// CheckSecret reports whether the service's master key opens the sealed
+// secret of key id (its current or previous one): an error wrapping
+// auth.ErrOpen (or auth.ErrSealVersion) when it does not.
+func (s *Service) CheckSecret(id string, sealed []byte) error {
+	_, err := s.Sealer.Open(sealed, []byte(id))
+	return err
+}
+
 // Lookup returns the cached entry of a key, loading it on first use. It
 // returns an error wrapping twinex.ErrNotFound for an unknown key.
 func (s *Service) Lookup(ctx context.Context, id string) (*Entry, error) {

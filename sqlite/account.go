@@ -343,3 +343,36 @@ func (db *DB) TouchKeys(ctx context.Context, uses []twinex.KeyUse) error {
 	}
 	return nil
 }
+
+// SealedSecret is one value sealed under the master key: an API key's
+// secret (or its previous one during a rotation) or a user's TOTP seed.
+type SealedSecret struct {
+	KeyID  string // the key's id; "" for a TOTP seed
+	Prev   bool   // the key's previous secret
+	UserID int64  // the TOTP seed's user; 0 for a key's secret
+	Sealed []byte
+}
+
+// SealedSecrets returns every sealed value in the store, so that a restore
+// can check that this server's master key opens them all.
+func (db *DB) SealedSecrets(ctx context.Context) ([]SealedSecret, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT id, 0, 0, secret FROM api_keys
+		UNION ALL SELECT id, 1, 0, prev_secret FROM api_keys WHERE length(prev_secret) > 0
+		UNION ALL SELECT '', 0, user_id, secret FROM mfa`)
+	if err != nil {
+		return nil, fmt.Errorf("sealed secrets: %w", err)
+	}
+	defer rows.Close()
+	var out []SealedSecret
+	for rows.Next() {
+		var s SealedSecret
+		if err := rows.Scan(&s.KeyID, &s.Prev, &s.UserID, &s.Sealed); err != nil {
+			return nil, fmt.Errorf("sealed secrets: %w", err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sealed secrets: %w", err)
+	}
+	return out, nil
+}
