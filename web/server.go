@@ -120,6 +120,7 @@ type Server struct {
 	secrets   secretStash
 	turns     turns // attempts' turns per throttle key
 
+	operators     operatorSessions
 	resets        chan resetJob // password-reset requests for Run
 	resetByClient windowLimit
 	resetByEmail  windowLimit
