@@ -236,6 +236,8 @@ func TestWithdrawInputsAndRoles(t *testing.T) {
 		{"no amount", "/v1/withdraw/eth", `"address":"` + eth + `"`, twinex.InvalidQuantity, 400},
 		{"zero amount", "/v1/withdraw/eth", `"amount":"0","address":"` + eth + `"`, twinex.InvalidQuantity, 400},
 		{"negative amount", "/v1/withdraw/eth", `"amount":-1,"address":"` + eth + `"`, twinex.InvalidQuantity, 400},
+		{"amount without a leading digit", "/v1/withdraw/eth", `"amount":".5","address":"` + eth + `"`, twinex.InvalidQuantity, 400},
+		{"amount ending in a point", "/v1/withdraw/eth", `"amount":"1.","address":"` + eth + `"`, twinex.InvalidQuantity, 400},
 		{"amount not a number", "/v1/withdraw/eth", `"amount":true,"address":"` + eth + `"`, twinex.InvalidQuantity, 400},
 		{"too many decimals", "/v1/withdraw/eth", `"amount":"0.00000000001","address":"` + eth + `"`, twinex.InvalidQuantity, 400},
 		{"no address", "/v1/withdraw/eth", `"amount":"1"`, twinex.MissingPayloadKey, 400},

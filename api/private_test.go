@@ -281,10 +281,19 @@ func TestAuthenticationFailures(t *testing.T) {
 		t.Fatalf("time-based nonce again: %d %v", st, v)
 	}
 
-	// A decimal nonce of any size, as a JSON number, is fine if it is higher
-	// (and raises the mark past every millisecond nonce, as on Gemini).
-	if st, v = rawSigned(t, ts, "/v1/balances", trader, `{"request":"/v1/balances","nonce":99999999999999999999999.5}`, nil); st != 200 {
-		t.Fatalf("huge decimal nonce: %d %v", st, v)
+	// An absurd nonce, beyond the current time in nanoseconds, is refused
+	// and leaves the mark alone (it would lock the key out for good).
+	st, v = rawSigned(t, ts, "/v1/balances", trader, `{"request":"/v1/balances","nonce":99999999999999999999999.5}`, nil)
+	expect("absurd nonce", st, v, 400, twinex.InvalidNonce)
+	st, v = rawSigned(t, ts, "/v1/balances", trader, `{"request":"/v1/balances","nonce":"1e99"}`, nil)
+	expect("nonce 1e99", st, v, 400, twinex.InvalidNonce)
+	if st, v = rawSigned(t, ts, "/v1/balances", trader, pl("/v1/balances", ""), nil); st != 200 {
+		t.Fatalf("a millisecond nonce after the refused ones: %d %v", st, v)
+	}
+	// A decimal nonce in nanoseconds, as a JSON number, is fine if it is
+	// higher (and raises the mark past every millisecond nonce).
+	if st, v = rawSigned(t, ts, "/v1/balances", trader, fmt.Sprintf(`{"request":"/v1/balances","nonce":%d.5}`, time.Now().UnixNano()), nil); st != 200 {
+		t.Fatalf("nanosecond decimal nonce: %d %v", st, v)
 	}
 
 	// Revocation takes effect on the next request.

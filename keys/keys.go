@@ -457,6 +457,9 @@ func (s *Service) Accept(e *Entry, n auth.Nonce, now time.Time, ip string) (twin
 			return twinex.KeyUse{}, err
 		}
 	} else {
+		if err := n.Plausible(now); err != nil {
+			return twinex.KeyUse{}, err
+		}
 		if err := n.Increasing(e.last); err != nil {
 			return twinex.KeyUse{}, err
 		}
