@@ -57,8 +57,8 @@ func ParseUnits(s string, scale int) (int64, error) {
 	// or "1."), so that a typo such as "1." is refused, not guessed at.
 	var digits [maxDecimalLen]byte
 	whole := 0 // digits before the point
-	nd := 0   // significant digits kept (leading zeros dropped)
-	frac := 0 // digits after the point
+	nd := 0    // significant digits kept (leading zeros dropped)
+	frac := 0  // digits after the point
 	seen := false
 	point := false
 	for ; i < len(s); i++ {

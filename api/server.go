@@ -59,7 +59,8 @@ type Server struct {
 	Now    func() time.Time // default time.Now
 	Faults *fault.Injector  // sandbox fault injection; nil in production
 
-	mux *http.ServeMux
+	mux     *http.ServeMux
+	unknown *unknownKeys
 }
 
 // MaxBodyBytes bounds request bodies.
@@ -71,6 +72,7 @@ func (s *Server) Handler() http.Handler {
 		s.Logger = slog.New(slog.DiscardHandler)
 	}
 	s.mux = http.NewServeMux()
+	s.unknown = newUnknownKeys()
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.routeAdmin()
 	s.routePublic()

@@ -43,9 +43,54 @@ type Service struct {
 	// revoked it (the dashboard, the admin API, a secret report).
 	OnRevoke func(ctx context.Context, k twinex.APIKey)
 
-	mu    sync.Mutex
-	cache map[string]*Entry
-	seq   atomic.Int64
+	mu      sync.Mutex
+	cache   map[string]*Entry
+	unknown map[string]int64 // ids the store lacks -> until when that is believed (Unix ns)
+	seq     atomic.Int64
+}
+
+// Negative cache: an id the store does not have is remembered for
+// unknownTTL, so that requests naming keys that do not exist (a scanner, a
+// client with a deleted key) cost no database query each. At most
+// maxUnknown ids are kept.
+const (
+	unknownTTL = time.Minute
+	maxUnknown = 10000
+)
+
+// isUnknown reports whether id is remembered as missing. s.mu is held.
+func (s *Service) isUnknown(id string, now int64) bool {
+	until, ok := s.unknown[id]
+	return ok && now < until
+}
+
+// rememberUnknown remembers that the store lacks id.
+func (s *Service) rememberUnknown(id string) {
+	now := s.now().UnixNano()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.unknown == nil {
+		s.unknown = map[string]int64{}
+	}
+	if len(s.unknown) >= maxUnknown {
+		for k, until := range s.unknown {
+			if until <= now {
+				delete(s.unknown, k)
+			}
+		}
+		if len(s.unknown) >= maxUnknown {
+			clear(s.unknown)
+		}
+	}
+	s.unknown[id] = now + int64(unknownTTL)
+}
+
+// Cached reports whether the key id is in the cache: a request naming it
+// needs no database query.
+func (s *Service) Cached(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cache[id] != nil
 }
 
 // Entry is a cached key.
@@ -229,6 +274,9 @@ func (s *Service) Create(ctx context.Context, u twinex.User, acct twinex.Account
 	if err := s.Store.CreateKey(ctx, &k); err != nil {
 		return twinex.APIKey{}, "", fmt.Errorf("create key: %w", err)
 	}
+	s.mu.Lock()
+	delete(s.unknown, k.ID)
+	s.mu.Unlock()
 	s.log().Info("api key created", "key", k.ID, "user", u.ID, "roles", k.Roles.String(), "master", k.Master)
 	return k, secret, nil
 }
@@ -371,11 +419,18 @@ func (s *Service) CheckSecret(id string, sealed []byte) error {
 func (s *Service) Lookup(ctx context.Context, id string) (*Entry, error) {
 	s.mu.Lock()
 	e := s.cache[id]
+	missing := e == nil && s.isUnknown(id, s.now().UnixNano())
 	s.mu.Unlock()
 	if e != nil {
 		return e, nil
 	}
+	if missing {
+		return nil, fmt.Errorf("key %s: %w", id, twinex.ErrNotFound)
+	}
 	k, err := s.Store.Key(ctx, id)
+	if errors.Is(err, twinex.ErrNotFound) {
+		s.rememberUnknown(id)
+	}
 	if err != nil {
 		return nil, err
 	}

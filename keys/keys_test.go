@@ -286,3 +286,43 @@ func TestStartClockAfterARestart(t *testing.T) {
 		t.Fatalf("expired after a silent restart: %v", got)
 	}
 }
+
+// countingStore counts look-ups of keys.
+type countingStore struct {
+	twinex.AccountStore
+	lookups int
+}
+
+func (c *countingStore) Key(ctx context.Context, id string) (twinex.APIKey, error) {
+	c.lookups++
+	return c.AccountStore.Key(ctx, id)
+}
+
+// TestUnknownKeysAreRemembered: an id the store lacks is looked up once a
+// minute at most; a key created meanwhile is found at once.
+func TestUnknownKeysAreRemembered(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	st := &countingStore{AccountStore: f.db}
+	f.s.Store = st
+	for range 5 {
+		if _, err := f.s.Lookup(ctx, "account-NoSuchKeyNoSuchKey00"); !errors.Is(err, twinex.ErrNotFound) {
+			t.Fatalf("unknown key: %v", err)
+		}
+	}
+	if st.lookups != 1 {
+		t.Fatalf("%d store look-ups for one unknown id, want 1", st.lookups)
+	}
+	f.now = f.now.Add(unknownTTL)
+	f.s.Lookup(ctx, "account-NoSuchKeyNoSuchKey00")
+	if st.lookups != 2 {
+		t.Fatalf("%d store look-ups after the TTL, want 2", st.lookups)
+	}
+	k, _, err := f.s.Create(ctx, f.user, f.acct, CreateOptions{Roles: twinex.RoleTrader})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.Lookup(ctx, k.ID); err != nil || !f.s.Cached(k.ID) {
+		t.Fatalf("a new key: %v", err)
+	}
+}

@@ -3,8 +3,9 @@ package web
 import (
 	"context"
 	"net/netip"
-	"sync"
 	"time"
+
+	"github.com/twinex/twinex/ratelimit"
 )
 
 // Password-reset requests are answered before anything about the address
@@ -34,61 +35,6 @@ type resetJob struct {
 	base  string // the emailed link's scheme and host, "" when unknown
 	ip    string
 	at    time.Time
-}
-
-// windowLimit counts events per key in a sliding window, in memory (a
-// restart forgets the counts).
-type windowLimit struct {
-	mu     sync.Mutex
-	max    int
-	window time.Duration
-	seen   map[string][]time.Time
-	pruned time.Time
-}
-
-// allow records an event for key at now and reports whether it is within
-// the limit; a refused event is not recorded. It also returns when the
-// oldest counted event leaves the window (the wait before the next one is
-// allowed).
-func (l *windowLimit) allow(key string, now time.Time) (bool, time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.seen == nil {
-		l.seen = map[string][]time.Time{}
-	}
-	if now.Sub(l.pruned) > l.window {
-		for k, ts := range l.seen {
-			if now.Sub(ts[len(ts)-1]) >= l.window {
-				delete(l.seen, k)
-			}
-		}
-		l.pruned = now
-	}
-	ts := l.seen[key]
-	for len(ts) > 0 && now.Sub(ts[0]) >= l.window {
-		ts = ts[1:]
-	}
-	if len(ts) >= l.max {
-		l.seen[key] = ts
-		return false, l.window - now.Sub(ts[0])
-	}
-	l.seen[key] = append(ts, now)
-	return true, 0
-}
-
-// clientKey groups client addresses for a limit: an IPv4 address itself,
-// an IPv6 address's /64 (one host may hold a whole /64).
-func clientKey(ip string) string {
-	a, err := netip.ParseAddr(ip)
-	if err != nil {
-		return ip
-	}
-	a = a.Unmap()
-	if a.Is4() {
-		return a.String()
-	}
-	p, _ := a.Prefix(64)
-	return p.String()
 }
 
 // queueReset queues a reset request. It reports false when the queue is
@@ -157,9 +103,10 @@ func (s *Server) mailReset(ctx context.Context, j resetJob) {
 // a limit: for the client, with the wait before it may ask again (429);
 // for the email, silently.
 func (s *Server) resetLimited(email, ip string, now time.Time) (client bool, wait time.Duration, mail bool) {
-	if ok, wait := s.resetByClient.allow(clientKey(ip), now); !ok {
+	addr, _ := netip.ParseAddr(ip)
+	if ok, wait := s.resetByClient.Allow(ratelimit.ClientKey(addr), now); !ok {
 		return true, wait, false
 	}
-	ok, _ := s.resetByEmail.allow(email, now)
+	ok, _ := s.resetByEmail.Allow(email, now)
 	return false, 0, !ok
 }

@@ -122,8 +122,8 @@ type Server struct {
 
 	operators     operatorSessions
 	resets        chan resetJob // password-reset requests for Run
-	resetByClient windowLimit
-	resetByEmail  windowLimit
+	resetByClient ratelimit.Window
+	resetByEmail  ratelimit.Window
 }
 
 // Handler returns the dashboard's handler. Mount it at "/" for every path
@@ -136,8 +136,8 @@ func (s *Server) Handler() http.Handler {
 		s.Logger = slog.New(slog.DiscardHandler)
 	}
 	s.resets = make(chan resetJob, resetQueueSize)
-	s.resetByClient = windowLimit{max: ResetRequestsPerClient, window: ResetLimitWindow}
-	s.resetByEmail = windowLimit{max: ResetMailsPerEmail, window: ResetLimitWindow}
+	s.resetByClient = ratelimit.Window{Max: ResetRequestsPerClient, Per: ResetLimitWindow}
+	s.resetByEmail = ratelimit.Window{Max: ResetMailsPerEmail, Per: ResetLimitWindow}
 	if err := s.parseTemplates(); err != nil {
 		panic(err) // embedded templates: a programming error, caught by the tests
 	}
