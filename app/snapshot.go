@@ -61,6 +61,10 @@ func (m *App) Save(ctx context.Context, name string) error {
 	if err := m.st.store.SaveTo(ctx, tmp.Name()); err != nil {
 		return err
 	}
+	// VACUUM INTO creates the file with the process's default mode.
+	if err := os.Chmod(tmp.Name(), 0o600); err != nil {
+		return fmt.Errorf("save: %w", err)
+	}
 	if err := syncFile(tmp.Name()); err != nil {
 		return fmt.Errorf("save: %w", err)
 	}

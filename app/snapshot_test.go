@@ -78,6 +78,9 @@ func TestSaveRestoreReset(t *testing.T) {
 	if v := must("GET", "/admin/v1/sandbox/snapshots", ""); len(v["snapshots"].([]any)) != 1 {
 		t.Fatalf("snapshots %v", v)
 	}
+	if info, err := os.Stat(a.snapshotPath("before-test")); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("snapshot file: %v %v, want mode 0600", info.Mode(), err)
+	}
 	// A record in the activity log, which a restore does not carry over.
 	a.st.log.Record(twinex.Activity{Time: time.Now().UnixNano(), KeyID: "account-x", UserID: 1, Method: "POST", Path: "/v1/balances"})
 	a.st.log.Flush(context.Background())
