@@ -554,6 +554,17 @@ func TestFundsRateLimits(t *testing.T) {
 	}
 }
 
+// TestFundsRateLimitsOff: --rate-private off turns the per-endpoint limits
+// off too.
+func TestFundsRateLimitsOff(t *testing.T) {
+	ts := privateServer(t)
+	k := newKey(t, ts, "frloff@example.com", `{"roles":"fundmanager"}`)
+	serverOf(t, ts).PrivateLimit = ratelimit.New(ratelimit.Limit{})
+	for _, path := range []string{"/v1/addresses/bitcoin", "/v1/transfers", "/v1/addresses/bitcoin", "/v1/transfers"} {
+		signedList(t, ts, path, k, "")
+	}
+}
+
 // TestInternalTransfersJSON: moves between accounts show as deposits and
 // withdrawals with purpose "Internal".
 func TestInternalTransfersJSON(t *testing.T) {
