@@ -471,9 +471,9 @@ func (f *funds) withdraw(w http.ResponseWriter, r *http.Request, c *signed) erro
 		}
 		return twinex.Errorf(twinex.InvalidQuantity, "Missing amount")
 	}
-	units, err := twinex.ParseUnits(amt, cur.Scale)
-	if err != nil || units <= 0 {
-		return twinex.Errorf(twinex.InvalidQuantity, "Invalid amount %q for %s", amt, cur.Code)
+	units, err := cur.ParseTransferAmount(amt)
+	if err != nil {
+		return err
 	}
 	dest, err := address(p, network)
 	if err != nil {
