@@ -42,6 +42,7 @@ type simFile struct {
 		TakerRate        *float64 `json:"taker_rate"`
 		TakerMaxSize     string   `json:"taker_max_size"`
 		TakerSlippageBps int      `json:"taker_slippage_bps"`
+		HistoryRate      *float64 `json:"history_rate"`
 	} `json:"markets"`
 }
 
@@ -108,6 +109,9 @@ func applySimFile(dir string, cfg *sim.Config) error {
 		}
 		if in.TakerRate != nil {
 			mc.TakerRate = *in.TakerRate
+		}
+		if in.HistoryRate != nil {
+			mc.HistoryRate = *in.HistoryRate
 		}
 		if err := setDur(&mc.RefreshEvery, in.RefreshEvery, "refresh_every"); err != nil {
 			return err

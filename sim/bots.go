@@ -104,6 +104,8 @@ func newMarket(cfg *Config, ms *twinex.Markets, mc MarketConfig) (*market, error
 		return nil, errors.New("RequoteBps must not be negative and TakerSlippageBps must be within 0..5000")
 	case mc.TakerRate < 0 || mc.TakerRate > 100 || math.IsNaN(mc.TakerRate):
 		return nil, errors.New("TakerRate must be within 0..100 per second")
+	case mc.HistoryRate < 0 || mc.HistoryRate > 6000 || math.IsNaN(mc.HistoryRate):
+		return nil, errors.New("HistoryRate must be within 0..6000 per minute")
 	case mc.Volatility < 0 || mc.Volatility > 10 || math.Abs(mc.Drift) > 10 || math.IsNaN(mc.Volatility) || math.IsNaN(mc.Drift):
 		return nil, errors.New("Volatility must be within 0..10 and Drift within -10..10")
 	}

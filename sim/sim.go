@@ -106,6 +106,11 @@ type MarketConfig struct {
 	TakerRate        float64 // mean taker orders per second (0: no taker)
 	TakerMaxSize     string  // largest taker order, decimal (default Size)
 	TakerSlippageBps int     // taker limit beyond the reference (default SpreadBps/2 + 2*LevelBps + RequoteBps)
+
+	// HistoryRate is the mean number of trades per minute in the
+	// backfilled history (see Backfill; default DefaultHistoryRate, at
+	// least 1 so that every minute has a candle).
+	HistoryRate float64
 }
 
 // Default account ids of the bots: in the range reserved for the system
@@ -124,13 +129,14 @@ func DefaultConfig(ms *twinex.Markets) Config {
 		spread, level  int
 		size, takerMax string
 		rate           float64
+		history        float64 // backfilled trades per minute
 	}
 	table := map[string]d{
-		"btcusd": {"30000", 0.6, 10, 5, "0.25", "0.2", 0.2},
-		"ethusd": {"2000", 0.75, 10, 5, "4", "3", 0.2},
-		"ethbtc": {"0.066", 0.5, 20, 10, "4", "3", 0.05},
-		"solusd": {"100", 0.9, 12, 6, "100", "80", 0.15},
-		"ltcusd": {"70", 0.8, 20, 10, "100", "80", 0.1},
+		"btcusd": {"30000", 0.6, 10, 5, "0.25", "0.2", 0.2, 6},
+		"ethusd": {"2000", 0.75, 10, 5, "4", "3", 0.2, 5},
+		"ethbtc": {"0.066", 0.5, 20, 10, "4", "3", 0.05, 3},
+		"solusd": {"100", 0.9, 12, 6, "100", "80", 0.15, 3},
+		"ltcusd": {"70", 0.8, 20, 10, "100", "80", 0.1, 3},
 	}
 	cfg := Config{
 		Seed: 1, MakerAccount: DefaultMakerAccount, TakerAccount: DefaultTakerAccount,
@@ -145,7 +151,7 @@ func DefaultConfig(ms *twinex.Markets) Config {
 			Symbol: m.Symbol, Start: t.start, Model: "gbm", Volatility: t.vol,
 			SpreadBps: t.spread, LevelBps: t.level, Levels: 10, Size: t.size,
 			RefreshEvery: 5 * time.Second, RequoteBps: t.spread / 2, MaxQuoteAge: time.Minute,
-			TakerRate: t.rate, TakerMaxSize: t.takerMax,
+			TakerRate: t.rate, TakerMaxSize: t.takerMax, HistoryRate: t.history,
 		})
 	}
 	return cfg
