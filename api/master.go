@@ -120,9 +120,9 @@ func (s *Server) accountTransfer(w http.ResponseWriter, r *http.Request, c *sign
 	if !ok {
 		return twinex.Errorf(twinex.InvalidQuantity, "amount is required")
 	}
-	amt, err := twinex.ParseUnits(text, cur.Scale)
-	if err != nil || amt <= 0 {
-		return twinex.Errorf(twinex.InvalidQuantity, "Invalid amount %q for %s", text, cur.Code)
+	amt, err := cur.ParseTransferAmount(text)
+	if err != nil {
+		return err
 	}
 	clientID, err := p.str("clientTransferId")
 	if err != nil {

@@ -126,7 +126,7 @@ func (s *Server) signedRoute(pattern string, roles twinex.Role, sc scope, write 
 			err = s.injectFault(w, r, c)
 		}
 		if err == nil {
-			err = s.limit(w, s.PrivateLimit, c.key.ID)
+			err = s.limitQueued(w, r, s.PrivateLimit, c.key.ID)
 		}
 		if err == nil {
 			err = s.takeQuota(w, r, c)

@@ -349,7 +349,7 @@ func TestRateLimits(t *testing.T) {
 	ts := privateServer(t)
 	k := newKey(t, ts, "rl@example.com", `{"roles":"trader"}`)
 	srv := serverOf(t, ts)
-	srv.PublicLimit = ratelimit.New(ratelimit.Limit{Rate: 2, Per: time.Minute, Burst: 2}) // 1+Burst at once
+	srv.PublicLimit = ratelimit.New(ratelimit.Limit{Rate: 3, Per: time.Minute}) // the allowance at once, no queue
 	srv.PrivateLimit = ratelimit.New(ratelimit.Limit{Rate: 1, Per: time.Minute})
 	for i := 0; i < 3; i++ {
 		if st, v := call(t, ts, "GET", "/v1/symbols", ""); st != 200 {
@@ -371,6 +371,44 @@ func TestRateLimits(t *testing.T) {
 	}
 	if st, v := rawSigned(t, ts, "/v1/balances", k, pl(), nil); st != 429 || v["reason"] != twinex.RateLimit {
 		t.Fatalf("second private request: %d %v", st, v)
+	}
+}
+
+// TestRateLimitQueue: past the allowance, Burst requests are held until
+// the allowance refills and then answered; the next gets 429 with
+// Retry-After. The server's clock is pinned, so the queued request's
+// delay (one interval) is decided by the limiter, not by how fast the
+// test runs; only its wait is real.
+func TestRateLimitQueue(t *testing.T) {
+	ts := privateServer(t)
+	k := newKey(t, ts, "rq@example.com", `{"roles":"trader"}`)
+	srv := serverOf(t, ts)
+	now := time.Now()
+	srv.Now = func() time.Time { return now }
+	srv.PublicLimit = ratelimit.New(ratelimit.Limit{Rate: 2, Per: 100 * time.Millisecond, Burst: 1})
+	srv.PrivateLimit = ratelimit.New(ratelimit.Limit{Rate: 1, Per: 50 * time.Millisecond, Burst: 2})
+	for i := range 3 { // 2 at once, 1 queued for 50ms
+		if st, v := call(t, ts, "GET", "/v1/symbols", ""); st != 200 {
+			t.Fatalf("public request %d: %d %v", i+1, st, v)
+		}
+	}
+	resp, err := http.Get(ts.URL + "/v1/symbols")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "1" {
+		t.Fatalf("public request past the queue: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	nonce := time.Now().UnixMilli()
+	pl := func() string { nonce++; return fmt.Sprintf(`{"request":"/v1/balances","nonce":%d}`, nonce) }
+	for i := range 3 { // 1 at once, 2 queued
+		if st, v := rawSigned(t, ts, "/v1/balances", k, pl(), nil); st != 200 {
+			t.Fatalf("private request %d: %d %v", i+1, st, v)
+		}
+	}
+	if st, v := rawSigned(t, ts, "/v1/balances", k, pl(), nil); st != 429 || v["reason"] != twinex.RateLimit {
+		t.Fatalf("private request past the queue: %d %v", st, v)
 	}
 }
 

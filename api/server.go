@@ -114,6 +114,36 @@ func (s *Server) limit(w http.ResponseWriter, l *ratelimit.Limiter, key string) 
 	if ok {
 		return nil
 	}
+	return tooFrequent(w, wait)
+}
+
+// limitQueued takes one request of key from l with Gemini's queue (reference
+// §4): within the allowance it goes on at once; past it, up to the limit's
+// Burst requests wait until the allowance has refilled for them, then go
+// on; beyond those, 429 RateLimit with a Retry-After header. A queued
+// request whose client goes away stops waiting.
+func (s *Server) limitQueued(w http.ResponseWriter, r *http.Request, l *ratelimit.Limiter, key string) error {
+	if l == nil {
+		return nil
+	}
+	delay, ok, wait := l.Take(key, s.now())
+	if !ok {
+		return tooFrequent(w, wait)
+	}
+	if delay > 0 {
+		t := time.NewTimer(delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			return tooFrequent(w, delay)
+		}
+	}
+	return nil
+}
+
+// tooFrequent is the 429 RateLimit answer, with the Retry-After header.
+func tooFrequent(w http.ResponseWriter, wait time.Duration) error {
 	secs := ratelimit.RetryAfterSeconds(wait)
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
 	return twinex.Errorf(twinex.RateLimit, "Requests were made too frequently; retry after %d seconds", secs)
@@ -140,7 +170,7 @@ func (s *Server) recoverer(h http.Handler) http.Handler {
 		}()
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 		if r.Method == http.MethodGet && (strings.HasPrefix(r.URL.Path, "/v1/") || strings.HasPrefix(r.URL.Path, "/v2/")) {
-			if err := s.limit(w, s.PublicLimit, limitKey(auth.ClientIP(r, s.TrustedProxies))); err != nil {
+			if err := s.limitQueued(w, r, s.PublicLimit, limitKey(auth.ClientIP(r, s.TrustedProxies))); err != nil {
 				s.writeError(w, r, err)
 				return
 			}

@@ -65,6 +65,9 @@ type App struct {
 	// Sim runs the market simulator (sandbox only); SimSeed seeds it.
 	Sim     bool
 	SimSeed uint64
+	// Backfill is how much market history the simulator writes into a
+	// store that has no trade yet (first start, reset); 0: none.
+	Backfill time.Duration
 
 	// Settings read once at Open.
 	markets *twinex.Markets
@@ -234,6 +237,10 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 	var err error
 	if st.store, err = sqlite.Open(filepath.Join(m.DataDir, "twinex.db")); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if err := m.backfill(ctx, st.store); err != nil {
+		st.store.Close()
+		return nil, err
 	}
 	if st.core, err = core.Open(ctx, core.Config{Store: st.store, Markets: m.markets, Logger: m.Logger}); err != nil {
 		st.store.Close()

@@ -39,14 +39,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&m.Listen, "listen", envOr("TWINEX_LISTEN", "127.0.0.1:8080"), "address to listen on (TWINEX_LISTEN)")
 	fs.StringVar(&m.DataDir, "data", envOr("TWINEX_DATA", "./twinex-data"), "data directory (TWINEX_DATA)")
 	m.PublicLimit, m.PrivateLimit = ratelimit.GeminiPublic(), ratelimit.GeminiPrivate()
-	fs.Var(&m.PublicLimit, "rate-public", `public requests per client address, e.g. "120/1m+5" (rate/period+burst) or "off"`)
-	fs.Var(&m.PrivateLimit, "rate-private", `signed requests per API key, e.g. "600/1m+5" or "off"`)
+	fs.Var(&m.PublicLimit, "rate-public", "public requests per client address, as RATE/PERIOD+QUEUE: an allowance of RATE a PERIOD,\nthen QUEUE more held until it refills, then 429 (Gemini's: 120/1m+5); \"off\" turns off\nthe public limit and the secret-report limit")
+	fs.Var(&m.PrivateLimit, "rate-private", "signed requests per API key, as RATE/PERIOD+QUEUE (Gemini's: 600/1m+5); \"off\" turns off\nevery signed-request limit, the per-endpoint ones (addresses 1/2s, transfers 1/5s) included;\nonly the daily request quota of the owner's plan (admin plan) still applies")
 	fs.DurationVar(&m.ApprovalWait, "approval-wait", -1, "hold before an approved withdrawal address is active (default: 0 in sandbox, 168h in production)")
 	mode := fs.String("mode", envOr("TWINEX_MODE", "sandbox"), "sandbox (simulated markets, demo account, faults) or production (TWINEX_MODE)")
 	fs.DurationVar(&m.ActivityRetention, "activity-retention", 30*24*time.Hour, "how long the activity log keeps each API request's record")
 	fs.StringVar(&m.KYCReview, "kyc-review", "", "identity verification: auto (approved at once; the sandbox default) or manual (the operator reviews; always in production)")
 	fs.BoolVar(&m.Sim, "sim", true, "run the market simulator in sandbox mode (--sim=false for an empty market)")
 	fs.Uint64Var(&m.SimSeed, "sim-seed", 1, "the simulator's seed: the same seed and the same commands give the same trades")
+	fs.DurationVar(&m.Backfill, "backfill", 24*time.Hour, "market history the simulator writes at first start and after a reset (market data only: no account's trades); 0 for none")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
