@@ -237,7 +237,7 @@ func (s *Server) cancelOrder(w http.ResponseWriter, r *http.Request, c *signed) 
 	if err != nil {
 		return err
 	}
-	o, err := s.Exchange.Cancel(r.Context(), c.account.ID, id, c.use)
+	o, _, err := s.Exchange.Cancel(r.Context(), c.account.ID, id, c.use)
 	if err != nil {
 		return err
 	}

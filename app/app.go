@@ -300,7 +300,7 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 		st.close()
 		return nil, err
 	}
-	st.web = &web.Server{Store: st.store, Accounts: st.store, Keys: st.keys, Identities: st.store, ActivityLog: st.store, Watch: st.store, Quota: st.quota, KeyLimiter: srv.PrivateLimit, Sealer: m.sealer, AutoApproveIdentity: m.KYCReview == "auto", AdminToken: m.token, Markets: m.markets, Logger: m.Logger, BaseURL: public,
+	st.web = &web.Server{Store: st.store, Accounts: st.store, Exchange: st.exch, Keys: st.keys, Identities: st.store, ActivityLog: st.store, Watch: st.store, Quota: st.quota, KeyLimiter: srv.PrivateLimit, Sealer: m.sealer, AutoApproveIdentity: m.KYCReview == "auto", AdminToken: m.token, Markets: m.markets, Logger: m.Logger, BaseURL: public,
 		Sandbox: m.Mode == Sandbox, TrustedProxies: m.trusted, Mail: send, Mailbox: box,
 		// Behind a TLS-terminating proxy (production requires one beyond
 		// loopback) the browser speaks HTTPS: cookies must be Secure.

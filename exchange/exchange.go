@@ -90,22 +90,24 @@ func (s *Service) Order(ctx context.Context, accountID, id int64) (twinex.Order,
 	return o, err
 }
 
-// Cancel cancels an account's open order. Cancelling an order that is
-// already closed answers with it, as Gemini does (reference §3.3);
-// OrderNotFound when the account has no such order. use is the API key's
-// use made durable with the command (zero from the dashboard).
-func (s *Service) Cancel(ctx context.Context, accountID, id int64, use twinex.KeyUse) (twinex.Order, error) {
+// Cancel cancels an account's open order and reports whether this call
+// cancelled it. Cancelling an order that is already closed answers with it
+// (and false), as Gemini does (reference §3.3); OrderNotFound when the
+// account has no such order. use is the API key's use made durable with
+// the command (zero from the dashboard).
+func (s *Service) Cancel(ctx context.Context, accountID, id int64, use twinex.KeyUse) (twinex.Order, bool, error) {
 	if id <= 0 {
-		return twinex.Order{}, twinex.Errorf(twinex.OrderNotFound, "Order not found")
+		return twinex.Order{}, false, twinex.Errorf(twinex.OrderNotFound, "Order not found")
 	}
 	res, err := s.do(ctx, engine.Command{Kind: engine.Cancel, AccountID: accountID, OrderID: id}, use)
 	if twinex.ErrorReason(err) == twinex.OrderNotFound {
-		return s.Order(ctx, accountID, id)
+		o, err := s.Order(ctx, accountID, id)
+		return o, false, err
 	}
 	if err != nil {
-		return twinex.Order{}, err
+		return twinex.Order{}, false, err
 	}
-	return res.Order, nil
+	return res.Order, true, nil
 }
 
 // Fill is one trade from one account's side.
@@ -230,4 +232,29 @@ func (s *Service) OwnAccount(ctx context.Context, userID int64, nick string) (tw
 		}
 	}
 	return twinex.Account{}, twinex.Errorf(twinex.InvalidAccountName, "No account %q in the group", nick)
+}
+
+// Ticker is a market's last price and 24-hour figures, from the snapshot
+// the sequencer last published (the numbers the public API serves).
+type Ticker struct {
+	Market      *twinex.Market
+	Last        int64  // price units; 0 when the market never traded
+	Change      string // (last-open)/open as a fraction, "0.0244"
+	Volume      int64  // base, market amount units
+	QuoteVolume int64  // quote, ledger units
+}
+
+// Tickers returns every market's ticker, in the markets' order.
+func (s *Service) Tickers() []Ticker {
+	ms := s.Core.Markets()
+	out := make([]Ticker, 0, len(ms.List))
+	for i, m := range ms.List {
+		t := Ticker{Market: m}
+		if snap := s.Core.Snapshot(i); snap != nil {
+			st := snap.Stats
+			t.Last, t.Change, t.Volume, t.QuoteVolume = st.Last, st.Change(), st.Volume, st.QuoteVolume
+		}
+		out = append(out, t)
+	}
+	return out
 }

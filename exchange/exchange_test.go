@@ -80,8 +80,11 @@ func TestWelcomeAndTopUpWithinTheLimit(t *testing.T) {
 	}
 	usd := ms.Currency("USD")
 	unit := func(v string) int64 { n, _ := twinex.ParseUnits(v, usd.Scale); return n }
+	if err := x.s.Welcome(ctx, x.primary.ID); err != nil { // a second verification link
+		t.Fatal(err)
+	}
 	if got, _ := x.balance(x.primary.ID, "USD"); got != unit("100") {
-		t.Fatalf("USD after welcome = %d, want 100", got)
+		t.Fatalf("USD after welcome = %d, want 100 (once)", got)
 	}
 	// Top-ups add the grant until the cap, then a part, then nothing.
 	for _, want := range []string{"100", "50"} {
@@ -214,15 +217,15 @@ func TestOrdersFillsAndPaging(t *testing.T) {
 		t.Fatalf("open orders: %+v %v", open, err)
 	}
 	// Another account cannot cancel it: not found, not forbidden.
-	if _, err := x.s.Cancel(ctx, x.bots.ID, rest.ID, twinex.KeyUse{}); twinex.ErrorReason(err) != twinex.OrderNotFound {
+	if _, _, err := x.s.Cancel(ctx, x.bots.ID, rest.ID, twinex.KeyUse{}); twinex.ErrorReason(err) != twinex.OrderNotFound {
 		t.Fatalf("cancel by another account: %v", err)
 	}
-	o, err := x.s.Cancel(ctx, x.primary.ID, rest.ID, twinex.KeyUse{})
-	if err != nil || o.Status != twinex.StatusCancelled {
+	o, done, err := x.s.Cancel(ctx, x.primary.ID, rest.ID, twinex.KeyUse{})
+	if err != nil || !done || o.Status != twinex.StatusCancelled {
 		t.Fatalf("cancel: %+v %v", o, err)
 	}
 	// Cancelling it again answers with the closed order.
-	if o, err := x.s.Cancel(ctx, x.primary.ID, rest.ID, twinex.KeyUse{}); err != nil || o.ID != rest.ID {
+	if o, done, err := x.s.Cancel(ctx, x.primary.ID, rest.ID, twinex.KeyUse{}); err != nil || done || o.ID != rest.ID {
 		t.Fatalf("second cancel: %+v %v", o, err)
 	}
 	if _, held := x.balance(x.primary.ID, "USD"); held != 0 {

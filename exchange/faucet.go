@@ -97,11 +97,22 @@ func (f *Faucet) Grant(code string) *Grant {
 	return nil
 }
 
-// Welcome gives a new account its test funds, one deposit per currency.
-// A failed deposit stops it and is returned; the user can top up from the
+// Welcome gives a new account its test funds, one deposit per currency,
+// once: an account that already had a deposit or transfer gets nothing,
+// so calling it again (a second verification link) gives nothing more. A
+// failed deposit stops it and is returned; the user can top up from the
 // dashboard. Without a faucet (production) it does nothing.
 func (s *Service) Welcome(ctx context.Context, accountID int64) error {
 	if s.Faucet == nil {
+		return nil
+	}
+	s.topUp.Lock()
+	defer s.topUp.Unlock()
+	had, err := s.Store.Transfers(ctx, twinex.TransferQuery{AccountID: accountID, Limit: 1})
+	if err != nil {
+		return fmt.Errorf("test funds: %w", err)
+	}
+	if len(had) > 0 {
 		return nil
 	}
 	for _, g := range s.Faucet.Grants {

@@ -176,7 +176,7 @@ func TestKeyCreationAsksForCode(t *testing.T) {
 
 	// Revoking asks for a code too.
 	p = b.get("/settings/api")
-	wantBody(t, p, `placeholder="2FA code"`)
+	wantBody(t, p, `id="revoke-code-`+id+`"`)
 	wantStatus(t, b.post("/settings/api/keys/"+id+"/revoke", url.Values{"code": {"000000"}}), http.StatusUnprocessableEntity)
 	if k, _ := e.db.Key(t.Context(), id); k.Revoked != 0 {
 		t.Fatal("revoked without a right code")
