@@ -166,7 +166,7 @@ func TestCreateRotateRevokeKey(t *testing.T) {
 
 	// The list shows the key, never the secret.
 	p = b.get("/settings/api")
-	wantBody(t, p, id[1], "grid bot", "Trader, FundManager", "203.0.113.7/32", "Active")
+	wantBody(t, p, id[1], "grid bot", "Trader, Fund Manager", "203.0.113.7/32", "Active")
 	if strings.Contains(p.Body, secret[1]) {
 		t.Fatal("list shows the secret")
 	}

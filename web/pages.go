@@ -167,6 +167,9 @@ var auditActions = map[string]string{
 	"mfa_enabled":        "Two-factor authentication turned on",
 	"mfa_disabled":       "Two-factor authentication turned off",
 	"recovery_used":      "Recovery code used",
+	"test_funds":         "Sandbox test funds added",
+	"transfer":           "Funds moved between your accounts",
+	"order_cancelled":    "Order cancelled",
 }
 
 // settings shows the account, its verification state and what to do next,

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -74,6 +75,17 @@ var funcs = template.FuncMap{
 		return f
 	},
 	"hasPrefix": strings.HasPrefix,
+	// count is a whole number with thousands separators ("100,000").
+	"count": func(n int64) string { return group(strconv.FormatInt(n, 10)) },
+	// roleName is a role as the key form says it ("Fund Manager").
+	"roleName": func(name string) string {
+		for _, c := range roleChoices {
+			if strings.EqualFold(strings.ReplaceAll(c.Name, " ", ""), name) {
+				return c.Name
+			}
+		}
+		return name
+	},
 	// alertArgs hands one alert and the page's view to the alertItem
 	// template.
 	"alertArgs": func(v view, a alertRow) struct {
@@ -113,7 +125,7 @@ var funcs = template.FuncMap{
 		if ns == 0 {
 			return "—"
 		}
-		return time.Unix(0, ns).UTC().Format("2 Jan 2006 15:04 UTC")
+		return time.Unix(0, ns).UTC().Format("2 Jan 2006 15:04:05 UTC")
 	},
 }
 
