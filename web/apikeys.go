@@ -201,7 +201,7 @@ func lifetime(v, on string, now time.Time, fields map[string]string) time.Time {
 		d, err := time.Parse(time.DateOnly, strings.TrimSpace(on))
 		end := d.Add(24 * time.Hour)
 		if err != nil || !end.After(now) || end.Sub(now) > maxExpiryDays*24*time.Hour {
-			fields["expires"] = "Enter a date from today to 5 years from now (YYYY-MM-DD)."
+			fields["expires"] = "Choose a date from today to 5 years from now."
 			return time.Time{}
 		}
 		return end

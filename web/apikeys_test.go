@@ -42,7 +42,7 @@ func TestIdentityForm(t *testing.T) {
 	bad := url.Values{"legal_name": {""}, "birth_date": {"2020-01-01"}, "country": {"Britain"}, "address": {"x"}}
 	p := b.post("/settings/identity", bad)
 	wantStatus(t, p, http.StatusUnprocessableEntity)
-	wantBody(t, p, "Required.", "at least 18", "two-letter country code")
+	wantBody(t, p, "Required.", "at least 18", "Choose your country from the list")
 	u, _ := e.db.UserByEmail(t.Context(), "ada@example.com")
 	if u.Identity != twinex.IdentityNone {
 		t.Fatalf("refused form changed identity to %q", u.Identity)
@@ -372,7 +372,7 @@ func TestKeyExpiryOnADate(t *testing.T) {
 	for _, bad := range []string{"", "2025-02-28", "2031-01-01", "1 March", "2025-13-01"} {
 		p := create(bad)
 		wantStatus(t, p, http.StatusUnprocessableEntity)
-		wantBody(t, p, "Enter a date from today to 5 years from now")
+		wantBody(t, p, "Choose a date from today to 5 years from now")
 	}
 	// A date entered while the choice says something else is not ignored.
 	b.get("/settings/api")

@@ -114,6 +114,17 @@ var funcs = template.FuncMap{
 		}
 		return newSelect(v, name, label, "", opts, "")
 	},
+	"countrySelect": func(v view, name, label string) selectField {
+		opts := []option{{Value: "", Text: "Choose a country"}}
+		for _, c := range countries {
+			opts = append(opts, option{Value: c.Code, Text: c.Name})
+		}
+		f := newSelect(v, name, label, "", opts, "")
+		for i := range f.Options {
+			f.Options[i].Selected = f.Options[i].Selected || (f.Options[i].Value != "" && strings.EqualFold(f.Options[i].Value, v.Form[name]))
+		}
+		return f
+	},
 	"currencySelect": func(v view, name, label string, codes []string) selectField {
 		var opts []option
 		for _, c := range codes {

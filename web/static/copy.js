@@ -11,7 +11,7 @@ document.querySelectorAll("button[data-copy]").forEach(function (button) {
   button.hidden = false;
   button.addEventListener("click", function () {
     var el = document.getElementById(button.dataset.copy);
-    var text = el.value !== undefined ? el.value : el.textContent;
+    var text = button.dataset.copyValue || (el.value !== undefined ? el.value : el.innerText);
     var done = function () {
       button.textContent = "Copied";
       clearTimeout(timer);
@@ -25,4 +25,12 @@ document.querySelectorAll("button[data-copy]").forEach(function (button) {
       if (document.execCommand("copy")) { done(); }
     }
   });
+});
+
+// Print buttons: a button with data-print prints the page.
+document.querySelectorAll("button[data-print]").forEach(function (button) {
+  if (button.dataset.printReady) { return; }
+  button.dataset.printReady = "1";
+  button.hidden = false;
+  button.addEventListener("click", function () { window.print(); });
 });
