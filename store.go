@@ -77,6 +77,7 @@ type OrderQuery struct {
 	ClientOrderID string // optional
 	ClosedOnly    bool   // only filled and cancelled orders
 	After         int64  // only orders created after this Unix ns time (0: any)
+	BeforeID      int64  // only orders with a smaller id (0: any), for paging back
 	Limit         int    // at most this many (0: 50)
 }
 
@@ -87,6 +88,7 @@ type TradeQuery struct {
 	OrderID   int64  // optional: trades of this order
 	After     int64  // only trades at or after this Unix ns time (0: any)
 	AfterID   int64  // only trades with a larger id (0: any)
+	BeforeID  int64  // only trades with a smaller id (0: any), for paging back
 	Limit     int    // at most this many (0: 50)
 	// Ascending returns the oldest matching trades first, for paging
 	// forward from After or AfterID without gaps.
@@ -100,6 +102,7 @@ type TransferQuery struct {
 	Currency  string // optional
 	After     int64  // only transfers at or after this Unix ns time (0: any)
 	AfterID   int64  // only transfers with a larger id (0: any)
+	BeforeID  int64  // only transfers with a smaller id (0: any), for paging back
 	Limit     int    // at most this many (0: 10)
 	Ascending bool
 }

@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/twinex/twinex"
-	"github.com/twinex/twinex/engine"
+	"github.com/twinex/twinex/exchange"
 )
 
 // MaxAccountsPerGroup bounds the accounts of one group.
@@ -84,8 +84,7 @@ func (s *Server) accountList(w http.ResponseWriter, r *http.Request, c *signed) 
 }
 
 func (s *Server) accountTransfer(w http.ResponseWriter, r *http.Request, c *signed) error {
-	cur := s.Core.Markets().Currency(r.PathValue("currency"))
-	if cur == nil {
+	if s.Core.Markets().Currency(r.PathValue("currency")) == nil {
 		return twinex.Errorf(twinex.InvalidFundTransfer, "Unknown currency %q", r.PathValue("currency"))
 	}
 	p := c.payload
@@ -97,46 +96,20 @@ func (s *Server) accountTransfer(w http.ResponseWriter, r *http.Request, c *sign
 	if err != nil {
 		return err
 	}
-	if src == "" || dst == "" {
-		return twinex.Errorf(twinex.MissingAccountName, "sourceAccount and targetAccount are required")
-	}
-	list, err := s.Accounts.Accounts(r.Context(), c.user)
-	if err != nil {
-		return err
-	}
-	find := func(nick string) *twinex.Account {
-		for i := range list {
-			if list[i].Nickname == nick {
-				return &list[i]
-			}
-		}
-		return nil
-	}
-	from, to := find(src), find(dst)
-	if from == nil || to == nil {
-		return twinex.Errorf(twinex.InvalidAccountName, "Both accounts must be in the group")
-	}
-	text, ok := p.decimal("amount")
-	if !ok {
-		return twinex.Errorf(twinex.InvalidQuantity, "amount is required")
-	}
-	amt, err := cur.ParseTransferAmount(text)
-	if err != nil {
-		return err
-	}
 	clientID, err := p.str("clientTransferId")
 	if err != nil {
 		return err
 	}
-	res, err := s.doSigned(r.Context(), c, engine.Command{Kind: engine.TransferFunds, AccountID: from.ID, ToAccount: to.ID,
-		Currency: cur.Code, Funds: amt, ClientID: clientID})
+	amount, _ := p.decimal("amount")
+	t, err := s.Exchange.Transfer(r.Context(), exchange.TransferRequest{UserID: c.user, Currency: r.PathValue("currency"),
+		From: src, To: dst, Amount: amount, ClientID: clientID}, c.use)
 	if err != nil {
 		return err
 	}
-	id := strconv.FormatInt(res.Transfers[0].ID, 10)
+	id := strconv.FormatInt(t.Out.ID, 10)
 	writeJSON(w, http.StatusOK, map[string]any{
-		"fromAccount": from.Nickname, "toAccount": to.Nickname, "amount": twinex.FormatUnits(amt, cur.Scale),
-		"fee": "0", "currency": cur.Name, "withdrawalId": id, "uuid": id, "message": "Success, transfer completed.",
+		"fromAccount": t.From.Nickname, "toAccount": t.To.Nickname, "amount": twinex.FormatUnits(t.Amount, t.Currency.Scale),
+		"fee": "0", "currency": t.Currency.Name, "withdrawalId": id, "uuid": id, "message": "Success, transfer completed.",
 	})
 	return nil
 }

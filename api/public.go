@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"html/template"
 	"math"
-	"math/big"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -228,14 +227,8 @@ type tickerV2JSON struct {
 	Ask     string   `json:"ask,omitempty"`
 }
 
-// dayRange returns the 24-hour open, high and low: the window's when it
-// had trades, else the last price for all three (0 if never traded).
-func dayRange(st marketdata.Stats) (open, high, low int64) {
-	if st.Open == 0 {
-		return st.Last, st.Last, st.Last
-	}
-	return st.Open, st.High, st.Low
-}
+// dayRange is marketdata's rule, which the dashboard shows too.
+func dayRange(st marketdata.Stats) (open, high, low int64) { return st.DayRange() }
 
 func (s *Server) tickerV2(w http.ResponseWriter, r *http.Request) error {
 	m, snap, err := s.market(r.PathValue("symbol"))
@@ -503,18 +496,8 @@ type pricefeedJSON struct {
 	PercentChange24h string `json:"percentChange24h"`
 }
 
-// fractionChange returns (last-open)/open with four decimals, rounded half
-// away from zero ("0.0244", "-0.0100", "0.0000").
-func fractionChange(last, open int64) string {
-	if open <= 0 || last <= 0 {
-		return "0.0000"
-	}
-	v := new(big.Rat).SetFrac(big.NewInt(last-open), big.NewInt(open)).FloatString(4)
-	if v == "-0.0000" {
-		v = "0.0000"
-	}
-	return v
-}
+// fractionChange is marketdata's rule, which the dashboard shows too.
+func fractionChange(last, open int64) string { return marketdata.FractionChange(last, open) }
 
 func (s *Server) pricefeed(w http.ResponseWriter, r *http.Request) error {
 	ms := s.Core.Markets()

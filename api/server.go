@@ -18,6 +18,7 @@ import (
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/auth"
 	"github.com/twinex/twinex/core"
+	"github.com/twinex/twinex/exchange"
 	"github.com/twinex/twinex/fault"
 	"github.com/twinex/twinex/keys"
 	"github.com/twinex/twinex/quota"
@@ -58,6 +59,9 @@ type Server struct {
 	Logger *slog.Logger     // default: discard
 	Now    func() time.Time // default time.Now
 	Faults *fault.Injector  // sandbox fault injection; nil in production
+	// Exchange holds the rules shared with the dashboard (transfers,
+	// cancels, fills); by default one over Core, Store and Accounts.
+	Exchange *exchange.Service
 
 	mux     *http.ServeMux
 	unknown *unknownKeys
@@ -70,6 +74,9 @@ const MaxBodyBytes = 1 << 20
 func (s *Server) Handler() http.Handler {
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
+	}
+	if s.Exchange == nil {
+		s.Exchange = &exchange.Service{Core: s.Core, Store: s.Store, Accounts: s.Accounts}
 	}
 	s.mux = http.NewServeMux()
 	s.unknown = newUnknownKeys()

@@ -3,12 +3,12 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/engine"
+	"github.com/twinex/twinex/exchange"
 )
 
 // orderFields are the fields of a new order as text, from either the admin
@@ -229,11 +229,7 @@ func orderID(p payload) (int64, error) {
 // storedOrder returns an order of the account from the store, or
 // OrderNotFound: other accounts' orders are not found, not forbidden.
 func (s *Server) storedOrder(ctx context.Context, accountID, id int64) (twinex.Order, error) {
-	o, err := s.Store.Order(ctx, id)
-	if errors.Is(err, twinex.ErrNotFound) || (err == nil && o.AccountID != accountID) {
-		return o, twinex.Errorf(twinex.OrderNotFound, "Order %d not found", id)
-	}
-	return o, err
+	return s.Exchange.Order(ctx, accountID, id)
 }
 
 func (s *Server) cancelOrder(w http.ResponseWriter, r *http.Request, c *signed) error {
@@ -241,15 +237,8 @@ func (s *Server) cancelOrder(w http.ResponseWriter, r *http.Request, c *signed) 
 	if err != nil {
 		return err
 	}
-	res, err := s.doSigned(r.Context(), c, engine.Command{Kind: engine.Cancel, AccountID: c.account.ID, OrderID: id})
-	o := res.Order
-	if twinex.ErrorReason(err) == twinex.OrderNotFound {
-		// Cancelling an order that is already closed answers with it, as
-		// Gemini does (reference §3.3).
-		if o, err = s.storedOrder(r.Context(), c.account.ID, id); err != nil {
-			return err
-		}
-	} else if err != nil {
+	o, _, err := s.Exchange.Cancel(r.Context(), c.account.ID, id, c.use)
+	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, orderJSON(o, s.Core.Markets().Market(o.Market)))
@@ -394,11 +383,8 @@ func (s *Server) myTradesJSON(trades []twinex.Trade, accountID int64) []map[stri
 		if m == nil {
 			continue
 		}
-		maker := t.MakerAccount == accountID
-		side, orderID, fee := t.TakerSide, t.TakerOrderID, t.TakerFee
-		if maker && t.TakerAccount != accountID {
-			side, orderID, fee = t.TakerSide.Opposite(), t.MakerOrderID, t.MakerFee
-		}
+		f := exchange.FillOf(t, accountID)
+		maker, side, orderID, fee := f.Maker, f.Side, f.OrderID, f.Fee
 		typ := "Buy"
 		if side == twinex.Sell {
 			typ = "Sell"

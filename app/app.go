@@ -28,6 +28,7 @@ import (
 	"github.com/twinex/twinex/auth"
 	"github.com/twinex/twinex/core"
 	"github.com/twinex/twinex/engine"
+	"github.com/twinex/twinex/exchange"
 	"github.com/twinex/twinex/fault"
 	"github.com/twinex/twinex/keys"
 	"github.com/twinex/twinex/mail"
@@ -77,9 +78,10 @@ type App struct {
 
 	faults *fault.Injector // sandbox only; kept across restores
 
-	simMu     sync.Mutex // guards simPaused and applying it to the runner
-	simPaused bool       // kept across restores
-	simCfg    sim.Config // read once at Open, so a swap cannot fail on a file edited since
+	simMu     sync.Mutex       // guards simPaused and applying it to the runner
+	simPaused bool             // kept across restores
+	simCfg    sim.Config       // read once at Open, so a swap cannot fail on a file edited since
+	faucet    *exchange.Faucet // the sandbox's test funds; nil in production
 
 	// mu guards st: requests hold it for reading; a restore or reset,
 	// which replaces the whole state, holds it for writing.
@@ -100,6 +102,7 @@ type App struct {
 type state struct {
 	store   *sqlite.DB
 	core    *core.Core
+	exch    *exchange.Service
 	keys    *keys.Service
 	srv     *api.Server
 	web     *web.Server
@@ -197,6 +200,9 @@ func (m *App) Open(ctx context.Context) error {
 		if err := applySimFile(m.DataDir, &m.simCfg); err != nil {
 			return err
 		}
+		if m.faucet, err = loadFaucet(m.DataDir, m.markets); err != nil {
+			return err
+		}
 	}
 	start := time.Now()
 	if m.st, err = m.openState(ctx); err != nil {
@@ -246,6 +252,7 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 		st.store.Close()
 		return nil, err
 	}
+	st.exch = &exchange.Service{Core: st.core, Store: st.store, Accounts: st.store, Faucet: m.faucet}
 	st.keys = &keys.Service{Store: st.store, Sealer: m.sealer, Logger: m.Logger, Fingerprints: st.store}
 	if err := st.keys.IndexFingerprints(ctx); err != nil {
 		st.close()
@@ -284,7 +291,7 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 		st.close()
 		return nil, err
 	}
-	srv := &api.Server{Activity: st.log, Quota: st.quota, Leaks: st.watch, ActivityLog: st.store, Core: st.core, Store: st.store, Accounts: st.store, Addresses: st.store, Identities: st.store, Keys: st.keys,
+	srv := &api.Server{Activity: st.log, Quota: st.quota, Leaks: st.watch, ActivityLog: st.store, Core: st.core, Exchange: st.exch, Store: st.store, Accounts: st.store, Addresses: st.store, Identities: st.store, Keys: st.keys,
 		TrustedProxies: m.trusted, AdminToken: m.token, Logger: m.Logger, ApprovalWait: m.ApprovalWait,
 		PublicLimit: ratelimit.New(m.PublicLimit), PrivateLimit: ratelimit.New(m.PrivateLimit)}
 	if m.Mode == Sandbox {
@@ -307,7 +314,7 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 		st.close()
 		return nil, err
 	}
-	st.web = &web.Server{Store: st.store, Accounts: st.store, Keys: st.keys, Identities: st.store, ActivityLog: st.store, Watch: st.store, Quota: st.quota, KeyLimiter: srv.PrivateLimit, Sealer: m.sealer, AutoApproveIdentity: m.KYCReview == "auto", AdminToken: m.token, Markets: m.markets, Logger: m.Logger, BaseURL: public,
+	st.web = &web.Server{Store: st.store, Accounts: st.store, Exchange: st.exch, Keys: st.keys, Identities: st.store, ActivityLog: st.store, Watch: st.store, Quota: st.quota, KeyLimiter: srv.PrivateLimit, Sealer: m.sealer, AutoApproveIdentity: m.KYCReview == "auto", AdminToken: m.token, Markets: m.markets, Logger: m.Logger, BaseURL: public,
 		Sandbox: m.Mode == Sandbox, TrustedProxies: m.trusted, Mail: send, Mailbox: box,
 		// Behind a TLS-terminating proxy (production requires one beyond
 		// loopback) the browser speaks HTTPS: cookies must be Secure.

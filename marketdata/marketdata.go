@@ -8,6 +8,7 @@ package marketdata
 
 import (
 	"math"
+	"math/big"
 
 	"github.com/twinex/twinex"
 )
@@ -203,6 +204,36 @@ type Stats struct {
 	Volume      int64     // base, market amount units
 	QuoteVolume int64     // quote ledger units
 	Hourly      [24]int64 // last price as of now, 1h ago, ... 23h ago (0: none yet)
+}
+
+// DayRange returns the 24-hour open, high and low: the window's when it
+// had trades, else the last price for all three (0 if never traded).
+func (st Stats) DayRange() (open, high, low int64) {
+	if st.Open == 0 {
+		return st.Last, st.Last, st.Last
+	}
+	return st.Open, st.High, st.Low
+}
+
+// Change returns the 24-hour change as a fraction, (last-open)/open with
+// four decimals rounded half away from zero ("0.0244", "-0.0100"); "0.0000"
+// when the market never traded.
+func (st Stats) Change() string {
+	open, _, _ := st.DayRange()
+	return FractionChange(st.Last, open)
+}
+
+// FractionChange returns (last-open)/open with four decimals, rounded half
+// away from zero ("0.0244", "-0.0100", "0.0000").
+func FractionChange(last, open int64) string {
+	if open <= 0 || last <= 0 {
+		return "0.0000"
+	}
+	v := new(big.Rat).SetFrac(big.NewInt(last-open), big.NewInt(open)).FloatString(4)
+	if v == "-0.0000" {
+		v = "0.0000"
+	}
+	return v
 }
 
 // Stats computes market i's 24-hour statistics as of now.

@@ -74,6 +74,9 @@ func (db *DB) Orders(ctx context.Context, q twinex.OrderQuery) ([]twinex.Order, 
 	if q.After != 0 {
 		w.add("created > ?", q.After)
 	}
+	if q.BeforeID != 0 {
+		w.add("id < ?", q.BeforeID)
+	}
 	w.args = append(w.args, limit(q.Limit, 50))
 	rows, err := db.r.QueryContext(ctx,
 		`SELECT `+orderCols+` FROM orders`+w.sql()+` ORDER BY id DESC LIMIT ?`, w.args...)
@@ -104,6 +107,9 @@ func (db *DB) Trades(ctx context.Context, q twinex.TradeQuery) ([]twinex.Trade, 
 	}
 	if q.AfterID != 0 {
 		w.add("id > ?", q.AfterID)
+	}
+	if q.BeforeID != 0 {
+		w.add("id < ?", q.BeforeID)
 	}
 	// "maker or taker" is written as the union of a maker and a taker query,
 	// each walking its (column, id) index newest first and stopping at the
@@ -166,6 +172,9 @@ func (db *DB) Transfers(ctx context.Context, q twinex.TransferQuery) ([]twinex.T
 	}
 	if q.AfterID != 0 {
 		w.add("id > ?", q.AfterID)
+	}
+	if q.BeforeID != 0 {
+		w.add("id < ?", q.BeforeID)
 	}
 	dir := "DESC"
 	if q.Ascending {

@@ -288,7 +288,7 @@ func (w *Watcher) checkBadSig(ctx context.Context, a twinex.Activity) {
 		w.raise(ctx, twinex.Alert{UserID: a.UserID, KeyID: a.KeyID, Kind: twinex.AlertBadSig, IP: a.IP,
 			Dedupe: fmt.Sprintf("bad_sig:%s:%s", a.KeyID, day(a.Time)),
 			Message: fmt.Sprintf("API key %s got %d requests with a wrong signature within %s (the latest from %s): someone may have the key id without its secret.",
-				a.KeyID, n, w.rules.BadSigWindow, a.IP)})
+				a.KeyID, n, durationText(w.rules.BadSigWindow), a.IP)})
 	}
 }
 
@@ -367,7 +367,7 @@ func (w *Watcher) checkSpike(ctx context.Context, keyID string, a twinex.Activit
 	w.raise(ctx, twinex.Alert{UserID: a.UserID, KeyID: keyID, Kind: twinex.AlertSpike, IP: a.IP,
 		Dedupe: fmt.Sprintf("spike:%s:%s", keyID, time.Unix(0, a.Time).UTC().Format("2006-01-02T15")),
 		Message: fmt.Sprintf("API key %s made %d signed requests in %s, against an average of %.1f over the previous %s.",
-			keyID, n, w.rules.SpikeWindow, avg, w.rules.BaselineWindow)})
+			keyID, n, durationText(w.rules.SpikeWindow), avg, durationText(w.rules.BaselineWindow))})
 }
 
 // Sweep applies the time-driven rules to every active key: expiring soon,
@@ -595,4 +595,22 @@ func mailText(a twinex.Alert, base string) string {
 	}
 	return fmt.Sprintf("%s\n\n%s\n\n%s\n%s\n\nThis alert is sent once; it stays on your dashboard until you dismiss it.\n",
 		Titles[a.Kind], a.Message, action, link)
+}
+
+// durationText says a window in words for an alert ("10 minutes", "24
+// hours", "90 seconds"), never Go's "10m0s".
+func durationText(d time.Duration) string {
+	unit := func(n int64, one string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return strconv.FormatInt(n, 10) + " " + one + "s"
+	}
+	switch {
+	case d >= time.Hour && d%time.Hour == 0:
+		return unit(int64(d/time.Hour), "hour")
+	case d >= time.Minute && d%time.Minute == 0:
+		return unit(int64(d/time.Minute), "minute")
+	}
+	return unit(int64(d.Round(time.Second)/time.Second), "second")
 }

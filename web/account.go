@@ -104,7 +104,24 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.audit(r, userID, "email_verified", "")
-	s.render(w, r, http.StatusOK, "verified.html", view{Title: "Email verified"})
+	s.welcome(r, userID)
+	s.render(w, r, http.StatusOK, "verified.html", view{Title: "Email verified", Data: s.grantRows()})
+}
+
+// welcome gives a newly verified user's primary account the sandbox's
+// test funds (once; nothing in production). A failure is logged: the user
+// can add test funds from the balances page.
+func (s *Server) welcome(r *http.Request, userID int64) {
+	if s.Exchange == nil || s.Exchange.Faucet == nil {
+		return
+	}
+	list, err := s.Accounts.Accounts(r.Context(), userID)
+	if err == nil && len(list) > 0 {
+		err = s.Exchange.Welcome(r.Context(), list[0].ID)
+	}
+	if err != nil {
+		s.Logger.Error("web: test funds for a new user", "user", userID, "err", err)
+	}
 }
 
 func (s *Server) linkInvalid(w http.ResponseWriter, r *http.Request, kind string) {

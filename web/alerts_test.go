@@ -129,7 +129,7 @@ func TestKeyUsagePage(t *testing.T) {
 	p := b.get("/settings/api/keys/" + id + "/usage")
 	wantStatus(t, p, http.StatusOK)
 	wantBody(t, p, "Last hour, per minute", "Last 24 hours", "Last 30 days", "<svg", "600 requests per minute",
-		"of 100000 requests today", "free plan")
+		"of 100,000 requests today", "free plan")
 	totals := regexp.MustCompile(`<p class="hint">(\d+) requests, (\d+) refused`).FindAllStringSubmatch(p.Body, -1)
 	if len(totals) != 3 || totals[0][1] != "90" || totals[0][2] != "10" || totals[1][1] != "90" || totals[2][1] != "91" {
 		t.Fatalf("chart totals %v", totals)

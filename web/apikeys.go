@@ -127,9 +127,17 @@ func (s *Server) ownKey(w http.ResponseWriter, r *http.Request) (twinex.APIKey, 
 // Failures count against the login throttle of the user's email and the
 // address, so that a borrowed session cannot be used to guess the
 // password faster than the login page allows.
+//
+// An empty password is not a guess (Enter pressed in another field
+// submits the form before the password is typed): it is refused with a
+// request to type it and never counts against the throttle.
 func (s *Server) confirmPassword(w http.ResponseWriter, r *http.Request, fields map[string]string) bool {
 	st := state(r)
 	u := st.user
+	if r.PostFormValue("password") == "" {
+		fields["password"] = "Enter your password to confirm."
+		return false
+	}
 	until, release, err := s.throttle(r.Context(), u.Email, st.ip, st.now)
 	defer release()
 	if err != nil {
@@ -193,7 +201,7 @@ func lifetime(v, on string, now time.Time, fields map[string]string) time.Time {
 		d, err := time.Parse(time.DateOnly, strings.TrimSpace(on))
 		end := d.Add(24 * time.Hour)
 		if err != nil || !end.After(now) || end.Sub(now) > maxExpiryDays*24*time.Hour {
-			fields["expires"] = "Enter a date from today to 5 years from now (YYYY-MM-DD)."
+			fields["expires"] = "Choose a date from today to 5 years from now."
 			return time.Time{}
 		}
 		return end

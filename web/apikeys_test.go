@@ -42,7 +42,7 @@ func TestIdentityForm(t *testing.T) {
 	bad := url.Values{"legal_name": {""}, "birth_date": {"2020-01-01"}, "country": {"Britain"}, "address": {"x"}}
 	p := b.post("/settings/identity", bad)
 	wantStatus(t, p, http.StatusUnprocessableEntity)
-	wantBody(t, p, "Required.", "at least 18", "two-letter country code")
+	wantBody(t, p, "Required.", "at least 18", "Choose your country from the list")
 	u, _ := e.db.UserByEmail(t.Context(), "ada@example.com")
 	if u.Identity != twinex.IdentityNone {
 		t.Fatalf("refused form changed identity to %q", u.Identity)
@@ -166,7 +166,7 @@ func TestCreateRotateRevokeKey(t *testing.T) {
 
 	// The list shows the key, never the secret.
 	p = b.get("/settings/api")
-	wantBody(t, p, id[1], "grid bot", "Trader, FundManager", "203.0.113.7/32", "Active")
+	wantBody(t, p, id[1], "grid bot", "Trader, Fund Manager", "203.0.113.7/32", "Active")
 	if strings.Contains(p.Body, secret[1]) {
 		t.Fatal("list shows the secret")
 	}
@@ -372,7 +372,7 @@ func TestKeyExpiryOnADate(t *testing.T) {
 	for _, bad := range []string{"", "2025-02-28", "2031-01-01", "1 March", "2025-13-01"} {
 		p := create(bad)
 		wantStatus(t, p, http.StatusUnprocessableEntity)
-		wantBody(t, p, "Enter a date from today to 5 years from now")
+		wantBody(t, p, "Choose a date from today to 5 years from now")
 	}
 	// A date entered while the choice says something else is not ignored.
 	b.get("/settings/api")

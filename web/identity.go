@@ -106,7 +106,7 @@ func checkIdentity(r *http.Request, now time.Time) (twinex.IdentitySubmission, m
 		d, err := time.Parse("2006-01-02", sub.BirthDate)
 		switch {
 		case err != nil:
-			fields["birth_date"] = "Use the form YYYY-MM-DD, for example 1990-04-21."
+			fields["birth_date"] = "Enter your date of birth: day, month and year."
 		case d.AddDate(18, 0, 0).After(now):
 			fields["birth_date"] = "You must be at least 18 years old."
 		case d.Year() < 1900:
@@ -114,8 +114,8 @@ func checkIdentity(r *http.Request, now time.Time) (twinex.IdentitySubmission, m
 		}
 	}
 	if _, bad := fields["country"]; !bad {
-		if len(sub.Country) != 2 || strings.ContainsFunc(sub.Country, func(c rune) bool { return c < 'A' || c > 'Z' }) {
-			fields["country"] = "Use the two-letter country code, for example US, GB or DE."
+		if countryName(sub.Country) == "" {
+			fields["country"] = "Choose your country from the list."
 		}
 	}
 	return sub, fields

@@ -6,6 +6,7 @@ import (
 	"html"
 	"html/template"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -15,32 +16,85 @@ import (
 )
 
 // Mailbox is the sandbox's store of outgoing mail, shown at /mailbox so
-// that sign-up works with nothing else installed. Production has none:
-// whoever sees it can read every user's links.
+// that sign-up works with nothing else installed. Production has none.
+//
+// Who reads what: the mail holds sign-in links (verification, password
+// reset), so a reader of someone else's mail could take the account over.
+// A client on this machine (a loopback address, after trusted proxies) and
+// the signed-in operator read all of it: that is the developer running the
+// sandbox for themselves. Anyone else reads only the mail sent to the
+// address they are signed in with, and nothing while signed out; so on a
+// shared sandbox a user signs up, logs in and finds the verification mail
+// there, and a forgotten password needs the operator (or SMTP).
 type Mailbox interface {
 	Mails(ctx context.Context, to string, limit int) ([]mail.Stored, error)
 	Mail(ctx context.Context, id int64) (mail.Stored, error)
 }
 
+// mailboxReader says whose mail the caller may read: all (the empty
+// address and true), one address's, or none (ok false).
+func (s *Server) mailboxReader(r *http.Request) (own string, all, ok bool) {
+	st := state(r)
+	if a, err := netip.ParseAddr(st.ip); err == nil && a.Unmap().IsLoopback() {
+		return "", true, true
+	}
+	if s.isOperator(r) {
+		return "", true, true
+	}
+	if st.user != nil {
+		return st.user.Email, false, true
+	}
+	return "", false, false
+}
+
+type mailboxView struct {
+	List []mail.Stored
+	Own  string // the signed-in user's address when only their mail is shown
+}
+
+func (s *Server) mailboxRefused(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusForbidden, "mailboxclosed.html", view{Title: "Sandbox mailbox", Nav: "mailbox"})
+}
+
 func (s *Server) mailboxList(w http.ResponseWriter, r *http.Request) {
+	own, all, ok := s.mailboxReader(r)
+	if !ok {
+		s.mailboxRefused(w, r)
+		return
+	}
 	to := strings.TrimSpace(r.URL.Query().Get("to"))
+	if !all {
+		to = own
+	}
 	list, err := s.Mailbox.Mails(r.Context(), to, 100)
 	if err != nil {
 		s.Logger.Error("web: mailbox", "err", err)
 		s.errorPage(w, r, http.StatusInternalServerError, "Something went wrong", "The mailbox could not be read.")
 		return
 	}
+	v := mailboxView{List: list}
+	if !all {
+		v.Own = own
+	}
 	s.render(w, r, http.StatusOK, "mailbox.html", view{Title: "Sandbox mailbox", Nav: "mailbox",
-		Form: map[string]string{"to": to}, Data: list})
+		Form: map[string]string{"to": to}, Data: v})
 }
 
 func (s *Server) mailboxMessage(w http.ResponseWriter, r *http.Request) {
+	own, all, ok := s.mailboxReader(r)
+	if !ok {
+		s.mailboxRefused(w, r)
+		return
+	}
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
 		s.errorPage(w, r, http.StatusNotFound, "Message not found", "There is no such message in the sandbox mailbox.")
 		return
 	}
 	m, err := s.Mailbox.Mail(r.Context(), id)
+	if err == nil && !all && !strings.EqualFold(m.To, own) {
+		err = twinex.ErrNotFound // someone else's: not found, not forbidden
+	}
 	if errors.Is(err, twinex.ErrNotFound) {
 		s.errorPage(w, r, http.StatusNotFound, "Message not found", "There is no such message in the sandbox mailbox.")
 		return

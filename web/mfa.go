@@ -4,6 +4,7 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -48,16 +49,27 @@ func (s *Server) mfaState(r *http.Request, userID int64) (m MFA, ok bool, err er
 	return m, err == nil && m.Enabled != 0, err
 }
 
+// errCodeUsed is a right TOTP code whose time step was used already (a
+// key created and then edited within 30 seconds): refused, with a message
+// to wait for the next code, and not counted as a wrong guess.
+var errCodeUsed = errors.New("web: two-factor code used already")
+
+// usedCodeText is what a refused, already used code is told.
+const usedCodeText = "That code was used a moment ago and works only once. Wait for the next code in your app (a new one appears every 30 seconds) and enter it."
+
 // checkCode verifies a TOTP code against the user's second factor and
 // records its step, so that it cannot be used again. It returns false for
-// a wrong or used code.
+// a wrong code, and errCodeUsed for a used one.
 func (s *Server) checkCode(r *http.Request, m MFA, code string) (bool, error) {
 	secret, err := s.Sealer.Open(m.Secret, mfaAAD(m.UserID))
 	if err != nil {
 		return false, err
 	}
 	step, err := mfa.Verify(string(secret), code, state(r).now, m.LastStep)
-	if errors.Is(err, mfa.ErrInvalidCode) || errors.Is(err, mfa.ErrReused) {
+	if errors.Is(err, mfa.ErrReused) {
+		return false, errCodeUsed
+	}
+	if errors.Is(err, mfa.ErrInvalidCode) {
 		return false, nil
 	}
 	if err != nil {
@@ -84,6 +96,26 @@ type mfaView struct {
 	Secret   string
 	Left     int // unused recovery codes
 	Recovery []string
+}
+
+// SecretGroups is the secret in groups of four, for reading and typing.
+func (v mfaView) SecretGroups() string {
+	var b strings.Builder
+	for i, c := range v.Secret {
+		if i > 0 && i%4 == 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// RecoveryFile is the recovery codes as a text file's data: URL, for the
+// download link (the codes are shown once and kept only as hashes, so the
+// server cannot serve them later).
+func (v mfaView) RecoveryFile() template.URL {
+	text := "Twinex recovery codes. Each one logs you in once if you lose your authenticator.\n\n" + strings.Join(v.Recovery, "\n") + "\n"
+	return template.URL("data:text/plain;charset=utf-8," + url.PathEscape(text))
 }
 
 // mfaPage shows the second factor's state: how to turn it on (a new secret
@@ -195,12 +227,16 @@ func (s *Server) disableMFA(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ok, locked, err := s.throttledCode(r, u, m, r.PostFormValue("code"))
-	if err != nil {
+	used := errors.Is(err, errCodeUsed)
+	if err != nil && !used {
 		s.fail(w, r, err)
 		return
 	}
 	if !ok {
-		msg := "That code is not right, or was used already."
+		msg := "That code is not right."
+		if used {
+			msg = usedCodeText
+		}
 		if !locked.IsZero() {
 			msg = "Too many wrong codes. Try again after " + untilText(locked) + "."
 		}
@@ -248,7 +284,8 @@ func (s *Server) checkSecondFactor(r *http.Request, m MFA, code string) (bool, e
 // throttledCode checks a second-factor code like checkSecondFactor, under
 // the same throttle as the login's second step (wrong codes anywhere count
 // together, per user and per address). locked is the end of a lock in
-// force, when the code was not even checked.
+// force, when the code was not even checked; errCodeUsed is a right code
+// used already, which does not count.
 func (s *Server) throttledCode(r *http.Request, u *twinex.User, m MFA, code string) (ok bool, locked time.Time, err error) {
 	st := state(r)
 	key := "mfa:" + u.Email
@@ -258,7 +295,7 @@ func (s *Server) throttledCode(r *http.Request, u *twinex.User, m MFA, code stri
 		return false, locked, err
 	}
 	if ok, err = s.checkSecondFactor(r, m, code); err != nil {
-		return false, time.Time{}, err
+		return false, time.Time{}, err // errCodeUsed too: not a guess
 	}
 	if err := s.Store.AddLoginAttempt(r.Context(), LoginAttempt{Email: key, IP: st.ip, Time: st.now.UnixNano(), OK: ok}); err != nil {
 		return false, time.Time{}, err
@@ -279,6 +316,8 @@ func (s *Server) confirmMFA(r *http.Request, fields map[string]string) (bool, er
 	}
 	ok, locked, err := s.throttledCode(r, u, m, r.PostFormValue("code"))
 	switch {
+	case errors.Is(err, errCodeUsed):
+		fields["code"], err = usedCodeText, nil
 	case err != nil:
 	case !locked.IsZero():
 		fields["code"] = "Too many wrong codes. Try again after " + untilText(locked) + "."
@@ -314,7 +353,11 @@ func (s *Server) mfaLogin(w http.ResponseWriter, r *http.Request) {
 	ok := true
 	if on {
 		var until time.Time
-		if ok, until, err = s.throttledCode(r, u, m, r.PostFormValue("code")); err != nil {
+		if ok, until, err = s.throttledCode(r, u, m, r.PostFormValue("code")); errors.Is(err, errCodeUsed) {
+			s.render(w, r, http.StatusUnauthorized, "loginmfa.html", view{Title: "Two-factor authentication", Nav: "login",
+				Error: "That code was used already.", Fields: map[string]string{"code": usedCodeText}})
+			return
+		} else if err != nil {
 			s.fail(w, r, err)
 			return
 		} else if !until.IsZero() {
@@ -325,7 +368,7 @@ func (s *Server) mfaLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	if !ok {
 		s.render(w, r, http.StatusUnauthorized, "loginmfa.html", view{Title: "Two-factor authentication", Nav: "login",
-			Error: "That code is not right, or was used already.", Fields: map[string]string{"code": "Enter the code your app shows now."}})
+			Error: "That code is not right.", Fields: map[string]string{"code": "Enter the code your app shows now, or a recovery code."}})
 		return
 	}
 	if err := s.Store.SetSessionMFA(ctx, st.sess.ID, true); err != nil {

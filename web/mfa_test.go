@@ -15,7 +15,7 @@ import (
 )
 
 var (
-	mfaSecretRE = regexp.MustCompile(`id="mfa-secret">([A-Z2-7]+)<`)
+	mfaSecretRE = regexp.MustCompile(`data-copy="mfa-secret" data-copy-value="([A-Z2-7]+)"`)
 	recoveryRE  = regexp.MustCompile(`<li><code>([0-9a-z-]+)</code></li>`)
 )
 
@@ -176,7 +176,7 @@ func TestKeyCreationAsksForCode(t *testing.T) {
 
 	// Revoking asks for a code too.
 	p = b.get("/settings/api")
-	wantBody(t, p, `placeholder="2FA code"`)
+	wantBody(t, p, `id="revoke-code-`+id+`"`)
 	wantStatus(t, b.post("/settings/api/keys/"+id+"/revoke", url.Values{"code": {"000000"}}), http.StatusUnprocessableEntity)
 	if k, _ := e.db.Key(t.Context(), id); k.Revoked != 0 {
 		t.Fatal("revoked without a right code")
@@ -213,4 +213,34 @@ func mustUser(t *testing.T, e *env, email string) twinex.User {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// A right code used a moment earlier (create a key, then edit it within
+// 30 seconds) is refused with a message that says so, and does not count
+// as a wrong code.
+func TestUsedCodeSaysSo(t *testing.T) {
+	e := newEnv(t, func(s *web.Server) { s.Sandbox, s.AutoApproveIdentity = true, true })
+	b := e.browser("192.0.2.44")
+	verifiedUser(t, e, b, "hal@example.com")
+	b.get("/settings/identity")
+	b.post("/settings/identity", identity())
+	p := b.get("/settings/mfa")
+	wantBody(t, p, `class="mfa-key"`, "Copy key")
+	secret := mfaSecretRE.FindStringSubmatch(p.Body)[1]
+	if !strings.Contains(p.Body, secret[:4]+" "+secret[4:8]) {
+		t.Fatal("the manual key is not grouped")
+	}
+	p = b.post("/settings/mfa", url.Values{"code": {code(t, secret, e.now)}})
+	wantBody(t, p, `download="twinex-recovery-codes.txt"`, "data-print", `data-copy="recovery-codes"`)
+	accts, _ := e.db.Accounts(t.Context(), mustUser(t, e, "hal@example.com").ID)
+	for range 6 {
+		b.get("/settings/api")
+		p = b.post("/settings/api/keys", url.Values{"scope": {itoa(accts[0].ID)}, "roles_trader": {"on"}, "password": {goodPassword}, "code": {code(t, secret, e.now)}})
+		wantStatus(t, p, http.StatusUnprocessableEntity)
+		wantBody(t, p, "That code was used a moment ago", "Wait for the next code")
+	}
+	e.advance(30 * time.Second)
+	b.get("/settings/api")
+	p = b.post("/settings/api/keys", url.Values{"scope": {itoa(accts[0].ID)}, "roles_trader": {"on"}, "password": {goodPassword}, "code": {code(t, secret, e.now)}})
+	wantStatus(t, p, http.StatusSeeOther)
 }

@@ -7,19 +7,28 @@ import (
 	"github.com/twinex/twinex"
 )
 
-// marketRow is one market in the markets table.
-type marketRow struct {
-	Symbol, Base, Quote, Status, MinOrder, Tick string
-}
-
-func (s *Server) marketRows() []marketRow {
+// marketRows are the markets with their last price, 24-hour change and
+// volume when the exchange service is there.
+func (s *Server) marketRows() []tickerRow {
 	if s.Markets == nil {
 		return nil
 	}
-	var out []marketRow
+	var out []tickerRow
 	for _, m := range s.Markets.List {
-		out = append(out, marketRow{Symbol: strings.ToUpper(m.Symbol), Base: m.Base, Quote: m.Quote, Status: string(m.Status),
-			MinOrder: m.FormatAmount(m.MinAmount), Tick: m.FormatPrice(m.PriceTick)})
+		out = append(out, tickerRow{Symbol: strings.ToUpper(m.Symbol), Base: m.Base, Quote: m.Quote, Status: string(m.Status),
+			MinOrder: m.FormatAmount(m.MinAmount), Tick: m.FormatPrice(m.PriceTick), Last: "—", Change: "—", Volume: "—"})
+	}
+	if s.Exchange == nil {
+		return out
+	}
+	for i, t := range s.Exchange.Tickers() {
+		if i >= len(out) || t.Last == 0 {
+			continue // never traded: no price to show
+		}
+		m := t.Market
+		out[i].Last = group(m.FormatPrice(t.Last)) + " " + m.Quote
+		out[i].Change, out[i].Direction = percent(t.Change)
+		out[i].Volume = group(m.FormatAmount(t.Volume)) + " " + m.Base
 	}
 	return out
 }
@@ -36,7 +45,8 @@ type account struct {
 	EmailVerified bool
 	Identity      twinex.IdentityStatus
 	Steps         []step
-	Ready         bool // every step done: the user may create API keys
+	Ready         bool // verified: the user may create API keys
+	HasKey        bool // the user has an active API key
 }
 
 func (s *Server) account(r *http.Request, u twinex.User) (account, error) {
@@ -53,7 +63,7 @@ func (s *Server) account(r *http.Request, u twinex.User) (account, error) {
 	for _, k := range ks {
 		hasKey = hasKey || k.Active(now)
 	}
-	a := account{EmailVerified: verified, Identity: u.Identity}
+	a := account{EmailVerified: verified, Identity: u.Identity, HasKey: hasKey}
 	a.Steps = []step{
 		{Title: "Verify your email address", Done: verified,
 			Text: "Open the link we emailed you. It proves the address is yours, so that we can reach you about your account."},
@@ -81,9 +91,10 @@ func identityText(st twinex.IdentityStatus, auto bool) string {
 }
 
 type homeView struct {
-	Markets  []marketRow
+	Markets  []tickerRow
 	Account  account
-	Accounts []twinex.Account
+	Accounts []accountBalances
+	Grants   []grantRow // the sandbox's test funds
 }
 
 // home is the landing page when signed out and the overview when signed
@@ -91,7 +102,7 @@ type homeView struct {
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	st := state(r)
 	v := view{Title: "Twinex", Nav: "home", CurrencyData: s.currency}
-	hv := homeView{Markets: s.marketRows()}
+	hv := homeView{Markets: s.marketRows(), Grants: s.grantRows()}
 	if u := st.user; u != nil {
 		v.Title = "Overview"
 		var err error
@@ -99,8 +110,17 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		if hv.Accounts, err = s.Accounts.Accounts(r.Context(), u.ID); err != nil {
+		list, err := s.Accounts.Accounts(r.Context(), u.ID)
+		if err != nil {
 			s.fail(w, r, err)
+			return
+		}
+		if s.Exchange == nil {
+			for _, a := range list {
+				hv.Accounts = append(hv.Accounts, accountBalances{Account: a})
+			}
+		} else if hv.Accounts, err = s.balancesOf(r.Context(), list); err != nil {
+			s.tradeFailed(w, r, err)
 			return
 		}
 	}
@@ -147,6 +167,9 @@ var auditActions = map[string]string{
 	"mfa_enabled":        "Two-factor authentication turned on",
 	"mfa_disabled":       "Two-factor authentication turned off",
 	"recovery_used":      "Recovery code used",
+	"test_funds":         "Sandbox test funds added",
+	"transfer":           "Funds moved between your accounts",
+	"order_cancelled":    "Order cancelled",
 }
 
 // settings shows the account, its verification state and what to do next,

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +28,8 @@ type view struct {
 	Data    any
 	// Alerts summarises the signed-in user's open alerts for the banner.
 	Alerts *banner
+	// Trading is set when the balances and orders pages exist.
+	Trading bool
 	// CurrencyData is the script element ccxt scrapes from GET /.
 	CurrencyData template.HTML
 }
@@ -36,6 +39,29 @@ type field struct {
 	Name, Label, Type, Autocomplete, Hint string
 	Value, Error                          string
 	Required                              bool
+}
+
+// selectField is one select of a form, for the "select" template.
+type selectField struct {
+	Name, Label, Hint, Error string
+	Options                  []option
+}
+
+type option struct {
+	Value, Text string
+	Selected    bool
+}
+
+// newSelect marks the submitted value of the field selected, else def.
+func newSelect(v view, name, label, hint string, opts []option, def string) selectField {
+	want := v.Form[name]
+	if want == "" {
+		want = def
+	}
+	for i := range opts {
+		opts[i].Selected = opts[i].Value == want
+	}
+	return selectField{Name: name, Label: label, Hint: hint, Error: v.Fields[name], Options: opts}
 }
 
 var funcs = template.FuncMap{
@@ -49,6 +75,17 @@ var funcs = template.FuncMap{
 		return f
 	},
 	"hasPrefix": strings.HasPrefix,
+	// count is a whole number with thousands separators ("100,000").
+	"count": func(n int64) string { return group(strconv.FormatInt(n, 10)) },
+	// roleName is a role as the key form says it ("Fund Manager").
+	"roleName": func(name string) string {
+		for _, c := range roleChoices {
+			if strings.EqualFold(strings.ReplaceAll(c.Name, " ", ""), name) {
+				return c.Name
+			}
+		}
+		return name
+	},
 	// alertArgs hands one alert and the page's view to the alertItem
 	// template.
 	"alertArgs": func(v view, a alertRow) struct {
@@ -61,11 +98,45 @@ var funcs = template.FuncMap{
 		}{v, a}
 	},
 	"list": func(v ...string) []string { return v },
+	// accountSelect, grantSelect and currencySelect describe a select of
+	// the page's form: the submitted value is selected, else def.
+	"accountSelect": func(v view, name, label, hint string, accounts []accountBalances, def string) selectField {
+		var opts []option
+		for _, a := range accounts {
+			opts = append(opts, option{Value: a.Account.Nickname, Text: a.Account.Name + " (" + a.Account.Nickname + ")"})
+		}
+		return newSelect(v, name, label, hint, opts, def)
+	},
+	"grantSelect": func(v view, name, label string, grants []grantRow) selectField {
+		var opts []option
+		for _, g := range grants {
+			opts = append(opts, option{Value: g.Currency, Text: g.Currency + ": add " + g.Amount})
+		}
+		return newSelect(v, name, label, "", opts, "")
+	},
+	"countrySelect": func(v view, name, label string) selectField {
+		opts := []option{{Value: "", Text: "Choose a country"}}
+		for _, c := range countries {
+			opts = append(opts, option{Value: c.Code, Text: c.Name})
+		}
+		f := newSelect(v, name, label, "", opts, "")
+		for i := range f.Options {
+			f.Options[i].Selected = f.Options[i].Selected || (f.Options[i].Value != "" && strings.EqualFold(f.Options[i].Value, v.Form[name]))
+		}
+		return f
+	},
+	"currencySelect": func(v view, name, label string, codes []string) selectField {
+		var opts []option
+		for _, c := range codes {
+			opts = append(opts, option{Value: c, Text: c})
+		}
+		return newSelect(v, name, label, "", opts, "")
+	},
 	"time": func(ns int64) string {
 		if ns == 0 {
 			return "—"
 		}
-		return time.Unix(0, ns).UTC().Format("2 Jan 2006 15:04 UTC")
+		return time.Unix(0, ns).UTC().Format("2 Jan 2006 15:04:05 UTC")
 	},
 }
 
@@ -100,6 +171,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	st := state(r)
 	v.User = st.user
 	v.Sandbox = s.Sandbox
+	v.Trading = s.Exchange != nil
 	if st.user != nil && v.Nav != "alerts" {
 		v.Alerts = s.bannerFor(r, st.user.ID)
 	}
@@ -147,4 +219,8 @@ var notices = map[string]string{
 	"key_edited":         "The key is changed. The next request sees its new settings.",
 	"key_revoked":        "The key is revoked. Requests signed with it are refused from now on.",
 	"alert_dismissed":    "The alert is dismissed. It stays listed below.",
+	"test_funds":         "Test funds added. They are sandbox money: use them to try orders and transfers.",
+	"transferred":        "The transfer is done. Both accounts' balances below include it.",
+	"order_cancelled":    "The order is cancelled and the funds it held are available again.",
+	"order_closed":       "That order had already closed (filled or cancelled); nothing was changed.",
 }

@@ -39,6 +39,7 @@ import (
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/api"
 	"github.com/twinex/twinex/auth"
+	"github.com/twinex/twinex/exchange"
 	"github.com/twinex/twinex/keys"
 	"github.com/twinex/twinex/password"
 	"github.com/twinex/twinex/quota"
@@ -108,6 +109,10 @@ type Server struct {
 	// AutoApproveIdentity approves identity submissions at once (a
 	// sandbox's choice); otherwise the operator reviews them.
 	AutoApproveIdentity bool
+	// Exchange serves balances, orders, fills, transfers, prices and (in
+	// the sandbox, when it has a faucet) test funds. When nil, those pages
+	// do not exist.
+	Exchange *exchange.Service
 	// Mailbox, when set (sandbox only), serves /mailbox: the outgoing mail.
 	Mailbox Mailbox
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
@@ -202,6 +207,14 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /settings/alerts/{id}/dismiss", s.signedIn(s.dismissAlert))
 	mux.HandleFunc("POST /settings/alerts/{id}/revoke", s.signedIn(s.revokeFromAlert))
 	mux.HandleFunc("POST /settings/api/keys/{id}/edit", s.signedIn(s.editKey))
+	if s.Exchange != nil {
+		mux.HandleFunc("GET /balances", s.signedIn(s.balances))
+		mux.HandleFunc("POST /balances/transfer", s.signedIn(s.transfer))
+		mux.HandleFunc("POST /balances/test-funds", s.signedIn(s.addTestFunds))
+		mux.HandleFunc("GET /orders", s.signedIn(s.orders))
+		mux.HandleFunc("GET /orders/export", s.signedIn(s.exportOrders))
+		mux.HandleFunc("POST /orders/{id}/cancel", s.signedIn(s.cancelOrder))
+	}
 	if s.Mailbox != nil {
 		mux.HandleFunc("GET /mailbox", s.mailboxList)
 		mux.HandleFunc("GET /mailbox/{id}", s.mailboxMessage)
