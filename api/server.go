@@ -13,12 +13,14 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/auth"
 	"github.com/twinex/twinex/core"
 	"github.com/twinex/twinex/fault"
+	"github.com/twinex/twinex/feed"
 	"github.com/twinex/twinex/keys"
 	"github.com/twinex/twinex/quota"
 	"github.com/twinex/twinex/ratelimit"
@@ -58,8 +60,17 @@ type Server struct {
 	Logger *slog.Logger     // default: discard
 	Now    func() time.Time // default time.Now
 	Faults *fault.Injector  // sandbox fault injection; nil in production
+	// Feed fans committed output out to the WebSocket feeds; nil answers
+	// their upgrades with 404.
+	Feed *feed.Hub
+	// WSPerIP and WSPerKey limit open WebSocket connections per client
+	// address and per API key (0: DefaultWSPerIP, DefaultWSPerKey).
+	WSPerIP, WSPerKey int
 
-	mux *http.ServeMux
+	mux     *http.ServeMux
+	wsMu    sync.Mutex
+	wsByIP  map[string]int
+	wsByKey map[string]int
 }
 
 // MaxBodyBytes bounds request bodies.
@@ -85,6 +96,7 @@ func (s *Server) Handler() http.Handler {
 	s.routeActivity()
 	s.routeReport()
 	s.routePlans()
+	s.routeWS()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, twinex.Errorf(twinex.EndpointNotFound, "API entry point `%s` not found", r.URL.Path))
 	})
