@@ -167,6 +167,27 @@ func (s *Server) orderEventAccounts(ctx context.Context, c *signed) ([]int64, ma
 	return ids, names, nil
 }
 
+// noticeRejected sends order events for an order the engine refused: a
+// rejected event whose order_id is its event id (the order was never
+// created, so REST knows no id for it).
+func (s *Server) noticeRejected(cmd engine.Command, m *twinex.Market, reason string) {
+	if s.Feed == nil {
+		return
+	}
+	now := s.now().UnixNano()
+	o := twinex.Order{AccountID: cmd.AccountID, Session: cmd.Session, ClientOrderID: cmd.ClientOrderID, Market: m.Symbol,
+		Side: cmd.Side, Type: cmd.Type, Option: cmd.Option, Price: cmd.Price, StopPrice: cmd.StopPrice, Amount: cmd.Amount, Created: now, Updated: now}
+	s.Feed.Notice(feed.OrderEvent{Event: engine.Event{Order: o}, Type: "rejected", Reason: reason})
+}
+
+// noticeCancelRejected sends cancel_rejected for a cancel of an order of the
+// account that is no longer open (reason OrderNotFound, the engine's).
+func (s *Server) noticeCancelRejected(o twinex.Order) {
+	if s.Feed != nil {
+		s.Feed.Notice(feed.OrderEvent{Event: engine.Event{Order: o}, Type: "cancel_rejected", Reason: twinex.OrderNotFound})
+	}
+}
+
 func newTraceID() string {
 	b := make([]byte, 10)
 	_, _ = rand.Read(b)
@@ -208,11 +229,21 @@ func (p *orderProto) render(c *wsConn, m *feed.Msg, out [][]byte) [][]byte {
 		if p.mark.Before(ev.Seq, ev.Index) {
 			continue // already in the initial list
 		}
-		t := ev.Kind.String()
+		t := ev.TypeName()
 		if !p.f.wantType(t) || !p.f.wantOrder(&ev.Order) {
 			continue
 		}
-		evs = append(evs, p.event(c.s, t, ev.Event, ev.ID))
+		v := p.event(c.s, t, ev.Event, ev.ID)
+		switch t {
+		case "rejected":
+			v["reason"], v["is_live"], v["order_id"] = ev.Reason, false, v["event_id"]
+			delete(v, "avg_execution_price")
+			delete(v, "executed_amount")
+			delete(v, "remaining_amount")
+		case "cancel_rejected":
+			v["reason"] = ev.Reason
+		}
+		evs = append(evs, v)
 	}
 	if len(evs) == 0 {
 		return out

@@ -73,6 +73,19 @@ type OrderEvent struct {
 	Seq   uint64 // the batch (core.Committed.Seq)
 	Index int    // its index in the batch's events
 	ID    int64  // the event id sent to clients
+	// Type and Reason are set on events the engine does not emit because
+	// the command changed nothing: "rejected" (a refused order) and
+	// "cancel_rejected" (a refused cancel), with the Gemini reason.
+	Type   string
+	Reason string
+}
+
+// TypeName returns the event's Gemini type.
+func (e *OrderEvent) TypeName() string {
+	if e.Type != "" {
+		return e.Type
+	}
+	return e.Kind.String()
 }
 
 // Msg is one message for subscribers. A Msg is shared by every subscriber
@@ -160,6 +173,15 @@ type batch struct {
 	trades []twinex.Trade
 	snaps  []*core.Snapshot
 	at     time.Time
+	notice *OrderEvent
+}
+
+// Notice queues an order event for a command the engine refused (Type
+// "rejected" or "cancel_rejected"). Call it after the command returned:
+// it goes through the inbox, so it follows every batch committed before.
+func (h *Hub) Notice(ev OrderEvent) {
+	ev.Seq = ^uint64(0) // after any mark
+	h.push(&batch{notice: &ev, at: time.Now()})
 }
 
 type market struct {
@@ -215,6 +237,10 @@ func (h *Hub) Publish(c *core.Committed) {
 		events: append([]engine.Event(nil), c.Events...),
 		trades: append([]twinex.Trade(nil), c.Trades...),
 		snaps:  append([]*core.Snapshot(nil), c.Snapshots...)}
+	h.push(b)
+}
+
+func (h *Hub) push(b *batch) {
 	h.inMu.Lock()
 	defer h.inMu.Unlock()
 	if h.closed {
@@ -307,6 +333,15 @@ func (h *Hub) run() {
 func (h *Hub) apply(b *batch) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if ev := b.notice; ev != nil {
+		h.eventID++
+		ev.ID = h.eventID
+		msg := &Msg{Kind: KindOrders, Account: ev.Order.AccountID, At: b.at, Time: ev.Order.Updated, Events: []OrderEvent{*ev}}
+		for s := range h.accounts[ev.Order.AccountID] {
+			h.enqueue(s, msg)
+		}
+		return
+	}
 	for _, s := range b.snaps {
 		m := h.mk[s.Index]
 		var trades []twinex.Trade
