@@ -420,7 +420,7 @@ func (p *v2Proto) onMessage(c *wsConn, data []byte) {
 }
 
 func (p *v2Proto) heartbeat(c *wsConn, now time.Time) []byte {
-	return strconv.AppendInt([]byte(`{"type":"heartbeat","timestamp":`), now.UnixMilli(), 10)
+	return append(strconv.AppendInt([]byte(`{"type":"heartbeat","timestamp":`), now.UnixMilli(), 10), '}')
 }
 
 func (p *v2Proto) render(c *wsConn, m *feed.Msg, out [][]byte) [][]byte {

@@ -123,12 +123,11 @@ func (s *Server) wsOrderEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	trace := newTraceID()
 	p := &orderProto{f: f, mark: mark, trace: trace, names: names, master: c.key.Master}
-	ack := map[string]any{"type": "subscription_ack", "accountId": c.key.AccountID, "subscriptionId": "ws-order-events-" + strconv.FormatInt(c.key.AccountID, 10) + "-" + trace,
-		"symbolFilter": f.Symbols, "apiSessionFilter": f.Sessions, "eventTypeFilter": f.EventTypes}
+	acct := c.key.AccountID
 	if c.account.ID != 0 {
-		ack["accountId"] = c.account.ID
+		acct = c.account.ID
 	}
-	first, _ := json.Marshal(ack)
+	first := orderAck(acct, trace, f)
 	p.first = [][]byte{first}
 	if f.wantType("initial") {
 		var evs []map[string]any
@@ -186,6 +185,15 @@ func (s *Server) noticeCancelRejected(o twinex.Order) {
 	if s.Feed != nil {
 		s.Feed.Notice(feed.OrderEvent{Event: engine.Event{Order: o}, Type: "cancel_rejected", Reason: twinex.OrderNotFound})
 	}
+}
+
+// orderAck renders subscription_ack (§7.3): the subscription id ends with
+// the trace id that heartbeats echo.
+func orderAck(account int64, trace string, f orderFilters) []byte {
+	b, _ := json.Marshal(map[string]any{"type": "subscription_ack", "accountId": account,
+		"subscriptionId": "ws-order-events-" + strconv.FormatInt(account, 10) + "-" + trace,
+		"symbolFilter": f.Symbols, "apiSessionFilter": f.Sessions, "eventTypeFilter": f.EventTypes})
+	return b
 }
 
 func newTraceID() string {
