@@ -192,7 +192,7 @@ func (s *Server) noticeCancelRejected(o twinex.Order) {
 func orderAck(account int64, trace string, f orderFilters) []byte {
 	b, _ := json.Marshal(map[string]any{"type": "subscription_ack", "accountId": account,
 		"subscriptionId": "ws-order-events-" + strconv.FormatInt(account, 10) + "-" + trace,
-		"symbolFilter": f.Symbols, "apiSessionFilter": f.Sessions, "eventTypeFilter": f.EventTypes})
+		"symbolFilter":   f.Symbols, "apiSessionFilter": f.Sessions, "eventTypeFilter": f.EventTypes})
 	return b
 }
 
