@@ -19,6 +19,7 @@ import (
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/auth"
 	"github.com/twinex/twinex/core"
+	"github.com/twinex/twinex/feed"
 	"github.com/twinex/twinex/gemini"
 	"github.com/twinex/twinex/keys"
 	"github.com/twinex/twinex/ratelimit"
@@ -43,10 +44,12 @@ func privateServer(t *testing.T) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := core.Open(context.Background(), core.Config{Store: db, Markets: twinex.DefaultMarkets()})
+	hub := feed.New(twinex.DefaultMarkets(), nil)
+	c, err := core.Open(context.Background(), core.Config{Store: db, Markets: twinex.DefaultMarkets(), OnCommit: hub.Publish})
 	if err != nil {
 		t.Fatal(err)
 	}
+	hub.Start(c)
 	mk := make([]byte, 32)
 	rand.Read(mk)
 	sealer, err := auth.NewSealer(mk)
@@ -54,11 +57,12 @@ func privateServer(t *testing.T) *httptest.Server {
 		t.Fatal(err)
 	}
 	s := &Server{Core: c, Store: db, Accounts: db, Addresses: db, AdminToken: testToken,
-		Keys: &keys.Service{Store: db, Sealer: sealer}}
+		Keys: &keys.Service{Store: db, Sealer: sealer}, Feed: hub}
 	ts := httptest.NewServer(s.Handler())
 	servers.Store(ts, s)
 	t.Cleanup(func() {
 		servers.Delete(ts)
+		hub.Close("test over")
 		ts.Close()
 		c.Close()
 		db.Close()

@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/twinex/twinex"
@@ -20,6 +21,7 @@ import (
 	"github.com/twinex/twinex/core"
 	"github.com/twinex/twinex/exchange"
 	"github.com/twinex/twinex/fault"
+	"github.com/twinex/twinex/feed"
 	"github.com/twinex/twinex/keys"
 	"github.com/twinex/twinex/quota"
 	"github.com/twinex/twinex/ratelimit"
@@ -62,9 +64,18 @@ type Server struct {
 	// Exchange holds the rules shared with the dashboard (transfers,
 	// cancels, fills); by default one over Core, Store and Accounts.
 	Exchange *exchange.Service
+	// Feed fans committed output out to the WebSocket feeds; nil answers
+	// their upgrades with 404.
+	Feed *feed.Hub
+	// WSPerIP and WSPerKey limit open WebSocket connections per client
+	// address and per API key (0: DefaultWSPerIP, DefaultWSPerKey).
+	WSPerIP, WSPerKey int
 
 	mux     *http.ServeMux
 	unknown *unknownKeys
+	wsMu    sync.Mutex
+	wsByIP  map[string]int
+	wsByKey map[string]int
 }
 
 // MaxBodyBytes bounds request bodies.
@@ -94,6 +105,7 @@ func (s *Server) Handler() http.Handler {
 	s.routeActivity()
 	s.routeReport()
 	s.routePlans()
+	s.routeWS()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, twinex.Errorf(twinex.EndpointNotFound, "API entry point `%s` not found", r.URL.Path))
 	})

@@ -30,6 +30,7 @@ import (
 	"github.com/twinex/twinex/engine"
 	"github.com/twinex/twinex/exchange"
 	"github.com/twinex/twinex/fault"
+	"github.com/twinex/twinex/feed"
 	"github.com/twinex/twinex/keys"
 	"github.com/twinex/twinex/mail"
 	"github.com/twinex/twinex/quota"
@@ -103,6 +104,7 @@ type state struct {
 	store   *sqlite.DB
 	core    *core.Core
 	exch    *exchange.Service
+	feed    *feed.Hub
 	keys    *keys.Service
 	srv     *api.Server
 	web     *web.Server
@@ -248,10 +250,14 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 		st.store.Close()
 		return nil, err
 	}
-	if st.core, err = core.Open(ctx, core.Config{Store: st.store, Markets: m.markets, Logger: m.Logger}); err != nil {
+	// The feed hub takes each durable batch from the core and fans it out
+	// to the WebSocket feeds on its own goroutine.
+	st.feed = feed.New(m.markets, m.Logger)
+	if st.core, err = core.Open(ctx, core.Config{Store: st.store, Markets: m.markets, Logger: m.Logger, OnCommit: st.feed.Publish}); err != nil {
 		st.store.Close()
 		return nil, err
 	}
+	st.feed.Start(st.core)
 	st.exch = &exchange.Service{Core: st.core, Store: st.store, Accounts: st.store, Faucet: m.faucet}
 	st.keys = &keys.Service{Store: st.store, Sealer: m.sealer, Logger: m.Logger, Fingerprints: st.store}
 	if err := st.keys.IndexFingerprints(ctx); err != nil {
@@ -293,7 +299,7 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 	}
 	srv := &api.Server{Activity: st.log, Quota: st.quota, Leaks: st.watch, ActivityLog: st.store, Core: st.core, Exchange: st.exch, Store: st.store, Accounts: st.store, Addresses: st.store, Identities: st.store, Keys: st.keys,
 		TrustedProxies: m.trusted, AdminToken: m.token, Logger: m.Logger, ApprovalWait: m.ApprovalWait,
-		PublicLimit: ratelimit.New(m.PublicLimit), PrivateLimit: ratelimit.New(m.PrivateLimit)}
+		PublicLimit: ratelimit.New(m.PublicLimit), PrivateLimit: ratelimit.New(m.PrivateLimit), Feed: st.feed}
 	if m.Mode == Sandbox {
 		srv.Sandbox, srv.Faults = m, m.faults
 		if m.Sim {
@@ -360,6 +366,9 @@ func (st *state) start(base string) {
 // sequencer and closes the store.
 func (st *state) close() error {
 	var errs []error
+	// WebSockets first: http.Server.Shutdown does not cover hijacked
+	// connections. Clients see 1001 and reconnect.
+	st.feed.Close("server shutting down or restarting")
 	if st.sim != nil {
 		st.sim.close()
 	}

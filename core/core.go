@@ -60,9 +60,28 @@ type Config struct {
 
 // Committed is what one durable batch produced.
 type Committed struct {
+	// Seq numbers the batches in commit order (1 for the first batch after
+	// Open); an OpenOrders Mark refers to it.
+	Seq       uint64
 	Events    []engine.Event
 	Trades    []twinex.Trade
 	Transfers []twinex.Transfer
+	// Snapshots are the snapshots this batch published, one per market it
+	// touched (or refreshed), already visible through Snapshot.
+	Snapshots []*Snapshot
+}
+
+// Mark is a point in the stream of committed events: event Event of batch
+// Seq (an index into Committed.Events). Events before it are reflected in
+// a read made at the mark; events at or after it are not.
+type Mark struct {
+	Seq   uint64
+	Event int
+}
+
+// Before reports whether event i of batch seq comes before the mark.
+func (m Mark) Before(seq uint64, i int) bool {
+	return seq < m.Seq || (seq == m.Seq && i < m.Event)
 }
 
 // Snapshot is an immutable view of one market, published after each commit
@@ -83,6 +102,7 @@ type request struct {
 	cmd     engine.Command
 	use     twinex.KeyUse
 	inspect func(*engine.Exchange)
+	mark    *Mark // set by the sequencer when inspect runs
 	res     engine.Result
 	err     error
 	done    chan struct{}
@@ -95,6 +115,7 @@ type pending struct {
 	out   engine.Output
 	batch twinex.Batch
 	snaps []*Snapshot
+	seq   uint64
 }
 
 // Core is a running sequencer and committer.
@@ -111,7 +132,8 @@ type Core struct {
 	failed  atomic.Pointer[error]
 	mu      sync.RWMutex // guards closed against sends on in
 	closed  bool
-	last    int64 // last stamp, sequencer goroutine only
+	last    int64  // last stamp, sequencer goroutine only
+	seq     uint64 // last batch number, sequencer goroutine only
 	touched []int
 	built   []*Snapshot // the last snapshot built per market, maybe not yet published
 	reqs    sync.Pool
@@ -284,7 +306,7 @@ func (c *Core) Do(ctx context.Context, cmd engine.Command) (engine.Result, error
 // effects.
 func (c *Core) DoUse(ctx context.Context, cmd engine.Command, use twinex.KeyUse) (engine.Result, error) {
 	r := c.reqs.Get().(*request)
-	r.cmd, r.use, r.inspect = cmd, use, nil
+	r.cmd, r.use, r.inspect, r.mark = cmd, use, nil, nil
 	return c.submit(ctx, r)
 }
 
@@ -292,9 +314,28 @@ func (c *Core) DoUse(ctx context.Context, cmd engine.Command, use twinex.KeyUse)
 // returns once everything before it is durable. fn must only read.
 func (c *Core) Inspect(ctx context.Context, fn func(*engine.Exchange)) error {
 	r := c.reqs.Get().(*request)
-	r.cmd, r.use, r.inspect = engine.Command{}, twinex.KeyUse{}, fn
+	r.cmd, r.use, r.inspect, r.mark = engine.Command{}, twinex.KeyUse{}, fn, nil
 	_, err := c.submit(ctx, r)
 	return err
+}
+
+// OpenOrders returns the open orders of the given accounts, oldest first
+// per account, and the Mark they were read at: a stream that applies the
+// committed events from the mark on (skipping those Before it) continues
+// the list with no gap and no duplicate. It returns once the read is
+// durable, like Inspect.
+func (c *Core) OpenOrders(ctx context.Context, accounts []int64) ([]twinex.Order, Mark, error) {
+	var out []twinex.Order
+	var mark Mark
+	r := c.reqs.Get().(*request)
+	r.cmd, r.use, r.mark = engine.Command{}, twinex.KeyUse{}, &mark
+	r.inspect = func(x *engine.Exchange) {
+		for _, id := range accounts {
+			out = append(out, x.OpenOrders(id)...)
+		}
+	}
+	_, err := c.submit(ctx, r)
+	return out, mark, err
 }
 
 func (c *Core) submit(ctx context.Context, r *request) (engine.Result, error) {
@@ -403,6 +444,8 @@ func (c *Core) refresh() {
 	p.out.Reset()
 	p.batch.Reset()
 	p.snaps = p.snaps[:0]
+	c.seq++
+	p.seq = c.seq
 	for i, s := range c.built {
 		if s == nil || now-s.Time >= int64(c.cfg.RefreshEvery) {
 			p.snaps = append(p.snaps, c.snapshot(i, max(now, c.last), false))
@@ -432,10 +475,16 @@ func (c *Core) apply(p *pending) {
 	if c.failed.Load() != nil {
 		return // the committer fails the whole batch
 	}
+	c.seq++
+	p.seq = c.seq
 	var now int64
 	for _, r := range p.reqs {
 		now = c.stamp()
 		if r.inspect != nil {
+			if r.mark != nil {
+				*r.mark = Mark{Seq: p.seq, Event: len(p.out.Events)}
+				r.mark = nil
+			}
 			r.inspect(c.x)
 			continue
 		}
@@ -524,8 +573,8 @@ func (c *Core) commit() {
 			for _, s := range p.snaps {
 				c.snaps[s.Index].Store(s)
 			}
-			if c.cfg.OnCommit != nil && (len(p.out.Events) > 0 || len(p.out.Trades) > 0 || len(p.out.Transfers) > 0) {
-				c.cfg.OnCommit(&Committed{Events: p.out.Events, Trades: p.out.Trades, Transfers: p.out.Transfers})
+			if c.cfg.OnCommit != nil && (len(p.out.Events) > 0 || len(p.out.Trades) > 0 || len(p.out.Transfers) > 0 || len(p.snaps) > 0) {
+				c.cfg.OnCommit(&Committed{Seq: p.seq, Events: p.out.Events, Trades: p.out.Trades, Transfers: p.out.Transfers, Snapshots: p.snaps})
 			}
 			for _, r := range p.reqs {
 				r.done <- struct{}{}
