@@ -105,6 +105,8 @@ type Entry struct {
 	dirty     bool // use not yet written
 	heartbeat int64
 	seen      map[string]int64 // time-based keys: signatures of state changes -> expiry
+	// seenPruned is when seen was last cleared of expired marks.
+	seenPruned int64
 }
 
 func (s *Service) now() time.Time {
@@ -551,10 +553,13 @@ func (s *Service) Once(e *Entry, use twinex.KeyUse, signature string, now time.T
 		return use, nil
 	}
 	t := now.UnixNano()
-	for sig, until := range e.seen {
-		if until <= t {
-			delete(e.seen, sig)
+	if t-e.seenPruned >= int64(time.Second) { // amortized: a busy key has many marks
+		for sig, until := range e.seen {
+			if until <= t {
+				delete(e.seen, sig)
+			}
 		}
+		e.seenPruned = t
 	}
 	sig := replaySig(signature)
 	if until, ok := e.seen[sig]; ok && until > t {
