@@ -64,6 +64,10 @@ type Server struct {
 	// Exchange holds the rules shared with the dashboard (transfers,
 	// cancels, fills); by default one over Core, Store and Accounts.
 	Exchange *exchange.Service
+	// Backups, when set with BackupDir (a private folder for the copies
+	// while they are sent), serves GET /admin/v1/backup.
+	Backups   Backups
+	BackupDir string
 	// Feed fans committed output out to the WebSocket feeds; nil answers
 	// their upgrades with 404.
 	Feed *feed.Hub
@@ -100,6 +104,7 @@ func (s *Server) Handler() http.Handler {
 	s.routeHistory()
 	s.routeMaster()
 	s.routeSandbox()
+	s.routeBackup()
 	s.routeKYC()
 	s.routeFaults()
 	s.routeActivity()

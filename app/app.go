@@ -297,7 +297,7 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 		st.close()
 		return nil, err
 	}
-	srv := &api.Server{Activity: st.log, Quota: st.quota, Leaks: st.watch, ActivityLog: st.store, Core: st.core, Exchange: st.exch, Store: st.store, Accounts: st.store, Addresses: st.store, Identities: st.store, Keys: st.keys,
+	srv := &api.Server{Backups: st.store, BackupDir: m.DataDir, Activity: st.log, Quota: st.quota, Leaks: st.watch, ActivityLog: st.store, Core: st.core, Exchange: st.exch, Store: st.store, Accounts: st.store, Addresses: st.store, Identities: st.store, Keys: st.keys,
 		TrustedProxies: m.trusted, AdminToken: m.token, Logger: m.Logger, ApprovalWait: m.ApprovalWait,
 		PublicLimit: ratelimit.New(m.PublicLimit), PrivateLimit: ratelimit.New(m.PrivateLimit), Feed: st.feed}
 	if m.Mode == Sandbox {
