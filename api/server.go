@@ -6,6 +6,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -96,6 +97,7 @@ func (s *Server) Handler() http.Handler {
 	s.mux = http.NewServeMux()
 	s.unknown = newUnknownKeys()
 	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.routeAdmin()
 	s.routePublic()
 	s.routeAccounts()
@@ -212,6 +214,24 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
+// readyz answers 200 when the server can take orders: recovery is done (it
+// is, once requests reach the handler), the sequencer runs, and a command
+// goes through the commit pipeline within 2 seconds. Otherwise 503, with
+// why. /healthz stays a liveness check.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if err := s.Core.Err(); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "failed", "reason": "the exchange stopped after a storage failure; restart it"})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Core.Sync(ctx); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": "the store did not commit within 2 seconds"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
 // errorBody is Gemini's error object.
 type errorBody struct {
 	Result  string `json:"result"`
@@ -224,10 +244,11 @@ type errorBody struct {
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	err = bodyTooLarge(err)
 	reason := twinex.ErrorReason(err)
-	if reason == twinex.System {
-		s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	status := HTTPStatus(reason)
+	if status >= 500 && !twinex.NoteFailure(r.Context(), err) {
+		s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 	}
-	writeJSON(w, HTTPStatus(reason), errorBody{Result: "error", Reason: reason, Message: twinex.ErrorMessage(err)})
+	writeJSON(w, status, errorBody{Result: "error", Reason: reason, Message: twinex.ErrorMessage(err)})
 }
 
 // bodyTooLarge turns a request body over its limit into InvalidJson.

@@ -211,7 +211,7 @@ func (m *App) Open(ctx context.Context) error {
 		return err
 	}
 	m.http = &http.Server{
-		Handler:           http.HandlerFunc(m.serveHTTP),
+		Handler:           m.withRequestID(http.HandlerFunc(m.serveHTTP)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -395,7 +395,7 @@ func (st *state) close() error {
 func route(api, dashboard http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
-		if strings.HasPrefix(p, "/v1/") || strings.HasPrefix(p, "/v2/") || strings.HasPrefix(p, "/admin/") || strings.HasPrefix(p, "/secrets/") || p == "/healthz" {
+		if strings.HasPrefix(p, "/v1/") || strings.HasPrefix(p, "/v2/") || strings.HasPrefix(p, "/admin/") || strings.HasPrefix(p, "/secrets/") || p == "/healthz" || p == "/readyz" {
 			api.ServeHTTP(w, r)
 			return
 		}

@@ -310,6 +310,13 @@ func (c *Core) DoUse(ctx context.Context, cmd engine.Command, use twinex.KeyUse)
 	return c.submit(ctx, r)
 }
 
+// Sync returns once every command submitted before it is durable: a
+// probe that the sequencer and the commit pipeline are moving. It fails
+// like Do (ErrClosed, ctx's error, a store failure).
+func (c *Core) Sync(ctx context.Context) error {
+	return c.Inspect(ctx, func(*engine.Exchange) {})
+}
+
 // Inspect runs fn on the sequencer goroutine, in order with commands, and
 // returns once everything before it is durable. fn must only read.
 func (c *Core) Inspect(ctx context.Context, fn func(*engine.Exchange)) error {

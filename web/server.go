@@ -351,7 +351,9 @@ func (s *Server) forbidden(w http.ResponseWriter, r *http.Request) {
 // fail logs an unexpected error and shows a generic 500 page: the cause
 // is for the operator, not the visitor.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	s.Logger.Error("web: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	if !twinex.NoteFailure(r.Context(), err) {
+		s.Logger.Error("web: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
 	s.errorPage(w, r, http.StatusInternalServerError, "Something went wrong", "Please try again in a moment. If it keeps happening, contact the operator of this exchange.")
 }
 

@@ -48,6 +48,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&m.Sim, "sim", true, "run the market simulator in sandbox mode (--sim=false for an empty market)")
 	fs.Uint64Var(&m.SimSeed, "sim-seed", 1, "the simulator's seed: the same seed and the same commands give the same trades")
 	fs.DurationVar(&m.Backfill, "backfill", 24*time.Hour, "market history the simulator writes at first start and after a reset (market data only: no account's trades); 0 for none")
+	logFormat := fs.String("log-format", envOr("TWINEX_LOG_FORMAT", "text"), "the log's format on stderr: text (key=value) or json (one object a line, for log collectors) (TWINEX_LOG_FORMAT)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -60,7 +61,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stderr, "serve: %v\n", err)
 		return errUsage
 	}
-	m.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+	switch *logFormat {
+	case "text":
+		m.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+	case "json":
+		m.Logger = slog.New(slog.NewJSONHandler(stderr, nil))
+	default:
+		fmt.Fprintf(stderr, "serve: --log-format %q: want text or json\n", *logFormat)
+		return errUsage
+	}
 	return m.Run(ctx)
 }
 
