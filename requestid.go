@@ -5,8 +5,9 @@ import "context"
 // RequestInfo is what the server knows of one request for its log: the id
 // sent back in the X-Request-Id header, and why it failed, when it did.
 type RequestInfo struct {
-	ID    string
-	Cause error // set by the handler that answered 5xx
+	ID     string
+	Reason string // the Gemini reason of an error answer, set by the API
+	Cause  error  // set by the handler that answered 5xx
 }
 
 type requestInfoKey struct{}

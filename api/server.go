@@ -245,6 +245,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	err = bodyTooLarge(err)
 	reason := twinex.ErrorReason(err)
 	status := HTTPStatus(reason)
+	if ri := twinex.RequestInfoOf(r.Context()); ri != nil {
+		ri.Reason = reason
+	}
 	if status >= 500 && !twinex.NoteFailure(r.Context(), err) {
 		s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 	}

@@ -33,6 +33,7 @@ import (
 	"github.com/twinex/twinex/feed"
 	"github.com/twinex/twinex/keys"
 	"github.com/twinex/twinex/mail"
+	"github.com/twinex/twinex/metrics"
 	"github.com/twinex/twinex/quota"
 	"github.com/twinex/twinex/ratelimit"
 	"github.com/twinex/twinex/sim"
@@ -65,8 +66,11 @@ type App struct {
 	// production's only choice).
 	KYCReview string
 	// Sim runs the market simulator (sandbox only); SimSeed seeds it.
-	Sim     bool
-	SimSeed uint64
+	// MetricsListen, when set, serves GET /metrics (Prometheus) on a
+	// listener of its own (serve --metrics-listen; off by default).
+	MetricsListen string
+	Sim           bool
+	SimSeed       uint64
 	// Backfill is how much market history the simulator writes into a
 	// store that has no trade yet (first start, reset); 0: none.
 	Backfill time.Duration
@@ -78,6 +82,10 @@ type App struct {
 	trusted []netip.Prefix
 
 	faults *fault.Injector // sandbox only; kept across restores
+
+	metrics    *metrics.Metrics // nil unless MetricsListen is set
+	metricsSrv *http.Server
+	metricsLn  net.Listener
 
 	simMu     sync.Mutex       // guards simPaused and applying it to the runner
 	simPaused bool             // kept across restores
@@ -206,6 +214,9 @@ func (m *App) Open(ctx context.Context) error {
 			return err
 		}
 	}
+	if m.MetricsListen != "" {
+		m.metrics = metrics.New()
+	}
 	start := time.Now()
 	if m.st, err = m.openState(ctx); err != nil {
 		return err
@@ -222,6 +233,13 @@ func (m *App) Open(ctx context.Context) error {
 	if m.ln, err = net.Listen("tcp", m.Listen); err != nil {
 		m.st.close()
 		return fmt.Errorf("listen: %w", err)
+	}
+	if m.metrics != nil {
+		if err := m.startMetrics(); err != nil {
+			m.ln.Close()
+			m.st.close()
+			return err
+		}
 	}
 	m.st.start(m.linkBase())
 	m.done = make(chan error, 1)
@@ -253,7 +271,11 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 	// The feed hub takes each durable batch from the core and fans it out
 	// to the WebSocket feeds on its own goroutine.
 	st.feed = feed.New(m.markets, m.Logger)
-	if st.core, err = core.Open(ctx, core.Config{Store: st.store, Markets: m.markets, Logger: m.Logger, OnCommit: st.feed.Publish}); err != nil {
+	ccfg := core.Config{Store: st.store, Markets: m.markets, Logger: m.Logger, OnCommit: st.feed.Publish}
+	if mt := m.metrics; mt != nil {
+		ccfg.OnBatch = func(b core.BatchStats) { mt.Batch(b.Commands, b.Apply, b.Commit, b.Failed) }
+	}
+	if st.core, err = core.Open(ctx, ccfg); err != nil {
 		st.store.Close()
 		return nil, err
 	}
@@ -290,6 +312,10 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 	}
 	st.log = activity.New(st.store, m.ActivityRetention, m.Logger)
 	st.watch = &watch.Watcher{Store: st.store, Accounts: st.store, Keys: st.keys, Logger: m.Logger}
+	if mt := m.metrics; mt != nil {
+		st.log.OnBatch = mt.ActivityBatch
+		st.watch.OnRaise = mt.AlertRaised
+	}
 	st.log.OnWrite(st.watch.Observe)
 	st.keys.OnRevoke = st.watch.KeyRevoked
 	st.quota = &quota.Service{Store: st.store, Logger: m.Logger, Warn: st.watch.QuotaWarning}
@@ -509,6 +535,9 @@ func (m *App) Close() error {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 		}
 		cancel()
+	}
+	if m.metricsSrv != nil {
+		m.metricsSrv.Close()
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -8,14 +8,18 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"time"
 
 	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/metrics"
 )
 
 // withRequestID gives every request an id, sent in the X-Request-Id
 // header, and logs each request answered with a 5xx once, with that id,
 // its status and the cause the handler noted (twinex.NoteFailure). An
 // operator can then find a user's failed request from the id they quote.
+// With metrics on, it also counts the request (for a WebSocket, the
+// upgrade; the connection's life is the feed's).
 func (m *App) withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var b [8]byte
@@ -23,7 +27,16 @@ func (m *App) withRequestID(next http.Handler) http.Handler {
 		ri := &twinex.RequestInfo{ID: hex.EncodeToString(b[:])}
 		w.Header().Set("X-Request-Id", ri.ID)
 		sw := &statusWriter{ResponseWriter: w}
+		start := time.Now()
 		next.ServeHTTP(sw, r.WithContext(twinex.WithRequestInfo(r.Context(), ri)))
+		if mt := m.metrics; mt != nil {
+			status := sw.status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			mt.Request(metrics.Group(r.URL.Path, r.Header.Get("Upgrade") != ""), status, ri.Reason,
+				r.Header.Get("X-GEMINI-APIKEY") != "", time.Since(start))
+		}
 		if sw.status >= 500 {
 			args := []any{"request_id", ri.ID, "method", r.Method, "path", r.URL.Path, "status", sw.status}
 			if ri.Cause != nil {

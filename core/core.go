@@ -56,7 +56,22 @@ type Config struct {
 	// durable commit, in commit order. The Committed and its slices are
 	// valid only during the call.
 	OnCommit func(*Committed)
+	// OnBatch, if set, is called on the committer goroutine after each
+	// batch, with its figures (for metrics).
+	OnBatch func(BatchStats)
 }
+
+// BatchStats are one batch's figures: its commands, and how long the
+// sequencer took to apply them and the store to commit them.
+type BatchStats struct {
+	Commands int
+	Apply    time.Duration
+	Commit   time.Duration
+	Failed   bool
+}
+
+// QueueDepth is how many commands wait for the sequencer.
+func (c *Core) QueueDepth() int { return len(c.in) }
 
 // Committed is what one durable batch produced.
 type Committed struct {
@@ -110,12 +125,13 @@ type request struct {
 
 // pending is one applied batch on its way through the committer.
 type pending struct {
-	uses  map[string]int // key id -> index in batch.KeyUses
-	reqs  []*request
-	out   engine.Output
-	batch twinex.Batch
-	snaps []*Snapshot
-	seq   uint64
+	uses    map[string]int // key id -> index in batch.KeyUses
+	reqs    []*request
+	out     engine.Output
+	batch   twinex.Batch
+	snaps   []*Snapshot
+	seq     uint64
+	applied time.Duration // the sequencer's time on the batch, when measured
 }
 
 // Core is a running sequencer and committer.
@@ -436,7 +452,14 @@ func (c *Core) sequence() {
 				break drain
 			}
 		}
+		var t0 time.Time
+		if c.cfg.OnBatch != nil {
+			t0 = time.Now()
+		}
 		c.apply(p)
+		if c.cfg.OnBatch != nil {
+			p.applied = time.Since(t0)
+		}
 		c.commits <- p
 	}
 }
@@ -563,6 +586,10 @@ func (c *Core) commit() {
 	ctx := context.Background()
 	for p := range c.commits {
 		err := c.Err()
+		var t0 time.Time
+		if c.cfg.OnBatch != nil {
+			t0 = time.Now()
+		}
 		if err == nil && !p.batch.Empty() {
 			if cerr := c.cfg.Store.Commit(ctx, &p.batch); cerr != nil {
 				err = fmt.Errorf("core: commit: %w", cerr)
@@ -586,6 +613,9 @@ func (c *Core) commit() {
 			for _, r := range p.reqs {
 				r.done <- struct{}{}
 			}
+		}
+		if c.cfg.OnBatch != nil && len(p.reqs) > 0 {
+			c.cfg.OnBatch(BatchStats{Commands: len(p.reqs), Apply: p.applied, Commit: time.Since(t0), Failed: err != nil})
 		}
 		p.reqs = p.reqs[:0]
 		c.free <- p
