@@ -20,6 +20,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twinex/twinex"
@@ -82,6 +83,10 @@ type App struct {
 	trusted []netip.Prefix
 
 	faults *fault.Injector // sandbox only; kept across restores
+
+	reqOnce   sync.Once // request ids: a random prefix, then a counter
+	reqPrefix uint32
+	reqSeq    atomic.Uint64
 
 	metrics    *metrics.Metrics // nil unless MetricsListen is set
 	metricsSrv *http.Server

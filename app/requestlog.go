@@ -3,6 +3,7 @@ package app
 import (
 	"bufio"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"log/slog"
@@ -22,10 +23,8 @@ import (
 // upgrade; the connection's life is the feed's).
 func (m *App) withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var b [8]byte
-		rand.Read(b[:])
-		ri := &twinex.RequestInfo{ID: hex.EncodeToString(b[:])}
-		w.Header().Set("X-Request-Id", ri.ID)
+		ri := &twinex.RequestInfo{ID: m.requestID()}
+		w.Header()["X-Request-Id"] = []string{ri.ID} // canonical already
 		sw := &statusWriter{ResponseWriter: w}
 		start := time.Now()
 		next.ServeHTTP(sw, r.WithContext(twinex.WithRequestInfo(r.Context(), ri)))
@@ -49,6 +48,21 @@ func (m *App) withRequestID(next http.Handler) http.Handler {
 			m.Logger.Log(r.Context(), level, "request failed", args...)
 		}
 	})
+}
+
+// requestID returns a new request id: 16 hex digits, a random prefix of
+// the process followed by a counter, unique within the process and cheap
+// (no system call per request).
+func (m *App) requestID() string {
+	m.reqOnce.Do(func() {
+		var b [4]byte
+		rand.Read(b[:])
+		m.reqPrefix = binary.BigEndian.Uint32(b[:])
+	})
+	var b [8]byte
+	binary.BigEndian.PutUint32(b[:4], m.reqPrefix)
+	binary.BigEndian.PutUint32(b[4:], uint32(m.reqSeq.Add(1)))
+	return hex.EncodeToString(b[:])
 }
 
 // statusWriter records the status of a response. It keeps the writer's

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,11 +33,27 @@ type Metrics struct {
 	logRecords    prometheus.Counter
 	logWrite      prometheus.Histogram
 	alerts        *prometheus.CounterVec
+
+	mu     sync.RWMutex
+	series map[seriesKey]*series // resolved label sets of Request, so a request costs no label hashing
+}
+
+type seriesKey struct {
+	group  string
+	status int
+	reason string
+	signed bool
+}
+
+type series struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
+	refused  prometheus.Counter // nil unless a refused signed request
 }
 
 // New makes the collectors, with the Go runtime and process collectors.
 func New() *Metrics {
-	m := &Metrics{reg: prometheus.NewRegistry()}
+	m := &Metrics{reg: prometheus.NewRegistry(), series: map[seriesKey]*series{}}
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "twinex_http_requests_total",
 		Help: "HTTP requests answered, by endpoint group, status code and Gemini reason (\"\" when it succeeded).",
@@ -96,13 +113,26 @@ func (m *Metrics) Handler() http.Handler {
 // Request counts an answered HTTP request. signed tells whether it named
 // an API key; a refused one (status 400 and up) is counted by reason too.
 func (m *Metrics) Request(group string, status int, reason string, signed bool, took time.Duration) {
-	m.requests.WithLabelValues(group, strconv.Itoa(status), reason).Inc()
-	m.latency.WithLabelValues(group).Observe(took.Seconds())
-	if signed && status >= 400 {
-		if reason == "" {
-			reason = "unknown"
+	k := seriesKey{group, status, reason, signed && status >= 400}
+	m.mu.RLock()
+	s := m.series[k]
+	m.mu.RUnlock()
+	if s == nil {
+		s = &series{requests: m.requests.WithLabelValues(group, strconv.Itoa(status), reason), latency: m.latency.WithLabelValues(group)}
+		if k.signed {
+			if reason == "" {
+				reason = "unknown"
+			}
+			s.refused = m.signedRefused.WithLabelValues(reason)
 		}
-		m.signedRefused.WithLabelValues(reason).Inc()
+		m.mu.Lock()
+		m.series[k] = s // the label sets are few: groups x statuses x Gemini reasons
+		m.mu.Unlock()
+	}
+	s.requests.Inc()
+	s.latency.Observe(took.Seconds())
+	if s.refused != nil {
+		s.refused.Inc()
 	}
 }
 
