@@ -140,6 +140,12 @@ var importRules = []importRule{
 		}
 		return "the WebSocket framing is an adapter detail: the domain, the core and the hub see typed messages only"
 	}},
+	{"only the metrics adapter imports Prometheus", false, func(mod string, im fileImport) string {
+		if under(im.path, "github.com/prometheus") && !under(im.pkg, "metrics") {
+			return "metric names, labels and their bounds have one home (metrics/); the rest reports figures through plain hooks (core.Config.OnBatch, activity.Recorder.OnBatch, watch.Watcher.OnRaise), so that no package's tests need a registry"
+		}
+		return ""
+	}},
 	{"nothing imports unsafe or uses cgo", true, func(mod string, im fileImport) string {
 		switch im.path {
 		case "unsafe":
