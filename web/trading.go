@@ -82,7 +82,7 @@ func (s *Server) grantRows() []grantRow {
 	}
 	var out []grantRow
 	for _, g := range s.Exchange.Faucet.Grants {
-		out = append(out, grantRow{Currency: g.Currency.Code, Amount: formatUnits(g.Amount, g.Currency), Max: formatUnits(g.Max, g.Currency)})
+		out = append(out, grantRow{Currency: g.Currency.Code, Amount: group(twinex.FormatUnits(g.Amount, g.Currency.Scale)), Max: group(twinex.FormatUnits(g.Max, g.Currency.Scale))})
 	}
 	return out
 }
@@ -165,7 +165,7 @@ func (s *Server) addTestFunds(w http.ResponseWriter, r *http.Request) {
 		case twinex.InvalidFundTransfer:
 			fields["fund_currency"] = "Choose a currency from the list."
 		case exchange.TestFundsLimit:
-			fields["fund_currency"] = "This account already holds " + formatUnits(g.Max, g.Currency) + " " + g.Currency.Code +
+			fields["fund_currency"] = "This account already holds " + group(twinex.FormatUnits(g.Max, g.Currency.Scale)) + " " + g.Currency.Code +
 				" or more, the most this sandbox tops up to. Transfer some to another account, or choose another currency."
 		default:
 			fields["fund_currency"] = te.Message + "."
@@ -213,6 +213,9 @@ func (s *Server) transfer(w http.ResponseWriter, r *http.Request) {
 			}
 		case twinex.InsufficientFunds:
 			fields["amount"] = "That is more than the account has available (funds held by open orders cannot move)."
+			if avail, ok := s.available(r, req.From, req.Currency); ok {
+				fields["amount"] = "That is more than the " + avail + " available in " + req.From + " (funds held by open orders cannot move)."
+			}
 		default:
 			fields["amount"] = te.Message + "."
 		}
@@ -221,6 +224,26 @@ func (s *Server) transfer(w http.ResponseWriter, r *http.Request) {
 	}
 	s.audit(r, u.ID, "transfer", formatUnits(t.Amount, t.Currency)+" "+t.Currency.Code+" from "+t.From.Nickname+" to "+t.To.Nickname)
 	http.Redirect(w, r, "/balances?m=transferred&account="+url.QueryEscape(t.From.Nickname), http.StatusSeeOther)
+}
+
+// available is an account's available balance of a currency, in words.
+func (s *Server) available(r *http.Request, nick, code string) (string, bool) {
+	a, err := s.Exchange.OwnAccount(r.Context(), state(r).user.ID, nick)
+	cur := s.Exchange.Core.Markets().Currency(code)
+	if err != nil || cur == nil {
+		return "", false
+	}
+	bals, err := s.Exchange.Balances(r.Context(), a.ID)
+	if err != nil {
+		return "", false
+	}
+	var v int64
+	for _, b := range bals {
+		if b.Currency == cur.Code {
+			v = b.Available()
+		}
+	}
+	return formatUnits(v, cur) + " " + cur.Code, true
 }
 
 func (s *Server) ownsAccount(r *http.Request, nick string) bool {

@@ -44,7 +44,7 @@ func TestNewSandboxUserStartsWithTestFundsAndTopsUp(t *testing.T) {
 	b := e.browser("192.0.2.50")
 	b.signup("ida@example.com", goodPassword)
 	p := b.get(e.link("ida@example.com"))
-	wantBody(t, p, "10,000.00 USD", "sandbox test funds")
+	wantBody(t, p, "10,000 USD", "sandbox test funds")
 	// A second verification link gives nothing more.
 	b.get(e.link("ida@example.com"))
 	wantStatus(t, b.login("ida@example.com", goodPassword), http.StatusSeeOther)
@@ -53,7 +53,7 @@ func TestNewSandboxUserStartsWithTestFundsAndTopsUp(t *testing.T) {
 	wantBody(t, p, "Your balances", "10,000.00", "Add test funds or transfer")
 	p = b.get("/balances")
 	wantStatus(t, p, http.StatusOK)
-	wantBody(t, p, `<td class="num" data-label="Total">10,000.00</td>`, `action="/balances/test-funds"`, "up to 100,000.00 USD")
+	wantBody(t, p, `<td class="num" data-label="Total">10,000.00</td>`, `action="/balances/test-funds"`, "up to 100,000 USD")
 
 	// Nine top-ups reach the cap; the tenth is refused, tied to its field.
 	for range 9 {
@@ -63,7 +63,7 @@ func TestNewSandboxUserStartsWithTestFundsAndTopsUp(t *testing.T) {
 	b.get("/balances")
 	p = b.post("/balances/test-funds", url.Values{"fund_account": {"primary"}, "fund_currency": {"USD"}})
 	wantStatus(t, p, http.StatusUnprocessableEntity)
-	wantBody(t, p, "No test funds were added", `aria-invalid="true"`, `id="fund_currency-error"`, "already holds 100,000.00 USD")
+	wantBody(t, p, "No test funds were added", `aria-invalid="true"`, `id="fund_currency-error"`, "already holds 100,000 USD")
 	p = b.get("/balances")
 	wantBody(t, p, `<td class="num" data-label="Total">100,000.00</td>`)
 	// Someone else's account, or a currency without test funds, is refused.
