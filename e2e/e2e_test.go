@@ -203,12 +203,23 @@ func TestNewUserToSignedRequest(t *testing.T) {
 	// Enter in the Label field submits the form before the password is
 	// typed. That is not a wrong password: six of them lock nothing (five
 	// wrong passwords would lock the login for 15 minutes).
+	run("type a label", chromedp.SendKeys(create+`input[name="label"]`, "e2e bot"))
 	for i := 0; i < 6; i++ {
-		label := "e2e bot"
-		if i > 0 {
-			label = "" // the page keeps what was typed
+		// Mark this document, press Enter in the focused Label field, and
+		// wait for the next document's answer.
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.body.dataset.before = "1", true`)); err != nil {
+			t.Fatal(err)
 		}
-		run("press Enter in the Label field", chromedp.SendKeys(create+`input[name="label"]`, label+"\r"))
+		run("press Enter in the Label field", chromedp.Focus(create+`input[name="label"]`), chromedp.KeyEvent("\r"))
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			fresh, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`!document.body.dataset.before && !!document.querySelector("#password-error")`))
+			if fresh {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("no answer to Enter in the Label field")
+			}
+		}
 		waitFor(`#password-error`, "Enter your password to confirm")
 	}
 	if got, err := chromedp.Run(ctx, chromedp.Value(create+`input[name="label"]`)); err != nil || got != "e2e bot" {
