@@ -22,7 +22,7 @@ import (
 )
 
 // browser starts a headless Chromium for the test, or skips.
-func browser(t *testing.T) (context.Context, func(name string)) {
+func browser(t *testing.T, extra ...chromedp.ExecAllocatorOption) (context.Context, func(name string)) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("starts a browser")
@@ -42,6 +42,7 @@ func browser(t *testing.T) (context.Context, func(name string)) {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1200, 900),
 	)
+	opts = append(opts, extra...)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)

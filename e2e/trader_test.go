@@ -288,3 +288,47 @@ func TestMailboxRule(t *testing.T) {
 		t.Fatalf("the mailbox from this machine: %d, want 200", got)
 	}
 }
+
+// contrastJS is the contrast ratio (WCAG) of an element's text and
+// background colours, and whether the page is in dark mode.
+const contrastJS = `((sel) => {
+  const cs = getComputedStyle(document.querySelector(sel));
+  const rgb = c => c.match(/[\d.]+/g).slice(0, 3).map(Number);
+  const lum = ([r, g, b]) => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  const a = lum(rgb(cs.color)), b = lum(rgb(cs.backgroundColor));
+  return [matchMedia("(prefers-color-scheme: dark)").matches ? 1 : 0, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)];
+})`
+
+// TestDarkModeMail: a mail in the sandbox mailbox is readable in dark mode
+// (it was light text on a light background, 1.1:1).
+func TestDarkModeMail(t *testing.T) {
+	ctx, shot := browser(t, chromedp.Flag("force-dark-mode", true), chromedp.Flag("enable-features", "WebContentsForceDark:enabled=false"))
+	a := &app.App{Listen: "127.0.0.1:0", DataDir: t.TempDir()}
+	if err := a.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	base := "http://" + a.Addr()
+	p := &page{t: t, ctx: ctx, shot: shot}
+	p.run("sign up", chromedp.Navigate(base+"/signup"), chromedp.WaitVisible(`input[name="email"]`),
+		chromedp.SendKeys(`input[name="email"]`, "night@example.com"),
+		chromedp.SendKeys(`input[name="password"]`, "correct horse battery staple"),
+		chromedp.SendKeys(`input[name="confirm"]`, "correct horse battery staple"),
+		chromedp.Click(`main form button[type="submit"]`))
+	p.waitFor(`main h1`, "Check your email")
+	p.run("open the mail", chromedp.Navigate(base+"/mailbox"), chromedp.WaitVisible(`table a`), chromedp.Click(`table a`), chromedp.WaitVisible(`pre.mail`))
+	shot("dark-mail")
+	for _, sel := range []string{"pre.mail", "main .card", "body"} {
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](contrastJS+"(" + "\"" + sel + "\"" + ")"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got[0] != 1 {
+			t.Skip("this Chromium does not honour --force-dark-mode")
+		}
+		if got[1] < 4.5 {
+			t.Errorf("%s in dark mode: contrast %.2f:1, want at least 4.5:1", sel, got[1])
+		}
+	}
+}

@@ -270,3 +270,21 @@ func TestLandingShowsPrices(t *testing.T) {
 	p := e.browser("192.0.2.55").get("/")
 	wantBody(t, p, "Last price", "2,050.00 USD", "change-up", "2.50%", "2 ETH", "Test funds")
 }
+
+// Errors on the key form's select, textarea and fieldsets are tied to
+// their controls for screen readers, like the text boxes'.
+func TestKeyFormErrorsAreTiedToFields(t *testing.T) {
+	e := newEnv(t, func(s *web.Server) { s.Sandbox, s.AutoApproveIdentity = true, true })
+	b := e.browser("192.0.2.56")
+	verifiedUser(t, e, b, "ned@example.com")
+	b.get("/settings/identity")
+	b.post("/settings/identity", identity())
+	accts, _ := e.db.Accounts(t.Context(), mustUser(t, e, "ned@example.com").ID)
+	b.get("/settings/api")
+	p := b.post("/settings/api/keys", url.Values{"scope": {itoa(accts[0].ID)}, "allowlist": {"not an address"}, "expires": {"date"}, "expires_on": {"1999-01-01"}, "password": {goodPassword}})
+	wantStatus(t, p, http.StatusUnprocessableEntity)
+	wantBody(t, p,
+		`aria-describedby="allowlist-hint allowlist-error" aria-invalid="true"`, `id="allowlist-error"`,
+		`aria-describedby="roles-error"`, `id="roles-error"`,
+		`<select id="expires" name="expires" aria-invalid="true" aria-describedby="expires-error">`, `id="expires-error"`)
+}
