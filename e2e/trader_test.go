@@ -320,7 +320,7 @@ func TestDarkModeMail(t *testing.T) {
 	p.run("open the mail", chromedp.Navigate(base+"/mailbox"), chromedp.WaitVisible(`table a`), chromedp.Click(`table a`), chromedp.WaitVisible(`pre.mail`))
 	shot("dark-mail")
 	for _, sel := range []string{"pre.mail", "main .card", "body"} {
-		got, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](contrastJS+"("+"\""+sel+"\""+")"))
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](contrastJS+"("+strconv.Quote(sel)+")"))
 		if err != nil {
 			t.Fatal(err)
 		}

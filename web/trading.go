@@ -90,12 +90,17 @@ func (s *Server) grantRows() []grantRow {
 // balancesOf returns each of the accounts with its balances.
 func (s *Server) balancesOf(ctx context.Context, accounts []twinex.Account) ([]accountBalances, error) {
 	ms := s.Exchange.Core.Markets()
+	ids := make([]int64, len(accounts))
+	for i, a := range accounts {
+		ids[i] = a.ID
+	}
+	all, err := s.Exchange.BalancesOf(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]accountBalances, 0, len(accounts))
 	for _, a := range accounts {
-		bals, err := s.Exchange.Balances(ctx, a.ID)
-		if err != nil {
-			return nil, err
-		}
+		bals := all[a.ID]
 		ab := accountBalances{Account: a}
 		// In the markets' currency order, so that every account reads
 		// the same way.
