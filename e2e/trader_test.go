@@ -73,6 +73,23 @@ const overflowJS = `(() => {
   return out.slice(0, 12);
 })()`
 
+// fitsHere is fits for the page already open, which cannot be loaded
+// again (the secret is shown once): the viewport changes under it.
+func (p *page) fitsHere(name string) {
+	p.t.Helper()
+	for _, w := range []int64{390, 1280} {
+		p.run("set the width to "+fmt.Sprint(w), chromedp.EmulateViewport(w, 900))
+		bad, err := chromedp.Run(p.ctx, chromedp.Evaluate[[]string](overflowJS))
+		if err != nil {
+			p.t.Fatalf("layout of %s: %v", name, err)
+		}
+		p.shot(fmt.Sprintf("%s-%d", name, w))
+		if len(bad) > 0 {
+			p.t.Errorf("%s at %d px:\n  %s", name, w, strings.Join(bad, "\n  "))
+		}
+	}
+}
+
 // fits opens the page at 1280 and 390 px wide, takes a screenshot at each,
 // and fails if anything is wider than the viewport or a key action is out
 // of its card. It leaves the viewport at 1280 px.
@@ -123,6 +140,7 @@ func TestSandboxTrader(t *testing.T) {
 	p.run("open the mailbox from the page", chromedp.Click(`main a[href^="/mailbox"]`), chromedp.WaitVisible(`table a`))
 	p.fits(base+"/mailbox", "mailbox")
 	p.run("open the mail", chromedp.Navigate(base+"/mailbox?to="+email), chromedp.WaitVisible(`table a`), chromedp.Click(`table a`), chromedp.WaitVisible(`pre.mail a`))
+	p.fitsHere("verification-mail")
 	p.run("follow the link", chromedp.Click(`pre.mail a`))
 	p.waitFor(`main`, "sandbox test funds")
 
@@ -160,6 +178,7 @@ func TestSandboxTrader(t *testing.T) {
 	if s := p.text(`main`); !strings.Contains(s, "a long label for the market-making bot") {
 		t.Fatalf("the secret page does not name the key:\n%s", s)
 	}
+	p.fitsHere("secret")
 	p.fits(base+"/settings/api/secret/none", "secret-gone")
 
 	// The first order of a new user fills: test funds, no operator step.
