@@ -41,9 +41,18 @@ type grantRow struct {
 	Currency, Amount, Max string
 }
 
+// movementRow is one deposit, withdrawal or transfer, formatted.
+type movementRow struct {
+	Time                   int64
+	What, Currency, Amount string
+	Detail                 string
+}
+
 type balancesView struct {
 	Accounts   []accountBalances
-	Grants     []grantRow // the sandbox's test funds; none in production
+	Movements  []movementRow  // the chosen account's latest
+	Chosen     twinex.Account // whose movements are listed
+	Grants     []grantRow     // the sandbox's test funds; none in production
 	Currencies []string
 	Selected   string // the account the forms start on
 	Other      string // the account the transfer goes to at first
@@ -141,6 +150,18 @@ func (s *Server) renderBalances(w http.ResponseWriter, r *http.Request, status i
 		bv.Currencies = append(bv.Currencies, c.Code)
 	}
 	bv.Grants = s.grantRows()
+	if len(list) > 0 {
+		bv.Chosen = list[0]
+		for _, a := range list {
+			if a.Nickname == bv.Selected {
+				bv.Chosen = a
+			}
+		}
+		if bv.Movements, err = s.movements(ctx, bv.Chosen, list); err != nil {
+			s.tradeFailed(w, r, err)
+			return
+		}
+	}
 	for _, a := range list {
 		if a.Nickname != bv.Selected && (bv.Selected != "" || a.ID != list[0].ID) {
 			bv.Other = a.Nickname
@@ -149,6 +170,45 @@ func (s *Server) renderBalances(w http.ResponseWriter, r *http.Request, status i
 	}
 	v.Title, v.Nav, v.Data = "Balances", "balances", bv
 	s.render(w, r, status, "balances.html", v)
+}
+
+// movementsShown is how many movements the balances page lists.
+const movementsShown = 10
+
+// movements are an account's latest deposits, withdrawals and transfers.
+func (s *Server) movements(ctx context.Context, a twinex.Account, group []twinex.Account) ([]movementRow, error) {
+	list, err := s.Exchange.Transfers(ctx, a.ID, 0, movementsShown)
+	if err != nil {
+		return nil, err
+	}
+	names := map[int64]string{}
+	for _, x := range group {
+		names[x.ID] = x.Name
+	}
+	ms := s.Exchange.Core.Markets()
+	var out []movementRow
+	for _, t := range list {
+		cur := ms.Currency(t.Currency)
+		if cur == nil {
+			continue
+		}
+		row := movementRow{Time: t.Time, Currency: cur.Code, Amount: formatUnits(t.Amount, cur)}
+		switch t.Kind {
+		case twinex.Deposit:
+			row.What = "Deposit"
+			if t.Method == "Sandbox" {
+				row.What, row.Detail = "Test funds", "sandbox money"
+			}
+		case twinex.Withdrawal:
+			row.What, row.Amount, row.Detail = "Withdrawal", "−"+row.Amount, t.Destination
+		case twinex.TransferIn:
+			row.What, row.Detail = "Transfer in", "from "+names[t.Counterparty]
+		case twinex.TransferOut:
+			row.What, row.Amount, row.Detail = "Transfer out", "−"+row.Amount, "to "+names[t.Counterparty]
+		}
+		out = append(out, row)
+	}
+	return out, nil
 }
 
 // addTestFunds tops up one currency of one account (sandbox only).

@@ -288,3 +288,20 @@ func TestKeyFormErrorsAreTiedToFields(t *testing.T) {
 		`aria-describedby="roles-error"`, `id="roles-error"`,
 		`<select id="expires" name="expires" aria-invalid="true" aria-describedby="expires-error">`, `id="expires-error"`)
 }
+
+func TestBalancesListMovements(t *testing.T) {
+	e := newEnv(t, withExchange(t, true))
+	b := e.browser("192.0.2.57")
+	verifiedUser(t, e, b, "ola@example.com")
+	b.get("/settings/accounts")
+	b.post("/settings/accounts", url.Values{"name": {"Bots"}})
+	b.get("/balances")
+	b.post("/balances/transfer", url.Values{"from": {"primary"}, "to": {"bots"}, "currency": {"BTC"}, "amount": {"0.25"}})
+	p := b.get("/balances")
+	wantBody(t, p, "Latest movements of Primary", "Test funds", "Transfer out", "−0.25000000", "to Bots")
+	p = b.get("/balances?account=bots")
+	wantBody(t, p, "Latest movements of Bots", "Transfer in", "from Primary", `<option value="bots" selected>`)
+	if strings.Contains(p.Body, "Test funds</th>") {
+		t.Fatal("the bots account lists test funds it never had")
+	}
+}
