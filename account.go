@@ -126,8 +126,16 @@ type AccountStore interface {
 	UpdateKey(ctx context.Context, k *APIKey) error
 	// TouchKeys records keys' uses (LastNonce, LastUsed, LastIP, by Seq)
 	// without touching their other fields; a use older than the stored one
-	// and unknown ids are skipped.
+	// and unknown ids are skipped. A use's Replay, when set, is stored too.
 	TouchKeys(ctx context.Context, uses []KeyUse) error
+	// KeyUses returns every key's stored use (for carrying them across a
+	// sandbox restore).
+	KeyUses(ctx context.Context) ([]KeyUse, error)
+	// KeyReplays returns the replay marks of keyID ("" for every key)
+	// that are still in force after time after (Unix ns).
+	KeyReplays(ctx context.Context, keyID string, after int64) ([]KeyReplay, error)
+	// PruneKeyReplays deletes the replay marks that ended before before.
+	PruneKeyReplays(ctx context.Context, before int64) error
 }
 
 // KeyUse is the latest use of an API key.
@@ -140,4 +148,25 @@ type KeyUse struct {
 	// store keeps the use with the largest Seq: writing an older use never
 	// takes the nonce high-water mark back.
 	Seq int64
+	// Replay, when its Sig is set, marks this use's request as applied
+	// (time-based nonces only; see KeyReplay). It is stored with the
+	// request's effect.
+	Replay KeyReplay
+}
+
+// KeyReplay records that a state-changing request of a key with time-based
+// nonces was applied. Such nonces may repeat (parallel requests in one
+// second), so the nonce check alone cannot refuse a captured request sent
+// again while its nonce is still within the window; the mark does, and it
+// is durable with the request's effect, so that it holds across restarts,
+// crashes, restores and failover.
+type KeyReplay struct {
+	KeyID string
+	// Sig identifies the request: the hex SHA-256 of its signature (in
+	// lower case). Two requests with the same signature are the same
+	// signed payload.
+	Sig string
+	// Until is when the request's nonce leaves the time window (Unix ns):
+	// from then on the nonce check refuses it without the mark.
+	Until int64
 }

@@ -32,7 +32,8 @@ func Pow10(n int) int64 { return pow10[n] }
 
 // ParseUnits parses a non-negative decimal such as "3633.12", "0.5", "1E-8"
 // or "12" into an integer count of 10^-scale units. It accepts the forms of
-// Gemini's decimal strings and of JSON numbers (an exponent is allowed). It
+// Gemini's decimal strings and of JSON numbers (an exponent is allowed; a
+// point needs digits on both sides: ".5" and "1." are ErrDecimalSyntax). It
 // never rounds: a value with more decimal places than scale (other than
 // trailing zeros) gives ErrDecimalPrecision; one that does not fit in an
 // int64 gives ErrDecimalRange; a leading minus gives ErrDecimalNegative.
@@ -51,10 +52,13 @@ func ParseUnits(s string, scale int) (int64, error) {
 	} else if s[0] == '+' {
 		i++
 	}
-	// Mantissa: digits, optionally one '.', at least one digit overall.
+	// Mantissa: digits, optionally one '.' with digits on both sides, as
+	// JSON numbers and Gemini's decimal strings spell it ("0.5", never ".5"
+	// or "1."), so that a typo such as "1." is refused, not guessed at.
 	var digits [maxDecimalLen]byte
-	nd := 0   // significant digits kept (leading zeros dropped)
-	frac := 0 // digits after the point
+	whole := 0 // digits before the point
+	nd := 0    // significant digits kept (leading zeros dropped)
+	frac := 0  // digits after the point
 	seen := false
 	point := false
 	for ; i < len(s); i++ {
@@ -64,6 +68,8 @@ func ParseUnits(s string, scale int) (int64, error) {
 			seen = true
 			if point {
 				frac++
+			} else {
+				whole++
 			}
 			if nd == 0 && c == '0' {
 				continue
@@ -77,7 +83,7 @@ func ParseUnits(s string, scale int) (int64, error) {
 		}
 	}
 exponent:
-	if !seen {
+	if !seen || point && (whole == 0 || frac == 0) {
 		return 0, ErrDecimalSyntax
 	}
 	exp := 0

@@ -29,8 +29,11 @@ func TestParseUnits(t *testing.T) {
 		{"00012.3400", 2, 1234, nil},
 		{"00012.3400", 4, 123400, nil},
 		{"00012.3400", 1, 0, ErrDecimalPrecision},
-		{".5", 1, 5, nil},
-		{"5.", 0, 5, nil},
+		{".5", 1, 0, ErrDecimalSyntax}, // Gemini writes "0.5"
+		{"5.", 0, 0, ErrDecimalSyntax}, // and "5"
+		{"0.", 0, 0, ErrDecimalSyntax},
+		{".0", 0, 0, ErrDecimalSyntax},
+		{"1.e5", 0, 0, ErrDecimalSyntax},
 		{"3633.12", 2, 363312, nil},
 		{"0.000000000000000001", 18, 1, nil},
 		{"-1", 0, 0, ErrDecimalNegative},

@@ -131,6 +131,26 @@ var importRules = []importRule{
 		}
 		return ""
 	}},
+	{"the feed hub imports no network, HTTP or WebSocket package", false, func(mod string, im fileImport) string {
+		if im.pkg != "feed" {
+			return ""
+		}
+		if under(im.path, "net") || under(im.path, "github.com/gorilla/websocket") || under(im.path, mod+"/api") || under(im.path, mod+"/web") {
+			return "the hub decides what each subscriber gets and when one is too slow; sockets and Gemini's wire shapes belong to the api adapter, so the hub is tested without a network"
+		}
+		return ""
+	}},
+	{"only the adapters that speak WebSocket import the WebSocket library", false, func(mod string, im fileImport) string {
+		if !under(im.path, "github.com/gorilla/websocket") {
+			return ""
+		}
+		for _, d := range []string{"api", "gemini", "cmd", "bench"} {
+			if under(im.pkg, d) {
+				return ""
+			}
+		}
+		return "the WebSocket framing is an adapter detail: the domain, the core and the hub see typed messages only"
+	}},
 	{"nothing imports unsafe or uses cgo", true, func(mod string, im fileImport) string {
 		switch im.path {
 		case "unsafe":

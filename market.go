@@ -26,12 +26,33 @@ const (
 // ValidateMarkets enforces that. Display is how many decimals Gemini-style
 // clients are told to show.
 type Currency struct {
-	Code    string `json:"code"`    // upper case, e.g. "BTC"
-	Name    string `json:"name"`    // e.g. "Bitcoin"
-	Scale   int    `json:"scale"`   // ledger decimals
-	Display int    `json:"display"` // decimals shown to users
+	Code  string `json:"code"`  // upper case, e.g. "BTC"
+	Name  string `json:"name"`  // e.g. "Bitcoin"
+	Scale int    `json:"scale"` // ledger decimals
+	// Display is Gemini's precision for the currency (8 for BTC, 6 for
+	// ETH, 2 for USD): the decimals shown to users, the precision
+	// currencyData gives clients (reference §8.1), and the finest amount a
+	// withdrawal or transfer may move (ParseTransferAmount).
+	Display int    `json:"display"`
 	Fiat    bool   `json:"fiat,omitempty"`
 	Network string `json:"network,omitempty"` // e.g. "bitcoin"; empty for fiat
+}
+
+// ParseTransferAmount parses the amount of a withdrawal or an internal
+// transfer of c, in ledger units: a positive decimal with at most
+// c.Display decimals, as Gemini checks them. The ledger keeps finer units
+// (Scale) so that trade notionals are exact, but funds leave or move only
+// in the currency's own precision. Errors: InvalidQuantity (Gemini's
+// reason for a bad amount; the message names the precision).
+func (c *Currency) ParseTransferAmount(s string) (int64, error) {
+	units, err := ParseUnits(s, c.Scale)
+	if err != nil || units <= 0 {
+		return 0, Errorf(InvalidQuantity, "Invalid amount %q for %s", s, c.Code)
+	}
+	if units%pow10[c.Scale-c.Display] != 0 {
+		return 0, Errorf(InvalidQuantity, "Invalid amount %q for %s: at most %d decimal places", s, c.Code, c.Display)
+	}
+	return units, nil
 }
 
 // Market is a trading pair. Prices are int64 counts of 10^-PriceDecimals and

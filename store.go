@@ -37,13 +37,17 @@ type Batch struct {
 	// are in this batch: durable with their effects, so that no
 	// acknowledged request can be replayed after a crash.
 	KeyUses []KeyUse
+	// KeyReplays mark the batch's requests from keys with time-based
+	// nonces as applied, so that none can be applied again (KeyReplay).
+	KeyReplays []KeyReplay
 }
 
 // Empty reports whether the batch writes nothing.
 func (b *Batch) Empty() bool {
 	return len(b.Orders) == 0 && len(b.Trades) == 0 && len(b.Balances) == 0 &&
 		len(b.Transfers) == 0 && len(b.Supply) == 0 && len(b.FeeRates) == 0 &&
-		len(b.Candles) == 0 && len(b.Meta) == 0 && len(b.KeyUses) == 0
+		len(b.Candles) == 0 && len(b.Meta) == 0 && len(b.KeyUses) == 0 &&
+		len(b.KeyReplays) == 0
 }
 
 // Reset empties the batch, keeping its slices' storage.
@@ -51,7 +55,7 @@ func (b *Batch) Reset() {
 	*b = Batch{
 		Orders: b.Orders[:0], Trades: b.Trades[:0], Balances: b.Balances[:0],
 		Transfers: b.Transfers[:0], Supply: b.Supply[:0], FeeRates: b.FeeRates[:0],
-		Candles: b.Candles[:0], KeyUses: b.KeyUses[:0],
+		Candles: b.Candles[:0], KeyUses: b.KeyUses[:0], KeyReplays: b.KeyReplays[:0],
 	}
 }
 

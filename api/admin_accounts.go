@@ -3,8 +3,8 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
-	"net/mail"
 	"strings"
 
 	"github.com/twinex/twinex"
@@ -71,12 +71,11 @@ func (s *Server) resolve(ctx context.Context, ref accountRef) (twinex.Account, e
 
 // normalEmail validates a plain email address and returns it in lower case.
 func normalEmail(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || a.Name != "" || len(s) > 254 {
-		return "", twinex.Errorf(twinex.InvalidJson, "%q is not a valid email address", s)
+	e, err := twinex.ParseEmail(s)
+	if err != nil {
+		return "", &twinex.Error{Reason: twinex.InvalidJson, Message: fmt.Sprintf("%q is not a valid email address", strings.TrimSpace(s)), Err: err}
 	}
-	return strings.ToLower(s), nil
+	return e, nil
 }
 
 func (s *Server) adminCreateAccount(w http.ResponseWriter, r *http.Request) error {

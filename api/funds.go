@@ -118,9 +118,9 @@ func (f *funds) route() {
 }
 
 // limit applies a per-endpoint limit to the request's account when the
-// server limits private requests.
+// server limits private requests: --rate-private off turns these off too.
 func (f *funds) limit(w http.ResponseWriter, l *ratelimit.Limiter, c *signed) error {
-	if f.s.PrivateLimit == nil {
+	if f.s.PrivateLimit == nil || f.s.PrivateLimit.Limit().Unlimited() {
 		return nil
 	}
 	return f.s.limit(w, l, strconv.FormatInt(c.account.ID, 10))
@@ -471,9 +471,9 @@ func (f *funds) withdraw(w http.ResponseWriter, r *http.Request, c *signed) erro
 		}
 		return twinex.Errorf(twinex.InvalidQuantity, "Missing amount")
 	}
-	units, err := twinex.ParseUnits(amt, cur.Scale)
-	if err != nil || units <= 0 {
-		return twinex.Errorf(twinex.InvalidQuantity, "Invalid amount %q for %s", amt, cur.Code)
+	units, err := cur.ParseTransferAmount(amt)
+	if err != nil {
+		return err
 	}
 	dest, err := address(p, network)
 	if err != nil {

@@ -236,6 +236,8 @@ func TestWithdrawInputsAndRoles(t *testing.T) {
 		{"no amount", "/v1/withdraw/eth", `"address":"` + eth + `"`, twinex.InvalidQuantity, 400},
 		{"zero amount", "/v1/withdraw/eth", `"amount":"0","address":"` + eth + `"`, twinex.InvalidQuantity, 400},
 		{"negative amount", "/v1/withdraw/eth", `"amount":-1,"address":"` + eth + `"`, twinex.InvalidQuantity, 400},
+		{"amount without a leading digit", "/v1/withdraw/eth", `"amount":".5","address":"` + eth + `"`, twinex.InvalidQuantity, 400},
+		{"amount ending in a point", "/v1/withdraw/eth", `"amount":"1.","address":"` + eth + `"`, twinex.InvalidQuantity, 400},
 		{"amount not a number", "/v1/withdraw/eth", `"amount":true,"address":"` + eth + `"`, twinex.InvalidQuantity, 400},
 		{"too many decimals", "/v1/withdraw/eth", `"amount":"0.00000000001","address":"` + eth + `"`, twinex.InvalidQuantity, 400},
 		{"no address", "/v1/withdraw/eth", `"amount":"1"`, twinex.MissingPayloadKey, 400},
@@ -247,7 +249,9 @@ func TestWithdrawInputsAndRoles(t *testing.T) {
 		{"unknown currency", "/v1/withdraw/doge", `"amount":"1","address":"` + eth + `"`, twinex.InvalidQuantity, 400},
 		{"fiat", "/v1/withdraw/usd", `"amount":"1","address":"` + eth + `"`, twinex.UnsupportedNetwork, 404},
 		{"long client id", "/v1/withdraw/eth", `"amount":"1","address":"` + eth + `","client_transfer_id":"` + strings.Repeat("x", 101) + `"`, twinex.InvalidJson, 400},
-		{"more than available", "/v1/withdraw/eth", `"amount":"3.7500000001","address":"` + eth + `"`, twinex.InsufficientFunds, 406},
+		{"beyond Gemini's precision for ETH (6)", "/v1/withdraw/eth", `"amount":"0.0000001","address":"` + eth + `"`, twinex.InvalidQuantity, 400},
+		{"beyond Gemini's precision for BTC (8)", "/v1/withdraw/btc", `"amount":"0.000000001","address":"bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"`, twinex.InvalidQuantity, 400},
+		{"more than available", "/v1/withdraw/eth", `"amount":"3.750001","address":"` + eth + `"`, twinex.InsufficientFunds, 406},
 	} {
 		st, v := signedObject(t, ts, c.path, raw, c.fields)
 		wantReason(t, c.name, st, v, c.status, c.reason)
@@ -551,6 +555,17 @@ func TestFundsRateLimits(t *testing.T) {
 	// Other funds endpoints only have the general limit.
 	if st, v := signedObject(t, ts, "/v1/payments/methods", k, ""); st != 200 {
 		t.Errorf("payment methods: %d %v", st, v)
+	}
+}
+
+// TestFundsRateLimitsOff: --rate-private off turns the per-endpoint limits
+// off too.
+func TestFundsRateLimitsOff(t *testing.T) {
+	ts := privateServer(t)
+	k := newKey(t, ts, "frloff@example.com", `{"roles":"fundmanager"}`)
+	serverOf(t, ts).PrivateLimit = ratelimit.New(ratelimit.Limit{})
+	for _, path := range []string{"/v1/addresses/bitcoin", "/v1/transfers", "/v1/addresses/bitcoin", "/v1/transfers"} {
+		signedList(t, ts, path, k, "")
 	}
 }
 

@@ -79,6 +79,9 @@ func TestMasterKeyEndpoints(t *testing.T) {
 	if _, err := master.AccountTransfer(ctx, "btc", "primary", "my-bot-2", "5"); !gemini.IsReason(err, "InsufficientFunds") {
 		t.Fatalf("transfer beyond funds: %v", err)
 	}
+	if _, err := master.AccountTransfer(ctx, "btc", "primary", "my-bot-2", "0.000000001"); !gemini.IsReason(err, "InvalidQuantity") {
+		t.Fatalf("transfer beyond BTC's precision (8 decimals): %v", err)
+	}
 	// The group's transactions: the deposit, then both sides of the
 	// transfer, oldest first, one page at a time.
 	var seen []string

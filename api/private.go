@@ -126,7 +126,7 @@ func (s *Server) signedRoute(pattern string, roles twinex.Role, sc scope, write 
 			err = s.injectFault(w, r, c)
 		}
 		if err == nil {
-			err = s.limit(w, s.PrivateLimit, c.key.ID)
+			err = s.limitQueued(w, r, s.PrivateLimit, c.key.ID)
 		}
 		if err == nil {
 			err = s.takeQuota(w, r, c)
@@ -159,11 +159,17 @@ func (s *Server) authenticate(r *http.Request, roles twinex.Role, sc scope, writ
 	// An unknown, revoked or expired key fails like a bad signature: the
 	// caller learns nothing about which keys exist.
 	badSig := twinex.Errorf(twinex.InvalidSignature, "InvalidSignature")
+	ip := auth.ClientIP(r, s.TrustedProxies)
+	if s.overUnknownLimit(ip, keyID, now) {
+		return nil, droppedUnknown()
+	}
 	if !auth.ValidKeyID(keyID) {
+		s.unknownKey(ip, now)
 		return nil, badSig
 	}
 	e, err := s.Keys.Lookup(r.Context(), keyID)
 	if errors.Is(err, twinex.ErrNotFound) {
+		s.unknownKey(ip, now)
 		return nil, badSig
 	}
 	if err != nil {
@@ -202,7 +208,6 @@ func (s *Server) authenticate(r *http.Request, roles twinex.Role, sc scope, writ
 	// elsewhere must not move the key's nonce mark (someone holding a
 	// leaked secret could otherwise lock its owner out with a huge nonce)
 	// nor keep its heartbeat alive.
-	ip := auth.ClientIP(r, s.TrustedProxies)
 	if !e.Allows(ip) {
 		s.Logger.Warn("api key used from an address outside its allowlist", "key", key.ID, "ip", ip.String())
 		return nil, twinex.Errorf(twinex.RemoteAddressForbidden, "IP address %s is not allowed for this API key", ip)
@@ -212,7 +217,7 @@ func (s *Server) authenticate(r *http.Request, roles twinex.Role, sc scope, writ
 		return nil, err
 	}
 	if write {
-		if err := s.Keys.Once(e, strings.ToLower(sig), now); err != nil {
+		if use, err = s.Keys.Once(e, use, sig, now); err != nil {
 			return nil, err
 		}
 	}
@@ -308,7 +313,7 @@ func (s *Server) record(r *http.Request, c *signed, err error, start time.Time) 
 		return
 	}
 	keyID := r.Header.Get("X-GEMINI-APIKEY")
-	if keyID == "" {
+	if keyID == "" || errors.Is(err, errUnknownDropped) {
 		return
 	}
 	a := twinex.Activity{Time: start.UnixNano(), KeyID: truncate(keyID, 64), Method: r.Method, Path: truncate(r.URL.Path, 200),

@@ -19,6 +19,7 @@ import (
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/auth"
 	"github.com/twinex/twinex/core"
+	"github.com/twinex/twinex/feed"
 	"github.com/twinex/twinex/gemini"
 	"github.com/twinex/twinex/keys"
 	"github.com/twinex/twinex/ratelimit"
@@ -43,10 +44,12 @@ func privateServer(t *testing.T) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := core.Open(context.Background(), core.Config{Store: db, Markets: twinex.DefaultMarkets()})
+	hub := feed.New(twinex.DefaultMarkets(), nil)
+	c, err := core.Open(context.Background(), core.Config{Store: db, Markets: twinex.DefaultMarkets(), OnCommit: hub.Publish})
 	if err != nil {
 		t.Fatal(err)
 	}
+	hub.Start(c)
 	mk := make([]byte, 32)
 	rand.Read(mk)
 	sealer, err := auth.NewSealer(mk)
@@ -54,11 +57,12 @@ func privateServer(t *testing.T) *httptest.Server {
 		t.Fatal(err)
 	}
 	s := &Server{Core: c, Store: db, Accounts: db, Addresses: db, AdminToken: testToken,
-		Keys: &keys.Service{Store: db, Sealer: sealer}}
+		Keys: &keys.Service{Store: db, Sealer: sealer}, Feed: hub}
 	ts := httptest.NewServer(s.Handler())
 	servers.Store(ts, s)
 	t.Cleanup(func() {
 		servers.Delete(ts)
+		hub.Close("test over")
 		ts.Close()
 		c.Close()
 		db.Close()
@@ -281,10 +285,19 @@ func TestAuthenticationFailures(t *testing.T) {
 		t.Fatalf("time-based nonce again: %d %v", st, v)
 	}
 
-	// A decimal nonce of any size, as a JSON number, is fine if it is higher
-	// (and raises the mark past every millisecond nonce, as on Gemini).
-	if st, v = rawSigned(t, ts, "/v1/balances", trader, `{"request":"/v1/balances","nonce":99999999999999999999999.5}`, nil); st != 200 {
-		t.Fatalf("huge decimal nonce: %d %v", st, v)
+	// An absurd nonce, beyond the current time in nanoseconds, is refused
+	// and leaves the mark alone (it would lock the key out for good).
+	st, v = rawSigned(t, ts, "/v1/balances", trader, `{"request":"/v1/balances","nonce":99999999999999999999999.5}`, nil)
+	expect("absurd nonce", st, v, 400, twinex.InvalidNonce)
+	st, v = rawSigned(t, ts, "/v1/balances", trader, `{"request":"/v1/balances","nonce":"1e99"}`, nil)
+	expect("nonce 1e99", st, v, 400, twinex.InvalidNonce)
+	if st, v = rawSigned(t, ts, "/v1/balances", trader, pl("/v1/balances", ""), nil); st != 200 {
+		t.Fatalf("a millisecond nonce after the refused ones: %d %v", st, v)
+	}
+	// A decimal nonce in nanoseconds, as a JSON number, is fine if it is
+	// higher (and raises the mark past every millisecond nonce).
+	if st, v = rawSigned(t, ts, "/v1/balances", trader, fmt.Sprintf(`{"request":"/v1/balances","nonce":%d.5}`, time.Now().UnixNano()), nil); st != 200 {
+		t.Fatalf("nanosecond decimal nonce: %d %v", st, v)
 	}
 
 	// Revocation takes effect on the next request.
@@ -340,7 +353,7 @@ func TestRateLimits(t *testing.T) {
 	ts := privateServer(t)
 	k := newKey(t, ts, "rl@example.com", `{"roles":"trader"}`)
 	srv := serverOf(t, ts)
-	srv.PublicLimit = ratelimit.New(ratelimit.Limit{Rate: 2, Per: time.Minute, Burst: 2}) // 1+Burst at once
+	srv.PublicLimit = ratelimit.New(ratelimit.Limit{Rate: 3, Per: time.Minute}) // the allowance at once, no queue
 	srv.PrivateLimit = ratelimit.New(ratelimit.Limit{Rate: 1, Per: time.Minute})
 	for i := 0; i < 3; i++ {
 		if st, v := call(t, ts, "GET", "/v1/symbols", ""); st != 200 {
@@ -362,6 +375,44 @@ func TestRateLimits(t *testing.T) {
 	}
 	if st, v := rawSigned(t, ts, "/v1/balances", k, pl(), nil); st != 429 || v["reason"] != twinex.RateLimit {
 		t.Fatalf("second private request: %d %v", st, v)
+	}
+}
+
+// TestRateLimitQueue: past the allowance, Burst requests are held until
+// the allowance refills and then answered; the next gets 429 with
+// Retry-After. The server's clock is pinned, so the queued request's
+// delay (one interval) is decided by the limiter, not by how fast the
+// test runs; only its wait is real.
+func TestRateLimitQueue(t *testing.T) {
+	ts := privateServer(t)
+	k := newKey(t, ts, "rq@example.com", `{"roles":"trader"}`)
+	srv := serverOf(t, ts)
+	now := time.Now()
+	srv.Now = func() time.Time { return now }
+	srv.PublicLimit = ratelimit.New(ratelimit.Limit{Rate: 2, Per: 100 * time.Millisecond, Burst: 1})
+	srv.PrivateLimit = ratelimit.New(ratelimit.Limit{Rate: 1, Per: 50 * time.Millisecond, Burst: 2})
+	for i := range 3 { // 2 at once, 1 queued for 50ms
+		if st, v := call(t, ts, "GET", "/v1/symbols", ""); st != 200 {
+			t.Fatalf("public request %d: %d %v", i+1, st, v)
+		}
+	}
+	resp, err := http.Get(ts.URL + "/v1/symbols")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "1" {
+		t.Fatalf("public request past the queue: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	nonce := time.Now().UnixMilli()
+	pl := func() string { nonce++; return fmt.Sprintf(`{"request":"/v1/balances","nonce":%d}`, nonce) }
+	for i := range 3 { // 1 at once, 2 queued
+		if st, v := rawSigned(t, ts, "/v1/balances", k, pl(), nil); st != 200 {
+			t.Fatalf("private request %d: %d %v", i+1, st, v)
+		}
+	}
+	if st, v := rawSigned(t, ts, "/v1/balances", k, pl(), nil); st != 429 || v["reason"] != twinex.RateLimit {
+		t.Fatalf("private request past the queue: %d %v", st, v)
 	}
 }
 

@@ -568,8 +568,11 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 //   - numericId (2): the currency's position in the market configuration;
 //   - displayDecimals (3): Currency.Display; fiatDecimals (4): Display for
 //     fiat, 0 for crypto; maxDisplay (6): Display for fiat, 8 for crypto;
-//   - precision (5): Currency.Scale, the finest unit the ledger keeps, so
-//     that ccxt never rounds away an amount the exchange accepts;
+//   - precision (5): Currency.Display, Gemini's precision for the
+//     currency (8 for BTC, 2 for USD, as Gemini sends it), which ccxt
+//     reads as the currency's precision; withdrawals and transfers accept
+//     exactly that many decimals (Currency.ParseTransferAmount). The
+//     ledger's finer Scale is an internal matter, not sent;
 //   - fiat (7): a JSON boolean, as Gemini sends it (note that ccxt
 //     4.5.84 treats any present value, false included, as fiat);
 //   - symbol (8): the sign of a few well-known fiat currencies, else null;
@@ -599,7 +602,7 @@ func CurrencyData(ms *twinex.Markets) ([]byte, error) {
 				networks = append(networks, []any{c.Network, c.Code, strings.ToUpper(c.Network[:1]) + c.Network[1:]})
 			}
 		}
-		currencies = append(currencies, []any{c.Code, c.Name, i, c.Display, fiatDecimals, c.Scale, maxDisplay, c.Fiat, sign, network})
+		currencies = append(currencies, []any{c.Code, c.Name, i, c.Display, fiatDecimals, c.Display, maxDisplay, c.Fiat, sign, network})
 	}
 	// json.Marshal escapes <, > and &, so the JSON cannot end the script
 	// element it is embedded in.

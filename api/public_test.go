@@ -338,8 +338,16 @@ func TestHomePageCurrencyData(t *testing.T) {
 		if got := kinds(row); !reflect.DeepEqual(got, want) {
 			t.Errorf("currency %v: kinds %v, want %v", row, got, want)
 		}
-		if row[0] != ms.Currencies[i].Code || row[5] != json.Number(fmt.Sprint(ms.Currencies[i].Scale)) || row[7] != ms.Currencies[i].Fiat {
+		if row[0] != ms.Currencies[i].Code || row[5] != json.Number(fmt.Sprint(ms.Currencies[i].Display)) || row[7] != ms.Currencies[i].Fiat {
 			t.Errorf("currency %v does not describe %+v", row, ms.Currencies[i])
+		}
+	}
+	// Gemini's precision at index 5, which ccxt reads (§8.1).
+	for code, want := range map[string]string{"USD": "2", "BTC": "8", "ETH": "6"} {
+		for _, c := range curs {
+			if row := c.([]any); row[0] == code && row[5] != json.Number(want) {
+				t.Errorf("%s precision (index 5) = %v, want %s", code, row[5], want)
+			}
 		}
 	}
 	nets := v["networks"].([]any)

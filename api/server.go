@@ -6,6 +6,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/twinex/twinex"
@@ -20,6 +22,7 @@ import (
 	"github.com/twinex/twinex/core"
 	"github.com/twinex/twinex/exchange"
 	"github.com/twinex/twinex/fault"
+	"github.com/twinex/twinex/feed"
 	"github.com/twinex/twinex/keys"
 	"github.com/twinex/twinex/quota"
 	"github.com/twinex/twinex/ratelimit"
@@ -62,8 +65,22 @@ type Server struct {
 	// Exchange holds the rules shared with the dashboard (transfers,
 	// cancels, fills); by default one over Core, Store and Accounts.
 	Exchange *exchange.Service
+	// Backups, when set with BackupDir (a private folder for the copies
+	// while they are sent), serves GET /admin/v1/backup.
+	Backups   Backups
+	BackupDir string
+	// Feed fans committed output out to the WebSocket feeds; nil answers
+	// their upgrades with 404.
+	Feed *feed.Hub
+	// WSPerIP and WSPerKey limit open WebSocket connections per client
+	// address and per API key (0: DefaultWSPerIP, DefaultWSPerKey).
+	WSPerIP, WSPerKey int
 
-	mux *http.ServeMux
+	mux     *http.ServeMux
+	unknown *unknownKeys
+	wsMu    sync.Mutex
+	wsByIP  map[string]int
+	wsByKey map[string]int
 }
 
 // MaxBodyBytes bounds request bodies.
@@ -78,7 +95,9 @@ func (s *Server) Handler() http.Handler {
 		s.Exchange = &exchange.Service{Core: s.Core, Store: s.Store, Accounts: s.Accounts}
 	}
 	s.mux = http.NewServeMux()
+	s.unknown = newUnknownKeys()
 	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.routeAdmin()
 	s.routePublic()
 	s.routeAccounts()
@@ -87,11 +106,13 @@ func (s *Server) Handler() http.Handler {
 	s.routeHistory()
 	s.routeMaster()
 	s.routeSandbox()
+	s.routeBackup()
 	s.routeKYC()
 	s.routeFaults()
 	s.routeActivity()
 	s.routeReport()
 	s.routePlans()
+	s.routeWS()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, twinex.Errorf(twinex.EndpointNotFound, "API entry point `%s` not found", r.URL.Path))
 	})
@@ -119,6 +140,36 @@ func (s *Server) limit(w http.ResponseWriter, l *ratelimit.Limiter, key string) 
 	if ok {
 		return nil
 	}
+	return tooFrequent(w, wait)
+}
+
+// limitQueued takes one request of key from l with Gemini's queue (reference
+// §4): within the allowance it goes on at once; past it, up to the limit's
+// Burst requests wait until the allowance has refilled for them, then go
+// on; beyond those, 429 RateLimit with a Retry-After header. A queued
+// request whose client goes away stops waiting.
+func (s *Server) limitQueued(w http.ResponseWriter, r *http.Request, l *ratelimit.Limiter, key string) error {
+	if l == nil {
+		return nil
+	}
+	delay, ok, wait := l.Take(key, s.now())
+	if !ok {
+		return tooFrequent(w, wait)
+	}
+	if delay > 0 {
+		t := time.NewTimer(delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			return tooFrequent(w, delay)
+		}
+	}
+	return nil
+}
+
+// tooFrequent is the 429 RateLimit answer, with the Retry-After header.
+func tooFrequent(w http.ResponseWriter, wait time.Duration) error {
 	secs := ratelimit.RetryAfterSeconds(wait)
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
 	return twinex.Errorf(twinex.RateLimit, "Requests were made too frequently; retry after %d seconds", secs)
@@ -145,7 +196,7 @@ func (s *Server) recoverer(h http.Handler) http.Handler {
 		}()
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 		if r.Method == http.MethodGet && (strings.HasPrefix(r.URL.Path, "/v1/") || strings.HasPrefix(r.URL.Path, "/v2/")) {
-			if err := s.limit(w, s.PublicLimit, limitKey(auth.ClientIP(r, s.TrustedProxies))); err != nil {
+			if err := s.limitQueued(w, r, s.PublicLimit, limitKey(auth.ClientIP(r, s.TrustedProxies))); err != nil {
 				s.writeError(w, r, err)
 				return
 			}
@@ -163,6 +214,24 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
+// readyz answers 200 when the server can take orders: recovery is done (it
+// is, once requests reach the handler), the sequencer runs, and a command
+// goes through the commit pipeline within 2 seconds. Otherwise 503, with
+// why. /healthz stays a liveness check.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if err := s.Core.Err(); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "failed", "reason": "the exchange stopped after a storage failure; restart it"})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Core.Sync(ctx); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": "the store did not commit within 2 seconds"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
 // errorBody is Gemini's error object.
 type errorBody struct {
 	Result  string `json:"result"`
@@ -175,10 +244,14 @@ type errorBody struct {
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	err = bodyTooLarge(err)
 	reason := twinex.ErrorReason(err)
-	if reason == twinex.System {
-		s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	status := HTTPStatus(reason)
+	if ri := twinex.RequestInfoOf(r.Context()); ri != nil {
+		ri.Reason = reason
 	}
-	writeJSON(w, HTTPStatus(reason), errorBody{Result: "error", Reason: reason, Message: twinex.ErrorMessage(err)})
+	if status >= 500 && !twinex.NoteFailure(r.Context(), err) {
+		s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+	}
+	writeJSON(w, status, errorBody{Result: "error", Reason: reason, Message: twinex.ErrorMessage(err)})
 }
 
 // bodyTooLarge turns a request body over its limit into InvalidJson.

@@ -208,6 +208,9 @@ func (s *Server) newOrder(w http.ResponseWriter, r *http.Request, c *signed) err
 	cmd.AccountID, cmd.Session = c.account.ID, c.key.ID
 	res, err := s.doSigned(r.Context(), c, cmd)
 	if err != nil {
+		if res.Err != nil { // the engine refused it: order events say so
+			s.noticeRejected(cmd, m, twinex.ErrorReason(err))
+		}
 		return err
 	}
 	writeJSON(w, http.StatusOK, orderJSON(res.Order, m))
@@ -237,9 +240,14 @@ func (s *Server) cancelOrder(w http.ResponseWriter, r *http.Request, c *signed) 
 	if err != nil {
 		return err
 	}
-	o, _, err := s.Exchange.Cancel(r.Context(), c.account.ID, id, c.use)
+	o, cancelled, err := s.Exchange.Cancel(r.Context(), c.account.ID, id, c.use)
 	if err != nil {
 		return err
+	}
+	if !cancelled {
+		// Already closed: answered with the order, as Gemini does
+		// (reference §3.3), and told to order events as cancel_rejected.
+		s.noticeCancelRejected(o)
 	}
 	writeJSON(w, http.StatusOK, orderJSON(o, s.Core.Markets().Market(o.Market)))
 	return nil
@@ -271,6 +279,7 @@ func (s *Server) orderStatus(w http.ResponseWriter, r *http.Request, c *signed) 
 		if o, err = s.storedOrder(r.Context(), c.account.ID, id); err != nil {
 			return err
 		}
+		s.noticeCancelRejected(o)
 	} else {
 		coid, err := p.str("client_order_id")
 		if err != nil {

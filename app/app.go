@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -29,8 +30,10 @@ import (
 	"github.com/twinex/twinex/engine"
 	"github.com/twinex/twinex/exchange"
 	"github.com/twinex/twinex/fault"
+	"github.com/twinex/twinex/feed"
 	"github.com/twinex/twinex/keys"
 	"github.com/twinex/twinex/mail"
+	"github.com/twinex/twinex/metrics"
 	"github.com/twinex/twinex/quota"
 	"github.com/twinex/twinex/ratelimit"
 	"github.com/twinex/twinex/sim"
@@ -63,8 +66,14 @@ type App struct {
 	// production's only choice).
 	KYCReview string
 	// Sim runs the market simulator (sandbox only); SimSeed seeds it.
-	Sim     bool
-	SimSeed uint64
+	// MetricsListen, when set, serves GET /metrics (Prometheus) on a
+	// listener of its own (serve --metrics-listen; off by default).
+	MetricsListen string
+	Sim           bool
+	SimSeed       uint64
+	// Backfill is how much market history the simulator writes into a
+	// store that has no trade yet (first start, reset); 0: none.
+	Backfill time.Duration
 
 	// Settings read once at Open.
 	markets *twinex.Markets
@@ -73,6 +82,10 @@ type App struct {
 	trusted []netip.Prefix
 
 	faults *fault.Injector // sandbox only; kept across restores
+
+	metrics    *metrics.Metrics // nil unless MetricsListen is set
+	metricsSrv *http.Server
+	metricsLn  net.Listener
 
 	simMu     sync.Mutex       // guards simPaused and applying it to the runner
 	simPaused bool             // kept across restores
@@ -99,6 +112,7 @@ type state struct {
 	store   *sqlite.DB
 	core    *core.Core
 	exch    *exchange.Service
+	feed    *feed.Hub
 	keys    *keys.Service
 	srv     *api.Server
 	web     *web.Server
@@ -159,6 +173,12 @@ func (m *App) Open(ctx context.Context) error {
 	if err := os.MkdirAll(m.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
+	if err := checkDataDir(m.DataDir); err != nil {
+		if m.Mode == Production {
+			return err
+		}
+		m.Logger.Warn("data directory is not private", "err", err)
+	}
 	var err error
 	if m.markets, err = loadMarkets(m.DataDir); err != nil {
 		return err
@@ -194,12 +214,15 @@ func (m *App) Open(ctx context.Context) error {
 			return err
 		}
 	}
+	if m.MetricsListen != "" {
+		m.metrics = metrics.New()
+	}
 	start := time.Now()
 	if m.st, err = m.openState(ctx); err != nil {
 		return err
 	}
 	m.http = &http.Server{
-		Handler:           http.HandlerFunc(m.serveHTTP),
+		Handler:           m.withRequestID(http.HandlerFunc(m.serveHTTP)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -210,6 +233,13 @@ func (m *App) Open(ctx context.Context) error {
 	if m.ln, err = net.Listen("tcp", m.Listen); err != nil {
 		m.st.close()
 		return fmt.Errorf("listen: %w", err)
+	}
+	if m.metrics != nil {
+		if err := m.startMetrics(); err != nil {
+			m.ln.Close()
+			m.st.close()
+			return err
+		}
 	}
 	m.st.start(m.linkBase())
 	m.done = make(chan error, 1)
@@ -234,10 +264,22 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 	if st.store, err = sqlite.Open(filepath.Join(m.DataDir, "twinex.db")); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	if st.core, err = core.Open(ctx, core.Config{Store: st.store, Markets: m.markets, Logger: m.Logger}); err != nil {
+	if err := m.backfill(ctx, st.store); err != nil {
 		st.store.Close()
 		return nil, err
 	}
+	// The feed hub takes each durable batch from the core and fans it out
+	// to the WebSocket feeds on its own goroutine.
+	st.feed = feed.New(m.markets, m.Logger)
+	ccfg := core.Config{Store: st.store, Markets: m.markets, Logger: m.Logger, OnCommit: st.feed.Publish}
+	if mt := m.metrics; mt != nil {
+		ccfg.OnBatch = func(b core.BatchStats) { mt.Batch(b.Commands, b.Apply, b.Commit, b.Failed) }
+	}
+	if st.core, err = core.Open(ctx, ccfg); err != nil {
+		st.store.Close()
+		return nil, err
+	}
+	st.feed.Start(st.core)
 	st.exch = &exchange.Service{Core: st.core, Store: st.store, Accounts: st.store, Faucet: m.faucet}
 	st.keys = &keys.Service{Store: st.store, Sealer: m.sealer, Logger: m.Logger, Fingerprints: st.store}
 	if err := st.keys.IndexFingerprints(ctx); err != nil {
@@ -270,6 +312,10 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 	}
 	st.log = activity.New(st.store, m.ActivityRetention, m.Logger)
 	st.watch = &watch.Watcher{Store: st.store, Accounts: st.store, Keys: st.keys, Logger: m.Logger}
+	if mt := m.metrics; mt != nil {
+		st.log.OnBatch = mt.ActivityBatch
+		st.watch.OnRaise = mt.AlertRaised
+	}
 	st.log.OnWrite(st.watch.Observe)
 	st.keys.OnRevoke = st.watch.KeyRevoked
 	st.quota = &quota.Service{Store: st.store, Logger: m.Logger, Warn: st.watch.QuotaWarning}
@@ -277,9 +323,9 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 		st.close()
 		return nil, err
 	}
-	srv := &api.Server{Activity: st.log, Quota: st.quota, Leaks: st.watch, ActivityLog: st.store, Core: st.core, Exchange: st.exch, Store: st.store, Accounts: st.store, Addresses: st.store, Identities: st.store, Keys: st.keys,
+	srv := &api.Server{Backups: st.store, BackupDir: m.DataDir, Activity: st.log, Quota: st.quota, Leaks: st.watch, ActivityLog: st.store, Core: st.core, Exchange: st.exch, Store: st.store, Accounts: st.store, Addresses: st.store, Identities: st.store, Keys: st.keys,
 		TrustedProxies: m.trusted, AdminToken: m.token, Logger: m.Logger, ApprovalWait: m.ApprovalWait,
-		PublicLimit: ratelimit.New(m.PublicLimit), PrivateLimit: ratelimit.New(m.PrivateLimit)}
+		PublicLimit: ratelimit.New(m.PublicLimit), PrivateLimit: ratelimit.New(m.PrivateLimit), Feed: st.feed}
 	if m.Mode == Sandbox {
 		srv.Sandbox, srv.Faults = m, m.faults
 		if m.Sim {
@@ -318,8 +364,9 @@ func (st *state) start(base string) {
 	ctx, stop := context.WithCancel(context.Background())
 	st.stop = stop
 	st.watch.BaseURL = base
-	st.bg.Add(5)
+	st.bg.Add(6)
 	go func() { defer st.bg.Done(); st.watch.Run(ctx) }()
+	go func() { defer st.bg.Done(); st.web.Run(ctx) }() // queued password-reset mail
 	go func() { defer st.bg.Done(); st.keys.Run(ctx, 200*time.Millisecond) }()
 	go func() { defer st.bg.Done(); st.log.Run(ctx) }()
 	go func() { defer st.bg.Done(); st.srv.RunHeartbeats(ctx) }()
@@ -345,6 +392,9 @@ func (st *state) start(base string) {
 // sequencer and closes the store.
 func (st *state) close() error {
 	var errs []error
+	// WebSockets first: http.Server.Shutdown does not cover hijacked
+	// connections. Clients see 1001 and reconnect.
+	st.feed.Close("server shutting down or restarting")
 	if st.sim != nil {
 		st.sim.close()
 	}
@@ -371,7 +421,7 @@ func (st *state) close() error {
 func route(api, dashboard http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
-		if strings.HasPrefix(p, "/v1/") || strings.HasPrefix(p, "/v2/") || strings.HasPrefix(p, "/admin/") || strings.HasPrefix(p, "/secrets/") || p == "/healthz" {
+		if strings.HasPrefix(p, "/v1/") || strings.HasPrefix(p, "/v2/") || strings.HasPrefix(p, "/admin/") || strings.HasPrefix(p, "/secrets/") || p == "/healthz" || p == "/readyz" {
 			api.ServeHTTP(w, r)
 			return
 		}
@@ -486,6 +536,9 @@ func (m *App) Close() error {
 		}
 		cancel()
 	}
+	if m.metricsSrv != nil {
+		m.metricsSrv.Close()
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.st != nil {
@@ -536,6 +589,62 @@ func loadMarkets(dir string) (*twinex.Markets, error) {
 	return ms, nil
 }
 
+// checkDataDir returns an error when others than its owner may enter or
+// list the data directory: it has a group or other bit, and every folder
+// above it lets its group or others pass (a 0755 folder inside a 0700 one
+// is out of their reach). Not checked on Windows. The databases in it are
+// created 0600 anyway; a private folder also hides their names and sizes
+// and keeps out whatever a future version writes there. Production refuses
+// to start; the sandbox warns.
+func checkDataDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	info, err := os.Stat(abs)
+	if err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	perm := info.Mode().Perm()
+	if perm&0o077 == 0 {
+		return nil
+	}
+	for p := filepath.Dir(abs); ; p = filepath.Dir(p) {
+		if up, err := os.Stat(p); err == nil && up.Mode().Perm()&0o011 == 0 {
+			return nil // nobody but its owner gets past this one
+		}
+		if p == filepath.Dir(p) {
+			break
+		}
+	}
+	return fmt.Errorf("data directory %s has mode %#o: its group or others can reach it; run: chmod 700 %s", dir, perm, dir)
+}
+
+// readPrivate reads a secret file, refusing one that is not a regular file
+// or that its group or others may read or write (as the master key is
+// refused): a token anyone on the machine can read is no secret.
+func readPrivate(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	if perm := info.Mode().Perm(); perm&0o077 != 0 && runtime.GOOS != "windows" {
+		return nil, fmt.Errorf("%s has mode %#o: its group or others can read it; run: chmod 600 %s", path, perm, path)
+	}
+	return io.ReadAll(io.LimitReader(f, 4096))
+}
+
 // adminToken returns TWINEX_ADMIN_TOKEN, or the token in <data>/admin.token,
 // generating it (mode 0600) at first start.
 func adminToken(dir string) (string, error) {
@@ -543,7 +652,7 @@ func adminToken(dir string) (string, error) {
 		return t, nil
 	}
 	path := filepath.Join(dir, "admin.token")
-	data, err := os.ReadFile(path)
+	data, err := readPrivate(path)
 	if err == nil {
 		if t := strings.TrimSpace(string(data)); t != "" {
 			return t, nil

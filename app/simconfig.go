@@ -17,7 +17,8 @@ import (
 // defaults. Every field is optional; durations are Go durations ("5s").
 //
 //	{"markets": [
-//	  {"symbol": "btcusd", "volatility": 1.2, "spread_bps": 20, "levels": 15},
+//	  {"symbol": "btcusd", "volatility": 1.2, "spread_bps": 20, "levels": 15,
+//	   "taker_rate": 3, "depth_growth_pct": 50, "big_order_prob": 0.1, "big_order_size": "2"},
 //	  {"symbol": "ethusd", "model": "replay", "replay_csv": "ethusd.csv"}
 //	]}
 //
@@ -42,6 +43,10 @@ type simFile struct {
 		TakerRate        *float64 `json:"taker_rate"`
 		TakerMaxSize     string   `json:"taker_max_size"`
 		TakerSlippageBps int      `json:"taker_slippage_bps"`
+		HistoryRate      *float64 `json:"history_rate"`
+		DepthGrowthPct   *int     `json:"depth_growth_pct"`
+		BigOrderProb     *float64 `json:"big_order_prob"`
+		BigOrderSize     string   `json:"big_order_size"`
 	} `json:"markets"`
 }
 
@@ -109,6 +114,16 @@ func applySimFile(dir string, cfg *sim.Config) error {
 		if in.TakerRate != nil {
 			mc.TakerRate = *in.TakerRate
 		}
+		if in.HistoryRate != nil {
+			mc.HistoryRate = *in.HistoryRate
+		}
+		if in.DepthGrowthPct != nil {
+			mc.DepthGrowthPct = *in.DepthGrowthPct
+		}
+		if in.BigOrderProb != nil {
+			mc.BigOrderProb = *in.BigOrderProb
+		}
+		setStr(&mc.BigOrderSize, in.BigOrderSize)
 		if err := setDur(&mc.RefreshEvery, in.RefreshEvery, "refresh_every"); err != nil {
 			return err
 		}

@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
+	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/engine"
 	"github.com/twinex/twinex/sim"
+	"github.com/twinex/twinex/sqlite"
 )
 
 // simulator is the sandbox's market simulator for one state: market-maker
@@ -70,6 +73,45 @@ func (m *App) openSimulator(ctx context.Context, st *state) (*simulator, error) 
 	}
 	m.simMu.Unlock()
 	return &simulator{runner: r}, nil
+}
+
+// backfill writes the simulator's market history (sim.Backfill, m.Backfill
+// long, ending now) into a store that has no trade yet: at first start and
+// after a reset, so that the first ticker has a last price and a day's
+// volume and every candle timeframe is full. It runs before the core
+// opens, which then loads the history like any other (recent trades,
+// candles, the last price the bots continue from).
+//
+// The history is market data only: its trades name no account nor order
+// and it writes no balance, so the ledger and users' trade histories,
+// volumes and usage charts are untouched. Money moves only through the
+// sequencer, which stamps each command with the present; a past it never
+// executed cannot have moved funds.
+func (m *App) backfill(ctx context.Context, store *sqlite.DB) error {
+	if m.Mode != Sandbox || !m.Sim || m.Backfill <= 0 {
+		return nil
+	}
+	first, err := store.Trades(ctx, twinex.TradeQuery{Limit: 1})
+	if err != nil {
+		return fmt.Errorf("backfill: %w", err)
+	}
+	if len(first) > 0 {
+		return nil
+	}
+	start := time.Now()
+	h, err := sim.Backfill(m.simCfg, m.markets, start, m.Backfill, 1)
+	if err != nil || len(h.Trades) == 0 {
+		return err
+	}
+	made := time.Since(start)
+	last := h.Trades[len(h.Trades)-1]
+	b := &twinex.Batch{Trades: h.Trades, Candles: h.Candles, Counters: twinex.Counters{TradeID: last.ID, Time: last.Time}}
+	if err := store.Commit(ctx, b); err != nil {
+		return fmt.Errorf("backfill: %w", err)
+	}
+	m.Logger.Info("market history backfilled", "span", m.Backfill, "trades", len(h.Trades), "candles", len(h.Candles),
+		"made_in", made.Round(time.Millisecond), "written_in", (time.Since(start) - made).Round(time.Millisecond))
+	return nil
 }
 
 func (s *simulator) start() {

@@ -7,9 +7,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/sqlite"
 )
 
@@ -58,6 +60,10 @@ func (m *App) Save(ctx context.Context, name string) error {
 	defer os.Remove(tmp.Name())
 	if err := m.st.store.SaveTo(ctx, tmp.Name()); err != nil {
 		return err
+	}
+	// VACUUM INTO creates the file with the process's default mode.
+	if err := os.Chmod(tmp.Name(), 0o600); err != nil {
+		return fmt.Errorf("save: %w", err)
 	}
 	if err := syncFile(tmp.Name()); err != nil {
 		return fmt.Errorf("save: %w", err)
@@ -108,6 +114,45 @@ func (m *App) Restore(ctx context.Context, name string) error {
 	return m.swap(ctx, "restore "+name, func(db string) error { return copyFile(src, db) })
 }
 
+// ErrSealedSecrets is wrapped by Restore's error when the snapshot holds
+// secrets that this server's master key cannot open.
+var ErrSealedSecrets = errors.New("secrets that this server's master key cannot open")
+
+// checkSealed opens every sealed secret of a state (API keys' secrets, TOTP
+// seeds) with this server's master key. A snapshot saved by another server
+// (another master key), or one whose sealed values were damaged, restores
+// otherwise, and every request with an affected key then fails.
+func checkSealed(ctx context.Context, st *state) error {
+	all, err := st.store.SealedSecrets(ctx)
+	if err != nil {
+		return err
+	}
+	var bad []string
+	for _, v := range all {
+		switch {
+		case v.KeyID != "":
+			if st.keys.CheckSecret(v.KeyID, v.Sealed) != nil {
+				bad = append(bad, "API key "+v.KeyID)
+			}
+		default:
+			if st.web.CheckMFASecret(v.UserID, v.Sealed) != nil {
+				bad = append(bad, fmt.Sprintf("the two-factor secret of user %d", v.UserID))
+			}
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	slices.Sort(bad)
+	bad = slices.Compact(bad)
+	more := ""
+	if len(bad) > 3 {
+		more, bad = fmt.Sprintf(" and %d more", len(bad)-3), bad[:3]
+	}
+	return fmt.Errorf("it holds %w (%s%s): it was saved by a server with another master key, or it is damaged; "+
+		"restore it with that server's master key (TWINEX_MASTER_KEY_FILE), or choose another snapshot", ErrSealedSecrets, strings.Join(bad, ", "), more)
+}
+
 // Reset returns to a clean state: no accounts, orders or history (and, in
 // the sandbox, a new demo account).
 func (m *App) Reset(ctx context.Context) error {
@@ -137,7 +182,12 @@ func (m *App) swap(ctx context.Context, what string, replace func(db string) err
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	db := filepath.Join(m.DataDir, "twinex.db")
+	var marks []twinex.KeyUse
 	if m.st != nil { // nil after a swap whose putBack failed
+		var err error
+		if marks, err = m.st.keyMarks(ctx); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
 		if err := m.st.close(); err != nil {
 			m.Logger.Error("closing the state before a "+what, "err", err)
 		}
@@ -154,6 +204,18 @@ func (m *App) swap(ctx context.Context, what string, replace func(db string) err
 	if err == nil {
 		st, err = m.openState(ctx)
 	}
+	if err == nil {
+		if err = checkSealed(ctx, st); err != nil {
+			st.close()
+		}
+	}
+	if err == nil {
+		// A restored key must not accept again what it accepted since the
+		// snapshot was taken: its nonce marks and replay marks move forward.
+		if err = st.store.TouchKeys(ctx, marks); err != nil {
+			st.close()
+		}
+	}
 	if err != nil {
 		for _, f := range dbFiles(db) {
 			os.Remove(f)
@@ -167,6 +229,28 @@ func (m *App) swap(ctx context.Context, what string, replace func(db string) err
 	}
 	m.Logger.Info("sandbox state replaced", "by", what)
 	return nil
+}
+
+// keyMarks returns every key's latest use and the replay marks in force,
+// after writing the uses still in memory: what a restore carries into the
+// restored state. Each replay mark is a use of its own with Seq 0, which
+// stores the mark without moving the nonce mark.
+func (st *state) keyMarks(ctx context.Context) ([]twinex.KeyUse, error) {
+	if err := st.keys.Flush(ctx); err != nil {
+		return nil, err
+	}
+	uses, err := st.store.KeyUses(ctx)
+	if err != nil {
+		return nil, err
+	}
+	replays, err := st.store.KeyReplays(ctx, "", 0) // expired ones are pruned later
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range replays {
+		uses = append(uses, twinex.KeyUse{ID: r.KeyID, Replay: r})
+	}
+	return uses, nil
 }
 
 // putBack restores the files set aside and reopens the old state; it

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/gemini"
 )
 
 // admin calls the admin API of a running App.
@@ -76,6 +77,9 @@ func TestSaveRestoreReset(t *testing.T) {
 	}
 	if v := must("GET", "/admin/v1/sandbox/snapshots", ""); len(v["snapshots"].([]any)) != 1 {
 		t.Fatalf("snapshots %v", v)
+	}
+	if info, err := os.Stat(a.snapshotPath("before-test")); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("snapshot file: %v %v, want mode 0600", info.Mode(), err)
 	}
 	// A record in the activity log, which a restore does not carry over.
 	a.st.log.Record(twinex.Activity{Time: time.Now().UnixNano(), KeyID: "account-x", UserID: 1, Method: "POST", Path: "/v1/balances"})
@@ -186,5 +190,89 @@ func TestProductionRefusesASandboxDataDirectory(t *testing.T) {
 	if err := b.Open(context.Background()); err == nil {
 		b.Close()
 		t.Fatal("production started on a sandbox's data directory")
+	}
+}
+
+// TestRestoreKeepsReplayMarks: a restore takes balances back, not what the
+// keys have already used. A withdrawal of a time-nonce key sent after the
+// snapshot was saved is refused when sent again after the restore, and so
+// is a counter-nonce key's request.
+func TestRestoreKeepsReplayMarks(t *testing.T) {
+	ctx := context.Background()
+	a := &App{Listen: "127.0.0.1:0", DataDir: t.TempDir()}
+	if err := a.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	must := func(method, path, body string) map[string]any {
+		t.Helper()
+		st, v := admin(t, a, method, path, body)
+		if st != 200 {
+			t.Fatalf("%s %s %s: %d %v", method, path, body, st, v)
+		}
+		return v
+	}
+	must("POST", "/admin/v1/accounts", `{"email":"r@example.com","verified":true}`)
+	must("POST", "/admin/v1/fund", `{"email":"r@example.com","currency":"BTC","amount":"1"}`)
+	tk := must("POST", "/admin/v1/keys", `{"email":"r@example.com","roles":"fundmanager","time_nonce":true}`)
+	ck := must("POST", "/admin/v1/keys", `{"email":"r@example.com","roles":"auditor"}`)
+	must("POST", "/admin/v1/sandbox/save", `{"name":"funded"}`)
+
+	base := "http://" + a.Addr()
+	sec := time.Now().Unix()
+	timed := gemini.New(base, tk["key"].(string), tk["secret"].(string), gemini.WithNonceSource(gemini.NonceFunc(func() int64 { return sec })))
+	ms := time.Now().UnixMilli()
+	counter := gemini.New(base, ck["key"].(string), ck["secret"].(string), gemini.WithNonceSource(gemini.NonceFunc(func() int64 { return ms })))
+	withdraw := func() error {
+		_, err := timed.Withdraw(ctx, "btc", "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", gemini.Decimal("0.1"), "")
+		return err
+	}
+	if err := withdraw(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := counter.Balances(ctx); err != nil {
+		t.Fatal(err)
+	}
+	must("POST", "/admin/v1/sandbox/restore", `{"name":"funded"}`)
+	if err := withdraw(); !gemini.IsReason(err, twinex.InvalidNonce) {
+		t.Fatalf("the withdrawal again after the restore: %v, want InvalidNonce", err)
+	}
+	if _, err := counter.Balances(ctx); !gemini.IsReason(err, twinex.InvalidNonce) {
+		t.Fatalf("a counter-nonce request again after the restore: %v, want InvalidNonce", err)
+	}
+}
+
+// TestRestoreRefusesSecretsItCannotOpen: a snapshot saved by a server with
+// another master key is refused, naming the cause, and the current state
+// stays.
+func TestRestoreRefusesSecretsItCannotOpen(t *testing.T) {
+	ctx := context.Background()
+	other := &App{Listen: "127.0.0.1:0", DataDir: t.TempDir()}
+	if err := other.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st, v := admin(t, other, "POST", "/admin/v1/sandbox/save", `{"name":"elsewhere"}`); st != 200 {
+		t.Fatalf("save: %d %v", st, v)
+	}
+	other.Close()
+
+	dir := t.TempDir()
+	a := &App{Listen: "127.0.0.1:0", DataDir: dir}
+	if err := a.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	os.MkdirAll(filepath.Join(dir, "snapshots"), 0o700)
+	if err := copyFile(other.snapshotPath("elsewhere"), a.snapshotPath("elsewhere")); err != nil {
+		t.Fatal(err)
+	}
+	st, v := admin(t, a, "POST", "/admin/v1/sandbox/restore", `{"name":"elsewhere"}`)
+	if msg, _ := v["message"].(string); st != 400 || !strings.Contains(msg, "master key cannot open") || !strings.Contains(msg, "API key account-") {
+		t.Fatalf("restore of another server's snapshot: %d %v", st, v)
+	}
+	// The demo account and its key still work.
+	key, secret := demoKey(t, dir)
+	if _, err := gemini.New("http://"+a.Addr(), key, secret).Balances(ctx); err != nil {
+		t.Fatalf("the current demo key after the refused restore: %v", err)
 	}
 }

@@ -26,8 +26,10 @@ type Allowlist struct {
 // is kept.
 //
 // IPv4-mapped IPv6 entries ("::ffff:10.0.0.5", "::ffff:10.0.0.0/120") are
-// stored as the IPv4 entries they stand for. An IPv6 range never matches
-// IPv4 clients, even "::/0".
+// stored as the IPv4 entries they stand for; one that stands for more than
+// a /8 ("::ffff:0.0.0.0/96", all of IPv4) is refused with a hint to write
+// the IPv4 range itself. An IPv6 range never matches IPv4 clients, even
+// "::/0".
 //
 // Refused, with an error naming the entry (safe to show to the user): empty
 // entries, hostnames, zones ("fe80::1%eth0"), more than MaxAllowlistEntries
@@ -56,6 +58,18 @@ func ParseAllowlist(entries []string) (Allowlist, error) {
 	return Allowlist{prefixes: prefixes}, nil
 }
 
+// minMappedBits is the shortest IPv4 range an IPv4-mapped IPv6 entry may
+// stand for (/8, 1/256 of IPv4).
+const minMappedBits = 8
+
+// share says how much of IPv4 a range of bits bits covers.
+func share(bits int) string {
+	if bits == 0 {
+		return "all"
+	}
+	return "1/" + strconv.Itoa(1<<bits)
+}
+
 // parsePrefixEntry parses one address or CIDR range into a masked prefix,
 // with IPv4-mapped IPv6 addresses unmapped.
 func parsePrefixEntry(entry string) (netip.Prefix, error) {
@@ -82,6 +96,11 @@ func parsePrefixEntry(entry string) (netip.Prefix, error) {
 	}
 	if p.Addr().Is4In6() && p.Bits() >= 96 {
 		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		if p.Bits() < minMappedBits {
+			// "::ffff:0.0.0.0/96" reads like an IPv6 corner, and means
+			// every IPv4 address: make the user say it plainly.
+			return netip.Prefix{}, fmt.Errorf("%s covers %s of IPv4; write %q if that is what you mean", quoted, share(p.Bits()), p.Masked().String())
+		}
 	}
 	if m := p.Masked(); m != p {
 		return netip.Prefix{}, fmt.Errorf("%s has host bits set; did you mean %q?", quoted, m.String())

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -285,6 +286,27 @@ func (n Nonce) Increasing(last Nonce) error {
 		return nil
 	}
 	return twinex.Errorf(twinex.InvalidNonce, "Nonce '%s' has not increased since your last call to the Gemini API.", n.Text())
+}
+
+// NonceLead is how far ahead of the current time in nanoseconds a session
+// nonce may be (see Plausible).
+const NonceLead = 24 * time.Hour
+
+// Plausible checks a session nonce before it can become the key's
+// high-water mark: it must be at most the current Unix time in
+// nanoseconds plus NonceLead. Every real client's nonce is below that: a
+// counter, or the time in seconds, milliseconds, microseconds or
+// nanoseconds. A larger one ("1e99") is a mistake or an attack that would
+// lock the key out for good, since no later nonce could exceed it.
+// Otherwise it returns a *twinex.Error with reason InvalidNonce.
+func (n Nonce) Plausible(now time.Time) error {
+	limit := newCanon(strconv.FormatInt(now.Add(NonceLead).UnixNano(), 10))
+	if n.Cmp(limit) <= 0 {
+		return nil
+	}
+	return &twinex.Error{Reason: twinex.InvalidNonce,
+		Message: fmt.Sprintf("Nonce '%s' is too large: a nonce must not exceed the current time in nanoseconds (%d)", truncate(n.Text(), 40), now.UnixNano()),
+		Err:     errors.New("nonce beyond the current time in nanoseconds")}
 }
 
 // timeNonce returns t in decimal seconds since the epoch; times before the

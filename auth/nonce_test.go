@@ -285,3 +285,20 @@ func BenchmarkParseNonce(b *testing.B) {
 		}
 	}
 }
+
+// TestPlausible: a session nonce may be a counter or the time in any unit
+// down to nanoseconds (a day ahead at most), never so large that no later
+// nonce could pass it.
+func TestPlausible(t *testing.T) {
+	now := time.Unix(1795648307, 705000000)
+	for _, ok := range []string{`1`, `"1795648307"`, `"1795648307705"`, `1795648307705123`, `"1795648307705123456"`, `"1795734707705000000"`, `"1795648307.705"`} {
+		if err := mustNonce(t, ok).Plausible(now); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{`"1e99"`, `1e20`, `"1795734707705000001"`, `"9223372036854775808"`} {
+		if err := mustNonce(t, bad).Plausible(now); twinex.ErrorReason(err) != twinex.InvalidNonce {
+			t.Errorf("%s: %v, want InvalidNonce", bad, err)
+		}
+	}
+}

@@ -79,7 +79,10 @@ func TestCCXT(t *testing.T) {
 	cmd := exec.CommandContext(ctx, node, "--test",
 		"--test-reporter=spec", "--test-reporter-destination=stdout",
 		"--test-reporter=tap", "--test-reporter-destination="+tap,
-		"ccxt_test.mjs")
+		// One file at a time, in this order: the WebSocket cases run on
+		// the state the REST cases left.
+		"--test-concurrency=1",
+		"ccxt_test.mjs", "ccxt_ws_test.mjs")
 	cmd.Dir = dir
 	cmd.WaitDelay = 5 * time.Second
 	cmd.Env = append(os.Environ(),

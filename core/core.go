@@ -56,13 +56,47 @@ type Config struct {
 	// durable commit, in commit order. The Committed and its slices are
 	// valid only during the call.
 	OnCommit func(*Committed)
+	// OnBatch, if set, is called on the committer goroutine after each
+	// batch, with its figures (for metrics).
+	OnBatch func(BatchStats)
 }
+
+// BatchStats are one batch's figures: its commands, and how long the
+// sequencer took to apply them and the store to commit them.
+type BatchStats struct {
+	Commands int
+	Apply    time.Duration
+	Commit   time.Duration
+	Failed   bool
+}
+
+// QueueDepth is how many commands wait for the sequencer.
+func (c *Core) QueueDepth() int { return len(c.in) }
 
 // Committed is what one durable batch produced.
 type Committed struct {
+	// Seq numbers the batches in commit order (1 for the first batch after
+	// Open); an OpenOrders Mark refers to it.
+	Seq       uint64
 	Events    []engine.Event
 	Trades    []twinex.Trade
 	Transfers []twinex.Transfer
+	// Snapshots are the snapshots this batch published, one per market it
+	// touched (or refreshed), already visible through Snapshot.
+	Snapshots []*Snapshot
+}
+
+// Mark is a point in the stream of committed events: event Event of batch
+// Seq (an index into Committed.Events). Events before it are reflected in
+// a read made at the mark; events at or after it are not.
+type Mark struct {
+	Seq   uint64
+	Event int
+}
+
+// Before reports whether event i of batch seq comes before the mark.
+func (m Mark) Before(seq uint64, i int) bool {
+	return seq < m.Seq || (seq == m.Seq && i < m.Event)
 }
 
 // Snapshot is an immutable view of one market, published after each commit
@@ -83,6 +117,7 @@ type request struct {
 	cmd     engine.Command
 	use     twinex.KeyUse
 	inspect func(*engine.Exchange)
+	mark    *Mark // set by the sequencer when inspect runs
 	res     engine.Result
 	err     error
 	done    chan struct{}
@@ -90,11 +125,13 @@ type request struct {
 
 // pending is one applied batch on its way through the committer.
 type pending struct {
-	uses  map[string]int // key id -> index in batch.KeyUses
-	reqs  []*request
-	out   engine.Output
-	batch twinex.Batch
-	snaps []*Snapshot
+	uses    map[string]int // key id -> index in batch.KeyUses
+	reqs    []*request
+	out     engine.Output
+	batch   twinex.Batch
+	snaps   []*Snapshot
+	seq     uint64
+	applied time.Duration // the sequencer's time on the batch, when measured
 }
 
 // Core is a running sequencer and committer.
@@ -111,7 +148,8 @@ type Core struct {
 	failed  atomic.Pointer[error]
 	mu      sync.RWMutex // guards closed against sends on in
 	closed  bool
-	last    int64 // last stamp, sequencer goroutine only
+	last    int64  // last stamp, sequencer goroutine only
+	seq     uint64 // last batch number, sequencer goroutine only
 	touched []int
 	built   []*Snapshot // the last snapshot built per market, maybe not yet published
 	reqs    sync.Pool
@@ -284,17 +322,43 @@ func (c *Core) Do(ctx context.Context, cmd engine.Command) (engine.Result, error
 // effects.
 func (c *Core) DoUse(ctx context.Context, cmd engine.Command, use twinex.KeyUse) (engine.Result, error) {
 	r := c.reqs.Get().(*request)
-	r.cmd, r.use, r.inspect = cmd, use, nil
+	r.cmd, r.use, r.inspect, r.mark = cmd, use, nil, nil
 	return c.submit(ctx, r)
+}
+
+// Sync returns once every command submitted before it is durable: a
+// probe that the sequencer and the commit pipeline are moving. It fails
+// like Do (ErrClosed, ctx's error, a store failure).
+func (c *Core) Sync(ctx context.Context) error {
+	return c.Inspect(ctx, func(*engine.Exchange) {})
 }
 
 // Inspect runs fn on the sequencer goroutine, in order with commands, and
 // returns once everything before it is durable. fn must only read.
 func (c *Core) Inspect(ctx context.Context, fn func(*engine.Exchange)) error {
 	r := c.reqs.Get().(*request)
-	r.cmd, r.use, r.inspect = engine.Command{}, twinex.KeyUse{}, fn
+	r.cmd, r.use, r.inspect, r.mark = engine.Command{}, twinex.KeyUse{}, fn, nil
 	_, err := c.submit(ctx, r)
 	return err
+}
+
+// OpenOrders returns the open orders of the given accounts, oldest first
+// per account, and the Mark they were read at: a stream that applies the
+// committed events from the mark on (skipping those Before it) continues
+// the list with no gap and no duplicate. It returns once the read is
+// durable, like Inspect.
+func (c *Core) OpenOrders(ctx context.Context, accounts []int64) ([]twinex.Order, Mark, error) {
+	var out []twinex.Order
+	var mark Mark
+	r := c.reqs.Get().(*request)
+	r.cmd, r.use, r.mark = engine.Command{}, twinex.KeyUse{}, &mark
+	r.inspect = func(x *engine.Exchange) {
+		for _, id := range accounts {
+			out = append(out, x.OpenOrders(id)...)
+		}
+	}
+	_, err := c.submit(ctx, r)
+	return out, mark, err
 }
 
 func (c *Core) submit(ctx context.Context, r *request) (engine.Result, error) {
@@ -388,7 +452,14 @@ func (c *Core) sequence() {
 				break drain
 			}
 		}
+		var t0 time.Time
+		if c.cfg.OnBatch != nil {
+			t0 = time.Now()
+		}
 		c.apply(p)
+		if c.cfg.OnBatch != nil {
+			p.applied = time.Since(t0)
+		}
 		c.commits <- p
 	}
 }
@@ -403,6 +474,8 @@ func (c *Core) refresh() {
 	p.out.Reset()
 	p.batch.Reset()
 	p.snaps = p.snaps[:0]
+	c.seq++
+	p.seq = c.seq
 	for i, s := range c.built {
 		if s == nil || now-s.Time >= int64(c.cfg.RefreshEvery) {
 			p.snaps = append(p.snaps, c.snapshot(i, max(now, c.last), false))
@@ -432,10 +505,16 @@ func (c *Core) apply(p *pending) {
 	if c.failed.Load() != nil {
 		return // the committer fails the whole batch
 	}
+	c.seq++
+	p.seq = c.seq
 	var now int64
 	for _, r := range p.reqs {
 		now = c.stamp()
 		if r.inspect != nil {
+			if r.mark != nil {
+				*r.mark = Mark{Seq: p.seq, Event: len(p.out.Events)}
+				r.mark = nil
+			}
 			r.inspect(c.x)
 			continue
 		}
@@ -456,8 +535,13 @@ func (c *Core) apply(p *pending) {
 	}
 }
 
-// addUse keeps the latest use of each key in the batch.
+// addUse keeps the latest use of each key in the batch, and every replay
+// mark.
 func (p *pending) addUse(u twinex.KeyUse) {
+	if u.Replay.Sig != "" {
+		p.batch.KeyReplays = append(p.batch.KeyReplays, u.Replay)
+		u.Replay = twinex.KeyReplay{}
+	}
 	if p.uses == nil {
 		p.uses = map[string]int{}
 	}
@@ -502,6 +586,10 @@ func (c *Core) commit() {
 	ctx := context.Background()
 	for p := range c.commits {
 		err := c.Err()
+		var t0 time.Time
+		if c.cfg.OnBatch != nil {
+			t0 = time.Now()
+		}
 		if err == nil && !p.batch.Empty() {
 			if cerr := c.cfg.Store.Commit(ctx, &p.batch); cerr != nil {
 				err = fmt.Errorf("core: commit: %w", cerr)
@@ -519,12 +607,15 @@ func (c *Core) commit() {
 			for _, s := range p.snaps {
 				c.snaps[s.Index].Store(s)
 			}
-			if c.cfg.OnCommit != nil && (len(p.out.Events) > 0 || len(p.out.Trades) > 0 || len(p.out.Transfers) > 0) {
-				c.cfg.OnCommit(&Committed{Events: p.out.Events, Trades: p.out.Trades, Transfers: p.out.Transfers})
+			if c.cfg.OnCommit != nil && (len(p.out.Events) > 0 || len(p.out.Trades) > 0 || len(p.out.Transfers) > 0 || len(p.snaps) > 0) {
+				c.cfg.OnCommit(&Committed{Seq: p.seq, Events: p.out.Events, Trades: p.out.Trades, Transfers: p.out.Transfers, Snapshots: p.snaps})
 			}
 			for _, r := range p.reqs {
 				r.done <- struct{}{}
 			}
+		}
+		if c.cfg.OnBatch != nil && len(p.reqs) > 0 {
+			c.cfg.OnBatch(BatchStats{Commands: len(p.reqs), Apply: p.applied, Commit: time.Since(t0), Failed: err != nil})
 		}
 		p.reqs = p.reqs[:0]
 		c.free <- p

@@ -222,9 +222,9 @@ func (s *Service) Transfer(ctx context.Context, req TransferRequest, use twinex.
 	if req.Amount == "" {
 		return Transferred{}, twinex.Errorf(twinex.InvalidQuantity, "amount is required")
 	}
-	amt, err := twinex.ParseUnits(req.Amount, cur.Scale)
-	if err != nil || amt <= 0 {
-		return Transferred{}, twinex.Errorf(twinex.InvalidQuantity, "Invalid amount %q for %s", req.Amount, cur.Code)
+	amt, err := cur.ParseTransferAmount(req.Amount)
+	if err != nil {
+		return Transferred{}, err
 	}
 	res, err := s.do(ctx, engine.Command{Kind: engine.TransferFunds, AccountID: from.ID, ToAccount: to.ID,
 		Currency: cur.Code, Funds: amt, ClientID: req.ClientID}, use)

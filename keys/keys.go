@@ -14,11 +14,14 @@ package keys
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,9 +43,54 @@ type Service struct {
 	// revoked it (the dashboard, the admin API, a secret report).
 	OnRevoke func(ctx context.Context, k twinex.APIKey)
 
-	mu    sync.Mutex
-	cache map[string]*Entry
-	seq   atomic.Int64
+	mu      sync.Mutex
+	cache   map[string]*Entry
+	unknown map[string]int64 // ids the store lacks -> until when that is believed (Unix ns)
+	seq     atomic.Int64
+}
+
+// Negative cache: an id the store does not have is remembered for
+// unknownTTL, so that requests naming keys that do not exist (a scanner, a
+// client with a deleted key) cost no database query each. At most
+// maxUnknown ids are kept.
+const (
+	unknownTTL = time.Minute
+	maxUnknown = 10000
+)
+
+// isUnknown reports whether id is remembered as missing. s.mu is held.
+func (s *Service) isUnknown(id string, now int64) bool {
+	until, ok := s.unknown[id]
+	return ok && now < until
+}
+
+// rememberUnknown remembers that the store lacks id.
+func (s *Service) rememberUnknown(id string) {
+	now := s.now().UnixNano()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.unknown == nil {
+		s.unknown = map[string]int64{}
+	}
+	if len(s.unknown) >= maxUnknown {
+		for k, until := range s.unknown {
+			if until <= now {
+				delete(s.unknown, k)
+			}
+		}
+		if len(s.unknown) >= maxUnknown {
+			clear(s.unknown)
+		}
+	}
+	s.unknown[id] = now + int64(unknownTTL)
+}
+
+// Cached reports whether the key id is in the cache: a request naming it
+// needs no database query.
+func (s *Service) Cached(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cache[id] != nil
 }
 
 // Entry is a cached key.
@@ -57,6 +105,8 @@ type Entry struct {
 	dirty     bool // use not yet written
 	heartbeat int64
 	seen      map[string]int64 // time-based keys: signatures of state changes -> expiry
+	// seenPruned is when seen was last cleared of expired marks.
+	seenPruned int64
 }
 
 func (s *Service) now() time.Time {
@@ -226,6 +276,9 @@ func (s *Service) Create(ctx context.Context, u twinex.User, acct twinex.Account
 	if err := s.Store.CreateKey(ctx, &k); err != nil {
 		return twinex.APIKey{}, "", fmt.Errorf("create key: %w", err)
 	}
+	s.mu.Lock()
+	delete(s.unknown, k.ID)
+	s.mu.Unlock()
 	s.log().Info("api key created", "key", k.ID, "user", u.ID, "roles", k.Roles.String(), "master", k.Master)
 	return k, secret, nil
 }
@@ -355,16 +408,31 @@ func (s *Service) fill(e *Entry, k twinex.APIKey) error {
 	return nil
 }
 
+// CheckSecret reports whether the service's master key opens the sealed
+// secret of key id (its current or previous one): an error wrapping
+// auth.ErrOpen (or auth.ErrSealVersion) when it does not.
+func (s *Service) CheckSecret(id string, sealed []byte) error {
+	_, err := s.Sealer.Open(sealed, []byte(id))
+	return err
+}
+
 // Lookup returns the cached entry of a key, loading it on first use. It
 // returns an error wrapping twinex.ErrNotFound for an unknown key.
 func (s *Service) Lookup(ctx context.Context, id string) (*Entry, error) {
 	s.mu.Lock()
 	e := s.cache[id]
+	missing := e == nil && s.isUnknown(id, s.now().UnixNano())
 	s.mu.Unlock()
 	if e != nil {
 		return e, nil
 	}
+	if missing {
+		return nil, fmt.Errorf("key %s: %w", id, twinex.ErrNotFound)
+	}
 	k, err := s.Store.Key(ctx, id)
+	if errors.Is(err, twinex.ErrNotFound) {
+		s.rememberUnknown(id)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -378,6 +446,18 @@ func (s *Service) Lookup(ctx context.Context, id string) (*Entry, error) {
 		}
 	}
 	e.use = twinex.KeyUse{ID: k.ID, LastNonce: k.LastNonce, LastUsed: k.LastUsed, LastIP: k.LastIP, Seq: k.UseSeq}
+	if k.TimeNonce {
+		marks, err := s.Store.KeyReplays(ctx, k.ID, s.now().UnixNano())
+		if err != nil {
+			return nil, fmt.Errorf("key %s: %w", k.ID, err)
+		}
+		if len(marks) > 0 {
+			e.seen = make(map[string]int64, len(marks))
+			for _, m := range marks {
+				e.seen[m.Sig] = m.Until
+			}
+		}
+	}
 	// Every later use of this key must sort after the stored one.
 	for cur := s.seq.Load(); cur < k.UseSeq && !s.seq.CompareAndSwap(cur, k.UseSeq); cur = s.seq.Load() {
 	}
@@ -434,6 +514,9 @@ func (s *Service) Accept(e *Entry, n auth.Nonce, now time.Time, ip string) (twin
 			return twinex.KeyUse{}, err
 		}
 	} else {
+		if err := n.Plausible(now); err != nil {
+			return twinex.KeyUse{}, err
+		}
 		if err := n.Increasing(e.last); err != nil {
 			return twinex.KeyUse{}, err
 		}
@@ -457,26 +540,51 @@ const replayWindow = 61 * time.Second
 // them an identical signed request within the window is a replay. Reads are
 // not checked; repeating one changes nothing. The error is *twinex.Error
 // InvalidNonce.
-func (s *Service) Once(e *Entry, signature string, now time.Time) error {
+//
+// For a time-based key it returns the use to hand to the sequencer (or to
+// the store, for a change made outside it) with the request's replay mark
+// set, so that the mark is durable with the request's effect: Lookup loads
+// the marks still in force, so a replay after a restart is refused too.
+// For other keys it returns use unchanged.
+func (s *Service) Once(e *Entry, use twinex.KeyUse, signature string, now time.Time) (twinex.KeyUse, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if !e.key.TimeNonce {
-		return nil
+		return use, nil
 	}
 	t := now.UnixNano()
-	for sig, until := range e.seen {
-		if until <= t {
-			delete(e.seen, sig)
+	if t-e.seenPruned >= int64(time.Second) { // amortized: a busy key has many marks
+		for sig, until := range e.seen {
+			if until <= t {
+				delete(e.seen, sig)
+			}
 		}
+		e.seenPruned = t
 	}
-	if until, ok := e.seen[signature]; ok && until > t {
-		return twinex.Errorf(twinex.InvalidNonce, "This request was already received; send each request with its own nonce or payload")
+	sig := replaySig(signature)
+	if until, ok := e.seen[sig]; ok && until > t {
+		return use, twinex.Errorf(twinex.InvalidNonce, "This request was already received; send each request with its own nonce or payload")
 	}
 	if e.seen == nil {
 		e.seen = map[string]int64{}
 	}
-	e.seen[signature] = t + int64(replayWindow)
-	return nil
+	until := t + int64(replayWindow)
+	e.seen[sig] = until
+	use.Replay = twinex.KeyReplay{KeyID: e.key.ID, Sig: sig, Until: until}
+	return use, nil
+}
+
+// replaySig is a request's identity in a replay mark: the hex SHA-256 of
+// its signature in lower case (hex digits in either case sign the same).
+func replaySig(signature string) string {
+	h := sha256.Sum256([]byte(strings.ToLower(signature)))
+	return hex.EncodeToString(h[:])
+}
+
+// PruneReplays deletes the stored replay marks that no longer matter: their
+// requests' nonces have left the time window.
+func (s *Service) PruneReplays(ctx context.Context) error {
+	return s.Store.PruneKeyReplays(ctx, s.now().UnixNano())
 }
 
 // Flush writes the uses recorded since the last flush. Run it periodically
@@ -524,6 +632,9 @@ func (s *Service) Run(ctx context.Context, every time.Duration) {
 		case <-t.C:
 			if err := s.Flush(ctx); err != nil {
 				s.log().Error("flushing key uses", "err", err)
+			}
+			if err := s.PruneReplays(ctx); err != nil {
+				s.log().Error("pruning replay marks", "err", err)
 			}
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"net/netip"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -119,6 +121,77 @@ func TestNoncesSurviveAReload(t *testing.T) {
 	}
 }
 
+// TestReplayMarksSurviveAReload: a time-based key's state change, once its
+// use is stored with its effect, is refused again by a new service (a
+// restart), until its nonce leaves the window; the stored marks are pruned
+// after that.
+func TestReplayMarksSurviveAReload(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	k, _, _ := f.s.Create(ctx, f.user, f.acct, CreateOptions{Roles: twinex.RoleTrader, TimeNonce: true})
+	e, _ := f.s.Lookup(ctx, k.ID)
+	use, err := f.s.Accept(e, nonce(t, strconv.FormatInt(f.now.Unix(), 10)), f.now, "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const sig = "ABCDEF0123"
+	use, err = f.s.Once(e, use, sig, f.now)
+	if err != nil || use.Replay.KeyID != k.ID || use.Replay.Sig == "" || use.Replay.Until != f.now.Add(replayWindow).UnixNano() {
+		t.Fatalf("Once: %+v %v", use.Replay, err)
+	}
+	if _, err := f.s.Once(e, use, strings.ToLower(sig), f.now); twinex.ErrorReason(err) != twinex.InvalidNonce {
+		t.Fatalf("the same signature (in lower case) again: %v", err)
+	}
+	// The sequencer stores the use with the request's effect.
+	if err := f.db.TouchKeys(ctx, []twinex.KeyUse{use}); err != nil {
+		t.Fatal(err)
+	}
+	restart := func(at time.Time) (*Service, *Entry) {
+		s := &Service{Store: f.db, Sealer: f.s.Sealer, Now: func() time.Time { return at }}
+		e, err := s.Lookup(ctx, k.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s, e
+	}
+	later := f.now.Add(20 * time.Second)
+	s2, e2 := restart(later)
+	if _, err := s2.Once(e2, twinex.KeyUse{ID: k.ID}, sig, later); twinex.ErrorReason(err) != twinex.InvalidNonce {
+		t.Fatalf("a replay after a restart: %v", err)
+	}
+	if _, err := s2.Once(e2, twinex.KeyUse{ID: k.ID}, "0123456789", later); err != nil {
+		t.Fatalf("another request after a restart: %v", err)
+	}
+	// Past the window the mark is gone (the nonce check refuses the
+	// request by then), and pruning deletes it.
+	gone := f.now.Add(replayWindow + time.Second)
+	s3, e3 := restart(gone)
+	if _, err := s3.Once(e3, twinex.KeyUse{ID: k.ID}, sig, gone); err != nil {
+		t.Fatalf("a mark past its window: %v", err)
+	}
+	if err := s3.PruneReplays(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := f.db.KeyReplays(ctx, "", 0); len(left) != 0 {
+		t.Fatalf("marks left after pruning: %+v", left)
+	}
+}
+
+// TestOnceLeavesCounterKeysAlone: keys with session nonces never repeat a
+// nonce, so they get no replay mark.
+func TestOnceLeavesCounterKeysAlone(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	k, _, _ := f.s.Create(ctx, f.user, f.acct, CreateOptions{Roles: twinex.RoleTrader})
+	e, _ := f.s.Lookup(ctx, k.ID)
+	for range 2 {
+		use, err := f.s.Once(e, twinex.KeyUse{ID: k.ID}, "abc", f.now)
+		if err != nil || use.Replay.Sig != "" {
+			t.Fatalf("Once on a counter key: %+v %v", use, err)
+		}
+	}
+}
+
 func TestRotateRevokeAndHeartbeats(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
@@ -211,5 +284,45 @@ func TestStartClockAfterARestart(t *testing.T) {
 	got := restarted.Expired(f.now.Add(31*time.Second), 30*time.Second)
 	if len(got) != 1 || got[0].ID != hb.ID {
 		t.Fatalf("expired after a silent restart: %v", got)
+	}
+}
+
+// countingStore counts look-ups of keys.
+type countingStore struct {
+	twinex.AccountStore
+	lookups int
+}
+
+func (c *countingStore) Key(ctx context.Context, id string) (twinex.APIKey, error) {
+	c.lookups++
+	return c.AccountStore.Key(ctx, id)
+}
+
+// TestUnknownKeysAreRemembered: an id the store lacks is looked up once a
+// minute at most; a key created meanwhile is found at once.
+func TestUnknownKeysAreRemembered(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	st := &countingStore{AccountStore: f.db}
+	f.s.Store = st
+	for range 5 {
+		if _, err := f.s.Lookup(ctx, "account-NoSuchKeyNoSuchKey00"); !errors.Is(err, twinex.ErrNotFound) {
+			t.Fatalf("unknown key: %v", err)
+		}
+	}
+	if st.lookups != 1 {
+		t.Fatalf("%d store look-ups for one unknown id, want 1", st.lookups)
+	}
+	f.now = f.now.Add(unknownTTL)
+	f.s.Lookup(ctx, "account-NoSuchKeyNoSuchKey00")
+	if st.lookups != 2 {
+		t.Fatalf("%d store look-ups after the TTL, want 2", st.lookups)
+	}
+	k, _, err := f.s.Create(ctx, f.user, f.acct, CreateOptions{Roles: twinex.RoleTrader})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.Lookup(ctx, k.ID); err != nil || !f.s.Cached(k.ID) {
+		t.Fatalf("a new key: %v", err)
 	}
 }

@@ -14,29 +14,32 @@ import (
 // a negative rate or burst, or a positive rate with a non-positive period.
 var ErrInvalidLimit = errors.New("invalid rate limit")
 
-// Limit is a rate: Rate requests per Per, plus Burst requests above the
-// steady rate that may arrive all at once. Rate == 0 means unlimited (Per
-// and Burst are then ignored). The zero Limit is unlimited.
+// Limit is Gemini's kind of rate limit: an allowance of Rate requests per
+// Per, then Burst more queued (delayed until the allowance refills), then
+// refusal. Rate == 0 means unlimited (Per and Burst are then ignored).
+// The zero Limit is unlimited.
 //
-// A key that has been idle long enough may send 1+Burst requests at the
-// same instant; after that one request every Per/Rate. In any time window
-// of length d a key is admitted at most 1 + Burst + floor(d*Rate/Per)
-// requests, so within any window of length Per, at most Rate+Burst.
+// The allowance refills continuously: a key that has been idle for Per
+// may send Rate requests at the same instant, and gets one more every
+// Per/Rate after that. A key that never sends more than Rate requests in
+// any window of length Per is never delayed nor refused. In any window of
+// length d a key is admitted (at once or queued) at most
+// Rate + Burst + floor(d*Rate/Per) requests.
 type Limit struct {
-	Rate  int           // requests per Per; 0 = unlimited
+	Rate  int           // requests allowed per Per; 0 = unlimited
 	Per   time.Duration // the period of Rate; must be > 0 when Rate > 0
-	Burst int           // extra requests allowed at once above the steady rate
+	Burst int           // requests queued past the allowance before refusing
 }
 
 // Gemini's documented limits (reference §4). They are functions, not
 // variables, so no caller can change them for everyone.
 
 // GeminiPublic is Gemini's public REST limit: 120 requests per minute per
-// IP, with the 5-request burst.
+// IP, then 5 queued.
 func GeminiPublic() Limit { return Limit{Rate: 120, Per: time.Minute, Burst: 5} }
 
 // GeminiPrivate is Gemini's private REST limit: 600 requests per minute per
-// API key, with the 5-request burst.
+// API key, then 5 queued.
 func GeminiPrivate() Limit { return Limit{Rate: 600, Per: time.Minute, Burst: 5} }
 
 // GeminiAddresses is the limit of /v1/addresses/:network and
@@ -67,17 +70,16 @@ func (l Limit) Validate() error {
 	return nil
 }
 
-// Interval is the steady spacing between admitted requests, Per/Rate,
-// rounded up to a whole nanosecond so that the limiter is never more
-// permissive than the stated rate (it is stricter by at most 1ns per
-// request when Per is not a multiple of Rate). It is 0 for an unlimited
-// Limit.
+// Interval is the time the allowance takes to refill by one request,
+// Per/Rate, rounded down to a whole nanosecond (at least 1ns) so that a
+// client keeping within Rate requests per Per is never delayed by the
+// rounding (the limiter is more permissive by at most 1ns per request when
+// Per is not a multiple of Rate). It is 0 for an unlimited Limit.
 func (l Limit) Interval() time.Duration {
 	if l.Rate <= 0 || l.Per <= 0 {
 		return 0
 	}
-	r := time.Duration(l.Rate)
-	return (l.Per + r - 1) / r
+	return max(l.Per/time.Duration(l.Rate), 1)
 }
 
 // String formats l in the grammar ParseLimit reads: "off", or
@@ -148,7 +150,8 @@ func unit(s string) (time.Duration, bool) {
 //	count  = positive decimal integer (default 1)
 //	unit   = "ms" | "s" | "sec" | "second" | "m" | "min" | "minute"
 //	       | "h" | "hr" | "hour" | "d" | "day"   (and plurals)
-//	burst  = non-negative decimal integer (default 0)
+//	burst  = non-negative decimal integer (default 0): requests queued
+//	         past the allowance
 //
 // Examples: "600/1m+5" and "600/min+5" (Gemini's private limit),
 // "120/minute+5", "1/2s", "1 / 5 seconds", "10/1m30s", "off".

@@ -116,7 +116,7 @@ func TestInterval(t *testing.T) {
 		{GeminiPrivate(), 100 * time.Millisecond},
 		{GeminiPublic(), 500 * time.Millisecond},
 		{GeminiTransfers(), 5 * time.Second},
-		{Limit{3, time.Second, 0}, 333333334}, // rounded up: never more permissive
+		{Limit{3, time.Second, 0}, 333333333}, // rounded down: a client within the allowance is never delayed
 		{Limit{10, 1, 0}, 1},                  // at least 1ns
 		{Limit{}, 0},
 	}

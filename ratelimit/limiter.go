@@ -2,26 +2,35 @@
 // §4): per IP on public endpoints, per API key on private ones, per
 // subaccount on a few endpoints.
 //
-// It implements GCRA (the generic cell rate algorithm, the "virtual
-// scheduling" form of a leaky bucket): each key holds one int64, its
-// theoretical arrival time (TAT). With interval T = Per/Rate and tolerance
-// τ = Burst·T, a request at time now is admitted when max(TAT, now) - now
-// <= τ, and then TAT = max(TAT, now) + T. Otherwise it is rejected with
-// retryAfter = max(TAT, now) - now - τ: a request at now+retryAfter is
-// admitted if nothing else was admitted on that key in between.
+// Gemini's semantics: a key has an allowance of Rate requests per Per
+// (120 a minute per address, 600 a minute per API key). Past the
+// allowance, up to Burst further requests (5) are queued, delayed until
+// the allowance refills; anything beyond gets 429. The allowance is a
+// token bucket holding Rate requests that refills continuously at
+// Rate/Per, so a client that never sends more than Rate requests in any
+// window of length Per is always admitted at once (the bucket refills at
+// least as fast as such a client spends it), and a client that sends all
+// of its Rate requests at the same instant is admitted too.
 //
-// How Gemini's burst maps: Gemini says that past the limit "up to 5 further
-// requests" are queued and anything beyond gets 429. That is nginx's
-// limit_req with burst=5. We do not queue (a held request ties up a
-// connection and the caller's deadline); we admit those requests at once,
-// as limit_req does with nodelay. So a fresh key gets 1+Burst requests at
-// the same instant, then one per T, and one request beyond that gets the
-// 429 that Gemini would have sent for the 7th request in its queue.
+// It implements the bucket as GCRA (the generic cell rate algorithm, the
+// "virtual scheduling" form of a leaky bucket): each key holds one int64,
+// its theoretical arrival time (TAT). With interval T = Per/Rate, a
+// request at time now, with late = max(TAT, now) - now, is
+//   - admitted at once when late <= (Rate-1)·T (a token is left);
+//   - queued when late <= (Rate-1+Burst)·T: admitted, but to be served
+//     only after delay = late - (Rate-1)·T, when its token has refilled;
+//   - refused otherwise, with retryAfter = late - (Rate-1)·T, the time
+//     after which a request would be admitted at once.
+//
+// An admitted request (queued or not) sets TAT = max(TAT, now) + T. The
+// number of queued requests waiting on a key at any moment is therefore
+// at most Burst: each one holds a distinct slot T apart.
 //
 // Time is passed in by the caller (STYLE habit 6); the limiter never reads
-// the clock. Callers' clocks should be roughly monotonic; a request
-// stamped earlier than the previous one on the same key is judged as if it
-// arrived then.
+// the clock nor sleeps: Take returns the delay, and the caller waits
+// (api.Server does, giving up when the request's context ends). Callers'
+// clocks should be roughly monotonic; a request stamped earlier than the
+// previous one on the same key is judged as if it arrived then.
 package ratelimit
 
 import (
@@ -46,7 +55,8 @@ type params struct {
 	limit     Limit
 	unlimited bool
 	t         int64 // emission interval T in ns, >= 1
-	tau       int64 // burst tolerance Burst*T in ns
+	allowance int64 // (Rate-1)*T in ns: how late a request may be and still be served at once
+	queue     int64 // (Rate-1+Burst)*T in ns: how late a request may be and still be queued
 }
 
 func compile(l Limit) *params {
@@ -54,11 +64,13 @@ func compile(l Limit) *params {
 		return &params{limit: l, unlimited: true}
 	}
 	t := int64(l.Interval())
-	tau := int64(math.MaxInt64)
-	if int64(l.Burst) <= math.MaxInt64/t {
-		tau = int64(l.Burst) * t
+	mul := func(n int64) int64 { // n*t, saturating
+		if n > math.MaxInt64/t {
+			return math.MaxInt64
+		}
+		return n * t
 	}
-	return &params{limit: l, t: t, tau: tau}
+	return &params{limit: l, t: t, allowance: mul(int64(l.Rate) - 1), queue: mul(int64(l.Rate) - 1 + int64(l.Burst))}
 }
 
 // shard is one locked part of the key space.
@@ -82,7 +94,7 @@ type shard struct {
 // usable.
 //
 // Memory: a key costs one map entry only while its TAT is in the future,
-// that is for at most (1+Burst)·T after its last admitted request. Expired
+// that is for at most (Rate+Burst)·T after its last admitted request. Expired
 // keys are swept when a shard grows (amortised inside Allow) and by Prune;
 // dropping them never changes a decision, because an expired key is
 // treated exactly like an unknown one.
@@ -113,16 +125,35 @@ func (lim *Limiter) shard(key string) *shard {
 	return &lim.shards[maphash.String(lim.seed, key)%numShards]
 }
 
-// Allow reports whether a request on key at time now is admitted, and if
-// not, how long until a request on key would be: a retry at
-// now+retryAfter succeeds unless another request on key is admitted in
-// between. retryAfter is 0 when ok. An admitted request uses up budget;
-// a rejected one does not.
+// Allow reports whether a request on key at time now is admitted at once,
+// within the allowance, and if not, how long until a request on key would
+// be: a retry at now+retryAfter succeeds unless another request on key is
+// admitted in between. retryAfter is 0 when ok. Allow never queues: use
+// Take for Gemini's queue. An admitted request uses up allowance; a
+// rejected one does not.
 //
 // Allow does not allocate except when it starts tracking a new key.
 func (lim *Limiter) Allow(key string, now time.Time) (ok bool, retryAfter time.Duration) {
+	delay, ok, retryAfter := lim.take(key, now, false)
+	return ok && delay == 0, retryAfter
+}
+
+// Take decides a request on key at time now with Gemini's queue: within
+// the allowance it is admitted with delay 0; past it, up to Burst requests
+// are admitted with a delay, the time until the allowance has refilled for
+// them, which the caller must wait before serving the request; beyond
+// those it is refused (ok false) with retryAfter, the time after which a
+// request would be admitted at once. A queued request has used up its
+// place whether or not the caller waits for it.
+//
+// Take does not allocate except when it starts tracking a new key.
+func (lim *Limiter) Take(key string, now time.Time) (delay time.Duration, ok bool, retryAfter time.Duration) {
+	return lim.take(key, now, true)
+}
+
+func (lim *Limiter) take(key string, now time.Time, queue bool) (delay time.Duration, ok bool, retryAfter time.Duration) {
 	if lim.def.Load().unlimited && lim.overrides.Load() == 0 {
-		return true, 0
+		return 0, true, 0
 	}
 	n := now.UnixNano()
 	s := lim.shard(key)
@@ -138,15 +169,20 @@ func (lim *Limiter) Allow(key string, now time.Time) (ok bool, retryAfter time.D
 	}
 	if p.unlimited {
 		s.mu.Unlock()
-		return true, 0
+		return 0, true, 0
 	}
 	tat, known := s.tat[key]
 	if tat < n {
 		tat = n
 	}
-	if wait := tat - n - p.tau; wait > 0 {
+	late := tat - n
+	limit := p.allowance
+	if queue {
+		limit = p.queue
+	}
+	if late > limit {
 		s.mu.Unlock()
-		return false, time.Duration(wait)
+		return 0, false, time.Duration(late - p.allowance)
 	}
 	next := tat + p.t
 	if next < tat { // overflow with absurd periods
@@ -158,7 +194,7 @@ func (lim *Limiter) Allow(key string, now time.Time) (ok bool, retryAfter time.D
 		s.insert(key, next, n)
 	}
 	s.mu.Unlock()
-	return true, 0
+	return time.Duration(max(0, late-p.allowance)), true, 0
 }
 
 // insert adds a new key, first sweeping expired keys if the shard has

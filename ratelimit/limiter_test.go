@@ -24,27 +24,28 @@ func mustParse(t testing.TB, s string) Limit {
 	return l
 }
 
-// TestBurstAtOnce: a fresh key gets exactly 1+Burst requests at one
-// instant, and the next is told to wait exactly one interval.
-func TestBurstAtOnce(t *testing.T) {
+// TestAllowanceAtOnce: a fresh key gets its whole allowance, Rate
+// requests, at one instant, and the next is told to wait exactly one
+// interval.
+func TestAllowanceAtOnce(t *testing.T) {
 	for _, s := range []string{"600/1m+5", "120/1m+5", "1/2s", "1/5s", "10/1s+0", "4/1s+2", "3/1s+7"} {
 		l := mustParse(t, s)
 		lim := New(l)
-		for i := range 1 + l.Burst {
+		for i := range l.Rate {
 			if ok, ra := lim.Allow("k", t0); !ok {
 				t.Fatalf("%s: request %d rejected (retryAfter %v)", s, i+1, ra)
 			}
 		}
 		ok, ra := lim.Allow("k", t0)
 		if ok || ra != l.Interval() {
-			t.Errorf("%s: request %d = %v, %v; want rejected, %v", s, l.Burst+2, ok, ra, l.Interval())
+			t.Errorf("%s: request %d = %v, %v; want rejected, %v", s, l.Rate+1, ok, ra, l.Interval())
 		}
 	}
 }
 
 // TestAdmissionCount hammers one key far faster than its rate and checks
-// that the number admitted in [t0, t0+d] is exactly 1+Burst+floor(d/T),
-// and Rate+Burst in the half-open window of one period.
+// that the number admitted at once in [t0, t0+d] is exactly
+// Rate+floor(d/T), and 2*Rate-1 in the half-open window of one period.
 func TestAdmissionCount(t *testing.T) {
 	for _, s := range []string{"600/1m+5", "120/1m+5", "1/2s", "1/5s", "10/1s+0", "4/1s+2"} {
 		l := mustParse(t, s)
@@ -54,27 +55,27 @@ func TestAdmissionCount(t *testing.T) {
 		admitted := 0
 		for now := time.Duration(0); now <= 3*l.Per; now += step {
 			// More requests per step than the burst: it is spent at once.
-			for range l.Burst + 2 {
+			for range l.Rate + 2 {
 				if ok, _ := lim.Allow("k", t0.Add(now)); ok {
 					admitted++
 				}
 			}
-			if now == l.Per-step && admitted != l.Rate+l.Burst {
-				t.Errorf("%s: %d admitted in [0, Per), want Rate+Burst = %d", s, admitted, l.Rate+l.Burst)
+			if now == l.Per-step && admitted != 2*l.Rate-1 {
+				t.Errorf("%s: %d admitted in [0, Per), want 2*Rate-1 = %d", s, admitted, 2*l.Rate-1)
 			}
-			if want := 1 + l.Burst + int(now/T); admitted != want {
+			if want := l.Rate + int(now/T); admitted != want {
 				t.Fatalf("%s: %d admitted in [0, %v], want %d", s, admitted, now, want)
 			}
 		}
 	}
 }
 
-// TestRefill: after spending the burst, budget comes back at one request
-// per interval, and a full idle period restores the full burst.
+// TestRefill: after spending the allowance, it comes back at one request
+// per interval, and a full idle period restores all of it.
 func TestRefill(t *testing.T) {
-	l := GeminiPrivate() // T = 100ms, burst 5
+	l := GeminiPrivate() // T = 100ms, allowance 600
 	lim := New(l)
-	for range 6 {
+	for range 600 {
 		lim.Allow("k", t0)
 	}
 	now := t0.Add(250 * time.Millisecond) // 2.5 intervals: 2 requests back
@@ -94,8 +95,8 @@ func TestRefill(t *testing.T) {
 		}
 		n++
 	}
-	if n != 1+l.Burst {
-		t.Fatalf("after idling, %d admitted at once, want %d", n, 1+l.Burst)
+	if n != l.Rate {
+		t.Fatalf("after idling, %d admitted at once, want %d", n, l.Rate)
 	}
 }
 
@@ -133,27 +134,36 @@ func TestRetryAfterExact(t *testing.T) {
 }
 
 // bucket is a naive token bucket with exact integer arithmetic, the
-// reference GCRA must agree with: capacity 1+Burst tokens, Rate tokens
-// per Per. Levels are kept in units of 1/Per token·ns so nothing rounds.
+// reference GCRA must agree with: capacity Rate tokens, Rate tokens per
+// Per; with the queue, the level may go down to -Burst tokens, and a
+// request taken below zero waits until the level is back at zero. Levels
+// are kept in units of 1/Per token·ns so nothing rounds.
 type bucket struct {
 	level, last int64 // level: tokens × Per
 	seen        bool
 }
 
-func (b *bucket) allow(l Limit, now int64) (bool, time.Duration) {
-	per, capacity := int64(l.Per), int64(1+l.Burst)*int64(l.Per)
+func (b *bucket) take(l Limit, now int64, queue bool) (delay time.Duration, ok bool, retryAfter time.Duration) {
+	per, capacity, rate := int64(l.Per), int64(l.Rate)*int64(l.Per), int64(l.Rate)
 	if !b.seen {
 		b.level, b.seen = capacity, true
 	} else {
-		b.level = min(capacity, b.level+(now-b.last)*int64(l.Rate))
+		b.level = min(capacity, b.level+(now-b.last)*rate)
 	}
 	b.last = now
-	if b.level >= per {
+	floor := int64(0)
+	if queue {
+		floor = -int64(l.Burst) * per
+	}
+	if b.level-per >= floor {
 		b.level -= per
-		return true, 0
+		if b.level >= 0 {
+			return 0, true, 0
+		}
+		return time.Duration((-b.level + rate - 1) / rate), true, 0
 	}
 	deficit := per - b.level
-	return false, time.Duration((deficit + int64(l.Rate) - 1) / int64(l.Rate))
+	return 0, false, time.Duration((deficit + rate - 1) / rate)
 }
 
 // TestAgainstReference feeds the limiter and a naive token bucket the
@@ -186,17 +196,24 @@ func TestAgainstReference(t *testing.T) {
 				b = &bucket{}
 				ref[key] = b
 			}
-			wantOK, wantRA := b.allow(l, now)
-			ok, ra := lim.Allow(key, time.Unix(0, now))
-			if ok != wantOK || ra != wantRA {
-				t.Fatalf("%s step %d key %s: got %v, %v; reference %v, %v", s, i, key, ok, ra, wantOK, wantRA)
+			queue := r.IntN(2) == 0
+			wantDelay, wantOK, wantRA := b.take(l, now, queue)
+			var delay, ra time.Duration
+			var ok bool
+			if queue {
+				delay, ok, ra = lim.Take(key, time.Unix(0, now))
+			} else {
+				ok, ra = lim.Allow(key, time.Unix(0, now))
+			}
+			if ok != wantOK || ra != wantRA || delay != wantDelay {
+				t.Fatalf("%s step %d key %s queue %v: got %v, %v, %v; reference %v, %v, %v", s, i, key, queue, delay, ok, ra, wantDelay, wantOK, wantRA)
 			}
 		}
 	}
 }
 
 func TestKeysIndependent(t *testing.T) {
-	lim := New(Limit{Rate: 1, Per: time.Second, Burst: 1})
+	lim := New(Limit{Rate: 2, Per: time.Second, Burst: 1})
 	for i := range 1000 {
 		key := fmt.Sprintf("10.0.%d.%d", i/256, i%256)
 		for j := range 2 {
@@ -227,8 +244,8 @@ func TestOverride(t *testing.T) {
 		}
 		return n
 	}
-	if n := count("mm", t0); n != 10 {
-		t.Errorf("overridden key: %d admitted at once, want 10", n)
+	if n := count("mm", t0); n != 100 {
+		t.Errorf("overridden key: %d admitted at once, want 100", n)
 	}
 	if n := count("other", t0); n != 1 {
 		t.Errorf("default key: %d admitted at once, want 1", n)
@@ -302,13 +319,13 @@ func TestSetLimit(t *testing.T) {
 	if lim.Limit() != mustParse(t, "1000/1s+99") {
 		t.Errorf("Limit() = %v", lim.Limit())
 	}
-	for i := range 100 {
+	for i := range 1000 {
 		if ok, ra := lim.Allow("a", t0); !ok {
 			t.Fatalf("after raising, request %d rejected (%v)", i, ra)
 		}
 	}
 	if ok, _ := lim.Allow("a", t0); ok {
-		t.Fatal("request 101 admitted under 1000/1s+99")
+		t.Fatal("request 1001 admitted at once under 1000/1s+99")
 	}
 	// The override and its spent budget are untouched.
 	if ok, ra := lim.Allow("vip", t0); ok || ra != 30*time.Second {
@@ -356,7 +373,7 @@ func TestUnlimited(t *testing.T) {
 // TestPrune: idle keys go, active ones stay, and decisions on the active
 // keys are unchanged.
 func TestPrune(t *testing.T) {
-	l := GeminiPublic() // T = 500ms, burst 5: a key is idle 3s after its last request
+	l := mustParse(t, "6/3s") // T = 500ms: a key is idle 3s after its last request
 	lim := New(l)
 	for i := range 10000 {
 		lim.Allow("idle"+strconv.Itoa(i), t0)
@@ -377,8 +394,8 @@ func TestPrune(t *testing.T) {
 	if n := lim.Len(); n != 1 {
 		t.Fatalf("after Prune, Len = %d, want 1", n)
 	}
-	// "active" spent its burst at 2s (TAT 5s); by 2.5s one interval has
-	// come back, and then it waits a full interval, as if never pruned.
+	// "active" spent its allowance at 2s (TAT 5s); by 2.5s one interval
+	// has come back, and then it waits a full interval, as if never pruned.
 	if ok, ra := lim.Allow("active", now); !ok {
 		t.Fatalf("active key after Prune rejected (%v)", ra)
 	}
@@ -436,13 +453,19 @@ func TestPruneGivesMemoryBack(t *testing.T) {
 	}
 }
 
-// TestAbsurdLimits: huge periods and bursts saturate instead of
-// overflowing into admitting everything.
+// TestAbsurdLimits: huge periods, allowances and queues saturate instead
+// of overflowing into admitting everything.
 func TestAbsurdLimits(t *testing.T) {
 	lim := New(Limit{Rate: 1, Per: time.Duration(1<<63 - 1), Burst: 1 << 40})
 	for i := range 100 {
+		if _, ok, _ := lim.Take("k", t0); !ok {
+			t.Fatalf("request %d refused under a huge queue", i)
+		}
+	}
+	lim = New(Limit{Rate: 1 << 40, Per: time.Duration(1<<63 - 1), Burst: 1 << 40})
+	for i := range 100 {
 		if ok, _ := lim.Allow("k", t0); !ok {
-			t.Fatalf("request %d rejected under a huge burst", i)
+			t.Fatalf("request %d rejected under a huge allowance", i)
 		}
 	}
 	lim = New(Limit{Rate: 1, Per: time.Duration(1<<63 - 1)})
@@ -455,7 +478,7 @@ func TestAbsurdLimits(t *testing.T) {
 }
 
 // TestConcurrentSameInstant: many goroutines on one key at one instant
-// get exactly 1+Burst admissions between them.
+// get exactly Rate admissions between them.
 func TestConcurrentSameInstant(t *testing.T) {
 	l := GeminiPrivate()
 	lim := New(l)
@@ -471,14 +494,14 @@ func TestConcurrentSameInstant(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if n := admitted.Load(); n != int64(1+l.Burst) {
-		t.Fatalf("admitted %d, want %d", n, 1+l.Burst)
+	if n := admitted.Load(); n != int64(l.Rate) {
+		t.Fatalf("admitted %d, want %d", n, l.Rate)
 	}
 }
 
 // TestConcurrentBound: goroutines stamp requests from a shared advancing
 // clock on a few keys; per key, the total admitted never exceeds
-// 1 + Burst + floor(span/T), span being the time the stamps cover, even
+// Rate + floor(span/T), span being the time the stamps cover, even
 // though stamps reach the lock out of order.
 func TestConcurrentBound(t *testing.T) {
 	l := mustParse(t, "100/1s+5") // T = 10ms
@@ -500,7 +523,7 @@ func TestConcurrentBound(t *testing.T) {
 	}
 	wg.Wait()
 	span := time.Duration(clock.Load())
-	bound := int64(1 + l.Burst + int(span/l.Interval()))
+	bound := int64(l.Rate + int(span/l.Interval()))
 	for k := range keys {
 		n := admitted[k].Load()
 		if n > bound {

@@ -27,7 +27,8 @@ type market struct {
 	// maker
 	levels, spread, levelBps, requoteBps int
 	size                                 int64
-	refresh, maxAge                      int64 // ns
+	sizes                                []int64 // per level, growing away from the mid
+	refresh, maxAge                      int64   // ns
 	bids, asks                           []quote
 	gen                                  uint64 // ladder generation, bumped by each full re-quote
 	quotedRef, quotedAt                  int64
@@ -39,6 +40,8 @@ type market struct {
 	flow      *rand.Rand
 	rate      float64
 	takerMax  int64
+	bigProb   float64
+	bigMax    int64 // largest large order (0: none)
 	slipBps   int
 	nextTaker int64
 	pos       int64 // net amount bought
@@ -104,6 +107,12 @@ func newMarket(cfg *Config, ms *twinex.Markets, mc MarketConfig) (*market, error
 		return nil, errors.New("RequoteBps must not be negative and TakerSlippageBps must be within 0..5000")
 	case mc.TakerRate < 0 || mc.TakerRate > 100 || math.IsNaN(mc.TakerRate):
 		return nil, errors.New("TakerRate must be within 0..100 per second")
+	case mc.DepthGrowthPct < 0 || mc.DepthGrowthPct > 1000:
+		return nil, errors.New("DepthGrowthPct must be within 0..1000")
+	case mc.BigOrderProb < 0 || mc.BigOrderProb > 1 || math.IsNaN(mc.BigOrderProb):
+		return nil, errors.New("BigOrderProb must be within 0..1")
+	case mc.HistoryRate < 0 || mc.HistoryRate > 6000 || math.IsNaN(mc.HistoryRate):
+		return nil, errors.New("HistoryRate must be within 0..6000 per minute")
 	case mc.Volatility < 0 || mc.Volatility > 10 || math.Abs(mc.Drift) > 10 || math.IsNaN(mc.Volatility) || math.IsNaN(mc.Drift):
 		return nil, errors.New("Volatility must be within 0..10 and Drift within -10..10")
 	}
@@ -117,6 +126,22 @@ func newMarket(cfg *Config, ms *twinex.Markets, mc MarketConfig) (*market, error
 	mk.levels, mk.spread, mk.levelBps, mk.requoteBps = mc.Levels, mc.SpreadBps, mc.LevelBps, mc.RequoteBps
 	mk.refresh, mk.maxAge = int64(mc.RefreshEvery), int64(mc.MaxQuoteAge)
 	mk.rate, mk.slipBps = mc.TakerRate, mc.TakerSlippageBps
+	if mc.BigOrderProb > 0 {
+		if mc.BigOrderSize == "" {
+			mk.bigMax = 5 * mk.takerMax
+		} else if mk.bigMax, err = mm.ParseAmount(mc.BigOrderSize); err != nil {
+			return nil, fmt.Errorf("BigOrderSize: %w", err)
+		}
+		if mk.bigMax < mk.takerMax {
+			return nil, errors.New("BigOrderSize must be at least TakerMaxSize")
+		}
+		mk.bigProb = mc.BigOrderProb
+	}
+	mk.sizes = make([]int64, mc.Levels)
+	for k := range mk.sizes {
+		sz := mk.size + mk.size*int64(k)*int64(mc.DepthGrowthPct)/100
+		mk.sizes[k] = max(sz-sz%mm.AmountStep, mk.size)
+	}
 	mk.posScale = 10 * mk.takerMax
 	mk.bids, mk.asks = make([]quote, mc.Levels), make([]quote, mc.Levels)
 	mk.flow = newRand(cfg.Seed, mm.Symbol, "flow")
@@ -152,7 +177,10 @@ func newMarket(cfg *Config, ms *twinex.Markets, mc MarketConfig) (*market, error
 	mk.ref = mk.path.value()
 	// Every order must be valid at any price the path may reach, and
 	// Funding's sums must fit the ledger.
-	big := max(mk.size, mk.takerMax)
+	big := max(mk.size, mk.takerMax, mk.bigMax)
+	if len(mk.sizes) > 0 {
+		big = max(big, mk.sizes[len(mk.sizes)-1])
+	}
 	if !mm.CheckNotional(mk.maxPrice, big) || !mm.CheckNotional(2*mk.start, big*20*int64(max(mc.Levels, 1))) {
 		return nil, errors.New("sizes too large for the ledger at the price range")
 	}
@@ -304,11 +332,11 @@ func (s *Sim) placeQuote(mk *market, side, k int) bool {
 		sd = twinex.Sell
 	}
 	c := engine.Command{Kind: engine.Place, AccountID: s.cfg.MakerAccount, Session: mk.session,
-		Market: mk.index, Side: sd, Type: twinex.Limit, Price: q.price, Amount: mk.size}
+		Market: mk.index, Side: sd, Type: twinex.Limit, Price: q.price, Amount: mk.sizes[k]}
 	if !s.emit(c, sent{kind: sentQuote, mkt: mk, side: side, level: k, gen: mk.gen}) {
 		return false
 	}
-	q.state, q.id, q.remaining = quotePending, 0, mk.size
+	q.state, q.id, q.remaining = quotePending, 0, mk.sizes[k]
 	return true
 }
 
@@ -398,6 +426,12 @@ func (s *Sim) taker(mk *market) {
 	m := mk.m
 	steps := (mk.takerMax - m.MinAmount) / m.AmountStep
 	size := m.MinAmount + int64(float64(steps)*u*u)*m.AmountStep
+	// Now and then a large order, drawn only when configured so that
+	// other configurations keep their streams.
+	if mk.bigProb > 0 && mk.flow.Float64() < mk.bigProb {
+		extra := (mk.bigMax - mk.takerMax) / m.AmountStep
+		size = mk.takerMax + int64(float64(extra)*mk.flow.Float64())*m.AmountStep
+	}
 	ref, tick := mk.ref, m.PriceTick
 	off := ref * int64(mk.slipBps) / 10000
 	c := engine.Command{Kind: engine.Place, AccountID: s.cfg.TakerAccount, Session: "sim",

@@ -7,8 +7,9 @@
 // ParseReplayCSV and the synthetic SampleBTCUSD), interpolated linearly and
 // looped. Around it, two kinds of bot act:
 //
-//   - A market maker keeps a ladder of Levels bids and Levels asks of Size
-//     each. The inside quotes sit SpreadBps apart around the reference and
+//   - A market maker keeps a ladder of Levels bids and Levels asks, the
+//     inside ones of Size, each further level DepthGrowthPct of Size larger
+//     (depth grows away from the mid). The inside quotes sit SpreadBps apart around the reference and
 //     further levels LevelBps beyond each other. Every RefreshEvery it looks
 //     again: when the reference has moved more than RequoteBps from the
 //     ladder's centre, or the ladder is older than MaxQuoteAge, or a
@@ -22,8 +23,9 @@
 //     user's off-market order trades with it, as a real maker would.
 //   - A taker arrives at random (a Poisson process of TakerRate per second)
 //     and sends an immediate-or-cancel order of random size up to
-//     TakerMaxSize, priced TakerSlippageBps through the reference, so it
-//     crosses the spread. Its side leans against the position it has built
+//     TakerMaxSize (with probability BigOrderProb a large one, up to
+//     BigOrderSize, that sweeps several levels), priced TakerSlippageBps
+//     through the reference, so it crosses the spread. Its side leans against the position it has built
 //     (it buys less often when long), which keeps both bots' inventories
 //     bounded without affecting the path.
 //
@@ -95,17 +97,31 @@ type MarketConfig struct {
 	// Replay is the path of the "replay" model (at least two points).
 	Replay []PricePoint
 
-	SpreadBps    int           // inside bid to inside ask, in bps of the reference (default 10)
-	LevelBps     int           // between further levels (default SpreadBps/2, at least 1)
-	Levels       int           // levels per side (default 10)
-	Size         string        // amount per level, decimal; required
-	RefreshEvery time.Duration // how often the maker looks at its ladder (default 5s)
-	RequoteBps   int           // reference move that triggers a full re-quote (default SpreadBps/2, at least 1)
-	MaxQuoteAge  time.Duration // full re-quote at least this often (default 60s)
+	SpreadBps int    // inside bid to inside ask, in bps of the reference (default 10)
+	LevelBps  int    // between further levels (default SpreadBps/2, at least 1)
+	Levels    int    // levels per side (default 10)
+	Size      string // amount of the inside level, decimal; required
+	// DepthGrowthPct makes the ladder deeper away from the mid: level k
+	// holds Size*(100+k*DepthGrowthPct)/100 (0: Size at every level).
+	DepthGrowthPct int
+	RefreshEvery   time.Duration // how often the maker looks at its ladder (default 5s)
+	RequoteBps     int           // reference move that triggers a full re-quote (default SpreadBps/2, at least 1)
+	MaxQuoteAge    time.Duration // full re-quote at least this often (default 60s)
 
 	TakerRate        float64 // mean taker orders per second (0: no taker)
 	TakerMaxSize     string  // largest taker order, decimal (default Size)
 	TakerSlippageBps int     // taker limit beyond the reference (default SpreadBps/2 + 2*LevelBps + RequoteBps)
+	// BigOrderProb is the chance that a taker order is a large one, of a
+	// size drawn evenly between TakerMaxSize and BigOrderSize, which
+	// sweeps several levels (0: never; BigOrderSize defaults to five
+	// times TakerMaxSize).
+	BigOrderProb float64
+	BigOrderSize string
+
+	// HistoryRate is the mean number of trades per minute in the
+	// backfilled history (see Backfill; default DefaultHistoryRate, at
+	// least 1 so that every minute has a candle).
+	HistoryRate float64
 }
 
 // Default account ids of the bots: in the range reserved for the system
@@ -116,7 +132,10 @@ const (
 )
 
 // DefaultConfig returns realistic settings for the built-in markets present
-// in ms (other markets get no bots), seed 1, bots 2 and 3 with zero fees.
+// in ms (other markets get no bots), seed 1, bots 2 and 3 with zero fees:
+// each market its own price, volatility, spread, sizes and pace; btcusd
+// trades about twice a second, the others less; ladders 40%
+// deeper per level away from the mid; one taker order in 25 a large one.
 func DefaultConfig(ms *twinex.Markets) Config {
 	type d struct {
 		start          string
@@ -124,13 +143,14 @@ func DefaultConfig(ms *twinex.Markets) Config {
 		spread, level  int
 		size, takerMax string
 		rate           float64
+		history        float64 // backfilled trades per minute
 	}
 	table := map[string]d{
-		"btcusd": {"30000", 0.6, 10, 5, "0.25", "0.2", 0.2},
-		"ethusd": {"2000", 0.75, 10, 5, "4", "3", 0.2},
-		"ethbtc": {"0.066", 0.5, 20, 10, "4", "3", 0.05},
-		"solusd": {"100", 0.9, 12, 6, "100", "80", 0.15},
-		"ltcusd": {"70", 0.8, 20, 10, "100", "80", 0.1},
+		"btcusd": {"30000", 0.6, 10, 5, "0.25", "0.2", 2, 6},
+		"ethusd": {"2000", 0.75, 10, 5, "4", "3", 0.5, 5},
+		"ethbtc": {"0.066", 0.5, 20, 10, "4", "3", 0.05, 3},
+		"solusd": {"100", 0.9, 12, 6, "100", "80", 0.15, 3},
+		"ltcusd": {"70", 0.8, 20, 10, "100", "80", 0.1, 3},
 	}
 	cfg := Config{
 		Seed: 1, MakerAccount: DefaultMakerAccount, TakerAccount: DefaultTakerAccount,
@@ -145,7 +165,8 @@ func DefaultConfig(ms *twinex.Markets) Config {
 			Symbol: m.Symbol, Start: t.start, Model: "gbm", Volatility: t.vol,
 			SpreadBps: t.spread, LevelBps: t.level, Levels: 10, Size: t.size,
 			RefreshEvery: 5 * time.Second, RequoteBps: t.spread / 2, MaxQuoteAge: time.Minute,
-			TakerRate: t.rate, TakerMaxSize: t.takerMax,
+			TakerRate: t.rate, TakerMaxSize: t.takerMax, HistoryRate: t.history,
+			DepthGrowthPct: 40, BigOrderProb: 0.04,
 		})
 	}
 	return cfg
@@ -492,16 +513,19 @@ func (s *Sim) Funding() []Deposit {
 	add := func(acct int64, cur string, v int64) { sum[key{acct, cur}] += v }
 	for _, m := range s.mk {
 		mm := m.m
-		ladder := int64(m.levels) * m.size
+		var ladder int64
+		for _, sz := range m.sizes {
+			ladder += sz
+		}
 		p2 := 2 * m.start
 		add(s.cfg.MakerAccount, mm.Base, mm.BaseUnits(10*ladder))
 		add(s.cfg.MakerAccount, mm.Quote, mm.Notional(p2, 10*ladder))
 		if m.rate > 0 {
-			add(s.cfg.TakerAccount, mm.Base, mm.BaseUnits(20*m.takerMax))
+			add(s.cfg.TakerAccount, mm.Base, mm.BaseUnits(20*m.takerMax+5*m.bigMax))
 			mean := mm.MinAmount + (m.takerMax-mm.MinAmount)/3
 			perTrade := mm.Notional(m.start, mean) / 20000 * int64(m.spread+2*m.levelBps)
 			trades := int64(m.rate * 30 * 86400)
-			add(s.cfg.TakerAccount, mm.Quote, mm.Notional(p2, 20*m.takerMax)+perTrade*trades)
+			add(s.cfg.TakerAccount, mm.Quote, mm.Notional(p2, 20*m.takerMax+5*m.bigMax)+perTrade*trades)
 		}
 	}
 	var out []Deposit

@@ -247,6 +247,65 @@ func (db *DB) UpdateKey(ctx context.Context, k *twinex.APIKey) error {
 // keyUseSQL records a key's use unless a later one (by Seq) is stored.
 const keyUseSQL = `UPDATE api_keys SET last_nonce = ?, last_used = ?, last_ip = ?, use_seq = ? WHERE id = ? AND use_seq < ?`
 
+// keyReplaySQL stores a replay mark; a mark already there keeps the later
+// end.
+const keyReplaySQL = `INSERT INTO key_replays (key_id, sig, until) VALUES (?, ?, ?)
+	ON CONFLICT (key_id, sig) DO UPDATE SET until = MAX(until, excluded.until)`
+
+// KeyUses implements twinex.AccountStore.
+func (db *DB) KeyUses(ctx context.Context) ([]twinex.KeyUse, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT id, last_nonce, last_used, last_ip, use_seq FROM api_keys ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("key uses: %w", err)
+	}
+	defer rows.Close()
+	var out []twinex.KeyUse
+	for rows.Next() {
+		var u twinex.KeyUse
+		if err := rows.Scan(&u.ID, &u.LastNonce, &u.LastUsed, &u.LastIP, &u.Seq); err != nil {
+			return nil, fmt.Errorf("key uses: %w", err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("key uses: %w", err)
+	}
+	return out, nil
+}
+
+// KeyReplays implements twinex.AccountStore.
+func (db *DB) KeyReplays(ctx context.Context, keyID string, after int64) ([]twinex.KeyReplay, error) {
+	q, args := `SELECT key_id, sig, until FROM key_replays WHERE key_id = ? AND until > ? ORDER BY sig`, []any{keyID, after}
+	if keyID == "" {
+		q, args = `SELECT key_id, sig, until FROM key_replays WHERE until > ? ORDER BY key_id, sig`, []any{after}
+	}
+	rows, err := db.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("key replays: %w", err)
+	}
+	defer rows.Close()
+	var out []twinex.KeyReplay
+	for rows.Next() {
+		var m twinex.KeyReplay
+		if err := rows.Scan(&m.KeyID, &m.Sig, &m.Until); err != nil {
+			return nil, fmt.Errorf("key replays: %w", err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("key replays: %w", err)
+	}
+	return out, nil
+}
+
+// PruneKeyReplays implements twinex.AccountStore.
+func (db *DB) PruneKeyReplays(ctx context.Context, before int64) error {
+	if _, err := db.w.ExecContext(ctx, `DELETE FROM key_replays WHERE until < ?`, before); err != nil {
+		return fmt.Errorf("prune key replays: %w", err)
+	}
+	return nil
+}
+
 // TouchKeys implements twinex.AccountStore.
 func (db *DB) TouchKeys(ctx context.Context, uses []twinex.KeyUse) error {
 	if len(uses) == 0 {
@@ -262,13 +321,58 @@ func (db *DB) TouchKeys(ctx context.Context, uses []twinex.KeyUse) error {
 		return fmt.Errorf("touch keys: %w", err)
 	}
 	defer stmt.Close()
+	var marks *sql.Stmt
 	for _, u := range uses {
 		if _, err := stmt.ExecContext(ctx, u.LastNonce, u.LastUsed, u.LastIP, u.Seq, u.ID, u.Seq); err != nil {
 			return fmt.Errorf("touch keys: %w", err)
+		}
+		if m := u.Replay; m.Sig != "" {
+			if marks == nil {
+				if marks, err = tx.PrepareContext(ctx, keyReplaySQL); err != nil {
+					return fmt.Errorf("touch keys: %w", err)
+				}
+				defer marks.Close()
+			}
+			if _, err := marks.ExecContext(ctx, m.KeyID, m.Sig, m.Until); err != nil {
+				return fmt.Errorf("touch keys: %w", err)
+			}
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("touch keys: %w", err)
 	}
 	return nil
+}
+
+// SealedSecret is one value sealed under the master key: an API key's
+// secret (or its previous one during a rotation) or a user's TOTP seed.
+type SealedSecret struct {
+	KeyID  string // the key's id; "" for a TOTP seed
+	Prev   bool   // the key's previous secret
+	UserID int64  // the TOTP seed's user; 0 for a key's secret
+	Sealed []byte
+}
+
+// SealedSecrets returns every sealed value in the store, so that a restore
+// can check that this server's master key opens them all.
+func (db *DB) SealedSecrets(ctx context.Context) ([]SealedSecret, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT id, 0, 0, secret FROM api_keys
+		UNION ALL SELECT id, 1, 0, prev_secret FROM api_keys WHERE length(prev_secret) > 0
+		UNION ALL SELECT '', 0, user_id, secret FROM mfa`)
+	if err != nil {
+		return nil, fmt.Errorf("sealed secrets: %w", err)
+	}
+	defer rows.Close()
+	var out []SealedSecret
+	for rows.Next() {
+		var s SealedSecret
+		if err := rows.Scan(&s.KeyID, &s.Prev, &s.UserID, &s.Sealed); err != nil {
+			return nil, fmt.Errorf("sealed secrets: %w", err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sealed secrets: %w", err)
+	}
+	return out, nil
 }

@@ -89,9 +89,9 @@ func (bk *bulk) prepare(db *sql.DB, table, cols, key, keep string) error {
 type writer struct {
 	orders, trades, balances, transfers, supply, feeRates, candles bulk
 
-	counters, meta, keyUse *sql.Stmt
-	all                    []*sql.Stmt // for close
-	args                   []any
+	counters, meta, keyUse, keyReplay *sql.Stmt
+	all                               []*sql.Stmt // for close
+	args                              []any
 }
 
 func (w *writer) prepare(db *sql.DB) error {
@@ -132,6 +132,10 @@ func (w *writer) prepare(db *sql.DB) error {
 		return fmt.Errorf("prepare key uses: %w", err)
 	}
 	w.all = append(w.all, w.keyUse)
+	if w.keyReplay, err = db.Prepare(keyReplaySQL); err != nil {
+		return fmt.Errorf("prepare key replays: %w", err)
+	}
+	w.all = append(w.all, w.keyReplay)
 	return nil
 }
 
@@ -227,6 +231,14 @@ func (db *DB) commit(ctx context.Context, b *twinex.Batch) error {
 		for _, u := range b.KeyUses {
 			if _, err := s.ExecContext(ctx, u.LastNonce, u.LastUsed, u.LastIP, u.Seq, u.ID, u.Seq); err != nil {
 				return fmt.Errorf("key uses: %w", err)
+			}
+		}
+	}
+	if len(b.KeyReplays) > 0 {
+		s := tx.StmtContext(ctx, w.keyReplay)
+		for _, m := range b.KeyReplays {
+			if _, err := s.ExecContext(ctx, m.KeyID, m.Sig, m.Until); err != nil {
+				return fmt.Errorf("key replays: %w", err)
 			}
 		}
 	}

@@ -63,7 +63,7 @@ func oldTables(t *testing.T, path string) {
 			counted BIGINT NOT NULL, PRIMARY KEY (key_id, minute)) WITHOUT ROWID`,
 		`INSERT INTO activity VALUES (7, 120000000000, 'account-k', 1, 100, '192.0.2.1', 'POST', '/v1/balances', '', 200, 50)`,
 		`INSERT INTO usage VALUES ('account-k', 2, 1, 0, 1)`,
-		`DELETE FROM schema_migrations WHERE version >= 10`,
+		`DELETE FROM schema_migrations WHERE version = 10`,
 	} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatal(err)

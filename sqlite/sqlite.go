@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -72,6 +73,8 @@ type DB struct {
 
 	mu sync.Mutex // serialises Commit, guarding w's statements and args
 	wr writer
+
+	path string // the database file, for backups
 }
 
 // LogPath is the file of the activity log beside the database at path
@@ -90,7 +93,7 @@ func Open(path string) (*DB, error) {
 		return nil, fmt.Errorf("open sqlite: invalid path %q", path)
 	}
 	ctx := context.Background()
-	db := &DB{}
+	db := &DB{path: path}
 	var err error
 	if db.lw, db.lr, err = openFile(ctx, LogPath(path), logWriterPragmas, "logmigrations", nil); err != nil {
 		return nil, err
@@ -114,6 +117,9 @@ func Open(path string) (*DB, error) {
 // applies the migrations in dir, after running before (when set) on the
 // writer.
 func openFile(ctx context.Context, path, pragmas, dir string, before func(context.Context, *sql.DB) error) (w, r *sql.DB, err error) {
+	if err := private(path); err != nil {
+		return nil, nil, fmt.Errorf("open sqlite: %w", err)
+	}
 	w, err = sql.Open("sqlite", path+"?"+pragmas)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open sqlite: %w", err)
@@ -141,6 +147,38 @@ func openFile(ctx context.Context, path, pragmas, dir string, before func(contex
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	return w, r, nil
+}
+
+// private makes the database file at path readable by its owner only:
+// created with mode 0600 when missing, and an existing file (with its WAL
+// and shared-memory files) taken to 0600 when it allows more. They hold
+// password hashes, emails, identity submissions and the activity log.
+// SQLite creates the WAL and shared-memory files with the database file's
+// mode, so they follow.
+func private(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		info, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if info.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, 0o600); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // copyLog copies the activity log and its usage rollup from the main
@@ -364,6 +402,43 @@ func (db *DB) SaveTo(ctx context.Context, path string) error {
 	}
 	if _, err := db.w.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
 		return fmt.Errorf("save sqlite: %w", err)
+	}
+	return nil
+}
+
+// BackupTo writes a consistent copy of the database to path, which must
+// not exist, while the store keeps serving: the copy is one read
+// transaction (VACUUM INTO) on a connection of its own, so commits go on
+// meanwhile and the copy holds exactly what was committed when it began.
+// The file is created with mode 0600. BackupLogTo does the same for the
+// activity log's file.
+func (db *DB) BackupTo(ctx context.Context, path string) error {
+	return backupFile(ctx, db.path, path)
+}
+
+// BackupLogTo writes a consistent copy of the activity log's file to path
+// (see BackupTo).
+func (db *DB) BackupLogTo(ctx context.Context, path string) error {
+	return backupFile(ctx, LogPath(db.path), path)
+}
+
+// backupFile copies the database at from to the new file to, on a
+// connection of its own: the store's readers are query-only, which VACUUM
+// INTO refuses, and its writer must not wait for a copy.
+func backupFile(ctx context.Context, from, to string) error {
+	if to == "" || strings.ContainsRune(to, '?') {
+		return fmt.Errorf("backup sqlite: invalid path %q", to)
+	}
+	c, err := sql.Open("sqlite", from+"?"+commonPragmas)
+	if err != nil {
+		return fmt.Errorf("backup sqlite: %w", err)
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(ctx, `VACUUM INTO ?`, to); err != nil {
+		return fmt.Errorf("backup sqlite: %w", err)
+	}
+	if err := os.Chmod(to, 0o600); err != nil {
+		return fmt.Errorf("backup sqlite: %w", err)
 	}
 	return nil
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/twinex/twinex"
@@ -196,4 +198,104 @@ func TestWatchContract(t *testing.T) {
 		db := open(t, filepath.Join(dir, "twinex.db"))
 		return db, func() { db.Close() }
 	})
+}
+
+// TestCommitWritesKeyReplays: a batch's replay marks are durable with it.
+func TestCommitWritesKeyReplays(t *testing.T) {
+	db := open(t, filepath.Join(t.TempDir(), "twinex.db"))
+	defer db.Close()
+	ctx := context.Background()
+	m := twinex.KeyReplay{KeyID: "account-00000000000000000009", Sig: "ab", Until: 77}
+	if err := db.Commit(ctx, &twinex.Batch{KeyReplays: []twinex.KeyReplay{m}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.KeyReplays(ctx, m.KeyID, 0); err != nil || len(got) != 1 || got[0] != m {
+		t.Fatalf("KeyReplays after commit: %+v, %v", got, err)
+	}
+}
+
+// TestFilesArePrivate: every database file is created readable by its
+// owner only, even in a folder that others may read, and a file left with
+// a wider mode (by an older binary) is narrowed at open.
+func TestFilesArePrivate(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no Unix modes")
+	}
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "twinex.db")
+	check := func(when string) {
+		t.Helper()
+		entries, _ := os.ReadDir(dir)
+		if len(entries) < 4 {
+			t.Fatalf("%s: only %d files", when, len(entries))
+		}
+		for _, e := range entries {
+			info, err := e.Info()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if perm := info.Mode().Perm(); perm != 0o600 {
+				t.Errorf("%s: %s has mode %#o, want 0600", when, e.Name(), perm)
+			}
+		}
+	}
+	db := open(t, path)
+	ctx := context.Background()
+	u := twinex.User{Email: "p@x.io"}
+	if _, err := db.CreateUser(ctx, &u); err != nil {
+		t.Fatal(err)
+	}
+	check("created")
+	db.Close()
+	for _, f := range []string{path, sqlite.LogPath(path)} {
+		os.Chmod(f, 0o644)
+	}
+	db = open(t, path)
+	defer db.Close()
+	check("reopened")
+}
+
+// TestBackupWhileServing: a backup runs on a reader, so a commit can go on
+// while it is open, and the copy is a Twinex database holding what was
+// committed; the log's file is copied on its own.
+func TestBackupWhileServing(t *testing.T) {
+	dir := t.TempDir()
+	db := open(t, filepath.Join(dir, "twinex.db"))
+	defer db.Close()
+	ctx := context.Background()
+	u := twinex.User{Email: "b@x.io"}
+	if _, err := db.CreateUser(ctx, &u); err != nil {
+		t.Fatal(err)
+	}
+	to := filepath.Join(dir, "backup.db")
+	if err := db.BackupTo(ctx, to); err != nil {
+		t.Fatal(err)
+	}
+	if err := sqlite.CheckFile(ctx, to); err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := os.Stat(to); info.Mode().Perm() != 0o600 {
+		t.Fatalf("backup mode %v", info.Mode())
+	}
+	if err := db.BackupTo(ctx, to); err == nil {
+		t.Fatal("a backup over an existing file")
+	}
+	to2 := filepath.Join(dir, "backup2.db")
+	if err := db.BackupTo(ctx, to2); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.BackupLogTo(ctx, sqlite.LogPath(to2)); err != nil {
+		t.Fatal(err)
+	}
+	copyDB := open(t, to2)
+	defer copyDB.Close()
+	if got, err := copyDB.UserByEmail(ctx, "b@x.io"); err != nil || got.ID != u.ID {
+		t.Fatalf("user in the backup: %+v %v", got, err)
+	}
+	if _, err := os.Stat(sqlite.LogPath(to2)); err != nil {
+		t.Fatalf("log copy: %v", err)
+	}
 }

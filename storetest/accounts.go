@@ -60,6 +60,53 @@ func RunAccounts(t *testing.T, open AccountOpener) {
 		}
 	})
 
+	t.Run("KeyUsesAndReplayMarks", func(t *testing.T) {
+		s := newStore(t)
+		u := twinex.User{Email: "r@x.io"}
+		acct, _ := s.CreateUser(ctx, &u)
+		k := twinex.APIKey{ID: "account-ReplayReplayReplay01", UserID: u.ID, AccountID: acct.ID, Roles: twinex.RoleTrader, TimeNonce: true, Secret: []byte{1}, Created: 1}
+		if err := s.CreateKey(ctx, &k); err != nil {
+			t.Fatal(err)
+		}
+		first := twinex.KeyReplay{KeyID: k.ID, Sig: "aa", Until: 100}
+		second := twinex.KeyReplay{KeyID: k.ID, Sig: "bb", Until: 200}
+		other := twinex.KeyReplay{KeyID: "account-OtherOtherOther00001", Sig: "aa", Until: 300}
+		// A use carrying a mark stores both; a mark alone (Seq 0) leaves
+		// the nonce mark as it is.
+		if err := s.TouchKeys(ctx, []twinex.KeyUse{{ID: k.ID, LastNonce: "7", LastUsed: 3, LastIP: "10.0.0.1", Seq: 2, Replay: first},
+			{ID: k.ID, Replay: second}, {ID: other.KeyID, Replay: other}}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.KeyReplays(ctx, k.ID, 0)
+		if err != nil || !reflect.DeepEqual(got, []twinex.KeyReplay{first, second}) {
+			t.Fatalf("KeyReplays(key, 0) = %+v, %v", got, err)
+		}
+		if got, _ := s.KeyReplays(ctx, k.ID, 100); !reflect.DeepEqual(got, []twinex.KeyReplay{second}) {
+			t.Fatalf("KeyReplays(key, 100) = %+v: a mark ending at 100 is no longer in force", got)
+		}
+		if got, _ := s.KeyReplays(ctx, "", 0); !reflect.DeepEqual(got, []twinex.KeyReplay{other, first, second}) { // by key, then mark
+			t.Fatalf("KeyReplays(all) = %+v", got)
+		}
+		// The same mark again keeps the later end.
+		if err := s.TouchKeys(ctx, []twinex.KeyUse{{ID: k.ID, Replay: twinex.KeyReplay{KeyID: k.ID, Sig: "bb", Until: 150}}}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.KeyReplays(ctx, k.ID, 199); !reflect.DeepEqual(got, []twinex.KeyReplay{second}) {
+			t.Fatalf("a repeated mark moved its end back: %+v", got)
+		}
+		uses, err := s.KeyUses(ctx)
+		want := []twinex.KeyUse{{ID: k.ID, LastNonce: "7", LastUsed: 3, LastIP: "10.0.0.1", Seq: 2}}
+		if err != nil || !reflect.DeepEqual(uses, want) {
+			t.Fatalf("KeyUses = %+v, %v; want %+v", uses, err, want)
+		}
+		if err := s.PruneKeyReplays(ctx, 201); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.KeyReplays(ctx, "", 0); !reflect.DeepEqual(got, []twinex.KeyReplay{other}) {
+			t.Fatalf("after PruneKeyReplays(201): %+v", got)
+		}
+	})
+
 	t.Run("AccountsInGroups", func(t *testing.T) {
 		s := newStore(t)
 		a, b := twinex.User{Email: "a@x.io"}, twinex.User{Email: "b@x.io"}

@@ -267,10 +267,11 @@ func (s *Server) forgotForm(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "forgot.html", view{Title: "Reset your password"})
 }
 
-// forgot mails a password reset link if the email has an account. The
-// page is the same either way.
+// forgot queues a password reset for the email (mailed in the background
+// if it has an account; see reset.go) and shows the same page either way,
+// in the same time. A client over its limit gets 429; an email over its
+// limit gets no more mail, silently.
 func (s *Server) forgot(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
 	st := state(r)
 	email, emailErr := checkEmail(r.PostFormValue("email"))
 	if emailErr != "" {
@@ -279,23 +280,18 @@ func (s *Server) forgot(w http.ResponseWriter, r *http.Request) {
 			Form: map[string]string{"email": r.PostFormValue("email")}})
 		return
 	}
-	u, err := s.Accounts.UserByEmail(ctx, email)
-	switch {
-	case isNotFound(err):
-	case err != nil:
-		s.fail(w, r, err)
+	client, wait, mailLimited := s.resetLimited(email, st.ip, st.now)
+	if client {
+		s.render(w, r, http.StatusTooManyRequests, "forgot.html", view{Title: "Reset your password",
+			Error: "Too many reset requests from your network. Try again in " + minutes(wait) + ".",
+			Form:  map[string]string{"email": r.PostFormValue("email")}})
 		return
-	default:
-		token := randomToken()
-		t := EmailToken{Hash: hashToken(token), UserID: u.ID, Purpose: purposeReset, Created: st.now.UnixNano(), Expires: st.now.Add(ResetLinkLifetime).UnixNano()}
-		if err := s.Store.CreateEmailToken(ctx, t); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		s.audit(r, u.ID, "reset_requested", "")
-		if link := s.link(r, "/reset", token); link != "" {
-			s.sendMail(ctx, u.Email, "Reset your Twinex password", resetMail(link))
-		}
+	}
+	switch {
+	case mailLimited:
+		s.Logger.Info("web: password reset mail limit reached; request dropped", "ip", st.ip)
+	case !s.queueReset(resetJob{email: email, base: s.linkBase(r), ip: st.ip, at: st.now}):
+		s.Logger.Warn("web: password reset queue full; request dropped", "ip", st.ip)
 	}
 	s.render(w, r, http.StatusOK, "sent.html", view{Title: "Check your email", Data: sentView{Email: email, Kind: "forgot"}})
 }

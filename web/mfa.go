@@ -31,6 +31,14 @@ const mfaIssuer = "Twinex"
 
 func mfaAAD(userID int64) []byte { return []byte("mfa:" + strconv.FormatInt(userID, 10)) }
 
+// CheckMFASecret reports whether the master key opens a user's sealed TOTP
+// seed: an error wrapping auth.ErrOpen (or auth.ErrSealVersion) when it
+// does not.
+func (s *Server) CheckMFASecret(userID int64, sealed []byte) error {
+	_, err := s.Sealer.Open(sealed, mfaAAD(userID))
+	return err
+}
+
 // mfaState returns the user's second factor; ok is false when none is
 // enabled.
 func (s *Server) mfaState(r *http.Request, userID int64) (m MFA, ok bool, err error) {

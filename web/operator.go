@@ -1,14 +1,13 @@
 package web
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"errors"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -17,9 +16,11 @@ import (
 
 // The operator's pages (/operator): identity review. The operator signs in
 // with the admin token (the one the admin API and CLI use); the browser
-// then holds a cookie valid for operatorLifetime: its expiry and an
-// HMAC-SHA256 of it keyed by the token, so changing the token signs every
-// operator out. Sign-in attempts are throttled per address like logins.
+// then holds a cookie with a random session token, valid for
+// operatorLifetime. The server keeps the sessions (their tokens' SHA-256)
+// in memory: signing out ends the session at once, and a restart (which a
+// new admin token needs) ends them all. Sign-in attempts are throttled per
+// address like logins.
 
 const (
 	operatorCookie   = "twinex_operator"
@@ -27,30 +28,55 @@ const (
 	operatorThrottle = "operator" // the login throttle's key for token attempts
 )
 
-func (s *Server) operatorMAC(expiry string) string {
-	m := hmac.New(sha256.New, []byte(s.AdminToken))
-	m.Write([]byte("twinex-operator:" + expiry))
-	return hex.EncodeToString(m.Sum(nil))
+// operatorSessions are the signed-in operators' sessions.
+type operatorSessions struct {
+	mu   sync.Mutex
+	live map[[32]byte]time.Time // token hash -> expiry
 }
 
-// isOperator reports whether the request carries a valid operator cookie.
+// start records a new session and returns its token.
+func (o *operatorSessions) start(now time.Time) string {
+	token := randomToken()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.live == nil {
+		o.live = map[[32]byte]time.Time{}
+	}
+	for h, exp := range o.live {
+		if !now.Before(exp) {
+			delete(o.live, h)
+		}
+	}
+	o.live[sha256.Sum256([]byte(token))] = now.Add(operatorLifetime)
+	return token
+}
+
+// valid reports whether token names a live session. The look-up is by
+// the token's hash, so its time does not depend on the token's bytes.
+func (o *operatorSessions) valid(token string, now time.Time) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	exp, ok := o.live[sha256.Sum256([]byte(token))]
+	return ok && now.Before(exp)
+}
+
+// end ends the session of token, if any.
+func (o *operatorSessions) end(token string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	delete(o.live, sha256.Sum256([]byte(token)))
+}
+
+// isOperator reports whether the request carries a live operator session.
 func (s *Server) isOperator(r *http.Request) bool {
 	if s.AdminToken == "" {
 		return false
 	}
 	c, err := r.Cookie(operatorCookie)
-	if err != nil {
+	if err != nil || c.Value == "" {
 		return false
 	}
-	expiry, mac, ok := strings.Cut(c.Value, ".")
-	if !ok {
-		return false
-	}
-	n, err := strconv.ParseInt(expiry, 10, 64)
-	if err != nil || state(r).now.Unix() >= n {
-		return false
-	}
-	return subtle.ConstantTimeCompare([]byte(mac), []byte(s.operatorMAC(expiry))) == 1
+	return s.operators.valid(c.Value, state(r).now)
 }
 
 func (s *Server) operatorOnly(h http.HandlerFunc) http.HandlerFunc {
@@ -105,15 +131,19 @@ func (s *Server) operatorLogin(w http.ResponseWriter, r *http.Request) {
 			Error: "That is not the admin token.", Fields: map[string]string{"token": "Paste the token from <data>/admin.token or TWINEX_ADMIN_TOKEN."}})
 		return
 	}
-	expiry := strconv.FormatInt(st.now.Add(operatorLifetime).Unix(), 10)
-	c := s.cookie(operatorCookie, expiry+"."+s.operatorMAC(expiry))
+	c := s.cookie(operatorCookie, s.operators.start(st.now))
 	c.Path, c.SameSite, c.MaxAge = "/operator", http.SameSiteStrictMode, int(operatorLifetime/time.Second)
 	http.SetCookie(w, c)
 	s.Logger.Info("web: operator signed in", "ip", st.ip)
 	http.Redirect(w, r, "/operator", http.StatusSeeOther)
 }
 
+// operatorLogout ends the operator's session: the cookie is cleared, and
+// the token it held no longer works even if it was kept.
 func (s *Server) operatorLogout(w http.ResponseWriter, r *http.Request) {
+	if old, err := r.Cookie(operatorCookie); err == nil {
+		s.operators.end(old.Value)
+	}
 	c := s.cookie(operatorCookie, "")
 	c.Path, c.MaxAge = "/operator", -1
 	http.SetCookie(w, c)

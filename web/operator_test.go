@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/web"
@@ -90,4 +91,31 @@ func TestOperatorLoginThrottled(t *testing.T) {
 	other := e.browser("192.0.2.65")
 	other.get("/operator/login")
 	wantStatus(t, other.post("/operator/login", url.Values{"token": {"operator-token-123"}}), http.StatusSeeOther)
+}
+
+// TestOperatorLogoutEndsTheSession: a cookie kept from before the operator
+// signed out no longer opens the operator's pages, and the session ends on
+// its own after its lifetime.
+func TestOperatorLogoutEndsTheSession(t *testing.T) {
+	e := newEnv(t, func(s *web.Server) { s.AdminToken = "operator-token-123" })
+	op := e.browser("192.0.2.61")
+	op.get("/operator/login")
+	wantStatus(t, op.post("/operator/login", url.Values{"token": {"operator-token-123"}}), http.StatusSeeOther)
+	wantStatus(t, op.get("/operator"), http.StatusOK)
+	u, _ := url.Parse(e.base + "/operator")
+	kept := op.jar.Cookies(u)
+
+	wantStatus(t, op.post("/operator/logout", nil), http.StatusSeeOther)
+	thief := e.browser("192.0.2.99")
+	thief.jar.SetCookies(u, kept)
+	if p := thief.get("/operator"); p.StatusCode != http.StatusSeeOther || p.Header.Get("Location") != "/operator/login" {
+		t.Fatalf("a cookie kept from before the logout: %d %q", p.StatusCode, p.Header.Get("Location"))
+	}
+
+	op.get("/operator/login")
+	wantStatus(t, op.post("/operator/login", url.Values{"token": {"operator-token-123"}}), http.StatusSeeOther)
+	e.advance(8*time.Hour + time.Second)
+	if p := op.get("/operator"); p.StatusCode != http.StatusSeeOther {
+		t.Fatalf("an operator session past its lifetime: %d", p.StatusCode)
+	}
 }

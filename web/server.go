@@ -32,6 +32,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -123,6 +124,11 @@ type Server struct {
 	dummyHash string // verified against for unknown emails, to spend the same time
 	secrets   secretStash
 	turns     turns // attempts' turns per throttle key
+
+	operators     operatorSessions
+	resets        chan resetJob // password-reset requests for Run
+	resetByClient ratelimit.Window
+	resetByEmail  ratelimit.Window
 }
 
 // Handler returns the dashboard's handler. Mount it at "/" for every path
@@ -134,6 +140,9 @@ func (s *Server) Handler() http.Handler {
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
 	}
+	s.resets = make(chan resetJob, resetQueueSize)
+	s.resetByClient = ratelimit.Window{Max: ResetRequestsPerClient, Per: ResetLimitWindow}
+	s.resetByEmail = ratelimit.Window{Max: ResetMailsPerEmail, Per: ResetLimitWindow}
 	if err := s.parseTemplates(); err != nil {
 		panic(err) // embedded templates: a programming error, caught by the tests
 	}
@@ -342,7 +351,9 @@ func (s *Server) forbidden(w http.ResponseWriter, r *http.Request) {
 // fail logs an unexpected error and shows a generic 500 page: the cause
 // is for the operator, not the visitor.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	s.Logger.Error("web: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	if !twinex.NoteFailure(r.Context(), err) {
+		s.Logger.Error("web: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
 	s.errorPage(w, r, http.StatusInternalServerError, "Something went wrong", "Please try again in a moment. If it keeps happening, contact the operator of this exchange.")
 }
 
@@ -367,31 +378,62 @@ func (s *Server) sendMail(ctx context.Context, to, subject, text string) {
 }
 
 // link returns an absolute URL for path (with ?token=token unless token
-// is "") for an email, or ""
-// when the server's public address is unknown (see BaseURL).
+// is "") for an email, or "" when the server's public address is unknown
+// (see linkBase).
 func (s *Server) link(r *http.Request, path, token string) string {
-	base := strings.TrimRight(s.BaseURL, "/")
+	base := s.linkBase(r)
 	if base == "" {
-		host := r.Host
-		if h, _, err := net.SplitHostPort(host); err == nil {
-			host = h
-		}
-		host = strings.Trim(host, "[]")
-		a, err := netip.ParseAddr(host)
-		if host != "localhost" && (err != nil || !a.IsLoopback()) {
-			s.Logger.Error("web: BaseURL is not set; cannot make an emailed link for this host", "host", r.Host)
-			return ""
-		}
-		scheme := "http"
-		if r.TLS != nil || s.Secure {
-			scheme = "https"
-		}
-		base = scheme + "://" + r.Host
+		return ""
 	}
 	if token == "" {
 		return base + path
 	}
-	return base + path + "?token=" + url.QueryEscape(token)
+	return withToken(base+path, token)
+}
+
+// withToken adds a link's token to its URL.
+func withToken(u, token string) string { return u + "?token=" + url.QueryEscape(token) }
+
+// linkBase returns the scheme and host of emailed links: BaseURL, or when
+// it is empty, the request's Host if that is a loopback address or
+// "localhost" with at most a numeric port ("127.0.0.1:8080", "[::1]",
+// "localhost:8080"), rebuilt from its parsed parts. Any other Host (a
+// public name, "127.0.0.1:80.evil.example") gives "": trusting it would let
+// an attacker point reset links at their own site.
+func (s *Server) linkBase(r *http.Request) string {
+	if base := strings.TrimRight(s.BaseURL, "/"); base != "" {
+		return base
+	}
+	host, port := r.Host, ""
+	if h, p, err := net.SplitHostPort(r.Host); err == nil {
+		host, port = h, p
+	}
+	if port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || strconv.Itoa(n) != port {
+			s.Logger.Error("web: BaseURL is not set; cannot make an emailed link for this host", "host", r.Host)
+			return ""
+		}
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if host != "localhost" {
+		a, err := netip.ParseAddr(host)
+		if err != nil || !a.IsLoopback() || a.Zone() != "" {
+			s.Logger.Error("web: BaseURL is not set; cannot make an emailed link for this host", "host", r.Host)
+			return ""
+		}
+		host = a.String()
+	}
+	scheme := "http"
+	if r.TLS != nil || s.Secure {
+		scheme = "https"
+	}
+	if port == "" {
+		if strings.Contains(host, ":") {
+			return scheme + "://[" + host + "]"
+		}
+		return scheme + "://" + host
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
 }
 
 // Prune deletes expired sessions and links and login attempts older than a

@@ -44,7 +44,10 @@ func csrfToken(secret string) string {
 }
 
 // checkCSRF reports whether the request carries the CSRF token of its
-// session or of its pre-session cookie.
+// session or, only when it has none, of its pre-session cookie. A signed-in
+// request never accepts the pre-session token: that cookie can be planted
+// (by a sibling subdomain, say), so a token derived from it proves nothing
+// about the session.
 func (s *Server) checkCSRF(r *http.Request, st *reqState) bool {
 	got := r.PostFormValue("csrf")
 	if got == "" {
@@ -53,13 +56,11 @@ func (s *Server) checkCSRF(r *http.Request, st *reqState) bool {
 	if got == "" {
 		return false
 	}
-	ok := false
-	for _, secret := range []string{st.token, st.preCSRF} {
-		if secret != "" && subtle.ConstantTimeCompare([]byte(got), []byte(csrfToken(secret))) == 1 {
-			ok = true
-		}
+	secret := st.token
+	if secret == "" {
+		secret = st.preCSRF
 	}
-	return ok
+	return secret != "" && subtle.ConstantTimeCompare([]byte(got), []byte(csrfToken(secret))) == 1
 }
 
 // formCSRF returns the CSRF token for the forms of the page being

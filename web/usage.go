@@ -110,7 +110,7 @@ func usageSeries(id, title string, points []twinex.UsagePoint, end, span, step i
 }
 
 // limitText says a rate limit in words: "600 requests per minute, with
-// bursts of 5 more".
+// up to 5 more queued".
 func limitText(l ratelimit.Limit) string {
 	if l.Unlimited() {
 		return "none on this server"
@@ -126,7 +126,7 @@ func limitText(l ratelimit.Limit) string {
 	}
 	s := fmt.Sprintf("%d requests per %s", l.Rate, per)
 	if l.Burst > 0 {
-		s += fmt.Sprintf(", with bursts of %d more", l.Burst)
+		s += fmt.Sprintf(", then up to %d more queued", l.Burst)
 	}
 	return s
 }

@@ -1,28 +1,21 @@
 package web
 
 import (
-	"net/mail"
 	"strings"
 
+	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/password"
 )
 
 // checkEmail normalises an email address (trimmed, lower case) and checks
 // its form; it returns a message for the visitor when it is not one.
 func checkEmail(raw string) (string, string) {
-	e := strings.ToLower(strings.TrimSpace(raw))
-	if e == "" {
+	if strings.TrimSpace(raw) == "" {
 		return "", "Enter your email address."
 	}
-	const invalid = "Enter a valid email address, like name@example.com."
-	a, err := mail.ParseAddress(e)
-	if err != nil || a.Address != e || len(e) > 254 {
-		return "", invalid // also refuses "Name <addr>" and comments
-	}
-	local, domain, _ := strings.Cut(e, "@")
-	if local == "" || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") ||
-		!strings.Contains(domain, ".") && domain != "localhost" {
-		return "", invalid
+	e, err := twinex.ParseEmail(raw)
+	if err != nil {
+		return "", "Enter a valid email address, like name@example.com."
 	}
 	return e, ""
 }

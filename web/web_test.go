@@ -94,6 +94,7 @@ func (e *env) advance(d time.Duration) {
 
 // mailsTo returns the messages sent to an address.
 func (e *env) mailsTo(to string) []mail {
+	e.srv.DrainMail(context.Background()) // the queued reset requests, as Run would
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var out []mail
@@ -445,6 +446,22 @@ func TestCSRF(t *testing.T) {
 	if !b.signedIn() {
 		t.Fatal("a refused logout signed out")
 	}
+	// A pre-session cookie planted beside the session (by a sibling
+	// subdomain, say), with the token derived from it, is refused: a
+	// signed-in request needs the session's token.
+	planted := e.browser("192.0.2.98")
+	planted.get("/login")
+	u, _ := url.Parse(e.base)
+	for _, c := range planted.jar.Cookies(u) {
+		if c.Name == "twinex_csrf" {
+			b.jar.SetCookies(u, []*http.Cookie{c})
+		}
+	}
+	wantStatus(t, b.postRaw("/logout", url.Values{"csrf": {planted.csrf}}), http.StatusForbidden)
+	if !b.signedIn() {
+		t.Fatal("a token from a planted cookie signed out")
+	}
+	b.get("/settings")
 	// A cross-site request is refused even with the right token.
 	req := httptest.NewRequest(http.MethodPost, e.base+"/logout", strings.NewReader(url.Values{"csrf": {b.csrf}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

@@ -53,6 +53,8 @@ Commands:
                                           make requests fail on purpose (sandbox only)
   fault list | fault remove --id ID | fault clear
                                           show or remove fault rules
+  backup --to FILE [--log]                copy the store (and the activity log)
+                                          while the server keeps serving
   save --name N | restore --name N | reset | snapshots
                                           sandbox: save, restore or reset the whole state
   price set --symbol S --price P          sandbox: jump a market's simulated price
@@ -124,6 +126,8 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return adminActivity(ctx, c, rest, stdout, stderr)
 	case "plan":
 		return adminPlan(ctx, c, rest, stdout, stderr)
+	case "backup":
+		return adminBackup(ctx, c, rest, stdout, stderr)
 	case "verify":
 		return adminVerify(ctx, c, rest, stdout, stderr)
 	case "fund", "withdraw":

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/twinex/twinex/app"
@@ -39,14 +40,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&m.Listen, "listen", envOr("TWINEX_LISTEN", "127.0.0.1:8080"), "address to listen on (TWINEX_LISTEN)")
 	fs.StringVar(&m.DataDir, "data", envOr("TWINEX_DATA", "./twinex-data"), "data directory (TWINEX_DATA)")
 	m.PublicLimit, m.PrivateLimit = ratelimit.GeminiPublic(), ratelimit.GeminiPrivate()
-	fs.Var(&m.PublicLimit, "rate-public", `public requests per client address, e.g. "120/1m+5" (rate/period+burst) or "off"`)
-	fs.Var(&m.PrivateLimit, "rate-private", `signed requests per API key, e.g. "600/1m+5" or "off"`)
+	fs.Var(&m.PublicLimit, "rate-public", "public requests per client address, as RATE/PERIOD+QUEUE: an allowance of RATE a PERIOD,\nthen QUEUE more held until it refills, then 429 (Gemini's: 120/1m+5); \"off\" turns off\nthe public limit and the secret-report limit")
+	fs.Var(&m.PrivateLimit, "rate-private", "signed requests per API key, as RATE/PERIOD+QUEUE (Gemini's: 600/1m+5); \"off\" turns off\nevery signed-request limit, the per-endpoint ones (addresses 1/2s, transfers 1/5s) included;\nonly the daily request quota of the owner's plan (admin plan) still applies")
 	fs.DurationVar(&m.ApprovalWait, "approval-wait", -1, "hold before an approved withdrawal address is active (default: 0 in sandbox, 168h in production)")
 	mode := fs.String("mode", envOr("TWINEX_MODE", "sandbox"), "sandbox (simulated markets, demo account, faults) or production (TWINEX_MODE)")
 	fs.DurationVar(&m.ActivityRetention, "activity-retention", 30*24*time.Hour, "how long the activity log keeps each API request's record")
 	fs.StringVar(&m.KYCReview, "kyc-review", "", "identity verification: auto (approved at once; the sandbox default) or manual (the operator reviews; always in production)")
 	fs.BoolVar(&m.Sim, "sim", true, "run the market simulator in sandbox mode (--sim=false for an empty market)")
 	fs.Uint64Var(&m.SimSeed, "sim-seed", 1, "the simulator's seed: the same seed and the same commands give the same trades")
+	fs.DurationVar(&m.Backfill, "backfill", 24*time.Hour, "market history the simulator writes at first start and after a reset (market data only: no account's trades); 0 for none")
+	fs.StringVar(&m.MetricsListen, "metrics-listen", os.Getenv("TWINEX_METRICS_LISTEN"), "serve Prometheus metrics at http://ADDR/metrics, on a listener of its own (off when empty, the default) (TWINEX_METRICS_LISTEN)")
+	logFormat := fs.String("log-format", envOr("TWINEX_LOG_FORMAT", "text"), "the log's format on stderr: text (key=value) or json (one object a line, for log collectors) (TWINEX_LOG_FORMAT)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -59,7 +63,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stderr, "serve: %v\n", err)
 		return errUsage
 	}
-	m.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+	switch *logFormat {
+	case "text":
+		m.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+	case "json":
+		m.Logger = slog.New(slog.NewJSONHandler(stderr, nil))
+	default:
+		fmt.Fprintf(stderr, "serve: --log-format %q: want text or json\n", *logFormat)
+		return errUsage
+	}
 	return m.Run(ctx)
 }
 

@@ -1,0 +1,374 @@
+package api
+
+import (
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/auth"
+	"github.com/twinex/twinex/feed"
+	"github.com/twinex/twinex/keys"
+)
+
+// The WebSocket feeds (reference gemini-websocket.md). Every connection has
+// one reader goroutine (so pings get pongs, §2.2) and one writer goroutine,
+// the only one that writes frames. The writer takes the connection's
+// messages from its feed.Sub queue, renders them with the connection's
+// protocol, and sends heartbeats.
+//
+// Library: gorilla/websocket. It is the most used Go WebSocket package,
+// maintained again since 2023, has no dependencies and no cgo, lets the
+// server answer pings from its read loop exactly as the reference
+// describes, and clears the net/http deadlines on upgrade.
+
+// Connection defaults. Gemini documents no limits for the legacy sockets
+// (reference §2.6); these are Twinex's, written in the README.
+const (
+	// DefaultWSPerIP is how many WebSocket connections one address may
+	// hold open.
+	DefaultWSPerIP = 100
+	// DefaultWSPerKey is how many order-event connections one API key may
+	// hold open.
+	DefaultWSPerKey = 20
+	// WSQueue is how many messages a connection may have waiting before
+	// it is closed as a slow reader.
+	WSQueue = 4096
+	// wsHeartbeat is the heartbeat period of every feed (§4.2, §6.6, §7.4).
+	wsHeartbeat = 5 * time.Second
+	// wsWriteWait bounds one frame's write.
+	wsWriteWait = 10 * time.Second
+	// wsKeyCheck is how often an order-event connection re-checks its key,
+	// so that revocation, expiry, the end of a rotation's grace and an
+	// allowlist edit close it within a second.
+	wsKeyCheck = 250 * time.Millisecond
+	// wsReadLimit bounds one client message.
+	wsReadLimit = 64 << 10
+)
+
+// Close codes (RFC 6455 §7.4.1).
+const (
+	closeNormal    = websocket.CloseNormalClosure
+	closeGoingAway = websocket.CloseGoingAway
+	closePolicy    = websocket.ClosePolicyViolation
+	closeTooBig    = websocket.CloseMessageTooBig
+)
+
+var upgrader = websocket.Upgrader{
+	ReadBufferSize:  4096,
+	WriteBufferSize: 16 << 10,
+	// Market data is public and the order-event socket is authenticated by
+	// headers that a browser cannot add, so no origin needs refusing.
+	CheckOrigin: func(*http.Request) bool { return true },
+}
+
+// wsProto is one feed's wire format.
+type wsProto interface {
+	// render appends the frames for m (none when the connection does not
+	// want it).
+	render(c *wsConn, m *feed.Msg, out [][]byte) [][]byte
+	// heartbeat returns the heartbeat frame, nil when there is none.
+	heartbeat(c *wsConn, now time.Time) []byte
+	// onMessage handles a client message; it runs on the read goroutine.
+	onMessage(c *wsConn, data []byte)
+}
+
+// wsConn is one open WebSocket connection.
+type wsConn struct {
+	s     *Server
+	ws    *websocket.Conn
+	sub   *feed.Sub
+	proto wsProto
+	path  string
+	ip    netip.Addr
+	start time.Time
+
+	// order events only
+	key     twinex.APIKey
+	entry   *keys.Entry
+	b64     string
+	sig     string
+	account int64
+
+	release  func()
+	ctrl     chan []byte  // in-band replies from the read loop
+	closing  chan wsClose // a close requested by the read loop
+	readDone chan struct{}
+	sent     atomic.Int64 // frames written
+	seq      int64        // socket_sequence of the next counted frame (writer only)
+}
+
+type wsClose struct {
+	code int
+	why  string
+}
+
+// wsRoutes registers the feeds.
+func (s *Server) routeWS() {
+	for _, p := range []string{"/v1/marketdata/{symbol}", "/v1/multimarketdata", "/v2/marketdata", "/v1/order/events"} {
+		var h http.HandlerFunc
+		switch {
+		case strings.HasPrefix(p, "/v1/marketdata/"):
+			h = s.wsMarketV1
+		case p == "/v1/multimarketdata":
+			h = s.wsMultiMarket
+		case p == "/v2/marketdata":
+			h = s.wsMarketV2
+		default:
+			h = s.wsOrderEvents
+		}
+		s.mux.HandleFunc("GET "+p, h)
+		s.mux.HandleFunc("GET "+p+"/", h) // cryptofeed adds a slash (§2.1)
+	}
+}
+
+// wsRefuse answers an upgrade that cannot go ahead with Gemini's error
+// object and the REST status (reference §2.5).
+func (s *Server) wsRefuse(w http.ResponseWriter, r *http.Request, err error) {
+	s.Logger.Info("websocket upgrade refused", "path", r.URL.Path, "ip", auth.ClientIP(r, s.TrustedProxies).String(), "reason", twinex.ErrorReason(err))
+	s.writeError(w, r, err)
+}
+
+// wsAdmit counts a new connection against the per-address and per-key
+// limits, or returns RateLimit. release undoes it.
+func (s *Server) wsAdmit(ip netip.Addr, key string) (release func(), err error) {
+	perIP, perKey := s.WSPerIP, s.WSPerKey
+	if perIP <= 0 {
+		perIP = DefaultWSPerIP
+	}
+	if perKey <= 0 {
+		perKey = DefaultWSPerKey
+	}
+	ipKey := limitKey(ip)
+	s.wsMu.Lock()
+	defer s.wsMu.Unlock()
+	if s.wsByIP == nil {
+		s.wsByIP, s.wsByKey = map[string]int{}, map[string]int{}
+	}
+	if s.wsByIP[ipKey] >= perIP {
+		return nil, twinex.Errorf(twinex.RateLimit, "Too many WebSocket connections from %s (at most %d)", ip, perIP)
+	}
+	if key != "" && s.wsByKey[key] >= perKey {
+		return nil, twinex.Errorf(twinex.RateLimit, "Too many WebSocket connections for API key %s (at most %d)", key, perKey)
+	}
+	s.wsByIP[ipKey]++
+	if key != "" {
+		s.wsByKey[key]++
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.wsMu.Lock()
+			defer s.wsMu.Unlock()
+			if s.wsByIP[ipKey]--; s.wsByIP[ipKey] <= 0 {
+				delete(s.wsByIP, ipKey)
+			}
+			if key != "" {
+				if s.wsByKey[key]--; s.wsByKey[key] <= 0 {
+					delete(s.wsByKey, key)
+				}
+			}
+		})
+	}, nil
+}
+
+// wsOpen upgrades the request and returns the connection, not yet
+// running. release is called when the connection ends. On failure the
+// answer has been written.
+func (s *Server) wsOpen(w http.ResponseWriter, r *http.Request, key string, release func()) (*wsConn, bool) {
+	if s.Feed == nil {
+		release()
+		s.wsRefuse(w, r, twinex.Errorf(twinex.EndpointNotFound, "API entry point `%s` not found", r.URL.Path))
+		return nil, false
+	}
+	ws, err := upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		release() // the upgrader answered 400
+		return nil, false
+	}
+	ws.SetReadLimit(wsReadLimit)
+	c := &wsConn{s: s, ws: ws, sub: feed.NewSub(WSQueue, key), path: r.URL.Path, ip: auth.ClientIP(r, s.TrustedProxies),
+		start: s.now(), ctrl: make(chan []byte, 16), closing: make(chan wsClose, 1), readDone: make(chan struct{})}
+	c.release = release
+	return c, true
+}
+
+// run starts the connection's reader and writer. The handler may return
+// at once: the connection is hijacked and lives on in the goroutines.
+func (c *wsConn) run(p wsProto) {
+	c.proto = p
+	go c.read()
+	go c.write()
+}
+
+func (c *wsConn) read() {
+	defer close(c.readDone)
+	for {
+		_, data, err := c.ws.ReadMessage()
+		if err != nil {
+			if ce, ok := err.(*websocket.CloseError); ok && ce.Code == closeTooBig {
+				c.requestClose(closeTooBig, "message too big")
+			}
+			return
+		}
+		c.proto.onMessage(c, data)
+	}
+}
+
+// reply queues an in-band frame from the read loop; a client that floods
+// the server with bad messages is closed.
+func (c *wsConn) reply(b []byte) {
+	select {
+	case c.ctrl <- b:
+	default:
+		c.requestClose(closePolicy, "too many requests")
+	}
+}
+
+// requestClose asks the writer to close the connection.
+func (c *wsConn) requestClose(code int, why string) {
+	select {
+	case c.closing <- wsClose{code, why}:
+	default:
+	}
+}
+
+func (c *wsConn) write() {
+	hb := time.NewTicker(wsHeartbeat)
+	defer hb.Stop()
+	var check <-chan time.Time
+	if c.entry != nil {
+		t := time.NewTicker(wsKeyCheck)
+		defer t.Stop()
+		check = t.C
+	}
+	var frames [][]byte
+	end := wsClose{closeNormal, "client closed the connection"}
+	if o, ok := c.proto.(interface{ opening(*wsConn) [][]byte }); ok {
+		if !c.send(o.opening(c)...) {
+			c.finish(wsClose{closeGoingAway, "write failed"})
+			return
+		}
+	}
+loop:
+	for {
+		select {
+		case m := <-c.sub.Q:
+			frames = c.proto.render(c, m, frames[:0])
+			if !c.send(frames...) {
+				end = wsClose{closeGoingAway, "write failed"}
+				break loop
+			}
+		case b := <-c.ctrl:
+			if !c.send(b) {
+				end = wsClose{closeGoingAway, "write failed"}
+				break loop
+			}
+		case end = <-c.closing:
+			break loop
+		case now := <-hb.C:
+			if c.s.wsHeartbeatsStopped(c) {
+				continue
+			}
+			if b := c.proto.heartbeat(c, now); b != nil && !c.send(b) {
+				end = wsClose{closeGoingAway, "write failed"}
+				break loop
+			}
+		case <-check:
+			if why := c.keyProblem(); why != "" {
+				end = wsClose{closePolicy, why}
+				break loop
+			}
+		case <-c.sub.Done():
+			end = wsClose{closeGoingAway, c.sub.Why()}
+			if strings.HasPrefix(end.why, "slow reader") {
+				end.code = closePolicy
+			}
+			break loop
+		case <-c.readDone:
+			break loop
+		}
+	}
+	c.finish(end)
+}
+
+// send writes frames, applying any frame delay a sandbox fault asks for.
+func (c *wsConn) send(frames ...[]byte) bool {
+	if d := c.s.wsFrameDelay(c); d > 0 {
+		time.Sleep(d)
+	}
+	for _, f := range frames {
+		_ = c.ws.SetWriteDeadline(time.Now().Add(wsWriteWait))
+		if err := c.ws.WriteMessage(websocket.TextMessage, f); err != nil {
+			return false
+		}
+		c.sent.Add(1)
+	}
+	return true
+}
+
+// finish closes the connection with a close frame saying why, unsubscribes
+// it, and logs and records the close.
+func (c *wsConn) finish(end wsClose) {
+	c.s.Feed.Remove(c.sub, end.why)
+	why := end.why
+	if len(why) > 120 { // a close frame's reason is at most 123 bytes
+		why = why[:120]
+	}
+	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(end.code, why), time.Now().Add(time.Second))
+	_ = c.ws.Close()
+	c.release()
+	d := c.s.now().Sub(c.start)
+	c.s.Logger.Info("websocket closed", "path", c.path, "ip", c.ip.String(), "key", c.key.ID, "code", end.code, "why", end.why,
+		"duration", d.Round(time.Millisecond), "messages", c.sent.Load())
+	c.s.recordWS(c, "CLOSE", end.why, d)
+}
+
+// keyProblem re-checks an order-event connection's key as a new upgrade
+// would: still active (not revoked, not expired), the signature still
+// valid (a rotation's grace not over), the address still allowed.
+func (c *wsConn) keyProblem() string {
+	now := c.s.now()
+	k := c.entry.Key()
+	switch {
+	case k.Revoked != 0:
+		return "API key revoked"
+	case !k.Active(now.UnixNano()):
+		return "API key expired"
+	case !c.entry.Verify(c.b64, c.sig, now):
+		return "API key secret rotated; the grace period is over"
+	case !c.entry.Allows(c.ip):
+		return "address no longer in the API key's allowlist"
+	}
+	return ""
+}
+
+// recordWS writes an activity record for an order-event upgrade or close
+// (market data sockets name no key). An upgrade is method GET with the
+// outcome of its checks; a close is method CLOSE with why it closed as the
+// reason, its duration as the latency and its message count in the path
+// ("/v1/order/events#messages=N"), since the log has no column of its own
+// for it.
+func (s *Server) recordWS(c *wsConn, method, why string, d time.Duration) {
+	if s.Activity == nil || c.key.ID == "" {
+		return
+	}
+	a := twinex.Activity{Time: s.now().UnixNano(), KeyID: c.key.ID, UserID: c.key.UserID, AccountID: c.account,
+		IP: c.ip.String(), Method: method, Path: c.path, Status: http.StatusSwitchingProtocols, Latency: d.Microseconds(), Authenticated: true}
+	if method == "CLOSE" {
+		a.Path = truncate(c.path+"#messages="+strconv.FormatInt(c.sent.Load(), 10), 200)
+		a.Reason = truncate(why, 200)
+	}
+	s.Activity.Record(a)
+}
+
+// wsHeartbeatsStopped and wsFrameDelay are the sandbox's socket faults.
+func (s *Server) wsHeartbeatsStopped(c *wsConn) bool { return false }
+
+func (s *Server) wsFrameDelay(c *wsConn) time.Duration { return 0 }

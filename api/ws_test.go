@@ -1,0 +1,262 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/twinex/twinex/gemini"
+)
+
+// wsURL turns a test server's URL and a path into a ws:// URL.
+func wsURL(ts *httptest.Server, path string) string {
+	return "ws" + strings.TrimPrefix(ts.URL, "http") + path
+}
+
+func dial(t *testing.T, ts *httptest.Server, path string, h http.Header) *websocket.Conn {
+	t.Helper()
+	c, resp, err := websocket.DefaultDialer.Dial(wsURL(ts, path), h)
+	if err != nil {
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		t.Fatalf("dial %s: %v (status %d)", path, err, status)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// next reads one frame within d and decodes it.
+func next(t *testing.T, c *websocket.Conn, d time.Duration) (any, []byte) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(d))
+	_, data, err := c.ReadMessage()
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	var v any
+	if err := json.Unmarshal(data, &v); err != nil {
+		t.Fatalf("frame %s: %v", data, err)
+	}
+	return v, data
+}
+
+// nextOf reads frames until one whose "type" is typ (objects) and returns it.
+func nextOf(t *testing.T, c *websocket.Conn, typ string) map[string]any {
+	t.Helper()
+	for i := 0; i < 200; i++ {
+		v, _ := next(t, c, 5*time.Second)
+		if m, ok := v.(map[string]any); ok && m["type"] == typ {
+			return m
+		}
+	}
+	t.Fatalf("no %s frame", typ)
+	return nil
+}
+
+// nextArray reads frames until an array arrives.
+func nextArray(t *testing.T, c *websocket.Conn) []any {
+	t.Helper()
+	for i := 0; i < 200; i++ {
+		v, _ := next(t, c, 5*time.Second)
+		if a, ok := v.([]any); ok {
+			return a
+		}
+	}
+	t.Fatal("no array frame")
+	return nil
+}
+
+func orderEventsHeader(t *testing.T, cl *gemini.Client) http.Header {
+	t.Helper()
+	h, err := cl.SignedHeader("/v1/order/events", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func TestV2L2SnapshotUpdatesAndTrades(t *testing.T) {
+	ts := privateServer(t)
+	ctx := context.Background()
+	alice := client(ts, newKey(t, ts, "alice@example.com", `{"roles":"trader"}`, "USD", "100000"))
+	bob := client(ts, newKey(t, ts, "bob@example.com", `{"roles":"trader"}`, "BTC", "2"))
+	if _, err := bob.NewOrder(ctx, gemini.NewOrderRequest{Symbol: "btcusd", Amount: "0.5", Price: "30000", Side: "sell"}); err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, ts, "/v2/marketdata/", nil)
+	c.WriteMessage(websocket.TextMessage, []byte(`{"type":"subscribe","subscriptions":[{"name":"l2","symbols":["BTCUSD"]},{"name":"candles_1hr","symbols":["BTCUSD"]}]}`))
+	snap := nextOf(t, c, "l2_updates")
+	for _, k := range []string{"changes", "trades", "auction_events"} {
+		if _, ok := snap[k]; !ok {
+			t.Fatalf("snapshot without %s: %v", k, snap)
+		}
+	}
+	if ch := snap["changes"].([]any); len(ch) != 1 || ch[0].([]any)[0] != "sell" || ch[0].([]any)[1] != "30000.00" {
+		t.Fatalf("snapshot changes %v", ch)
+	}
+	if _, err := alice.NewOrder(ctx, gemini.NewOrderRequest{Symbol: "btcusd", Amount: "0.2", Price: "30000", Side: "buy"}); err != nil {
+		t.Fatal(err)
+	}
+	tr := nextOf(t, c, "trade")
+	if tr["price"] != "30000.00" || tr["quantity"] != "0.2" || tr["side"] != "buy" || tr["symbol"] != "BTCUSD" {
+		t.Fatalf("trade %v", tr)
+	}
+	up := nextOf(t, c, "l2_updates")
+	if _, ok := up["trades"]; ok {
+		t.Fatalf("update with trades: %v", up)
+	}
+	if ch := up["changes"].([]any); len(ch) != 1 || ch[0].([]any)[2] != "0.3" {
+		t.Fatalf("update %v", up)
+	}
+	cd := nextOf(t, c, "candles_1hr_updates")
+	if rows := cd["changes"].([]any); len(rows) != 1 || rows[0].([]any)[4] != 30000.0 {
+		t.Fatalf("candles %v", cd)
+	}
+}
+
+func TestV2UnknownSymbolClosesAnEmptyConnection(t *testing.T) {
+	ts := privateServer(t)
+	c := dial(t, ts, "/v2/marketdata", nil)
+	c.WriteMessage(websocket.TextMessage, []byte(`{"type":"subscribe","subscriptions":[{"name":"l2","symbols":["DOGEUSD"]}]}`))
+	v, _ := next(t, c, 5*time.Second)
+	if m := v.(map[string]any); m["result"] != "error" || m["reason"] != "NoValidTradingPairs" {
+		t.Fatalf("got %v", v)
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, _, err := c.ReadMessage()
+	if ce, ok := err.(*websocket.CloseError); !ok || ce.Code != websocket.ClosePolicyViolation {
+		t.Fatalf("want close 1008, got %v", err)
+	}
+}
+
+func TestMultiMarketSnapshotsAndSequence(t *testing.T) {
+	ts := privateServer(t)
+	ctx := context.Background()
+	bob := client(ts, newKey(t, ts, "bob@example.com", `{"roles":"trader"}`, "BTC", "2", "ETH", "10"))
+	for _, o := range []gemini.NewOrderRequest{
+		{Symbol: "btcusd", Amount: "0.5", Price: "30000", Side: "sell"},
+		{Symbol: "btcusd", Amount: "0.5", Price: "30001", Side: "sell"},
+		{Symbol: "btcusd", Amount: "0.5", Price: "30002", Side: "sell"},
+		{Symbol: "ethusd", Amount: "1", Price: "2000", Side: "sell"},
+	} {
+		if _, err := bob.NewOrder(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := dial(t, ts, "/v1/multimarketdata?symbols=btcusd,ethusd&heartbeat=true&trades=false&bids=true&offers=true", nil)
+	for i, sym := range []string{"BTCUSD", "ETHUSD"} {
+		v, _ := next(t, c, 5*time.Second)
+		m := v.(map[string]any)
+		if m["socket_sequence"] != float64(i) || m["type"] != "update" || m["timestampms"] != nil {
+			t.Fatalf("snapshot %d: %v", i, m)
+		}
+		for _, e := range m["events"].([]any) {
+			if e.(map[string]any)["symbol"] != sym || e.(map[string]any)["reason"] != "initial" {
+				t.Fatalf("snapshot %d event %v", i, e)
+			}
+		}
+	}
+	if _, err := bob.NewOrder(ctx, gemini.NewOrderRequest{Symbol: "ethusd", Amount: "1", Price: "2001", Side: "sell"}); err != nil {
+		t.Fatal(err)
+	}
+	v, _ := next(t, c, 5*time.Second)
+	m := v.(map[string]any)
+	e := m["events"].([]any)[0].(map[string]any)
+	if m["socket_sequence"] != 2.0 || e["reason"] != "place" || e["delta"] != "1" || e["symbol"] != "ETHUSD" {
+		t.Fatalf("update %v", m)
+	}
+}
+
+func TestOrderEventsLifecycle(t *testing.T) {
+	ts := privateServer(t)
+	ctx := context.Background()
+	alice := client(ts, newKey(t, ts, "alice@example.com", `{"roles":"trader"}`, "USD", "100000"))
+	bob := client(ts, newKey(t, ts, "bob@example.com", `{"roles":"trader"}`, "BTC", "2"))
+	resting, err := bob.NewOrder(ctx, gemini.NewOrderRequest{Symbol: "btcusd", Amount: "0.5", Price: "30000", Side: "sell"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, ts, "/v1/order/events?eventTypeFilter=initial&eventTypeFilter=accepted&eventTypeFilter=fill&eventTypeFilter=booked&eventTypeFilter=closed&eventTypeFilter=cancelled", orderEventsHeader(t, bob))
+	ack, _ := next(t, c, 5*time.Second)
+	if a := ack.(map[string]any); a["type"] != "subscription_ack" || len(a["eventTypeFilter"].([]any)) != 6 {
+		t.Fatalf("ack %v", ack)
+	}
+	initial := nextArray(t, c)
+	if len(initial) != 1 || initial[0].(map[string]any)["order_id"] != resting.OrderID || initial[0].(map[string]any)["type"] != "initial" {
+		t.Fatalf("initial %v", initial)
+	}
+	if _, err := alice.NewOrder(ctx, gemini.NewOrderRequest{Symbol: "btcusd", Amount: "0.5", Price: "30000", Side: "buy"}); err != nil {
+		t.Fatal(err)
+	}
+	evs := nextArray(t, c)
+	var types []string
+	for _, e := range evs {
+		types = append(types, e.(map[string]any)["type"].(string))
+	}
+	if strings.Join(types, ",") != "fill,closed" {
+		t.Fatalf("events %v", evs)
+	}
+	fill, closed := evs[0].(map[string]any), evs[1].(map[string]any)
+	f := fill["fill"].(map[string]any)
+	if fill["symbol"] != "btcusd" || fill["order_id"] != resting.OrderID || f["liquidity"] != "Maker" || f["price"] != "30000.00" || fill["executed_amount"] != "0.5" {
+		t.Fatalf("fill %v", fill)
+	}
+	st, err := bob.OrderStatus(ctx, gemini.OrderStatusRequest{OrderID: resting.OrderID})
+	if err != nil || fmt.Sprint(st.ExecutedAmount) != closed["executed_amount"] || fmt.Sprint(st.AvgExecutionPrice) != closed["avg_execution_price"] ||
+		st.Timestampms != int64(closed["timestampms"].(float64)) || st.IsLive != closed["is_live"] || fmt.Sprint(st.RemainingAmount) != closed["remaining_amount"] {
+		t.Fatalf("status %+v vs %v (%v)", st, closed, err)
+	}
+}
+
+func TestOrderEventsRefusedUpgrades(t *testing.T) {
+	ts := privateServer(t)
+	k := newKey(t, ts, "bob@example.com", `{"roles":"trader","ip":["10.1.2.3"]}`)
+	h := orderEventsHeader(t, client(ts, k))
+	_, resp, err := websocket.DefaultDialer.Dial(wsURL(ts, "/v1/order/events"), h)
+	if err == nil || resp == nil || resp.StatusCode != 403 {
+		t.Fatalf("allowlist: %v %v", err, resp)
+	}
+	k2 := newKey(t, ts, "carol@example.com", `{"roles":"trader"}`)
+	h = orderEventsHeader(t, client(ts, k2))
+	h.Set("X-GEMINI-SIGNATURE", strings.Repeat("0", 96))
+	if _, resp, err = websocket.DefaultDialer.Dial(wsURL(ts, "/v1/order/events"), h); err == nil || resp.StatusCode != 400 {
+		t.Fatalf("bad signature: %v %v", err, resp)
+	}
+	h = orderEventsHeader(t, client(ts, k2))
+	if _, resp, err = websocket.DefaultDialer.Dial(wsURL(ts, "/v1/order/events?eventTypeFilter=nonsense"), h); err == nil || resp.StatusCode != 400 {
+		t.Fatalf("bad filter: %v %v", err, resp)
+	}
+}
+
+func TestOrderEventsSocketClosesOnRevocation(t *testing.T) {
+	ts := privateServer(t)
+	k := newKey(t, ts, "bob@example.com", `{"roles":"trader"}`)
+	c := dial(t, ts, "/v1/order/events", orderEventsHeader(t, client(ts, k)))
+	next(t, c, 5*time.Second) // ack
+	next(t, c, 5*time.Second) // []
+	if status, v := call(t, ts, "POST", "/admin/v1/keys/revoke", `{"key":"`+k.Key+`"}`); status != 200 {
+		t.Fatalf("revoke: %d %v", status, v)
+	}
+	start := time.Now()
+	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	for {
+		_, _, err := c.ReadMessage()
+		if err == nil {
+			continue
+		}
+		ce, ok := err.(*websocket.CloseError)
+		if !ok || ce.Code != websocket.ClosePolicyViolation || time.Since(start) > time.Second {
+			t.Fatalf("want close 1008 within 1s, got %v after %v", err, time.Since(start))
+		}
+		return
+	}
+}

@@ -1,0 +1,650 @@
+// Package feed fans the sequencer's committed output out to live
+// subscribers (the WebSocket feeds). It knows nothing of sockets or JSON:
+// it turns each durable batch into typed messages (book changes, trades,
+// candles, order events) and puts them on bounded per-subscriber queues.
+//
+// Consistency: the hub is fed only from core's OnCommit, so every message
+// describes committed state. The hub keeps its own copy of each market's
+// book (the last published snapshot); a subscriber registers under the
+// hub's lock and is handed that copy as its snapshot, so the changes queued
+// after it continue it with no gap and no duplicate. Order events are
+// matched to a core.Mark instead, since open orders are read from the core.
+//
+// Backpressure: OnCommit only appends the batch to the hub's inbox and
+// returns; the hub's own goroutine does the work, so the sequencer never
+// waits on a subscriber. A subscriber whose queue is full is dropped (its
+// Done channel closes with a reason) rather than sent a stream with a hole.
+package feed
+
+import (
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/core"
+	"github.com/twinex/twinex/engine"
+)
+
+// Interest bits of a subscription to one market.
+const (
+	Book   uint16 = 1 << iota // book snapshot and changes
+	Trades                    // trades (with the snapshot's recent trades)
+)
+
+// CandleBit is the interest bit of the timeframe twinex.Timeframes[k].
+func CandleBit(k int) uint16 { return 1 << (2 + k) }
+
+// RecentTrades is how many trades a book snapshot carries (Gemini's docs
+// say "the last 50").
+const RecentTrades = 50
+
+// Kind says what a Msg holds.
+type Kind uint8
+
+const (
+	// KindSnapshot is a market's book (Bids, Asks) and its recent Trades,
+	// newest first.
+	KindSnapshot Kind = iota + 1
+	// KindUpdate is what one batch did to a market: level Changes and new
+	// Trades, oldest first.
+	KindUpdate
+	// KindCandles is candles of timeframe TF, newest first: the history on
+	// subscribe, then each changed candle.
+	KindCandles
+	// KindOrders is order events of one account, in exchange order.
+	KindOrders
+)
+
+// Change is the new state of one price level.
+type Change struct {
+	Side   twinex.Side
+	Price  int64
+	Amount int64  // the level's new total; 0 removes it
+	Delta  int64  // Amount minus the old total
+	Reason string // "place", "trade" or "cancel" (Gemini v1's reasons)
+}
+
+// OrderEvent is one committed order event and where it stands in the
+// stream.
+type OrderEvent struct {
+	engine.Event
+	Seq   uint64 // the batch (core.Committed.Seq)
+	Index int    // its index in the batch's events
+	ID    int64  // the event id sent to clients
+	// Type and Reason are set on events the engine does not emit because
+	// the command changed nothing: "rejected" (a refused order) and
+	// "cancel_rejected" (a refused cancel), with the Gemini reason.
+	Type   string
+	Reason string
+}
+
+// TypeName returns the event's Gemini type.
+func (e *OrderEvent) TypeName() string {
+	if e.Type != "" {
+		return e.Type
+	}
+	return e.Kind.String()
+}
+
+// Msg is one message for subscribers. A Msg is shared by every subscriber
+// it is queued for and must not be modified; Encoded caches renderings.
+type Msg struct {
+	Kind    Kind
+	Market  int       // index in Markets.List (not KindOrders)
+	Time    int64     // Unix ns: the commit's stamp (snapshots: when taken)
+	At      time.Time // when the hub received the commit, for latency
+	EventID int64     // increasing across the hub; v1's eventId
+	Bids    []engine.Level
+	Asks    []engine.Level
+	Changes []Change
+	Trades  []twinex.Trade
+	TF      int // KindCandles: index in twinex.Timeframes
+	Candles []twinex.Candle
+	Account int64 // KindOrders
+	Events  []OrderEvent
+
+	// Top is the market's best bid and best ask after an update (a zero
+	// Level when that side is empty).
+	Top [2]engine.Level
+
+	enc [8]atomic.Pointer[[][]byte]
+}
+
+// Slots is how many renderings a Msg caches.
+const Slots = 8
+
+// Encoded returns the frames rendering m in slot i, computing them with f
+// the first time. Adapters give each wire shape that is the same for every
+// subscriber its own slot, so a message is rendered once, not once per
+// subscriber. Two callers racing may both run f; either result is kept.
+func (m *Msg) Encoded(i int, f func() [][]byte) [][]byte {
+	if p := m.enc[i].Load(); p != nil {
+		return *p
+	}
+	b := f()
+	m.enc[i].Store(&b)
+	return b
+}
+
+// Sub is one subscriber: a bounded queue of messages and its interests.
+type Sub struct {
+	// Q is the subscriber's queue. Only the hub sends on it.
+	Q    chan *Msg
+	Key  string // the API key that opened it, "" for public feeds
+	done chan struct{}
+	once sync.Once
+	why  atomic.Pointer[string]
+
+	// guarded by the hub's mu
+	want     map[int]uint16
+	accounts []int64
+	hub      *Hub
+}
+
+// NewSub returns a subscriber with a queue of n messages.
+func NewSub(n int, key string) *Sub {
+	return &Sub{Q: make(chan *Msg, n), Key: key, done: make(chan struct{}), want: map[int]uint16{}}
+}
+
+// Done is closed when the subscriber was dropped (Why says why) or closed.
+func (s *Sub) Done() <-chan struct{} { return s.done }
+
+// Why returns why the subscriber was dropped, "" while it is not.
+func (s *Sub) Why() string {
+	if p := s.why.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+func (s *Sub) stop(why string) {
+	s.once.Do(func() {
+		s.why.Store(&why)
+		close(s.done)
+	})
+}
+
+// batch is a private copy of one core.Committed.
+type batch struct {
+	seq    uint64
+	events []engine.Event
+	trades []twinex.Trade
+	snaps  []*core.Snapshot
+	at     time.Time
+	notice *OrderEvent
+}
+
+// Notice queues an order event for a command the engine refused (Type
+// "rejected" or "cancel_rejected"). Call it after the command returned:
+// it goes through the inbox, so it follows every batch committed before.
+func (h *Hub) Notice(ev OrderEvent) {
+	ev.Seq = ^uint64(0) // after any mark
+	h.push(&batch{notice: &ev, at: time.Now()})
+}
+
+type market struct {
+	snap    *core.Snapshot
+	trades  []twinex.Trade // recent, newest first
+	lastTID int64
+	candles []twinex.Candle // the latest per timeframe
+	subs    map[*Sub]struct{}
+}
+
+// Hub fans committed batches out to subscribers. Create it with New, pass
+// its Publish as core.Config.OnCommit, then Start it with the opened core.
+type Hub struct {
+	log     *slog.Logger
+	markets *twinex.Markets
+
+	inMu    sync.Mutex
+	inbox   []*batch
+	wake    chan struct{}
+	closed  bool
+	started bool
+	done    chan struct{}
+
+	mu       sync.Mutex
+	mk       []*market
+	accounts map[int64]map[*Sub]struct{}
+	subs     map[*Sub]struct{}
+	eventID  int64
+
+	dropped atomic.Int64
+}
+
+// New returns a hub for the markets. log may be nil.
+func New(ms *twinex.Markets, log *slog.Logger) *Hub {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	h := &Hub{log: log, markets: ms, wake: make(chan struct{}, 1), done: make(chan struct{}),
+		accounts: map[int64]map[*Sub]struct{}{}, subs: map[*Sub]struct{}{}}
+	for range ms.List {
+		h.mk = append(h.mk, &market{subs: map[*Sub]struct{}{}})
+	}
+	return h
+}
+
+// Markets returns the hub's markets.
+func (h *Hub) Markets() *twinex.Markets { return h.markets }
+
+// Publish takes one committed batch. It is core's OnCommit: it copies what
+// it needs and returns at once, never waiting for a subscriber.
+func (h *Hub) Publish(c *core.Committed) {
+	b := &batch{seq: c.Seq, at: time.Now(),
+		events: append([]engine.Event(nil), c.Events...),
+		trades: append([]twinex.Trade(nil), c.Trades...),
+		snaps:  append([]*core.Snapshot(nil), c.Snapshots...)}
+	h.push(b)
+}
+
+func (h *Hub) push(b *batch) {
+	h.inMu.Lock()
+	defer h.inMu.Unlock()
+	if h.closed {
+		return
+	}
+	h.inbox = append(h.inbox, b)
+	select {
+	case h.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Start loads each market's latest snapshot from c and starts the hub's
+// goroutine. Batches published before Start are applied after it; the book
+// diff is by state and trades are taken by id, so nothing repeats.
+func (h *Hub) Start(c *core.Core) {
+	h.mu.Lock()
+	now := time.Now().UnixMilli()
+	h.eventID = now * 1000 // below 2^53 for millennia; increasing across restarts
+	for i, m := range h.mk {
+		s := c.Snapshot(i)
+		m.snap = s
+		m.candles = s.Candles
+		m.trades = firstN(s.Trades, RecentTrades)
+		if len(s.Trades) > 0 {
+			m.lastTID = s.Trades[0].ID
+		}
+	}
+	h.mu.Unlock()
+	h.inMu.Lock()
+	h.started = true
+	h.inMu.Unlock()
+	go h.run()
+}
+
+func top(s *core.Snapshot) (t [2]engine.Level) {
+	if len(s.Bids) > 0 {
+		t[0] = s.Bids[0]
+	}
+	if len(s.Asks) > 0 {
+		t[1] = s.Asks[0]
+	}
+	return t
+}
+
+func firstN(ts []twinex.Trade, n int) []twinex.Trade {
+	if len(ts) > n {
+		ts = ts[:n]
+	}
+	return append([]twinex.Trade(nil), ts...)
+}
+
+// Close drops every subscriber with reason why and stops the goroutine.
+func (h *Hub) Close(why string) {
+	h.inMu.Lock()
+	already, started := h.closed, h.started
+	h.closed = true
+	if !already {
+		close(h.wake)
+	}
+	h.inMu.Unlock()
+	if !already && started {
+		<-h.done
+	}
+	h.mu.Lock()
+	for s := range h.subs {
+		h.removeLocked(s)
+		s.stop(why)
+	}
+	h.mu.Unlock()
+}
+
+// Dropped returns how many subscribers were dropped for falling behind.
+func (h *Hub) Dropped() int64 { return h.dropped.Load() }
+
+func (h *Hub) run() {
+	defer close(h.done)
+	for range h.wake {
+		h.inMu.Lock()
+		in := h.inbox
+		h.inbox = nil
+		h.inMu.Unlock()
+		for _, b := range in {
+			h.apply(b)
+		}
+	}
+}
+
+// apply fans one batch out.
+func (h *Hub) apply(b *batch) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if ev := b.notice; ev != nil {
+		h.eventID++
+		ev.ID = h.eventID
+		msg := &Msg{Kind: KindOrders, Account: ev.Order.AccountID, At: b.at, Time: ev.Order.Updated, Events: []OrderEvent{*ev}}
+		for s := range h.accounts[ev.Order.AccountID] {
+			h.enqueue(s, msg)
+		}
+		return
+	}
+	for _, s := range b.snaps {
+		m := h.mk[s.Index]
+		var trades []twinex.Trade
+		for _, t := range b.trades {
+			if t.ID > m.lastTID && t.Market == s.Market.Symbol {
+				trades = append(trades, t)
+			}
+		}
+		changes := diff(m.snap, s, trades)
+		if n := len(trades); n > 0 {
+			m.lastTID = trades[n-1].ID
+			nt := make([]twinex.Trade, 0, RecentTrades)
+			for k := n - 1; k >= 0 && len(nt) < RecentTrades; k-- {
+				nt = append(nt, trades[k])
+			}
+			for _, t := range m.trades {
+				if len(nt) == RecentTrades {
+					break
+				}
+				nt = append(nt, t)
+			}
+			m.trades = nt
+		}
+		m.snap = s
+		if len(changes) > 0 || len(trades) > 0 {
+			h.eventID++
+			msg := &Msg{Kind: KindUpdate, Market: s.Index, Time: s.Time, At: b.at, EventID: h.eventID, Changes: changes, Trades: trades, Top: top(s)}
+			h.fan(m, Book|Trades, msg)
+		}
+		for k := range s.Candles {
+			if k < len(m.candles) && s.Candles[k] == m.candles[k] || s.Candles[k].Timeframe == "" {
+				continue
+			}
+			msg := &Msg{Kind: KindCandles, Market: s.Index, Time: s.Time, At: b.at, TF: k, Candles: []twinex.Candle{s.Candles[k]}}
+			h.fan(m, CandleBit(k), msg)
+		}
+		m.candles = s.Candles
+	}
+	h.orders(b)
+}
+
+// orders queues a batch's order events: consecutive events of one account
+// go out as one message.
+func (h *Hub) orders(b *batch) {
+	for i := 0; i < len(b.events); {
+		acct := b.events[i].Order.AccountID
+		j := i
+		var evs []OrderEvent
+		for ; j < len(b.events) && b.events[j].Order.AccountID == acct; j++ {
+			if b.events[j].Kind == engine.EventTriggered {
+				continue // not a Gemini order event
+			}
+			h.eventID++
+			evs = append(evs, OrderEvent{Event: b.events[j], Seq: b.seq, Index: j, ID: h.eventID})
+		}
+		if subs := h.accounts[acct]; len(subs) > 0 && len(evs) > 0 {
+			msg := &Msg{Kind: KindOrders, Account: acct, At: b.at, Time: evs[0].Order.Updated, Events: evs}
+			for s := range subs {
+				h.enqueue(s, msg)
+			}
+		}
+		i = j
+	}
+}
+
+func (h *Hub) fan(m *market, bits uint16, msg *Msg) {
+	for s := range m.subs {
+		if s.want[msg.Market]&bits != 0 {
+			h.enqueue(s, msg)
+		}
+	}
+}
+
+// enqueue queues msg for s, or drops s when its queue is full. The hub's
+// mu is held.
+func (h *Hub) enqueue(s *Sub, msg *Msg) {
+	select {
+	case s.Q <- msg:
+	default:
+		h.dropped.Add(1)
+		h.removeLocked(s)
+		why := "slow reader: more than " + itoa(cap(s.Q)) + " messages waiting"
+		h.log.Warn("feed subscriber dropped", "key", s.Key, "why", why)
+		s.stop(why)
+	}
+}
+
+func itoa(n int) string {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			return string(b[i:])
+		}
+	}
+}
+
+// Watch subscribes s to market i for the interest bits, and queues what a
+// new subscriber needs first: for Book or Trades, a snapshot of the book
+// and recent trades; for each candle bit, the history given (newest first,
+// from the store) merged with the hub's latest candle. A repeated Watch
+// sends a fresh snapshot. It reports false when s was already dropped.
+func (h *Hub) Watch(s *Sub, i int, bits uint16, history map[int][]twinex.Candle) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.isDone(s) {
+		return false
+	}
+	h.subs[s] = struct{}{}
+	s.hub = h
+	m := h.mk[i]
+	m.subs[s] = struct{}{}
+	s.want[i] |= bits
+	if bits&(Book|Trades) != 0 {
+		h.eventID++
+		h.enqueue(s, &Msg{Kind: KindSnapshot, Market: i, Time: m.snap.Time, At: time.Now(), EventID: h.eventID,
+			Bids: m.snap.Bids, Asks: m.snap.Asks, Trades: m.trades})
+	}
+	for k := range twinex.Timeframes {
+		if bits&CandleBit(k) == 0 {
+			continue
+		}
+		cs := history[k]
+		if k < len(m.candles) {
+			cs = mergeLatest(cs, m.candles[k])
+		}
+		h.enqueue(s, &Msg{Kind: KindCandles, Market: i, Time: m.snap.Time, At: time.Now(), TF: k, Candles: cs})
+	}
+	return !h.isDone(s)
+}
+
+// Unwatch removes interest bits of s in market i.
+func (h *Hub) Unwatch(s *Sub, i int, bits uint16) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s.want[i] &^= bits
+	if s.want[i] == 0 {
+		delete(s.want, i)
+		delete(h.mk[i].subs, s)
+	}
+}
+
+// WatchOrders subscribes s to the order events of the accounts. Events are
+// queued from now on; the caller reads the open orders with
+// core.OpenOrders afterwards and skips the events before its mark.
+func (h *Hub) WatchOrders(s *Sub, accounts []int64) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.isDone(s) {
+		return false
+	}
+	h.subs[s] = struct{}{}
+	s.hub = h
+	s.accounts = append(s.accounts, accounts...)
+	for _, a := range accounts {
+		if h.accounts[a] == nil {
+			h.accounts[a] = map[*Sub]struct{}{}
+		}
+		h.accounts[a][s] = struct{}{}
+	}
+	return true
+}
+
+// Remove unsubscribes s from everything and closes it with reason why.
+func (h *Hub) Remove(s *Sub, why string) {
+	h.mu.Lock()
+	h.removeLocked(s)
+	h.mu.Unlock()
+	s.stop(why)
+}
+
+// DropKey closes every subscriber opened with the API key, with reason
+// why, and returns how many there were.
+func (h *Hub) DropKey(key, why string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for s := range h.subs {
+		if s.Key == key {
+			h.removeLocked(s)
+			s.stop(why)
+			n++
+		}
+	}
+	return n
+}
+
+// Subscribers returns how many subscribers are registered.
+func (h *Hub) Subscribers() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.subs)
+}
+
+func (h *Hub) isDone(s *Sub) bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func (h *Hub) removeLocked(s *Sub) {
+	delete(h.subs, s)
+	for i := range s.want {
+		delete(h.mk[i].subs, s)
+	}
+	clear(s.want)
+	for _, a := range s.accounts {
+		if m := h.accounts[a]; m != nil {
+			delete(m, s)
+			if len(m) == 0 {
+				delete(h.accounts, a)
+			}
+		}
+	}
+	s.accounts = nil
+}
+
+// mergeLatest puts the hub's latest candle in front of the history (newest
+// first), replacing the stored copy of the same candle.
+func mergeLatest(cs []twinex.Candle, latest twinex.Candle) []twinex.Candle {
+	if latest.Timeframe == "" {
+		return cs
+	}
+	switch {
+	case len(cs) == 0 || latest.Start > cs[0].Start:
+		return append([]twinex.Candle{latest}, cs...)
+	case latest.Start == cs[0].Start:
+		out := append([]twinex.Candle(nil), cs...)
+		out[0] = latest
+		return out
+	}
+	return cs
+}
+
+// diff returns the level changes from snapshot a to b, bids then asks,
+// best first. trades are the batch's trades in the market: a level that
+// shrank at a traded price shrank by a trade.
+func diff(a, b *core.Snapshot, trades []twinex.Trade) []Change {
+	if a == nil || (sameLevels(a.Bids, b.Bids) && sameLevels(a.Asks, b.Asks)) {
+		return nil
+	}
+	traded := func(p int64) bool {
+		for _, t := range trades {
+			if t.Price == p {
+				return true
+			}
+		}
+		return false
+	}
+	var out []Change
+	out = diffSide(out, twinex.Buy, a.Bids, b.Bids, func(x, y int64) bool { return x > y }, traded)
+	out = diffSide(out, twinex.Sell, a.Asks, b.Asks, func(x, y int64) bool { return x < y }, traded)
+	return out
+}
+
+func sameLevels(a, b []engine.Level) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if len(a) == 0 || &a[0] == &b[0] {
+		return true
+	}
+	for i := range a {
+		if a[i].Price != b[i].Price || a[i].Amount != b[i].Amount {
+			return false
+		}
+	}
+	return true
+}
+
+func diffSide(out []Change, sd twinex.Side, old, cur []engine.Level, before func(x, y int64) bool, traded func(int64) bool) []Change {
+	add := func(p, amt, delta int64) {
+		r := "place"
+		if delta < 0 {
+			r = "cancel"
+			if traded(p) {
+				r = "trade"
+			}
+		}
+		out = append(out, Change{Side: sd, Price: p, Amount: amt, Delta: delta, Reason: r})
+	}
+	i, j := 0, 0
+	for i < len(old) || j < len(cur) {
+		switch {
+		case j == len(cur) || (i < len(old) && before(old[i].Price, cur[j].Price)):
+			add(old[i].Price, 0, -old[i].Amount)
+			i++
+		case i == len(old) || before(cur[j].Price, old[i].Price):
+			add(cur[j].Price, cur[j].Amount, cur[j].Amount)
+			j++
+		default:
+			if old[i].Amount != cur[j].Amount {
+				add(cur[j].Price, cur[j].Amount, cur[j].Amount-old[i].Amount)
+			}
+			i++
+			j++
+		}
+	}
+	return out
+}

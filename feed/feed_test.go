@@ -1,0 +1,140 @@
+package feed
+
+import (
+	"math/rand/v2"
+	"sort"
+	"testing"
+
+	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/core"
+	"github.com/twinex/twinex/engine"
+)
+
+// randomSide returns up to n levels with distinct prices, best first.
+func randomSide(r *rand.Rand, n int, bids bool) []engine.Level {
+	seen := map[int64]bool{}
+	var ls []engine.Level
+	for i := 0; i < n; i++ {
+		p := 100 + r.Int64N(20)
+		if seen[p] {
+			continue
+		}
+		seen[p] = true
+		ls = append(ls, engine.Level{Price: p, Amount: 1 + r.Int64N(5)})
+	}
+	sort.Slice(ls, func(i, j int) bool {
+		if bids {
+			return ls[i].Price > ls[j].Price
+		}
+		return ls[i].Price < ls[j].Price
+	})
+	return ls
+}
+
+// TestDiffRebuildsTheBook applies diffs between random books to a plain
+// map and checks that it always equals the new book (seeded; the seed is
+// printed on failure).
+func TestDiffRebuildsTheBook(t *testing.T) {
+	seed := uint64(20261202)
+	r := rand.New(rand.NewPCG(seed, 1))
+	prev := &core.Snapshot{}
+	book := map[[2]int64]int64{} // (side, price) -> amount
+	for step := 0; step < 2000; step++ {
+		next := &core.Snapshot{Bids: randomSide(r, r.IntN(10), true), Asks: randomSide(r, r.IntN(10), false)}
+		for _, c := range diff(prev, next, nil) {
+			k := [2]int64{int64(c.Side), c.Price}
+			if book[k]+c.Delta != c.Amount {
+				t.Fatalf("seed %d step %d: delta %d from %d does not give %d", seed, step, c.Delta, book[k], c.Amount)
+			}
+			if c.Amount == 0 {
+				delete(book, k)
+			} else {
+				book[k] = c.Amount
+			}
+		}
+		want := map[[2]int64]int64{}
+		for _, l := range next.Bids {
+			want[[2]int64{int64(twinex.Buy), l.Price}] = l.Amount
+		}
+		for _, l := range next.Asks {
+			want[[2]int64{int64(twinex.Sell), l.Price}] = l.Amount
+		}
+		if len(want) != len(book) {
+			t.Fatalf("seed %d step %d: %d levels, want %d", seed, step, len(book), len(want))
+		}
+		for k, v := range want {
+			if book[k] != v {
+				t.Fatalf("seed %d step %d: level %v is %d, want %d", seed, step, k, book[k], v)
+			}
+		}
+		prev = next
+	}
+}
+
+func testHub(t *testing.T) *Hub {
+	ms := twinex.DefaultMarkets()
+	h := New(ms, nil)
+	for _, m := range h.mk {
+		m.snap = &core.Snapshot{}
+	}
+	return h
+}
+
+// TestSlowReaderIsDroppedNotSkipped fills a subscriber's queue: it is
+// dropped with a reason and gets nothing after, while another subscriber
+// gets every update.
+func TestSlowReaderIsDroppedNotSkipped(t *testing.T) {
+	h := testHub(t)
+	slow, fast := NewSub(4, ""), NewSub(100, "")
+	h.Watch(slow, 0, Book, nil)
+	h.Watch(fast, 0, Book, nil)
+	for i := 0; i < 10; i++ {
+		s := &core.Snapshot{Index: 0, Market: h.markets.List[0], Bids: []engine.Level{{Price: int64(100 + i), Amount: 1}}}
+		h.apply(&batch{seq: uint64(i + 1), snaps: []*core.Snapshot{s}})
+	}
+	select {
+	case <-slow.Done():
+	default:
+		t.Fatal("slow subscriber not dropped")
+	}
+	if why := slow.Why(); why == "" {
+		t.Fatal("no reason")
+	}
+	if len(slow.Q) != 4 || h.Dropped() != 1 {
+		t.Fatalf("slow queue %d dropped %d", len(slow.Q), h.Dropped())
+	}
+	if len(fast.Q) != 11 { // snapshot + 10 updates
+		t.Fatalf("fast subscriber got %d", len(fast.Q))
+	}
+	if h.Subscribers() != 1 {
+		t.Fatalf("%d subscribers left", h.Subscribers())
+	}
+}
+
+// TestOrderEventsAfterTheMark: events are grouped per account and carry
+// their batch position, so a reader can skip those before its mark.
+func TestOrderEventsGroupedPerAccount(t *testing.T) {
+	h := testHub(t)
+	a, b := NewSub(10, ""), NewSub(10, "")
+	h.WatchOrders(a, []int64{1})
+	h.WatchOrders(b, []int64{2})
+	evs := []engine.Event{
+		{Kind: engine.EventAccepted, Order: twinex.Order{ID: 10, AccountID: 1}},
+		{Kind: engine.EventBooked, Order: twinex.Order{ID: 10, AccountID: 1}},
+		{Kind: engine.EventFill, Order: twinex.Order{ID: 11, AccountID: 2}},
+		{Kind: engine.EventTriggered, Order: twinex.Order{ID: 12, AccountID: 1}},
+		{Kind: engine.EventClosed, Order: twinex.Order{ID: 10, AccountID: 1}},
+	}
+	h.apply(&batch{seq: 7, events: evs})
+	if len(a.Q) != 2 || len(b.Q) != 1 {
+		t.Fatalf("queues %d %d", len(a.Q), len(b.Q))
+	}
+	m := <-a.Q
+	if len(m.Events) != 2 || m.Events[1].Index != 1 || m.Events[0].Seq != 7 || m.Events[0].ID >= m.Events[1].ID {
+		t.Fatalf("first message %+v", m.Events)
+	}
+	m = <-a.Q
+	if len(m.Events) != 1 || m.Events[0].Index != 4 {
+		t.Fatalf("triggered events are not order events: %+v", m.Events)
+	}
+}
