@@ -120,6 +120,17 @@ var importRules = []importRule{
 		}
 		return ""
 	}},
+	{"the dashboard reaches money only through the exchange service", false, func(mod string, im fileImport) string {
+		if im.pkg != "web" {
+			return ""
+		}
+		for _, p := range []string{"/engine", "/ledger", "/core"} {
+			if im.path == mod+p {
+				return "balances, orders, fills and transfers have one home, exchange/, which the API calls too; the dashboard must not build commands or read the engine itself (a second copy of a rule)"
+			}
+		}
+		return ""
+	}},
 	{"the feed hub imports no network, HTTP or WebSocket package", false, func(mod string, im fileImport) string {
 		if im.pkg != "feed" {
 			return ""

@@ -60,6 +60,21 @@ func (s *Service) Balances(ctx context.Context, accountID int64) ([]twinex.Balan
 	return bals, nil
 }
 
+// BalancesOf returns the balances of several accounts (by id) in one
+// read, for pages that show a whole group.
+func (s *Service) BalancesOf(ctx context.Context, accountIDs []int64) (map[int64][]twinex.Balance, error) {
+	out := make(map[int64][]twinex.Balance, len(accountIDs))
+	err := s.Core.Inspect(context.WithoutCancel(ctx), func(x *engine.Exchange) {
+		for _, id := range accountIDs {
+			out[id] = x.Ledger().Balances(id)
+		}
+	})
+	if err != nil {
+		return nil, CoreError(err)
+	}
+	return out, nil
+}
+
 // OpenOrders returns an account's live orders (resting and pending stops).
 func (s *Service) OpenOrders(ctx context.Context, accountID int64) ([]twinex.Order, error) {
 	var orders []twinex.Order

@@ -174,6 +174,10 @@ func TestTransferRules(t *testing.T) {
 	if total, _ := x.balance(x.bots.ID, "USD"); twinex.FormatUnits(total, got.Currency.Scale) != "2500.5" {
 		t.Fatalf("bots hold %d", total)
 	}
+	both, err := x.s.BalancesOf(ctx, []int64{x.primary.ID, x.bots.ID})
+	if err != nil || len(both[x.bots.ID]) != 1 || len(both[x.primary.ID]) != 5 {
+		t.Fatalf("BalancesOf: %+v %v", both, err)
+	}
 	list, err := x.s.Transfers(ctx, x.bots.ID, 0, 10)
 	if err != nil || len(list) != 1 || list[0].Kind != twinex.TransferIn {
 		t.Fatalf("bots' transfers: %+v %v", list, err)

@@ -44,7 +44,7 @@ func TestNewSandboxUserStartsWithTestFundsAndTopsUp(t *testing.T) {
 	b := e.browser("192.0.2.50")
 	b.signup("ida@example.com", goodPassword)
 	p := b.get(e.link("ida@example.com"))
-	wantBody(t, p, "10,000.00 USD", "sandbox test funds")
+	wantBody(t, p, "10,000 USD", "sandbox test funds")
 	// A second verification link gives nothing more.
 	b.get(e.link("ida@example.com"))
 	wantStatus(t, b.login("ida@example.com", goodPassword), http.StatusSeeOther)
@@ -53,7 +53,7 @@ func TestNewSandboxUserStartsWithTestFundsAndTopsUp(t *testing.T) {
 	wantBody(t, p, "Your balances", "10,000.00", "Add test funds or transfer")
 	p = b.get("/balances")
 	wantStatus(t, p, http.StatusOK)
-	wantBody(t, p, `<td class="num" data-label="Total">10,000.00</td>`, `action="/balances/test-funds"`, "up to 100,000.00 USD")
+	wantBody(t, p, `<td class="num" data-label="Total">10,000.00</td>`, `action="/balances/test-funds"`, "up to 100,000 USD")
 
 	// Nine top-ups reach the cap; the tenth is refused, tied to its field.
 	for range 9 {
@@ -63,7 +63,7 @@ func TestNewSandboxUserStartsWithTestFundsAndTopsUp(t *testing.T) {
 	b.get("/balances")
 	p = b.post("/balances/test-funds", url.Values{"fund_account": {"primary"}, "fund_currency": {"USD"}})
 	wantStatus(t, p, http.StatusUnprocessableEntity)
-	wantBody(t, p, "No test funds were added", `aria-invalid="true"`, `id="fund_currency-error"`, "already holds 100,000.00 USD")
+	wantBody(t, p, "No test funds were added", `aria-invalid="true"`, `id="fund_currency-error"`, "already holds 100,000 USD")
 	p = b.get("/balances")
 	wantBody(t, p, `<td class="num" data-label="Total">100,000.00</td>`)
 	// Someone else's account, or a currency without test funds, is refused.
@@ -269,4 +269,39 @@ func TestLandingShowsPrices(t *testing.T) {
 	}
 	p := e.browser("192.0.2.55").get("/")
 	wantBody(t, p, "Last price", "2,050.00 USD", "change-up", "2.50%", "2 ETH", "Test funds")
+}
+
+// Errors on the key form's select, textarea and fieldsets are tied to
+// their controls for screen readers, like the text boxes'.
+func TestKeyFormErrorsAreTiedToFields(t *testing.T) {
+	e := newEnv(t, func(s *web.Server) { s.Sandbox, s.AutoApproveIdentity = true, true })
+	b := e.browser("192.0.2.56")
+	verifiedUser(t, e, b, "ned@example.com")
+	b.get("/settings/identity")
+	b.post("/settings/identity", identity())
+	accts, _ := e.db.Accounts(t.Context(), mustUser(t, e, "ned@example.com").ID)
+	b.get("/settings/api")
+	p := b.post("/settings/api/keys", url.Values{"scope": {itoa(accts[0].ID)}, "allowlist": {"not an address"}, "expires": {"date"}, "expires_on": {"1999-01-01"}, "password": {goodPassword}})
+	wantStatus(t, p, http.StatusUnprocessableEntity)
+	wantBody(t, p,
+		`aria-describedby="allowlist-hint allowlist-error" aria-invalid="true"`, `id="allowlist-error"`,
+		`aria-describedby="roles-error"`, `id="roles-error"`,
+		`<select id="expires" name="expires" aria-invalid="true" aria-describedby="expires-error">`, `id="expires-error"`)
+}
+
+func TestBalancesListMovements(t *testing.T) {
+	e := newEnv(t, withExchange(t, true))
+	b := e.browser("192.0.2.57")
+	verifiedUser(t, e, b, "ola@example.com")
+	b.get("/settings/accounts")
+	b.post("/settings/accounts", url.Values{"name": {"Bots"}})
+	b.get("/balances")
+	b.post("/balances/transfer", url.Values{"from": {"primary"}, "to": {"bots"}, "currency": {"BTC"}, "amount": {"0.25"}})
+	p := b.get("/balances")
+	wantBody(t, p, "Latest movements of Primary", "Test funds", "Transfer out", "−0.25000000", "to Bots")
+	p = b.get("/balances?account=bots")
+	wantBody(t, p, "Latest movements of Bots", "Transfer in", "from Primary", `<option value="bots" selected>`)
+	if strings.Contains(p.Body, "Test funds</th>") {
+		t.Fatal("the bots account lists test funds it never had")
+	}
 }
