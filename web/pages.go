@@ -170,6 +170,7 @@ var auditActions = map[string]string{
 	"test_funds":         "Sandbox test funds added",
 	"transfer":           "Funds moved between your accounts",
 	"order_cancelled":    "Order cancelled",
+	"order_placed":       "Order placed on the dashboard",
 }
 
 // settings shows the account, its verification state and what to do next,

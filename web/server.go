@@ -214,6 +214,7 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("GET /orders", s.signedIn(s.orders))
 		mux.HandleFunc("GET /orders/export", s.signedIn(s.exportOrders))
 		mux.HandleFunc("POST /orders/{id}/cancel", s.signedIn(s.cancelOrder))
+		mux.HandleFunc("POST /orders/new", s.signedIn(s.placeOrder))
 	}
 	if s.Mailbox != nil {
 		mux.HandleFunc("GET /mailbox", s.mailboxList)

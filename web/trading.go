@@ -274,7 +274,7 @@ func (s *Server) transfer(w http.ResponseWriter, r *http.Request) {
 		case twinex.InvalidQuantity:
 			fields["amount"] = "Enter an amount above zero, such as 250 or 0.5."
 			if c := s.Exchange.Core.Markets().Currency(req.Currency); c != nil && req.Amount != "" {
-				fields["amount"] = "Enter an amount above zero with at most " + strconv.Itoa(c.Scale) + " decimals."
+				fields["amount"] = "Enter an amount above zero with at most " + strconv.Itoa(c.Display) + " decimals."
 			}
 		case twinex.InsufficientFunds:
 			fields["amount"] = "That is more than the account has available (funds held by open orders cannot move)."
@@ -350,6 +350,7 @@ type ordersView struct {
 	Fills    []fillRow
 	Older    int64 // the cursor of the next (older) page; 0: none
 	Paged    bool  // this is not the first page
+	Form     orderForm
 }
 
 func (s *Server) orderRowOf(o twinex.Order) orderRow {
@@ -437,7 +438,7 @@ func (s *Server) renderOrders(w http.ResponseWriter, r *http.Request, status int
 	if !ok {
 		return
 	}
-	ov := ordersView{Accounts: list, Account: a, Tab: r.URL.Query().Get("tab"), Paged: before != 0}
+	ov := ordersView{Accounts: list, Account: a, Tab: r.URL.Query().Get("tab"), Paged: before != 0, Form: s.orderFormOf()}
 	switch ov.Tab {
 	case "history":
 		orders, err := s.Exchange.OrderHistory(ctx, a.ID, before, pageSize+1)

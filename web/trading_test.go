@@ -305,3 +305,86 @@ func TestBalancesListMovements(t *testing.T) {
 		t.Fatal("the bots account lists test funds it never had")
 	}
 }
+
+// TestPlaceOrderFromTheDashboard: a verified sandbox user places orders
+// from the orders page through the API's rule: one rests (session UI),
+// one crosses another account's order and fills, bad input is refused on
+// its field with nothing placed.
+func TestPlaceOrderFromTheDashboard(t *testing.T) {
+	e := newEnv(t, withExchange(t, true))
+	b := e.browser("192.0.2.57")
+	verifiedUser(t, e, b, "ora@example.com")
+	u := mustUser(t, e, "ora@example.com")
+	x := e.srv.Exchange
+	accts, _ := e.db.Accounts(t.Context(), u.ID)
+	if err := x.Welcome(t.Context(), accts[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	p := b.get("/orders")
+	wantBody(t, p, "Place an order", `action="/orders/new"`, "Stop price (stop-limit only)")
+	order := func(fields map[string]string) page {
+		form := url.Values{"account": {"primary"}, "symbol": {"btcusd"}, "side": {"buy"}, "kind": {"limit"}}
+		for k, v := range fields {
+			form.Set(k, v)
+		}
+		return b.post("/orders/new", form)
+	}
+	p = order(map[string]string{"amount": "0.01", "price": "1,000"})
+	if p.StatusCode != http.StatusSeeOther || !strings.Contains(p.Header.Get("Location"), "m=order_placed") {
+		t.Fatalf("resting order: %d %s", p.StatusCode, p.Header.Get("Location"))
+	}
+	open, _ := x.OpenOrders(t.Context(), accts[0].ID)
+	if len(open) != 1 || open[0].Session != exchange.UISession || open[0].Market != "btcusd" {
+		t.Fatalf("open orders %+v", open)
+	}
+	wantBody(t, b.get("/orders?account=primary&m=order_placed"), "rests on the book", "#"+itoa(open[0].ID))
+
+	for _, c := range []struct {
+		fields map[string]string
+		field  string
+	}{
+		{map[string]string{"amount": "0.01", "price": "1000.001"}, `id="price-error"`},
+		{map[string]string{"amount": ".5", "price": "1000"}, `id="amount-error"`},
+		{map[string]string{"amount": "0.01", "price": ""}, `id="price-error"`},
+		{map[string]string{"amount": "1000", "price": "1000"}, `id="amount-error"`}, // more than 10,000 USD
+		{map[string]string{"symbol": "dogeusd", "amount": "1", "price": "1"}, `id="symbol-error"`},
+		{map[string]string{"side": "hold", "amount": "1", "price": "1"}, `id="side-error"`},
+		{map[string]string{"kind": "market", "amount": "1", "price": "1"}, `id="kind-error"`},
+		{map[string]string{"kind": "stop-limit", "amount": "0.01", "price": "1000"}, `id="stop-error"`},
+	} {
+		p := order(c.fields)
+		if p.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(p.Body, c.field) || !strings.Contains(p.Body, "No order was placed") {
+			t.Errorf("%v: %d, want 422 with %s", c.fields, p.StatusCode, c.field)
+		}
+	}
+	if open, _ := x.OpenOrders(t.Context(), accts[0].ID); len(open) != 1 {
+		t.Fatalf("refused orders left %d open orders", len(open))
+	}
+
+	// Another account sells; a crossing buy from the dashboard fills.
+	other := twinex.Account{UserID: u.ID, Name: "Seller", Nickname: "seller", Type: "exchange", Created: 1}
+	if err := e.db.CreateAccount(t.Context(), &other); err != nil {
+		t.Fatal(err)
+	}
+	x.Welcome(t.Context(), other.ID)
+	if _, err := x.Place(t.Context(), mustParse(t, x, "btcusd", "sell", "2000", "0.01"), other.ID, "test", twinex.KeyUse{}); err != nil {
+		t.Fatal(err)
+	}
+	p = order(map[string]string{"amount": "0.01", "price": "2000", "kind": "immediate-or-cancel"})
+	if !strings.Contains(p.Header.Get("Location"), "m=order_filled") {
+		t.Fatalf("crossing order: %d %s", p.StatusCode, p.Header.Get("Location"))
+	}
+	fills, _ := x.Fills(t.Context(), accts[0].ID, 0, 10)
+	if len(fills) != 1 || fills[0].Side != twinex.Buy {
+		t.Fatalf("fills %+v", fills)
+	}
+}
+
+func mustParse(t *testing.T, x *exchange.Service, symbol, side, price, amount string) engine.Command {
+	t.Helper()
+	c, _, err := x.ParseOrder(exchange.OrderRequest{Symbol: symbol, Side: side, Type: "exchange limit", Price: price, HasPrice: true, Amount: amount, HasAmount: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
