@@ -226,6 +226,21 @@ func TestSandboxTrader(t *testing.T) {
 	p.run("cancel the resting order", chromedp.Click(`button[aria-label="Cancel order `+rest.OrderID+`"]`))
 	p.waitFor(`main`, "The order is cancelled")
 
+	// An order from the dashboard's own form: it crosses the simulator's
+	// ask and fills.
+	tk, err = client.Ticker(context.Background(), "btcusd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ask, _ := strconv.ParseFloat(string(tk.Ask), 64)
+	p.run("place an order on the dashboard", chromedp.Navigate(base+"/orders"), chromedp.WaitVisible(`form[action="/orders/new"]`),
+		chromedp.SetValue(`select[name="kind"]`, "immediate-or-cancel"),
+		chromedp.SendKeys(`input[name="amount"]`, "0.001"),
+		chromedp.SendKeys(`input[name="price"]`, fmt.Sprintf("%.2f", ask*1.01)),
+		chromedp.Click(`form[action="/orders/new"] button`))
+	p.waitFor(`main`, "placed and filled")
+	p.fitsHere("dashboard-order-filled")
+
 	p.fits(base+"/balances", "balances")
 	p.run("add test funds", chromedp.SetValue(`select[name="fund_currency"]`, "ETH"), chromedp.Click(`form[action="/balances/test-funds"] button`))
 	p.waitFor(`main`, "Test funds added")

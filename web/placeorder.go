@@ -113,15 +113,15 @@ func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
 
 // orderForm is the order form's choices.
 type orderForm struct {
-	Symbols []string
-	Kinds   []option
+	Markets, Sides, Kinds []option
 }
 
 func (s *Server) orderFormOf() orderForm {
 	var f orderForm
 	for _, m := range s.Markets.List {
-		f.Symbols = append(f.Symbols, m.Symbol)
+		f.Markets = append(f.Markets, option{Value: m.Symbol, Text: strings.ToUpper(m.Symbol)})
 	}
+	f.Sides = []option{{Value: "buy", Text: "Buy"}, {Value: "sell", Text: "Sell"}}
 	for _, k := range orderKinds {
 		f.Kinds = append(f.Kinds, option{Value: k.Value, Text: k.Text})
 	}

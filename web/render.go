@@ -125,8 +125,13 @@ var funcs = template.FuncMap{
 		}
 		return f
 	},
-	"kindSelect": func(v view, name, label string, kinds []option) selectField {
-		return newSelect(v, name, label, "", append([]option(nil), kinds...), "limit")
+	// kindSelect is a select of fixed choices; the first is the default.
+	"kindSelect": func(v view, name, label string, opts []option) selectField {
+		def := ""
+		if len(opts) > 0 {
+			def = opts[0].Value
+		}
+		return newSelect(v, name, label, "", append([]option(nil), opts...), def)
 	},
 	// optionalField is field for an input that may be left empty.
 	"optionalField": func(v view, name, label, typ, autocomplete, hint string) field {
