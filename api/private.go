@@ -242,6 +242,22 @@ func (s *Server) scopeAccount(ctx context.Context, c *signed, sc scope) error {
 			return twinex.Errorf(twinex.MissingRole, "This endpoint needs a master API key")
 		}
 		if c.payload.has("account") {
+			// Gemini's spec marks "account" required on /v1/balances and its
+			// official SDK always sends it, while its error table refuses it
+			// on account keys (AccountsOnGroupOnlyApi). Both hold when an
+			// account key may restate its own account: that is accepted on
+			// every account-scoped endpoint, and any other name (or "account"
+			// on a group endpoint) is still refused (README, decisions).
+			if sc == accountScope && name != "" {
+				a, err := s.Accounts.Account(ctx, c.key.AccountID)
+				if err != nil {
+					return err
+				}
+				if a.Nickname == name {
+					c.account = a
+					return nil
+				}
+			}
 			return twinex.Errorf(twinex.AccountsOnGroupOnlyApi, "The account field was specified on a non-master API key")
 		}
 		// The key names its account; reading the rest of the record on
