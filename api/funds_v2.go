@@ -41,7 +41,8 @@ func (f *funds) routeV2() {
 	s := f.s
 	s.private("/v2/transfers", anyFunds, accountScope, f.transfersV2)
 	s.privateWrite("/v2/withdraw/{network}/{ticker}", fundManager, accountScope, f.withdrawV2)
-	s.private("/v2/withdraw/{network}/{ticker}/feeEstimate", fundManager, accountScope, f.feeEstimateV2)
+	// Gemini's spec opens the estimate to every role (it moves nothing).
+	s.private("/v2/withdraw/{network}/{ticker}/feeEstimate", anyFunds|twinex.RoleAdministrator, accountScope, f.feeEstimateV2)
 }
 
 func (f *funds) transfersV2(w http.ResponseWriter, r *http.Request, c *signed) error {
