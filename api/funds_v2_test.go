@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -138,4 +140,35 @@ func TestOrderStatusByClientOrderIDWithZeroOrderID(t *testing.T) {
 	wantReason(t, "negative order_id", st, v, 404, twinex.OrderNotFound)
 	st, v = signedObject(t, ts, "/v1/order/status", k, `"order_id":0,"client_order_id":"nope"`)
 	wantReason(t, "unknown client order id", st, v, 404, twinex.OrderNotFound)
+}
+
+// TestRootUpgradeIsRefusedInJSON: Gemini's newer SDK dials its WebSocket
+// API at the host root; Twinex answers that handshake with a JSON refusal,
+// not the HTML page.
+func TestRootUpgradeIsRefusedInJSON(t *testing.T) {
+	ts := privateServer(t)
+	req, _ := http.NewRequest("GET", ts.URL+"/", nil)
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Upgrade", "websocket")
+	req.Header.Set("Sec-WebSocket-Version", "13")
+	req.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil || resp.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("upgrade at the root: %d %s %v", resp.StatusCode, resp.Header.Get("Content-Type"), err)
+	}
+	wantReason(t, "upgrade at the root", resp.StatusCode, v, 404, twinex.EndpointNotFound)
+	// A plain GET still gets the page.
+	resp, err = http.Get(ts.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Errorf("plain GET /: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
 }

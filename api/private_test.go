@@ -233,7 +233,7 @@ func TestAuthenticationFailures(t *testing.T) {
 		}
 	}
 	st, v := rawSigned(t, ts, "/v1/balances", trader, pl("/v1/balances", ""), map[string]string{"X-GEMINI-APIKEY": ""})
-	expect("no key", st, v, 400, twinex.MissingApikeyHeader)
+	expect("no key", st, v, 401, twinex.MissingApikeyHeader)
 	st, v = rawSigned(t, ts, "/v1/balances", trader, pl("/v1/balances", ""), map[string]string{"X-GEMINI-PAYLOAD": ""})
 	expect("no payload", st, v, 400, twinex.MissingPayloadHeader)
 	st, v = rawSigned(t, ts, "/v1/balances", trader, pl("/v1/balances", ""), map[string]string{"X-GEMINI-SIGNATURE": ""})
