@@ -212,7 +212,9 @@ type Transaction struct {
 }
 
 // IsTrade reports whether the transaction is a trade (else a transfer).
-func (t Transaction) IsTrade() bool { return t.Type == "trade" || (t.TransferType == "" && t.TID != "") }
+func (t Transaction) IsTrade() bool {
+	return t.Type == "trade" || (t.TransferType == "" && t.TID != "")
+}
 
 // UnmarshalJSON decodes the known fields and keeps the raw object.
 func (t *Transaction) UnmarshalJSON(b []byte) error {
