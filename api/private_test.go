@@ -268,6 +268,9 @@ func TestAuthenticationFailures(t *testing.T) {
 	if st, v = rawSigned(t, ts, "/v1/balances", trader, pl("/v1/balances", `,"account":"primary"`), nil); st != 200 {
 		t.Fatalf("account key naming its own account: %d %v", st, v)
 	}
+	if st, v = rawSigned(t, ts, "/v1/balances", trader, pl("/v1/balances", `,"account":""`), nil); st != 200 {
+		t.Fatalf("account key with an empty account (the SDK's default): %d %v", st, v)
+	}
 	st, v = rawSigned(t, ts, "/v1/balances", trader, pl("/v1/balances", `,"account":"other"`), nil)
 	expect("account field naming another account on an account key", st, v, 400, twinex.AccountsOnGroupOnlyApi)
 	st, v = rawSigned(t, ts, "/v1/roles", trader, pl("/v1/roles", `,"account":"primary"`), nil)
