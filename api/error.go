@@ -13,7 +13,10 @@ func HTTPStatus(reason string) int {
 	case "":
 		return http.StatusOK
 	case twinex.MissingApikeyHeader:
-		return http.StatusBadRequest
+		// Gemini's spec answers a missing key header with 401 (its
+		// Unauthorized response); its older error table says 400. ccxt
+		// maps the reason either way (README, decisions).
+		return http.StatusUnauthorized
 	case twinex.MissingRole, twinex.RemoteAddressForbidden:
 		return http.StatusForbidden
 	case twinex.EndpointNotFound, twinex.OrderNotFound, twinex.UnsupportedNetwork:

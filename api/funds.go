@@ -115,6 +115,7 @@ func (f *funds) route() {
 	// remove check for Fund Manager themselves.
 	s.privateWrite("/v1/approvedAddresses/{first}/{second}", anyFunds, accountScope, f.approvedAddresses)
 	s.private("/v1/payments/methods", anyFunds, accountScope, f.paymentMethods)
+	f.routeV2()
 }
 
 // limit applies a per-endpoint limit to the request's account when the
@@ -260,43 +261,87 @@ func notionalValue(units int64, scale int, rate *big.Rat, decimals int) string {
 }
 
 func (f *funds) transfers(w http.ResponseWriter, r *http.Request, c *signed) error {
-	if err := f.limit(w, f.transferLimit, c); err != nil {
+	out, err := f.transferList(w, r, c, false)
+	if err != nil {
 		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// transferList is the body of /v1/transfers, or with v2 of /v2/transfers:
+// the same fields and rules, plus the "network" filter and each on-chain
+// transfer's network.
+func (f *funds) transferList(w http.ResponseWriter, r *http.Request, c *signed, v2 bool) ([]map[string]any, error) {
+	if err := f.limit(w, f.transferLimit, c); err != nil {
+		return nil, err
 	}
 	p := c.payload
 	q := twinex.TransferQuery{AccountID: c.account.ID}
 	code, err := p.str("currency")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if code != "" {
 		cur, err := f.s.currency(code)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		q.Currency = cur.Code
 	}
 	if q.Limit, err = limitField(p, "limit_transfers", 10, 50); err != nil {
-		return err
+		return nil, err
 	}
 	if q.After, err = sinceField(p, "timestamp"); err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := p.bool("show_completed_deposit_advances"); err != nil {
-		return err
+		return nil, err
+	}
+	want := q.Limit
+	// onNetwork keeps every transfer unless v2's "network" names one.
+	onNetwork := func(string) bool { return true }
+	if v2 {
+		seg, err := p.str("network")
+		if err != nil {
+			return nil, err
+		}
+		if seg != "" {
+			network, _, err := f.network(seg)
+			if err != nil {
+				return nil, err
+			}
+			onNetwork = func(code string) bool {
+				cur := f.s.Core.Markets().Currency(code)
+				return cur != nil && strings.EqualFold(cur.Network, network)
+			}
+			if q.Currency != "" && !onNetwork(q.Currency) {
+				return []map[string]any{}, nil
+			}
+			if q.Currency == "" {
+				// Read a full page and filter it: a network may carry
+				// several currencies.
+				q.Limit = exchangeMaxPage
+			}
+		}
 	}
 	list, err := f.s.Store.Transfers(r.Context(), q)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	out := []map[string]any{}
 	for _, t := range list {
-		if cur := f.s.Core.Markets().Currency(t.Currency); cur != nil {
-			out = append(out, geminiTransferJSON(t, cur))
+		cur := f.s.Core.Markets().Currency(t.Currency)
+		if cur == nil || !onNetwork(t.Currency) || len(out) == want {
+			continue
 		}
+		v := geminiTransferJSON(t, cur)
+		if v2 && cur.Network != "" && t.Method == "" && (t.Kind == twinex.Deposit || t.Kind == twinex.Withdrawal) {
+			v["network"] = strings.ToLower(cur.Network)
+		}
+		out = append(out, v)
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return out, nil
 }
 
 // geminiTransferJSON renders a transfer as an item of /v1/transfers
@@ -455,7 +500,6 @@ func (f *funds) newAddress(w http.ResponseWriter, r *http.Request, c *signed) er
 }
 
 func (f *funds) withdraw(w http.ResponseWriter, r *http.Request, c *signed) error {
-	p := c.payload
 	cur, err := f.s.currency(r.PathValue("currency"))
 	if err != nil {
 		return err
@@ -463,51 +507,83 @@ func (f *funds) withdraw(w http.ResponseWriter, r *http.Request, c *signed) erro
 	if cur.Network == "" {
 		return twinex.Errorf(twinex.UnsupportedNetwork, "%s has no network to withdraw to", cur.Code)
 	}
-	network := strings.ToLower(cur.Network)
+	wd, err := f.withdrawal(c.payload, cur, "client_transfer_id")
+	if err != nil {
+		return err
+	}
+	t, err := f.execute(r.Context(), c, wd)
+	if err != nil {
+		return err
+	}
+	amount := twinex.FormatUnits(t.Amount, cur.Scale)
+	writeJSON(w, http.StatusOK, map[string]any{
+		"address": wd.dest, "amount": amount, "fee": twinex.FormatUnits(t.Fee, cur.Scale),
+		"withdrawalId": withdrawalID(t), "txHash": t.TxHash,
+		"message": fmt.Sprintf("You have requested a transfer of %s %s to %s. This withdrawal will be sent to the blockchain within the next 60 seconds.", amount, cur.Code, wd.dest),
+	})
+	return nil
+}
+
+// withdrawalRequest is a withdrawal whose fields have passed the rules
+// shared by /v1/withdraw/:currency and the v2 forms.
+type withdrawalRequest struct {
+	cur      *twinex.Currency
+	network  string // the currency's network id, lower case
+	units    int64  // the amount in ledger units
+	dest     string // the address in its canonical case
+	clientID string
+}
+
+// withdrawal checks a withdrawal's payload for a currency with a network:
+// amount (a decimal string or number in the currency's precision, else
+// InvalidQuantity), address (well formed on the network, else
+// InvalidAddress; missing: MissingPayloadKey), memo (a string) and the
+// client's transfer id under clientField (the v1 form says
+// client_transfer_id, the v2 form clientTransferId; at most 100
+// characters, else InvalidJson).
+func (f *funds) withdrawal(p payload, cur *twinex.Currency, clientField string) (withdrawalRequest, error) {
+	wd := withdrawalRequest{cur: cur, network: strings.ToLower(cur.Network)}
 	amt, ok := p.decimal("amount")
 	if !ok {
 		if p.has("amount") {
-			return twinex.Errorf(twinex.InvalidQuantity, "amount must be a decimal string or number")
+			return wd, twinex.Errorf(twinex.InvalidQuantity, "amount must be a decimal string or number")
 		}
-		return twinex.Errorf(twinex.InvalidQuantity, "Missing amount")
+		return wd, twinex.Errorf(twinex.InvalidQuantity, "Missing amount")
 	}
-	units, err := cur.ParseTransferAmount(amt)
-	if err != nil {
-		return err
+	var err error
+	if wd.units, err = cur.ParseTransferAmount(amt); err != nil {
+		return wd, err
 	}
-	dest, err := address(p, network)
-	if err != nil {
-		return err
+	if wd.dest, err = address(p, wd.network); err != nil {
+		return wd, err
 	}
-	clientID, err := p.str("client_transfer_id")
-	if err != nil {
-		return err
+	if wd.clientID, err = p.str(clientField); err != nil {
+		return wd, err
 	}
-	if len(clientID) > maxClientTransferID {
-		return twinex.Errorf(twinex.InvalidJson, "client_transfer_id must be at most %d characters", maxClientTransferID)
+	if len(wd.clientID) > maxClientTransferID {
+		return wd, twinex.Errorf(twinex.InvalidJson, "%s must be at most %d characters", clientField, maxClientTransferID)
 	}
 	if _, err := p.str("memo"); err != nil {
-		return err
+		return wd, err
 	}
-	if err := f.checkApproved(r.Context(), c.account.ID, network, dest); err != nil {
-		return err
+	return wd, nil
+}
+
+// execute checks the destination against the account's approved addresses
+// and withdraws through the sequencer; it returns the withdrawal's
+// transfer record.
+func (f *funds) execute(ctx context.Context, c *signed, wd withdrawalRequest) (twinex.Transfer, error) {
+	if err := f.checkApproved(ctx, c.account.ID, wd.network, wd.dest); err != nil {
+		return twinex.Transfer{}, err
 	}
-	txHash := chainaddr.NewTxHash(network)
-	res, err := f.s.doSigned(r.Context(), c, engine.Command{
-		Kind: engine.WithdrawFunds, AccountID: c.account.ID, Currency: cur.Code, Funds: units,
-		Destination: dest, TxHash: txHash, ClientID: clientID,
+	res, err := f.s.doSigned(ctx, c, engine.Command{
+		Kind: engine.WithdrawFunds, AccountID: c.account.ID, Currency: wd.cur.Code, Funds: wd.units,
+		Destination: wd.dest, TxHash: chainaddr.NewTxHash(wd.network), ClientID: wd.clientID,
 	})
 	if err != nil {
-		return err
+		return twinex.Transfer{}, err
 	}
-	t := res.Transfers[0]
-	amount := twinex.FormatUnits(t.Amount, cur.Scale)
-	writeJSON(w, http.StatusOK, map[string]any{
-		"address": dest, "amount": amount, "fee": twinex.FormatUnits(t.Fee, cur.Scale),
-		"withdrawalId": withdrawalID(t), "txHash": t.TxHash,
-		"message": fmt.Sprintf("You have requested a transfer of %s %s to %s. This withdrawal will be sent to the blockchain within the next 60 seconds.", amount, cur.Code, dest),
-	})
-	return nil
+	return res.Transfers[0], nil
 }
 
 // checkApproved refuses a destination that is not an active approved

@@ -92,7 +92,7 @@ func TestMasterKeyEndpoints(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, x := range res.Results {
-			seen = append(seen, x.Account+":"+x.Type+":"+string(x.Amount))
+			seen = append(seen, x.Account+":"+x.TransferType+":"+string(x.Amount))
 		}
 		if token = res.ContinuationToken; token == "" {
 			break

@@ -114,12 +114,13 @@ func (s *Server) accountTransfer(w http.ResponseWriter, r *http.Request, c *sign
 	return nil
 }
 
-// txn is one trade or transfer of /v1/transactions, in its order.
+// txn is one trade or transfer of /v1/transactions, in its order; render
+// builds its row, for the rows of the page only.
 type txn struct {
-	time  int64
-	kind  int // 0 trade, 1 transfer
-	id    int64
-	value map[string]any
+	time   int64
+	kind   int // 0 trade, 1 transfer
+	id     int64
+	render func() (map[string]any, error)
 }
 
 // after reports whether x comes after the cursor c.
@@ -134,8 +135,14 @@ func (x txn) after(c txn) bool {
 }
 
 // transactions lists the group's trades and transfers oldest first from
-// timestamp_nanos (reference §3.14). The continuation token is the position
-// of the last result; the next page starts after it.
+// timestamp_nanos (reference §3.14), in the shapes of Gemini's spec (issue
+// 18): a trade row has isAggressor, feeAmount, feeAssetCode, orderId (a
+// number), clientOrderId ("" when the order had none), isAuctionFill,
+// isClearingFill, side ("buy" or "sell") and type "trade"; a transfer row
+// has transferType (Deposit or Withdrawal), transactionHash, and for a move
+// between the group's accounts source and destination naming them. The
+// continuation token is the position of the last result; the next page
+// starts after it. It is sent only when the page is full.
 func (s *Server) transactions(w http.ResponseWriter, r *http.Request, c *signed) error {
 	p := c.payload
 	limit, err := limitField(p, "limit", 100, 300)
@@ -161,6 +168,22 @@ func (s *Server) transactions(w http.ResponseWriter, r *http.Request, c *signed)
 	if err != nil {
 		return err
 	}
+	nick := map[int64]string{}
+	for _, a := range accounts {
+		nick[a.ID] = a.Nickname
+	}
+	clientIDs := map[int64]string{} // order id -> client order id, read once
+	clientOrderID := func(id int64) (string, error) {
+		if v, ok := clientIDs[id]; ok {
+			return v, nil
+		}
+		o, err := s.Store.Order(r.Context(), id)
+		if err != nil && !errors.Is(err, twinex.ErrNotFound) {
+			return "", err
+		}
+		clientIDs[id] = o.ClientOrderID
+		return o.ClientOrderID, nil
+	}
 	var all []txn
 	start := max(from, cursor.time)
 	for _, a := range accounts {
@@ -168,9 +191,26 @@ func (s *Server) transactions(w http.ResponseWriter, r *http.Request, c *signed)
 		if err != nil {
 			return err
 		}
-		for i, v := range s.myTradesJSON(trades, a.ID) {
-			v["account"] = a.Nickname
-			all = append(all, txn{time: trades[i].Time, kind: 0, id: trades[i].ID, value: v})
+		for _, t := range trades {
+			m := s.Core.Markets().Market(t.Market)
+			if m == nil {
+				continue
+			}
+			a := a
+			all = append(all, txn{time: t.Time, kind: 0, id: t.ID, render: func() (map[string]any, error) {
+				f := exchange.FillOf(t, a.ID)
+				coid, err := clientOrderID(f.OrderID)
+				if err != nil {
+					return nil, err
+				}
+				return map[string]any{
+					"type": "trade", "account": a.Nickname, "symbol": m.Base + m.Quote, "side": f.Side.String(),
+					"price": m.FormatPrice(t.Price), "amount": m.FormatAmount(t.Amount),
+					"timestampms": t.Time / 1e6, "tid": t.ID, "orderId": f.OrderID, "clientOrderId": coid,
+					"isAggressor": !f.Maker, "feeAmount": twinex.FormatUnits(f.Fee, m.QuoteScale()), "feeAssetCode": m.Quote,
+					"isAuctionFill": false, "isClearingFill": false, "exchange": "gemini",
+				}, nil
+			}})
 		}
 		transfers, err := s.Store.Transfers(r.Context(), twinex.TransferQuery{AccountID: a.ID, After: start, Limit: limit + 100, Ascending: true})
 		if err != nil {
@@ -181,9 +221,10 @@ func (s *Server) transactions(w http.ResponseWriter, r *http.Request, c *signed)
 			if cur == nil {
 				continue
 			}
-			v := geminiTransferJSON(t, cur)
-			v["account"] = a.Nickname
-			all = append(all, txn{time: t.Time, kind: 1, id: t.ID, value: v})
+			a := a
+			all = append(all, txn{time: t.Time, kind: 1, id: t.ID, render: func() (map[string]any, error) {
+				return transactionTransferJSON(t, cur, a.Nickname, nick), nil
+			}})
 		}
 	}
 	sort.Slice(all, func(i, j int) bool { return all[j].after(all[i]) })
@@ -196,7 +237,11 @@ func (s *Server) transactions(w http.ResponseWriter, r *http.Request, c *signed)
 		if len(results) == limit {
 			break
 		}
-		results = append(results, x.value)
+		v, err := x.render()
+		if err != nil {
+			return err
+		}
+		results = append(results, v)
 		last = x
 	}
 	out := map[string]any{"results": results}
@@ -205,4 +250,40 @@ func (s *Server) transactions(w http.ResponseWriter, r *http.Request, c *signed)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// transactionTransferJSON renders a transfer as a row of /v1/transactions:
+// the /v1/transfers fields under the spec's names (transferType,
+// transactionHash, clientTransferId), with the account, and for a move
+// between the group's accounts their nicknames as source and destination.
+func transactionTransferJSON(t twinex.Transfer, cur *twinex.Currency, account string, nick map[int64]string) map[string]any {
+	v := map[string]any{
+		"account": account, "status": "Complete", "timestampms": t.Time / 1e6, "eid": t.ID,
+		"currency": t.Currency, "amount": twinex.FormatUnits(t.Amount, cur.Scale),
+	}
+	switch t.Kind {
+	case twinex.Deposit, twinex.TransferIn:
+		v["transferType"] = "Deposit"
+		if t.Method != "" {
+			v["method"] = t.Method
+		}
+	default:
+		v["transferType"] = "Withdrawal"
+	}
+	switch t.Kind {
+	case twinex.TransferIn:
+		v["purpose"], v["source"], v["destination"] = "Internal", nick[t.Counterparty], account
+	case twinex.TransferOut:
+		v["purpose"], v["source"], v["destination"] = "Internal", account, nick[t.Counterparty]
+	case twinex.Withdrawal:
+		v["destination"] = t.Destination
+		v["withdrawalId"] = withdrawalID(t)
+	}
+	if t.TxHash != "" {
+		v["transactionHash"] = t.TxHash
+	}
+	if t.ClientID != "" {
+		v["clientTransferId"] = t.ClientID
+	}
+	return v
 }

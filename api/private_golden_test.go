@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"testing"
 	"time"
 
@@ -134,6 +135,31 @@ func TestPrivateGolden(t *testing.T) {
 		t.Fatalf("replayed nonce: %d", st)
 	}
 	golden(t, "private_error_nonce", body)
+
+	// Issue 18: the v2 funds endpoints and the shapes of Gemini's spec.
+	g.nonce += 10
+	later := []struct {
+		name string
+		body []byte
+	}{
+		{"transactions", g.ok(master, "/v1/transactions", `,"limit":3`)},
+		{"balances_own_account", g.ok(alice, "/v1/balances", `,"account":"primary"`)},
+		{"v2_withdraw_feeestimate", g.ok(bob, "/v2/withdraw/bitcoin/btc/feeEstimate", `,"address":"bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4","amount":"0.25"`)},
+		{"v2_withdraw", masked(g.ok(bob, "/v2/withdraw/bitcoin/btc", `,"address":"bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4","amount":"0.25"`))},
+		{"transfers", masked(g.ok(bob, "/v1/transfers", ``))},
+		{"v2_transfers", masked(g.ok(bob, "/v2/transfers", ``))},
+	}
+	for _, c := range later {
+		golden(t, "private_"+c.name, normalise(t, c.body))
+	}
+}
+
+// masked replaces the random parts of a funds answer (transaction hashes,
+// and the withdrawal ids derived from them) with placeholders, so that
+// golden files pin their presence and type but not their value.
+func masked(body []byte) []byte {
+	re := regexp.MustCompile(`"(txHash|transactionHash|withdrawalId)":"[^"]*"`)
+	return re.ReplaceAll(body, []byte(`"$1":"<$1>"`))
 }
 
 // normalise re-indents a JSON body so golden files are readable, keeping

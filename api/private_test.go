@@ -233,7 +233,7 @@ func TestAuthenticationFailures(t *testing.T) {
 		}
 	}
 	st, v := rawSigned(t, ts, "/v1/balances", trader, pl("/v1/balances", ""), map[string]string{"X-GEMINI-APIKEY": ""})
-	expect("no key", st, v, 400, twinex.MissingApikeyHeader)
+	expect("no key", st, v, 401, twinex.MissingApikeyHeader)
 	st, v = rawSigned(t, ts, "/v1/balances", trader, pl("/v1/balances", ""), map[string]string{"X-GEMINI-PAYLOAD": ""})
 	expect("no payload", st, v, 400, twinex.MissingPayloadHeader)
 	st, v = rawSigned(t, ts, "/v1/balances", trader, pl("/v1/balances", ""), map[string]string{"X-GEMINI-SIGNATURE": ""})
@@ -263,8 +263,18 @@ func TestAuthenticationFailures(t *testing.T) {
 	if msg, _ := v["message"].(string); !strings.Contains(msg, "[Trader]") || !strings.Contains(msg, auditor.Key) {
 		t.Errorf("MissingRole message %q", msg)
 	}
-	st, v = rawSigned(t, ts, "/v1/balances", trader, pl("/v1/balances", `,"account":"primary"`), nil)
-	expect("account field on an account key", st, v, 400, twinex.AccountsOnGroupOnlyApi)
+	// An account key may name its own account (Gemini's SDK always sends
+	// "account" to /v1/balances); any other name is refused.
+	if st, v = rawSigned(t, ts, "/v1/balances", trader, pl("/v1/balances", `,"account":"primary"`), nil); st != 200 {
+		t.Fatalf("account key naming its own account: %d %v", st, v)
+	}
+	if st, v = rawSigned(t, ts, "/v1/balances", trader, pl("/v1/balances", `,"account":""`), nil); st != 200 {
+		t.Fatalf("account key with an empty account (the SDK's default): %d %v", st, v)
+	}
+	st, v = rawSigned(t, ts, "/v1/balances", trader, pl("/v1/balances", `,"account":"other"`), nil)
+	expect("account field naming another account on an account key", st, v, 400, twinex.AccountsOnGroupOnlyApi)
+	st, v = rawSigned(t, ts, "/v1/roles", trader, pl("/v1/roles", `,"account":"primary"`), nil)
+	expect("account field on a group endpoint with an account key", st, v, 400, twinex.AccountsOnGroupOnlyApi)
 
 	st, v = rawSigned(t, ts, "/v1/balances", allowed, pl("/v1/balances", ""), nil)
 	expect("outside the allowlist", st, v, 403, twinex.RemoteAddressForbidden)

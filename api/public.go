@@ -533,6 +533,14 @@ var homePage = template.Must(template.New("home").Parse(`<!DOCTYPE html>
 `))
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	if isUpgrade(r) {
+		// Gemini's newer SDK dials its WebSocket API at the host root;
+		// Twinex serves the WebSocket feeds at their documented paths, so
+		// an upgrade here gets a clear refusal, never the HTML page.
+		s.writeError(w, r, twinex.Errorf(twinex.EndpointNotFound,
+			"The WebSocket API is not served at the host root: connect to /v1/marketdata/:symbol, /v1/multimarketdata, /v2/marketdata or /v1/order/events"))
+		return
+	}
 	script, err := CurrencyDataScript(s.Core.Markets())
 	if err != nil {
 		s.writeError(w, r, err)
@@ -645,4 +653,10 @@ func CurrencyDataScript(ms *twinex.Markets) (template.HTML, error) {
 		return "", err
 	}
 	return template.HTML(`<script type="application/json" id="currencyData">` + string(b) + `</script>`), nil
+}
+
+// isUpgrade reports whether r asks to switch protocols (a WebSocket
+// handshake).
+func isUpgrade(r *http.Request) bool {
+	return r.Header.Get("Upgrade") != "" && strings.Contains(strings.ToLower(r.Header.Get("Connection")), "upgrade")
 }

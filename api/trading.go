@@ -160,6 +160,18 @@ func orderID(p payload) (int64, error) {
 	return id, nil
 }
 
+// givenOrderID reports whether the payload names an order by order_id: a
+// JSON null, 0 or "0" is "not given", as Gemini's SDK sends 0 when it looks
+// an order up by client_order_id. Anything else that is present counts,
+// so that a malformed id still gets orderID's error.
+func givenOrderID(p payload) bool {
+	if !p.has("order_id") {
+		return false
+	}
+	v, ok := p.decimal("order_id")
+	return !ok || v != "0"
+}
+
 // storedOrder returns an order of the account from the store, or
 // OrderNotFound: other accounts' orders are not found, not forbidden.
 func (s *Server) storedOrder(ctx context.Context, accountID, id int64) (twinex.Order, error) {
@@ -202,7 +214,10 @@ func (s *Server) cancelMany(kind engine.CommandKind) signedHandler {
 func (s *Server) orderStatus(w http.ResponseWriter, r *http.Request, c *signed) error {
 	p := c.payload
 	var o twinex.Order
-	if p.has("order_id") {
+	// Gemini's official SDK sends "order_id": 0 beside client_order_id: a
+	// zero (or absent) order_id means "not given", so the client order id
+	// decides (issue 18).
+	if givenOrderID(p) {
 		id, err := orderID(p)
 		if err != nil {
 			return err

@@ -426,7 +426,11 @@ func (st *state) close() error {
 func route(api, dashboard http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
-		if strings.HasPrefix(p, "/v1/") || strings.HasPrefix(p, "/v2/") || strings.HasPrefix(p, "/admin/") || strings.HasPrefix(p, "/secrets/") || p == "/healthz" || p == "/readyz" {
+		// An upgrade request at the root is the API's to refuse (in JSON),
+		// not the dashboard's page.
+		rootUpgrade := p == "/" && r.Header.Get("Upgrade") != ""
+		if strings.HasPrefix(p, "/v1/") || strings.HasPrefix(p, "/v2/") || strings.HasPrefix(p, "/admin/") || strings.HasPrefix(p, "/secrets/") ||
+			p == "/healthz" || p == "/readyz" || rootUpgrade {
 			api.ServeHTTP(w, r)
 			return
 		}

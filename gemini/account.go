@@ -171,27 +171,49 @@ type Transactions struct {
 	ContinuationToken string        `json:"continuationToken,omitempty"`
 }
 
-// Transaction is a trade or a transfer of any account of the group. Gemini
-// documents its shape only loosely, so the common fields of both kinds are
-// decoded leniently (ids as strings or numbers) and Raw keeps the whole
-// object.
+// Transaction is a trade or a transfer of any account of the group, in the
+// shapes of Gemini's OpenAPI description: a trade has Type "trade" and the
+// trade fields; a transfer has TransferType ("Deposit", "Withdrawal") and
+// the transfer fields. Ids are decoded leniently (strings or numbers) and
+// Raw keeps the whole object.
 type Transaction struct {
 	Account     string  `json:"account"`
-	Type        string  `json:"type"`
+	Type        string  `json:"type,omitempty"` // "trade" for trades
 	Timestampms int64   `json:"timestampms"`
-	Symbol      string  `json:"symbol,omitempty"`
-	Price       Decimal `json:"price,omitempty"`
 	Amount      Decimal `json:"amount"`
-	FeeAmount   Decimal `json:"fee_amount,omitempty"`
-	FeeCurrency string  `json:"fee_currency,omitempty"`
-	TID         ID      `json:"tid,omitempty"`
-	OrderID     ID      `json:"order_id,omitempty"`
-	Status      string  `json:"status,omitempty"`
-	EID         ID      `json:"eid,omitempty"`
-	Currency    string  `json:"currency,omitempty"`
-	TxHash      string  `json:"txHash,omitempty"`
+
+	// Trades.
+	Symbol         string  `json:"symbol,omitempty"` // upper case, "BTCUSD"
+	Side           string  `json:"side,omitempty"`   // buy, sell
+	Price          Decimal `json:"price,omitempty"`
+	TID            ID      `json:"tid,omitempty"`
+	OrderID        ID      `json:"orderId,omitempty"` // a JSON number
+	ClientOrderID  string  `json:"clientOrderId,omitempty"`
+	IsAggressor    bool    `json:"isAggressor,omitempty"`
+	FeeAmount      Decimal `json:"feeAmount,omitempty"`
+	FeeAssetCode   string  `json:"feeAssetCode,omitempty"`
+	IsAuctionFill  bool    `json:"isAuctionFill,omitempty"`
+	IsClearingFill bool    `json:"isClearingFill,omitempty"`
+
+	// Transfers.
+	TransferType     string `json:"transferType,omitempty"` // Deposit, Withdrawal
+	Status           string `json:"status,omitempty"`
+	EID              ID     `json:"eid,omitempty"`
+	Currency         string `json:"currency,omitempty"`
+	TransactionHash  string `json:"transactionHash,omitempty"`
+	Source           string `json:"source,omitempty"`
+	Destination      string `json:"destination,omitempty"`
+	WithdrawalID     string `json:"withdrawalId,omitempty"`
+	ClientTransferID string `json:"clientTransferId,omitempty"`
+	Method           string `json:"method,omitempty"`
+	Purpose          string `json:"purpose,omitempty"`
 
 	Raw json.RawMessage `json:"-"`
+}
+
+// IsTrade reports whether the transaction is a trade (else a transfer).
+func (t Transaction) IsTrade() bool {
+	return t.Type == "trade" || (t.TransferType == "" && t.TID != "")
 }
 
 // UnmarshalJSON decodes the known fields and keeps the raw object.

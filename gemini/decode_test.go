@@ -252,8 +252,8 @@ func TestDecodePrivate(t *testing.T) {
 func TestDecodeTransactions(t *testing.T) {
 	f := newFake(t)
 	f.on("POST /v1/transactions", http.StatusOK, `{"results":[
-		{"account":"primary","type":"Buy","timestampms":1547232911021,"symbol":"BTCUSD","price":"3648.09","amount":"0.5","tid":107317526,"order_id":"107317524","fee_amount":"0.02","fee_currency":"USD"},
-		{"account":"other","type":"Deposit","status":"Complete","timestampms":1499990797452,"eid":"309356152","currency":"ETH","amount":"100"}],
+		{"account":"primary","type":"trade","timestampms":1547232911021,"symbol":"BTCUSD","side":"buy","price":"3648.09","amount":"0.5","tid":107317526,"orderId":107317524,"clientOrderId":"c-1","isAggressor":true,"feeAmount":"0.02","feeAssetCode":"USD","isAuctionFill":false,"isClearingFill":false,"exchange":"gemini"},
+		{"account":"other","transferType":"Deposit","status":"Complete","timestampms":1499990797452,"eid":"309356152","currency":"ETH","amount":"100","transactionHash":"605c"}],
 		"continuationToken":"abc"}`)
 	got, err := f.client().Transactions(context.Background(), gemini.TransactionsOptions{Limit: 2})
 	if err != nil {
@@ -263,10 +263,12 @@ func TestDecodeTransactions(t *testing.T) {
 		t.Fatalf("got %+v", got)
 	}
 	tr, dep := got.Results[0], got.Results[1]
-	if tr.Account != "primary" || tr.TID != "107317526" || tr.OrderID != "107317524" || tr.Price != "3648.09" || tr.FeeCurrency != "USD" {
+	if !tr.IsTrade() || tr.Account != "primary" || tr.TID != "107317526" || tr.OrderID != "107317524" || tr.Price != "3648.09" ||
+		tr.FeeAssetCode != "USD" || tr.FeeAmount != "0.02" || tr.Side != "buy" || !tr.IsAggressor || tr.ClientOrderID != "c-1" {
 		t.Errorf("trade = %+v", tr)
 	}
-	if dep.EID != "309356152" || dep.Status != "Complete" || dep.Currency != "ETH" || len(dep.Raw) == 0 {
+	if dep.IsTrade() || dep.EID != "309356152" || dep.Status != "Complete" || dep.Currency != "ETH" || dep.TransferType != "Deposit" ||
+		dep.TransactionHash != "605c" || len(dep.Raw) == 0 {
 		t.Errorf("deposit = %+v", dep)
 	}
 }

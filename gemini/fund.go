@@ -96,6 +96,15 @@ type TransfersOptions struct {
 // Transfers returns deposits and withdrawals, newest first. Gemini allows one
 // call per 5 seconds.
 func (c *Client) Transfers(ctx context.Context, opts TransfersOptions) ([]Transfer, error) {
+	var out []Transfer
+	if err := c.post(ctx, "/v1/transfers", transfersParams(opts), &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// transfersParams is the payload of Transfers and TransfersV2.
+func transfersParams(opts TransfersOptions) map[string]any {
 	p := map[string]any{}
 	if opts.Currency != "" {
 		p["currency"] = opts.Currency
@@ -109,8 +118,19 @@ func (c *Client) Transfers(ctx context.Context, opts TransfersOptions) ([]Transf
 	if opts.ShowCompletedDepositAdvances {
 		p["show_completed_deposit_advances"] = true
 	}
+	return p
+}
+
+// TransfersV2 is Transfers through POST /v2/transfers, the form Gemini now
+// recommends: each on-chain transfer names its Network, and network (a
+// network id such as "ethereum"; "" for all) filters the list.
+func (c *Client) TransfersV2(ctx context.Context, opts TransfersOptions, network string) ([]Transfer, error) {
+	p := transfersParams(opts)
+	if network != "" {
+		p["network"] = network
+	}
 	var out []Transfer
-	if err := c.post(ctx, "/v1/transfers", p, &out); err != nil {
+	if err := c.post(ctx, "/v2/transfers", p, &out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -199,6 +219,83 @@ func (c *Client) Withdraw(ctx context.Context, currency, address string, amount 
 		return nil, err
 	}
 	return &out, nil
+}
+
+// WithdrawalV2 is the answer of POST /v2/withdraw/:network/:ticker.
+type WithdrawalV2 struct {
+	WithdrawalID string  `json:"withdrawalId"`
+	Address      string  `json:"address"`
+	Amount       Decimal `json:"amount"`
+	Currency     string  `json:"currency"`
+	Fee          Decimal `json:"fee"`
+}
+
+// WithdrawV2Options are the optional fields of WithdrawV2 and
+// WithdrawFeeEstimateV2.
+type WithdrawV2Options struct {
+	Memo             string // for networks with memos
+	ClientTransferID string // sent as clientTransferId (WithdrawV2 only)
+}
+
+// WithdrawV2 sends amount of ticker ("eth") on network ("ethereum") to
+// address, the form Gemini now recommends. The rules are those of Withdraw;
+// a network that does not carry the ticker is UnsupportedNetwork (HTTP 404).
+func (c *Client) WithdrawV2(ctx context.Context, network, ticker, address string, amount Decimal, opts WithdrawV2Options) (*WithdrawalV2, error) {
+	path, err := withdrawV2Path(network, ticker)
+	if err != nil {
+		return nil, err
+	}
+	p := map[string]any{"address": address, "amount": amount}
+	if opts.Memo != "" {
+		p["memo"] = opts.Memo
+	}
+	if opts.ClientTransferID != "" {
+		p["clientTransferId"] = opts.ClientTransferID
+	}
+	var out WithdrawalV2
+	if err := c.post(ctx, path, p, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// FeeEstimate is the answer of POST /v2/withdraw/:network/:ticker/feeEstimate.
+// Fee is a JSON number on the wire.
+type FeeEstimate struct {
+	Currency         string  `json:"currency"`
+	Fee              Decimal `json:"fee"`
+	IsOverride       bool    `json:"isOverride"`
+	MonthlyLimit     int     `json:"monthlyLimit"`
+	MonthlyRemaining int     `json:"monthlyRemaining"`
+}
+
+// WithdrawFeeEstimateV2 estimates the fee of a withdrawal without making it.
+func (c *Client) WithdrawFeeEstimateV2(ctx context.Context, network, ticker, address string, amount Decimal, opts WithdrawV2Options) (*FeeEstimate, error) {
+	path, err := withdrawV2Path(network, ticker)
+	if err != nil {
+		return nil, err
+	}
+	p := map[string]any{"address": address, "amount": amount}
+	if opts.Memo != "" {
+		p["memo"] = opts.Memo
+	}
+	var out FeeEstimate
+	if err := c.post(ctx, path+"/feeEstimate", p, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+func withdrawV2Path(network, ticker string) (string, error) {
+	n, err := segment("network", network)
+	if err != nil {
+		return "", err
+	}
+	t, err := segment("ticker", ticker)
+	if err != nil {
+		return "", err
+	}
+	return "/v2/withdraw/" + n + "/" + t, nil
 }
 
 // Message is the answer of endpoints that reply with a sentence only.

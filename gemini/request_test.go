@@ -172,6 +172,20 @@ func TestPrivateRequests(t *testing.T) {
 			return err
 		}, map[string]any{"address": "mi98Z9brJ3TgaKsmvXatuRahbFRUFKRUdR", "amount": "1",
 			"client_transfer_id": "02176a83-a6b1-4202-9b85-1c1c92dd25c4"}},
+		{"v2 transfers with a network", "/v2/transfers", func(c *gemini.Client) error {
+			_, err := c.TransfersV2(ctx, gemini.TransfersOptions{Currency: "USDC", Limit: 25}, "solana")
+			return err
+		}, map[string]any{"currency": "USDC", "limit_transfers": num("25"), "network": "solana"}},
+		{"v2 withdraw: network and ticker in the path, clientTransferId", "/v2/withdraw/ethereum/eth", func(c *gemini.Client) error {
+			_, err := c.WithdrawV2(ctx, "ethereum", "eth", "0xA63123350Acc8F5ee1b1fBd1A6717135e82dBd28", "2.34567",
+				gemini.WithdrawV2Options{ClientTransferID: "AA97B177-9383-4934-8543-0F91A7A02838", Memo: "m"})
+			return err
+		}, map[string]any{"address": "0xA63123350Acc8F5ee1b1fBd1A6717135e82dBd28", "amount": "2.34567",
+			"clientTransferId": "AA97B177-9383-4934-8543-0F91A7A02838", "memo": "m"}},
+		{"v2 withdrawal fee estimate", "/v2/withdraw/bitcoin/btc/feeEstimate", func(c *gemini.Client) error {
+			_, err := c.WithdrawFeeEstimateV2(ctx, "bitcoin", "btc", "mi98Z9brJ3TgaKsmvXatuRahbFRUFKRUdR", "0.5", gemini.WithdrawV2Options{})
+			return err
+		}, map[string]any{"address": "mi98Z9brJ3TgaKsmvXatuRahbFRUFKRUdR", "amount": "0.5"}},
 		{"approved address request", "/v1/approvedAddresses/ethereum/request", func(c *gemini.Client) error {
 			_, err := c.ApprovedAddressRequest(ctx, "ethereum", "0xabc", "my address", "memo-1")
 			return err
@@ -220,7 +234,7 @@ func TestPrivateRequests(t *testing.T) {
 	// The endpoints that answer with a JSON array.
 	arrayReplies := map[string]bool{
 		"/v1/orders": true, "/v1/orders/history": true, "/v1/mytrades": true, "/v1/tradevolume": true,
-		"/v1/balances": true, "/v1/notionalbalances/usd": true, "/v1/transfers": true,
+		"/v1/balances": true, "/v1/notionalbalances/usd": true, "/v1/transfers": true, "/v2/transfers": true,
 		"/v1/addresses/bitcoin": true, "/v1/account/list": true,
 	}
 	f := newFake(t)
