@@ -160,7 +160,7 @@ func (s *Server) authenticate(r *http.Request, roles twinex.Role, sc scope, writ
 	// caller learns nothing about which keys exist.
 	badSig := twinex.Errorf(twinex.InvalidSignature, "InvalidSignature")
 	ip := auth.ClientIP(r, s.TrustedProxies)
-	if s.overUnknownLimit(ip, keyID, now) {
+	if s.overUnknownLimit(r.Context(), ip, keyID, now) {
 		return nil, droppedUnknown()
 	}
 	if !auth.ValidKeyID(keyID) {
@@ -344,6 +344,8 @@ func (s *Server) record(r *http.Request, c *signed, err error, start time.Time) 
 		if a.AccountID == 0 {
 			a.AccountID = c.key.AccountID
 		}
+	} else if !auth.ValidKeyID(keyID) {
+		// Never a key: nothing to look up.
 	} else if e, lerr := s.Keys.Lookup(r.Context(), keyID); lerr == nil {
 		k := e.Key()
 		a.UserID, a.AccountID = k.UserID, k.AccountID
