@@ -395,6 +395,32 @@ func (s *Server) link(r *http.Request, path, token string) string {
 // withToken adds a link's token to its URL.
 func withToken(u, token string) string { return u + "?token=" + url.QueryEscape(token) }
 
+// loopbackHost parses a Host header that names this machine: a loopback
+// address or "localhost", with at most a numeric port. It returns the host
+// (an IP in canonical form, without brackets) and the port ("" if none),
+// or false for anything else ("127.0.0.1:80.evil.example", a public name,
+// a zone).
+func loopbackHost(hostport string) (host, port string, ok bool) {
+	host = hostport
+	if h, p, err := net.SplitHostPort(hostport); err == nil {
+		host, port = h, p
+	}
+	if port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || strconv.Itoa(n) != port {
+			return "", "", false
+		}
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if host == "localhost" {
+		return host, port, true
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil || !a.IsLoopback() || a.Zone() != "" {
+		return "", "", false
+	}
+	return a.String(), port, true
+}
+
 // linkBase returns the scheme and host of emailed links: BaseURL, or when
 // it is empty, the request's Host if that is a loopback address or
 // "localhost" with at most a numeric port ("127.0.0.1:8080", "[::1]",
@@ -405,24 +431,10 @@ func (s *Server) linkBase(r *http.Request) string {
 	if base := strings.TrimRight(s.BaseURL, "/"); base != "" {
 		return base
 	}
-	host, port := r.Host, ""
-	if h, p, err := net.SplitHostPort(r.Host); err == nil {
-		host, port = h, p
-	}
-	if port != "" {
-		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || strconv.Itoa(n) != port {
-			s.Logger.Error("web: BaseURL is not set; cannot make an emailed link for this host", "host", r.Host)
-			return ""
-		}
-	}
-	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
-	if host != "localhost" {
-		a, err := netip.ParseAddr(host)
-		if err != nil || !a.IsLoopback() || a.Zone() != "" {
-			s.Logger.Error("web: BaseURL is not set; cannot make an emailed link for this host", "host", r.Host)
-			return ""
-		}
-		host = a.String()
+	host, port, ok := loopbackHost(r.Host)
+	if !ok {
+		s.Logger.Error("web: BaseURL is not set; cannot make an emailed link for this host", "host", r.Host)
+		return ""
 	}
 	scheme := "http"
 	if r.TLS != nil || s.Secure {
