@@ -53,6 +53,8 @@ Commands:
                                           make requests fail on purpose (sandbox only)
   fault list | fault remove --id ID | fault clear
                                           show or remove fault rules
+  market list | market status --symbol S --set open|closed|cancel_only|post_only|limit_only
+                                          show or set markets' status
   save --name N | restore --name N | reset | snapshots
                                           sandbox: save, restore or reset the whole state
   price set --symbol S --price P          sandbox: jump a market's simulated price
@@ -136,6 +138,8 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return adminCancel(ctx, c, rest, stdout, stderr)
 	case "fault":
 		return adminFault(ctx, c, rest, stdout, stderr)
+	case "market":
+		return adminMarket(ctx, c, rest, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "admin: unknown command %q\n\n", cmd)
 	fs.Usage()
