@@ -40,6 +40,12 @@ type market struct {
 	// full re-quote MaxQuoteAge after postOnlyAt tries plain quotes again.
 	postOnly   bool
 	postOnlyAt int64
+	// Set by Adjust (scenarios): the ladder's sizes are baseSizes scaled
+	// by depthPct; noBids and noAsks pull a side.
+	baseSizes      []int64
+	depthPct       int
+	noBids, noAsks bool
+	drift, vol     float64
 
 	// taker
 	flow      *rand.Rand
@@ -147,6 +153,8 @@ func newMarket(cfg *Config, ms *twinex.Markets, mc MarketConfig) (*market, error
 		sz := mk.size + mk.size*int64(k)*int64(mc.DepthGrowthPct)/100
 		mk.sizes[k] = max(sz-sz%mm.AmountStep, mk.size)
 	}
+	mk.baseSizes, mk.depthPct = append([]int64(nil), mk.sizes...), 100
+	mk.drift, mk.vol = mc.Drift, mc.Volatility
 	mk.posScale = 10 * mk.takerMax
 	mk.bids, mk.asks = make([]quote, mc.Levels), make([]quote, mc.Levels)
 	mk.flow = newRand(cfg.Seed, mm.Symbol, "flow")
@@ -299,10 +307,13 @@ func (s *Sim) requote(mk *market, now int64) {
 		pb = mk.bidPrice(mk.ref, k, pb)
 		pa = mk.askPrice(mk.ref, k, pa)
 		mk.bids[k] = quote{state: quoteEmpty, price: pb}
-		if pb == 0 {
+		if pb == 0 || mk.noBids || mk.sizes[k] == 0 {
 			mk.bids[k].state = quoteNone
 		}
 		mk.asks[k] = quote{state: quoteEmpty, price: pa}
+		if mk.noAsks || mk.sizes[k] == 0 {
+			mk.asks[k].state = quoteNone
+		}
 	}
 	s.repair(mk, now)
 }
