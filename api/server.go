@@ -58,6 +58,8 @@ type Server struct {
 	Logger *slog.Logger     // default: discard
 	Now    func() time.Time // default time.Now
 	Faults *fault.Injector  // sandbox fault injection; nil in production
+	// Scenarios, when set, runs scripted market scenarios (sandbox only).
+	Scenarios ScenarioControls
 
 	mux *http.ServeMux
 }
@@ -80,6 +82,7 @@ func (s *Server) Handler() http.Handler {
 	s.routeHistory()
 	s.routeMaster()
 	s.routeSandbox()
+	s.routeScenario()
 	s.routeKYC()
 	s.routeFaults()
 	s.routeActivity()

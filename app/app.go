@@ -67,6 +67,9 @@ type App struct {
 	// Backfill is how much market history the simulator writes into a
 	// store that has no trade yet (first start, reset); 0: none.
 	Backfill time.Duration
+	// Scenario, when set, is a scenario file (or a shipped example's
+	// name) played from the start (sandbox only).
+	Scenario string
 
 	// Settings read once at Open.
 	markets *twinex.Markets
@@ -79,6 +82,7 @@ type App struct {
 	simMu     sync.Mutex // guards simPaused and applying it to the runner
 	simPaused bool       // kept across restores
 	simCfg    sim.Config // read once at Open, so a swap cannot fail on a file edited since
+	scen      scenarios  // the scenario playing, if any
 
 	// mu guards st: requests hold it for reading; a restore or reset,
 	// which replaces the whole state, holds it for writing.
@@ -191,6 +195,15 @@ func (m *App) Open(ctx context.Context) error {
 			return err
 		}
 	}
+	var scenarioFile []byte
+	if m.Scenario != "" {
+		if m.Mode != Sandbox {
+			return errors.New("--scenario needs sandbox mode")
+		}
+		if scenarioFile, err = LoadScenario(m.Scenario); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
 	if m.st, err = m.openState(ctx); err != nil {
 		return err
@@ -209,6 +222,13 @@ func (m *App) Open(ctx context.Context) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	m.st.start(m.linkBase())
+	if scenarioFile != nil {
+		if _, err := m.RunScenario(ctx, scenarioFile); err != nil {
+			m.st.close()
+			m.ln.Close()
+			return fmt.Errorf("scenario %s: %w", m.Scenario, err)
+		}
+	}
 	m.done = make(chan error, 1)
 	go func() {
 		if err := m.http.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -281,7 +301,7 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 		TrustedProxies: m.trusted, AdminToken: m.token, Logger: m.Logger, ApprovalWait: m.ApprovalWait,
 		PublicLimit: ratelimit.New(m.PublicLimit), PrivateLimit: ratelimit.New(m.PrivateLimit)}
 	if m.Mode == Sandbox {
-		srv.Sandbox, srv.Faults = m, m.faults
+		srv.Sandbox, srv.Faults, srv.Scenarios = m, m.faults, m
 		if m.Sim {
 			if st.sim, err = m.openSimulator(ctx, st); err != nil {
 				st.close()
@@ -479,6 +499,7 @@ func (m *App) Addr() string { return m.ln.Addr().String() }
 // stop the background work, drain the sequencer, close the store.
 func (m *App) Close() error {
 	var errs []error
+	m.StopScenario()
 	if m.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		if err := m.http.Shutdown(ctx); err != nil {

@@ -57,6 +57,8 @@ Commands:
                                           show or set markets' status
   save --name N | restore --name N | reset | snapshots
                                           sandbox: save, restore or reset the whole state
+  scenario run FILE | scenario status | scenario stop
+                                          sandbox: play a scripted market scenario
   price set --symbol S --price P          sandbox: jump a market's simulated price
   sim pause | sim resume | sim status     sandbox: stop, restart or describe the simulator
 
@@ -140,6 +142,8 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return adminFault(ctx, c, rest, stdout, stderr)
 	case "market":
 		return adminMarket(ctx, c, rest, stdout, stderr)
+	case "scenario":
+		return adminScenario(ctx, c, rest, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "admin: unknown command %q\n\n", cmd)
 	fs.Usage()
