@@ -495,6 +495,9 @@ func (m *App) linkBase() string {
 // Addr returns the address the server listens on.
 func (m *App) Addr() string { return m.ln.Addr().String() }
 
+// AdminToken returns the admin API's bearer token (after Open).
+func (m *App) AdminToken() string { return m.token }
+
 // Close shuts down in reverse order: stop accepting and finish requests,
 // stop the background work, drain the sequencer, close the store.
 func (m *App) Close() error {
