@@ -503,6 +503,7 @@ func (m *App) AdminToken() string { return m.token }
 func (m *App) Close() error {
 	var errs []error
 	m.StopScenario()
+	m.scen.wg.Wait()
 	if m.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		if err := m.http.Shutdown(ctx); err != nil {

@@ -60,12 +60,9 @@ func (m *App) RunScenario(_ context.Context, file []byte) (map[string]any, error
 		return nil, err
 	}
 	s := &m.scen
-	m.StopScenario()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cancel != nil { // another run started meanwhile
-		s.cancel()
-	}
+	s.stop()
 	ctx, cancel := context.WithCancel(context.Background())
 	run := &scenarioRun{sc: sc, started: time.Now(), state: "running"}
 	s.run, s.cancel = run, cancel
@@ -80,7 +77,7 @@ func (m *App) RunScenario(_ context.Context, file []byte) (map[string]any, error
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		switch {
-		case errors.Is(err, context.Canceled):
+		case run.state == "stopped" || errors.Is(err, context.Canceled):
 			run.state = "stopped"
 		case err != nil:
 			run.state, run.err = "failed", err.Error()
@@ -105,18 +102,27 @@ func (m *App) ScenarioStatus() map[string]any {
 	return s.run.status()
 }
 
-// StopScenario stops the running scenario and waits for it; what its
-// steps changed stays.
+// StopScenario stops the running scenario; what its steps changed stays.
+// It does not wait for the run's goroutine (a request calls it holding
+// m.mu for reading, which a step in progress may be waiting for behind a
+// restore); Close does.
 func (m *App) StopScenario() map[string]any {
 	s := &m.scen
 	s.mu.Lock()
+	s.stop()
+	s.mu.Unlock()
+	return m.ScenarioStatus()
+}
+
+// stop cancels the running scenario, if any. The caller holds s.mu.
+func (s *scenarios) stop() {
 	if s.cancel != nil {
 		s.cancel()
 		s.cancel = nil
+		if s.run != nil && s.run.state == "running" {
+			s.run.state = "stopped"
+		}
 	}
-	s.mu.Unlock()
-	s.wg.Wait()
-	return m.ScenarioStatus()
 }
 
 // status renders the run; the caller holds scenarios.mu.
