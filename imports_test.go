@@ -62,6 +62,13 @@ var pureBans = []struct{ prefix, reason string }{
 	{"crypto/rand", "no hidden randomness: the same commands must produce the same events"},
 }
 
+// drivenBy are packages driven by their caller's clock and commands, with
+// what of the module each may import.
+var drivenBy = map[string][]string{
+	"sim":      {"", "/engine"},
+	"scenario": {"", "/engine", "/fault", "/sim"},
+}
+
 // drivers are database drivers, which only the store adapters may import.
 var drivers = []string{"database/sql/driver", "modernc.org/sqlite", "github.com/mattn/go-sqlite3", "github.com/jackc/pgx", "github.com/lib/pq"}
 
@@ -106,6 +113,26 @@ var importRules = []importRule{
 			}
 		}
 		return ""
+	}},
+	{"the simulator and the scenarios do no I/O and reach no adapter", false, func(mod string, im fileImport) string {
+		allowed, ok := drivenBy[im.pkg]
+		if !ok {
+			return ""
+		}
+		for _, b := range []string{"net", "database/sql", "os", "syscall"} {
+			if under(im.path, b) {
+				return "the simulator and the scenario player are state machines driven by their caller (Step, Observe, Apply, Play with a clock): the app wires them to the core, the clock and the admin API, so that tests run them in simulated time"
+			}
+		}
+		if isStd(im.path) {
+			return ""
+		}
+		for _, a := range allowed {
+			if im.path == mod+a {
+				return ""
+			}
+		}
+		return "the simulator and the scenario player act only through engine commands and the fault rules they are given, never on a store or an HTTP adapter"
 	}},
 	{"only the stores import database drivers", false, func(mod string, im fileImport) string {
 		for _, d := range storeDirs {

@@ -29,6 +29,7 @@ func (s *Server) routeAdmin() {
 	s.mux.Handle("GET /admin/v1/balances", s.admin(s.adminBalances))
 	s.mux.Handle("GET /admin/v1/verify", s.admin(s.adminVerify))
 	s.mux.Handle("GET /admin/v1/orders/{id}", s.admin(s.adminOrder))
+	s.routeMarkets()
 }
 
 type adminHandler func(w http.ResponseWriter, r *http.Request) error

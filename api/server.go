@@ -75,6 +75,8 @@ type Server struct {
 	// WSPerIP and WSPerKey limit open WebSocket connections per client
 	// address and per API key (0: DefaultWSPerIP, DefaultWSPerKey).
 	WSPerIP, WSPerKey int
+	// Scenarios, when set, runs scripted market scenarios (sandbox only).
+	Scenarios ScenarioControls
 
 	mux     *http.ServeMux
 	unknown *unknownKeys
@@ -107,6 +109,7 @@ func (s *Server) Handler() http.Handler {
 	s.routeMaster()
 	s.routeSandbox()
 	s.routeBackup()
+	s.routeScenario()
 	s.routeKYC()
 	s.routeFaults()
 	s.routeActivity()

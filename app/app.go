@@ -75,6 +75,9 @@ type App struct {
 	// Backfill is how much market history the simulator writes into a
 	// store that has no trade yet (first start, reset); 0: none.
 	Backfill time.Duration
+	// Scenario, when set, is a scenario file (or a shipped example's
+	// name) played from the start (sandbox only).
+	Scenario string
 
 	// Settings read once at Open.
 	markets *twinex.Markets
@@ -96,6 +99,7 @@ type App struct {
 	simPaused bool             // kept across restores
 	simCfg    sim.Config       // read once at Open, so a swap cannot fail on a file edited since
 	faucet    *exchange.Faucet // the sandbox's test funds; nil in production
+	scen      scenarios        // the scenario playing, if any
 
 	// mu guards st: requests hold it for reading; a restore or reset,
 	// which replaces the whole state, holds it for writing.
@@ -222,6 +226,15 @@ func (m *App) Open(ctx context.Context) error {
 	if m.MetricsListen != "" {
 		m.metrics = metrics.New()
 	}
+	var scenarioFile []byte
+	if m.Scenario != "" {
+		if m.Mode != Sandbox {
+			return errors.New("--scenario needs sandbox mode")
+		}
+		if scenarioFile, err = LoadScenario(m.Scenario); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
 	if m.st, err = m.openState(ctx); err != nil {
 		return err
@@ -247,6 +260,13 @@ func (m *App) Open(ctx context.Context) error {
 		}
 	}
 	m.st.start(m.linkBase())
+	if scenarioFile != nil {
+		if _, err := m.RunScenario(ctx, scenarioFile); err != nil {
+			m.st.close()
+			m.ln.Close()
+			return fmt.Errorf("scenario %s: %w", m.Scenario, err)
+		}
+	}
 	m.done = make(chan error, 1)
 	go func() {
 		if err := m.http.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -332,7 +352,7 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 		TrustedProxies: m.trusted, AdminToken: m.token, Logger: m.Logger, ApprovalWait: m.ApprovalWait,
 		PublicLimit: ratelimit.New(m.PublicLimit), PrivateLimit: ratelimit.New(m.PrivateLimit), Feed: st.feed}
 	if m.Mode == Sandbox {
-		srv.Sandbox, srv.Faults = m, m.faults
+		srv.Sandbox, srv.Faults, srv.Scenarios = m, m.faults, m
 		if m.Sim {
 			if st.sim, err = m.openSimulator(ctx, st); err != nil {
 				st.close()
@@ -534,10 +554,15 @@ func (m *App) linkBase() string {
 // Addr returns the address the server listens on.
 func (m *App) Addr() string { return m.ln.Addr().String() }
 
+// AdminToken returns the admin API's bearer token (after Open).
+func (m *App) AdminToken() string { return m.token }
+
 // Close shuts down in reverse order: stop accepting and finish requests,
 // stop the background work, drain the sequencer, close the store.
 func (m *App) Close() error {
 	var errs []error
+	m.StopScenario()
+	m.scen.wg.Wait()
 	if m.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		if err := m.http.Shutdown(ctx); err != nil {

@@ -110,6 +110,9 @@ type Snapshot struct {
 	Trades  []twinex.Trade  // recent, newest first
 	Candles []twinex.Candle // the latest candle of each timeframe
 	Time    int64           // Unix ns the snapshot was taken at
+
+	// Status is which orders the market accepts now.
+	Status twinex.MarketStatus
 }
 
 // request is one queued command (or inspection) and its answer.
@@ -560,7 +563,7 @@ func (p *pending) addUse(u twinex.KeyUse) {
 // no trade happened. It runs on the sequencer goroutine.
 func (c *Core) snapshot(i int, now int64, bookChanged bool) *Snapshot {
 	prev := c.built[i]
-	s := &Snapshot{Market: c.cfg.Markets.List[i], Index: i, Time: now}
+	s := &Snapshot{Market: c.cfg.Markets.List[i], Index: i, Status: c.x.Status(i), Time: now}
 	if bookChanged || prev == nil {
 		s.Bids, s.Asks = c.x.Depth(i, nil, nil, 0)
 	} else {
