@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/twinex/twinex"
 )
@@ -41,6 +42,11 @@ func (s *Server) adminBackup(w http.ResponseWriter, r *http.Request) error {
 		backup = s.Backups.BackupLogTo
 	default:
 		return twinex.Errorf(twinex.InvalidJson, "part must be exchange or log")
+	}
+	// The server's write timeout is for requests, not for a copy of the
+	// whole store: this one may take as long as it needs.
+	if err := http.NewResponseController(w).SetWriteDeadline(time.Time{}); err != nil {
+		s.Logger.Warn("backup: cannot lift the write deadline", "err", err)
 	}
 	dir, err := os.MkdirTemp(s.BackupDir, "backup-*")
 	if err != nil {

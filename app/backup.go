@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/auth"
@@ -100,6 +101,10 @@ func RestoreBackup(ctx context.Context, from, dataDir, keyFile string) (RestoreR
 	if err := checkRestored(ctx, db, markets, sealer, &rep); err != nil {
 		undo()
 		return rep, err
+	}
+	if !rep.OK {
+		undo()
+		return rep, fmt.Errorf("the restored ledger fails its check: %s", strings.Join(rep.Violations, "; "))
 	}
 	return rep, nil
 }

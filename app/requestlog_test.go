@@ -46,7 +46,7 @@ func TestRequestIDsAndFailedRequestsLogged(t *testing.T) {
 		resp.Body.Close()
 		return resp
 	}
-	if resp := get("/readyz"); resp.StatusCode != 200 || len(resp.Header.Get("X-Request-Id")) != 16 {
+	if resp := get("/readyz"); resp.StatusCode != 200 || len(resp.Header.Get("X-Request-Id")) != 24 {
 		t.Fatalf("readyz: %d, request id %q", resp.StatusCode, resp.Header.Get("X-Request-Id"))
 	}
 	if st, v := admin(t, a, "POST", "/admin/v1/faults", `{"error":"Maintenance","count":1,"public":true}`); st != 200 {

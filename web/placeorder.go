@@ -39,7 +39,7 @@ func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	clean := func(name string) string {
-		return strings.ReplaceAll(strings.TrimSpace(r.PostFormValue(name)), ",", "")
+		return formAmount(r.PostFormValue(name))
 	}
 	form := map[string]string{"symbol": r.PostFormValue("symbol"), "side": r.PostFormValue("side"), "kind": r.PostFormValue("kind"),
 		"amount": r.PostFormValue("amount"), "price": r.PostFormValue("price"), "stop": r.PostFormValue("stop")}

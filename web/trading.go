@@ -247,7 +247,7 @@ func (s *Server) addTestFunds(w http.ResponseWriter, r *http.Request) {
 func (s *Server) transfer(w http.ResponseWriter, r *http.Request) {
 	u := state(r).user
 	req := exchange.TransferRequest{UserID: u.ID, From: r.PostFormValue("from"), To: r.PostFormValue("to"),
-		Currency: r.PostFormValue("currency"), Amount: strings.ReplaceAll(strings.TrimSpace(r.PostFormValue("amount")), ",", "")}
+		Currency: r.PostFormValue("currency"), Amount: formAmount(r.PostFormValue("amount"))}
 	form := map[string]string{"from": req.From, "to": req.To, "currency": req.Currency, "amount": r.PostFormValue("amount")}
 	t, err := s.Exchange.Transfer(r.Context(), req, twinex.KeyUse{})
 	if err != nil {

@@ -388,3 +388,23 @@ func mustParse(t *testing.T, x *exchange.Service, symbol, side, price, amount st
 	}
 	return c
 }
+
+// TestFormAmountsKeepDecimalCommas: "1,5" is not fifteen.
+func TestFormAmountsKeepDecimalCommas(t *testing.T) {
+	e := newEnv(t, withExchange(t, true))
+	b := e.browser("192.0.2.58")
+	verifiedUser(t, e, b, "cy@example.com")
+	u := mustUser(t, e, "cy@example.com")
+	if err := e.db.CreateAccount(t.Context(), &twinex.Account{UserID: u.ID, Name: "Other", Nickname: "other", Type: "exchange", Created: 1}); err != nil {
+		t.Fatal(err)
+	}
+	b.get("/balances")
+	p := b.post("/balances/transfer", url.Values{"from": {"primary"}, "to": {"other"}, "currency": {"BTC"}, "amount": {"0,5"}})
+	if p.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(p.Body, `id="amount-error"`) {
+		t.Fatalf("a decimal comma: %d", p.StatusCode)
+	}
+	p = b.post("/balances/transfer", url.Values{"from": {"primary"}, "to": {"other"}, "currency": {"USD"}, "amount": {"1,000.5"}})
+	if p.StatusCode != http.StatusSeeOther {
+		t.Fatalf("thousands separators: %d", p.StatusCode)
+	}
+}
