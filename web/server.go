@@ -265,6 +265,7 @@ type reqState struct {
 	user    *twinex.User // the session's user, once fully signed in
 	mfaUser *twinex.User // the session's user, while the second factor is due
 	preCSRF string       // the pre-session cookie's value, if any
+	opToken string       // a live operator session's token, when there is no user session
 }
 
 type ctxKey struct{}
@@ -294,6 +295,10 @@ func (s *Server) withRequest(next http.Handler) http.Handler {
 		}
 		if c, err := r.Cookie(csrfCookie); err == nil {
 			st.preCSRF = c.Value
+		}
+		if st.token == "" && s.isOperator(r) {
+			c, _ := r.Cookie(operatorCookie)
+			st.opToken = c.Value
 		}
 		switch r.Method {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
