@@ -253,10 +253,11 @@ func (s *Service) OwnAccount(ctx context.Context, userID int64, nick string) (tw
 // the sequencer last published (the numbers the public API serves).
 type Ticker struct {
 	Market      *twinex.Market
-	Last        int64  // price units; 0 when the market never traded
-	Change      string // (last-open)/open as a fraction, "0.0244"
-	Volume      int64  // base, market amount units
-	QuoteVolume int64  // quote, ledger units
+	Status      twinex.MarketStatus // which orders the market accepts now
+	Last        int64               // price units; 0 when the market never traded
+	Change      string              // (last-open)/open as a fraction, "0.0244"
+	Volume      int64               // base, market amount units
+	QuoteVolume int64               // quote, ledger units
 }
 
 // Tickers returns every market's ticker, in the markets' order.
@@ -264,8 +265,9 @@ func (s *Service) Tickers() []Ticker {
 	ms := s.Core.Markets()
 	out := make([]Ticker, 0, len(ms.List))
 	for i, m := range ms.List {
-		t := Ticker{Market: m}
+		t := Ticker{Market: m, Status: m.Status}
 		if snap := s.Core.Snapshot(i); snap != nil {
+			t.Status = snap.Status
 			st := snap.Stats
 			t.Last, t.Change, t.Volume, t.QuoteVolume = st.Last, st.Change(), st.Volume, st.QuoteVolume
 		}

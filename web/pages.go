@@ -22,7 +22,11 @@ func (s *Server) marketRows() []tickerRow {
 		return out
 	}
 	for i, t := range s.Exchange.Tickers() {
-		if i >= len(out) || t.Last == 0 {
+		if i >= len(out) {
+			break
+		}
+		out[i].Status = string(t.Status) // as the operator set it, live
+		if t.Last == 0 {
 			continue // never traded: no price to show
 		}
 		m := t.Market

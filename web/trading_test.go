@@ -269,6 +269,11 @@ func TestLandingShowsPrices(t *testing.T) {
 	}
 	p := e.browser("192.0.2.55").get("/")
 	wantBody(t, p, "Last price", "2,050.00 USD", "change-up", "2.50%", "2 ETH", "Test funds")
+	// A status the operator sets shows at once.
+	if res, err := x.Core.Do(t.Context(), engine.Command{Kind: engine.SetMarketStatus, Market: ms.Index("ethusd"), Status: twinex.MarketStatus("cancel_only")}); err != nil || res.Err != nil {
+		t.Fatal(err, res.Err)
+	}
+	wantBody(t, e.browser("192.0.2.55").get("/"), "cancel_only")
 }
 
 // Errors on the key form's select, textarea and fieldsets are tied to
