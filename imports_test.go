@@ -178,6 +178,12 @@ var importRules = []importRule{
 		}
 		return "the WebSocket framing is an adapter detail: the domain, the core and the hub see typed messages only"
 	}},
+	{"the dashboard does not import the API adapter", false, func(mod string, im fileImport) string {
+		if under(im.pkg, "web") && under(im.path, mod+"/api") {
+			return "the dashboard and the Gemini API are two adapters over the same services (accounts, exchange, keys); a rule the dashboard needs from the API belongs in a service, and wire data the app hands over"
+		}
+		return ""
+	}},
 	{"only the metrics adapter imports Prometheus", false, func(mod string, im fileImport) string {
 		if under(im.path, "github.com/prometheus") && !under(im.pkg, "metrics") {
 			return "metric names, labels and their bounds have one home (metrics/); the rest reports figures through plain hooks (core.Config.OnBatch, activity.Recorder.OnBatch, watch.Watcher.OnRaise), so that no package's tests need a registry"

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/accounts"
 	"github.com/twinex/twinex/auth"
 	"github.com/twinex/twinex/core"
 	"github.com/twinex/twinex/exchange"
@@ -62,6 +63,9 @@ type Server struct {
 	Logger *slog.Logger     // default: discard
 	Now    func() time.Time // default time.Now
 	Faults *fault.Injector  // sandbox fault injection; nil in production
+	// Users creates users and accounts (the rules shared with the
+	// dashboard and the sandbox).
+	Users *accounts.Service
 	// Exchange holds the rules shared with the dashboard (transfers,
 	// cancels, fills); by default one over Core, Store and Accounts.
 	Exchange *exchange.Service
@@ -92,6 +96,9 @@ const MaxBodyBytes = 1 << 20
 func (s *Server) Handler() http.Handler {
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
+	}
+	if s.Users == nil {
+		s.Users = &accounts.Service{Store: s.Accounts, Now: func() time.Time { return s.now() }}
 	}
 	if s.Exchange == nil {
 		s.Exchange = &exchange.Service{Core: s.Core, Store: s.Store, Accounts: s.Accounts}

@@ -105,7 +105,7 @@ type homeView struct {
 // in. Both embed the currency data script that ccxt scrapes from GET /.
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	st := state(r)
-	v := view{Title: "Twinex", Nav: "home", CurrencyData: s.currency}
+	v := view{Title: "Twinex", Nav: "home", CurrencyData: s.CurrencyData}
 	hv := homeView{Markets: s.marketRows(), Grants: s.grantRows()}
 	if u := st.user; u != nil {
 		v.Title = "Overview"

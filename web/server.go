@@ -37,7 +37,7 @@ import (
 	"time"
 
 	"github.com/twinex/twinex"
-	"github.com/twinex/twinex/api"
+	"github.com/twinex/twinex/accounts"
 	"github.com/twinex/twinex/auth"
 	"github.com/twinex/twinex/exchange"
 	"github.com/twinex/twinex/keys"
@@ -109,6 +109,13 @@ type Server struct {
 	// AutoApproveIdentity approves identity submissions at once (a
 	// sandbox's choice); otherwise the operator reviews them.
 	AutoApproveIdentity bool
+	// CurrencyData is the landing page's <script id="currencyData">
+	// element, the Gemini wire data ccxt reads from GET / (the API renders
+	// it; the app hands it over, so the dashboard needs no API code).
+	CurrencyData template.HTML
+	// Users creates accounts (and users), with the rules the API uses.
+	// Defaults to one over Accounts.
+	Users *accounts.Service
 	// Exchange serves balances, orders, fills, transfers, prices and (in
 	// the sandbox, when it has a faucet) test funds. When nil, those pages
 	// do not exist.
@@ -120,7 +127,6 @@ type Server struct {
 	TrustedProxies []netip.Prefix
 
 	pages     map[string]*template.Template
-	currency  template.HTML
 	dummyHash string // verified against for unknown emails, to spend the same time
 	secrets   secretStash
 	turns     turns // attempts' turns per throttle key
@@ -140,18 +146,14 @@ func (s *Server) Handler() http.Handler {
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
 	}
+	if s.Users == nil {
+		s.Users = &accounts.Service{Store: s.Accounts, Now: s.Now}
+	}
 	s.resets = make(chan resetJob, resetQueueSize)
 	s.resetByClient = ratelimit.Window{Max: ResetRequestsPerClient, Per: ResetLimitWindow}
 	s.resetByEmail = ratelimit.Window{Max: ResetMailsPerEmail, Per: ResetLimitWindow}
 	if err := s.parseTemplates(); err != nil {
 		panic(err) // embedded templates: a programming error, caught by the tests
-	}
-	if s.Markets != nil {
-		c, err := api.CurrencyDataScript(s.Markets)
-		if err != nil {
-			panic(err) // the markets were validated at start
-		}
-		s.currency = c
 	}
 	h, err := password.Hash(randomToken())
 	if err != nil {
