@@ -1,6 +1,9 @@
 package api
 
 import (
+	"bufio"
+	"errors"
+	"net"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -97,6 +100,7 @@ type wsConn struct {
 	account int64
 
 	release  func()
+	cork     *corkConn
 	ctrl     chan []byte  // in-band replies from the read loop
 	closing  chan wsClose // a close requested by the read loop
 	readDone chan struct{}
@@ -187,7 +191,8 @@ func (s *Server) wsOpen(w http.ResponseWriter, r *http.Request, key string, rele
 		s.wsRefuse(w, r, twinex.Errorf(twinex.EndpointNotFound, "API entry point `%s` not found", r.URL.Path))
 		return nil, false
 	}
-	ws, err := upgrader.Upgrade(w, r, nil)
+	hj := &corkHijacker{ResponseWriter: w}
+	ws, err := upgrader.Upgrade(hj, r, nil)
 	if err != nil {
 		release() // the upgrader answered 400
 		return nil, false
@@ -195,7 +200,7 @@ func (s *Server) wsOpen(w http.ResponseWriter, r *http.Request, key string, rele
 	ws.SetReadLimit(wsReadLimit)
 	c := &wsConn{s: s, ws: ws, sub: feed.NewSub(WSQueue, key), path: r.URL.Path, ip: auth.ClientIP(r, s.TrustedProxies),
 		start: s.now(), ctrl: make(chan []byte, 16), closing: make(chan wsClose, 1), readDone: make(chan struct{})}
-	c.release = release
+	c.release, c.cork = release, hj.conn
 	return c, true
 }
 
@@ -260,8 +265,20 @@ loop:
 	for {
 		select {
 		case m := <-c.sub.Q:
+			// Everything already queued goes out in one write.
+			c.cork.set(true)
 			frames = c.proto.render(c, m, frames[:0])
-			if !c.send(frames...) {
+		drain:
+			for n := 0; n < 256; n++ {
+				select {
+				case m := <-c.sub.Q:
+					frames = c.proto.render(c, m, frames)
+				default:
+					break drain
+				}
+			}
+			ok := c.send(frames...)
+			if err := c.cork.set(false); err != nil || !ok {
 				end = wsClose{closeGoingAway, "write failed"}
 				break loop
 			}
@@ -311,6 +328,75 @@ func (c *wsConn) send(frames ...[]byte) bool {
 		c.sent.Add(1)
 	}
 	return true
+}
+
+// corkHijacker hands gorilla/websocket a connection whose writes can be
+// held and sent together: a writer that finds several messages queued
+// sends them in one system call instead of one each (the fan-out's main
+// cost under load).
+type corkHijacker struct {
+	http.ResponseWriter
+	conn *corkConn
+}
+
+func (h *corkHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := h.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("websocket: the response writer cannot be hijacked")
+	}
+	nc, brw, err := hj.Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	h.conn = &corkConn{Conn: nc}
+	return h.conn, brw, nil
+}
+
+// corkConn buffers writes while corked. It is safe for concurrent use
+// (gorilla writes pongs from the read goroutine).
+type corkConn struct {
+	net.Conn
+	mu     sync.Mutex
+	corked bool
+	buf    []byte
+}
+
+func (c *corkConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.corked {
+		return c.Conn.Write(p)
+	}
+	c.buf = append(c.buf, p...)
+	if len(c.buf) >= 256<<10 {
+		if err := c.flushLocked(); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
+}
+
+// set corks or uncorks the connection; uncorking writes what was held.
+func (c *corkConn) set(corked bool) error {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.corked = corked
+	if !corked {
+		return c.flushLocked()
+	}
+	return nil
+}
+
+func (c *corkConn) flushLocked() error {
+	if len(c.buf) == 0 {
+		return nil
+	}
+	_, err := c.Conn.Write(c.buf)
+	c.buf = c.buf[:0]
+	return err
 }
 
 // finish closes the connection with a close frame saying why, unsubscribes

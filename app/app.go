@@ -49,6 +49,9 @@ type App struct {
 	Stdout  io.Writer    // where the start-up banner goes; default: discard
 	// PublicLimit and PrivateLimit are the rate limits (zero: unlimited).
 	PublicLimit, PrivateLimit ratelimit.Limit
+	// WSPerIP and WSPerKey limit open WebSocket connections per client
+	// address and per API key (zero: api.DefaultWSPerIP, DefaultWSPerKey).
+	WSPerIP, WSPerKey int
 	// ApprovalWait is the hold on newly approved withdrawal addresses; a
 	// negative value means the mode's default (0 in sandbox,
 	// ProductionApprovalWait in production).
@@ -278,7 +281,8 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 	}
 	srv := &api.Server{Activity: st.log, Quota: st.quota, Leaks: st.watch, ActivityLog: st.store, Core: st.core, Store: st.store, Accounts: st.store, Addresses: st.store, Identities: st.store, Keys: st.keys,
 		TrustedProxies: m.trusted, AdminToken: m.token, Logger: m.Logger, ApprovalWait: m.ApprovalWait,
-		PublicLimit: ratelimit.New(m.PublicLimit), PrivateLimit: ratelimit.New(m.PrivateLimit), Feed: st.feed}
+		PublicLimit: ratelimit.New(m.PublicLimit), PrivateLimit: ratelimit.New(m.PrivateLimit), Feed: st.feed,
+		WSPerIP: m.WSPerIP, WSPerKey: m.WSPerKey}
 	if m.Mode == Sandbox {
 		srv.Sandbox, srv.Faults = m, m.faults
 		if m.Sim {
@@ -472,6 +476,17 @@ func (m *App) linkBase() string {
 		return ""
 	}
 	return "http://" + m.ln.Addr().String()
+}
+
+// Feed returns the current state's WebSocket hub (nil when closed), for
+// benchmarks that trace its messages.
+func (m *App) Feed() *feed.Hub {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.st == nil {
+		return nil
+	}
+	return m.st.feed
 }
 
 // Addr returns the address the server listens on.
