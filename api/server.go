@@ -66,6 +66,10 @@ type Server struct {
 	// WSPerIP and WSPerKey limit open WebSocket connections per client
 	// address and per API key (0: DefaultWSPerIP, DefaultWSPerKey).
 	WSPerIP, WSPerKey int
+	// WSQueue is each connection's queue (0: DefaultWSQueue); WSHeartbeat
+	// the feeds' heartbeat period (0: DefaultWSHeartbeat).
+	WSQueue     int
+	WSHeartbeat time.Duration
 
 	mux     *http.ServeMux
 	wsMu    sync.Mutex

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"net"
 	"net/http"
@@ -40,11 +41,12 @@ const (
 	// DefaultWSPerKey is how many order-event connections one API key may
 	// hold open.
 	DefaultWSPerKey = 20
-	// WSQueue is how many messages a connection may have waiting before
-	// it is closed as a slow reader.
-	WSQueue = 4096
-	// wsHeartbeat is the heartbeat period of every feed (§4.2, §6.6, §7.4).
-	wsHeartbeat = 5 * time.Second
+	// DefaultWSQueue is how many messages a connection may have waiting
+	// before it is closed as a slow reader.
+	DefaultWSQueue = 4096
+	// DefaultWSHeartbeat is the heartbeat period of every feed (§4.2, §6.6,
+	// §7.4).
+	DefaultWSHeartbeat = 5 * time.Second
 	// wsWriteWait bounds one frame's write.
 	wsWriteWait = 10 * time.Second
 	// wsKeyCheck is how often an order-event connection re-checks its key,
@@ -198,7 +200,7 @@ func (s *Server) wsOpen(w http.ResponseWriter, r *http.Request, key string, rele
 		return nil, false
 	}
 	ws.SetReadLimit(wsReadLimit)
-	c := &wsConn{s: s, ws: ws, sub: feed.NewSub(WSQueue, key), path: r.URL.Path, ip: auth.ClientIP(r, s.TrustedProxies),
+	c := &wsConn{s: s, ws: ws, sub: feed.NewSub(cmp.Or(s.WSQueue, DefaultWSQueue), key), path: r.URL.Path, ip: auth.ClientIP(r, s.TrustedProxies),
 		start: s.now(), ctrl: make(chan []byte, 16), closing: make(chan wsClose, 1), readDone: make(chan struct{})}
 	c.release, c.cork = release, hj.conn
 	return c, true
@@ -245,7 +247,7 @@ func (c *wsConn) requestClose(code int, why string) {
 }
 
 func (c *wsConn) write() {
-	hb := time.NewTicker(wsHeartbeat)
+	hb := time.NewTicker(cmp.Or(c.s.WSHeartbeat, DefaultWSHeartbeat))
 	defer hb.Stop()
 	var check <-chan time.Time
 	if c.entry != nil {
@@ -454,7 +456,15 @@ func (s *Server) recordWS(c *wsConn, method, why string, d time.Duration) {
 	s.Activity.Record(a)
 }
 
-// wsHeartbeatsStopped and wsFrameDelay are the sandbox's socket faults.
-func (s *Server) wsHeartbeatsStopped(c *wsConn) bool { return false }
+// wsHeartbeatsStopped and wsFrameDelay apply the sandbox's socket faults
+// (fault.Rule's FrameDelay and StopHeartbeats) to a connection.
+func (s *Server) wsHeartbeatsStopped(c *wsConn) bool {
+	return s.Faults != nil && s.Faults.Socket(c.key.ID).StopHeartbeats
+}
 
-func (s *Server) wsFrameDelay(c *wsConn) time.Duration { return 0 }
+func (s *Server) wsFrameDelay(c *wsConn) time.Duration {
+	if s.Faults == nil {
+		return 0
+	}
+	return s.Faults.Socket(c.key.ID).FrameDelay
+}

@@ -226,12 +226,13 @@ func TestOrderEventsRefusedUpgrades(t *testing.T) {
 		t.Fatalf("allowlist: %v %v", err, resp)
 	}
 	k2 := newKey(t, ts, "carol@example.com", `{"roles":"trader"}`)
-	h = orderEventsHeader(t, client(ts, k2))
+	c2 := client(ts, k2) // one client: its nonces increase
+	h = orderEventsHeader(t, c2)
 	h.Set("X-GEMINI-SIGNATURE", strings.Repeat("0", 96))
 	if _, resp, err = websocket.DefaultDialer.Dial(wsURL(ts, "/v1/order/events"), h); err == nil || resp.StatusCode != 400 {
 		t.Fatalf("bad signature: %v %v", err, resp)
 	}
-	h = orderEventsHeader(t, client(ts, k2))
+	h = orderEventsHeader(t, c2)
 	if _, resp, err = websocket.DefaultDialer.Dial(wsURL(ts, "/v1/order/events?eventTypeFilter=nonsense"), h); err == nil || resp.StatusCode != 400 {
 		t.Fatalf("bad filter: %v %v", err, resp)
 	}

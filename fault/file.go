@@ -26,12 +26,22 @@ type Spec struct {
 	Latency         string  `json:"latency"`
 	ExpireHeartbeat bool    `json:"expire_heartbeat"`
 	Public          bool    `json:"public"`
+	DropSockets     bool    `json:"drop_sockets,omitempty"`
+	FrameDelay      string  `json:"frame_delay,omitempty"`
+	StopHeartbeats  bool    `json:"stop_heartbeats,omitempty"`
 }
 
 // Rule converts s to a validated Rule; errors wrap ErrInvalid.
 func (s Spec) Rule() (Rule, error) {
 	r := Rule{ID: s.ID, Key: strings.TrimSpace(s.Key), Error: s.Error, Count: s.Count, Probability: s.Probability,
-		ExpireHeartbeat: s.ExpireHeartbeat, Public: s.Public}
+		ExpireHeartbeat: s.ExpireHeartbeat, Public: s.Public, DropSockets: s.DropSockets, StopHeartbeats: s.StopHeartbeats}
+	if s.FrameDelay != "" {
+		d, err := time.ParseDuration(s.FrameDelay)
+		if err != nil {
+			return Rule{}, invalid("frame_delay %q must be a duration such as 250ms or 2s", s.FrameDelay)
+		}
+		r.FrameDelay = d
+	}
 	if s.Latency != "" {
 		d, err := time.ParseDuration(s.Latency)
 		if err != nil {
@@ -50,8 +60,13 @@ func (s Spec) Rule() (Rule, error) {
 
 // SpecOf returns r as JSON.
 func SpecOf(r Rule) Spec {
-	return Spec{ID: r.ID, Key: r.Key, Error: r.Error, Count: r.Count, Probability: r.Probability,
-		Latency: r.Latency.String(), ExpireHeartbeat: r.ExpireHeartbeat, Public: r.Public}
+	sp := Spec{ID: r.ID, Key: r.Key, Error: r.Error, Count: r.Count, Probability: r.Probability,
+		Latency: r.Latency.String(), ExpireHeartbeat: r.ExpireHeartbeat, Public: r.Public,
+		DropSockets: r.DropSockets, StopHeartbeats: r.StopHeartbeats}
+	if r.FrameDelay != 0 {
+		sp.FrameDelay = r.FrameDelay.String()
+	}
+	return sp
 }
 
 // LoadFile reads a faults file: a JSON array of Specs, decoded strictly

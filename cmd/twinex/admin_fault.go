@@ -22,6 +22,7 @@ were added; the first that fires applies.
 
 const faultAddUsage = `Usage: twinex admin fault add [--key K] [--error E] [--count N] [--probability P]
         [--latency DURATION] [--expire-heartbeat] [--public] [--id ID]
+        [--drop-sockets] [--frame-delay DURATION] [--stop-heartbeats]
 
 Adds a rule and prints it with its id. A rule applies to the signed requests
 of --key, or of every key without one (and, with --public, to public GET
@@ -29,7 +30,14 @@ requests too). A request the rule fires on waits --latency, has its key's
 heartbeat expired (the session's orders are cancelled, for keys that require
 a heartbeat) and, with --error, gets that Gemini error instead of an answer:
 RateLimit (429, Retry-After: 1), Maintenance (503) or InvalidNonce (400).
-A rule needs at least one of --error, --latency and --expire-heartbeat.
+
+Socket faults reach the WebSocket feeds instead of requests: the order-event
+sockets of --key (every key's without one) and, with --public, the market-data
+sockets. --drop-sockets closes them now (close code 1001, so clients
+reconnect; the rule is not kept); --frame-delay holds every write to them;
+--stop-heartbeats silences their heartbeat messages while the rule is in place.
+A rule needs at least one of --error, --latency, --expire-heartbeat,
+--drop-sockets, --frame-delay and --stop-heartbeats.
 `
 
 func adminFault(ctx context.Context, c *adminClient, args []string, stdout, stderr io.Writer) error {
@@ -53,6 +61,9 @@ func adminFault(ctx context.Context, c *adminClient, args []string, stdout, stde
 		latency := fs.Duration("latency", 0, "delay added before the answer, e.g. 500ms (at most 1m)")
 		expire := fs.Bool("expire-heartbeat", false, "expire the key's heartbeat now: cancel its session's orders")
 		public := fs.Bool("public", false, "also apply to public endpoints (only without --key)")
+		drop := fs.Bool("drop-sockets", false, "close the key's WebSocket connections now (with --public and no --key: the market-data ones)")
+		frameDelay := fs.Duration("frame-delay", 0, "hold each WebSocket write this long, e.g. 2s (at most 1m)")
+		stopHB := fs.Bool("stop-heartbeats", false, "stop the WebSocket heartbeat messages while the rule is in place")
 		if err := parse(fs, args[1:]); err != nil {
 			return err
 		}
@@ -61,9 +72,12 @@ func adminFault(ctx context.Context, c *adminClient, args []string, stdout, stde
 			return errUsage
 		}
 		b := map[string]any{"id": *id, "key": *key, "error": *reason, "count": *count, "probability": *probability,
-			"expire_heartbeat": *expire, "public": *public}
+			"expire_heartbeat": *expire, "public": *public, "drop_sockets": *drop, "stop_heartbeats": *stopHB}
 		if *latency != 0 {
 			b["latency"] = latency.String()
+		}
+		if *frameDelay != 0 {
+			b["frame_delay"] = frameDelay.String()
 		}
 		body = b
 	case "list":
