@@ -404,6 +404,9 @@ func (c *corkConn) flushLocked() error {
 // finish closes the connection with a close frame saying why, unsubscribes
 // it, and logs and records the close.
 func (c *wsConn) finish(end wsClose) {
+	if why := c.sub.Why(); strings.HasPrefix(why, "slow reader") {
+		end = wsClose{closePolicy, why} // the write that failed was the symptom
+	}
 	c.s.Feed.Remove(c.sub, end.why)
 	why := end.why
 	if len(why) > 120 { // a close frame's reason is at most 123 bytes
