@@ -6,11 +6,13 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
+	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/gemini"
 )
 
@@ -136,5 +138,73 @@ func TestOrderEventsLimitsAndGrace(t *testing.T) {
 	ce := closeOf(t, c, 3*time.Second)
 	if ce.Code != websocket.ClosePolicyViolation || !strings.Contains(ce.Text, "grace") {
 		t.Fatalf("end of grace: %v", ce)
+	}
+}
+
+// recorded is a Recorder that keeps what it is given.
+type recorded struct {
+	mu   sync.Mutex
+	list []twinex.Activity
+}
+
+func (r *recorded) Record(a twinex.Activity) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.list = append(r.list, a)
+}
+
+func (r *recorded) find(method, path string) (twinex.Activity, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, a := range r.list {
+		if a.Method == method && strings.HasPrefix(a.Path, path) {
+			return a, true
+		}
+	}
+	return twinex.Activity{}, false
+}
+
+// TestOrderEventsActivityAndRoles: the activity log gets the accepted
+// upgrade, a refused one with its reason, and the close with its duration,
+// message count and why; a key without Trader or Auditor is refused.
+func TestOrderEventsActivityAndRoles(t *testing.T) {
+	ts := privateServer(t)
+	rec := &recorded{}
+	serverOf(t, ts).Activity = rec
+	k := newKey(t, ts, "bob@example.com", `{"roles":"trader"}`)
+	kc := client(ts, k)
+	c := dial(t, ts, "/v1/order/events", orderEventsHeader(t, kc))
+	next(t, c, 5*time.Second)
+	next(t, c, 5*time.Second)
+	if a, ok := rec.find("GET", "/v1/order/events"); !ok || a.Reason != "" || a.Status != 101 || !a.Authenticated || a.KeyID != k.Key {
+		t.Fatalf("upgrade record %+v %v", a, ok)
+	}
+	c.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
+	c.Close()
+	var closed twinex.Activity
+	for i := 0; i < 50; i++ {
+		var ok bool
+		if closed, ok = rec.find("CLOSE", "/v1/order/events"); ok {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if closed.Path != "/v1/order/events#messages=2" || closed.Reason != "client closed the connection" || closed.Latency <= 0 {
+		t.Fatalf("close record %+v", closed)
+	}
+	h := orderEventsHeader(t, kc)
+	h.Set("X-GEMINI-SIGNATURE", strings.Repeat("0", 96))
+	websocket.DefaultDialer.Dial(wsURL(ts, "/v1/order/events"), h)
+	rec.mu.Lock()
+	last := rec.list[len(rec.list)-1]
+	rec.mu.Unlock()
+	if last.Method != "GET" || last.Reason != twinex.InvalidSignature || last.Status != 400 {
+		t.Fatalf("refused upgrade record %+v", last)
+	}
+
+	f := newKey(t, ts, "carol@example.com", `{"roles":"fundmanager"}`)
+	_, resp, err := websocket.DefaultDialer.Dial(wsURL(ts, "/v1/order/events"), orderEventsHeader(t, client(ts, f)))
+	if err == nil || resp == nil || resp.StatusCode == 101 {
+		t.Fatalf("fund manager key: %v %v", err, resp)
 	}
 }
