@@ -261,3 +261,44 @@ func TestOrderEventsSocketClosesOnRevocation(t *testing.T) {
 		return
 	}
 }
+
+// TestRefusedUpgrades: each way an upgrade is refused answers the REST
+// error object with its status instead of 101.
+func TestRefusedUpgrades(t *testing.T) {
+	ts := privateServer(t)
+	k := newKey(t, ts, "bob@example.com", `{"roles":"trader"}`)
+	kc := client(ts, k)
+	replayed := orderEventsHeader(t, kc)
+	dial(t, ts, "/v1/order/events", replayed) // uses up its nonce
+	wrongPath, err := kc.SignedHeader("/v1/balances", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, path string
+		h          http.Header
+		status     int
+		reason     string
+	}{
+		{"v1 unknown symbol", "/v1/marketdata/dogeusd", nil, 400, "InvalidSymbol"},
+		{"v1 bad flag", "/v1/marketdata/btcusd?heartbeat=maybe", nil, 400, "InvalidJson"},
+		{"multi without symbols", "/v1/multimarketdata", nil, 400, "InvalidJson"},
+		{"multi unknown symbol", "/v1/multimarketdata?symbols=btcusd,dogeusd", nil, 400, "InvalidSymbol"},
+		{"order events without headers", "/v1/order/events", http.Header{}, 400, "MissingApikeyHeader"},
+		{"replayed nonce", "/v1/order/events", replayed, 400, "InvalidNonce"},
+		{"payload for another path", "/v1/order/events", wrongPath, 400, "EndpointMismatch"},
+		{"unknown symbol filter", "/v1/order/events?symbolFilter=dogeusd", orderEventsHeader(t, kc), 400, "InvalidSymbol"},
+	}
+	for _, c := range cases {
+		_, resp, err := websocket.DefaultDialer.Dial(wsURL(ts, c.path), c.h)
+		if err == nil || resp == nil {
+			t.Errorf("%s: upgraded (%v)", c.name, err)
+			continue
+		}
+		var body struct{ Result, Reason string }
+		json.NewDecoder(resp.Body).Decode(&body)
+		if resp.StatusCode != c.status || body.Result != "error" || body.Reason != c.reason {
+			t.Errorf("%s: %d %+v, want %d %s", c.name, resp.StatusCode, body, c.status, c.reason)
+		}
+	}
+}
