@@ -302,3 +302,28 @@ func TestRefusedUpgrades(t *testing.T) {
 		}
 	}
 }
+
+// TestOrderEventsSocketClosesWhenTheKeyExpires: a key that reaches its
+// expiry closes its sockets within a second.
+func TestOrderEventsSocketClosesWhenTheKeyExpires(t *testing.T) {
+	ts := privateServer(t)
+	at := time.Now().Add(2 * time.Second).Truncate(time.Second).Add(time.Second)
+	k := newKey(t, ts, "bob@example.com", `{"roles":"trader","expires":"`+at.UTC().Format(time.RFC3339)+`"}`)
+	c := dial(t, ts, "/v1/order/events", orderEventsHeader(t, client(ts, k)))
+	next(t, c, 5*time.Second)
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		_, _, err := c.ReadMessage()
+		if err == nil {
+			continue
+		}
+		ce, ok := err.(*websocket.CloseError)
+		if !ok || ce.Code != websocket.ClosePolicyViolation || ce.Text != "API key expired" {
+			t.Fatalf("want 1008 API key expired, got %v", err)
+		}
+		if late := time.Since(at); late > time.Second {
+			t.Fatalf("closed %v after the expiry", late)
+		}
+		return
+	}
+}
