@@ -75,6 +75,7 @@ type Server struct {
 	wsMu    sync.Mutex
 	wsByIP  map[string]int
 	wsByKey map[string]int
+	wsLive  sync.WaitGroup // open WebSocket connections
 }
 
 // MaxBodyBytes bounds request bodies.

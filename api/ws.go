@@ -3,6 +3,7 @@ package api
 import (
 	"bufio"
 	"cmp"
+	"context"
 	"errors"
 	"net"
 	"net/http"
@@ -210,6 +211,7 @@ func (s *Server) wsOpen(w http.ResponseWriter, r *http.Request, key string, rele
 // at once: the connection is hijacked and lives on in the goroutines.
 func (c *wsConn) run(p wsProto) {
 	c.proto = p
+	c.s.wsLive.Add(1)
 	go c.read()
 	go c.write()
 }
@@ -419,6 +421,22 @@ func (c *wsConn) finish(end wsClose) {
 	c.s.Logger.Info("websocket closed", "path", c.path, "ip", c.ip.String(), "key", c.key.ID, "code", end.code, "why", end.why,
 		"duration", d.Round(time.Millisecond), "messages", c.sent.Load())
 	c.s.recordWS(c, "CLOSE", end.why, d)
+	c.s.wsLive.Done()
+}
+
+// DrainWebSockets waits until every WebSocket connection has closed (after
+// Feed.Close asked them to), so that their close records reach the
+// activity log before it stops; it gives up when ctx ends.
+func (s *Server) DrainWebSockets(ctx context.Context) {
+	done := make(chan struct{})
+	go func() {
+		s.wsLive.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
 }
 
 // keyProblem re-checks an order-event connection's key as a new upgrade

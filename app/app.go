@@ -351,6 +351,11 @@ func (st *state) close() error {
 	// WebSockets first: http.Server.Shutdown does not cover hijacked
 	// connections. Clients see 1001 and reconnect.
 	st.feed.Close("server shutting down or restarting")
+	if st.srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		st.srv.DrainWebSockets(ctx)
+		cancel()
+	}
 	if st.sim != nil {
 		st.sim.close()
 	}
