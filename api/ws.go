@@ -473,6 +473,8 @@ func (s *Server) recordWS(c *wsConn, method, why string, d time.Duration) {
 	if method == "CLOSE" {
 		a.Path = truncate(c.path+"#messages="+strconv.FormatInt(c.sent.Load(), 10), 200)
 		a.Reason = truncate(why, 200)
+		// Not a request: alerts must not count it towards a spike.
+		a.Authenticated = false
 	}
 	s.Activity.Record(a)
 }
