@@ -56,6 +56,12 @@ const (
 	wsKeyCheck = 250 * time.Millisecond
 	// wsReadLimit bounds one client message.
 	wsReadLimit = 64 << 10
+	// wsPing is how often the server pings; a connection that answers
+	// nothing (no pong, no message) for wsDead is closed, so half-open
+	// connections of vanished clients do not linger. Gemini's legacy
+	// sockets send no pings, but every RFC 6455 client answers them.
+	wsPing = 30 * time.Second
+	wsDead = 75 * time.Second
 )
 
 // Close codes (RFC 6455 §7.4.1).
@@ -107,6 +113,7 @@ type wsConn struct {
 	ctrl     chan []byte  // in-band replies from the read loop
 	closing  chan wsClose // a close requested by the read loop
 	readDone chan struct{}
+	readWhy  string       // why the read loop ended, when not the client's close; set before readDone closes
 	sent     atomic.Int64 // frames written
 	seq      int64        // socket_sequence of the next counted frame (writer only)
 }
@@ -218,14 +225,22 @@ func (c *wsConn) run(p wsProto) {
 
 func (c *wsConn) read() {
 	defer close(c.readDone)
+	alive := func(string) error { return c.ws.SetReadDeadline(time.Now().Add(wsDead)) }
+	alive("")
+	c.ws.SetPongHandler(alive)
 	for {
 		_, data, err := c.ws.ReadMessage()
 		if err != nil {
-			if ce, ok := err.(*websocket.CloseError); ok && ce.Code == closeTooBig {
-				c.requestClose(closeTooBig, "message too big")
+			var ne net.Error
+			switch {
+			case errors.Is(err, websocket.ErrReadLimit):
+				c.readWhy = "message too big"
+			case errors.As(err, &ne) && ne.Timeout():
+				c.readWhy = "no answer to pings"
 			}
 			return
 		}
+		alive("")
 		c.proto.onMessage(c, data)
 	}
 }
@@ -257,6 +272,8 @@ func (c *wsConn) write() {
 		defer t.Stop()
 		check = t.C
 	}
+	ping := time.NewTicker(wsPing)
+	defer ping.Stop()
 	var frames [][]byte
 	end := wsClose{closeNormal, "client closed the connection"}
 	if o, ok := c.proto.(interface{ opening(*wsConn) [][]byte }); ok {
@@ -301,6 +318,11 @@ loop:
 				end = wsClose{closeGoingAway, "write failed"}
 				break loop
 			}
+		case <-ping.C:
+			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteWait)); err != nil {
+				end = wsClose{closeGoingAway, "write failed"}
+				break loop
+			}
 		case <-check:
 			if why := c.keyProblem(); why != "" {
 				end = wsClose{closePolicy, why}
@@ -313,6 +335,12 @@ loop:
 			}
 			break loop
 		case <-c.readDone:
+			if c.readWhy != "" {
+				end = wsClose{closeGoingAway, c.readWhy}
+				if c.readWhy == "message too big" {
+					end.code = closeTooBig
+				}
+			}
 			break loop
 		}
 	}
@@ -441,7 +469,8 @@ func (s *Server) DrainWebSockets(ctx context.Context) {
 
 // keyProblem re-checks an order-event connection's key as a new upgrade
 // would: still active (not revoked, not expired), the signature still
-// valid (a rotation's grace not over), the address still allowed.
+// valid (a rotation's grace not over), the address still allowed, a role
+// that may read order events still held.
 func (c *wsConn) keyProblem() string {
 	now := c.s.now()
 	k := c.entry.Key()
@@ -454,6 +483,8 @@ func (c *wsConn) keyProblem() string {
 		return "API key secret rotated; the grace period is over"
 	case !c.entry.Allows(c.ip):
 		return "address no longer in the API key's allowlist"
+	case !k.Roles.HasAny(twinex.RoleTrader | twinex.RoleAuditor):
+		return "API key no longer has the Trader or Auditor role"
 	}
 	return ""
 }

@@ -28,7 +28,7 @@ func TestGoClientStreamsAndReconnects(t *testing.T) {
 		return nil
 	})
 	orders := make(chan gemini.OrderMessage, 10)
-	go client(ts, k).StreamOrderEvents(ctx, gemini.OrderEventsOptions{}, func(m gemini.OrderMessage) error {
+	go bob.StreamOrderEvents(ctx, gemini.OrderEventsOptions{}, func(m gemini.OrderMessage) error {
 		if m.Kind == "initial" {
 			orders <- m
 		}

@@ -287,7 +287,11 @@ func (c *Client) stream(ctx context.Context, path string, q url.Values, signed b
 					n, _ := resp.Body.Read(buf)
 					b.Write(buf[:n])
 				}
-				return &HandshakeError{Status: resp.StatusCode, Body: strings.TrimSpace(b.String())}
+				// A nonce another client of the key used first is worth
+				// a retry with a fresh one; other refusals are final.
+				if !strings.Contains(b.String(), `"InvalidNonce"`) {
+					return &HandshakeError{Status: resp.StatusCode, Body: strings.TrimSpace(b.String())}
+				}
 			}
 		} else {
 			backoff = 500 * time.Millisecond
