@@ -76,7 +76,8 @@ func TestSocketFaults(t *testing.T) {
 	ts, srv := faultServer(t)
 	srv.WSHeartbeat = 50 * time.Millisecond
 	k := newKey(t, ts, "bob@example.com", `{"roles":"trader"}`)
-	c := dial(t, ts, "/v1/order/events", orderEventsHeader(t, client(ts, k)))
+	kc := client(ts, k) // one client: its nonces increase
+	c := dial(t, ts, "/v1/order/events", orderEventsHeader(t, kc))
 	next(t, c, 5*time.Second) // ack
 	next(t, c, 5*time.Second) // []
 	if hb := nextOf(t, c, "heartbeat"); hb["sequence"] != 0.0 {
@@ -92,7 +93,7 @@ func TestSocketFaults(t *testing.T) {
 		t.Fatalf("remove fault: %d %v", st, v)
 	}
 
-	c2 := dial(t, ts, "/v1/order/events", orderEventsHeader(t, client(ts, k)))
+	c2 := dial(t, ts, "/v1/order/events", orderEventsHeader(t, kc))
 	next(t, c2, 5*time.Second)
 	addFault(t, ts, `{"key":"`+k.Key+`","drop_sockets":true}`)
 	if ce := closeOf(t, c2, 2*time.Second); ce.Code != websocket.CloseGoingAway || !strings.Contains(ce.Text, "sandbox fault") {
