@@ -62,6 +62,9 @@ const (
 	// sockets send no pings, but every RFC 6455 client answers them.
 	wsPing = 30 * time.Second
 	wsDead = 75 * time.Second
+	// wsMessagesPerSec bounds what a client may send (subscriptions,
+	// mostly): ccxt sends at most about 10 a second (reference §2.6).
+	wsMessagesPerSec = 50
 )
 
 // Close codes (RFC 6455 §7.4.1).
@@ -228,6 +231,8 @@ func (c *wsConn) read() {
 	alive := func(string) error { return c.ws.SetReadDeadline(time.Now().Add(wsDead)) }
 	alive("")
 	c.ws.SetPongHandler(alive)
+	var window time.Time
+	n := 0
 	for {
 		_, data, err := c.ws.ReadMessage()
 		if err != nil {
@@ -241,6 +246,13 @@ func (c *wsConn) read() {
 			return
 		}
 		alive("")
+		if now := time.Now(); now.Sub(window) >= time.Second {
+			window, n = now, 0
+		}
+		if n++; n > wsMessagesPerSec {
+			c.requestClose(closePolicy, "too many messages: at most "+strconv.Itoa(wsMessagesPerSec)+" a second")
+			continue
+		}
 		c.proto.onMessage(c, data)
 	}
 }

@@ -327,3 +327,24 @@ func TestOrderEventsSocketClosesWhenTheKeyExpires(t *testing.T) {
 		return
 	}
 }
+
+// TestV2FloodIsClosed: a client sending more than the allowed messages a
+// second is closed with 1008.
+func TestV2FloodIsClosed(t *testing.T) {
+	ts := privateServer(t)
+	c := dial(t, ts, "/v2/marketdata", nil)
+	for i := 0; i < 60; i++ {
+		c.WriteMessage(websocket.TextMessage, []byte(`{"type":"unsubscribe","subscriptions":[{"name":"l2","symbols":["BTCUSD"]}]}`))
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		_, _, err := c.ReadMessage()
+		if err == nil {
+			continue
+		}
+		if ce, ok := err.(*websocket.CloseError); !ok || ce.Code != websocket.ClosePolicyViolation || !strings.Contains(ce.Text, "too many messages") {
+			t.Fatalf("want 1008 too many messages, got %v", err)
+		}
+		return
+	}
+}
