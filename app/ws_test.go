@@ -2,11 +2,16 @@ package app
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/gemini"
+	"github.com/twinex/twinex/sqlite"
 )
 
 // TestResetClosesWebSockets: a sandbox reset replaces the state, so the
@@ -48,4 +53,62 @@ func TestResetClosesWebSockets(t *testing.T) {
 		t.Fatal(err)
 	}
 	c2.Close()
+}
+
+// TestOrderEventSocketsInTheActivityLogAndAlerts: an order-events upgrade
+// from a new address raises the new-address alert as a REST call does,
+// and the upgrade and the close are in the stored activity log.
+func TestOrderEventSocketsInTheActivityLogAndAlerts(t *testing.T) {
+	t.Setenv("TWINEX_TRUSTED_PROXIES", "127.0.0.1/32")
+	dir := t.TempDir()
+	ctx := context.Background()
+	a := &App{Listen: "127.0.0.1:0", DataDir: dir}
+	if err := a.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { a.Close() }()
+	key, secret := demoKey(t, dir)
+	demo, err := a.st.store.UserByEmail(ctx, DemoEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := gemini.New("http://"+a.Addr(), key, secret)
+	if _, err := cl.Balances(ctx); err != nil { // the key's first address
+		t.Fatal(err)
+	}
+	h, err := cl.SignedHeader("/v1/order/events", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Set("X-Forwarded-For", "198.51.100.7")
+	c, _, err := websocket.DefaultDialer.Dial("ws://"+a.Addr()+"/v1/order/events", h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	al := waitAlert(t, a, demo.ID, twinex.AlertNewIP)
+	if al.IP != "198.51.100.7" || al.KeyID != key {
+		t.Fatalf("alert %+v", al)
+	}
+	c.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
+	c.Close()
+	if err := a.Close(); err != nil { // drains the sockets, then the recorder
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(filepath.Join(dir, "twinex.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	recs, err := db.Activity(ctx, twinex.ActivityFilter{UserID: demo.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var upgrade, closed bool
+	for _, r := range recs {
+		upgrade = upgrade || (r.Method == "GET" && r.Path == "/v1/order/events" && r.Status == 101 && r.IP == "198.51.100.7")
+		closed = closed || (r.Method == "CLOSE" && strings.HasPrefix(r.Path, "/v1/order/events#messages=") && r.Reason != "")
+	}
+	if !upgrade || !closed {
+		t.Fatalf("records %+v", recs)
+	}
 }
