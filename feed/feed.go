@@ -212,6 +212,7 @@ type Hub struct {
 	eventID  int64
 
 	dropped atomic.Int64
+	behind  atomic.Bool
 	trace   atomic.Pointer[func(*Msg)]
 }
 
@@ -259,11 +260,19 @@ func (h *Hub) push(b *batch) {
 		return
 	}
 	h.inbox = append(h.inbox, b)
+	if len(h.inbox) > MaxBacklog {
+		h.behind.Store(true)
+	}
 	select {
 	case h.wake <- struct{}{}:
 	default:
 	}
 }
+
+// MaxBacklog is how many committed batches may wait for the hub. Beyond
+// it the hub is too slow for its subscribers (the sequencer never waits
+// for it): it drops them all, with a reason, and catches up alone.
+const MaxBacklog = 10000
 
 // Start loads each market's latest snapshot from c and starts the hub's
 // goroutine. Batches published before Start are applied after it; the book
@@ -335,6 +344,16 @@ func (h *Hub) run() {
 		in := h.inbox
 		h.inbox = nil
 		h.inMu.Unlock()
+		if h.behind.Swap(false) {
+			h.mu.Lock()
+			for s := range h.subs {
+				h.removeLocked(s)
+				h.dropped.Add(1)
+				s.stop("server overloaded: the feed fell behind the exchange")
+			}
+			h.mu.Unlock()
+			h.log.Warn("feed hub fell behind; every subscriber dropped", "backlog", len(in))
+		}
 		for _, b := range in {
 			h.apply(b)
 		}
