@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -346,5 +347,50 @@ func TestV2FloodIsClosed(t *testing.T) {
 			t.Fatalf("want 1008 too many messages, got %v", err)
 		}
 		return
+	}
+}
+
+// TestConnectionsLeaveNothingBehind: after many connections of every kind
+// open and close, their goroutines are gone, the per-address count is back
+// to zero and the hub holds no subscriber.
+func TestConnectionsLeaveNothingBehind(t *testing.T) {
+	ts := privateServer(t)
+	srv := serverOf(t, ts)
+	kc := client(ts, newKey(t, ts, "bob@example.com", `{"roles":"trader"}`))
+	base := runtime.NumGoroutine()
+	for i := 0; i < 20; i++ {
+		for _, p := range []string{"/v2/marketdata", "/v1/marketdata/btcusd?heartbeat=true", "/v1/multimarketdata?symbols=btcusd,ethusd", "/v1/order/events"} {
+			var h http.Header
+			if p == "/v1/order/events" {
+				h = orderEventsHeader(t, kc)
+			}
+			c, _, err := websocket.DefaultDialer.Dial(wsURL(ts, p), h)
+			if err != nil {
+				t.Fatalf("%s: %v", p, err)
+			}
+			if p == "/v2/marketdata" {
+				c.WriteMessage(websocket.TextMessage, []byte(`{"type":"subscribe","subscriptions":[{"name":"l2","symbols":["BTCUSD"]}]}`))
+			}
+			next(t, c, 5*time.Second)
+			if i%2 == 0 {
+				c.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
+			}
+			c.Close()
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	srv.DrainWebSockets(ctx)
+	for i := 0; i < 50 && runtime.NumGoroutine() > base+5; i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > base+5 {
+		t.Errorf("%d goroutines, %d before", n, base)
+	}
+	srv.wsMu.Lock()
+	open := len(srv.wsByIP) + len(srv.wsByKey)
+	srv.wsMu.Unlock()
+	if open != 0 || srv.Feed.Subscribers() != 0 {
+		t.Errorf("left behind: %d connection counts, %d subscribers", open, srv.Feed.Subscribers())
 	}
 }
