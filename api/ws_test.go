@@ -394,3 +394,43 @@ func TestConnectionsLeaveNothingBehind(t *testing.T) {
 		t.Errorf("left behind: %d connection counts, %d subscribers", open, srv.Feed.Subscribers())
 	}
 }
+
+// TestOrderEventsOfAMasterKey: a master key streams every account of its
+// group with account_name, or the one account its payload names.
+func TestOrderEventsOfAMasterKey(t *testing.T) {
+	ts := privateServer(t)
+	ctx := context.Background()
+	alice := client(ts, newKey(t, ts, "alice@example.com", `{"roles":"trader"}`, "USD", "100000"))
+	mk := newKey(t, ts, "alice@example.com", `{"master":true,"roles":"administrator,trader"}`)
+	master := client(ts, mk)
+	if _, err := master.CreateAccount(ctx, "Bot Two", ""); err != nil {
+		t.Fatal(err)
+	}
+	all := dial(t, ts, "/v1/order/events", orderEventsHeader(t, master))
+	h, err := master.ForAccount("bot-two").SignedHeader("/v1/order/events", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := dial(t, ts, "/v1/order/events", h)
+	for _, c := range []*websocket.Conn{all, one} {
+		next(t, c, 5*time.Second) // ack
+		nextArray(t, c)           // initial
+	}
+	if _, err := alice.NewOrder(ctx, gemini.NewOrderRequest{Symbol: "btcusd", Amount: "0.1", Price: "20000", Side: "buy"}); err != nil {
+		t.Fatal(err)
+	}
+	evs := nextArray(t, all)
+	if e := evs[0].(map[string]any); e["account_name"] != "primary" || e["type"] != "accepted" {
+		t.Fatalf("group stream %v", evs)
+	}
+	one.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	for {
+		_, data, err := one.ReadMessage()
+		if err != nil {
+			break
+		}
+		if strings.HasPrefix(string(data), "[") {
+			t.Fatalf("the bot-two stream got primary's events: %s", data)
+		}
+	}
+}
