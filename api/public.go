@@ -550,6 +550,10 @@ var homePage = template.Must(template.New("home").Parse(`<!DOCTYPE html>
 `))
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	if isWebSocket(r) {
+		s.wsFast(w, r) // the newer WebSocket API lives at the root (ws_fast.go)
+		return
+	}
 	script, err := CurrencyDataScript(s.Core.Markets())
 	if err != nil {
 		s.writeError(w, r, err)

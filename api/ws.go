@@ -145,6 +145,9 @@ func (s *Server) routeWS() {
 	}
 }
 
+// isWebSocket reports whether r asks for a WebSocket upgrade.
+func isWebSocket(r *http.Request) bool { return websocket.IsWebSocketUpgrade(r) }
+
 // wsRefuse answers an upgrade that cannot go ahead with Gemini's error
 // object and the REST status (reference §2.5).
 func (s *Server) wsRefuse(w http.ResponseWriter, r *http.Request, err error) {

@@ -382,7 +382,9 @@ func (st *state) close() error {
 func route(api, dashboard http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
-		if strings.HasPrefix(p, "/v1/") || strings.HasPrefix(p, "/v2/") || strings.HasPrefix(p, "/admin/") || strings.HasPrefix(p, "/secrets/") || p == "/healthz" {
+		// A WebSocket upgrade of / is the newer WebSocket API (api/ws_fast.go).
+		upgrade := p == "/" && strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+		if strings.HasPrefix(p, "/v1/") || strings.HasPrefix(p, "/v2/") || strings.HasPrefix(p, "/admin/") || strings.HasPrefix(p, "/secrets/") || p == "/healthz" || upgrade {
 			api.ServeHTTP(w, r)
 			return
 		}

@@ -96,14 +96,19 @@ type Msg struct {
 	Time    int64     // Unix ns: the commit's stamp (snapshots: when taken)
 	At      time.Time // when the hub received the commit, for latency
 	EventID int64     // increasing across the hub; v1's eventId
-	Bids    []engine.Level
-	Asks    []engine.Level
-	Changes []Change
-	Trades  []twinex.Trade
-	TF      int // KindCandles: index in twinex.Timeframes
-	Candles []twinex.Candle
-	Account int64 // KindOrders
-	Events  []OrderEvent
+	// PrevEventID is the EventID of the market's previous update (0 for
+	// none): an update continues the stream of one market exactly when its
+	// PrevEventID is the last EventID seen. On a snapshot it is the id of
+	// the last update the snapshot includes.
+	PrevEventID int64
+	Bids        []engine.Level
+	Asks        []engine.Level
+	Changes     []Change
+	Trades      []twinex.Trade
+	TF          int // KindCandles: index in twinex.Timeframes
+	Candles     []twinex.Candle
+	Account     int64 // KindOrders
+	Events      []OrderEvent
 
 	// Top is the market's best bid and best ask after an update (a zero
 	// Level when that side is empty).
@@ -188,6 +193,7 @@ type market struct {
 	snap    *core.Snapshot
 	trades  []twinex.Trade // recent, newest first
 	lastTID int64
+	lastID  int64           // EventID of the market's last update (or 0)
 	candles []twinex.Candle // the latest per timeframe
 	subs    map[*Sub]struct{}
 }
@@ -399,7 +405,8 @@ func (h *Hub) apply(b *batch) {
 		m.snap = s
 		if len(changes) > 0 || len(trades) > 0 {
 			h.eventID++
-			msg := &Msg{Kind: KindUpdate, Market: s.Index, Time: s.Time, At: b.at, EventID: h.eventID, Changes: changes, Trades: trades, Top: top(s)}
+			msg := &Msg{Kind: KindUpdate, Market: s.Index, Time: s.Time, At: b.at, EventID: h.eventID, PrevEventID: m.lastID, Changes: changes, Trades: trades, Top: top(s)}
+			m.lastID = h.eventID
 			if f := h.trace.Load(); f != nil {
 				(*f)(msg)
 			}
@@ -494,7 +501,7 @@ func (h *Hub) Watch(s *Sub, i int, bits uint16, history map[int][]twinex.Candle)
 	s.want[i] |= bits
 	if bits&(Book|Trades) != 0 {
 		h.eventID++
-		h.enqueue(s, &Msg{Kind: KindSnapshot, Market: i, Time: m.snap.Time, At: time.Now(), EventID: h.eventID,
+		h.enqueue(s, &Msg{Kind: KindSnapshot, Market: i, Time: m.snap.Time, At: time.Now(), EventID: h.eventID, PrevEventID: m.lastID,
 			Bids: m.snap.Bids, Asks: m.snap.Asks, Trades: m.trades})
 	}
 	for k := range twinex.Timeframes {
@@ -508,6 +515,18 @@ func (h *Hub) Watch(s *Sub, i int, bits uint16, history map[int][]twinex.Candle)
 		h.enqueue(s, &Msg{Kind: KindCandles, Market: i, Time: m.snap.Time, At: time.Now(), TF: k, Candles: cs})
 	}
 	return !h.isDone(s)
+}
+
+// Book returns market i's book as the hub holds it (best first) and the
+// EventID of the last update it includes.
+func (h *Hub) Book(i int) (bids, asks []engine.Level, lastID int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	m := h.mk[i]
+	if m.snap == nil {
+		return nil, nil, m.lastID
+	}
+	return m.snap.Bids, m.snap.Asks, m.lastID
 }
 
 // Unwatch removes interest bits of s in market i.
