@@ -346,30 +346,43 @@ func (h *Hub) Dropped() int64 { return h.dropped.Load() }
 func (h *Hub) run() {
 	defer close(h.done)
 	for range h.wake {
-		h.inMu.Lock()
-		in := h.inbox
-		h.inbox = nil
-		h.inMu.Unlock()
-		if h.behind.Swap(false) {
-			h.mu.Lock()
-			for s := range h.subs {
-				h.removeLocked(s)
-				h.dropped.Add(1)
-				s.stop("server overloaded: the feed fell behind the exchange")
-			}
-			h.mu.Unlock()
-			h.log.Warn("feed hub fell behind; every subscriber dropped", "backlog", len(in))
-		}
-		for _, b := range in {
-			h.apply(b)
-		}
+		h.mu.Lock()
+		h.drainLocked()
+		h.mu.Unlock()
 	}
 }
 
-// apply fans one batch out.
+// drainLocked applies every batch waiting in the inbox. h.mu is held: the
+// batches are taken and applied under it, so that the hub goroutine and a
+// Watch that drains first (for read-your-writes) never apply them out of
+// order. The committer only ever takes inMu.
+func (h *Hub) drainLocked() {
+	h.inMu.Lock()
+	in := h.inbox
+	h.inbox = nil
+	started := h.started
+	h.inMu.Unlock()
+	if !started {
+		h.inMu.Lock()
+		h.inbox = append(in, h.inbox...)
+		h.inMu.Unlock()
+		return
+	}
+	if h.behind.Swap(false) {
+		for s := range h.subs {
+			h.removeLocked(s)
+			h.dropped.Add(1)
+			s.stop("server overloaded: the feed fell behind the exchange")
+		}
+		h.log.Warn("feed hub fell behind; every subscriber dropped", "backlog", len(in))
+	}
+	for _, b := range in {
+		h.apply(b)
+	}
+}
+
+// apply fans one batch out. h.mu is held.
 func (h *Hub) apply(b *batch) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
 	if ev := b.notice; ev != nil {
 		h.eventID++
 		ev.ID = h.eventID
@@ -494,6 +507,9 @@ func (h *Hub) Watch(s *Sub, i int, bits uint16, history map[int][]twinex.Candle)
 	if h.isDone(s) {
 		return false
 	}
+	// Everything committed before this call is in the snapshot: a client
+	// that placed an order through REST and then subscribes sees it.
+	h.drainLocked()
 	h.subs[s] = struct{}{}
 	s.hub = h
 	m := h.mk[i]
@@ -549,6 +565,7 @@ func (h *Hub) WatchOrders(s *Sub, accounts []int64) bool {
 	if h.isDone(s) {
 		return false
 	}
+	h.drainLocked() // what was published before is not this subscriber's
 	h.subs[s] = struct{}{}
 	s.hub = h
 	s.accounts = append(s.accounts, accounts...)

@@ -79,6 +79,7 @@ func testHub(t *testing.T) *Hub {
 	for _, m := range h.mk {
 		m.snap = &core.Snapshot{}
 	}
+	h.started = true // as Start would, without a core
 	return h
 }
 
