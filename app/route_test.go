@@ -6,15 +6,16 @@ import (
 	"testing"
 )
 
-// TestRouteSendsRootUpgradesToTheAPI: a WebSocket handshake at "/" goes to
-// the API (which refuses it in JSON), a plain GET / to the dashboard.
+// TestRouteSendsRootUpgradesToTheAPI: an upgrade at "/" goes to the API
+// (the newer WebSocket API, or a JSON refusal), a plain GET / to the
+// dashboard.
 func TestRouteSendsRootUpgradesToTheAPI(t *testing.T) {
 	var got string
 	h := route(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { got = "api" }),
 		http.HandlerFunc(func(http.ResponseWriter, *http.Request) { got = "dashboard" }))
 	for _, c := range []struct {
 		upgrade, want string
-	}{{"websocket", "api"}, {"", "dashboard"}} {
+	}{{"websocket", "api"}, {"h2c", "api"}, {"", "dashboard"}} {
 		r := httptest.NewRequest("GET", "/", nil)
 		if c.upgrade != "" {
 			r.Header.Set("Connection", "Upgrade")
