@@ -230,8 +230,8 @@ func (s *Server) addTestFunds(w http.ResponseWriter, r *http.Request) {
 		case twinex.InvalidFundTransfer:
 			fields["fund_currency"] = "Choose a currency from the list."
 		case exchange.TestFundsLimit:
-			fields["fund_currency"] = "This account already holds " + group(twinex.FormatUnits(g.Max, g.Currency.Scale)) + " " + g.Currency.Code +
-				" or more, the most this sandbox tops up to. Transfer some to another account, or choose another currency."
+			fields["fund_currency"] = "Your accounts already hold " + group(twinex.FormatUnits(g.Max, g.Currency.Scale)) + " " + g.Currency.Code +
+				" or more together, the most this sandbox tops up to. Choose another currency."
 		default:
 			fields["fund_currency"] = te.Message + "."
 		}
