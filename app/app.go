@@ -390,15 +390,16 @@ func (st *state) close() error {
 	return errors.Join(errs...)
 }
 
-// route sends the Gemini API, the admin API and the health check to the API
-// server, and every other path to the dashboard.
+// route sends the Gemini API, the admin API, the health check and the API's
+// OpenAPI description to the API server, and every other path to the
+// dashboard.
 func route(api, dashboard http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
 		// An upgrade request at the root is the API's to refuse (in JSON),
 		// not the dashboard's page.
 		rootUpgrade := p == "/" && r.Header.Get("Upgrade") != ""
-		if strings.HasPrefix(p, "/v1/") || strings.HasPrefix(p, "/v2/") || strings.HasPrefix(p, "/admin/") || strings.HasPrefix(p, "/secrets/") || p == "/healthz" || rootUpgrade {
+		if strings.HasPrefix(p, "/v1/") || strings.HasPrefix(p, "/v2/") || strings.HasPrefix(p, "/admin/") || strings.HasPrefix(p, "/secrets/") || p == "/healthz" || p == "/openapi.json" || rootUpgrade {
 			api.ServeHTTP(w, r)
 			return
 		}

@@ -26,3 +26,17 @@ func TestRouteSendsRootUpgradesToTheAPI(t *testing.T) {
 		}
 	}
 }
+
+// TestRouteSendsTheAPIDescriptionToTheAPI: /openapi.json is the API's, the
+// rendered reference at /docs/api the dashboard's.
+func TestRouteSendsTheAPIDescriptionToTheAPI(t *testing.T) {
+	var got string
+	h := route(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { got = "api" }),
+		http.HandlerFunc(func(http.ResponseWriter, *http.Request) { got = "dashboard" }))
+	for path, want := range map[string]string{"/openapi.json": "api", "/docs/api": "dashboard"} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", path, nil))
+		if got != want {
+			t.Errorf("GET %s went to the %s, want the %s", path, got, want)
+		}
+	}
+}
