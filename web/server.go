@@ -121,7 +121,8 @@ type Server struct {
 
 	pages     map[string]*template.Template
 	currency  template.HTML
-	dummyHash string // verified against for unknown emails, to spend the same time
+	apiRef    *apiReference // the API reference page's data
+	dummyHash string        // verified against for unknown emails, to spend the same time
 	secrets   secretStash
 	turns     turns // attempts' turns per throttle key
 
@@ -146,6 +147,11 @@ func (s *Server) Handler() http.Handler {
 	if err := s.parseTemplates(); err != nil {
 		panic(err) // embedded templates: a programming error, caught by the tests
 	}
+	ref, err := newAPIReference()
+	if err != nil {
+		panic(err) // the embedded document: a programming error, caught by the tests
+	}
+	s.apiRef = ref
 	if s.Markets != nil {
 		c, err := api.CurrencyDataScript(s.Markets)
 		if err != nil {
@@ -167,6 +173,7 @@ func (s *Server) Handler() http.Handler {
 		files.ServeHTTP(w, r)
 	})))
 	mux.HandleFunc("GET /{$}", s.home)
+	mux.HandleFunc("GET /docs/api", s.apiDocs)
 	mux.HandleFunc("GET /signup", s.signupForm)
 	mux.HandleFunc("POST /signup", s.signup)
 	mux.HandleFunc("GET /login", s.loginForm)
