@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -10,8 +11,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/openapi"
+	"github.com/twinex/twinex/openapi/jsonschema"
 )
 
 // The OpenAPI document (openapi/openapi.json) against the server: its
@@ -51,22 +55,37 @@ func TestOpenAPIReasonsHaveTheirStatus(t *testing.T) {
 	}
 }
 
-// reasonsInSource lists the Gemini reasons the repository's error
-// constants name (the twinex package's reason constants).
+// reasonsInSource lists the Gemini reasons the repository's code can
+// answer with: the reason constants of the twinex package and of this one
+// (const X = "Reason"), and reasons written as literals in Errorf.
 func reasonsInSource(t *testing.T) []string {
 	var out []string
-	re := regexp.MustCompile(`(?m)^\s+([A-Z][A-Za-z]+)\s+= "([A-Z][A-Za-z]+)"$`)
-	for _, f := range []string{"../error.go", "../address.go"} {
+	constant := regexp.MustCompile(`(?m)^\s*(?:const\s+)?[A-Z][A-Za-z]+\s+= "([A-Z][A-Za-z]+)"$`)
+	literal := regexp.MustCompile(`Errorf\("([A-Z][A-Za-z]+)"`)
+	for _, f := range []string{"../error.go", "../address.go", "admin_keys.go", "admin_accounts.go"} {
 		src, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, m := range re.FindAllStringSubmatch(string(src), -1) {
-			out = append(out, m[2])
+		for _, m := range constant.FindAllStringSubmatch(string(src), -1) {
+			out = append(out, m[1])
+		}
+	}
+	files, _ := filepath.Glob("../*/*.go")
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range literal.FindAllStringSubmatch(string(src), -1) {
+			out = append(out, m[1])
 		}
 	}
 	if len(out) < 30 {
-		t.Fatalf("only %d reasons found in ../error.go", len(out))
+		t.Fatalf("only %d reasons found in the source", len(out))
 	}
 	return out
 }
@@ -203,5 +222,133 @@ func TestOpenAPIRolesMatchTheServer(t *testing.T) {
 	}
 	if checked < 80 {
 		t.Errorf("only %d calls checked", checked)
+	}
+}
+
+// TestOpenAPILiveAnswersMatch drives the endpoints that have no golden
+// file (the admin API, the fault injection and the funds endpoints without
+// one) and validates each answer against the schema the document gives for
+// its endpoint and status, so that their shapes cannot drift either.
+func TestOpenAPILiveAnswersMatch(t *testing.T) {
+	v, err := jsonschema.New(openapi.JSON())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, srv := faultServer(t)
+	srv.ActivityLog, _ = srv.Store.(twinex.ActivityStore)
+	g := &goldenPrivate{t: t, ts: ts, clock: &testClock{t: time.Now()}, nonce: 1700000000000}
+	checked := 0
+	check := func(ep string, status int, body []byte) {
+		t.Helper()
+		t.Logf("%s: %d %.80s", ep, status, body)
+		checked++
+		schema, err := responseSchema(v, fmt.Sprintf("%s %d", ep, status))
+		if err != nil {
+			t.Errorf("%s: %v (%s)", ep, err, body)
+			return
+		}
+		value, err := jsonschema.Decode(body)
+		if err != nil {
+			t.Errorf("%s: not JSON: %s", ep, body)
+			return
+		}
+		for _, e := range v.Validate(schema, value, "$") {
+			t.Errorf("%s %d: %s", ep, status, e)
+		}
+	}
+	// admin calls the admin API and checks the answer; ep is "METHOD
+	// /documented/path", url the path called (when it has parameters).
+	admin := func(ep, url, body string) []byte {
+		t.Helper()
+		method, path, _ := strings.Cut(ep, " ")
+		if url == "" {
+			url = path
+		}
+		req, _ := http.NewRequest(method, g.ts.URL+url, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+testToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(resp.Body)
+		check(ep, resp.StatusCode, data)
+		return data
+	}
+	signed := func(k testKey, ep, url, fields string) {
+		t.Helper()
+		_, path, _ := strings.Cut(ep, " ")
+		if url == "" {
+			url = path
+		}
+		st, body := g.signed(k, url, fields)
+		check(ep, st, body)
+	}
+
+	const email = "op@example.com"
+	admin("POST /admin/v1/accounts", "", `{"email":"`+email+`","verified":true}`)
+	admin("POST /admin/v1/accounts", "", `{"email":"`+email+`","verified":true}`) // 400 AccountExists
+	admin("GET /admin/v1/accounts", "/admin/v1/accounts?email="+email, "")
+	admin("POST /admin/v1/fund", "", `{"email":"`+email+`","currency":"BTC","amount":"2"}`)
+	admin("POST /admin/v1/fund", "", `{"email":"`+email+`","currency":"USD","amount":"1000"}`)
+	admin("POST /admin/v1/withdraw", "", `{"email":"`+email+`","currency":"BTC","amount":"0.1"}`)
+	admin("POST /admin/v1/withdraw", "", `{"email":"`+email+`","currency":"BTC","amount":"100"}`) // 406
+	var order struct {
+		ID string `json:"order_id"`
+	}
+	json.Unmarshal(admin("POST /admin/v1/orders", "", `{"email":"`+email+`","symbol":"btcusd","side":"sell","type":"exchange limit","price":"30000","amount":"0.1"}`), &order)
+	admin("GET /admin/v1/orders/{id}", "/admin/v1/orders/"+order.ID, "")
+	admin("GET /admin/v1/orders/{id}", "/admin/v1/orders/999999", "") // 404
+	admin("POST /admin/v1/orders/cancel", "", `{"email":"`+email+`","order_id":`+order.ID+`}`)
+	admin("GET /admin/v1/balances", "/admin/v1/balances?email="+email, "")
+	admin("GET /admin/v1/verify", "", "")
+	var key testKey
+	json.Unmarshal(admin("POST /admin/v1/keys", "", `{"email":"`+email+`","roles":"trader,fundmanager"}`), &key)
+	admin("GET /admin/v1/keys", "/admin/v1/keys?email="+email, "")
+	master := newKey(t, g.ts, email, `{"master":true,"roles":"trader,fundmanager"}`)
+
+	eth := "0x52908400098527886E0F7030069857D2E4169EE7"
+	signed(key, "POST /v1/notionalbalances/{currency}", "/v1/notionalbalances/usd", "")
+	signed(key, "POST /v1/payments/methods", "", "")
+	signed(key, "POST /v1/deposit/{network}/newAddress", "/v1/deposit/bitcoin/newAddress", `,"label":"mine"`)
+	signed(key, "POST /v1/addresses/{network}", "/v1/addresses/bitcoin", "")
+	signed(key, "POST /v1/approvedAddresses/{network}/request", "/v1/approvedAddresses/ethereum/request", `,"address":"`+eth+`","label":"cold"`)
+	signed(key, "POST /v1/approvedAddresses/account/{network}", "/v1/approvedAddresses/account/ethereum", "")
+	signed(key, "POST /v1/approvedAddresses/{network}/remove", "/v1/approvedAddresses/ethereum/remove", `,"address":"`+eth+`"`)
+	signed(key, "POST /v1/withdraw/{currency}", "/v1/withdraw/btc", `,"address":"bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4","amount":"0.01"`)
+	signed(key, "POST /v1/order/cancel/session", "", "")
+	signed(key, "POST /v1/order/status", "", `,"order_id":999999`) // 404
+	signed(key, "POST /v1/balances", "", `,"account":"nobody"`)    // 400
+	signed(master, "POST /v1/transactions", "", `,"limit":2`)
+
+	admin("POST /admin/v1/faults", "", `{"id":"slow","error":"RateLimit","count":1}`)
+	admin("GET /admin/v1/faults", "", "")
+	admin("DELETE /admin/v1/faults/{id}", "/admin/v1/faults/slow", "")
+	admin("DELETE /admin/v1/faults", "", "")
+	admin("GET /admin/v1/activity", "/admin/v1/activity?email="+email, "")
+	admin("GET /admin/v1/activity", "/admin/v1/activity?unknown=true&since=1h", "")
+	admin("POST /admin/v1/keys/rotate", "", `{"key":"`+key.Key+`","grace":"1m"}`)
+	admin("POST /admin/v1/keys/revoke", "", `{"key":"`+key.Key+`"}`)
+
+	// The admin API without its token, and the service endpoints.
+	req, _ := http.NewRequest("GET", g.ts.URL+"/admin/v1/verify", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	check("GET /admin/v1/verify", resp.StatusCode, data)
+	for _, p := range []string{"/healthz", "/openapi.json"} {
+		resp, err := http.Get(g.ts.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		check("GET "+p, resp.StatusCode, data)
+	}
+	if checked < 35 {
+		t.Errorf("only %d answers checked", checked)
 	}
 }
