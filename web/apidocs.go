@@ -121,9 +121,6 @@ func newAPIReference() (*apiReference, error) {
 	sort.Slice(ref.Errors, func(i, j int) bool { return ref.Errors[i].Status < ref.Errors[j].Status })
 	for _, name := range slices.Sorted(maps.Keys(d.Components.Schemas)) {
 		s := d.Components.Schemas[name]
-		if strings.HasSuffix(name, "Payload") && name != "Payload" {
-			continue // shown with their endpoints
-		}
 		sh := apiShape{Name: name, Anchor: "schema-" + name, Description: s.Description, Choice: s.XChoice, Type: typeOf(s)}
 		sh.Fields = fieldsOf(d, s, "")
 		ref.Shapes = append(ref.Shapes, sh)
