@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/auth"
 	"github.com/twinex/twinex/openapi"
 	"github.com/twinex/twinex/openapi/jsonschema"
 )
@@ -350,5 +352,25 @@ func TestOpenAPILiveAnswersMatch(t *testing.T) {
 	}
 	if checked < 35 {
 		t.Errorf("only %d answers checked", checked)
+	}
+}
+
+// TestOpenAPISigningExample: the document's worked example of signing
+// (Gemini's own test vector) is what auth.Sign computes, and its payload
+// decodes to the JSON it shows.
+func TestOpenAPISigningExample(t *testing.T) {
+	d, err := openapi.Parse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := d.Components.SecuritySchemes["GeminiSignature"].XExample
+	if ex == nil {
+		t.Fatal("GeminiSignature has no x-example")
+	}
+	if got := auth.Sign(ex.Secret, ex.Payload); got != ex.Signature {
+		t.Errorf("auth.Sign gives %s, the document %s", got, ex.Signature)
+	}
+	if raw, err := base64.StdEncoding.DecodeString(ex.Payload); err != nil || string(raw) != ex.JSON {
+		t.Errorf("the payload decodes to %q (%v), the document shows %q", raw, err, ex.JSON)
 	}
 }

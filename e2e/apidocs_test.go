@@ -49,7 +49,7 @@ func TestAPIReferenceFits(t *testing.T) {
 		if groups < 9 {
 			t.Errorf("%d px: %d groups shown", width, groups)
 		}
-		for _, at := range []string{"", "#signing", "#op-orderNew", "#schema-Order"} {
+		for _, at := range []string{"", "#signing", "#errors", "#op-orderNew", "#schema-Transactions"} {
 			if at != "" {
 				if err := chromedp.Do(ctx, chromedp.Navigate(base+"/docs/api"+at), chromedp.WaitVisible(at)); err != nil {
 					t.Fatal(err)

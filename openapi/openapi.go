@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -24,10 +25,11 @@ func JSON() []byte { return []byte(doc) }
 
 // Handler serves the document as application/json.
 func Handler() http.Handler {
+	body := []byte(doc)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-cache")
-		w.Write([]byte(doc))
+		w.Write(body)
 	})
 }
 
@@ -109,13 +111,24 @@ type Components struct {
 	Schemas         map[string]*Schema        `json:"schemas"`
 }
 
-// SecurityScheme is a header key or the admin bearer token.
+// SecurityScheme is a header key or the admin bearer token. XExample,
+// on the signature, is a worked example of signing.
 type SecurityScheme struct {
-	Type        string `json:"type"`
-	In          string `json:"in"`
-	Name        string `json:"name"`
-	Scheme      string `json:"scheme"`
-	Description string `json:"description"`
+	Type        string            `json:"type"`
+	In          string            `json:"in"`
+	Name        string            `json:"name"`
+	Scheme      string            `json:"scheme"`
+	Description string            `json:"description"`
+	XExample    *SignatureExample `json:"x-example"`
+}
+
+// SignatureExample is a signed payload: Signature is the hex HMAC-SHA384
+// of Payload (the X-GEMINI-PAYLOAD text, base64 of JSON) keyed with Secret.
+type SignatureExample struct {
+	Secret    string `json:"secret"`
+	Payload   string `json:"payload"`
+	JSON      string `json:"json"`
+	Signature string `json:"signature"`
 }
 
 // Schema is the part of a JSON Schema the renderer shows. Type is a name or
@@ -150,9 +163,6 @@ func Parse() (*Document, error) {
 	return &d, nil
 }
 
-// Methods are the HTTP methods of a path item, in the order they are shown.
-var methods = []string{"get", "post", "put", "patch", "delete"}
-
 // Endpoint is one operation with its method and path.
 type Endpoint struct {
 	Method, Path string
@@ -164,9 +174,9 @@ type Endpoint struct {
 func (d *Document) Endpoints(tag string) []Endpoint {
 	var out []Endpoint
 	for p, item := range d.Paths {
-		for _, m := range methods {
+		for _, m := range []string{"get", "post", "put", "patch", "delete"} {
 			op, ok := item[m]
-			if !ok || (tag != "" && !has(op.Tags, tag)) {
+			if !ok || (tag != "" && !slices.Contains(op.Tags, tag)) {
 				continue
 			}
 			out = append(out, Endpoint{Method: strings.ToUpper(m), Path: p, Operation: op})
@@ -192,13 +202,4 @@ func (d *Document) Response(op Operation, status string) (Response, bool) {
 		r, ok = d.Components.Responses[name]
 	}
 	return r, ok
-}
-
-func has(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -24,6 +24,7 @@ type apiReference struct {
 	Title, Version string
 	Intro          []template.HTML // the document's description, paragraph by paragraph
 	Security       []securityRow
+	Example        *openapi.SignatureExample // a signed payload, worked through
 	Groups         []apiGroup
 	Errors         []errorRow
 	Shapes         []apiShape
@@ -98,6 +99,9 @@ func newAPIReference() (*apiReference, error) {
 			h = "Authorization: Bearer …"
 		}
 		ref.Security = append(ref.Security, securityRow{Name: name, Header: h, Description: s.Description})
+		if s.XExample != nil {
+			ref.Example = s.XExample
+		}
 	}
 	for _, tag := range d.Tags {
 		g := apiGroup{Tag: tag.Name, Description: tag.Description, Anchor: "tag-" + anchor(tag.Name)}
