@@ -21,9 +21,10 @@ import (
 )
 
 // The OpenAPI document (openapi/openapi.json) against the server: its
-// reason→status table, its endpoints and the roles it says each signed
-// endpoint takes. TestGoldenResponsesMatchOpenAPI (schema_test.go) checks
-// its response shapes.
+// reason→status table, its endpoints, the roles and payload fields of the
+// signed ones, the answers that have no golden file and its signing
+// example. TestGoldenResponsesMatchOpenAPI (schema_test.go) checks the
+// golden answers against it.
 
 // TestOpenAPIReasonsHaveTheirStatus checks the document's reason→status
 // table (the Reason schema's x-status and each shared error response's
@@ -133,8 +134,9 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	}
 }
 
-// routesInSource lists "METHOD /path" for every route the api package and
-// its WebSocket feeds register, read from the source.
+// routesInSource lists "METHOD /path" for every route the api package
+// registers, read from the source (the WebSocket feeds, registered in a
+// loop, are left to the served check).
 func routesInSource(t *testing.T) []string {
 	direct := regexp.MustCompile(`s\.mux\.Handle(?:Func)?\("([A-Z]+) (/[^"]*)"`)
 	signed := regexp.MustCompile(`s\.private(?:Write)?\("(/[^"]*)"`)

@@ -3,7 +3,10 @@ package app
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
+
+	"github.com/twinex/twinex/openapi"
 )
 
 // TestRouteSendsRootUpgradesToTheAPI: a WebSocket handshake at "/" goes to
@@ -27,16 +30,28 @@ func TestRouteSendsRootUpgradesToTheAPI(t *testing.T) {
 	}
 }
 
-// TestRouteSendsTheAPIDescriptionToTheAPI: /openapi.json is the API's, the
-// rendered reference at /docs/api the dashboard's.
-func TestRouteSendsTheAPIDescriptionToTheAPI(t *testing.T) {
+// TestRouteSendsEveryDocumentedPathToTheAPI: every path of the API's
+// OpenAPI document, /openapi.json included, reaches the API; the rendered
+// reference at /docs/api is the dashboard's.
+func TestRouteSendsEveryDocumentedPathToTheAPI(t *testing.T) {
 	var got string
 	h := route(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { got = "api" }),
 		http.HandlerFunc(func(http.ResponseWriter, *http.Request) { got = "dashboard" }))
-	for path, want := range map[string]string{"/openapi.json": "api", "/docs/api": "dashboard"} {
+	d, err := openapi.Parse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"/docs/api": "dashboard"}
+	for _, e := range d.Endpoints("") {
+		want[strings.NewReplacer("{", "", "}", "").Replace(e.Path)] = "api"
+	}
+	if want["/openapi.json"] != "api" {
+		t.Error("the document does not list /openapi.json")
+	}
+	for path, w := range want {
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", path, nil))
-		if got != want {
-			t.Errorf("GET %s went to the %s, want the %s", path, got, want)
+		if got != w {
+			t.Errorf("GET %s went to the %s, want the %s", path, got, w)
 		}
 	}
 }
