@@ -51,6 +51,18 @@ const (
 	System                    = "System"
 	UnsupportedOption         = "UnsupportedOption"
 	UnsupportedNetwork        = "UnsupportedNetwork"
+	ExceededMaxAccounts       = "ExceededMaxAccountsInGroup"
+)
+
+// Twinex's own reasons, for what Gemini's API has no word for (the admin
+// API, the dashboard's services). They are 400s like any other.
+const (
+	// AccountExists: a user with this email already exists.
+	AccountExists = "AccountExists"
+	// InvalidEmail: not an email address (ParseEmail).
+	InvalidEmail = "InvalidEmail"
+	// InvalidPassword: the password breaks a password rule.
+	InvalidPassword = "InvalidPassword"
 )
 
 // Error is the one error type whose Reason is a Gemini reason. Message is

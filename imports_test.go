@@ -62,6 +62,13 @@ var pureBans = []struct{ prefix, reason string }{
 	{"crypto/rand", "no hidden randomness: the same commands must produce the same events"},
 }
 
+// drivenBy are packages driven by their caller's clock and commands, with
+// what of the module each may import.
+var drivenBy = map[string][]string{
+	"sim":      {"", "/engine"},
+	"scenario": {"", "/engine", "/fault", "/sim"},
+}
+
 // drivers are database drivers, which only the store adapters may import.
 var drivers = []string{"database/sql/driver", "modernc.org/sqlite", "github.com/mattn/go-sqlite3", "github.com/jackc/pgx", "github.com/lib/pq"}
 
@@ -107,6 +114,26 @@ var importRules = []importRule{
 		}
 		return ""
 	}},
+	{"the simulator and the scenarios do no I/O and reach no adapter", false, func(mod string, im fileImport) string {
+		allowed, ok := drivenBy[im.pkg]
+		if !ok {
+			return ""
+		}
+		for _, b := range []string{"net", "database/sql", "os", "syscall"} {
+			if under(im.path, b) {
+				return "the simulator and the scenario player are state machines driven by their caller (Step, Observe, Apply, Play with a clock): the app wires them to the core, the clock and the admin API, so that tests run them in simulated time"
+			}
+		}
+		if isStd(im.path) {
+			return ""
+		}
+		for _, a := range allowed {
+			if im.path == mod+a {
+				return ""
+			}
+		}
+		return "the simulator and the scenario player act only through engine commands and the fault rules they are given, never on a store or an HTTP adapter"
+	}},
 	{"only the stores import database drivers", false, func(mod string, im fileImport) string {
 		for _, d := range storeDirs {
 			if under(im.pkg, d) {
@@ -116,6 +143,17 @@ var importRules = []importRule{
 		for _, d := range drivers {
 			if under(im.path, d) {
 				return "a database driver belongs to its store adapter; everything else goes through twinex.ExchangeStore so that both stores stay interchangeable (habit 7)"
+			}
+		}
+		return ""
+	}},
+	{"the dashboard reaches money only through the exchange service", false, func(mod string, im fileImport) string {
+		if im.pkg != "web" {
+			return ""
+		}
+		for _, p := range []string{"/engine", "/ledger", "/core"} {
+			if im.path == mod+p {
+				return "balances, orders, fills and transfers have one home, exchange/, which the API calls too; the dashboard must not build commands or read the engine itself (a second copy of a rule)"
 			}
 		}
 		return ""
@@ -139,6 +177,18 @@ var importRules = []importRule{
 			}
 		}
 		return "the WebSocket framing is an adapter detail: the domain, the core and the hub see typed messages only"
+	}},
+	{"the dashboard does not import the API adapter", false, func(mod string, im fileImport) string {
+		if under(im.pkg, "web") && under(im.path, mod+"/api") {
+			return "the dashboard and the Gemini API are two adapters over the same services (accounts, exchange, keys); a rule the dashboard needs from the API belongs in a service, and wire data the app hands over"
+		}
+		return ""
+	}},
+	{"only the metrics adapter imports Prometheus", false, func(mod string, im fileImport) string {
+		if under(im.path, "github.com/prometheus") && !under(im.pkg, "metrics") {
+			return "metric names, labels and their bounds have one home (metrics/); the rest reports figures through plain hooks (core.Config.OnBatch, activity.Recorder.OnBatch, watch.Watcher.OnRaise), so that no package's tests need a registry"
+		}
+		return ""
 	}},
 	{"nothing imports unsafe or uses cgo", true, func(mod string, im fileImport) string {
 		switch im.path {

@@ -19,6 +19,39 @@ const (
 	MarketLimitOnly  MarketStatus = "limit_only"
 )
 
+// Valid reports whether s is one of Gemini's five statuses.
+func (s MarketStatus) Valid() bool {
+	switch s {
+	case MarketOpen, MarketClosed, MarketCancelOnly, MarketPostOnly, MarketLimitOnly:
+		return true
+	}
+	return false
+}
+
+// CheckOrder is the one home of what a market's status lets through, as
+// Gemini enforces it: open takes every order; closed and cancel_only take
+// none (cancels are always allowed); post_only only maker-or-cancel
+// orders; limit_only only limit orders, which on the API is every order
+// (Gemini's API, like Twinex, has no market orders: limit_only turns off
+// the website's market orders, and a stop-limit is a limit order too). It
+// returns nil or a MarketNotOpen error naming the market.
+func (s MarketStatus) CheckOrder(symbol string, o Option) error {
+	switch s {
+	case MarketClosed:
+		return Errorf(MarketNotOpen, "Market %s is closed", symbol)
+	case MarketCancelOnly:
+		return Errorf(MarketNotOpen, "Market %s is in cancel-only mode: orders can be cancelled, not placed", symbol)
+	case MarketPostOnly:
+		if o != MakerOrCancel {
+			return Errorf(MarketNotOpen, "Market %s accepts only maker-or-cancel orders", symbol)
+		}
+	case MarketLimitOnly:
+		// Every order the API takes is a limit order (an unknown type is
+		// InvalidOrderType, checked later): nothing to refuse here.
+	}
+	return nil
+}
+
 // Currency is an asset balances are kept in. Scale is the number of decimal
 // places of its ledger unit: every balance, hold, fee and notional in this
 // currency is an int64 count of 10^-Scale. The scale is chosen so that the
@@ -294,9 +327,7 @@ func (c MarketConfig) Validate() (*Markets, error) {
 		if m.Status == "" {
 			m.Status = MarketOpen
 		}
-		switch m.Status {
-		case MarketOpen, MarketClosed, MarketCancelOnly, MarketPostOnly, MarketLimitOnly:
-		default:
+		if !m.Status.Valid() {
 			return nil, fmt.Errorf("market %s: unknown status %q", m.Symbol, m.Status)
 		}
 		var err error

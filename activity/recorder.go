@@ -34,7 +34,13 @@ type Recorder struct {
 	dropped   atomic.Int64
 	flushed   chan chan struct{}
 	onWrite   []func(context.Context, []twinex.Activity)
+	// OnBatch, if set before Run, is told each batch's size and write time
+	// (for metrics).
+	OnBatch func(records int, took time.Duration)
 }
+
+// Queued is how many records wait to be written.
+func (r *Recorder) Queued() int { return len(r.ch) }
 
 // OnWrite adds fn to the functions Run calls with each batch once it is
 // written (the alert rules), before it takes the next. Call it before Run.
@@ -108,7 +114,12 @@ func (r *Recorder) Run(ctx context.Context) {
 		// A fresh context: records queued before shutdown are still
 		// written after ctx ends.
 		wctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		if err := r.store.AddActivity(wctx, batch); err != nil {
+		start := time.Now()
+		err := r.store.AddActivity(wctx, batch)
+		if r.OnBatch != nil {
+			r.OnBatch(len(batch), time.Since(start))
+		}
+		if err != nil {
 			r.log.Error("activity log: write failed; records lost", "records", len(batch), "err", err)
 		} else {
 			for _, fn := range r.onWrite {

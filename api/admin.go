@@ -15,6 +15,7 @@ import (
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/core"
 	"github.com/twinex/twinex/engine"
+	"github.com/twinex/twinex/exchange"
 )
 
 // The admin API, under /admin/v1, is how operators and test harnesses
@@ -28,6 +29,7 @@ func (s *Server) routeAdmin() {
 	s.mux.Handle("GET /admin/v1/balances", s.admin(s.adminBalances))
 	s.mux.Handle("GET /admin/v1/verify", s.admin(s.adminVerify))
 	s.mux.Handle("GET /admin/v1/orders/{id}", s.admin(s.adminOrder))
+	s.routeMarkets()
 }
 
 type adminHandler func(w http.ResponseWriter, r *http.Request) error
@@ -260,9 +262,14 @@ func (s *Server) adminPlace(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f := orderFields{Symbol: req.Symbol, Side: req.Side, Type: req.Type, Options: req.Options, ClientOrderID: req.ClientOrderID}
+	f := exchange.OrderRequest{Symbol: req.Symbol, Side: req.Side, Type: req.Type, ClientOrderID: req.ClientOrderID}
 	if f.Type == "" {
 		f.Type = "exchange limit"
+	}
+	if len(req.Options) > 0 && string(req.Options) != "null" {
+		if err := json.Unmarshal(req.Options, &f.Options); err != nil {
+			return twinex.Errorf(twinex.OptionsMustBeArray, "options must be an array of strings")
+		}
 	}
 	if req.Price != nil {
 		f.Price, f.HasPrice = string(*req.Price), true
@@ -273,15 +280,14 @@ func (s *Server) adminPlace(w http.ResponseWriter, r *http.Request) error {
 	if req.StopPrice != nil {
 		f.StopPrice, f.HasStop = string(*req.StopPrice), true
 	}
-	c, m, err := s.parseOrder(f)
+	c, m, err := s.Exchange.ParseOrder(f)
 	if err != nil {
 		return err
 	}
-	c.AccountID, c.Session = acct.ID, req.Session
-	if c.Session == "" {
-		c.Session = "admin"
+	if req.Session == "" {
+		req.Session = "admin"
 	}
-	res, err := s.do(r.Context(), c)
+	res, err := s.Exchange.Place(r.Context(), c, acct.ID, req.Session, twinex.KeyUse{})
 	if err != nil {
 		return err
 	}

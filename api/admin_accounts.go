@@ -3,17 +3,14 @@ package api
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/twinex/twinex"
-	"github.com/twinex/twinex/password"
+	"github.com/twinex/twinex/accounts"
 )
 
-// AccountExists is Twinex's own reason for an admin request that would
-// create a user whose email is taken.
-const AccountExists = "AccountExists"
+// AccountExists is twinex.AccountExists, kept under its old name here.
+const AccountExists = twinex.AccountExists
 
 func (s *Server) routeAccounts() {
 	s.mux.Handle("POST /admin/v1/accounts", s.admin(s.adminCreateAccount))
@@ -69,15 +66,6 @@ func (s *Server) resolve(ctx context.Context, ref accountRef) (twinex.Account, e
 	return twinex.Account{}, notFound()
 }
 
-// normalEmail validates a plain email address and returns it in lower case.
-func normalEmail(s string) (string, error) {
-	e, err := twinex.ParseEmail(s)
-	if err != nil {
-		return "", &twinex.Error{Reason: twinex.InvalidJson, Message: fmt.Sprintf("%q is not a valid email address", strings.TrimSpace(s)), Err: err}
-	}
-	return e, nil
-}
-
 func (s *Server) adminCreateAccount(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
 		Email    string `json:"email"`
@@ -87,26 +75,7 @@ func (s *Server) adminCreateAccount(w http.ResponseWriter, r *http.Request) erro
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	email, err := normalEmail(req.Email)
-	if err != nil {
-		return err
-	}
-	u := twinex.User{Email: email, Identity: twinex.IdentityNone, Created: s.now().UnixNano()}
-	if req.Verified {
-		u.Identity = twinex.IdentityVerified
-	}
-	if req.Password != "" {
-		if err := password.Check(req.Password); err != nil {
-			return twinex.Errorf(twinex.InvalidJson, "%s", err.Error())
-		}
-		if u.PasswordHash, err = password.Hash(req.Password); err != nil {
-			return err
-		}
-	}
-	primary, err := s.Accounts.CreateUser(r.Context(), &u)
-	if errors.Is(err, twinex.ErrConflict) {
-		return twinex.Errorf(AccountExists, "A user with email %s already exists", email)
-	}
+	u, primary, err := s.Users.CreateUser(r.Context(), accounts.NewUser{Email: req.Email, Password: req.Password, Verified: req.Verified})
 	if err != nil {
 		return err
 	}

@@ -346,3 +346,26 @@ func TestPublicFaults(t *testing.T) {
 		t.Fatalf("disabled: %d", w.Code)
 	}
 }
+
+// TestMaintenanceWindowOverHTTP: a public Maintenance rule bounded by from
+// and until answers every API request with 503 Maintenance inside its
+// window only.
+func TestMaintenanceWindowOverHTTP(t *testing.T) {
+	ts, srv := faultServer(t)
+	now := time.Date(2026, 12, 2, 5, 0, 0, 0, time.UTC)
+	srv.Faults.Now = func() time.Time { return now }
+	k := newKey(t, ts, "mw@example.com", `{"roles":"trader"}`)
+	addFault(t, ts, `{"id":"maintenance","error":"Maintenance","public":true,"from":"2026-12-02T06:00:00Z","until":"2026-12-02T06:30:00Z"}`)
+	nonce := time.Now().UnixMilli()
+	for _, tt := range []struct {
+		at   string
+		want int
+	}{{"05:59:59", 200}, {"06:00:00", 503}, {"06:29:59", 503}, {"06:30:00", 200}} {
+		now, _ = time.Parse(time.RFC3339, "2026-12-02T"+tt.at+"Z")
+		st, _, _ := get(t, ts, "/v1/pubticker/btcusd")
+		r := signedCall(t, ts, k, &nonce)
+		if st != tt.want || r.status != tt.want || (tt.want == 503 && r.reason != twinex.Maintenance) {
+			t.Errorf("at %s: public %d, signed %+v; want %d", tt.at, st, r, tt.want)
+		}
+	}
+}

@@ -113,7 +113,8 @@ func (f *funds) route() {
 	// and {network}/request overlap (account/request matches both), which
 	// ServeMux refuses. The list is open to every funds role; request and
 	// remove check for Fund Manager themselves.
-	s.privateWrite("/v1/approvedAddresses/{first}/{second}", anyFunds, accountScope, f.approvedAddresses)
+	isChange := func(r *http.Request) bool { return r.PathValue("first") != "account" } // account/{network} lists
+	s.privateWriteIf("/v1/approvedAddresses/{first}/{second}", anyFunds, accountScope, isChange, f.approvedAddresses)
 	s.private("/v1/payments/methods", anyFunds, accountScope, f.paymentMethods)
 	f.routeV2()
 }

@@ -6,14 +6,10 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/exchange"
 )
-
-// MaxAccountsPerGroup bounds the accounts of one group.
-const MaxAccountsPerGroup = 100
 
 func (s *Server) routeMaster() {
 	s.privateWrite("/v1/account/create", twinex.RoleAdministrator, masterScope, s.accountCreate)
@@ -27,35 +23,17 @@ func (s *Server) accountCreate(w http.ResponseWriter, r *http.Request, c *signed
 	if err != nil {
 		return err
 	}
-	name = strings.TrimSpace(name)
-	if name == "" {
-		return twinex.Errorf(twinex.MissingName, "A name is required")
-	}
 	typ, err := c.payload.str("type")
 	if err != nil {
 		return err
 	}
-	if typ != "" && typ != "exchange" {
-		return twinex.Errorf(twinex.InvalidAccountType, "Only exchange accounts are available")
-	}
-	nick := twinex.Nickname(name)
-	if nick == "" || len(name) > 100 {
-		return twinex.Errorf(twinex.InvalidAccountName, "The name must have letters or digits and at most 100 characters")
-	}
-	list, err := s.Accounts.Accounts(r.Context(), c.user)
-	if err != nil {
-		return err
-	}
-	if len(list) >= MaxAccountsPerGroup {
-		return twinex.Errorf("ExceededMaxAccountsInGroup", "A group has at most %d accounts", MaxAccountsPerGroup)
-	}
-	a := twinex.Account{UserID: c.user, Name: name, Nickname: nick, Type: "exchange", Created: s.now().UnixNano()}
+	// The nonce mark is durable before the account exists (it is made
+	// outside the sequencer).
 	if err := s.touch(r.Context(), c); err != nil {
 		return err
 	}
-	if err := s.Accounts.CreateAccount(r.Context(), &a); errors.Is(err, twinex.ErrConflict) {
-		return twinex.Errorf(twinex.ConflictingAccountName, "An account named %s already exists in the group", nick)
-	} else if err != nil {
+	a, err := s.Users.CreateAccount(r.Context(), c.user, name, typ)
+	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"account": a.Nickname, "type": a.Type})

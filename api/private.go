@@ -109,19 +109,30 @@ type signedHandler func(w http.ResponseWriter, r *http.Request, c *signed) error
 // private registers a signed POST endpoint that needs one of roles (0: any
 // role) with the given scope.
 func (s *Server) private(pattern string, roles twinex.Role, sc scope, h signedHandler) {
-	s.signedRoute(pattern, roles, sc, false, h)
+	s.signedRoute(pattern, roles, sc, nil, h)
 }
 
 // privateWrite registers a signed endpoint that changes state: a
 // time-based key may not send the same signed request to it twice.
 func (s *Server) privateWrite(pattern string, roles twinex.Role, sc scope, h signedHandler) {
-	s.signedRoute(pattern, roles, sc, true, h)
+	s.signedRoute(pattern, roles, sc, func(*http.Request) bool { return true }, h)
 }
 
-func (s *Server) signedRoute(pattern string, roles twinex.Role, sc scope, write bool, h signedHandler) {
+// privateWriteIf is privateWrite for a pattern that serves reads too:
+// write tells the requests that change state.
+func (s *Server) privateWriteIf(pattern string, roles twinex.Role, sc scope, write func(*http.Request) bool, h signedHandler) {
+	s.signedRoute(pattern, roles, sc, write, h)
+}
+
+// signedRoute registers a signed endpoint. For a request that changes
+// state (write), the replay mark of a time-based key is taken last, after
+// every check that could refuse the request (roles, account, injected
+// faults, rate limits, quota): a request refused before it could apply
+// anything may be sent again as it was.
+func (s *Server) signedRoute(pattern string, roles twinex.Role, sc scope, write func(*http.Request) bool, h signedHandler) {
 	s.mux.Handle("POST "+pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		c, err := s.authenticate(r, roles, sc, write)
+		c, err := s.authenticate(r, roles, sc)
 		if err == nil {
 			err = s.injectFault(w, r, c)
 		}
@@ -130,6 +141,9 @@ func (s *Server) signedRoute(pattern string, roles twinex.Role, sc scope, write 
 		}
 		if err == nil {
 			err = s.takeQuota(w, r, c)
+		}
+		if err == nil && write != nil && write(r) {
+			c.use, err = s.Keys.Once(c.entry, c.use, r.Header.Get("X-GEMINI-SIGNATURE"), s.now())
 		}
 		if err == nil {
 			err = h(w, r, c)
@@ -143,7 +157,7 @@ func (s *Server) signedRoute(pattern string, roles twinex.Role, sc scope, write 
 
 // authenticate runs Gemini's checks in the safe order (reference §1.3):
 // nothing in the payload is trusted until the signature checks out.
-func (s *Server) authenticate(r *http.Request, roles twinex.Role, sc scope, write bool) (*signed, error) {
+func (s *Server) authenticate(r *http.Request, roles twinex.Role, sc scope) (*signed, error) {
 	keyID := r.Header.Get("X-GEMINI-APIKEY")
 	b64 := r.Header.Get("X-GEMINI-PAYLOAD")
 	sig := r.Header.Get("X-GEMINI-SIGNATURE")
@@ -160,7 +174,7 @@ func (s *Server) authenticate(r *http.Request, roles twinex.Role, sc scope, writ
 	// caller learns nothing about which keys exist.
 	badSig := twinex.Errorf(twinex.InvalidSignature, "InvalidSignature")
 	ip := auth.ClientIP(r, s.TrustedProxies)
-	if s.overUnknownLimit(ip, keyID, now) {
+	if s.overUnknownLimit(r.Context(), ip, keyID, now) {
 		return nil, droppedUnknown()
 	}
 	if !auth.ValidKeyID(keyID) {
@@ -215,11 +229,6 @@ func (s *Server) authenticate(r *http.Request, roles twinex.Role, sc scope, writ
 	use, err := s.Keys.Accept(e, nonce, now, ip.String())
 	if err != nil {
 		return nil, err
-	}
-	if write {
-		if use, err = s.Keys.Once(e, use, sig, now); err != nil {
-			return nil, err
-		}
 	}
 	if roles != 0 && !key.Roles.HasAny(roles) {
 		return nil, twinex.Errorf(twinex.MissingRole, "%s", twinex.MissingRoleMessage(roles, key.ID, key.Roles))
@@ -344,6 +353,8 @@ func (s *Server) record(r *http.Request, c *signed, err error, start time.Time) 
 		if a.AccountID == 0 {
 			a.AccountID = c.key.AccountID
 		}
+	} else if !auth.ValidKeyID(keyID) {
+		// Never a key: nothing to look up.
 	} else if e, lerr := s.Keys.Lookup(r.Context(), keyID); lerr == nil {
 		k := e.Key()
 		a.UserID, a.AccountID = k.UserID, k.AccountID

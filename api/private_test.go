@@ -507,3 +507,36 @@ func TestLimitKeyGroupsIPv6By64(t *testing.T) {
 		}
 	}
 }
+
+// TestRateLimitConcurrent: 20 public requests at once from one address
+// under 10/1s+5: 10 answered at once, 5 after waiting in the queue, 5
+// refused with 429. The clock is pinned; only the queue's waits are real.
+func TestRateLimitConcurrent(t *testing.T) {
+	ts := privateServer(t)
+	srv := serverOf(t, ts)
+	now := time.Now()
+	srv.Now = func() time.Time { return now }
+	srv.PublicLimit = ratelimit.New(ratelimit.Limit{Rate: 10, Per: time.Second, Burst: 5})
+	codes := make(chan int, 20)
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			resp, err := http.Get(ts.URL + "/v1/symbols")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		})
+	}
+	wg.Wait()
+	close(codes)
+	count := map[int]int{}
+	for c := range codes {
+		count[c]++
+	}
+	if count[200] != 15 || count[429] != 5 {
+		t.Fatalf("answers %v, want 15 OK and 5 refused", count)
+	}
+}

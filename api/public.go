@@ -121,10 +121,14 @@ func price(m *twinex.Market, p int64) string {
 	return m.FormatPrice(p)
 }
 
+// symbols lists the markets that are not closed: a closed market is gone
+// from Gemini's list (its details still answer, with status "closed").
 func (s *Server) symbols(w http.ResponseWriter, r *http.Request) error {
 	out := []string{}
-	for _, m := range s.Core.Markets().List {
-		out = append(out, m.Symbol)
+	for i, m := range s.Core.Markets().List {
+		if s.Core.Snapshot(i).Status != twinex.MarketClosed {
+			out = append(out, m.Symbol)
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -146,14 +150,14 @@ type symbolDetailsJSON struct {
 }
 
 func (s *Server) symbolDetails(w http.ResponseWriter, r *http.Request) error {
-	m, _, err := s.market(r.PathValue("symbol"))
+	m, snap, err := s.market(r.PathValue("symbol"))
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, symbolDetailsJSON{
 		Symbol: strings.ToUpper(m.Symbol), BaseCurrency: m.Base, QuoteCurrency: m.Quote,
 		TickSize: number(m.AmountStep, m.AmountDecimals), QuoteIncrement: number(m.PriceTick, m.PriceDecimals),
-		MinOrderSize: m.FormatAmount(m.MinAmount), Status: string(m.Status),
+		MinOrderSize: m.FormatAmount(m.MinAmount), Status: string(snap.Status),
 		ProductType: "spot", ContractType: "vanilla",
 	})
 	return nil

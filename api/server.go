@@ -6,6 +6,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/accounts"
 	"github.com/twinex/twinex/auth"
 	"github.com/twinex/twinex/core"
 	"github.com/twinex/twinex/exchange"
@@ -62,15 +64,24 @@ type Server struct {
 	Logger *slog.Logger     // default: discard
 	Now    func() time.Time // default time.Now
 	Faults *fault.Injector  // sandbox fault injection; nil in production
+	// Users creates users and accounts (the rules shared with the
+	// dashboard and the sandbox).
+	Users *accounts.Service
 	// Exchange holds the rules shared with the dashboard (transfers,
 	// cancels, fills); by default one over Core, Store and Accounts.
 	Exchange *exchange.Service
+	// Backups, when set with BackupDir (a private folder for the copies
+	// while they are sent), serves GET /admin/v1/backup.
+	Backups   Backups
+	BackupDir string
 	// Feed fans committed output out to the WebSocket feeds; nil answers
 	// their upgrades with 404.
 	Feed *feed.Hub
 	// WSPerIP and WSPerKey limit open WebSocket connections per client
 	// address and per API key (0: DefaultWSPerIP, DefaultWSPerKey).
 	WSPerIP, WSPerKey int
+	// Scenarios, when set, runs scripted market scenarios (sandbox only).
+	Scenarios ScenarioControls
 
 	mux     *http.ServeMux
 	unknown *unknownKeys
@@ -87,12 +98,16 @@ func (s *Server) Handler() http.Handler {
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
 	}
+	if s.Users == nil {
+		s.Users = &accounts.Service{Store: s.Accounts, Now: func() time.Time { return s.now() }}
+	}
 	if s.Exchange == nil {
 		s.Exchange = &exchange.Service{Core: s.Core, Store: s.Store, Accounts: s.Accounts}
 	}
 	s.mux = http.NewServeMux()
 	s.unknown = newUnknownKeys()
 	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.Handle("GET /openapi.json", openapi.Handler())
 	s.routeAdmin()
 	s.routePublic()
@@ -102,6 +117,8 @@ func (s *Server) Handler() http.Handler {
 	s.routeHistory()
 	s.routeMaster()
 	s.routeSandbox()
+	s.routeBackup()
+	s.routeScenario()
 	s.routeKYC()
 	s.routeFaults()
 	s.routeActivity()
@@ -209,6 +226,24 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
+// readyz answers 200 when the server can take orders: recovery is done (it
+// is, once requests reach the handler), the sequencer runs, and a command
+// goes through the commit pipeline within 2 seconds. Otherwise 503, with
+// why. /healthz stays a liveness check.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if err := s.Core.Err(); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "failed", "reason": "the exchange stopped after a storage failure; restart it"})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Core.Sync(ctx); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": "the store did not commit within 2 seconds"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
 // errorBody is Gemini's error object.
 type errorBody struct {
 	Result  string `json:"result"`
@@ -221,10 +256,14 @@ type errorBody struct {
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	err = bodyTooLarge(err)
 	reason := twinex.ErrorReason(err)
-	if reason == twinex.System {
-		s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	status := HTTPStatus(reason)
+	if ri := twinex.RequestInfoOf(r.Context()); ri != nil {
+		ri.Reason = reason
 	}
-	writeJSON(w, HTTPStatus(reason), errorBody{Result: "error", Reason: reason, Message: twinex.ErrorMessage(err)})
+	if status >= 500 && !twinex.NoteFailure(r.Context(), err) {
+		s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+	}
+	writeJSON(w, status, errorBody{Result: "error", Reason: reason, Message: twinex.ErrorMessage(err)})
 }
 
 // bodyTooLarge turns a request body over its limit into InvalidJson.

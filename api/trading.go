@@ -13,80 +13,6 @@ import (
 
 // orderFields are the fields of a new order as text, from either the admin
 // API or a Gemini payload.
-type orderFields struct {
-	Symbol, Side, Type       string
-	Price, Amount, StopPrice string
-	HasPrice, HasAmount      bool
-	HasStop                  bool
-	Options                  json.RawMessage
-	ClientOrderID            string
-}
-
-// parseOrder validates a new order's fields in Gemini's order of checks and
-// builds the Place command (without account and session).
-func (s *Server) parseOrder(f orderFields) (engine.Command, *twinex.Market, error) {
-	ms := s.Core.Markets()
-	m := ms.Market(f.Symbol)
-	if m == nil {
-		return engine.Command{}, nil, twinex.Errorf(twinex.InvalidSymbol, "Supplied value %q is not a valid symbol", f.Symbol)
-	}
-	c := engine.Command{Kind: engine.Place, Market: ms.Index(m.Symbol), ClientOrderID: f.ClientOrderID}
-	if len(f.ClientOrderID) > 100 {
-		return c, nil, twinex.Errorf(twinex.ClientOrderIdTooLong, "client_order_id must be under 100 characters")
-	}
-	for i := 0; i < len(f.ClientOrderID); i++ {
-		if ch := f.ClientOrderID[i]; !(ch == ':' || ch == '-' || ch == '_' || ch == '.' || ch == '#' ||
-			'a' <= ch && ch <= 'z' || 'A' <= ch && ch <= 'Z' || '0' <= ch && ch <= '9') {
-			return c, nil, twinex.Errorf(twinex.ClientOrderIdMustBeStr, "client_order_id may contain only letters, digits and the characters :-_.#")
-		}
-	}
-	var err error
-	if c.Side, err = twinex.ParseSide(f.Side); err != nil {
-		return c, nil, err
-	}
-	if f.Type == "" {
-		return c, nil, twinex.Errorf(twinex.InvalidOrderType, "Missing order type")
-	}
-	if c.Type, err = twinex.ParseOrderType(f.Type); err != nil {
-		return c, nil, err
-	}
-	var options []string
-	if len(f.Options) > 0 && string(f.Options) != "null" {
-		if err := json.Unmarshal(f.Options, &options); err != nil {
-			return c, nil, twinex.Errorf(twinex.OptionsMustBeArray, "options must be an array of strings")
-		}
-	}
-	if len(options) > 1 {
-		return c, nil, twinex.Errorf(twinex.ConflictingOptions, "Only one execution option may be given")
-	}
-	if len(options) == 1 {
-		if c.Option, err = twinex.ParseOption(options[0]); err != nil {
-			return c, nil, err
-		}
-	}
-	if !f.HasAmount {
-		return c, nil, twinex.Errorf(twinex.InvalidQuantity, "Missing amount")
-	}
-	if c.Amount, err = m.ParseAmount(f.Amount); err != nil {
-		return c, nil, err
-	}
-	if !f.HasPrice {
-		return c, nil, twinex.Errorf(twinex.InvalidPrice, "Missing price")
-	}
-	if c.Price, err = m.ParsePrice(f.Price); err != nil {
-		return c, nil, err
-	}
-	if c.Type == twinex.StopLimit && !f.HasStop {
-		return c, nil, twinex.Errorf(twinex.InvalidStopPrice, "Stop-limit orders need a stop_price")
-	}
-	if f.HasStop {
-		if c.StopPrice, err = m.ParsePrice(f.StopPrice); err != nil {
-			return c, nil, twinex.Errorf(twinex.InvalidStopPrice, "Invalid stop price %q", f.StopPrice)
-		}
-	}
-	return c, m, nil
-}
-
 func (s *Server) routePrivate() {
 	const (
 		trader    = twinex.RoleTrader
@@ -180,35 +106,40 @@ func (s *Server) balanceList(ctx context.Context, accountID int64) ([]map[string
 
 func (s *Server) newOrder(w http.ResponseWriter, r *http.Request, c *signed) error {
 	p := c.payload
-	f := orderFields{Options: p["options"]}
+	var req exchange.OrderRequest
 	var err error
 	if p.has("client_order_id") {
-		if f.ClientOrderID, err = p.str("client_order_id"); err != nil {
+		if req.ClientOrderID, err = p.str("client_order_id"); err != nil {
 			return twinex.Errorf(twinex.ClientOrderIdMustBeStr, "client_order_id must be a string")
 		}
 	}
-	for name, dst := range map[string]*string{"symbol": &f.Symbol, "side": &f.Side, "type": &f.Type} {
+	for name, dst := range map[string]*string{"symbol": &req.Symbol, "side": &req.Side, "type": &req.Type} {
 		if *dst, err = p.str(name); err != nil {
 			return err
 		}
 	}
-	f.Amount, f.HasAmount = p.decimal("amount")
-	f.Price, f.HasPrice = p.decimal("price")
-	f.StopPrice, f.HasStop = p.decimal("stop_price")
-	if p.has("amount") && !f.HasAmount {
+	req.Amount, req.HasAmount = p.decimal("amount")
+	req.Price, req.HasPrice = p.decimal("price")
+	req.StopPrice, req.HasStop = p.decimal("stop_price")
+	if p.has("amount") && !req.HasAmount {
 		return twinex.Errorf(twinex.InvalidQuantity, "amount must be a decimal string or number")
 	}
-	if p.has("price") && !f.HasPrice {
+	if p.has("price") && !req.HasPrice {
 		return twinex.Errorf(twinex.InvalidPrice, "price must be a decimal string or number")
 	}
-	cmd, m, err := s.parseOrder(f)
+	if opts := p["options"]; len(opts) > 0 && string(opts) != "null" {
+		if err := json.Unmarshal(opts, &req.Options); err != nil {
+			return twinex.Errorf(twinex.OptionsMustBeArray, "options must be an array of strings")
+		}
+	}
+	cmd, m, err := s.Exchange.ParseOrder(req)
 	if err != nil {
 		return err
 	}
-	cmd.AccountID, cmd.Session = c.account.ID, c.key.ID
-	res, err := s.doSigned(r.Context(), c, cmd)
+	res, err := s.Exchange.Place(r.Context(), cmd, c.account.ID, c.key.ID, c.use)
 	if err != nil {
 		if res.Err != nil { // the engine refused it: order events say so
+			cmd.AccountID, cmd.Session = c.account.ID, c.key.ID
 			s.noticeRejected(cmd, m, twinex.ErrorReason(err))
 		}
 		return err

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/netip"
 	"sync/atomic"
@@ -14,11 +15,12 @@ import (
 // client still running with a deleted key) are limited per client address
 // (an IPv6 address's /64) before they are looked up or logged: past
 // UnknownKeysPerMinute of them in a minute, a request from that address
-// naming a key the server has not loaded is refused with InvalidSignature
-// at once, is not written to the activity log, and is counted in
-// DroppedUnknownKeys. Keys already loaded keep working from that address.
-// The key service remembers missing ids for a minute, so a repeated one
-// costs no database query either.
+// naming a key that does not exist is refused with InvalidSignature at
+// once, is not written to the activity log, and is counted in
+// DroppedUnknownKeys. Every real key keeps working from that address (the
+// key service knows every key id without a query per request), so a
+// neighbour behind the same NAT cannot lock it out. The key service also
+// remembers missing ids for a minute.
 const UnknownKeysPerMinute = 60
 
 // errUnknownDropped marks a refusal that the limit above dropped: record
@@ -41,9 +43,12 @@ func (s *Server) DroppedUnknownKeys() int64 { return s.unknown.dropped.Load() }
 
 // overUnknownLimit reports whether a request from ip naming a key that is
 // not loaded must be dropped; it counts it if so.
-func (s *Server) overUnknownLimit(ip netip.Addr, keyID string, now time.Time) bool {
-	if s.Keys.Cached(keyID) || !s.unknown.window.Full(ratelimit.ClientKey(ip), now) {
+func (s *Server) overUnknownLimit(ctx context.Context, ip netip.Addr, keyID string, now time.Time) bool {
+	if !s.unknown.window.Full(ratelimit.ClientKey(ip), now) {
 		return false
+	}
+	if exists, err := s.Keys.Exists(ctx, keyID); err != nil || exists {
+		return false // a store failure is not the client's fault: look it up as usual
 	}
 	if n := s.unknown.dropped.Add(1); n&(n-1) == 0 { // log at 1, 2, 4, 8, ...
 		s.Logger.Warn("requests naming unknown API keys over the per-address limit; dropped without logging",

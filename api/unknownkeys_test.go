@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,4 +52,12 @@ func TestUnknownKeysLimitedPerAddress(t *testing.T) {
 		t.Fatalf("dropped %d, want %d", got, n-UnknownKeysPerMinute)
 	}
 	signedList(t, ts, "/v1/balances", known, "") // a loaded key still works from the limited address
+	// So does a key never used before (not loaded): it exists.
+	fresh := newKey(t, ts, "fresh@example.com", `{"roles":"auditor"}`)
+	signedList(t, ts, "/v1/balances", fresh, "")
+	// An id that cannot be a key (a 50 KB header) is neither looked up nor
+	// remembered.
+	if st := send(strings.Repeat("k", 50<<10)); st != 400 {
+		t.Fatalf("huge key id: %d", st)
+	}
 }

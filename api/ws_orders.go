@@ -80,7 +80,7 @@ func (f *orderFilters) wantOrder(o *twinex.Order) bool {
 
 func (s *Server) wsOrderEvents(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	c, err := s.authenticate(r, twinex.RoleTrader|twinex.RoleAuditor, groupScope, false)
+	c, err := s.authenticate(r, twinex.RoleTrader|twinex.RoleAuditor, groupScope)
 	if err == nil {
 		err = s.injectFault(w, r, c)
 	}

@@ -20,9 +20,11 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/accounts"
 	"github.com/twinex/twinex/activity"
 	"github.com/twinex/twinex/api"
 	"github.com/twinex/twinex/auth"
@@ -33,6 +35,7 @@ import (
 	"github.com/twinex/twinex/feed"
 	"github.com/twinex/twinex/keys"
 	"github.com/twinex/twinex/mail"
+	"github.com/twinex/twinex/metrics"
 	"github.com/twinex/twinex/quota"
 	"github.com/twinex/twinex/ratelimit"
 	"github.com/twinex/twinex/sim"
@@ -65,11 +68,17 @@ type App struct {
 	// production's only choice).
 	KYCReview string
 	// Sim runs the market simulator (sandbox only); SimSeed seeds it.
-	Sim     bool
-	SimSeed uint64
+	// MetricsListen, when set, serves GET /metrics (Prometheus) on a
+	// listener of its own (serve --metrics-listen; off by default).
+	MetricsListen string
+	Sim           bool
+	SimSeed       uint64
 	// Backfill is how much market history the simulator writes into a
 	// store that has no trade yet (first start, reset); 0: none.
 	Backfill time.Duration
+	// Scenario, when set, is a scenario file (or a shipped example's
+	// name) played from the start (sandbox only).
+	Scenario string
 
 	// Settings read once at Open.
 	markets *twinex.Markets
@@ -79,10 +88,19 @@ type App struct {
 
 	faults *fault.Injector // sandbox only; kept across restores
 
+	reqOnce   sync.Once // request ids: a random prefix, then a counter
+	reqPrefix uint32
+	reqSeq    atomic.Uint64
+
+	metrics    *metrics.Metrics // nil unless MetricsListen is set
+	metricsSrv *http.Server
+	metricsLn  net.Listener
+
 	simMu     sync.Mutex       // guards simPaused and applying it to the runner
 	simPaused bool             // kept across restores
 	simCfg    sim.Config       // read once at Open, so a swap cannot fail on a file edited since
 	faucet    *exchange.Faucet // the sandbox's test funds; nil in production
+	scen      scenarios        // the scenario playing, if any
 
 	// mu guards st: requests hold it for reading; a restore or reset,
 	// which replaces the whole state, holds it for writing.
@@ -102,6 +120,7 @@ type App struct {
 // replace it whole.
 type state struct {
 	store   *sqlite.DB
+	users   *accounts.Service
 	core    *core.Core
 	exch    *exchange.Service
 	feed    *feed.Hub
@@ -206,12 +225,24 @@ func (m *App) Open(ctx context.Context) error {
 			return err
 		}
 	}
+	if m.MetricsListen != "" {
+		m.metrics = metrics.New()
+	}
+	var scenarioFile []byte
+	if m.Scenario != "" {
+		if m.Mode != Sandbox {
+			return errors.New("--scenario needs sandbox mode")
+		}
+		if scenarioFile, err = LoadScenario(m.Scenario); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
 	if m.st, err = m.openState(ctx); err != nil {
 		return err
 	}
 	m.http = &http.Server{
-		Handler:           http.HandlerFunc(m.serveHTTP),
+		Handler:           m.withRequestID(http.HandlerFunc(m.serveHTTP)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -223,7 +254,21 @@ func (m *App) Open(ctx context.Context) error {
 		m.st.close()
 		return fmt.Errorf("listen: %w", err)
 	}
+	if m.metrics != nil {
+		if err := m.startMetrics(); err != nil {
+			m.ln.Close()
+			m.st.close()
+			return err
+		}
+	}
 	m.st.start(m.linkBase())
+	if scenarioFile != nil {
+		if _, err := m.RunScenario(ctx, scenarioFile); err != nil {
+			m.st.close()
+			m.ln.Close()
+			return fmt.Errorf("scenario %s: %w", m.Scenario, err)
+		}
+	}
 	m.done = make(chan error, 1)
 	go func() {
 		if err := m.http.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -253,11 +298,16 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 	// The feed hub takes each durable batch from the core and fans it out
 	// to the WebSocket feeds on its own goroutine.
 	st.feed = feed.New(m.markets, m.Logger)
-	if st.core, err = core.Open(ctx, core.Config{Store: st.store, Markets: m.markets, Logger: m.Logger, OnCommit: st.feed.Publish}); err != nil {
+	ccfg := core.Config{Store: st.store, Markets: m.markets, Logger: m.Logger, OnCommit: st.feed.Publish}
+	if mt := m.metrics; mt != nil {
+		ccfg.OnBatch = func(b core.BatchStats) { mt.Batch(b.Commands, b.Apply, b.Commit, b.Failed) }
+	}
+	if st.core, err = core.Open(ctx, ccfg); err != nil {
 		st.store.Close()
 		return nil, err
 	}
 	st.feed.Start(st.core)
+	st.users = &accounts.Service{Store: st.store}
 	st.exch = &exchange.Service{Core: st.core, Store: st.store, Accounts: st.store, Faucet: m.faucet}
 	st.keys = &keys.Service{Store: st.store, Sealer: m.sealer, Logger: m.Logger, Fingerprints: st.store}
 	if err := st.keys.IndexFingerprints(ctx); err != nil {
@@ -290,6 +340,10 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 	}
 	st.log = activity.New(st.store, m.ActivityRetention, m.Logger)
 	st.watch = &watch.Watcher{Store: st.store, Accounts: st.store, Keys: st.keys, Logger: m.Logger}
+	if mt := m.metrics; mt != nil {
+		st.log.OnBatch = mt.ActivityBatch
+		st.watch.OnRaise = mt.AlertRaised
+	}
 	st.log.OnWrite(st.watch.Observe)
 	st.keys.OnRevoke = st.watch.KeyRevoked
 	st.quota = &quota.Service{Store: st.store, Logger: m.Logger, Warn: st.watch.QuotaWarning}
@@ -297,11 +351,11 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 		st.close()
 		return nil, err
 	}
-	srv := &api.Server{Activity: st.log, Quota: st.quota, Leaks: st.watch, ActivityLog: st.store, Core: st.core, Exchange: st.exch, Store: st.store, Accounts: st.store, Addresses: st.store, Identities: st.store, Keys: st.keys,
+	srv := &api.Server{Users: st.users, Backups: st.store, BackupDir: m.DataDir, Activity: st.log, Quota: st.quota, Leaks: st.watch, ActivityLog: st.store, Core: st.core, Exchange: st.exch, Store: st.store, Accounts: st.store, Addresses: st.store, Identities: st.store, Keys: st.keys,
 		TrustedProxies: m.trusted, AdminToken: m.token, Logger: m.Logger, ApprovalWait: m.ApprovalWait,
 		PublicLimit: ratelimit.New(m.PublicLimit), PrivateLimit: ratelimit.New(m.PrivateLimit), Feed: st.feed}
 	if m.Mode == Sandbox {
-		srv.Sandbox, srv.Faults = m, m.faults
+		srv.Sandbox, srv.Faults, srv.Scenarios = m, m.faults, m
 		if m.Sim {
 			if st.sim, err = m.openSimulator(ctx, st); err != nil {
 				st.close()
@@ -320,7 +374,12 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 		st.close()
 		return nil, err
 	}
-	st.web = &web.Server{Store: st.store, Accounts: st.store, Exchange: st.exch, Keys: st.keys, Identities: st.store, ActivityLog: st.store, Watch: st.store, Quota: st.quota, KeyLimiter: srv.PrivateLimit, Sealer: m.sealer, AutoApproveIdentity: m.KYCReview == "auto", AdminToken: m.token, Markets: m.markets, Logger: m.Logger, BaseURL: public,
+	currency, err := api.CurrencyDataScript(m.markets)
+	if err != nil {
+		st.close()
+		return nil, err
+	}
+	st.web = &web.Server{CurrencyData: currency, Users: st.users, Store: st.store, Accounts: st.store, Exchange: st.exch, Keys: st.keys, Identities: st.store, ActivityLog: st.store, Watch: st.store, Quota: st.quota, KeyLimiter: srv.PrivateLimit, Sealer: m.sealer, AutoApproveIdentity: m.KYCReview == "auto", AdminToken: m.token, Markets: m.markets, Logger: m.Logger, BaseURL: public,
 		Sandbox: m.Mode == Sandbox, TrustedProxies: m.trusted, Mail: send, Mailbox: box,
 		// Behind a TLS-terminating proxy (production requires one beyond
 		// loopback) the browser speaks HTTPS: cookies must be Secure.
@@ -399,7 +458,8 @@ func route(api, dashboard http.Handler) http.Handler {
 		// An upgrade request at the root is the API's to refuse (in JSON),
 		// not the dashboard's page.
 		rootUpgrade := p == "/" && r.Header.Get("Upgrade") != ""
-		if strings.HasPrefix(p, "/v1/") || strings.HasPrefix(p, "/v2/") || strings.HasPrefix(p, "/admin/") || strings.HasPrefix(p, "/secrets/") || p == "/healthz" || p == "/openapi.json" || rootUpgrade {
+		if strings.HasPrefix(p, "/v1/") || strings.HasPrefix(p, "/v2/") || strings.HasPrefix(p, "/admin/") || strings.HasPrefix(p, "/secrets/") ||
+			p == "/healthz" || p == "/readyz" || p == "/openapi.json" || rootUpgrade {
 			api.ServeHTTP(w, r)
 			return
 		}
@@ -503,16 +563,24 @@ func (m *App) linkBase() string {
 // Addr returns the address the server listens on.
 func (m *App) Addr() string { return m.ln.Addr().String() }
 
+// AdminToken returns the admin API's bearer token (after Open).
+func (m *App) AdminToken() string { return m.token }
+
 // Close shuts down in reverse order: stop accepting and finish requests,
 // stop the background work, drain the sequencer, close the store.
 func (m *App) Close() error {
 	var errs []error
+	m.StopScenario()
+	m.scen.wg.Wait()
 	if m.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		if err := m.http.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 		}
 		cancel()
+	}
+	if m.metricsSrv != nil {
+		m.metricsSrv.Close()
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/accounts"
 	"github.com/twinex/twinex/engine"
 	"github.com/twinex/twinex/keys"
-	"github.com/twinex/twinex/password"
 )
 
 // The sandbox's demo user, provisioned at first start.
@@ -57,12 +57,7 @@ func (m *App) provisionDemo(ctx context.Context, st *state) error {
 		return fmt.Errorf("demo account: %w", err)
 	}
 	pw := rand.Text()[:16]
-	hash, err := password.Hash(pw)
-	if err != nil {
-		return err
-	}
-	u := twinex.User{Email: DemoEmail, PasswordHash: hash, Identity: twinex.IdentityVerified, Created: time.Now().UnixNano()}
-	acct, err := st.store.CreateUser(ctx, &u)
+	u, acct, err := st.users.CreateUser(ctx, accounts.NewUser{Email: DemoEmail, Password: pw, Verified: true})
 	if errors.Is(err, twinex.ErrConflict) {
 		// The credentials file was deleted: keep the user, make a new key.
 		if u, err = st.store.UserByEmail(ctx, DemoEmail); err != nil {

@@ -182,10 +182,10 @@ func (m *App) swap(ctx context.Context, what string, replace func(db string) err
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	db := filepath.Join(m.DataDir, "twinex.db")
-	var marks []twinex.KeyUse
+	var marks keyState
 	if m.st != nil { // nil after a swap whose putBack failed
 		var err error
-		if marks, err = m.st.keyMarks(ctx); err != nil {
+		if marks, err = m.st.keyState(ctx); err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
 		if err := m.st.close(); err != nil {
@@ -210,9 +210,10 @@ func (m *App) swap(ctx context.Context, what string, replace func(db string) err
 		}
 	}
 	if err == nil {
-		// A restored key must not accept again what it accepted since the
-		// snapshot was taken: its nonce marks and replay marks move forward.
-		if err = st.store.TouchKeys(ctx, marks); err != nil {
+		// A restore takes the exchange back, not the keys: a key revoked,
+		// rotated or edited since the snapshot stays so, and must not
+		// accept again what it accepted since (nonce and replay marks).
+		if err = marks.apply(ctx, st); err != nil {
 			st.close()
 		}
 	}
@@ -231,26 +232,52 @@ func (m *App) swap(ctx context.Context, what string, replace func(db string) err
 	return nil
 }
 
-// keyMarks returns every key's latest use and the replay marks in force,
-// after writing the uses still in memory: what a restore carries into the
-// restored state. Each replay mark is a use of its own with Seq 0, which
-// stores the mark without moving the nonce mark.
-func (st *state) keyMarks(ctx context.Context) ([]twinex.KeyUse, error) {
+// keyState is what a restore carries from the current state into the
+// restored one: every key as it is now, and the replay marks in force.
+type keyState struct {
+	keys    []twinex.APIKey
+	replays []twinex.KeyReplay
+}
+
+// keyState reads the keys and replay marks, after writing the uses still
+// in memory.
+func (st *state) keyState(ctx context.Context) (keyState, error) {
+	var ks keyState
 	if err := st.keys.Flush(ctx); err != nil {
-		return nil, err
+		return ks, err
 	}
 	uses, err := st.store.KeyUses(ctx)
 	if err != nil {
-		return nil, err
+		return ks, err
 	}
-	replays, err := st.store.KeyReplays(ctx, "", 0) // expired ones are pruned later
-	if err != nil {
-		return nil, err
+	for _, u := range uses {
+		k, err := st.store.Key(ctx, u.ID)
+		if err != nil {
+			return ks, err
+		}
+		ks.keys = append(ks.keys, k)
 	}
-	for _, r := range replays {
-		uses = append(uses, twinex.KeyUse{ID: r.KeyID, Replay: r})
+	if ks.replays, err = st.store.KeyReplays(ctx, "", 0); err != nil { // expired ones are pruned later
+		return ks, err
 	}
-	return uses, nil
+	return ks, nil
+}
+
+// apply writes the keys over their restored copies (keys the restored
+// state lacks stay gone: their users' state is from before them) and
+// stores the replay marks.
+func (ks keyState) apply(ctx context.Context, st *state) error {
+	for i := range ks.keys {
+		k := ks.keys[i]
+		if err := st.store.UpdateKey(ctx, &k); err != nil && !errors.Is(err, twinex.ErrNotFound) {
+			return err
+		}
+	}
+	var marks []twinex.KeyUse
+	for _, r := range ks.replays {
+		marks = append(marks, twinex.KeyUse{ID: r.KeyID, Replay: r})
+	}
+	return st.store.TouchKeys(ctx, marks)
 }
 
 // putBack restores the files set aside and reopens the old state; it

@@ -193,8 +193,8 @@ func TestProductionRefusesASandboxDataDirectory(t *testing.T) {
 	}
 }
 
-// TestRestoreKeepsReplayMarks: a restore takes balances back, not what the
-// keys have already used. A withdrawal of a time-nonce key sent after the
+// TestRestoreKeepsReplayMarks: a restore takes balances back, not the keys:
+// not what they have already used, nor a revocation. A withdrawal of a time-nonce key sent after the
 // snapshot was saved is refused when sent again after the restore, and so
 // is a counter-nonce key's request.
 func TestRestoreKeepsReplayMarks(t *testing.T) {
@@ -216,7 +216,9 @@ func TestRestoreKeepsReplayMarks(t *testing.T) {
 	must("POST", "/admin/v1/fund", `{"email":"r@example.com","currency":"BTC","amount":"1"}`)
 	tk := must("POST", "/admin/v1/keys", `{"email":"r@example.com","roles":"fundmanager","time_nonce":true}`)
 	ck := must("POST", "/admin/v1/keys", `{"email":"r@example.com","roles":"auditor"}`)
+	rk := must("POST", "/admin/v1/keys", `{"email":"r@example.com","roles":"auditor"}`)
 	must("POST", "/admin/v1/sandbox/save", `{"name":"funded"}`)
+	must("POST", "/admin/v1/keys/revoke", `{"key":"`+rk["key"].(string)+`"}`)
 
 	base := "http://" + a.Addr()
 	sec := time.Now().Unix()
@@ -239,6 +241,10 @@ func TestRestoreKeepsReplayMarks(t *testing.T) {
 	}
 	if _, err := counter.Balances(ctx); !gemini.IsReason(err, twinex.InvalidNonce) {
 		t.Fatalf("a counter-nonce request again after the restore: %v, want InvalidNonce", err)
+	}
+	// A key revoked after the snapshot stays revoked.
+	if _, err := gemini.New(base, rk["key"].(string), rk["secret"].(string)).Balances(ctx); !gemini.IsReason(err, twinex.InvalidSignature) {
+		t.Fatalf("a key revoked after the snapshot, after the restore: %v, want InvalidSignature", err)
 	}
 }
 

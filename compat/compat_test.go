@@ -221,13 +221,12 @@ func (b *logBuffer) tail(n int) string {
 }
 
 // startBinary runs `twinex serve` on a free port and returns its address,
-// read from the start-up banner, and its log. Rate limits are off: ccxt
-// paces itself at 10 requests a second, faster than Gemini's public limit,
-// and this test is about the wire format, not the limiter.
+// read from the start-up banner, and its log. The rate limits are the
+// defaults (Gemini's: an allowance a minute, then a short queue): stock
+// ccxt at its own pace must never meet a 429, as on Gemini.
 func startBinary(t *testing.T, bin, data string) (string, *logBuffer) {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data", data,
-		"--sim=false", "--rate-public", "off", "--rate-private", "off")
+	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data", data, "--sim=false")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

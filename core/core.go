@@ -56,7 +56,22 @@ type Config struct {
 	// durable commit, in commit order. The Committed and its slices are
 	// valid only during the call.
 	OnCommit func(*Committed)
+	// OnBatch, if set, is called on the committer goroutine after each
+	// batch, with its figures (for metrics).
+	OnBatch func(BatchStats)
 }
+
+// BatchStats are one batch's figures: its commands, and how long the
+// sequencer took to apply them and the store to commit them.
+type BatchStats struct {
+	Commands int
+	Apply    time.Duration
+	Commit   time.Duration
+	Failed   bool
+}
+
+// QueueDepth is how many commands wait for the sequencer.
+func (c *Core) QueueDepth() int { return len(c.in) }
 
 // Committed is what one durable batch produced.
 type Committed struct {
@@ -95,6 +110,9 @@ type Snapshot struct {
 	Trades  []twinex.Trade  // recent, newest first
 	Candles []twinex.Candle // the latest candle of each timeframe
 	Time    int64           // Unix ns the snapshot was taken at
+
+	// Status is which orders the market accepts now.
+	Status twinex.MarketStatus
 }
 
 // request is one queued command (or inspection) and its answer.
@@ -110,12 +128,13 @@ type request struct {
 
 // pending is one applied batch on its way through the committer.
 type pending struct {
-	uses  map[string]int // key id -> index in batch.KeyUses
-	reqs  []*request
-	out   engine.Output
-	batch twinex.Batch
-	snaps []*Snapshot
-	seq   uint64
+	uses    map[string]int // key id -> index in batch.KeyUses
+	reqs    []*request
+	out     engine.Output
+	batch   twinex.Batch
+	snaps   []*Snapshot
+	seq     uint64
+	applied time.Duration // the sequencer's time on the batch, when measured
 }
 
 // Core is a running sequencer and committer.
@@ -310,6 +329,13 @@ func (c *Core) DoUse(ctx context.Context, cmd engine.Command, use twinex.KeyUse)
 	return c.submit(ctx, r)
 }
 
+// Sync returns once every command submitted before it is durable: a
+// probe that the sequencer and the commit pipeline are moving. It fails
+// like Do (ErrClosed, ctx's error, a store failure).
+func (c *Core) Sync(ctx context.Context) error {
+	return c.Inspect(ctx, func(*engine.Exchange) {})
+}
+
 // Inspect runs fn on the sequencer goroutine, in order with commands, and
 // returns once everything before it is durable. fn must only read.
 func (c *Core) Inspect(ctx context.Context, fn func(*engine.Exchange)) error {
@@ -429,7 +455,14 @@ func (c *Core) sequence() {
 				break drain
 			}
 		}
+		var t0 time.Time
+		if c.cfg.OnBatch != nil {
+			t0 = time.Now()
+		}
 		c.apply(p)
+		if c.cfg.OnBatch != nil {
+			p.applied = time.Since(t0)
+		}
 		c.commits <- p
 	}
 }
@@ -530,7 +563,7 @@ func (p *pending) addUse(u twinex.KeyUse) {
 // no trade happened. It runs on the sequencer goroutine.
 func (c *Core) snapshot(i int, now int64, bookChanged bool) *Snapshot {
 	prev := c.built[i]
-	s := &Snapshot{Market: c.cfg.Markets.List[i], Index: i, Time: now}
+	s := &Snapshot{Market: c.cfg.Markets.List[i], Index: i, Status: c.x.Status(i), Time: now}
 	if bookChanged || prev == nil {
 		s.Bids, s.Asks = c.x.Depth(i, nil, nil, 0)
 	} else {
@@ -556,6 +589,10 @@ func (c *Core) commit() {
 	ctx := context.Background()
 	for p := range c.commits {
 		err := c.Err()
+		var t0 time.Time
+		if c.cfg.OnBatch != nil {
+			t0 = time.Now()
+		}
 		if err == nil && !p.batch.Empty() {
 			if cerr := c.cfg.Store.Commit(ctx, &p.batch); cerr != nil {
 				err = fmt.Errorf("core: commit: %w", cerr)
@@ -579,6 +616,9 @@ func (c *Core) commit() {
 			for _, r := range p.reqs {
 				r.done <- struct{}{}
 			}
+		}
+		if c.cfg.OnBatch != nil && len(p.reqs) > 0 {
+			c.cfg.OnBatch(BatchStats{Commands: len(p.reqs), Apply: p.applied, Commit: time.Since(t0), Failed: err != nil})
 		}
 		p.reqs = p.reqs[:0]
 		c.free <- p

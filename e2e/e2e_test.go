@@ -22,7 +22,7 @@ import (
 )
 
 // browser starts a headless Chromium for the test, or skips.
-func browser(t *testing.T) (context.Context, func(name string)) {
+func browser(t *testing.T, extra ...chromedp.ExecAllocatorOption) (context.Context, func(name string)) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("starts a browser")
@@ -42,6 +42,7 @@ func browser(t *testing.T) (context.Context, func(name string)) {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1200, 900),
 	)
+	opts = append(opts, extra...)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
@@ -119,6 +120,11 @@ func TestNewUserToSignedRequest(t *testing.T) {
 	}
 	// waitFor waits until the element's text contains want: a click that
 	// submits a form returns before the next page has loaded.
+	reload := func(url string) string {
+		t.Helper()
+		run("open "+url, chromedp.Navigate(url), chromedp.WaitVisible(`main`))
+		return text(`main`)
+	}
 	waitFor := func(sel, want string) string {
 		t.Helper()
 		var got string
@@ -167,7 +173,7 @@ func TestNewUserToSignedRequest(t *testing.T) {
 	run("fill in the identity form",
 		chromedp.SendKeys(`input[name="legal_name"]`, "Ada Lovelace"),
 		chromedp.SetValue(`input[name="birth_date"]`, "1990-12-10"),
-		chromedp.SendKeys(`input[name="country"]`, "GB"),
+		chromedp.SetValue(`select[name="country"]`, "GB"),
 		chromedp.SendKeys(`input[name="address"]`, "12 St James's Square, London"),
 	)
 	shot("identity")
@@ -178,7 +184,8 @@ func TestNewUserToSignedRequest(t *testing.T) {
 	// Two-factor authentication, with the key shown beside the QR code.
 	run("open two-factor settings", chromedp.Navigate(base+"/settings/mfa"), chromedp.WaitVisible(`#mfa-secret`))
 	shot("mfa-enrol")
-	mfaSecret := text(`#mfa-secret`)
+	// The key is shown in groups of four; apps ignore the spaces.
+	mfaSecret := strings.ReplaceAll(text(`#mfa-secret`), " ", "")
 	totpCode := func(at time.Time) string {
 		t.Helper()
 		c, err := totp.GenerateCode(mfaSecret, at)
@@ -194,8 +201,33 @@ func TestNewUserToSignedRequest(t *testing.T) {
 
 	const create = `form[action="/settings/api/keys"] `
 	run("open the API keys", chromedp.Navigate(base+"/settings/api"), chromedp.WaitVisible(create+`input[name="label"]`))
+	// Enter in the Label field submits the form before the password is
+	// typed. That is not a wrong password: six of them lock nothing (five
+	// wrong passwords would lock the login for 15 minutes).
+	run("type a label", chromedp.SendKeys(create+`input[name="label"]`, "e2e bot"))
+	for i := 0; i < 6; i++ {
+		// Mark this document, press Enter in the focused Label field, and
+		// wait for the next document's answer.
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.body.dataset.before = "1", true`)); err != nil {
+			t.Fatal(err)
+		}
+		run("press Enter in the Label field", chromedp.Focus(create+`input[name="label"]`), chromedp.KeyEvent("\r"))
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			fresh, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`!document.body.dataset.before && !!document.querySelector("#password-error")`))
+			if fresh {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("no answer to Enter in the Label field")
+			}
+		}
+		waitFor(`#password-error`, "Enter your password to confirm")
+	}
+	if got, err := chromedp.Run(ctx, chromedp.Value(create+`input[name="label"]`)); err != nil || got != "e2e bot" {
+		t.Fatalf("label after Enter: %q, %v", got, err)
+	}
+	shot("enter-in-label")
 	run("create a key",
-		chromedp.SendKeys(create+`input[name="label"]`, "e2e bot"),
 		chromedp.SendKeys(create+`textarea[name="allowlist"]`, "127.0.0.1\n198.51.100.0/24"),
 		chromedp.SendKeys(create+`input[name="password"]`, pw),
 		// The enrolment used this step's code; the next step's is fresh.
@@ -223,11 +255,14 @@ func TestNewUserToSignedRequest(t *testing.T) {
 	run("reload the secret page", chromedp.Reload())
 	waitFor(`main h1`, "This secret was shown already")
 
-	run("back to the keys", chromedp.Navigate(base+"/settings/api"), chromedp.WaitVisible(`button[aria-label="Revoke `+id+`"]`))
-	if list := text(`main`); strings.Contains(list, secret) || !strings.Contains(list, "127.0.0.1") {
+	run("back to the keys", chromedp.Navigate(base+"/settings/api"), chromedp.WaitVisible(`a[aria-label="Edit `+id+`"]`))
+	if list := text(`main`); strings.Contains(list, secret) || !strings.Contains(list, "127.0.0.1") || !strings.Contains(list, "e2e bot") {
 		t.Fatalf("key list:\n%s", list)
 	}
 	shot("key-list")
+	if settings := reload(base + "/settings"); strings.Contains(settings, "Wrong password") {
+		t.Fatalf("Enter in the Label field counted as a wrong password:\n%s", settings)
+	}
 
 	// The key is used from an address in its allowlist it never used
 	// before, then from one outside it, then with a wrong secret.
@@ -272,7 +307,7 @@ func TestNewUserToSignedRequest(t *testing.T) {
 	}
 	shot("alert-banner")
 	run("open the usage page", chromedp.Navigate(base+"/settings/api/keys/"+id+"/usage"), chromedp.WaitVisible(`.chart svg`))
-	if usage := text(`main`); !strings.Contains(usage, "of 100000 requests today") {
+	if usage := text(`main`); !strings.Contains(usage, "of 100,000 requests today") {
 		t.Fatalf("usage page:\n%s", usage)
 	}
 	shot("key-usage")

@@ -204,11 +204,16 @@ type book struct {
 	sellStops  stops
 	last       int64 // last trade price, 0 before the first trade
 	touched    bool  // changed since the last TakeTouched
-	levelPool  []*level
+	// status is which orders the market accepts: the configured one
+	// until SetMarketStatus changes it; statusDirty says the change is
+	// not yet in a batch.
+	status      twinex.MarketStatus
+	statusDirty bool
+	levelPool   []*level
 }
 
 func newBook(m *twinex.Market, index int) *book {
-	b := &book{m: m, index: index}
+	b := &book{m: m, index: index, status: m.Status}
 	b.bids = side{bid: true, pool: &b.levelPool}
 	b.asks = side{bid: false, pool: &b.levelPool}
 	b.buyStops.buy = true

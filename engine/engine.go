@@ -49,7 +49,14 @@ const (
 	TransferFunds
 	// SetFees sets AccountID's fee rates for orders placed from now on.
 	SetFees
+	// SetMarketStatus sets Market's status (Status): which orders it
+	// accepts from now on. Resting orders stay.
+	SetMarketStatus
 )
+
+// MetaMarketStatus is the prefix of the store meta key that keeps a
+// market's status once an operator changed it ("market_status:btcusd").
+const MetaMarketStatus = "market_status:"
 
 // Command is one input of the engine. Amounts in Funds and Fee are ledger
 // units of Currency; order prices and amounts are in the market's units.
@@ -81,6 +88,8 @@ type Command struct {
 	Method      string
 
 	Fees twinex.FeeRates
+
+	Status twinex.MarketStatus // SetMarketStatus
 }
 
 // Result is what the caller of one command learns. When Err is set (always
@@ -207,6 +216,9 @@ func (x *Exchange) Counters() twinex.Counters { return x.counters }
 // LastPrice returns the last trade price of market i (0 if none).
 func (x *Exchange) LastPrice(i int) int64 { return x.books[i].last }
 
+// Status returns market i's status.
+func (x *Exchange) Status(i int) twinex.MarketStatus { return x.books[i].status }
+
 func (x *Exchange) account(id int64) *account {
 	a := x.accounts[id]
 	if a == nil {
@@ -238,6 +250,17 @@ func (x *Exchange) Apply(c *Command, out *Output) Result {
 			break
 		}
 		r.Err = x.ledger.SetFees(x.account(c.AccountID).l, c.Fees)
+	case SetMarketStatus:
+		if c.Market < 0 || c.Market >= len(x.books) {
+			r.Err = twinex.Errorf(twinex.InvalidSymbol, "Supplied value is not a valid symbol")
+			break
+		}
+		if !c.Status.Valid() {
+			r.Err = twinex.Errorf(twinex.InvalidJson, "Unknown market status %q: use open, closed, cancel_only, post_only or limit_only", c.Status)
+			break
+		}
+		b := x.books[c.Market]
+		b.status, b.statusDirty, b.touched = c.Status, true, true
 	default:
 		r.Err = twinex.Errorf(twinex.System, "unknown command")
 	}
@@ -311,13 +334,8 @@ func (x *Exchange) validate(c *Command) (*book, error) {
 	if c.AccountID <= 0 {
 		return nil, twinex.Errorf(twinex.InvalidAccountName, "Invalid account")
 	}
-	switch m.Status {
-	case twinex.MarketClosed, twinex.MarketCancelOnly:
-		return nil, twinex.Errorf(twinex.MarketNotOpen, "Market %s is not open for new orders", sym)
-	case twinex.MarketPostOnly:
-		if c.Option != twinex.MakerOrCancel {
-			return nil, twinex.Errorf(twinex.MarketNotOpen, "Market %s accepts only maker-or-cancel orders", sym)
-		}
+	if err := b.status.CheckOrder(sym, c.Option); err != nil {
+		return nil, err
 	}
 	if c.Side != twinex.Buy && c.Side != twinex.Sell {
 		return nil, twinex.Errorf(twinex.InvalidSide, "Invalid side")
@@ -756,4 +774,13 @@ func (x *Exchange) TakeChanges(b *twinex.Batch) {
 	x.closed = x.closed[:0]
 	x.ledger.TakeChanges(b)
 	b.Counters = x.counters
+	for _, bk := range x.books {
+		if bk.statusDirty {
+			bk.statusDirty = false
+			if b.Meta == nil {
+				b.Meta = map[string]string{}
+			}
+			b.Meta[MetaMarketStatus+bk.m.Symbol] = string(bk.status)
+		}
+	}
 }

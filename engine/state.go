@@ -27,6 +27,13 @@ func (x *Exchange) Restore(st *twinex.State, last map[string]int64) error {
 			x.books[i].last = p
 		}
 	}
+	for _, b := range x.books {
+		if v, ok := st.Meta[MetaMarketStatus+b.m.Symbol]; ok {
+			if s := twinex.MarketStatus(v); s.Valid() {
+				b.status = s
+			}
+		}
+	}
 	nodes := make([]*order, 0, len(st.OpenOrders))
 	for i := range st.OpenOrders {
 		so := &st.OpenOrders[i]

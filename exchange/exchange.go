@@ -60,6 +60,21 @@ func (s *Service) Balances(ctx context.Context, accountID int64) ([]twinex.Balan
 	return bals, nil
 }
 
+// BalancesOf returns the balances of several accounts (by id) in one
+// read, for pages that show a whole group.
+func (s *Service) BalancesOf(ctx context.Context, accountIDs []int64) (map[int64][]twinex.Balance, error) {
+	out := make(map[int64][]twinex.Balance, len(accountIDs))
+	err := s.Core.Inspect(context.WithoutCancel(ctx), func(x *engine.Exchange) {
+		for _, id := range accountIDs {
+			out[id] = x.Ledger().Balances(id)
+		}
+	})
+	if err != nil {
+		return nil, CoreError(err)
+	}
+	return out, nil
+}
+
 // OpenOrders returns an account's live orders (resting and pending stops).
 func (s *Service) OpenOrders(ctx context.Context, accountID int64) ([]twinex.Order, error) {
 	var orders []twinex.Order
@@ -238,10 +253,11 @@ func (s *Service) OwnAccount(ctx context.Context, userID int64, nick string) (tw
 // the sequencer last published (the numbers the public API serves).
 type Ticker struct {
 	Market      *twinex.Market
-	Last        int64  // price units; 0 when the market never traded
-	Change      string // (last-open)/open as a fraction, "0.0244"
-	Volume      int64  // base, market amount units
-	QuoteVolume int64  // quote, ledger units
+	Status      twinex.MarketStatus // which orders the market accepts now
+	Last        int64               // price units; 0 when the market never traded
+	Change      string              // (last-open)/open as a fraction, "0.0244"
+	Volume      int64               // base, market amount units
+	QuoteVolume int64               // quote, ledger units
 }
 
 // Tickers returns every market's ticker, in the markets' order.
@@ -249,8 +265,9 @@ func (s *Service) Tickers() []Ticker {
 	ms := s.Core.Markets()
 	out := make([]Ticker, 0, len(ms.List))
 	for i, m := range ms.List {
-		t := Ticker{Market: m}
+		t := Ticker{Market: m, Status: m.Status}
 		if snap := s.Core.Snapshot(i); snap != nil {
+			t.Status = snap.Status
 			st := snap.Stats
 			t.Last, t.Change, t.Volume, t.QuoteVolume = st.Last, st.Change(), st.Volume, st.QuoteVolume
 		}

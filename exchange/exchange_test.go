@@ -99,6 +99,16 @@ func TestWelcomeAndTopUpWithinTheLimit(t *testing.T) {
 	if got, _ := x.balance(x.primary.ID, "USD"); got != unit("250") {
 		t.Fatalf("USD = %d, want the cap 250", got)
 	}
+	// The cap counts the group: moving funds to another account and
+	// topping up again gains nothing.
+	if _, err := x.s.Transfer(ctx, exchange.TransferRequest{UserID: x.user, Currency: "USD", From: x.primary.Nickname, To: x.bots.Nickname, Amount: "200"}, twinex.KeyUse{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, nick := range []string{x.primary.Nickname, x.bots.Nickname} {
+		if _, _, err := x.s.TopUp(ctx, x.user, nick, "USD"); twinex.ErrorReason(err) != exchange.TestFundsLimit {
+			t.Fatalf("top-up of %s with the group at the cap: %v", nick, err)
+		}
+	}
 	for _, c := range []struct{ nick, cur, reason string }{
 		{"someone-else", "USD", twinex.InvalidAccountName},
 		{x.primary.Nickname, "ETH", twinex.InvalidFundTransfer},
@@ -110,11 +120,12 @@ func TestWelcomeAndTopUpWithinTheLimit(t *testing.T) {
 	}
 	// Without a faucet (production) there are no test funds.
 	x.s.Faucet = nil
+	before, _ := x.balance(x.bots.ID, "USD")
 	if err := x.s.Welcome(ctx, x.bots.ID); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := x.balance(x.bots.ID, "USD"); got != 0 {
-		t.Fatalf("production welcome gave %d", got)
+	if got, _ := x.balance(x.bots.ID, "USD"); got != before {
+		t.Fatalf("production welcome gave %d", got-before)
 	}
 	if _, _, err := x.s.TopUp(ctx, x.user, x.bots.Nickname, "USD"); twinex.ErrorReason(err) != twinex.EndpointNotFound {
 		t.Fatalf("production top-up: %v", err)
@@ -173,6 +184,10 @@ func TestTransferRules(t *testing.T) {
 	}
 	if total, _ := x.balance(x.bots.ID, "USD"); twinex.FormatUnits(total, got.Currency.Scale) != "2500.5" {
 		t.Fatalf("bots hold %d", total)
+	}
+	both, err := x.s.BalancesOf(ctx, []int64{x.primary.ID, x.bots.ID})
+	if err != nil || len(both[x.bots.ID]) != 1 || len(both[x.primary.ID]) != 5 {
+		t.Fatalf("BalancesOf: %+v %v", both, err)
 	}
 	list, err := x.s.Transfers(ctx, x.bots.ID, 0, 10)
 	if err != nil || len(list) != 1 || list[0].Kind != twinex.TransferIn {

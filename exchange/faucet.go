@@ -124,11 +124,14 @@ func (s *Service) Welcome(ctx context.Context, accountID int64) error {
 }
 
 // TopUp adds one grant of the currency's test funds to an account of the
-// user's group, less whatever would take its total above the grant's Max,
-// and returns the amount added. Reasons: EndpointNotFound without a faucet
-// (production), InvalidAccountName for an account not in the group,
-// InvalidFundTransfer for a currency without test funds, TestFundsLimit
-// when the account already holds Max.
+// user's group, less whatever would take the group's total (all its
+// accounts together) above the grant's Max, and returns the amount added.
+// The cap counts the group, not the account, so that moving funds to
+// another account of the group and topping up again gains nothing.
+// Reasons: EndpointNotFound without a faucet (production),
+// InvalidAccountName for an account not in the group, InvalidFundTransfer
+// for a currency without test funds, TestFundsLimit when the group already
+// holds Max.
 func (s *Service) TopUp(ctx context.Context, userID int64, nick, currency string) (Grant, int64, error) {
 	if s.Faucet == nil {
 		return Grant{}, 0, twinex.Errorf(twinex.EndpointNotFound, "Test funds exist only in the sandbox")
@@ -145,19 +148,29 @@ func (s *Service) TopUp(ctx context.Context, userID int64, nick, currency string
 	// below before either deposit lands.
 	s.topUp.Lock()
 	defer s.topUp.Unlock()
-	bals, err := s.Balances(ctx, acct.ID)
+	group, err := s.Accounts.Accounts(ctx, userID)
+	if err != nil {
+		return *g, 0, fmt.Errorf("test funds: %w", err)
+	}
+	ids := make([]int64, len(group))
+	for i, a := range group {
+		ids[i] = a.ID
+	}
+	bals, err := s.BalancesOf(ctx, ids)
 	if err != nil {
 		return *g, 0, err
 	}
 	var total int64
-	for _, b := range bals {
-		if b.Currency == g.Currency.Code {
-			total = b.Total
+	for _, list := range bals {
+		for _, b := range list {
+			if b.Currency == g.Currency.Code {
+				total += b.Total
+			}
 		}
 	}
 	add := min(g.Amount, g.Max-total)
 	if add <= 0 {
-		return *g, 0, twinex.Errorf(TestFundsLimit, "This account already holds %s %s or more of test funds, the most this sandbox tops up to",
+		return *g, 0, twinex.Errorf(TestFundsLimit, "Your accounts already hold %s %s or more together, the most this sandbox tops up to",
 			twinex.FormatUnits(g.Max, g.Currency.Scale), g.Currency.Code)
 	}
 	if _, err := s.do(ctx, engine.Command{Kind: engine.DepositFunds, AccountID: acct.ID, Currency: g.Currency.Code, Funds: add, Method: "Sandbox"}, twinex.KeyUse{}); err != nil {

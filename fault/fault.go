@@ -55,6 +55,12 @@ type Rule struct {
 	// Such a rule may not inject InvalidNonce or ExpireHeartbeat, which
 	// only mean something for a signed request.
 	Public bool
+	// From and Until bound when the rule applies: from From (inclusive)
+	// until Until (exclusive); a zero time is no bound. A rule past its
+	// Until is removed. A public Maintenance rule with both is a
+	// scheduled maintenance window: every API request in it gets 503
+	// Maintenance, as on Gemini's sandbox.
+	From, Until time.Time
 }
 
 // Effect is what a request that matched a rule must suffer.
@@ -81,6 +87,9 @@ type Injector struct {
 	// fault, after logging it: the hook an activity log uses to mark the
 	// request. Set it before the injector serves requests.
 	OnInject func(Event)
+	// Now is the clock rules' From and Until are compared with (default
+	// time.Now). Set it before the injector serves requests.
+	Now func() time.Time
 
 	mu    sync.Mutex
 	rules []Rule
@@ -117,6 +126,8 @@ func (r Rule) Validate() error {
 		return invalid("public endpoints have no key: a public rule cannot name one")
 	case r.Public && (r.Error == twinex.InvalidNonce || r.ExpireHeartbeat):
 		return invalid("InvalidNonce and expire_heartbeat only apply to signed requests, not public ones")
+	case !r.From.IsZero() && !r.Until.IsZero() && !r.Until.After(r.From):
+		return invalid("until must be after from")
 	}
 	return nil
 }
@@ -199,8 +210,10 @@ func (in *Injector) Remove(id string) (Rule, bool) {
 // List returns the rules in the order they are tried, each with its
 // remaining Count.
 func (in *Injector) List() []Rule {
+	t := in.now()
 	in.mu.Lock()
 	defer in.mu.Unlock()
+	in.expire(t)
 	return append([]Rule{}, in.rules...)
 }
 
@@ -212,11 +225,13 @@ func (in *Injector) List() []Rule {
 // that fires gives the Effect. Firing spends one of the rule's Count; the
 // rule that spends its last is removed.
 func (in *Injector) Match(key string, public bool) (Effect, bool) {
+	t := in.now()
 	in.mu.Lock()
 	defer in.mu.Unlock()
+	in.expire(t)
 	for i := range in.rules {
 		r := &in.rules[i]
-		if !r.applies(key, public) || !in.fires(r.Probability) {
+		if !r.applies(key, public) || (!r.From.IsZero() && t.Before(r.From)) || !in.fires(r.Probability) {
 			continue
 		}
 		e := Effect{RuleID: r.ID, Error: r.Error, Latency: r.Latency, ExpireHeartbeat: r.ExpireHeartbeat}
@@ -229,6 +244,25 @@ func (in *Injector) Match(key string, public bool) (Effect, bool) {
 		return e, true
 	}
 	return Effect{}, false
+}
+
+func (in *Injector) now() time.Time {
+	if in.Now != nil {
+		return in.Now()
+	}
+	return time.Now()
+}
+
+// expire removes the rules whose Until has passed. The caller holds mu.
+func (in *Injector) expire(t time.Time) {
+	kept := in.rules[:0]
+	for _, r := range in.rules {
+		if r.Until.IsZero() || t.Before(r.Until) {
+			kept = append(kept, r)
+		}
+	}
+	clear(in.rules[len(kept):])
+	in.rules = kept
 }
 
 func (r *Rule) applies(key string, public bool) bool {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/fault"
 )
 
@@ -318,5 +319,49 @@ func TestLoadFile(t *testing.T) {
 	}
 	if _, err := fault.LoadFile(filepath.Join(dir, "missing.json")); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("missing file: %v", err)
+	}
+}
+
+// TestMaintenanceWindow: a public Maintenance rule with From and Until
+// fires only inside its window, for public and signed requests alike, and
+// is gone once the window has passed.
+func TestMaintenanceWindow(t *testing.T) {
+	start := time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC)
+	now := start.Add(-time.Minute)
+	in := fault.New(1)
+	in.Now = func() time.Time { return now }
+	spec := fault.Spec{ID: "maintenance", Error: twinex.Maintenance, Public: true, From: "2026-12-02T06:00:00Z", Until: "2026-12-02T06:30:00Z"}
+	r, err := spec.Rule()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.Add(r); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		at   time.Duration
+		want bool
+	}{{-time.Minute, false}, {-time.Nanosecond, false}, {0, true}, {29 * time.Minute, true}, {30 * time.Minute, false}} {
+		now = start.Add(tt.at)
+		for _, public := range []bool{true, false} {
+			e, ok := in.Match("account-x", public)
+			if ok != tt.want || (ok && e.Error != twinex.Maintenance) {
+				t.Errorf("at %v public %v: %+v %v, want %v", tt.at, public, e, ok, tt.want)
+			}
+		}
+	}
+	if n := len(in.List()); n != 0 {
+		t.Errorf("%d rules left after the window", n)
+	}
+	if got := fault.SpecOf(r); got.From != spec.From || got.Until != spec.Until {
+		t.Errorf("SpecOf = %+v", got)
+	}
+	for _, bad := range []fault.Spec{
+		{Error: twinex.Maintenance, Public: true, From: "06:00"},
+		{Error: twinex.Maintenance, Public: true, From: "2026-12-02T06:30:00Z", Until: "2026-12-02T06:00:00Z"},
+	} {
+		if _, err := bad.Rule(); !errors.Is(err, fault.ErrInvalid) {
+			t.Errorf("%+v: %v", bad, err)
+		}
 	}
 }

@@ -12,11 +12,13 @@ import (
 
 // Spec is a Rule as JSON: in a faults file and in the admin API's bodies,
 // which share the format so that a rule can be copied from one to the
-// other. Latency is a Go duration ("250ms", "2s"); every field may be
-// omitted.
+// other. Latency is a Go duration ("250ms", "2s"); From and Until are
+// RFC 3339 times; every field may be omitted.
 //
 //	{"id":"slow","key":"account-...","error":"RateLimit","count":3,
 //	 "probability":0.5,"latency":"250ms","expire_heartbeat":false,"public":false}
+//	{"id":"maintenance","error":"Maintenance","public":true,
+//	 "from":"2026-12-02T06:00:00Z","until":"2026-12-02T06:30:00Z"}
 type Spec struct {
 	ID              string  `json:"id"`
 	Key             string  `json:"key"`
@@ -26,6 +28,8 @@ type Spec struct {
 	Latency         string  `json:"latency"`
 	ExpireHeartbeat bool    `json:"expire_heartbeat"`
 	Public          bool    `json:"public"`
+	From            string  `json:"from,omitempty"`
+	Until           string  `json:"until,omitempty"`
 }
 
 // Rule converts s to a validated Rule; errors wrap ErrInvalid.
@@ -39,6 +43,19 @@ func (s Spec) Rule() (Rule, error) {
 		}
 		r.Latency = d
 	}
+	for _, t := range []struct {
+		s   string
+		dst *time.Time
+	}{{s.From, &r.From}, {s.Until, &r.Until}} {
+		if t.s == "" {
+			continue
+		}
+		v, err := time.Parse(time.RFC3339, t.s)
+		if err != nil {
+			return Rule{}, invalid("from and until must be RFC 3339 times such as 2026-12-02T06:00:00Z, not %q", t.s)
+		}
+		*t.dst = v
+	}
 	if r.ID != "" && !validID(r.ID) {
 		return Rule{}, invalidID(r.ID)
 	}
@@ -50,8 +67,15 @@ func (s Spec) Rule() (Rule, error) {
 
 // SpecOf returns r as JSON.
 func SpecOf(r Rule) Spec {
-	return Spec{ID: r.ID, Key: r.Key, Error: r.Error, Count: r.Count, Probability: r.Probability,
+	s := Spec{ID: r.ID, Key: r.Key, Error: r.Error, Count: r.Count, Probability: r.Probability,
 		Latency: r.Latency.String(), ExpireHeartbeat: r.ExpireHeartbeat, Public: r.Public}
+	if !r.From.IsZero() {
+		s.From = r.From.UTC().Format(time.RFC3339Nano)
+	}
+	if !r.Until.IsZero() {
+		s.Until = r.Until.UTC().Format(time.RFC3339Nano)
+	}
+	return s
 }
 
 // LoadFile reads a faults file: a JSON array of Specs, decoded strictly

@@ -46,6 +46,7 @@ type Service struct {
 	mu      sync.Mutex
 	cache   map[string]*Entry
 	unknown map[string]int64 // ids the store lacks -> until when that is believed (Unix ns)
+	known   map[string]bool  // every key id in the store (nil until first needed)
 	seq     atomic.Int64
 }
 
@@ -85,12 +86,46 @@ func (s *Service) rememberUnknown(id string) {
 	s.unknown[id] = now + int64(unknownTTL)
 }
 
-// Cached reports whether the key id is in the cache: a request naming it
-// needs no database query.
-func (s *Service) Cached(id string) bool {
+// Exists reports whether a key with this id exists (active or not),
+// without a query per call: the ids of every key are read once, and keys
+// created through the service are added. It lets a limit on requests
+// naming unknown keys spare every real key, loaded yet or not.
+func (s *Service) Exists(ctx context.Context, id string) (bool, error) {
+	s.mu.Lock()
+	if s.known != nil {
+		ok := s.known[id]
+		s.mu.Unlock()
+		return ok, nil
+	}
+	s.mu.Unlock()
+	uses, err := s.Store.KeyUses(ctx)
+	if err != nil {
+		return false, fmt.Errorf("key ids: %w", err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.cache[id] != nil
+	if s.known == nil {
+		s.known = make(map[string]bool, len(uses))
+		for _, u := range uses {
+			s.known[u.ID] = true
+		}
+		for id := range s.cache { // created since the read
+			s.known[id] = true
+		}
+	}
+	return s.known[id], nil
+}
+
+// SweepUnknown forgets the missing ids whose time is up. Run calls it.
+func (s *Service) SweepUnknown() {
+	now := s.now().UnixNano()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, until := range s.unknown {
+		if until <= now {
+			delete(s.unknown, k)
+		}
+	}
 }
 
 // Entry is a cached key.
@@ -105,6 +140,8 @@ type Entry struct {
 	dirty     bool // use not yet written
 	heartbeat int64
 	seen      map[string]int64 // time-based keys: signatures of state changes -> expiry
+	// seenPruned is when seen was last cleared of expired marks.
+	seenPruned int64
 }
 
 func (s *Service) now() time.Time {
@@ -276,6 +313,9 @@ func (s *Service) Create(ctx context.Context, u twinex.User, acct twinex.Account
 	}
 	s.mu.Lock()
 	delete(s.unknown, k.ID)
+	if s.known != nil {
+		s.known[k.ID] = true
+	}
 	s.mu.Unlock()
 	s.log().Info("api key created", "key", k.ID, "user", u.ID, "roles", k.Roles.String(), "master", k.Master)
 	return k, secret, nil
@@ -417,6 +457,11 @@ func (s *Service) CheckSecret(id string, sealed []byte) error {
 // Lookup returns the cached entry of a key, loading it on first use. It
 // returns an error wrapping twinex.ErrNotFound for an unknown key.
 func (s *Service) Lookup(ctx context.Context, id string) (*Entry, error) {
+	if !auth.ValidKeyID(id) {
+		// Never a key: no query, and nothing remembered (the id could be
+		// a 64 KB header).
+		return nil, fmt.Errorf("key: %w", twinex.ErrNotFound)
+	}
 	s.mu.Lock()
 	e := s.cache[id]
 	missing := e == nil && s.isUnknown(id, s.now().UnixNano())
@@ -551,10 +596,13 @@ func (s *Service) Once(e *Entry, use twinex.KeyUse, signature string, now time.T
 		return use, nil
 	}
 	t := now.UnixNano()
-	for sig, until := range e.seen {
-		if until <= t {
-			delete(e.seen, sig)
+	if t-e.seenPruned >= int64(time.Second) { // amortized: a busy key has many marks
+		for sig, until := range e.seen {
+			if until <= t {
+				delete(e.seen, sig)
+			}
 		}
+		e.seenPruned = t
 	}
 	sig := replaySig(signature)
 	if until, ok := e.seen[sig]; ok && until > t {
@@ -631,6 +679,7 @@ func (s *Service) Run(ctx context.Context, every time.Duration) {
 			if err := s.PruneReplays(ctx); err != nil {
 				s.log().Error("pruning replay marks", "err", err)
 			}
+			s.SweepUnknown()
 		}
 	}
 }

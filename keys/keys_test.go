@@ -322,7 +322,29 @@ func TestUnknownKeysAreRemembered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.s.Lookup(ctx, k.ID); err != nil || !f.s.Cached(k.ID) {
+	if ok, err := f.s.Exists(ctx, k.ID); !ok || err != nil {
+		t.Fatalf("Exists(new key) = %v, %v", ok, err)
+	}
+	if _, err := f.s.Lookup(ctx, k.ID); err != nil {
 		t.Fatalf("a new key: %v", err)
+	}
+	// A new service (a restart) knows every key without loading it.
+	fresh := &Service{Store: f.db, Sealer: f.s.Sealer, Now: f.s.Now}
+	if ok, _ := fresh.Exists(ctx, k.ID); !ok {
+		t.Fatal("a stored key is unknown after a restart")
+	}
+	if ok, _ := fresh.Exists(ctx, "account-NoSuchKeyNoSuchKey00"); ok {
+		t.Fatal("a missing key exists")
+	}
+	// An id that cannot be a key is not looked up, nor remembered.
+	before := st.lookups
+	f.s.Lookup(ctx, strings.Repeat("x", 5000))
+	if st.lookups != before || len(f.s.unknown) != 1 {
+		t.Fatalf("an impossible id: %d look-ups, %d remembered", st.lookups-before, len(f.s.unknown))
+	}
+	f.now = f.now.Add(2 * unknownTTL)
+	f.s.SweepUnknown()
+	if len(f.s.unknown) != 0 {
+		t.Fatalf("%d missing ids left after their time", len(f.s.unknown))
 	}
 }

@@ -70,8 +70,19 @@ func compile(l Limit) *params {
 		}
 		return n * t
 	}
-	return &params{limit: l, t: t, allowance: mul(int64(l.Rate) - 1), queue: mul(int64(l.Rate) - 1 + int64(l.Burst))}
+	p := &params{limit: l, t: t, allowance: mul(int64(l.Rate) - 1), queue: mul(int64(l.Rate) - 1 + int64(l.Burst))}
+	if p.queue-p.allowance > int64(MaxQueueDelay) {
+		p.queue = p.allowance + int64(MaxQueueDelay)
+	}
+	return p
 }
+
+// MaxQueueDelay bounds how long Take queues a request: with a slow limit
+// ("10/1h+5") the Burst-th queued request would otherwise wait longer than
+// an HTTP server's write timeout or a client's patience. A request that
+// would wait longer is refused, as if the queue were full. Gemini's own
+// limits queue for at most 2.5 s (public) and 0.5 s (signed).
+const MaxQueueDelay = 10 * time.Second
 
 // shard is one locked part of the key space.
 type shard struct {

@@ -176,3 +176,33 @@ func TestTakeUnlimited(t *testing.T) {
 		}
 	}
 }
+
+// TestQueueDelayBounded: a slow limit queues only as many requests as fit
+// in MaxQueueDelay.
+func TestQueueDelayBounded(t *testing.T) {
+	lim := New(mustParse(t, "60/1h+5")) // one a minute: the 1st queued would wait a minute
+	for range 60 {
+		lim.Take("k", t0)
+	}
+	if d, ok, _ := lim.Take("k", t0); ok {
+		t.Fatalf("queued for %v, beyond MaxQueueDelay", d)
+	}
+	lim = New(mustParse(t, "600/1m+200")) // 0.1s each: 100 fit in 10s
+	for range 600 {
+		lim.Take("k", t0)
+	}
+	n := 0
+	for {
+		d, ok, _ := lim.Take("k", t0)
+		if !ok {
+			break
+		}
+		if d > MaxQueueDelay {
+			t.Fatalf("queued for %v", d)
+		}
+		n++
+	}
+	if n != 100 {
+		t.Fatalf("%d queued, want 100", n)
+	}
+}

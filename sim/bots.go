@@ -35,6 +35,17 @@ type market struct {
 	nextRefresh                          int64
 	force                                bool     // full re-quote at the next Step
 	starved                              [2]int64 // per side: no new quotes before this time
+	// postOnly: the market refused a plain quote (MarketNotOpen), so the
+	// maker quotes maker-or-cancel, as on a post_only market, until a
+	// full re-quote MaxQuoteAge after postOnlyAt tries plain quotes again.
+	postOnly   bool
+	postOnlyAt int64
+	// Set by Adjust (scenarios): the ladder's sizes are baseSizes scaled
+	// by depthPct; noBids and noAsks pull a side.
+	baseSizes      []int64
+	depthPct       int
+	noBids, noAsks bool
+	drift, vol     float64
 
 	// taker
 	flow      *rand.Rand
@@ -142,6 +153,8 @@ func newMarket(cfg *Config, ms *twinex.Markets, mc MarketConfig) (*market, error
 		sz := mk.size + mk.size*int64(k)*int64(mc.DepthGrowthPct)/100
 		mk.sizes[k] = max(sz-sz%mm.AmountStep, mk.size)
 	}
+	mk.baseSizes, mk.depthPct = append([]int64(nil), mk.sizes...), 100
+	mk.drift, mk.vol = mc.Drift, mc.Volatility
 	mk.posScale = 10 * mk.takerMax
 	mk.bids, mk.asks = make([]quote, mc.Levels), make([]quote, mc.Levels)
 	mk.flow = newRand(cfg.Seed, mm.Symbol, "flow")
@@ -282,6 +295,9 @@ func (s *Sim) requote(mk *market, now int64) {
 		return
 	}
 	mk.force = false
+	if mk.postOnly && now-mk.postOnlyAt >= mk.maxAge {
+		mk.postOnly = false // the market may have reopened
+	}
 	mk.gen++
 	s.stats.Requotes++
 	s.emit(engine.Command{Kind: engine.CancelSession, AccountID: s.cfg.MakerAccount, Session: mk.session}, sent{kind: sentCancelSession, mkt: mk})
@@ -291,10 +307,13 @@ func (s *Sim) requote(mk *market, now int64) {
 		pb = mk.bidPrice(mk.ref, k, pb)
 		pa = mk.askPrice(mk.ref, k, pa)
 		mk.bids[k] = quote{state: quoteEmpty, price: pb}
-		if pb == 0 {
+		if pb == 0 || mk.noBids || mk.sizes[k] == 0 {
 			mk.bids[k].state = quoteNone
 		}
 		mk.asks[k] = quote{state: quoteEmpty, price: pa}
+		if mk.noAsks || mk.sizes[k] == 0 {
+			mk.asks[k].state = quoteNone
+		}
 	}
 	s.repair(mk, now)
 }
@@ -333,6 +352,9 @@ func (s *Sim) placeQuote(mk *market, side, k int) bool {
 	}
 	c := engine.Command{Kind: engine.Place, AccountID: s.cfg.MakerAccount, Session: mk.session,
 		Market: mk.index, Side: sd, Type: twinex.Limit, Price: q.price, Amount: mk.sizes[k]}
+	if mk.postOnly {
+		c.Option = twinex.MakerOrCancel
+	}
 	if !s.emit(c, sent{kind: sentQuote, mkt: mk, side: side, level: k, gen: mk.gen}) {
 		return false
 	}
@@ -355,8 +377,20 @@ func (mk *market) observeQuote(e *sent, res engine.Result, now int64) {
 	q := mk.level(e.side, e.level)
 	if res.Err != nil {
 		q.state = quoteEmpty
-		if twinex.ErrorReason(res.Err) == twinex.InsufficientFunds {
+		switch twinex.ErrorReason(res.Err) {
+		case twinex.InsufficientFunds:
 			mk.starved[e.side] = now + starveRefreshes*max(mk.refresh, int64(time.Second))
+		case twinex.MarketNotOpen:
+			// Closed, cancel_only or post_only: try maker-or-cancel
+			// quotes (post_only takes them), and rest a side that
+			// refuses those too (closed, cancel_only).
+			if e.cmd.Option != twinex.MakerOrCancel {
+				if !mk.postOnly {
+					mk.postOnly, mk.postOnlyAt, mk.force = true, now, true
+				}
+			} else {
+				mk.starved[e.side] = now + 2*max(mk.refresh, int64(time.Second))
+			}
 		}
 		return
 	}

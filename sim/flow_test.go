@@ -85,3 +85,43 @@ func TestPerMarketParameters(t *testing.T) {
 		}
 	}
 }
+
+// TestBotsFollowMarketStatus: on a post_only market the maker keeps a book
+// of maker-or-cancel quotes and nothing trades; on a closed one the bots
+// send few commands; reopened, the market trades again.
+func TestBotsFollowMarketStatus(t *testing.T) {
+	w := newWorld(t, defaultCfg(), testSeed(t), true)
+	i := w.ms.Index("btcusd")
+	run := func(d time.Duration) (trades, cmds int) {
+		before := len(w.trades)
+		for range int(d / (250 * time.Millisecond)) {
+			cmds += w.step(250 * time.Millisecond)
+		}
+		for _, tr := range w.trades[before:] {
+			if tr.Market == "btcusd" {
+				trades++
+			}
+		}
+		return trades, cmds
+	}
+	run(time.Minute)
+	w.must(engine.Command{Kind: engine.SetMarketStatus, Market: i, Status: twinex.MarketPostOnly})
+	run(10 * time.Second)
+	if n, _ := run(time.Minute); n != 0 {
+		t.Errorf("%d btcusd trades in post_only", n)
+	}
+	if bid, ask := w.best("btcusd"); bid == 0 || ask == 0 {
+		t.Errorf("post_only book %d/%d: want the maker's quotes", bid, ask)
+	}
+	w.must(engine.Command{Kind: engine.SetMarketStatus, Market: i, Status: twinex.MarketClosed})
+	n, cmds := run(time.Minute)
+	t.Logf("closed: %d commands in a minute (all markets)", cmds)
+	if n != 0 || cmds > 2000 {
+		t.Errorf("closed: %d trades, %d commands in a minute", n, cmds)
+	}
+	w.must(engine.Command{Kind: engine.SetMarketStatus, Market: i, Status: twinex.MarketOpen})
+	if n, _ := run(2 * time.Minute); n < 60 {
+		t.Errorf("reopened: only %d btcusd trades in two minutes", n)
+	}
+	w.check()
+}

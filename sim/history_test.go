@@ -72,7 +72,7 @@ func TestBackfillShape(t *testing.T) {
 					got = append(got, c)
 				}
 			}
-			first := from - from%tf.Dur
+			first := candleSince(tf, span, from, historyEnd.UnixNano(), false)
 			last := (historyEnd.UnixNano() - 1) - (historyEnd.UnixNano()-1)%tf.Dur
 			if want := int((last-first)/tf.Dur) + 1; len(got) != want {
 				t.Fatalf("%s %s: %d candles, want %d (no gaps)", m.Symbol, tf.Name, len(got), want)
@@ -80,6 +80,12 @@ func TestBackfillShape(t *testing.T) {
 			for i, c := range got {
 				if c.Start != first+int64(i)*tf.Dur {
 					t.Fatalf("%s %s candle %d starts at %d", m.Symbol, tf.Name, i, c.Start)
+				}
+				if c.Low <= 0 || c.Low > min(c.Open, c.Close) || c.High < max(c.Open, c.Close) || c.Volume <= 0 {
+					t.Fatalf("%s %s candle %+v is malformed", m.Symbol, tf.Name, c)
+				}
+				if c.Start < from {
+					continue // before the trades: a summary of the path (TestBackfillDeepCandles)
 				}
 				var vol, quote int64
 				high, low := int64(0), int64(1<<62)
@@ -166,6 +172,45 @@ func TestBackfillFollowsThePath(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// TestBackfillDeepCandles: the candles before the trades go back to each
+// timeframe's depth and arrive at the start price where the trades begin.
+func TestBackfillDeepCandles(t *testing.T) {
+	ms := twinex.DefaultMarkets()
+	cfg := DefaultConfig(ms)
+	h, err := Backfill(cfg, ms, historyEnd, 24*time.Hour, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := historyEnd.Add(-24 * time.Hour).UnixNano()
+	from -= from % int64(time.Minute)
+	count := map[string]int{}
+	var lastDeep twinex.Candle
+	for _, c := range h.Candles {
+		if c.Market != "btcusd" {
+			continue
+		}
+		count[c.Timeframe]++
+		if c.Timeframe == "5m" && c.Start+int64(5*time.Minute) <= from && c.Start > lastDeep.Start {
+			lastDeep = c
+		}
+	}
+	want := map[string]int{"1m": 1440, "5m": 3 * 288, "15m": 7 * 96, "30m": 14 * 48, "1hr": 30 * 24, "6hr": 180 * 4, "1day": 365}
+	for tf, n := range want {
+		perDay := int(24 * time.Hour / time.Minute)
+		for _, x := range twinex.Timeframes {
+			if x.Name == tf {
+				perDay = int(int64(24*time.Hour) / x.Dur)
+			}
+		}
+		if count[tf] < n || count[tf] > n+perDay+1 { // the start is on a day boundary
+			t.Errorf("btcusd %s: %d candles, want about %d", tf, count[tf], n)
+		}
+	}
+	if start, _ := ms.Market("btcusd").ParsePrice(cfg.Markets[0].Start); absDiff(lastDeep.Close, start)*100 > start {
+		t.Errorf("the path before the trades ends at %d, not near the start price %d", lastDeep.Close, start)
 	}
 }
 

@@ -118,6 +118,7 @@ type path struct {
 	rng        *rand.Rand
 	price      float64 // price units
 	a, b       float64 // per-step log drift and log volatility
+	years      float64 // one step, in years
 	lo, hi     float64 // clamp, in price units
 	maxPrice   int64
 	replayPts  []rpoint
@@ -136,7 +137,7 @@ type rpoint struct {
 func newGBM(rng *rand.Rand, start, tick, maxPrice int64, drift, vol float64, dt float64) *path {
 	years := dt / (365.25 * 86400)
 	return &path{
-		tick: tick, rng: rng, price: float64(start), maxPrice: maxPrice,
+		tick: tick, rng: rng, price: float64(start), maxPrice: maxPrice, years: years,
 		a:  (drift - vol*vol/2) * years,
 		b:  vol * math.Sqrt(years),
 		lo: float64(tick), hi: float64(maxPrice),
@@ -167,6 +168,16 @@ func newReplay(m *twinex.Market, pts []PricePoint, maxPrice int64) (*path, error
 	p.period = 2*p.replayPts[n-1].off - p.replayPts[n-2].off
 	p.lastReplay = p.replayPts[0].p
 	return p, nil
+}
+
+// setParams changes a GBM's annualised drift and volatility from the next
+// step; a replay has neither and ignores it.
+func (p *path) setParams(drift, vol float64) {
+	if p.replay {
+		return
+	}
+	p.a = (drift - vol*vol/2) * p.years
+	p.b = vol * math.Sqrt(p.years)
 }
 
 // start anchors a replay at t (Unix ns).

@@ -141,6 +141,20 @@ func (r *Runner) Resume() {
 }
 
 // Paused is Sim.Paused, safe while Run runs.
+// Adjust changes a market's behaviour (see Sim.Adjust).
+func (r *Runner) Adjust(symbol string, a Adjustment) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.Sim.Adjust(symbol, a)
+}
+
+// Reseed restarts the Sim's random streams (see Sim.Reseed).
+func (r *Runner) Reseed(seed uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Sim.Reseed(seed)
+}
+
 func (r *Runner) Paused() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()

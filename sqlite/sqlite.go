@@ -73,6 +73,8 @@ type DB struct {
 
 	mu sync.Mutex // serialises Commit, guarding w's statements and args
 	wr writer
+
+	path string // the database file, for backups
 }
 
 // LogPath is the file of the activity log beside the database at path
@@ -91,7 +93,7 @@ func Open(path string) (*DB, error) {
 		return nil, fmt.Errorf("open sqlite: invalid path %q", path)
 	}
 	ctx := context.Background()
-	db := &DB{}
+	db := &DB{path: path}
 	var err error
 	if db.lw, db.lr, err = openFile(ctx, LogPath(path), logWriterPragmas, "logmigrations", nil); err != nil {
 		return nil, err
@@ -400,6 +402,43 @@ func (db *DB) SaveTo(ctx context.Context, path string) error {
 	}
 	if _, err := db.w.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
 		return fmt.Errorf("save sqlite: %w", err)
+	}
+	return nil
+}
+
+// BackupTo writes a consistent copy of the database to path, which must
+// not exist, while the store keeps serving: the copy is one read
+// transaction (VACUUM INTO) on a connection of its own, so commits go on
+// meanwhile and the copy holds exactly what was committed when it began.
+// The file is created with mode 0600. BackupLogTo does the same for the
+// activity log's file.
+func (db *DB) BackupTo(ctx context.Context, path string) error {
+	return backupFile(ctx, db.path, path)
+}
+
+// BackupLogTo writes a consistent copy of the activity log's file to path
+// (see BackupTo).
+func (db *DB) BackupLogTo(ctx context.Context, path string) error {
+	return backupFile(ctx, LogPath(db.path), path)
+}
+
+// backupFile copies the database at from to the new file to, on a
+// connection of its own: the store's readers are query-only, which VACUUM
+// INTO refuses, and its writer must not wait for a copy.
+func backupFile(ctx context.Context, from, to string) error {
+	if to == "" || strings.ContainsRune(to, '?') {
+		return fmt.Errorf("backup sqlite: invalid path %q", to)
+	}
+	c, err := sql.Open("sqlite", from+"?"+commonPragmas)
+	if err != nil {
+		return fmt.Errorf("backup sqlite: %w", err)
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(ctx, `VACUUM INTO ?`, to); err != nil {
+		return fmt.Errorf("backup sqlite: %w", err)
+	}
+	if err := os.Chmod(to, 0o600); err != nil {
+		return fmt.Errorf("backup sqlite: %w", err)
 	}
 	return nil
 }

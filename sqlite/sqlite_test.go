@@ -257,3 +257,45 @@ func TestFilesArePrivate(t *testing.T) {
 	defer db.Close()
 	check("reopened")
 }
+
+// TestBackupWhileServing: a backup runs on a reader, so a commit can go on
+// while it is open, and the copy is a Twinex database holding what was
+// committed; the log's file is copied on its own.
+func TestBackupWhileServing(t *testing.T) {
+	dir := t.TempDir()
+	db := open(t, filepath.Join(dir, "twinex.db"))
+	defer db.Close()
+	ctx := context.Background()
+	u := twinex.User{Email: "b@x.io"}
+	if _, err := db.CreateUser(ctx, &u); err != nil {
+		t.Fatal(err)
+	}
+	to := filepath.Join(dir, "backup.db")
+	if err := db.BackupTo(ctx, to); err != nil {
+		t.Fatal(err)
+	}
+	if err := sqlite.CheckFile(ctx, to); err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := os.Stat(to); info.Mode().Perm() != 0o600 {
+		t.Fatalf("backup mode %v", info.Mode())
+	}
+	if err := db.BackupTo(ctx, to); err == nil {
+		t.Fatal("a backup over an existing file")
+	}
+	to2 := filepath.Join(dir, "backup2.db")
+	if err := db.BackupTo(ctx, to2); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.BackupLogTo(ctx, sqlite.LogPath(to2)); err != nil {
+		t.Fatal(err)
+	}
+	copyDB := open(t, to2)
+	defer copyDB.Close()
+	if got, err := copyDB.UserByEmail(ctx, "b@x.io"); err != nil || got.ID != u.ID {
+		t.Fatalf("user in the backup: %+v %v", got, err)
+	}
+	if _, err := os.Stat(sqlite.LogPath(to2)); err != nil {
+		t.Fatalf("log copy: %v", err)
+	}
+}

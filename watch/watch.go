@@ -100,6 +100,9 @@ type Watcher struct {
 	Rules   Rules
 	Now     func() time.Time // default time.Now
 	Logger  *slog.Logger     // default: discard
+	// OnRaise, when set, is told the kind of each alert raised (for
+	// metrics).
+	OnRaise func(kind string)
 
 	once   sync.Once
 	rules  Rules
@@ -492,6 +495,9 @@ func (w *Watcher) raise(ctx context.Context, a twinex.Alert) {
 		return
 	}
 	w.log().Info("alert raised", "kind", a.Kind, "key", a.KeyID, "user", a.UserID, "ip", a.IP)
+	if w.OnRaise != nil {
+		w.OnRaise(string(a.Kind))
+	}
 	if w.Mail == nil {
 		return
 	}

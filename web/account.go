@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/accounts"
 	"github.com/twinex/twinex/password"
 )
 
@@ -23,7 +24,6 @@ func (s *Server) signupForm(w http.ResponseWriter, r *http.Request) {
 // the same either way.
 func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	st := state(r)
 	email, emailErr := checkEmail(r.PostFormValue("email"))
 	pw := r.PostFormValue("password")
 	fields := map[string]string{}
@@ -40,14 +40,9 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 			Error: "Please correct the highlighted fields.", Fields: fields, Form: map[string]string{"email": r.PostFormValue("email")}})
 		return
 	}
-	// Hash first, so that a taken email costs the same time.
-	hash, err := password.Hash(pw)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	u := twinex.User{Email: email, PasswordHash: hash, Identity: twinex.IdentityNone, Created: st.now.UnixNano()}
-	_, err = s.Accounts.CreateUser(ctx, &u)
+	// The service hashes the password first, so that a taken email costs
+	// the same time.
+	u, _, err := s.Users.CreateUser(ctx, accounts.NewUser{Email: email, Password: pw})
 	switch {
 	case errors.Is(err, twinex.ErrConflict):
 		s.sendMail(ctx, email, "Your Twinex account", existingAccountMail(s.link(r, "/forgot", "")))

@@ -1,15 +1,12 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/twinex/twinex"
-	"github.com/twinex/twinex/api"
+	"github.com/twinex/twinex/accounts"
 )
 
 type accountsView struct {
@@ -30,7 +27,7 @@ func (s *Server) renderAccounts(w http.ResponseWriter, r *http.Request, status i
 		s.fail(w, r, err)
 		return
 	}
-	v.Title, v.Nav, v.Data = "Accounts", "accounts", accountsView{Accounts: list, Max: api.MaxAccountsPerGroup}
+	v.Title, v.Nav, v.Data = "Accounts", "accounts", accountsView{Accounts: list, Max: accounts.MaxAccountsPerGroup}
 	s.render(w, r, status, "accounts.html", v)
 }
 
@@ -40,35 +37,24 @@ func (s *Server) createAccount(w http.ResponseWriter, r *http.Request) {
 	st := state(r)
 	u := st.user
 	raw := r.PostFormValue("name")
-	name := strings.TrimSpace(raw)
 	form := map[string]string{"name": raw}
-	refuse := func(msg string) {
-		s.renderAccounts(w, r, http.StatusUnprocessableEntity, view{Error: "Please correct the highlighted field.", Fields: map[string]string{"name": msg}, Form: form})
-	}
-	nick := twinex.Nickname(name)
-	switch {
-	case name == "":
-		refuse("Enter a name.")
-		return
-	case nick == "" || utf8.RuneCountInString(name) > 100 || !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl):
-		refuse("Use letters or digits, at most 100 characters.")
-		return
-	}
-	list, err := s.Accounts.Accounts(r.Context(), u.ID)
+	a, err := s.Users.CreateAccount(r.Context(), u.ID, raw, "exchange")
 	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if len(list) >= api.MaxAccountsPerGroup {
-		refuse("A group has at most " + strconv.Itoa(api.MaxAccountsPerGroup) + " accounts.")
-		return
-	}
-	a := twinex.Account{UserID: u.ID, Name: name, Nickname: nick, Type: "exchange", Created: st.now.UnixNano()}
-	if err := s.Accounts.CreateAccount(r.Context(), &a); errors.Is(err, twinex.ErrConflict) {
-		refuse("You already have an account called " + nick + ".")
-		return
-	} else if err != nil {
-		s.fail(w, r, err)
+		var msg string
+		switch twinex.ErrorReason(err) {
+		case twinex.MissingName:
+			msg = "Enter a name."
+		case twinex.InvalidAccountName:
+			msg = "Use letters or digits, at most " + strconv.Itoa(accounts.MaxNameLen) + " characters."
+		case twinex.ExceededMaxAccounts:
+			msg = "A group has at most " + strconv.Itoa(accounts.MaxAccountsPerGroup) + " accounts."
+		case twinex.ConflictingAccountName:
+			msg = "You already have an account called " + twinex.Nickname(strings.TrimSpace(raw)) + "."
+		default:
+			s.fail(w, r, err)
+			return
+		}
+		s.renderAccounts(w, r, http.StatusUnprocessableEntity, view{Error: "Please correct the highlighted field.", Fields: map[string]string{"name": msg}, Form: form})
 		return
 	}
 	s.audit(r, u.ID, "account_created", a.Nickname)

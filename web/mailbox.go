@@ -20,8 +20,8 @@ import (
 //
 // Who reads what: the mail holds sign-in links (verification, password
 // reset), so a reader of someone else's mail could take the account over.
-// A client on this machine (a loopback address, after trusted proxies) and
-// the signed-in operator read all of it: that is the developer running the
+// A client on this machine and the signed-in operator read all of it
+// (onThisMachine says what "this machine" takes): that is the developer running the
 // sandbox for themselves. Anyone else reads only the mail sent to the
 // address they are signed in with, and nothing while signed out; so on a
 // shared sandbox a user signs up, logs in and finds the verification mail
@@ -35,7 +35,7 @@ type Mailbox interface {
 // address and true), one address's, or none (ok false).
 func (s *Server) mailboxReader(r *http.Request) (own string, all, ok bool) {
 	st := state(r)
-	if a, err := netip.ParseAddr(st.ip); err == nil && a.Unmap().IsLoopback() {
+	if onThisMachine(r, st.ip) {
 		return "", true, true
 	}
 	if s.isOperator(r) {
@@ -45,6 +45,25 @@ func (s *Server) mailboxReader(r *http.Request) (own string, all, ok bool) {
 		return st.user.Email, false, true
 	}
 	return "", false, false
+}
+
+// onThisMachine reports whether a request comes from a browser on the
+// machine running the server: the client address (after trusted proxies)
+// is loopback, no proxy header says otherwise, and the Host names this
+// machine. A tunnel or a local reverse proxy (ngrok, ssh -R, an nginx not
+// listed in TWINEX_TRUSTED_PROXIES) also connects from loopback, but
+// forwards a public Host or a forwarding header, so its visitors are not
+// taken for the developer.
+func onThisMachine(r *http.Request, ip string) bool {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || !a.Unmap().IsLoopback() {
+		return false
+	}
+	if r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("Forwarded") != "" || r.Header.Get("X-Real-Ip") != "" {
+		return false
+	}
+	_, _, ok := loopbackHost(r.Host)
+	return ok
 }
 
 type mailboxView struct {

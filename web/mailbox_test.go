@@ -3,6 +3,8 @@ package web_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -68,10 +70,37 @@ func TestMailboxIsOpenToLoopbackAndToEachOwner(t *testing.T) {
 	wantStatus(t, remote.get("/mailbox/1"), http.StatusOK)
 	wantStatus(t, remote.get("/mailbox/2"), http.StatusNotFound) // bob's
 
+	// A tunnel or local proxy also connects from loopback, but forwards
+	// a public Host or a forwarding header: its visitors are not this
+	// machine.
+	tunnel := e.browser("127.0.0.1")
+	wantStatus(t, tunnel.get("/mailbox"), http.StatusForbidden) // Host twinex.test
+	e.base = "http://127.0.0.1:8080"
+	proxied := e.browser("127.0.0.1")
+	req := httptest.NewRequest(http.MethodGet, e.base+"/mailbox", nil)
+	req.Header.Set("X-Forwarded-For", "198.51.100.7")
+	wantStatus(t, proxied.do(req), http.StatusForbidden)
+
 	// This machine sees everything.
 	local := e.browser("127.0.0.1")
 	p = local.get("/mailbox")
 	wantStatus(t, p, http.StatusOK)
 	wantBody(t, p, "ann@example.com", "bob@example.com")
 	wantStatus(t, local.get("/mailbox/2"), http.StatusOK)
+}
+
+// TestOperatorReadsTheMailbox: the operator, signed in at /operator from
+// another machine, reads every message.
+func TestOperatorReadsTheMailbox(t *testing.T) {
+	e := newEnv(t, func(s *web.Server) { s.Sandbox = true; s.AdminToken = "operator-token-123" })
+	e.srv.Mailbox = memMailbox{e}
+	e.h = e.srv.Handler()
+	e.browser("203.0.113.10").signup("bob@example.com", goodPassword)
+	op := e.browser("203.0.113.50")
+	wantStatus(t, op.get("/mailbox"), http.StatusForbidden)
+	op.get("/operator/login")
+	wantStatus(t, op.post("/operator/login", url.Values{"token": {"operator-token-123"}}), http.StatusSeeOther)
+	p := op.get("/mailbox")
+	wantStatus(t, p, http.StatusOK)
+	wantBody(t, p, "bob@example.com")
 }

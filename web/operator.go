@@ -132,7 +132,8 @@ func (s *Server) operatorLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := s.cookie(operatorCookie, s.operators.start(st.now))
-	c.Path, c.SameSite, c.MaxAge = "/operator", http.SameSiteStrictMode, int(operatorLifetime/time.Second)
+	// Path /: the operator also reads the sandbox mailbox (/mailbox).
+	c.Path, c.SameSite, c.MaxAge = "/", http.SameSiteStrictMode, int(operatorLifetime/time.Second)
 	http.SetCookie(w, c)
 	s.Logger.Info("web: operator signed in", "ip", st.ip)
 	http.Redirect(w, r, "/operator", http.StatusSeeOther)
@@ -145,7 +146,7 @@ func (s *Server) operatorLogout(w http.ResponseWriter, r *http.Request) {
 		s.operators.end(old.Value)
 	}
 	c := s.cookie(operatorCookie, "")
-	c.Path, c.MaxAge = "/operator", -1
+	c.Path, c.MaxAge = "/", -1
 	http.SetCookie(w, c)
 	http.Redirect(w, r, "/operator/login", http.StatusSeeOther)
 }

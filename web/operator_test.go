@@ -119,3 +119,20 @@ func TestOperatorLogoutEndsTheSession(t *testing.T) {
 		t.Fatalf("an operator session past its lifetime: %d", p.StatusCode)
 	}
 }
+
+// TestOperatorFormsNeedTheOperatorsToken: once signed in, the operator's
+// forms carry a token of the operator's session; one derived from a
+// (possibly planted) pre-session cookie is refused.
+func TestOperatorFormsNeedTheOperatorsToken(t *testing.T) {
+	e := newEnv(t, func(s *web.Server) { s.AdminToken = "operator-token-123" })
+	op := e.browser("192.0.2.61")
+	op.get("/operator/login")
+	preToken := op.csrf
+	wantStatus(t, op.post("/operator/login", url.Values{"token": {"operator-token-123"}}), http.StatusSeeOther)
+	op.get("/operator")
+	if op.csrf == preToken {
+		t.Fatal("the operator's pages still carry the pre-session token")
+	}
+	wantStatus(t, op.postRaw("/operator/kyc/1", url.Values{"csrf": {preToken}, "decision": {"approve"}}), http.StatusForbidden)
+	wantStatus(t, op.post("/operator/logout", nil), http.StatusSeeOther)
+}

@@ -22,7 +22,11 @@ func (s *Server) marketRows() []tickerRow {
 		return out
 	}
 	for i, t := range s.Exchange.Tickers() {
-		if i >= len(out) || t.Last == 0 {
+		if i >= len(out) {
+			break
+		}
+		out[i].Status = string(t.Status) // as the operator set it, live
+		if t.Last == 0 {
 			continue // never traded: no price to show
 		}
 		m := t.Market
@@ -101,7 +105,7 @@ type homeView struct {
 // in. Both embed the currency data script that ccxt scrapes from GET /.
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	st := state(r)
-	v := view{Title: "Twinex", Nav: "home", CurrencyData: s.currency}
+	v := view{Title: "Twinex", Nav: "home", CurrencyData: s.CurrencyData}
 	hv := homeView{Markets: s.marketRows(), Grants: s.grantRows()}
 	if u := st.user; u != nil {
 		v.Title = "Overview"
@@ -170,6 +174,7 @@ var auditActions = map[string]string{
 	"test_funds":         "Sandbox test funds added",
 	"transfer":           "Funds moved between your accounts",
 	"order_cancelled":    "Order cancelled",
+	"order_placed":       "Order placed on the dashboard",
 }
 
 // settings shows the account, its verification state and what to do next,

@@ -125,6 +125,18 @@ var funcs = template.FuncMap{
 		}
 		return f
 	},
+	// kindSelect is a select of fixed choices; the first is the default.
+	"kindSelect": func(v view, name, label string, opts []option) selectField {
+		def := ""
+		if len(opts) > 0 {
+			def = opts[0].Value
+		}
+		return newSelect(v, name, label, "", append([]option(nil), opts...), def)
+	},
+	// optionalField is field for an input that may be left empty.
+	"optionalField": func(v view, name, label, typ, autocomplete, hint string) field {
+		return field{Name: name, Label: label, Type: typ, Autocomplete: autocomplete, Hint: hint, Error: v.Fields[name], Value: v.Form[name]}
+	},
 	"currencySelect": func(v view, name, label string, codes []string) selectField {
 		var opts []option
 		for _, c := range codes {
@@ -223,4 +235,8 @@ var notices = map[string]string{
 	"transferred":        "The transfer is done. Both accounts' balances below include it.",
 	"order_cancelled":    "The order is cancelled and the funds it held are available again.",
 	"order_closed":       "That order had already closed (filled or cancelled); nothing was changed.",
+	"order_placed":       "The order is placed and rests on the book until it fills or you cancel it.",
+	"order_filled":       "The order is placed and filled. See it under Fills.",
+	"order_part_filled":  "The order is placed and partly filled; the rest rests on the book.",
+	"order_not_booked":   "The order is placed and closed without resting on the book (its execution option); see Order history.",
 }

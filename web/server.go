@@ -37,7 +37,7 @@ import (
 	"time"
 
 	"github.com/twinex/twinex"
-	"github.com/twinex/twinex/api"
+	"github.com/twinex/twinex/accounts"
 	"github.com/twinex/twinex/auth"
 	"github.com/twinex/twinex/exchange"
 	"github.com/twinex/twinex/keys"
@@ -109,6 +109,13 @@ type Server struct {
 	// AutoApproveIdentity approves identity submissions at once (a
 	// sandbox's choice); otherwise the operator reviews them.
 	AutoApproveIdentity bool
+	// CurrencyData is the landing page's <script id="currencyData">
+	// element, the Gemini wire data ccxt reads from GET / (the API renders
+	// it; the app hands it over, so the dashboard needs no API code).
+	CurrencyData template.HTML
+	// Users creates accounts (and users), with the rules the API uses.
+	// Defaults to one over Accounts.
+	Users *accounts.Service
 	// Exchange serves balances, orders, fills, transfers, prices and (in
 	// the sandbox, when it has a faucet) test funds. When nil, those pages
 	// do not exist.
@@ -120,7 +127,6 @@ type Server struct {
 	TrustedProxies []netip.Prefix
 
 	pages     map[string]*template.Template
-	currency  template.HTML
 	apiRef    *apiReference // the API reference page's data
 	dummyHash string        // verified against for unknown emails, to spend the same time
 	secrets   secretStash
@@ -141,6 +147,9 @@ func (s *Server) Handler() http.Handler {
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
 	}
+	if s.Users == nil {
+		s.Users = &accounts.Service{Store: s.Accounts, Now: s.Now}
+	}
 	s.resets = make(chan resetJob, resetQueueSize)
 	s.resetByClient = ratelimit.Window{Max: ResetRequestsPerClient, Per: ResetLimitWindow}
 	s.resetByEmail = ratelimit.Window{Max: ResetMailsPerEmail, Per: ResetLimitWindow}
@@ -152,13 +161,6 @@ func (s *Server) Handler() http.Handler {
 		panic(err) // the embedded document: a programming error, caught by the tests
 	}
 	s.apiRef = ref
-	if s.Markets != nil {
-		c, err := api.CurrencyDataScript(s.Markets)
-		if err != nil {
-			panic(err) // the markets were validated at start
-		}
-		s.currency = c
-	}
 	h, err := password.Hash(randomToken())
 	if err != nil {
 		panic(err)
@@ -221,6 +223,7 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("GET /orders", s.signedIn(s.orders))
 		mux.HandleFunc("GET /orders/export", s.signedIn(s.exportOrders))
 		mux.HandleFunc("POST /orders/{id}/cancel", s.signedIn(s.cancelOrder))
+		mux.HandleFunc("POST /orders/new", s.signedIn(s.placeOrder))
 	}
 	if s.Mailbox != nil {
 		mux.HandleFunc("GET /mailbox", s.mailboxList)
@@ -271,6 +274,7 @@ type reqState struct {
 	user    *twinex.User // the session's user, once fully signed in
 	mfaUser *twinex.User // the session's user, while the second factor is due
 	preCSRF string       // the pre-session cookie's value, if any
+	opToken string       // a live operator session's token, when there is no user session
 }
 
 type ctxKey struct{}
@@ -300,6 +304,10 @@ func (s *Server) withRequest(next http.Handler) http.Handler {
 		}
 		if c, err := r.Cookie(csrfCookie); err == nil {
 			st.preCSRF = c.Value
+		}
+		if st.token == "" && s.isOperator(r) {
+			c, _ := r.Cookie(operatorCookie)
+			st.opToken = c.Value
 		}
 		switch r.Method {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
@@ -358,7 +366,9 @@ func (s *Server) forbidden(w http.ResponseWriter, r *http.Request) {
 // fail logs an unexpected error and shows a generic 500 page: the cause
 // is for the operator, not the visitor.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	s.Logger.Error("web: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	if !twinex.NoteFailure(r.Context(), err) {
+		s.Logger.Error("web: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
 	s.errorPage(w, r, http.StatusInternalServerError, "Something went wrong", "Please try again in a moment. If it keeps happening, contact the operator of this exchange.")
 }
 
@@ -399,6 +409,32 @@ func (s *Server) link(r *http.Request, path, token string) string {
 // withToken adds a link's token to its URL.
 func withToken(u, token string) string { return u + "?token=" + url.QueryEscape(token) }
 
+// loopbackHost parses a Host header that names this machine: a loopback
+// address or "localhost", with at most a numeric port. It returns the host
+// (an IP in canonical form, without brackets) and the port ("" if none),
+// or false for anything else ("127.0.0.1:80.evil.example", a public name,
+// a zone).
+func loopbackHost(hostport string) (host, port string, ok bool) {
+	host = hostport
+	if h, p, err := net.SplitHostPort(hostport); err == nil {
+		host, port = h, p
+	}
+	if port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || strconv.Itoa(n) != port {
+			return "", "", false
+		}
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if host == "localhost" {
+		return host, port, true
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil || !a.IsLoopback() || a.Zone() != "" {
+		return "", "", false
+	}
+	return a.String(), port, true
+}
+
 // linkBase returns the scheme and host of emailed links: BaseURL, or when
 // it is empty, the request's Host if that is a loopback address or
 // "localhost" with at most a numeric port ("127.0.0.1:8080", "[::1]",
@@ -409,24 +445,10 @@ func (s *Server) linkBase(r *http.Request) string {
 	if base := strings.TrimRight(s.BaseURL, "/"); base != "" {
 		return base
 	}
-	host, port := r.Host, ""
-	if h, p, err := net.SplitHostPort(r.Host); err == nil {
-		host, port = h, p
-	}
-	if port != "" {
-		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || strconv.Itoa(n) != port {
-			s.Logger.Error("web: BaseURL is not set; cannot make an emailed link for this host", "host", r.Host)
-			return ""
-		}
-	}
-	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
-	if host != "localhost" {
-		a, err := netip.ParseAddr(host)
-		if err != nil || !a.IsLoopback() || a.Zone() != "" {
-			s.Logger.Error("web: BaseURL is not set; cannot make an emailed link for this host", "host", r.Host)
-			return ""
-		}
-		host = a.String()
+	host, port, ok := loopbackHost(r.Host)
+	if !ok {
+		s.Logger.Error("web: BaseURL is not set; cannot make an emailed link for this host", "host", r.Host)
+		return ""
 	}
 	scheme := "http"
 	if r.TLS != nil || s.Secure {

@@ -56,19 +56,28 @@ func (s *Server) checkCSRF(r *http.Request, st *reqState) bool {
 	if got == "" {
 		return false
 	}
-	secret := st.token
-	if secret == "" {
-		secret = st.preCSRF
-	}
+	secret := st.csrfSecret()
 	return secret != "" && subtle.ConstantTimeCompare([]byte(got), []byte(csrfToken(secret))) == 1
+}
+
+// csrfSecret is what the request's CSRF tokens derive from: the user's
+// session, else the operator's session, else the pre-session cookie.
+func (st *reqState) csrfSecret() string {
+	switch {
+	case st.token != "":
+		return st.token
+	case st.opToken != "":
+		return st.opToken
+	}
+	return st.preCSRF
 }
 
 // formCSRF returns the CSRF token for the forms of the page being
 // rendered: the session's when signed in, else the pre-session cookie's,
 // setting that cookie first when the browser has none.
 func (s *Server) formCSRF(w http.ResponseWriter, st *reqState) string {
-	if st.token != "" {
-		return csrfToken(st.token)
+	if st.token != "" || st.opToken != "" {
+		return csrfToken(st.csrfSecret())
 	}
 	if st.preCSRF == "" {
 		st.preCSRF = randomToken()

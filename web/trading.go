@@ -41,9 +41,18 @@ type grantRow struct {
 	Currency, Amount, Max string
 }
 
+// movementRow is one deposit, withdrawal or transfer, formatted.
+type movementRow struct {
+	Time                   int64
+	What, Currency, Amount string
+	Detail                 string
+}
+
 type balancesView struct {
 	Accounts   []accountBalances
-	Grants     []grantRow // the sandbox's test funds; none in production
+	Movements  []movementRow  // the chosen account's latest
+	Chosen     twinex.Account // whose movements are listed
+	Grants     []grantRow     // the sandbox's test funds; none in production
 	Currencies []string
 	Selected   string // the account the forms start on
 	Other      string // the account the transfer goes to at first
@@ -82,7 +91,7 @@ func (s *Server) grantRows() []grantRow {
 	}
 	var out []grantRow
 	for _, g := range s.Exchange.Faucet.Grants {
-		out = append(out, grantRow{Currency: g.Currency.Code, Amount: formatUnits(g.Amount, g.Currency), Max: formatUnits(g.Max, g.Currency)})
+		out = append(out, grantRow{Currency: g.Currency.Code, Amount: group(twinex.FormatUnits(g.Amount, g.Currency.Scale)), Max: group(twinex.FormatUnits(g.Max, g.Currency.Scale))})
 	}
 	return out
 }
@@ -90,12 +99,17 @@ func (s *Server) grantRows() []grantRow {
 // balancesOf returns each of the accounts with its balances.
 func (s *Server) balancesOf(ctx context.Context, accounts []twinex.Account) ([]accountBalances, error) {
 	ms := s.Exchange.Core.Markets()
+	ids := make([]int64, len(accounts))
+	for i, a := range accounts {
+		ids[i] = a.ID
+	}
+	all, err := s.Exchange.BalancesOf(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]accountBalances, 0, len(accounts))
 	for _, a := range accounts {
-		bals, err := s.Exchange.Balances(ctx, a.ID)
-		if err != nil {
-			return nil, err
-		}
+		bals := all[a.ID]
 		ab := accountBalances{Account: a}
 		// In the markets' currency order, so that every account reads
 		// the same way.
@@ -136,6 +150,18 @@ func (s *Server) renderBalances(w http.ResponseWriter, r *http.Request, status i
 		bv.Currencies = append(bv.Currencies, c.Code)
 	}
 	bv.Grants = s.grantRows()
+	if len(list) > 0 {
+		bv.Chosen = list[0]
+		for _, a := range list {
+			if a.Nickname == bv.Selected {
+				bv.Chosen = a
+			}
+		}
+		if bv.Movements, err = s.movements(ctx, bv.Chosen, list); err != nil {
+			s.tradeFailed(w, r, err)
+			return
+		}
+	}
 	for _, a := range list {
 		if a.Nickname != bv.Selected && (bv.Selected != "" || a.ID != list[0].ID) {
 			bv.Other = a.Nickname
@@ -144,6 +170,45 @@ func (s *Server) renderBalances(w http.ResponseWriter, r *http.Request, status i
 	}
 	v.Title, v.Nav, v.Data = "Balances", "balances", bv
 	s.render(w, r, status, "balances.html", v)
+}
+
+// movementsShown is how many movements the balances page lists.
+const movementsShown = 10
+
+// movements are an account's latest deposits, withdrawals and transfers.
+func (s *Server) movements(ctx context.Context, a twinex.Account, group []twinex.Account) ([]movementRow, error) {
+	list, err := s.Exchange.Transfers(ctx, a.ID, 0, movementsShown)
+	if err != nil {
+		return nil, err
+	}
+	names := map[int64]string{}
+	for _, x := range group {
+		names[x.ID] = x.Name
+	}
+	ms := s.Exchange.Core.Markets()
+	var out []movementRow
+	for _, t := range list {
+		cur := ms.Currency(t.Currency)
+		if cur == nil {
+			continue
+		}
+		row := movementRow{Time: t.Time, Currency: cur.Code, Amount: formatUnits(t.Amount, cur)}
+		switch t.Kind {
+		case twinex.Deposit:
+			row.What = "Deposit"
+			if t.Method == "Sandbox" {
+				row.What, row.Detail = "Test funds", "sandbox money"
+			}
+		case twinex.Withdrawal:
+			row.What, row.Amount, row.Detail = "Withdrawal", "−"+row.Amount, t.Destination
+		case twinex.TransferIn:
+			row.What, row.Detail = "Transfer in", "from "+names[t.Counterparty]
+		case twinex.TransferOut:
+			row.What, row.Amount, row.Detail = "Transfer out", "−"+row.Amount, "to "+names[t.Counterparty]
+		}
+		out = append(out, row)
+	}
+	return out, nil
 }
 
 // addTestFunds tops up one currency of one account (sandbox only).
@@ -165,7 +230,7 @@ func (s *Server) addTestFunds(w http.ResponseWriter, r *http.Request) {
 		case twinex.InvalidFundTransfer:
 			fields["fund_currency"] = "Choose a currency from the list."
 		case exchange.TestFundsLimit:
-			fields["fund_currency"] = "This account already holds " + formatUnits(g.Max, g.Currency) + " " + g.Currency.Code +
+			fields["fund_currency"] = "This account already holds " + group(twinex.FormatUnits(g.Max, g.Currency.Scale)) + " " + g.Currency.Code +
 				" or more, the most this sandbox tops up to. Transfer some to another account, or choose another currency."
 		default:
 			fields["fund_currency"] = te.Message + "."
@@ -182,7 +247,7 @@ func (s *Server) addTestFunds(w http.ResponseWriter, r *http.Request) {
 func (s *Server) transfer(w http.ResponseWriter, r *http.Request) {
 	u := state(r).user
 	req := exchange.TransferRequest{UserID: u.ID, From: r.PostFormValue("from"), To: r.PostFormValue("to"),
-		Currency: r.PostFormValue("currency"), Amount: strings.ReplaceAll(strings.TrimSpace(r.PostFormValue("amount")), ",", "")}
+		Currency: r.PostFormValue("currency"), Amount: formAmount(r.PostFormValue("amount"))}
 	form := map[string]string{"from": req.From, "to": req.To, "currency": req.Currency, "amount": r.PostFormValue("amount")}
 	t, err := s.Exchange.Transfer(r.Context(), req, twinex.KeyUse{})
 	if err != nil {
@@ -209,10 +274,13 @@ func (s *Server) transfer(w http.ResponseWriter, r *http.Request) {
 		case twinex.InvalidQuantity:
 			fields["amount"] = "Enter an amount above zero, such as 250 or 0.5."
 			if c := s.Exchange.Core.Markets().Currency(req.Currency); c != nil && req.Amount != "" {
-				fields["amount"] = "Enter an amount above zero with at most " + strconv.Itoa(c.Scale) + " decimals."
+				fields["amount"] = "Enter an amount above zero with at most " + strconv.Itoa(c.Display) + " decimals."
 			}
 		case twinex.InsufficientFunds:
 			fields["amount"] = "That is more than the account has available (funds held by open orders cannot move)."
+			if avail, ok := s.available(r, req.From, req.Currency); ok {
+				fields["amount"] = "That is more than the " + avail + " available in " + req.From + " (funds held by open orders cannot move)."
+			}
 		default:
 			fields["amount"] = te.Message + "."
 		}
@@ -221,6 +289,26 @@ func (s *Server) transfer(w http.ResponseWriter, r *http.Request) {
 	}
 	s.audit(r, u.ID, "transfer", formatUnits(t.Amount, t.Currency)+" "+t.Currency.Code+" from "+t.From.Nickname+" to "+t.To.Nickname)
 	http.Redirect(w, r, "/balances?m=transferred&account="+url.QueryEscape(t.From.Nickname), http.StatusSeeOther)
+}
+
+// available is an account's available balance of a currency, in words.
+func (s *Server) available(r *http.Request, nick, code string) (string, bool) {
+	a, err := s.Exchange.OwnAccount(r.Context(), state(r).user.ID, nick)
+	cur := s.Exchange.Core.Markets().Currency(code)
+	if err != nil || cur == nil {
+		return "", false
+	}
+	bals, err := s.Exchange.Balances(r.Context(), a.ID)
+	if err != nil {
+		return "", false
+	}
+	var v int64
+	for _, b := range bals {
+		if b.Currency == cur.Code {
+			v = b.Available()
+		}
+	}
+	return formatUnits(v, cur) + " " + cur.Code, true
 }
 
 func (s *Server) ownsAccount(r *http.Request, nick string) bool {
@@ -262,6 +350,7 @@ type ordersView struct {
 	Fills    []fillRow
 	Older    int64 // the cursor of the next (older) page; 0: none
 	Paged    bool  // this is not the first page
+	Form     orderForm
 }
 
 func (s *Server) orderRowOf(o twinex.Order) orderRow {
@@ -349,7 +438,7 @@ func (s *Server) renderOrders(w http.ResponseWriter, r *http.Request, status int
 	if !ok {
 		return
 	}
-	ov := ordersView{Accounts: list, Account: a, Tab: r.URL.Query().Get("tab"), Paged: before != 0}
+	ov := ordersView{Accounts: list, Account: a, Tab: r.URL.Query().Get("tab"), Paged: before != 0, Form: s.orderFormOf()}
 	switch ov.Tab {
 	case "history":
 		orders, err := s.Exchange.OrderHistory(ctx, a.ID, before, pageSize+1)

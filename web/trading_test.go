@@ -44,7 +44,7 @@ func TestNewSandboxUserStartsWithTestFundsAndTopsUp(t *testing.T) {
 	b := e.browser("192.0.2.50")
 	b.signup("ida@example.com", goodPassword)
 	p := b.get(e.link("ida@example.com"))
-	wantBody(t, p, "10,000.00 USD", "sandbox test funds")
+	wantBody(t, p, "10,000 USD", "sandbox test funds")
 	// A second verification link gives nothing more.
 	b.get(e.link("ida@example.com"))
 	wantStatus(t, b.login("ida@example.com", goodPassword), http.StatusSeeOther)
@@ -53,7 +53,7 @@ func TestNewSandboxUserStartsWithTestFundsAndTopsUp(t *testing.T) {
 	wantBody(t, p, "Your balances", "10,000.00", "Add test funds or transfer")
 	p = b.get("/balances")
 	wantStatus(t, p, http.StatusOK)
-	wantBody(t, p, `<td class="num" data-label="Total">10,000.00</td>`, `action="/balances/test-funds"`, "up to 100,000.00 USD")
+	wantBody(t, p, `<td class="num" data-label="Total">10,000.00</td>`, `action="/balances/test-funds"`, "up to 100,000 USD")
 
 	// Nine top-ups reach the cap; the tenth is refused, tied to its field.
 	for range 9 {
@@ -63,7 +63,7 @@ func TestNewSandboxUserStartsWithTestFundsAndTopsUp(t *testing.T) {
 	b.get("/balances")
 	p = b.post("/balances/test-funds", url.Values{"fund_account": {"primary"}, "fund_currency": {"USD"}})
 	wantStatus(t, p, http.StatusUnprocessableEntity)
-	wantBody(t, p, "No test funds were added", `aria-invalid="true"`, `id="fund_currency-error"`, "already holds 100,000.00 USD")
+	wantBody(t, p, "No test funds were added", `aria-invalid="true"`, `id="fund_currency-error"`, "already holds 100,000 USD")
 	p = b.get("/balances")
 	wantBody(t, p, `<td class="num" data-label="Total">100,000.00</td>`)
 	// Someone else's account, or a currency without test funds, is refused.
@@ -269,4 +269,147 @@ func TestLandingShowsPrices(t *testing.T) {
 	}
 	p := e.browser("192.0.2.55").get("/")
 	wantBody(t, p, "Last price", "2,050.00 USD", "change-up", "2.50%", "2 ETH", "Test funds")
+	// A status the operator sets shows at once.
+	if res, err := x.Core.Do(t.Context(), engine.Command{Kind: engine.SetMarketStatus, Market: ms.Index("ethusd"), Status: twinex.MarketStatus("cancel_only")}); err != nil || res.Err != nil {
+		t.Fatal(err, res.Err)
+	}
+	wantBody(t, e.browser("192.0.2.55").get("/"), "cancel_only")
+}
+
+// Errors on the key form's select, textarea and fieldsets are tied to
+// their controls for screen readers, like the text boxes'.
+func TestKeyFormErrorsAreTiedToFields(t *testing.T) {
+	e := newEnv(t, func(s *web.Server) { s.Sandbox, s.AutoApproveIdentity = true, true })
+	b := e.browser("192.0.2.56")
+	verifiedUser(t, e, b, "ned@example.com")
+	b.get("/settings/identity")
+	b.post("/settings/identity", identity())
+	accts, _ := e.db.Accounts(t.Context(), mustUser(t, e, "ned@example.com").ID)
+	b.get("/settings/api")
+	p := b.post("/settings/api/keys", url.Values{"scope": {itoa(accts[0].ID)}, "allowlist": {"not an address"}, "expires": {"date"}, "expires_on": {"1999-01-01"}, "password": {goodPassword}})
+	wantStatus(t, p, http.StatusUnprocessableEntity)
+	wantBody(t, p,
+		`aria-describedby="allowlist-hint allowlist-error" aria-invalid="true"`, `id="allowlist-error"`,
+		`aria-describedby="roles-error"`, `id="roles-error"`,
+		`<select id="expires" name="expires" aria-invalid="true" aria-describedby="expires-error">`, `id="expires-error"`)
+}
+
+func TestBalancesListMovements(t *testing.T) {
+	e := newEnv(t, withExchange(t, true))
+	b := e.browser("192.0.2.57")
+	verifiedUser(t, e, b, "ola@example.com")
+	b.get("/settings/accounts")
+	b.post("/settings/accounts", url.Values{"name": {"Bots"}})
+	b.get("/balances")
+	b.post("/balances/transfer", url.Values{"from": {"primary"}, "to": {"bots"}, "currency": {"BTC"}, "amount": {"0.25"}})
+	p := b.get("/balances")
+	wantBody(t, p, "Latest movements of Primary", "Test funds", "Transfer out", "−0.25000000", "to Bots")
+	p = b.get("/balances?account=bots")
+	wantBody(t, p, "Latest movements of Bots", "Transfer in", "from Primary", `<option value="bots" selected>`)
+	if strings.Contains(p.Body, "Test funds</th>") {
+		t.Fatal("the bots account lists test funds it never had")
+	}
+}
+
+// TestPlaceOrderFromTheDashboard: a verified sandbox user places orders
+// from the orders page through the API's rule: one rests (session UI),
+// one crosses another account's order and fills, bad input is refused on
+// its field with nothing placed.
+func TestPlaceOrderFromTheDashboard(t *testing.T) {
+	e := newEnv(t, withExchange(t, true))
+	b := e.browser("192.0.2.57")
+	verifiedUser(t, e, b, "ora@example.com")
+	u := mustUser(t, e, "ora@example.com")
+	x := e.srv.Exchange
+	accts, _ := e.db.Accounts(t.Context(), u.ID)
+	if err := x.Welcome(t.Context(), accts[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	p := b.get("/orders")
+	wantBody(t, p, "Place an order", `action="/orders/new"`, "Stop price (stop-limit only)")
+	order := func(fields map[string]string) page {
+		form := url.Values{"account": {"primary"}, "symbol": {"btcusd"}, "side": {"buy"}, "kind": {"limit"}}
+		for k, v := range fields {
+			form.Set(k, v)
+		}
+		return b.post("/orders/new", form)
+	}
+	p = order(map[string]string{"amount": "0.01", "price": "1,000"})
+	if p.StatusCode != http.StatusSeeOther || !strings.Contains(p.Header.Get("Location"), "m=order_placed") {
+		t.Fatalf("resting order: %d %s", p.StatusCode, p.Header.Get("Location"))
+	}
+	open, _ := x.OpenOrders(t.Context(), accts[0].ID)
+	if len(open) != 1 || open[0].Session != exchange.UISession || open[0].Market != "btcusd" {
+		t.Fatalf("open orders %+v", open)
+	}
+	wantBody(t, b.get("/orders?account=primary&m=order_placed"), "rests on the book", "#"+itoa(open[0].ID))
+
+	for _, c := range []struct {
+		fields map[string]string
+		field  string
+	}{
+		{map[string]string{"amount": "0.01", "price": "1000.001"}, `id="price-error"`},
+		{map[string]string{"amount": ".5", "price": "1000"}, `id="amount-error"`},
+		{map[string]string{"amount": "0.01", "price": ""}, `id="price-error"`},
+		{map[string]string{"amount": "1000", "price": "1000"}, `id="amount-error"`}, // more than 10,000 USD
+		{map[string]string{"symbol": "dogeusd", "amount": "1", "price": "1"}, `id="symbol-error"`},
+		{map[string]string{"side": "hold", "amount": "1", "price": "1"}, `id="side-error"`},
+		{map[string]string{"kind": "market", "amount": "1", "price": "1"}, `id="kind-error"`},
+		{map[string]string{"kind": "stop-limit", "amount": "0.01", "price": "1000"}, `id="stop-error"`},
+	} {
+		p := order(c.fields)
+		if p.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(p.Body, c.field) || !strings.Contains(p.Body, "No order was placed") {
+			t.Errorf("%v: %d, want 422 with %s", c.fields, p.StatusCode, c.field)
+		}
+	}
+	if open, _ := x.OpenOrders(t.Context(), accts[0].ID); len(open) != 1 {
+		t.Fatalf("refused orders left %d open orders", len(open))
+	}
+
+	// Another account sells; a crossing buy from the dashboard fills.
+	other := twinex.Account{UserID: u.ID, Name: "Seller", Nickname: "seller", Type: "exchange", Created: 1}
+	if err := e.db.CreateAccount(t.Context(), &other); err != nil {
+		t.Fatal(err)
+	}
+	x.Welcome(t.Context(), other.ID)
+	if _, err := x.Place(t.Context(), mustParse(t, x, "btcusd", "sell", "2000", "0.01"), other.ID, "test", twinex.KeyUse{}); err != nil {
+		t.Fatal(err)
+	}
+	p = order(map[string]string{"amount": "0.01", "price": "2000", "kind": "immediate-or-cancel"})
+	if !strings.Contains(p.Header.Get("Location"), "m=order_filled") {
+		t.Fatalf("crossing order: %d %s", p.StatusCode, p.Header.Get("Location"))
+	}
+	fills, _ := x.Fills(t.Context(), accts[0].ID, 0, 10)
+	if len(fills) != 1 || fills[0].Side != twinex.Buy {
+		t.Fatalf("fills %+v", fills)
+	}
+}
+
+func mustParse(t *testing.T, x *exchange.Service, symbol, side, price, amount string) engine.Command {
+	t.Helper()
+	c, _, err := x.ParseOrder(exchange.OrderRequest{Symbol: symbol, Side: side, Type: "exchange limit", Price: price, HasPrice: true, Amount: amount, HasAmount: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestFormAmountsKeepDecimalCommas: "1,5" is not fifteen.
+func TestFormAmountsKeepDecimalCommas(t *testing.T) {
+	e := newEnv(t, withExchange(t, true))
+	b := e.browser("192.0.2.58")
+	verifiedUser(t, e, b, "cy@example.com")
+	u := mustUser(t, e, "cy@example.com")
+	if err := e.db.CreateAccount(t.Context(), &twinex.Account{UserID: u.ID, Name: "Other", Nickname: "other", Type: "exchange", Created: 1}); err != nil {
+		t.Fatal(err)
+	}
+	b.get("/balances")
+	p := b.post("/balances/transfer", url.Values{"from": {"primary"}, "to": {"other"}, "currency": {"BTC"}, "amount": {"0,5"}})
+	if p.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(p.Body, `id="amount-error"`) {
+		t.Fatalf("a decimal comma: %d", p.StatusCode)
+	}
+	p = b.post("/balances/transfer", url.Values{"from": {"primary"}, "to": {"other"}, "currency": {"USD"}, "amount": {"1,000.5"}})
+	if p.StatusCode != http.StatusSeeOther {
+		t.Fatalf("thousands separators: %d", p.StatusCode)
+	}
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"regexp"
 	"strings"
 
 	"github.com/twinex/twinex"
@@ -29,4 +30,20 @@ func checkNewPassword(pw, email string) string {
 		return strings.ToUpper(msg[:1]) + msg[1:] + "."
 	}
 	return ""
+}
+
+// thousands is a decimal written with thousands separators: "1,000",
+// "12,345.5".
+var thousands = regexp.MustCompile(`^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$`)
+
+// formAmount is an amount as typed into a form: trimmed, and with its
+// thousands separators dropped when they are well formed ("10,000.5"). Any
+// other comma stays, so that "1,5" (a decimal comma) is refused by the
+// amount rule rather than read as 15.
+func formAmount(raw string) string {
+	s := strings.TrimSpace(raw)
+	if thousands.MatchString(s) {
+		return strings.ReplaceAll(s, ",", "")
+	}
+	return s
 }

@@ -749,11 +749,11 @@ func TestSecurityHeaders(t *testing.T) {
 }
 
 func TestHomeEmbedsCurrencyData(t *testing.T) {
-	e := newEnv(t)
-	want, err := api.CurrencyDataScript(e.srv.Markets)
+	want, err := api.CurrencyDataScript(twinex.DefaultMarkets())
 	if err != nil {
 		t.Fatal(err)
 	}
+	e := newEnv(t, func(s *web.Server) { s.CurrencyData = want })
 	p := e.browser("192.0.2.10").get("/")
 	wantStatus(t, p, http.StatusOK)
 	wantBody(t, p, string(want), "Create an account", "BTCUSD")

@@ -53,8 +53,14 @@ Commands:
                                           make requests fail on purpose (sandbox only)
   fault list | fault remove --id ID | fault clear
                                           show or remove fault rules
+  backup --to FILE [--log]                copy the store (and the activity log)
+                                          while the server keeps serving
+  market list | market status --symbol S --set open|closed|cancel_only|post_only|limit_only
+                                          show or set markets' status
   save --name N | restore --name N | reset | snapshots
                                           sandbox: save, restore or reset the whole state
+  scenario run FILE | scenario status | scenario stop
+                                          sandbox: play a scripted market scenario
   price set --symbol S --price P          sandbox: jump a market's simulated price
   sim pause | sim resume | sim status     sandbox: stop, restart or describe the simulator
 
@@ -124,6 +130,8 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return adminActivity(ctx, c, rest, stdout, stderr)
 	case "plan":
 		return adminPlan(ctx, c, rest, stdout, stderr)
+	case "backup":
+		return adminBackup(ctx, c, rest, stdout, stderr)
 	case "verify":
 		return adminVerify(ctx, c, rest, stdout, stderr)
 	case "fund", "withdraw":
@@ -136,6 +144,10 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return adminCancel(ctx, c, rest, stdout, stderr)
 	case "fault":
 		return adminFault(ctx, c, rest, stdout, stderr)
+	case "market":
+		return adminMarket(ctx, c, rest, stdout, stderr)
+	case "scenario":
+		return adminScenario(ctx, c, rest, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "admin: unknown command %q\n\n", cmd)
 	fs.Usage()

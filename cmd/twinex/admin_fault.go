@@ -6,11 +6,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"time"
 )
 
 const faultUsage = `Usage:
   twinex admin fault add [--key K] [--error RateLimit|Maintenance|InvalidNonce] [--count N]
         [--probability P] [--latency DURATION] [--expire-heartbeat] [--public] [--id ID]
+        [--from WHEN] [--until WHEN]
   twinex admin fault list
   twinex admin fault remove --id ID
   twinex admin fault clear
@@ -21,7 +23,7 @@ were added; the first that fires applies.
 `
 
 const faultAddUsage = `Usage: twinex admin fault add [--key K] [--error E] [--count N] [--probability P]
-        [--latency DURATION] [--expire-heartbeat] [--public] [--id ID]
+        [--latency DURATION] [--expire-heartbeat] [--public] [--id ID] [--from WHEN] [--until WHEN]
 
 Adds a rule and prints it with its id. A rule applies to the signed requests
 of --key, or of every key without one (and, with --public, to public GET
@@ -30,6 +32,13 @@ heartbeat expired (the session's orders are cancelled, for keys that require
 a heartbeat) and, with --error, gets that Gemini error instead of an answer:
 RateLimit (429, Retry-After: 1), Maintenance (503) or InvalidNonce (400).
 A rule needs at least one of --error, --latency and --expire-heartbeat.
+--from and --until bound when the rule applies (an RFC 3339 time, or a
+duration from now such as 10m); the rule is removed after --until.
+
+A scheduled maintenance window, every API request answered 503 Maintenance
+from 10 minutes from now for half an hour:
+
+  twinex admin fault add --id maintenance --public --error Maintenance --from 10m --until 40m
 `
 
 func adminFault(ctx context.Context, c *adminClient, args []string, stdout, stderr io.Writer) error {
@@ -53,6 +62,8 @@ func adminFault(ctx context.Context, c *adminClient, args []string, stdout, stde
 		latency := fs.Duration("latency", 0, "delay added before the answer, e.g. 500ms (at most 1m)")
 		expire := fs.Bool("expire-heartbeat", false, "expire the key's heartbeat now: cancel its session's orders")
 		public := fs.Bool("public", false, "also apply to public endpoints (only without --key)")
+		from := fs.String("from", "", "when the rule starts: an RFC 3339 time or a duration from now (default: at once)")
+		until := fs.String("until", "", "when the rule ends and is removed: an RFC 3339 time or a duration from now (default: never)")
 		if err := parse(fs, args[1:]); err != nil {
 			return err
 		}
@@ -64,6 +75,17 @@ func adminFault(ctx context.Context, c *adminClient, args []string, stdout, stde
 			"expire_heartbeat": *expire, "public": *public}
 		if *latency != 0 {
 			b["latency"] = latency.String()
+		}
+		for name, v := range map[string]string{"from": *from, "until": *until} {
+			if v == "" {
+				continue
+			}
+			t, err := when(v, time.Now())
+			if err != nil {
+				fmt.Fprintf(stderr, "admin fault add: --%s: %v\n", name, err)
+				return errUsage
+			}
+			b[name] = t.UTC().Format(time.RFC3339)
 		}
 		body = b
 	case "list":
@@ -102,4 +124,16 @@ func adminFault(ctx context.Context, c *adminClient, args []string, stdout, stde
 	}
 	stdout.Write(out)
 	return nil
+}
+
+// when reads a time given as RFC 3339 or as a duration from now ("10m").
+func when(s string, now time.Time) (time.Time, error) {
+	if d, err := time.ParseDuration(s); err == nil {
+		return now.Add(d), nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is neither an RFC 3339 time nor a duration such as 10m", s)
+	}
+	return t, nil
 }

@@ -28,6 +28,9 @@ Benchmarks:
            over loopback, drive signed /v1/order/new and /v1/order/cancel from
            --conns connections, then GET /v1/pubticker/btcusd, then a bare
            net/http handler as the baseline
+  soak     start a sandbox server (simulator on) and drive signed orders and
+           cancels for --duration, printing a JSON line of memory figures
+           (rss_mb, heap_inuse_mb, goroutines) every --every
   restart  build a store of --open open orders and --history closed ones in a
            temporary directory, then time reopening it and recovering until
            the exchange could serve
@@ -51,6 +54,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return benchRestart(ctx, args[1:], stdout, stderr)
 	case "api":
 		return benchAPI(ctx, args[1:], stdout, stderr)
+	case "soak":
+		return benchSoak(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "bench: unknown benchmark %q\n\n%s", args[0], benchUsage)
 	return errUsage
@@ -121,6 +126,19 @@ func benchAPI(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	return json.NewEncoder(stdout).Encode(res)
+}
+
+func benchSoak(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("bench soak", "Usage: twinex bench soak [--duration D] [--every D] [--conns N]\n\n"+
+		"Prints a JSON line {\"t_s\":...,\"rss_mb\":...,\"heap_inuse_mb\":...,\"goroutines\":...,\"orders\":...} every --every, and one at the end.\n", stderr)
+	var cfg bench.SoakConfig
+	fs.DurationVar(&cfg.Duration, "duration", 10*time.Minute, "how long to run")
+	fs.DurationVar(&cfg.Every, "every", 10*time.Second, "time between samples")
+	fs.IntVar(&cfg.Conns, "conns", 8, "signed load connections")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	return bench.Soak(ctx, cfg, stdout)
 }
 
 // profileFlag adds --cpuprofile to fs. Call the returned start after the

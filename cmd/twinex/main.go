@@ -24,6 +24,7 @@ Commands:
   bench   run a benchmark and print one JSON line of figures
   api     call the Gemini API as a user (market data, balances, orders)
   scan    find leaked Twinex API secrets in files and git history
+  restore bring back a backup into a new data directory and check it
 
 Run "twinex <command> --help" for a command's flags.
 `
@@ -72,6 +73,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runAPI(ctx, args[1:], stdout, stderr)
 	case "scan":
 		err = runScan(ctx, args[1:], stdout, stderr)
+	case "restore":
+		err = runRestore(ctx, args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "twinex: unknown command %q\n\n%s", args[0], usage)
 		return 2

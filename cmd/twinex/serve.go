@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/twinex/twinex/app"
@@ -48,7 +49,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&m.KYCReview, "kyc-review", "", "identity verification: auto (approved at once; the sandbox default) or manual (the operator reviews; always in production)")
 	fs.BoolVar(&m.Sim, "sim", true, "run the market simulator in sandbox mode (--sim=false for an empty market)")
 	fs.Uint64Var(&m.SimSeed, "sim-seed", 1, "the simulator's seed: the same seed and the same commands give the same trades")
+	fs.StringVar(&m.Scenario, "scenario", "", "a scenario file to play from the start (or a shipped example: flash-crash, halt-and-reopen, slow-bleed)")
 	fs.DurationVar(&m.Backfill, "backfill", 24*time.Hour, "market history the simulator writes at first start and after a reset (market data only: no account's trades); 0 for none")
+	fs.StringVar(&m.MetricsListen, "metrics-listen", os.Getenv("TWINEX_METRICS_LISTEN"), "serve Prometheus metrics at http://ADDR/metrics, on a listener of its own (off when empty, the default) (TWINEX_METRICS_LISTEN)")
+	logFormat := fs.String("log-format", envOr("TWINEX_LOG_FORMAT", "text"), "the log's format on stderr: text (key=value) or json (one object a line, for log collectors) (TWINEX_LOG_FORMAT)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -61,7 +65,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stderr, "serve: %v\n", err)
 		return errUsage
 	}
-	m.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+	switch *logFormat {
+	case "text":
+		m.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+	case "json":
+		m.Logger = slog.New(slog.NewJSONHandler(stderr, nil))
+	default:
+		fmt.Fprintf(stderr, "serve: --log-format %q: want text or json\n", *logFormat)
+		return errUsage
+	}
 	return m.Run(ctx)
 }
 
