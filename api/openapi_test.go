@@ -325,6 +325,9 @@ func TestOpenAPILiveAnswersMatch(t *testing.T) {
 	admin("GET /admin/v1/faults", "", "")
 	admin("DELETE /admin/v1/faults/{id}", "/admin/v1/faults/slow", "")
 	admin("DELETE /admin/v1/faults", "", "")
+	admin("GET /admin/v1/markets", "", "")
+	admin("POST /admin/v1/markets/{symbol}/status", "/admin/v1/markets/ethbtc/status", `{"status":"cancel_only"}`)
+	admin("POST /admin/v1/markets/{symbol}/status", "/admin/v1/markets/nosuch/status", `{"status":"open"}`) // 400
 	admin("GET /admin/v1/activity", "/admin/v1/activity?email="+email, "")
 	admin("GET /admin/v1/activity", "/admin/v1/activity?unknown=true&since=1h", "")
 	admin("POST /admin/v1/keys/rotate", "", `{"key":"`+key.Key+`","grace":"1m"}`)
@@ -339,7 +342,7 @@ func TestOpenAPILiveAnswersMatch(t *testing.T) {
 	data, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	check("GET /admin/v1/verify", resp.StatusCode, data)
-	for _, p := range []string{"/healthz", "/openapi.json"} {
+	for _, p := range []string{"/healthz", "/readyz", "/openapi.json"} {
 		resp, err := http.Get(g.ts.URL + p)
 		if err != nil {
 			t.Fatal(err)
