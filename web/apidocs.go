@@ -46,6 +46,7 @@ type apiEndpoint struct {
 	Roles, Scope                  string        // signed endpoints
 	ReplayGuarded                 bool
 	Params, Payload, Body         []fieldRow
+	BodyType                      []typePart
 	Responses                     []responseRow
 }
 
@@ -155,7 +156,7 @@ func endpointOf(d *openapi.Document, e openapi.Endpoint) apiEndpoint {
 	}
 	if e.RequestBody != nil {
 		if mt, ok := e.RequestBody.Content["application/json"]; ok {
-			x.Body = fieldsOf(d, mt.Schema, "")
+			x.Body, x.BodyType = fieldsOf(d, mt.Schema, ""), typeOf(mt.Schema)
 		}
 	}
 	for _, st := range slices.Sorted(maps.Keys(e.Responses)) {
@@ -189,7 +190,7 @@ func fieldsOf(d *openapi.Document, s *openapi.Schema, prefix string) []fieldRow 
 	if s.Ref != "" && prefix == "" {
 		s = resolve(d, s)
 	}
-	for _, sub := range s.AllOf {
+	for _, sub := range append(s.AllOf, s.OneOf...) {
 		out = append(out, fieldsOf(d, resolve(d, sub), prefix)...)
 	}
 	if s.Items != nil && s.Ref == "" && len(s.Properties) == 0 {
