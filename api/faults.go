@@ -50,7 +50,10 @@ func (s *Server) adminAddFault(w http.ResponseWriter, r *http.Request) error {
 	if err == nil && rule.Key != "" && !auth.ValidKeyID(rule.Key) {
 		return twinex.Errorf(twinex.InvalidJson, "key %q is not an API key", rule.Key)
 	}
-	if err == nil {
+	// A rule that only drops sockets is an action, not kept: the sockets
+	// go now, and reconnecting ones are welcome.
+	dropOnly := err == nil && rule.DropSockets && rule.Error == "" && rule.Latency == 0 && !rule.ExpireHeartbeat && rule.FrameDelay == 0 && !rule.StopHeartbeats
+	if err == nil && !dropOnly {
 		rule, err = s.Faults.Add(rule)
 	}
 	if errors.Is(err, fault.ErrInvalid) {
@@ -59,8 +62,13 @@ func (s *Server) adminAddFault(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if rule.DropSockets && s.Feed != nil {
+		n := s.Feed.DropKey(rule.Key, "sandbox fault: sockets dropped")
+		s.Logger.Info("fault: sockets dropped", "key", rule.Key, "sockets", n)
+	}
 	s.Logger.Info("fault rule added", "rule", rule.ID, "key", rule.Key, "error", rule.Error, "count", rule.Count,
-		"probability", rule.Probability, "latency", rule.Latency, "expire_heartbeat", rule.ExpireHeartbeat, "public", rule.Public)
+		"probability", rule.Probability, "latency", rule.Latency, "expire_heartbeat", rule.ExpireHeartbeat, "public", rule.Public,
+		"drop_sockets", rule.DropSockets, "frame_delay", rule.FrameDelay, "stop_heartbeats", rule.StopHeartbeats)
 	writeJSON(w, http.StatusOK, fault.SpecOf(rule))
 	return nil
 }

@@ -142,16 +142,14 @@ func TestOrderStatusByClientOrderIDWithZeroOrderID(t *testing.T) {
 	wantReason(t, "unknown client order id", st, v, 404, twinex.OrderNotFound)
 }
 
-// TestRootUpgradeIsRefusedInJSON: Gemini's newer SDK dials its WebSocket
-// API at the host root; Twinex answers that handshake with a JSON refusal,
-// not the HTML page.
+// TestRootUpgradeIsRefusedInJSON: an upgrade at the root to anything but a
+// WebSocket (the newer WebSocket API lives there) is refused in JSON,
+// never answered with the HTML page.
 func TestRootUpgradeIsRefusedInJSON(t *testing.T) {
 	ts := privateServer(t)
 	req, _ := http.NewRequest("GET", ts.URL+"/", nil)
 	req.Header.Set("Connection", "Upgrade")
-	req.Header.Set("Upgrade", "websocket")
-	req.Header.Set("Sec-WebSocket-Version", "13")
-	req.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+	req.Header.Set("Upgrade", "h2c")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

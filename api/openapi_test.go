@@ -163,7 +163,7 @@ func routesInSource(t *testing.T) []string {
 	// the document has them. The WebSocket feeds ("GET "+p in ws.go) are
 	// not found by the patterns above; the served check covers them.
 	expand := map[string][]string{
-		"GET /{$}":                    nil, // the page ccxt scrapes for currencies; HTML, not the REST API
+		"GET /{$}":                    {"GET /"}, // the newer WebSocket API's upgrade (and the page ccxt scrapes)
 		"POST /admin/v1/sandbox/sim/": {"POST /admin/v1/sandbox/sim/pause", "POST /admin/v1/sandbox/sim/resume"},
 		"POST /v1/approvedAddresses/{first}/{second}": {"POST /v1/approvedAddresses/{network}/request",
 			"POST /v1/approvedAddresses/{network}/remove", "POST /v1/approvedAddresses/account/{network}"},

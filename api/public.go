@@ -537,12 +537,15 @@ var homePage = template.Must(template.New("home").Parse(`<!DOCTYPE html>
 `))
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
-	if isUpgrade(r) {
-		// Gemini's newer SDK dials its WebSocket API at the host root;
-		// Twinex serves the WebSocket feeds at their documented paths, so
-		// an upgrade here gets a clear refusal, never the HTML page.
+	switch {
+	case isWebSocket(r):
+		s.wsFast(w, r) // the newer WebSocket API lives at the root (ws_fast.go)
+		return
+	case isUpgrade(r):
+		// Any other protocol upgrade at the root gets a clear refusal,
+		// never the HTML page.
 		s.writeError(w, r, twinex.Errorf(twinex.EndpointNotFound,
-			"The WebSocket API is not served at the host root: connect to /v1/marketdata/:symbol, /v1/multimarketdata, /v2/marketdata or /v1/order/events"))
+			"Only a WebSocket upgrade is served at the host root (the newer WebSocket API); the Gemini feeds are at /v1/marketdata/:symbol, /v1/multimarketdata, /v2/marketdata and /v1/order/events"))
 		return
 	}
 	script, err := CurrencyDataScript(s.Core.Markets())

@@ -82,12 +82,17 @@ type Server struct {
 	WSPerIP, WSPerKey int
 	// Scenarios, when set, runs scripted market scenarios (sandbox only).
 	Scenarios ScenarioControls
+	// WSQueue is each connection's queue (0: DefaultWSQueue); WSHeartbeat
+	// the feeds' heartbeat period (0: DefaultWSHeartbeat).
+	WSQueue     int
+	WSHeartbeat time.Duration
 
 	mux     *http.ServeMux
 	unknown *unknownKeys
 	wsMu    sync.Mutex
 	wsByIP  map[string]int
 	wsByKey map[string]int
+	wsLive  sync.WaitGroup // open WebSocket connections
 }
 
 // MaxBodyBytes bounds request bodies.

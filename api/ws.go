@@ -1,6 +1,11 @@
 package api
 
 import (
+	"bufio"
+	"cmp"
+	"context"
+	"errors"
+	"net"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -37,11 +42,12 @@ const (
 	// DefaultWSPerKey is how many order-event connections one API key may
 	// hold open.
 	DefaultWSPerKey = 20
-	// WSQueue is how many messages a connection may have waiting before
-	// it is closed as a slow reader.
-	WSQueue = 4096
-	// wsHeartbeat is the heartbeat period of every feed (§4.2, §6.6, §7.4).
-	wsHeartbeat = 5 * time.Second
+	// DefaultWSQueue is how many messages a connection may have waiting
+	// before it is closed as a slow reader.
+	DefaultWSQueue = 4096
+	// DefaultWSHeartbeat is the heartbeat period of every feed (§4.2, §6.6,
+	// §7.4).
+	DefaultWSHeartbeat = 5 * time.Second
 	// wsWriteWait bounds one frame's write.
 	wsWriteWait = 10 * time.Second
 	// wsKeyCheck is how often an order-event connection re-checks its key,
@@ -50,6 +56,15 @@ const (
 	wsKeyCheck = 250 * time.Millisecond
 	// wsReadLimit bounds one client message.
 	wsReadLimit = 64 << 10
+	// wsPing is how often the server pings; a connection that answers
+	// nothing (no pong, no message) for wsDead is closed, so half-open
+	// connections of vanished clients do not linger. Gemini's legacy
+	// sockets send no pings, but every RFC 6455 client answers them.
+	wsPing = 30 * time.Second
+	wsDead = 75 * time.Second
+	// wsMessagesPerSec bounds what a client may send (subscriptions,
+	// mostly): ccxt sends at most about 10 a second (reference §2.6).
+	wsMessagesPerSec = 50
 )
 
 // Close codes (RFC 6455 §7.4.1).
@@ -97,9 +112,11 @@ type wsConn struct {
 	account int64
 
 	release  func()
+	cork     *corkConn
 	ctrl     chan []byte  // in-band replies from the read loop
 	closing  chan wsClose // a close requested by the read loop
 	readDone chan struct{}
+	readWhy  string       // why the read loop ended, when not the client's close; set before readDone closes
 	sent     atomic.Int64 // frames written
 	seq      int64        // socket_sequence of the next counted frame (writer only)
 }
@@ -127,6 +144,9 @@ func (s *Server) routeWS() {
 		s.mux.HandleFunc("GET "+p+"/", h) // cryptofeed adds a slash (§2.1)
 	}
 }
+
+// isWebSocket reports whether r asks for a WebSocket upgrade.
+func isWebSocket(r *http.Request) bool { return websocket.IsWebSocketUpgrade(r) }
 
 // wsRefuse answers an upgrade that cannot go ahead with Gemini's error
 // object and the REST status (reference §2.5).
@@ -187,15 +207,16 @@ func (s *Server) wsOpen(w http.ResponseWriter, r *http.Request, key string, rele
 		s.wsRefuse(w, r, twinex.Errorf(twinex.EndpointNotFound, "API entry point `%s` not found", r.URL.Path))
 		return nil, false
 	}
-	ws, err := upgrader.Upgrade(w, r, nil)
+	hj := &corkHijacker{ResponseWriter: w}
+	ws, err := upgrader.Upgrade(hj, r, nil)
 	if err != nil {
 		release() // the upgrader answered 400
 		return nil, false
 	}
 	ws.SetReadLimit(wsReadLimit)
-	c := &wsConn{s: s, ws: ws, sub: feed.NewSub(WSQueue, key), path: r.URL.Path, ip: auth.ClientIP(r, s.TrustedProxies),
+	c := &wsConn{s: s, ws: ws, sub: feed.NewSub(cmp.Or(s.WSQueue, DefaultWSQueue), key), path: r.URL.Path, ip: auth.ClientIP(r, s.TrustedProxies),
 		start: s.now(), ctrl: make(chan []byte, 16), closing: make(chan wsClose, 1), readDone: make(chan struct{})}
-	c.release = release
+	c.release, c.cork = release, hj.conn
 	return c, true
 }
 
@@ -203,19 +224,37 @@ func (s *Server) wsOpen(w http.ResponseWriter, r *http.Request, key string, rele
 // at once: the connection is hijacked and lives on in the goroutines.
 func (c *wsConn) run(p wsProto) {
 	c.proto = p
+	c.s.wsLive.Add(1)
 	go c.read()
 	go c.write()
 }
 
 func (c *wsConn) read() {
 	defer close(c.readDone)
+	alive := func(string) error { return c.ws.SetReadDeadline(time.Now().Add(wsDead)) }
+	alive("")
+	c.ws.SetPongHandler(alive)
+	var window time.Time
+	n := 0
 	for {
 		_, data, err := c.ws.ReadMessage()
 		if err != nil {
-			if ce, ok := err.(*websocket.CloseError); ok && ce.Code == closeTooBig {
-				c.requestClose(closeTooBig, "message too big")
+			var ne net.Error
+			switch {
+			case errors.Is(err, websocket.ErrReadLimit):
+				c.readWhy = "message too big"
+			case errors.As(err, &ne) && ne.Timeout():
+				c.readWhy = "no answer to pings"
 			}
 			return
+		}
+		alive("")
+		if now := time.Now(); now.Sub(window) >= time.Second {
+			window, n = now, 0
+		}
+		if n++; n > wsMessagesPerSec {
+			c.requestClose(closePolicy, "too many messages: at most "+strconv.Itoa(wsMessagesPerSec)+" a second")
+			continue
 		}
 		c.proto.onMessage(c, data)
 	}
@@ -240,7 +279,7 @@ func (c *wsConn) requestClose(code int, why string) {
 }
 
 func (c *wsConn) write() {
-	hb := time.NewTicker(wsHeartbeat)
+	hb := time.NewTicker(cmp.Or(c.s.WSHeartbeat, DefaultWSHeartbeat))
 	defer hb.Stop()
 	var check <-chan time.Time
 	if c.entry != nil {
@@ -248,6 +287,8 @@ func (c *wsConn) write() {
 		defer t.Stop()
 		check = t.C
 	}
+	ping := time.NewTicker(wsPing)
+	defer ping.Stop()
 	var frames [][]byte
 	end := wsClose{closeNormal, "client closed the connection"}
 	if o, ok := c.proto.(interface{ opening(*wsConn) [][]byte }); ok {
@@ -260,8 +301,20 @@ loop:
 	for {
 		select {
 		case m := <-c.sub.Q:
+			// Everything already queued goes out in one write.
+			c.cork.set(true)
 			frames = c.proto.render(c, m, frames[:0])
-			if !c.send(frames...) {
+		drain:
+			for n := 0; n < 256; n++ {
+				select {
+				case m := <-c.sub.Q:
+					frames = c.proto.render(c, m, frames)
+				default:
+					break drain
+				}
+			}
+			ok := c.send(frames...)
+			if err := c.cork.set(false); err != nil || !ok {
 				end = wsClose{closeGoingAway, "write failed"}
 				break loop
 			}
@@ -280,6 +333,11 @@ loop:
 				end = wsClose{closeGoingAway, "write failed"}
 				break loop
 			}
+		case <-ping.C:
+			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteWait)); err != nil {
+				end = wsClose{closeGoingAway, "write failed"}
+				break loop
+			}
 		case <-check:
 			if why := c.keyProblem(); why != "" {
 				end = wsClose{closePolicy, why}
@@ -292,6 +350,12 @@ loop:
 			}
 			break loop
 		case <-c.readDone:
+			if c.readWhy != "" {
+				end = wsClose{closeGoingAway, c.readWhy}
+				if c.readWhy == "message too big" {
+					end.code = closeTooBig
+				}
+			}
 			break loop
 		}
 	}
@@ -313,9 +377,81 @@ func (c *wsConn) send(frames ...[]byte) bool {
 	return true
 }
 
+// corkHijacker hands gorilla/websocket a connection whose writes can be
+// held and sent together: a writer that finds several messages queued
+// sends them in one system call instead of one each (the fan-out's main
+// cost under load).
+type corkHijacker struct {
+	http.ResponseWriter
+	conn *corkConn
+}
+
+func (h *corkHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := h.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("websocket: the response writer cannot be hijacked")
+	}
+	nc, brw, err := hj.Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	h.conn = &corkConn{Conn: nc}
+	return h.conn, brw, nil
+}
+
+// corkConn buffers writes while corked. It is safe for concurrent use
+// (gorilla writes pongs from the read goroutine).
+type corkConn struct {
+	net.Conn
+	mu     sync.Mutex
+	corked bool
+	buf    []byte
+}
+
+func (c *corkConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.corked {
+		return c.Conn.Write(p)
+	}
+	c.buf = append(c.buf, p...)
+	if len(c.buf) >= 256<<10 {
+		if err := c.flushLocked(); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
+}
+
+// set corks or uncorks the connection; uncorking writes what was held.
+func (c *corkConn) set(corked bool) error {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.corked = corked
+	if !corked {
+		return c.flushLocked()
+	}
+	return nil
+}
+
+func (c *corkConn) flushLocked() error {
+	if len(c.buf) == 0 {
+		return nil
+	}
+	_, err := c.Conn.Write(c.buf)
+	c.buf = c.buf[:0]
+	return err
+}
+
 // finish closes the connection with a close frame saying why, unsubscribes
 // it, and logs and records the close.
 func (c *wsConn) finish(end wsClose) {
+	if why := c.sub.Why(); strings.HasPrefix(why, "slow reader") {
+		end = wsClose{closePolicy, why} // the write that failed was the symptom
+	}
 	c.s.Feed.Remove(c.sub, end.why)
 	why := end.why
 	if len(why) > 120 { // a close frame's reason is at most 123 bytes
@@ -328,11 +464,28 @@ func (c *wsConn) finish(end wsClose) {
 	c.s.Logger.Info("websocket closed", "path", c.path, "ip", c.ip.String(), "key", c.key.ID, "code", end.code, "why", end.why,
 		"duration", d.Round(time.Millisecond), "messages", c.sent.Load())
 	c.s.recordWS(c, "CLOSE", end.why, d)
+	c.s.wsLive.Done()
+}
+
+// DrainWebSockets waits until every WebSocket connection has closed (after
+// Feed.Close asked them to), so that their close records reach the
+// activity log before it stops; it gives up when ctx ends.
+func (s *Server) DrainWebSockets(ctx context.Context) {
+	done := make(chan struct{})
+	go func() {
+		s.wsLive.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
 }
 
 // keyProblem re-checks an order-event connection's key as a new upgrade
 // would: still active (not revoked, not expired), the signature still
-// valid (a rotation's grace not over), the address still allowed.
+// valid (a rotation's grace not over), the address still allowed, a role
+// that may read order events still held.
 func (c *wsConn) keyProblem() string {
 	now := c.s.now()
 	k := c.entry.Key()
@@ -345,6 +498,8 @@ func (c *wsConn) keyProblem() string {
 		return "API key secret rotated; the grace period is over"
 	case !c.entry.Allows(c.ip):
 		return "address no longer in the API key's allowlist"
+	case !k.Roles.HasAny(twinex.RoleTrader | twinex.RoleAuditor):
+		return "API key no longer has the Trader or Auditor role"
 	}
 	return ""
 }
@@ -364,11 +519,21 @@ func (s *Server) recordWS(c *wsConn, method, why string, d time.Duration) {
 	if method == "CLOSE" {
 		a.Path = truncate(c.path+"#messages="+strconv.FormatInt(c.sent.Load(), 10), 200)
 		a.Reason = truncate(why, 200)
+		// Not a request: alerts must not count it towards a spike.
+		a.Authenticated = false
 	}
 	s.Activity.Record(a)
 }
 
-// wsHeartbeatsStopped and wsFrameDelay are the sandbox's socket faults.
-func (s *Server) wsHeartbeatsStopped(c *wsConn) bool { return false }
+// wsHeartbeatsStopped and wsFrameDelay apply the sandbox's socket faults
+// (fault.Rule's FrameDelay and StopHeartbeats) to a connection.
+func (s *Server) wsHeartbeatsStopped(c *wsConn) bool {
+	return s.Faults != nil && s.Faults.Socket(c.key.ID).StopHeartbeats
+}
 
-func (s *Server) wsFrameDelay(c *wsConn) time.Duration { return 0 }
+func (s *Server) wsFrameDelay(c *wsConn) time.Duration {
+	if s.Faults == nil {
+		return 0
+	}
+	return s.Faults.Socket(c.key.ID).FrameDelay
+}

@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -107,6 +108,13 @@ func TestWebSocketGolden(t *testing.T) {
 	one("order_rejected", op.render(oc, events(feed.OrderEvent{Event: engine.Event{Order: rejected}, Type: "rejected", Reason: twinex.InsufficientFunds, Seq: ^uint64(0), ID: 1764633600123016}), nil))
 	one("order_cancel_rejected", op.render(oc, events(feed.OrderEvent{Event: engine.Event{Order: closed}, Type: "cancel_rejected", Reason: twinex.OrderNotFound, Seq: ^uint64(0), ID: 1764633600123017}), nil))
 	one("order_heartbeat", [][]byte{op.heartbeat(oc, at)})
+
+	fp := &fastProto{snapshot: -1, streams: map[string]bool{}, markets: map[int]*fastMarket{btc: {trade: true, ticker: true, diff: true, depthN: 5}}}
+	snap.PrevEventID, update.PrevEventID = 1764633600122999, 1764633600122999
+	one("fast_snapshot_depth_depth5_bookticker", fp.render(conn(), snap, nil))
+	one("fast_trade_depthupdate_depth5_bookticker", fp.render(conn(), update, nil))
+	one("fast_reply", [][]byte{fastReply(json.RawMessage(`1`), nil)})
+	one("fast_error", [][]byte{fastError(json.RawMessage(`"a"`), -1013, "Invalid stream name: nosuch@depth")})
 
 	for name, b := range frames {
 		golden(t, "ws_"+name, append(b, '\n'))

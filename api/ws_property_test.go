@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"sort"
 	"sync"
 	"testing"
@@ -127,7 +128,10 @@ func applyOrders(c *collector, v any) {
 // orders rebuilt from order events equal /v1/orders and /v1/order/status.
 func TestStreamsRebuildRESTUnderRandomLoad(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
+	if v := os.Getenv("TWINEX_WS_SEED"); v != "" { // replay a failure
+		fmt.Sscan(v, &seed)
+	}
+	t.Logf("seed %d (TWINEX_WS_SEED=%d replays it)", seed, seed)
 	ts := privateServer(t)
 	ctx := context.Background()
 	keys := []testKey{

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -226,12 +227,13 @@ func TestOrderEventsRefusedUpgrades(t *testing.T) {
 		t.Fatalf("allowlist: %v %v", err, resp)
 	}
 	k2 := newKey(t, ts, "carol@example.com", `{"roles":"trader"}`)
-	h = orderEventsHeader(t, client(ts, k2))
+	c2 := client(ts, k2) // one client: its nonces increase
+	h = orderEventsHeader(t, c2)
 	h.Set("X-GEMINI-SIGNATURE", strings.Repeat("0", 96))
 	if _, resp, err = websocket.DefaultDialer.Dial(wsURL(ts, "/v1/order/events"), h); err == nil || resp.StatusCode != 400 {
 		t.Fatalf("bad signature: %v %v", err, resp)
 	}
-	h = orderEventsHeader(t, client(ts, k2))
+	h = orderEventsHeader(t, c2)
 	if _, resp, err = websocket.DefaultDialer.Dial(wsURL(ts, "/v1/order/events?eventTypeFilter=nonsense"), h); err == nil || resp.StatusCode != 400 {
 		t.Fatalf("bad filter: %v %v", err, resp)
 	}
@@ -258,5 +260,177 @@ func TestOrderEventsSocketClosesOnRevocation(t *testing.T) {
 			t.Fatalf("want close 1008 within 1s, got %v after %v", err, time.Since(start))
 		}
 		return
+	}
+}
+
+// TestRefusedUpgrades: each way an upgrade is refused answers the REST
+// error object with its status instead of 101.
+func TestRefusedUpgrades(t *testing.T) {
+	ts := privateServer(t)
+	k := newKey(t, ts, "bob@example.com", `{"roles":"trader"}`)
+	kc := client(ts, k)
+	replayed := orderEventsHeader(t, kc)
+	dial(t, ts, "/v1/order/events", replayed) // uses up its nonce
+	wrongPath, err := kc.SignedHeader("/v1/balances", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, path string
+		h          http.Header
+		status     int
+		reason     string
+	}{
+		{"v1 unknown symbol", "/v1/marketdata/dogeusd", nil, 400, "InvalidSymbol"},
+		{"v1 bad flag", "/v1/marketdata/btcusd?heartbeat=maybe", nil, 400, "InvalidJson"},
+		{"multi without symbols", "/v1/multimarketdata", nil, 400, "InvalidJson"},
+		{"multi unknown symbol", "/v1/multimarketdata?symbols=btcusd,dogeusd", nil, 400, "InvalidSymbol"},
+		{"order events without headers", "/v1/order/events", http.Header{}, 401, "MissingApikeyHeader"},
+		{"replayed nonce", "/v1/order/events", replayed, 400, "InvalidNonce"},
+		{"payload for another path", "/v1/order/events", wrongPath, 400, "EndpointMismatch"},
+		{"unknown symbol filter", "/v1/order/events?symbolFilter=dogeusd", orderEventsHeader(t, kc), 400, "InvalidSymbol"},
+	}
+	for _, c := range cases {
+		_, resp, err := websocket.DefaultDialer.Dial(wsURL(ts, c.path), c.h)
+		if err == nil || resp == nil {
+			t.Errorf("%s: upgraded (%v)", c.name, err)
+			continue
+		}
+		var body struct{ Result, Reason string }
+		json.NewDecoder(resp.Body).Decode(&body)
+		if resp.StatusCode != c.status || body.Result != "error" || body.Reason != c.reason {
+			t.Errorf("%s: %d %+v, want %d %s", c.name, resp.StatusCode, body, c.status, c.reason)
+		}
+	}
+}
+
+// TestOrderEventsSocketClosesWhenTheKeyExpires: a key that reaches its
+// expiry closes its sockets within a second.
+func TestOrderEventsSocketClosesWhenTheKeyExpires(t *testing.T) {
+	ts := privateServer(t)
+	at := time.Now().Add(2 * time.Second).Truncate(time.Second).Add(time.Second)
+	k := newKey(t, ts, "bob@example.com", `{"roles":"trader","expires":"`+at.UTC().Format(time.RFC3339)+`"}`)
+	c := dial(t, ts, "/v1/order/events", orderEventsHeader(t, client(ts, k)))
+	next(t, c, 5*time.Second)
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		_, _, err := c.ReadMessage()
+		if err == nil {
+			continue
+		}
+		ce, ok := err.(*websocket.CloseError)
+		if !ok || ce.Code != websocket.ClosePolicyViolation || ce.Text != "API key expired" {
+			t.Fatalf("want 1008 API key expired, got %v", err)
+		}
+		if late := time.Since(at); late > time.Second {
+			t.Fatalf("closed %v after the expiry", late)
+		}
+		return
+	}
+}
+
+// TestV2FloodIsClosed: a client sending more than the allowed messages a
+// second is closed with 1008.
+func TestV2FloodIsClosed(t *testing.T) {
+	ts := privateServer(t)
+	c := dial(t, ts, "/v2/marketdata", nil)
+	for i := 0; i < 60; i++ {
+		c.WriteMessage(websocket.TextMessage, []byte(`{"type":"unsubscribe","subscriptions":[{"name":"l2","symbols":["BTCUSD"]}]}`))
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		_, _, err := c.ReadMessage()
+		if err == nil {
+			continue
+		}
+		if ce, ok := err.(*websocket.CloseError); !ok || ce.Code != websocket.ClosePolicyViolation || !strings.Contains(ce.Text, "too many messages") {
+			t.Fatalf("want 1008 too many messages, got %v", err)
+		}
+		return
+	}
+}
+
+// TestConnectionsLeaveNothingBehind: after many connections of every kind
+// open and close, their goroutines are gone, the per-address count is back
+// to zero and the hub holds no subscriber.
+func TestConnectionsLeaveNothingBehind(t *testing.T) {
+	ts := privateServer(t)
+	srv := serverOf(t, ts)
+	kc := client(ts, newKey(t, ts, "bob@example.com", `{"roles":"trader"}`))
+	base := runtime.NumGoroutine()
+	for i := 0; i < 20; i++ {
+		for _, p := range []string{"/v2/marketdata", "/v1/marketdata/btcusd?heartbeat=true", "/v1/multimarketdata?symbols=btcusd,ethusd", "/v1/order/events"} {
+			var h http.Header
+			if p == "/v1/order/events" {
+				h = orderEventsHeader(t, kc)
+			}
+			c, _, err := websocket.DefaultDialer.Dial(wsURL(ts, p), h)
+			if err != nil {
+				t.Fatalf("%s: %v", p, err)
+			}
+			if p == "/v2/marketdata" {
+				c.WriteMessage(websocket.TextMessage, []byte(`{"type":"subscribe","subscriptions":[{"name":"l2","symbols":["BTCUSD"]}]}`))
+			}
+			next(t, c, 5*time.Second)
+			if i%2 == 0 {
+				c.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
+			}
+			c.Close()
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	srv.DrainWebSockets(ctx)
+	for i := 0; i < 50 && runtime.NumGoroutine() > base+5; i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > base+5 {
+		t.Errorf("%d goroutines, %d before", n, base)
+	}
+	srv.wsMu.Lock()
+	open := len(srv.wsByIP) + len(srv.wsByKey)
+	srv.wsMu.Unlock()
+	if open != 0 || srv.Feed.Subscribers() != 0 {
+		t.Errorf("left behind: %d connection counts, %d subscribers", open, srv.Feed.Subscribers())
+	}
+}
+
+// TestOrderEventsOfAMasterKey: a master key streams every account of its
+// group with account_name, or the one account its payload names.
+func TestOrderEventsOfAMasterKey(t *testing.T) {
+	ts := privateServer(t)
+	ctx := context.Background()
+	alice := client(ts, newKey(t, ts, "alice@example.com", `{"roles":"trader"}`, "USD", "100000"))
+	mk := newKey(t, ts, "alice@example.com", `{"master":true,"roles":"administrator,trader"}`)
+	master := client(ts, mk)
+	if _, err := master.CreateAccount(ctx, "Bot Two", ""); err != nil {
+		t.Fatal(err)
+	}
+	all := dial(t, ts, "/v1/order/events", orderEventsHeader(t, master))
+	h, err := master.ForAccount("bot-two").SignedHeader("/v1/order/events", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := dial(t, ts, "/v1/order/events", h)
+	for _, c := range []*websocket.Conn{all, one} {
+		next(t, c, 5*time.Second) // ack
+		nextArray(t, c)           // initial
+	}
+	if _, err := alice.NewOrder(ctx, gemini.NewOrderRequest{Symbol: "btcusd", Amount: "0.1", Price: "20000", Side: "buy"}); err != nil {
+		t.Fatal(err)
+	}
+	evs := nextArray(t, all)
+	if e := evs[0].(map[string]any); e["account_name"] != "primary" || e["type"] != "accepted" {
+		t.Fatalf("group stream %v", evs)
+	}
+	one.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	for {
+		_, data, err := one.ReadMessage()
+		if err != nil {
+			break
+		}
+		if strings.HasPrefix(string(data), "[") {
+			t.Fatalf("the bot-two stream got primary's events: %s", data)
+		}
 	}
 }

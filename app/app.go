@@ -54,6 +54,9 @@ type App struct {
 	Stdout  io.Writer    // where the start-up banner goes; default: discard
 	// PublicLimit and PrivateLimit are the rate limits (zero: unlimited).
 	PublicLimit, PrivateLimit ratelimit.Limit
+	// WSPerIP and WSPerKey limit open WebSocket connections per client
+	// address and per API key (zero: api.DefaultWSPerIP, DefaultWSPerKey).
+	WSPerIP, WSPerKey int
 	// ApprovalWait is the hold on newly approved withdrawal addresses; a
 	// negative value means the mode's default (0 in sandbox,
 	// ProductionApprovalWait in production).
@@ -353,7 +356,8 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 	}
 	srv := &api.Server{Users: st.users, Backups: st.store, BackupDir: m.DataDir, Activity: st.log, Quota: st.quota, Leaks: st.watch, ActivityLog: st.store, Core: st.core, Exchange: st.exch, Store: st.store, Accounts: st.store, Addresses: st.store, Identities: st.store, Keys: st.keys,
 		TrustedProxies: m.trusted, AdminToken: m.token, Logger: m.Logger, ApprovalWait: m.ApprovalWait,
-		PublicLimit: ratelimit.New(m.PublicLimit), PrivateLimit: ratelimit.New(m.PrivateLimit), Feed: st.feed}
+		PublicLimit: ratelimit.New(m.PublicLimit), PrivateLimit: ratelimit.New(m.PrivateLimit), Feed: st.feed,
+		WSPerIP: m.WSPerIP, WSPerKey: m.WSPerKey}
 	if m.Mode == Sandbox {
 		srv.Sandbox, srv.Faults, srv.Scenarios = m, m.faults, m
 		if m.Sim {
@@ -428,6 +432,11 @@ func (st *state) close() error {
 	// WebSockets first: http.Server.Shutdown does not cover hijacked
 	// connections. Clients see 1001 and reconnect.
 	st.feed.Close("server shutting down or restarting")
+	if st.srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		st.srv.DrainWebSockets(ctx)
+		cancel()
+	}
 	if st.sim != nil {
 		st.sim.close()
 	}
@@ -558,6 +567,17 @@ func (m *App) linkBase() string {
 		return ""
 	}
 	return "http://" + m.ln.Addr().String()
+}
+
+// Feed returns the current state's WebSocket hub (nil when closed), for
+// benchmarks that trace its messages.
+func (m *App) Feed() *feed.Hub {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.st == nil {
+		return nil
+	}
+	return m.st.feed
 }
 
 // Addr returns the address the server listens on.

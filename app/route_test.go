@@ -9,15 +9,16 @@ import (
 	"github.com/twinex/twinex/openapi"
 )
 
-// TestRouteSendsRootUpgradesToTheAPI: a WebSocket handshake at "/" goes to
-// the API (which refuses it in JSON), a plain GET / to the dashboard.
+// TestRouteSendsRootUpgradesToTheAPI: an upgrade at "/" goes to the API
+// (the newer WebSocket API, or a JSON refusal), a plain GET / to the
+// dashboard.
 func TestRouteSendsRootUpgradesToTheAPI(t *testing.T) {
 	var got string
 	h := route(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { got = "api" }),
 		http.HandlerFunc(func(http.ResponseWriter, *http.Request) { got = "dashboard" }))
 	for _, c := range []struct {
 		upgrade, want string
-	}{{"websocket", "api"}, {"", "dashboard"}} {
+	}{{"websocket", "api"}, {"h2c", "api"}, {"", "dashboard"}} {
 		r := httptest.NewRequest("GET", "/", nil)
 		if c.upgrade != "" {
 			r.Header.Set("Connection", "Upgrade")
@@ -49,7 +50,12 @@ func TestRouteSendsEveryDocumentedPathToTheAPI(t *testing.T) {
 		t.Error("the document does not list /openapi.json")
 	}
 	for path, w := range want {
-		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", path, nil))
+		r := httptest.NewRequest("GET", path, nil)
+		if path == "/" { // documented as the newer WebSocket API: an upgrade
+			r.Header.Set("Connection", "Upgrade")
+			r.Header.Set("Upgrade", "websocket")
+		}
+		h.ServeHTTP(httptest.NewRecorder(), r)
 		if got != w {
 			t.Errorf("GET %s went to the %s, want the %s", path, got, w)
 		}

@@ -179,6 +179,11 @@ func dbFiles(db string) []string {
 // new state. Requests wait meanwhile. If anything fails, the old files come
 // back and the old state is reopened.
 func (m *App) swap(ctx context.Context, what string, replace func(db string) error) error {
+	// A scenario scripts the state it started on: it ends with it.
+	if st := m.ScenarioStatus(); st["state"] == "running" {
+		m.StopScenario()
+		m.Logger.Info("scenario stopped by a "+what, "scenario", st["name"])
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	db := filepath.Join(m.DataDir, "twinex.db")

@@ -168,46 +168,60 @@ func load(ctx context.Context, hc *http.Client, url string, conns int, d time.Du
 
 // provision creates one funded user with a trader key per connection.
 func provision(ctx context.Context, hc *http.Client, base, token string, n int) ([]*gemini.Client, error) {
+	return provisionFunded(ctx, hc, base, token, n, nil)
+}
+
+// provisionFunded is provision with extra funds: extra(i) lists currency
+// and amount pairs for user i, on top of 1,000,000 USD.
+func provisionFunded(ctx context.Context, hc *http.Client, base, token string, n int, extra func(i int) []string) ([]*gemini.Client, error) {
 	run := time.Now().UnixNano()
-	admin := func(path string, body any, out any) error {
-		b, _ := json.Marshal(body)
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, bytes.NewReader(b))
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := hc.Do(req)
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		data, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("bench: %s: %s", path, data)
-		}
-		if out != nil {
-			return json.Unmarshal(data, out)
-		}
-		return nil
-	}
 	var clients []*gemini.Client
 	for i := range n {
 		email := fmt.Sprintf("bench-%d-%d@example.com", run, i)
-		if err := admin("/admin/v1/accounts", map[string]any{"email": email, "verified": true}, nil); err != nil {
+		if err := adminPost(ctx, hc, base, token, "/admin/v1/accounts", map[string]any{"email": email, "verified": true}, nil); err != nil {
 			return nil, err
 		}
-		if err := admin("/admin/v1/fund", map[string]any{"email": email, "currency": "USD", "amount": "1000000"}, nil); err != nil {
-			return nil, err
+		funds := []string{"USD", "1000000"}
+		if extra != nil {
+			funds = append(funds, extra(i)...)
+		}
+		for k := 0; k+1 < len(funds); k += 2 {
+			if err := adminPost(ctx, hc, base, token, "/admin/v1/fund", map[string]any{"email": email, "currency": funds[k], "amount": funds[k+1]}, nil); err != nil {
+				return nil, err
+			}
 		}
 		// Load tests must not stop at the free plan's daily quota.
-		if err := admin("/admin/v1/plan", map[string]any{"email": email, "plan": "unlimited"}, nil); err != nil {
+		if err := adminPost(ctx, hc, base, token, "/admin/v1/plan", map[string]any{"email": email, "plan": "unlimited"}, nil); err != nil {
 			return nil, err
 		}
 		var k struct{ Key, Secret string }
-		if err := admin("/admin/v1/keys", map[string]any{"email": email, "roles": "trader"}, &k); err != nil {
+		if err := adminPost(ctx, hc, base, token, "/admin/v1/keys", map[string]any{"email": email, "roles": "trader"}, &k); err != nil {
 			return nil, err
 		}
 		clients = append(clients, gemini.New(base, k.Key, k.Secret, gemini.WithHTTPClient(hc)))
 	}
 	return clients, nil
+}
+
+// adminPost sends an admin API request and decodes the answer into out.
+func adminPost(ctx context.Context, hc *http.Client, base, token, path string, body, out any) error {
+	b, _ := json.Marshal(body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("bench: %s: %s", path, data)
+	}
+	if out != nil {
+		return json.Unmarshal(data, out)
+	}
+	return nil
 }

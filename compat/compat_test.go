@@ -67,8 +67,22 @@ func TestCCXT(t *testing.T) {
 	}
 
 	bin := buildBinary(t, root)
+	// The REST cases run with rate limits off (ccxt paces itself faster
+	// than Gemini's public limit; they are about the wire format). The
+	// WebSocket cases run on a server of their own with the default rate
+	// limits, as a user's would be (only the simulator is off, so that the
+	// book holds just what the cases put there).
+	runCCXT(t, node, dir, bin, "ccxt_test.mjs", pending, "--rate-public", "off", "--rate-private", "off")
+	runCCXT(t, node, dir, bin, "ccxt_ws_test.mjs", pending)
+}
+
+// runCCXT starts a fresh server with the extra serve flags, provisions the
+// two ccxt accounts, runs one ccxt script with node --test, and checks the
+// ledger afterwards.
+func runCCXT(t *testing.T, node, dir, bin, script string, pending []string, flags ...string) {
+	t.Helper()
 	data := t.TempDir()
-	addr, serverLog := startBinary(t, bin, data)
+	addr, serverLog := startBinary(t, bin, data, flags...)
 	c := newAdminClient(t, addr, data)
 	seller := c.provision("ccxt-seller@example.com", "BTC", sellerBTC)
 	buyer := c.provision("ccxt-buyer@example.com", "USD", buyerUSD)
@@ -79,10 +93,7 @@ func TestCCXT(t *testing.T) {
 	cmd := exec.CommandContext(ctx, node, "--test",
 		"--test-reporter=spec", "--test-reporter-destination=stdout",
 		"--test-reporter=tap", "--test-reporter-destination="+tap,
-		// One file at a time, in this order: the WebSocket cases run on
-		// the state the REST cases left.
-		"--test-concurrency=1",
-		"ccxt_test.mjs", "ccxt_ws_test.mjs")
+		script)
 	cmd.Dir = dir
 	cmd.WaitDelay = 5 * time.Second
 	cmd.Env = append(os.Environ(),
@@ -113,14 +124,14 @@ func TestCCXT(t *testing.T) {
 		t.Logf("!!! PENDING: ccxt case %q did not run !!!", name)
 	}
 	if ctx.Err() != nil {
-		t.Errorf("node did not finish within %v", nodeTimeout)
+		t.Errorf("%s: node did not finish within %v", script, nodeTimeout)
 	}
 	if runErr != nil {
 		t.Logf("server log (last lines):\n%s", serverLog.tail(60))
 		if len(failed) > 0 {
-			t.Fatalf("node --test: %v; failed ccxt cases: %s", runErr, strings.Join(failed, "; "))
+			t.Fatalf("node --test %s: %v; failed ccxt cases: %s", script, runErr, strings.Join(failed, "; "))
 		}
-		t.Fatalf("node --test: %v", runErr)
+		t.Fatalf("node --test %s: %v", script, runErr)
 	}
 
 	// The ccxt session must leave the exchange consistent.
@@ -130,7 +141,7 @@ func TestCCXT(t *testing.T) {
 	}
 	c.must("GET", "/admin/v1/verify", nil, &v)
 	if !v.OK {
-		t.Fatalf("verify after the ccxt run: %v", v.Violations)
+		t.Fatalf("verify after %s: %v", script, v.Violations)
 	}
 }
 
@@ -220,13 +231,14 @@ func (b *logBuffer) tail(n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// startBinary runs `twinex serve` on a free port and returns its address,
-// read from the start-up banner, and its log. The rate limits are the
-// defaults (Gemini's: an allowance a minute, then a short queue): stock
-// ccxt at its own pace must never meet a 429, as on Gemini.
-func startBinary(t *testing.T, bin, data string) (string, *logBuffer) {
+// startBinary runs `twinex serve --sim=false` with the extra flags on a
+// free port and returns its address, read from the start-up banner, and
+// its log. Without extra flags the rate limits are the defaults (Gemini's:
+// an allowance a minute, then a short queue): stock ccxt at its own pace
+// must never meet a 429, as on Gemini.
+func startBinary(t *testing.T, bin, data string, flags ...string) (string, *logBuffer) {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data", data, "--sim=false")
+	cmd := exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0", "--data", data, "--sim=false"}, flags...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

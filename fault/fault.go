@@ -61,6 +61,48 @@ type Rule struct {
 	// scheduled maintenance window: every API request in it gets 503
 	// Maintenance, as on Gemini's sandbox.
 	From, Until time.Time
+
+	// Socket faults, for the WebSocket feeds. They apply to the order-event
+	// sockets of Key (every key's when empty) and, with Public, to the
+	// market-data sockets; they do not touch requests. A rule with only
+	// socket faults is never returned by Match.
+	//
+	// DropSockets closes the sockets now (the API acts when the rule is
+	// added; it is not kept). FrameDelay holds each write to the sockets
+	// for that long (at most MaxLatency). StopHeartbeats stops their
+	// heartbeat messages while the rule is in place.
+	DropSockets    bool
+	FrameDelay     time.Duration
+	StopHeartbeats bool
+}
+
+// socketOnly reports whether the rule has no request fault.
+func (r *Rule) socketOnly() bool {
+	return r.Error == "" && r.Latency == 0 && !r.ExpireHeartbeat
+}
+
+// SocketEffect is what the sockets of one key (or the public ones) suffer.
+type SocketEffect struct {
+	FrameDelay     time.Duration
+	StopHeartbeats bool
+}
+
+// Socket returns the socket faults in place for the order-event sockets
+// of key, or for the public sockets when key is "": the longest frame
+// delay among the applying rules, and whether any stops heartbeats.
+func (in *Injector) Socket(key string) SocketEffect {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	var e SocketEffect
+	for i := range in.rules {
+		r := &in.rules[i]
+		if (key == "" && !r.Public) || (key != "" && r.Key != "" && r.Key != key) || (key == "" && r.Key != "") {
+			continue
+		}
+		e.FrameDelay = max(e.FrameDelay, r.FrameDelay)
+		e.StopHeartbeats = e.StopHeartbeats || r.StopHeartbeats
+	}
+	return e
 }
 
 // Effect is what a request that matched a rule must suffer.
@@ -120,8 +162,12 @@ func (r Rule) Validate() error {
 		return invalid("latency must not be negative")
 	case r.Latency > MaxLatency:
 		return invalid("latency must be at most %s", MaxLatency)
-	case r.Error == "" && r.Latency == 0 && !r.ExpireHeartbeat:
-		return invalid("the rule does nothing: give an error, a latency or expire_heartbeat")
+	case r.FrameDelay < 0 || r.FrameDelay > MaxLatency:
+		return invalid("frame_delay must be between 0 and %s", MaxLatency)
+	case r.DropSockets && r.Key == "" && !r.Public:
+		return invalid("drop_sockets needs a key (or public, for the market-data sockets)")
+	case r.socketOnly() && !r.DropSockets && r.FrameDelay == 0 && !r.StopHeartbeats:
+		return invalid("the rule does nothing: give an error, a latency, expire_heartbeat, drop_sockets, frame_delay or stop_heartbeats")
 	case r.Public && r.Key != "":
 		return invalid("public endpoints have no key: a public rule cannot name one")
 	case r.Public && (r.Error == twinex.InvalidNonce || r.ExpireHeartbeat):
@@ -231,7 +277,7 @@ func (in *Injector) Match(key string, public bool) (Effect, bool) {
 	in.expire(t)
 	for i := range in.rules {
 		r := &in.rules[i]
-		if !r.applies(key, public) || (!r.From.IsZero() && t.Before(r.From)) || !in.fires(r.Probability) {
+		if r.socketOnly() || !r.applies(key, public) || (!r.From.IsZero() && t.Before(r.From)) || !in.fires(r.Probability) {
 			continue
 		}
 		e := Effect{RuleID: r.ID, Error: r.Error, Latency: r.Latency, ExpireHeartbeat: r.ExpireHeartbeat}

@@ -30,12 +30,22 @@ type Spec struct {
 	Public          bool    `json:"public"`
 	From            string  `json:"from,omitempty"`
 	Until           string  `json:"until,omitempty"`
+	DropSockets     bool    `json:"drop_sockets,omitempty"`
+	FrameDelay      string  `json:"frame_delay,omitempty"`
+	StopHeartbeats  bool    `json:"stop_heartbeats,omitempty"`
 }
 
 // Rule converts s to a validated Rule; errors wrap ErrInvalid.
 func (s Spec) Rule() (Rule, error) {
 	r := Rule{ID: s.ID, Key: strings.TrimSpace(s.Key), Error: s.Error, Count: s.Count, Probability: s.Probability,
-		ExpireHeartbeat: s.ExpireHeartbeat, Public: s.Public}
+		ExpireHeartbeat: s.ExpireHeartbeat, Public: s.Public, DropSockets: s.DropSockets, StopHeartbeats: s.StopHeartbeats}
+	if s.FrameDelay != "" {
+		d, err := time.ParseDuration(s.FrameDelay)
+		if err != nil {
+			return Rule{}, invalid("frame_delay %q must be a duration such as 250ms or 2s", s.FrameDelay)
+		}
+		r.FrameDelay = d
+	}
 	if s.Latency != "" {
 		d, err := time.ParseDuration(s.Latency)
 		if err != nil {
@@ -67,15 +77,19 @@ func (s Spec) Rule() (Rule, error) {
 
 // SpecOf returns r as JSON.
 func SpecOf(r Rule) Spec {
-	s := Spec{ID: r.ID, Key: r.Key, Error: r.Error, Count: r.Count, Probability: r.Probability,
-		Latency: r.Latency.String(), ExpireHeartbeat: r.ExpireHeartbeat, Public: r.Public}
+	sp := Spec{ID: r.ID, Key: r.Key, Error: r.Error, Count: r.Count, Probability: r.Probability,
+		Latency: r.Latency.String(), ExpireHeartbeat: r.ExpireHeartbeat, Public: r.Public,
+		DropSockets: r.DropSockets, StopHeartbeats: r.StopHeartbeats}
+	if r.FrameDelay != 0 {
+		sp.FrameDelay = r.FrameDelay.String()
+	}
 	if !r.From.IsZero() {
-		s.From = r.From.UTC().Format(time.RFC3339Nano)
+		sp.From = r.From.UTC().Format(time.RFC3339Nano)
 	}
 	if !r.Until.IsZero() {
-		s.Until = r.Until.UTC().Format(time.RFC3339Nano)
+		sp.Until = r.Until.UTC().Format(time.RFC3339Nano)
 	}
-	return s
+	return sp
 }
 
 // LoadFile reads a faults file: a JSON array of Specs, decoded strictly

@@ -96,14 +96,19 @@ type Msg struct {
 	Time    int64     // Unix ns: the commit's stamp (snapshots: when taken)
 	At      time.Time // when the hub received the commit, for latency
 	EventID int64     // increasing across the hub; v1's eventId
-	Bids    []engine.Level
-	Asks    []engine.Level
-	Changes []Change
-	Trades  []twinex.Trade
-	TF      int // KindCandles: index in twinex.Timeframes
-	Candles []twinex.Candle
-	Account int64 // KindOrders
-	Events  []OrderEvent
+	// PrevEventID is the EventID of the market's previous update (0 for
+	// none): an update continues the stream of one market exactly when its
+	// PrevEventID is the last EventID seen. On a snapshot it is the id of
+	// the last update the snapshot includes.
+	PrevEventID int64
+	Bids        []engine.Level
+	Asks        []engine.Level
+	Changes     []Change
+	Trades      []twinex.Trade
+	TF          int // KindCandles: index in twinex.Timeframes
+	Candles     []twinex.Candle
+	Account     int64 // KindOrders
+	Events      []OrderEvent
 
 	// Top is the market's best bid and best ask after an update (a zero
 	// Level when that side is empty).
@@ -188,6 +193,7 @@ type market struct {
 	snap    *core.Snapshot
 	trades  []twinex.Trade // recent, newest first
 	lastTID int64
+	lastID  int64           // EventID of the market's last update (or 0)
 	candles []twinex.Candle // the latest per timeframe
 	subs    map[*Sub]struct{}
 }
@@ -212,6 +218,19 @@ type Hub struct {
 	eventID  int64
 
 	dropped atomic.Int64
+	behind  atomic.Bool
+	trace   atomic.Pointer[func(*Msg)]
+}
+
+// Trace sets a function called, on the hub's goroutine, with every update
+// message before it is queued (benchmarks measure commit-to-client latency
+// with it). nil removes it.
+func (h *Hub) Trace(f func(*Msg)) {
+	if f == nil {
+		h.trace.Store(nil)
+		return
+	}
+	h.trace.Store(&f)
 }
 
 // New returns a hub for the markets. log may be nil.
@@ -247,11 +266,19 @@ func (h *Hub) push(b *batch) {
 		return
 	}
 	h.inbox = append(h.inbox, b)
+	if len(h.inbox) > MaxBacklog {
+		h.behind.Store(true)
+	}
 	select {
 	case h.wake <- struct{}{}:
 	default:
 	}
 }
+
+// MaxBacklog is how many committed batches may wait for the hub. Beyond
+// it the hub is too slow for its subscribers (the sequencer never waits
+// for it): it drops them all, with a reason, and catches up alone.
+const MaxBacklog = 10000
 
 // Start loads each market's latest snapshot from c and starts the hub's
 // goroutine. Batches published before Start are applied after it; the book
@@ -319,20 +346,43 @@ func (h *Hub) Dropped() int64 { return h.dropped.Load() }
 func (h *Hub) run() {
 	defer close(h.done)
 	for range h.wake {
-		h.inMu.Lock()
-		in := h.inbox
-		h.inbox = nil
-		h.inMu.Unlock()
-		for _, b := range in {
-			h.apply(b)
-		}
+		h.mu.Lock()
+		h.drainLocked()
+		h.mu.Unlock()
 	}
 }
 
-// apply fans one batch out.
+// drainLocked applies every batch waiting in the inbox. h.mu is held: the
+// batches are taken and applied under it, so that the hub goroutine and a
+// Watch that drains first (for read-your-writes) never apply them out of
+// order. The committer only ever takes inMu.
+func (h *Hub) drainLocked() {
+	h.inMu.Lock()
+	in := h.inbox
+	h.inbox = nil
+	started := h.started
+	h.inMu.Unlock()
+	if !started {
+		h.inMu.Lock()
+		h.inbox = append(in, h.inbox...)
+		h.inMu.Unlock()
+		return
+	}
+	if h.behind.Swap(false) {
+		for s := range h.subs {
+			h.removeLocked(s)
+			h.dropped.Add(1)
+			s.stop("server overloaded: the feed fell behind the exchange")
+		}
+		h.log.Warn("feed hub fell behind; every subscriber dropped", "backlog", len(in))
+	}
+	for _, b := range in {
+		h.apply(b)
+	}
+}
+
+// apply fans one batch out. h.mu is held.
 func (h *Hub) apply(b *batch) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
 	if ev := b.notice; ev != nil {
 		h.eventID++
 		ev.ID = h.eventID
@@ -368,7 +418,11 @@ func (h *Hub) apply(b *batch) {
 		m.snap = s
 		if len(changes) > 0 || len(trades) > 0 {
 			h.eventID++
-			msg := &Msg{Kind: KindUpdate, Market: s.Index, Time: s.Time, At: b.at, EventID: h.eventID, Changes: changes, Trades: trades, Top: top(s)}
+			msg := &Msg{Kind: KindUpdate, Market: s.Index, Time: s.Time, At: b.at, EventID: h.eventID, PrevEventID: m.lastID, Changes: changes, Trades: trades, Top: top(s)}
+			m.lastID = h.eventID
+			if f := h.trace.Load(); f != nil {
+				(*f)(msg)
+			}
 			h.fan(m, Book|Trades, msg)
 		}
 		for k := range s.Candles {
@@ -453,6 +507,9 @@ func (h *Hub) Watch(s *Sub, i int, bits uint16, history map[int][]twinex.Candle)
 	if h.isDone(s) {
 		return false
 	}
+	// Everything committed before this call is in the snapshot: a client
+	// that placed an order through REST and then subscribes sees it.
+	h.drainLocked()
 	h.subs[s] = struct{}{}
 	s.hub = h
 	m := h.mk[i]
@@ -460,7 +517,7 @@ func (h *Hub) Watch(s *Sub, i int, bits uint16, history map[int][]twinex.Candle)
 	s.want[i] |= bits
 	if bits&(Book|Trades) != 0 {
 		h.eventID++
-		h.enqueue(s, &Msg{Kind: KindSnapshot, Market: i, Time: m.snap.Time, At: time.Now(), EventID: h.eventID,
+		h.enqueue(s, &Msg{Kind: KindSnapshot, Market: i, Time: m.snap.Time, At: time.Now(), EventID: h.eventID, PrevEventID: m.lastID,
 			Bids: m.snap.Bids, Asks: m.snap.Asks, Trades: m.trades})
 	}
 	for k := range twinex.Timeframes {
@@ -474,6 +531,18 @@ func (h *Hub) Watch(s *Sub, i int, bits uint16, history map[int][]twinex.Candle)
 		h.enqueue(s, &Msg{Kind: KindCandles, Market: i, Time: m.snap.Time, At: time.Now(), TF: k, Candles: cs})
 	}
 	return !h.isDone(s)
+}
+
+// Book returns market i's book as the hub holds it (best first) and the
+// EventID of the last update it includes.
+func (h *Hub) Book(i int) (bids, asks []engine.Level, lastID int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	m := h.mk[i]
+	if m.snap == nil {
+		return nil, nil, m.lastID
+	}
+	return m.snap.Bids, m.snap.Asks, m.lastID
 }
 
 // Unwatch removes interest bits of s in market i.
@@ -496,6 +565,7 @@ func (h *Hub) WatchOrders(s *Sub, accounts []int64) bool {
 	if h.isDone(s) {
 		return false
 	}
+	h.drainLocked() // what was published before is not this subscriber's
 	h.subs[s] = struct{}{}
 	s.hub = h
 	s.accounts = append(s.accounts, accounts...)

@@ -3,7 +3,9 @@ package feed
 import (
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/core"
@@ -77,6 +79,7 @@ func testHub(t *testing.T) *Hub {
 	for _, m := range h.mk {
 		m.snap = &core.Snapshot{}
 	}
+	h.started = true // as Start would, without a core
 	return h
 }
 
@@ -137,4 +140,26 @@ func TestOrderEventsGroupedPerAccount(t *testing.T) {
 	if len(m.Events) != 1 || m.Events[0].Index != 4 {
 		t.Fatalf("triggered events are not order events: %+v", m.Events)
 	}
+}
+
+// TestBacklogDropsSubscribers: a hub that falls more than MaxBacklog
+// batches behind drops its subscribers instead of serving them a stale
+// stream, and then catches up.
+func TestBacklogDropsSubscribers(t *testing.T) {
+	h := testHub(t)
+	s := NewSub(10, "")
+	h.Watch(s, 0, Book, nil)
+	for i := 0; i <= MaxBacklog; i++ {
+		h.Publish(&core.Committed{Seq: uint64(i + 1)})
+	}
+	go h.run()
+	select {
+	case <-s.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("subscriber not dropped")
+	}
+	if !strings.Contains(s.Why(), "overloaded") {
+		t.Fatalf("why %q", s.Why())
+	}
+	h.Close("test over")
 }

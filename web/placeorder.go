@@ -29,12 +29,7 @@ var orderKinds = []struct {
 // orders. Bad input is shown on its field, with nothing placed.
 func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
 	u := state(r).user
-	list, err := s.Accounts.Accounts(r.Context(), u.ID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	a, ok := s.chosenAccount(w, r, list)
+	a, _, ok := s.chosenAccount(w, r)
 	if !ok {
 		return
 	}

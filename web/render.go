@@ -75,6 +75,7 @@ var funcs = template.FuncMap{
 		return f
 	},
 	"hasPrefix": strings.HasPrefix,
+	"lower":     strings.ToLower,
 	// count is a whole number with thousands separators ("100,000").
 	"count": func(n int64) string { return group(strconv.FormatInt(n, 10)) },
 	// roleName is a role as the key form says it ("Fund Manager").

@@ -213,6 +213,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /settings/api/keys/{id}/edit", s.signedIn(s.editKeyForm))
 	mux.HandleFunc("GET /settings/api/keys/{id}/usage", s.signedIn(s.keyUsage))
 	mux.HandleFunc("GET /settings/alerts", s.signedIn(s.alerts))
+	mux.HandleFunc("GET /markets/{symbol}", s.market)
+	mux.HandleFunc("GET /markets/{symbol}/orders", s.signedIn(s.marketOrders))
 	mux.HandleFunc("POST /settings/alerts/{id}/dismiss", s.signedIn(s.dismissAlert))
 	mux.HandleFunc("POST /settings/alerts/{id}/revoke", s.signedIn(s.revokeFromAlert))
 	mux.HandleFunc("POST /settings/api/keys/{id}/edit", s.signedIn(s.editKey))

@@ -230,8 +230,8 @@ func (s *Server) addTestFunds(w http.ResponseWriter, r *http.Request) {
 		case twinex.InvalidFundTransfer:
 			fields["fund_currency"] = "Choose a currency from the list."
 		case exchange.TestFundsLimit:
-			fields["fund_currency"] = "This account already holds " + group(twinex.FormatUnits(g.Max, g.Currency.Scale)) + " " + g.Currency.Code +
-				" or more, the most this sandbox tops up to. Transfer some to another account, or choose another currency."
+			fields["fund_currency"] = "Your accounts already hold " + group(twinex.FormatUnits(g.Max, g.Currency.Scale)) + " " + g.Currency.Code +
+				" or more together, the most this sandbox tops up to. Choose another currency."
 		default:
 			fields["fund_currency"] = te.Message + "."
 		}
@@ -388,20 +388,27 @@ func (s *Server) fillRowOf(f exchange.Fill) fillRow {
 	return row
 }
 
-// chosenAccount is the account named by ?account= (the primary one when
-// absent), or false after a 404.
-func (s *Server) chosenAccount(w http.ResponseWriter, r *http.Request, list []twinex.Account) (twinex.Account, bool) {
+// chosenAccount is the signed-in user's account named by ?account= (or the
+// form's account on a POST; the primary one when absent), with all the
+// user's accounts; false after an error page (404 for an account that is
+// not theirs).
+func (s *Server) chosenAccount(w http.ResponseWriter, r *http.Request) (twinex.Account, []twinex.Account, bool) {
+	list, err := s.Accounts.Accounts(r.Context(), state(r).user.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return twinex.Account{}, nil, false
+	}
 	nick := r.URL.Query().Get("account")
 	if r.Method == http.MethodPost {
 		nick = r.PostFormValue("account")
 	}
 	for _, a := range list {
 		if a.Nickname == nick || (nick == "" && a.ID == list[0].ID) {
-			return a, true
+			return a, list, true
 		}
 	}
 	s.errorPage(w, r, http.StatusNotFound, "No such account", "That account does not exist or is not yours.")
-	return twinex.Account{}, false
+	return twinex.Account{}, nil, false
 }
 
 // cursor reads ?before= (0 when absent); false after a 400.
@@ -425,12 +432,7 @@ func (s *Server) orders(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderOrders(w http.ResponseWriter, r *http.Request, status int, v view) {
 	ctx := r.Context()
-	list, err := s.Accounts.Accounts(ctx, state(r).user.ID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	a, ok := s.chosenAccount(w, r, list)
+	a, list, ok := s.chosenAccount(w, r)
 	if !ok {
 		return
 	}
@@ -482,12 +484,7 @@ func (s *Server) renderOrders(w http.ResponseWriter, r *http.Request, status int
 // cancelOrder cancels one open order of the account named in the form.
 func (s *Server) cancelOrder(w http.ResponseWriter, r *http.Request) {
 	u := state(r).user
-	list, err := s.Accounts.Accounts(r.Context(), u.ID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	a, ok := s.chosenAccount(w, r, list)
+	a, _, ok := s.chosenAccount(w, r)
 	if !ok {
 		return
 	}
@@ -518,12 +515,7 @@ func (s *Server) cancelOrder(w http.ResponseWriter, r *http.Request) {
 // first, at most exportMax rows.
 func (s *Server) exportOrders(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	list, err := s.Accounts.Accounts(ctx, state(r).user.ID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	a, ok := s.chosenAccount(w, r, list)
+	a, _, ok := s.chosenAccount(w, r)
 	if !ok {
 		return
 	}

@@ -63,7 +63,7 @@ func TestNewSandboxUserStartsWithTestFundsAndTopsUp(t *testing.T) {
 	b.get("/balances")
 	p = b.post("/balances/test-funds", url.Values{"fund_account": {"primary"}, "fund_currency": {"USD"}})
 	wantStatus(t, p, http.StatusUnprocessableEntity)
-	wantBody(t, p, "No test funds were added", `aria-invalid="true"`, `id="fund_currency-error"`, "already holds 100,000 USD")
+	wantBody(t, p, "No test funds were added", `aria-invalid="true"`, `id="fund_currency-error"`, "already hold 100,000 USD")
 	p = b.get("/balances")
 	wantBody(t, p, `<td class="num" data-label="Total">100,000.00</td>`)
 	// Someone else's account, or a currency without test funds, is refused.

@@ -24,6 +24,7 @@ were added; the first that fires applies.
 
 const faultAddUsage = `Usage: twinex admin fault add [--key K] [--error E] [--count N] [--probability P]
         [--latency DURATION] [--expire-heartbeat] [--public] [--id ID] [--from WHEN] [--until WHEN]
+        [--drop-sockets] [--frame-delay DURATION] [--stop-heartbeats]
 
 Adds a rule and prints it with its id. A rule applies to the signed requests
 of --key, or of every key without one (and, with --public, to public GET
@@ -31,7 +32,14 @@ requests too). A request the rule fires on waits --latency, has its key's
 heartbeat expired (the session's orders are cancelled, for keys that require
 a heartbeat) and, with --error, gets that Gemini error instead of an answer:
 RateLimit (429, Retry-After: 1), Maintenance (503) or InvalidNonce (400).
-A rule needs at least one of --error, --latency and --expire-heartbeat.
+
+Socket faults reach the WebSocket feeds instead of requests: the order-event
+sockets of --key (every key's without one) and, with --public, the market-data
+sockets. --drop-sockets closes them now (close code 1001, so clients
+reconnect; the rule is not kept); --frame-delay holds every write to them;
+--stop-heartbeats silences their heartbeat messages while the rule is in place.
+A rule needs at least one of --error, --latency, --expire-heartbeat,
+--drop-sockets, --frame-delay and --stop-heartbeats.
 --from and --until bound when the rule applies (an RFC 3339 time, or a
 duration from now such as 10m); the rule is removed after --until.
 
@@ -64,6 +72,9 @@ func adminFault(ctx context.Context, c *adminClient, args []string, stdout, stde
 		public := fs.Bool("public", false, "also apply to public endpoints (only without --key)")
 		from := fs.String("from", "", "when the rule starts: an RFC 3339 time or a duration from now (default: at once)")
 		until := fs.String("until", "", "when the rule ends and is removed: an RFC 3339 time or a duration from now (default: never)")
+		drop := fs.Bool("drop-sockets", false, "close the key's WebSocket connections now (with --public and no --key: the market-data ones)")
+		frameDelay := fs.Duration("frame-delay", 0, "hold each WebSocket write this long, e.g. 2s (at most 1m)")
+		stopHB := fs.Bool("stop-heartbeats", false, "stop the WebSocket heartbeat messages while the rule is in place")
 		if err := parse(fs, args[1:]); err != nil {
 			return err
 		}
@@ -72,9 +83,12 @@ func adminFault(ctx context.Context, c *adminClient, args []string, stdout, stde
 			return errUsage
 		}
 		b := map[string]any{"id": *id, "key": *key, "error": *reason, "count": *count, "probability": *probability,
-			"expire_heartbeat": *expire, "public": *public}
+			"expire_heartbeat": *expire, "public": *public, "drop_sockets": *drop, "stop_heartbeats": *stopHB}
 		if *latency != 0 {
 			b["latency"] = latency.String()
+		}
+		if *frameDelay != 0 {
+			b["frame_delay"] = frameDelay.String()
 		}
 		for name, v := range map[string]string{"from": *from, "until": *until} {
 			if v == "" {

@@ -33,6 +33,8 @@ Market data (no credentials needed):
   book SYMBOL [--limit N]                the order book
   trades SYMBOL [--limit N]              recent public trades
   candles SYMBOL [--timeframe TF]        candles: 1m 5m 15m 30m 1hr 6hr 1day
+  watch book|trades|candles SYMBOL       stream a WebSocket feed, one JSON line per message
+  watch orders                           stream the key's order events (needs an API key)
 
 Private (needs an API key):
   balances                               the account's balances
@@ -120,6 +122,8 @@ func runAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	case "help":
 		fs.Usage()
 		return nil
+	case "watch":
+		return a.watch(ctx, rest)
 	case "ticker":
 		return a.ticker(ctx, rest)
 	case "symbols":

@@ -31,6 +31,11 @@ Benchmarks:
   soak     start a sandbox server (simulator on) and drive signed orders and
            cancels for --duration, printing a JSON line of memory figures
            (rss_mb, heap_inuse_mb, goroutines) every --every
+  ws       start a sandbox server (simulator on) on a temporary data
+           directory, connect --subscribers v2 clients subscribed to l2 on
+           BTCUSD over loopback, and drive --orders-per-sec crossing orders
+           through signed REST for --duration; latency is from the commit
+           to the subscriber's read of the trade frame
   restart  build a store of --open open orders and --history closed ones in a
            temporary directory, then time reopening it and recovering until
            the exchange could serve
@@ -56,6 +61,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return benchAPI(ctx, args[1:], stdout, stderr)
 	case "soak":
 		return benchSoak(ctx, args[1:], stdout, stderr)
+	case "ws":
+		return benchWS(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "bench: unknown benchmark %q\n\n%s", args[0], benchUsage)
 	return errUsage
@@ -139,6 +146,30 @@ func benchSoak(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	return bench.Soak(ctx, cfg, stdout)
+}
+
+func benchWS(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("bench ws", "Usage: twinex bench ws [--subscribers N] [--duration D] [--orders-per-sec R] [--sim=false]\n\n"+
+		"Prints {\"subscribers\":N,\"messages_per_sec\":X,\"latency_p50_ms\":...,\"latency_p99_ms\":...,\"dropped_clients\":N,\"cpu_us_per_message\":X,...}.\n", stderr)
+	var cfg bench.WSConfig
+	fs.IntVar(&cfg.Subscribers, "subscribers", 1000, "v2 l2 subscribers on BTCUSD")
+	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "measured time")
+	fs.IntVar(&cfg.OrdersPerSec, "orders-per-sec", 1000, "crossing orders per second through REST")
+	fs.BoolVar(&cfg.Sim, "sim", true, "run the market simulator too")
+	start := profileFlag(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	stop, err := start()
+	if err != nil {
+		return err
+	}
+	defer stop()
+	res, err := bench.WS(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(stdout).Encode(res)
 }
 
 // profileFlag adds --cpuprofile to fs. Call the returned start after the

@@ -1,8 +1,9 @@
 // Runs ccxt pro's gemini class (the same pinned ccxt package) against the
 // live Twinex server's WebSocket feeds: every watch* method the class has.
-// compat/compat_test.go runs it after ccxt_test.mjs, on the state that file
-// left (its cases assume nothing about the book). Same environment as
-// ccxt_test.mjs.
+// compat/compat_test.go runs it on a fresh server of its own with the
+// default rate limits (the simulator off, so the book holds only what the
+// cases put there; they run in order and build on each other). Same
+// environment as ccxt_test.mjs.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
