@@ -184,6 +184,12 @@ var importRules = []importRule{
 		}
 		return ""
 	}},
+	{"the API description imports only the standard library", false, func(mod string, im fileImport) string {
+		if under(im.pkg, "openapi") && !isStd(im.path) && !under(im.path, mod+"/openapi") {
+			return "openapi/ is a document both adapters read (the API serves it, the dashboard renders it) and its tests validate against; importing an adapter or a library would tie the two adapters together through it"
+		}
+		return ""
+	}},
 	{"only the metrics adapter imports Prometheus", false, func(mod string, im fileImport) string {
 		if under(im.path, "github.com/prometheus") && !under(im.pkg, "metrics") {
 			return "metric names, labels and their bounds have one home (metrics/); the rest reports figures through plain hooks (core.Config.OnBatch, activity.Recorder.OnBatch, watch.Watcher.OnRaise), so that no package's tests need a registry"

@@ -1,44 +1,71 @@
 package api
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/twinex/twinex/openapi"
+	"github.com/twinex/twinex/openapi/jsonschema"
 )
 
-// TestGoldenResponsesMatchGeminiSchemas validates every REST golden file
-// against the JSON Schema testdata/schema/gemini-rest.schema.json names for
-// it (issue 18). The schemas are written from the facts of Gemini's OpenAPI
-// description and SDK; where Gemini's sources disagree the field carries an
-// "x-choice" saying which way Twinex went, and this test checks that every
-// such choice is exercised by some golden file (and logs them with -v).
-// A new golden file without a schema fails the test: give it one.
-func TestGoldenResponsesMatchGeminiSchemas(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("testdata", "schema", "gemini-rest.schema.json"))
+// goldenEndpoints names the endpoint and status of every REST golden file
+// (a file name or a path.Match pattern; the longest match wins), so that
+// TestGoldenResponsesMatchOpenAPI can find the schema the OpenAPI document
+// gives for its answer.
+var goldenEndpoints = map[string]string{
+	"symbols":                          "GET /v1/symbols 200",
+	"symbol_details_*":                 "GET /v1/symbols/details/{symbol} 200",
+	"network_*":                        "GET /v1/network/{token} 200",
+	"pubticker_*":                      "GET /v1/pubticker/{symbol} 200",
+	"ticker_v2_*":                      "GET /v2/ticker/{symbol} 200",
+	"book_*":                           "GET /v1/book/{symbol} 200",
+	"trades_*":                         "GET /v1/trades/{symbol} 200",
+	"candles_*":                        "GET /v2/candles/{symbol}/{time_frame} 200",
+	"pricefeed":                        "GET /v1/pricefeed 200",
+	"feepromos":                        "GET /v1/feepromos 200",
+	"private_error_insufficient_funds": "POST /v1/order/new 406",
+	"private_error_nonce":              "POST /v1/balances 400",
+	"private_order_new_*":              "POST /v1/order/new 200",
+	"private_order_cancel":             "POST /v1/order/cancel 200",
+	"private_order_status_*":           "POST /v1/order/status 200",
+	"private_orders":                   "POST /v1/orders 200",
+	"private_orders_history":           "POST /v1/orders/history 200",
+	"private_order_cancel_all":         "POST /v1/order/cancel/all 200",
+	"private_mytrades":                 "POST /v1/mytrades 200",
+	"private_balances*":                "POST /v1/balances 200",
+	"private_tradevolume":              "POST /v1/tradevolume 200",
+	"private_notionalvolume":           "POST /v1/notionalvolume 200",
+	"private_heartbeat":                "POST /v1/heartbeat 200",
+	"private_roles*":                   "POST /v1/roles 200",
+	"private_account":                  "POST /v1/account 200",
+	"private_account_create":           "POST /v1/account/create 200",
+	"private_account_list":             "POST /v1/account/list 200",
+	"private_account_transfer":         "POST /v1/account/transfer/{currency} 200",
+	"private_transfers":                "POST /v1/transfers 200",
+	"private_v2_transfers":             "POST /v2/transfers 200",
+	"private_v2_withdraw":              "POST /v2/withdraw/{network}/{ticker} 200",
+	"private_v2_withdraw_feeestimate":  "POST /v2/withdraw/{network}/{ticker}/feeEstimate 200",
+	"private_transactions":             "POST /v1/transactions 200",
+}
+
+// TestGoldenResponsesMatchOpenAPI validates every REST golden file against
+// the response schema the OpenAPI document (openapi/openapi.json) gives for
+// its endpoint and status, so that the document cannot drift from what the
+// server sends. The schemas are written from the facts of Gemini's OpenAPI
+// description, its Go SDK's models and docs.gemini.com (issue 18); where
+// Gemini's sources disagree the field carries an "x-choice" saying which
+// way Twinex went, and this test checks that every such choice is exercised
+// by some golden file (and logs them with -v). A new golden file without an
+// entry in goldenEndpoints fails the test: give it one.
+func TestGoldenResponsesMatchOpenAPI(t *testing.T) {
+	v, err := jsonschema.New(openapi.JSON())
 	if err != nil {
 		t.Fatal(err)
-	}
-	var doc struct {
-		Goldens map[string]string          `json:"x-goldens"`
-		Defs    map[string]json.RawMessage `json:"$defs"`
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	v := &validator{defs: map[string]any{}, choices: map[string]bool{}}
-	for name, def := range doc.Defs {
-		var s any
-		if err := json.Unmarshal(def, &s); err != nil {
-			t.Fatalf("$defs/%s: %v", name, err)
-		}
-		v.defs[name] = s
 	}
 	files, err := filepath.Glob(filepath.Join("testdata", "*.golden"))
 	if err != nil {
@@ -50,259 +77,94 @@ func TestGoldenResponsesMatchGeminiSchemas(t *testing.T) {
 		if strings.HasPrefix(name, "ws_") || name == "currencydata" {
 			continue // the WebSocket frames and the HTML page are not REST answers
 		}
-		def := schemaFor(doc.Goldens, name)
-		if def == "" {
-			t.Errorf("%s: no schema in x-goldens", name)
+		ep := endpointFor(name)
+		if ep == "" {
+			t.Errorf("%s: no endpoint in goldenEndpoints", name)
+			continue
+		}
+		schema, err := responseSchema(v, ep)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
 			continue
 		}
 		body, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.UseNumber()
-		var value any
-		if err := dec.Decode(&value); err != nil {
+		value, err := jsonschema.Decode(body)
+		if err != nil {
 			t.Errorf("%s: not JSON: %v", name, err)
 			continue
 		}
-		for _, e := range v.validate(map[string]any{"$ref": "#/$defs/" + def}, value, "$") {
-			t.Errorf("%s against %s: %s", name, def, e)
+		for _, e := range v.Validate(schema, value, "$") {
+			t.Errorf("%s against %s: %s", name, ep, e)
 		}
 		checked++
 	}
 	if checked < 40 {
 		t.Errorf("only %d golden files checked", checked)
 	}
-	var all []string
-	collectChoices(doc.Defs, &all)
-	for _, c := range all {
-		if !v.choices[c] {
-			t.Errorf("the choice %q is not exercised by any golden file", c)
-		}
-	}
+	schemas, _ := v.Resolve("#/components/schemas")
+	all := jsonschema.Choices(schemas)
 	sort.Strings(all)
 	for _, c := range all {
+		if !v.Choices[c] {
+			t.Errorf("the choice %q is not exercised by any golden file", c)
+		}
 		t.Logf("choice: %s", c)
 	}
 }
 
-// schemaFor returns the schema x-goldens names for a golden file: an exact
-// name first, else the longest matching pattern.
-func schemaFor(goldens map[string]string, name string) string {
-	if d, ok := goldens[name]; ok {
-		return d
+// endpointFor returns the endpoint goldenEndpoints names for a golden file:
+// an exact name first, else the longest matching pattern.
+func endpointFor(name string) string {
+	if ep, ok := goldenEndpoints[name]; ok {
+		return ep
 	}
-	best, def := -1, ""
-	for pattern, d := range goldens {
+	best, ep := -1, ""
+	for pattern, e := range goldenEndpoints {
 		if ok, _ := path.Match(pattern, name); ok && len(pattern) > best {
-			best, def = len(pattern), d
+			best, ep = len(pattern), e
 		}
 	}
-	return def
+	return ep
 }
 
-// collectChoices lists the x-choice texts of the schemas.
-func collectChoices(defs map[string]json.RawMessage, out *[]string) {
-	var walk func(any)
-	walk = func(x any) {
-		switch x := x.(type) {
-		case map[string]any:
-			if c, ok := x["x-choice"].(string); ok {
-				*out = append(*out, c)
-			}
-			for _, y := range x {
-				walk(y)
-			}
-		case []any:
-			for _, y := range x {
-				walk(y)
-			}
-		}
+// responseSchema returns the JSON schema the document gives for "METHOD
+// path status", following a $ref to the shared responses.
+func responseSchema(v *jsonschema.Validator, ep string) (any, error) {
+	var method, p, status string
+	if _, err := fmt.Sscanf(ep, "%s %s %s", &method, &p, &status); err != nil {
+		return nil, fmt.Errorf("%q: %v", ep, err)
 	}
-	for _, d := range defs {
-		var s any
-		json.Unmarshal(d, &s)
-		walk(s)
-	}
-}
-
-// validator checks JSON values against the part of JSON Schema the schemas
-// use: type, const, enum, pattern, properties, required,
-// additionalProperties, items, minItems, maxItems, allOf, oneOf, not and
-// local $ref to #/$defs. Unknown keywords are annotations. It notes each
-// x-choice of a schema a value was checked against.
-type validator struct {
-	defs    map[string]any
-	choices map[string]bool
-}
-
-func (v *validator) validate(schema, value any, at string) []string {
-	s, ok := schema.(map[string]any)
+	ptr := "#/paths/" + strings.ReplaceAll(p, "/", "~1") + "/" + strings.ToLower(method) + "/responses/" + status
+	resp, ok := v.Resolve(ptr)
 	if !ok {
-		return []string{at + ": schema is not an object"}
+		return nil, fmt.Errorf("the document has no %s", ep)
 	}
-	var errs []string
-	fail := func(format string, args ...any) { errs = append(errs, at+": "+fmt.Sprintf(format, args...)) }
-	if ref, ok := s["$ref"].(string); ok {
-		def, found := v.defs[strings.TrimPrefix(ref, "#/$defs/")]
-		if !found || !strings.HasPrefix(ref, "#/$defs/") {
-			return []string{at + ": unknown $ref " + ref}
-		}
-		errs = append(errs, v.validate(def, value, at)...)
-	}
-	if c, ok := s["x-choice"].(string); ok {
-		v.choices[c] = true
-	}
-	if t, ok := s["type"]; ok && !typeIs(t, value) {
-		fail("%s is not of type %v", short(value), t)
-		return errs
-	}
-	if c, ok := s["const"]; ok && !sameJSON(c, value) {
-		fail("%s is not %v", short(value), c)
-	}
-	if e, ok := s["enum"].([]any); ok {
-		found := false
-		for _, x := range e {
-			found = found || sameJSON(x, value)
-		}
-		if !found {
-			fail("%s is not one of %v", short(value), e)
+	if ref, isRef := resp.(map[string]any)["$ref"].(string); isRef {
+		if resp, ok = v.Resolve(ref); !ok {
+			return nil, fmt.Errorf("%s: unknown %s", ep, ref)
 		}
 	}
-	if p, ok := s["pattern"].(string); ok {
-		if str, isStr := value.(string); isStr && !regexp.MustCompile(p).MatchString(str) {
-			fail("%q does not match %s", str, p)
+	schema, ok := v.Resolve(ptr + "/content/application~1json/schema")
+	if !ok {
+		m, _ := resp.(map[string]any)["content"].(map[string]any)
+		j, _ := m["application/json"].(map[string]any)
+		if schema, ok = j["schema"]; !ok {
+			return nil, fmt.Errorf("%s has no JSON schema", ep)
 		}
 	}
-	if obj, isObj := value.(map[string]any); isObj {
-		props, _ := s["properties"].(map[string]any)
-		for _, r := range asList(s["required"]) {
-			if _, ok := obj[r.(string)]; !ok {
-				fail("missing required %q", r)
-			}
-		}
-		for k, x := range obj {
-			if ps, ok := props[k]; ok {
-				errs = append(errs, v.validate(ps, x, at+"."+k)...)
-				continue
-			}
-			switch ap := s["additionalProperties"].(type) {
-			case bool:
-				if !ap {
-					fail("unexpected field %q", k)
-				}
-			case map[string]any:
-				errs = append(errs, v.validate(ap, x, at+"."+k)...)
-			}
-		}
-	}
-	if arr, isArr := value.([]any); isArr {
-		if n, ok := s["minItems"].(float64); ok && len(arr) < int(n) {
-			fail("%d items, fewer than %v", len(arr), n)
-		}
-		if n, ok := s["maxItems"].(float64); ok && len(arr) > int(n) {
-			fail("%d items, more than %v", len(arr), n)
-		}
-		if items, ok := s["items"]; ok {
-			for i, x := range arr {
-				errs = append(errs, v.validate(items, x, fmt.Sprintf("%s[%d]", at, i))...)
-			}
-		}
-	}
-	for _, sub := range asList(s["allOf"]) {
-		errs = append(errs, v.validate(sub, value, at)...)
-	}
-	if one := asList(s["oneOf"]); len(one) > 0 {
-		matched := 0
-		var why []string
-		for i, sub := range one {
-			if e := v.validate(sub, value, at); len(e) == 0 {
-				matched++
-			} else {
-				why = append(why, fmt.Sprintf("#%d: %s", i, e[0]))
-			}
-		}
-		if matched != 1 {
-			fail("matches %d of oneOf, want 1 (%s)", matched, strings.Join(why, "; "))
-		}
-	}
-	if not, ok := s["not"]; ok && len(v.validate(not, value, at)) == 0 {
-		fail("%s matches a schema it must not (%v)", short(value), not)
-	}
-	return errs
+	return schema, nil
 }
 
-func asList(x any) []any {
-	l, _ := x.([]any)
-	return l
-}
-
-// typeIs reports whether value has the JSON type t (a name or a list of
-// names); numbers are json.Number.
-func typeIs(t, value any) bool {
-	if l, ok := t.([]any); ok {
-		for _, x := range l {
-			if typeIs(x, value) {
-				return true
-			}
-		}
-		return false
-	}
-	switch t {
-	case "object":
-		_, ok := value.(map[string]any)
-		return ok
-	case "array":
-		_, ok := value.([]any)
-		return ok
-	case "string":
-		_, ok := value.(string)
-		return ok
-	case "boolean":
-		_, ok := value.(bool)
-		return ok
-	case "null":
-		return value == nil
-	case "number":
-		_, ok := value.(json.Number)
-		return ok
-	case "integer":
-		n, ok := value.(json.Number)
-		return ok && !strings.ContainsAny(string(n), ".eE")
-	}
-	return false
-}
-
-// sameJSON compares a schema constant with a value decoded with UseNumber.
-func sameJSON(c, value any) bool {
-	a, _ := json.Marshal(c)
-	b, _ := json.Marshal(value)
-	return bytes.Equal(a, b)
-}
-
-func short(x any) string {
-	b, _ := json.Marshal(x)
-	if len(b) > 60 {
-		return string(b[:60]) + "..."
-	}
-	return string(b)
-}
-
-// TestSchemaValidatorRefusesTheOldShapes keeps the validator honest: the
-// shapes issue 18 measured as wrong fail it.
+// TestSchemaValidatorRefusesTheOldShapes keeps the schemas honest: the
+// shapes issue 18 measured as wrong fail them.
 func TestSchemaValidatorRefusesTheOldShapes(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("testdata", "schema", "gemini-rest.schema.json"))
+	v, err := jsonschema.New(openapi.JSON())
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc struct {
-		Defs map[string]any `json:"$defs"`
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	v := &validator{defs: doc.Defs, choices: map[string]bool{}}
 	for _, c := range []struct{ def, body string }{
 		// a trade row in the mytrades shape
 		{"Transactions", `{"results":[{"account":"primary","type":"Buy","price":"1","amount":"1","timestampms":1,"tid":1,"order_id":"2","aggressor":true,"fee_amount":"0","fee_currency":"USD","is_auction_fill":false,"symbol":"BTCUSD","exchange":"gemini"}]}`},
@@ -315,14 +177,13 @@ func TestSchemaValidatorRefusesTheOldShapes(t *testing.T) {
 		{"CandleResponse", `[[1,2,3,4,5]]`},
 		{"Transfers", `[{"type":"Deposit","status":"Complete","timestampms":1,"eid":1,"currency":"BTC","amount":"1","network":"bitcoin"}]`},
 		{"Order", `{"order_id":"1"}`},
+		{"ErrorResponse", `{"result":"error","reason":"NoSuchReason","message":"x"}`},
 	} {
-		dec := json.NewDecoder(strings.NewReader(c.body))
-		dec.UseNumber()
-		var value any
-		if err := dec.Decode(&value); err != nil {
+		value, err := jsonschema.Decode([]byte(c.body))
+		if err != nil {
 			t.Fatal(err)
 		}
-		if errs := v.validate(map[string]any{"$ref": "#/$defs/" + c.def}, value, "$"); len(errs) == 0 {
+		if errs := v.ValidateRef("#/components/schemas/"+c.def, value, "$"); len(errs) == 0 {
 			t.Errorf("%s accepted %s", c.def, c.body)
 		}
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/twinex/twinex/fault"
 	"github.com/twinex/twinex/feed"
 	"github.com/twinex/twinex/keys"
+	"github.com/twinex/twinex/openapi"
 	"github.com/twinex/twinex/quota"
 	"github.com/twinex/twinex/ratelimit"
 )
@@ -112,6 +113,7 @@ func (s *Server) Handler() http.Handler {
 	s.unknown = newUnknownKeys()
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.Handle("GET /openapi.json", openapi.Handler())
 	s.routeAdmin()
 	s.routePublic()
 	s.routeAccounts()

@@ -458,8 +458,9 @@ func (st *state) close() error {
 	return errors.Join(errs...)
 }
 
-// route sends the Gemini API, the admin API and the health check to the API
-// server, and every other path to the dashboard.
+// route sends the Gemini API, the admin API, the health check and the API's
+// OpenAPI description to the API server, and every other path to the
+// dashboard.
 func route(api, dashboard http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
@@ -467,7 +468,7 @@ func route(api, dashboard http.Handler) http.Handler {
 		// not the dashboard's page.
 		rootUpgrade := p == "/" && r.Header.Get("Upgrade") != ""
 		if strings.HasPrefix(p, "/v1/") || strings.HasPrefix(p, "/v2/") || strings.HasPrefix(p, "/admin/") || strings.HasPrefix(p, "/secrets/") ||
-			p == "/healthz" || p == "/readyz" || rootUpgrade {
+			p == "/healthz" || p == "/readyz" || p == "/openapi.json" || rootUpgrade {
 			api.ServeHTTP(w, r)
 			return
 		}

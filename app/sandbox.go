@@ -141,7 +141,8 @@ Sandbox demo account (%s):
   Try: curl -s %s/v1/pubticker/btcusd
        go run ./cmd/twinex api --base-url %s --credentials %s balances
   Dashboard: %s/ (sign up, or log in with the demo login above)
-`, login, key, secret, base, base, path, base)
+  API reference: %s/docs/api (the OpenAPI document: %s/openapi.json)
+`, login, key, secret, base, base, path, base, base, base)
 }
 
 // demoPassword reads the login password from the demo credentials file, ""

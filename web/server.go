@@ -127,7 +127,8 @@ type Server struct {
 	TrustedProxies []netip.Prefix
 
 	pages     map[string]*template.Template
-	dummyHash string // verified against for unknown emails, to spend the same time
+	apiRef    *apiReference // the API reference page's data
+	dummyHash string        // verified against for unknown emails, to spend the same time
 	secrets   secretStash
 	turns     turns // attempts' turns per throttle key
 
@@ -155,6 +156,11 @@ func (s *Server) Handler() http.Handler {
 	if err := s.parseTemplates(); err != nil {
 		panic(err) // embedded templates: a programming error, caught by the tests
 	}
+	ref, err := newAPIReference()
+	if err != nil {
+		panic(err) // the embedded document: a programming error, caught by the tests
+	}
+	s.apiRef = ref
 	h, err := password.Hash(randomToken())
 	if err != nil {
 		panic(err)
@@ -169,6 +175,7 @@ func (s *Server) Handler() http.Handler {
 		files.ServeHTTP(w, r)
 	})))
 	mux.HandleFunc("GET /{$}", s.home)
+	mux.HandleFunc("GET /docs/api", s.apiDocs)
 	mux.HandleFunc("GET /signup", s.signupForm)
 	mux.HandleFunc("POST /signup", s.signup)
 	mux.HandleFunc("GET /login", s.loginForm)

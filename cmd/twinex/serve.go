@@ -15,8 +15,9 @@ import (
 const serveUsage = `Usage: twinex serve [flags]
 
 Starts the exchange: recovers its state from the data directory, then
-serves HTTP: the Gemini API at the root, the admin API (/admin/v1) and
-/healthz.
+serves HTTP: the Gemini API at the root, the admin API (/admin/v1),
+/healthz, the API's OpenAPI document (/openapi.json) and the dashboard
+(with the API reference at /docs/api).
 
 Files in the data directory:
   twinex.db      the SQLite store (WAL mode, durable commits)
