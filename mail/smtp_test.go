@@ -143,7 +143,7 @@ func checkHeaders(t *testing.T, p parsed, to string) {
 func TestSendStartTLS(t *testing.T) {
 	ts := startServer(t, modeStartTLS)
 	s := newSender(t, ts, authURL("smtp", ts))
-	if err := s.Send(context.Background(), mail.VerifyEmail("alice@example.com", "https://twinex.test/verify?token=t0k3n")); err != nil {
+	if err := s.Send(context.Background(), verifyMail("alice@example.com", "https://twinex.test/verify?token=t0k3n")); err != nil {
 		t.Fatal(err)
 	}
 	r := one(t, ts)
@@ -160,7 +160,7 @@ func TestSendStartTLS(t *testing.T) {
 func TestSendImplicitTLS(t *testing.T) {
 	ts := startServer(t, modeImplicit)
 	s := newSender(t, ts, authURL("smtps", ts))
-	if err := s.Send(context.Background(), mail.PasswordReset("Bob <bob@example.com>", "https://twinex.test/reset?token=r3s3t")); err != nil {
+	if err := s.Send(context.Background(), resetMail("Bob <bob@example.com>", "https://twinex.test/reset?token=r3s3t")); err != nil {
 		t.Fatal(err)
 	}
 	r := one(t, ts)
@@ -177,7 +177,7 @@ func TestSendImplicitTLS(t *testing.T) {
 func TestSendPlainToLoopback(t *testing.T) {
 	ts := startServer(t, modePlain)
 	s := newSender(t, ts, authURL("smtp", ts)+"?starttls=false")
-	if err := s.Send(context.Background(), mail.VerifyEmail("alice@example.com", "https://x.test/v")); err != nil {
+	if err := s.Send(context.Background(), verifyMail("alice@example.com", "https://x.test/v")); err != nil {
 		t.Fatal(err)
 	}
 	if r := one(t, ts); r.TLS || !r.Authed {
@@ -191,7 +191,7 @@ func TestSendInsecureSkipVerifyOnLoopback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Send(context.Background(), mail.VerifyEmail("alice@example.com", "https://x.test/v")); err != nil {
+	if err := s.Send(context.Background(), verifyMail("alice@example.com", "https://x.test/v")); err != nil {
 		t.Fatal(err)
 	}
 	if r := one(t, ts); !r.TLS {
@@ -222,7 +222,7 @@ func TestSendFailures(t *testing.T) {
 			if !c.roots {
 				s.RootCAs = nil
 			}
-			err := s.Send(context.Background(), mail.VerifyEmail("alice@example.com", "https://x.test/v"))
+			err := s.Send(context.Background(), verifyMail("alice@example.com", "https://x.test/v"))
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("Send: %v, want an error about %s", err, c.want)
 			}
@@ -274,7 +274,7 @@ func TestSendTimeout(t *testing.T) {
 			ctx, cancel := c.ctx()
 			defer cancel()
 			start := time.Now()
-			err := s.Send(ctx, mail.VerifyEmail("alice@example.com", "https://x.test/v"))
+			err := s.Send(ctx, verifyMail("alice@example.com", "https://x.test/v"))
 			if !errors.Is(err, c.want) {
 				t.Fatalf("Send: %v, want %v", err, c.want)
 			}
@@ -285,7 +285,7 @@ func TestSendTimeout(t *testing.T) {
 	}
 	t.Run("DefaultTimeout", func(t *testing.T) {
 		s.Timeout = 200 * time.Millisecond
-		if err := s.Send(context.Background(), mail.VerifyEmail("alice@example.com", "https://x.test/v")); !errors.Is(err, context.DeadlineExceeded) {
+		if err := s.Send(context.Background(), verifyMail("alice@example.com", "https://x.test/v")); !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("Send: %v, want a deadline error", err)
 		}
 	})
@@ -340,7 +340,7 @@ func TestSendRefusesInjection(t *testing.T) {
 	ts := startServer(t, modeStartTLS)
 	s := newSender(t, ts, authURL("smtp", ts))
 	box := mail.NewMailbox(&mailStoreSpy{}, nil)
-	ok := mail.VerifyEmail("alice@example.com", "https://x.test/v")
+	ok := verifyMail("alice@example.com", "https://x.test/v")
 	for name, m := range map[string]mail.Message{
 		"ToCRLF":         {To: "alice@example.com\r\nBcc: eve@evil.test", Subject: ok.Subject, Text: ok.Text},
 		"ToLF":           {To: "alice@example.com\nBcc: eve@evil.test", Subject: ok.Subject, Text: ok.Text},

@@ -28,7 +28,7 @@ func TestMailboxSurvivesReopen(t *testing.T) {
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	db := open(t, path)
 	box := mail.NewMailbox(db, func() time.Time { return now })
-	if err := box.Send(ctx, mail.VerifyEmail("New User <New.User@Example.com>", "https://twinex.test/verify?t=abc")); err != nil {
+	if err := box.Send(ctx, mail.Message{To: "New User <New.User@Example.com>", Subject: "Confirm your email address", Text: "https://twinex.test/verify?t=abc\n"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {
