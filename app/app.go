@@ -3,6 +3,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -71,6 +72,19 @@ type App struct {
 	// production's only choice).
 	KYCReview string
 	// Sim runs the market simulator (sandbox only); SimSeed seeds it.
+	// Settings from the environment, read by cmd/twinex (serve's help
+	// names the variables): Token, the admin token, replaces <data>/admin.token;
+	// MasterKeyFile names the key sealing secrets (default
+	// <data>/master.key); TrustedProxies lists the proxies (addresses or
+	// CIDR ranges, comma-separated) whose X-Forwarded-For is believed;
+	// PublicURL is the dashboard's public address for emailed links; SMTPURL
+	// and MailFrom send mail through SMTP.
+	Token          string
+	MasterKeyFile  string
+	TrustedProxies string
+	PublicURL      string
+	SMTPURL        string
+	MailFrom       string
 	// MetricsListen, when set, serves GET /metrics (Prometheus) on a
 	// listener of its own (serve --metrics-listen; off by default).
 	MetricsListen string
@@ -197,17 +211,17 @@ func (m *App) Open(ctx context.Context) error {
 	if m.markets, err = loadMarkets(m.DataDir); err != nil {
 		return err
 	}
-	if m.token, err = adminToken(m.DataDir); err != nil {
+	if m.token, err = adminToken(m.DataDir, m.Token); err != nil {
 		return err
 	}
-	masterKey, err := auth.LoadMasterKey(m.DataDir, os.Getenv("TWINEX_MASTER_KEY_FILE"))
+	masterKey, err := auth.LoadMasterKey(m.DataDir, m.MasterKeyFile)
 	if err != nil {
 		return err
 	}
 	if m.sealer, err = auth.NewSealer(masterKey); err != nil {
 		return err
 	}
-	if m.trusted, err = auth.ParseTrustedProxies(os.Getenv("TWINEX_TRUSTED_PROXIES")); err != nil {
+	if m.trusted, err = auth.ParseTrustedProxies(m.TrustedProxies); err != nil {
 		return fmt.Errorf("TWINEX_TRUSTED_PROXIES: %w", err)
 	}
 	if m.Mode == Production {
@@ -373,7 +387,7 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 		return nil, err
 	}
 	st.watch.Mail = sender
-	public, err := publicURL(os.Getenv("TWINEX_PUBLIC_URL"))
+	public, err := publicURL(m.PublicURL)
 	if err != nil {
 		st.close()
 		return nil, err
@@ -483,8 +497,8 @@ func route(api, dashboard http.Handler) http.Handler {
 func (m *App) mail(st *state) (func(ctx context.Context, to, subject, text string) error, web.Mailbox, mail.Sender, error) {
 	var sender mail.Sender
 	var box web.Mailbox
-	if u := os.Getenv("TWINEX_SMTP_URL"); u != "" {
-		from := envOr("TWINEX_MAIL_FROM", "Twinex <no-reply@localhost>")
+	if u := m.SMTPURL; u != "" {
+		from := cmp.Or(m.MailFrom, "Twinex <no-reply@localhost>")
 		s, err := mail.NewSMTP(u, from)
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("TWINEX_SMTP_URL: %w", err)
@@ -516,12 +530,6 @@ func publicURL(v string) (string, error) {
 	return strings.TrimRight(u.String(), "/"), nil
 }
 
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
 
 // serveHTTP hands a request to the current state, holding it for reading
 // so that a restore waits for requests in flight. Restore and reset
@@ -708,11 +716,11 @@ func readPrivate(path string) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(f, 4096))
 }
 
-// adminToken returns TWINEX_ADMIN_TOKEN, or the token in <data>/admin.token,
-// generating it (mode 0600) at first start.
-func adminToken(dir string) (string, error) {
-	if t := os.Getenv("TWINEX_ADMIN_TOKEN"); t != "" {
-		return t, nil
+// adminToken returns token when set (TWINEX_ADMIN_TOKEN), or the token in
+// <data>/admin.token, generating it (mode 0600) at first start.
+func adminToken(dir, token string) (string, error) {
+	if token != "" {
+		return token, nil
 	}
 	path := filepath.Join(dir, "admin.token")
 	data, err := readPrivate(path)

@@ -63,10 +63,9 @@ func waitAlert(t *testing.T, a *App, userID int64, kind twinex.AlertKind) twinex
 // TestWatchingKeys drives the alert rules, the quota count and the secret
 // report through the whole server.
 func TestWatchingKeys(t *testing.T) {
-	t.Setenv("TWINEX_TRUSTED_PROXIES", "127.0.0.1/32")
 	dir := t.TempDir()
 	ctx := context.Background()
-	a := &App{Listen: "127.0.0.1:0", DataDir: dir}
+	a := &App{Listen: "127.0.0.1:0", DataDir: dir, TrustedProxies: "127.0.0.1/32"}
 	if err := a.Open(ctx); err != nil {
 		t.Fatal(err)
 	}

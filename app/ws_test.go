@@ -59,10 +59,9 @@ func TestResetClosesWebSockets(t *testing.T) {
 // from a new address raises the new-address alert as a REST call does,
 // and the upgrade and the close are in the stored activity log.
 func TestOrderEventSocketsInTheActivityLogAndAlerts(t *testing.T) {
-	t.Setenv("TWINEX_TRUSTED_PROXIES", "127.0.0.1/32")
 	dir := t.TempDir()
 	ctx := context.Background()
-	a := &App{Listen: "127.0.0.1:0", DataDir: dir}
+	a := &App{Listen: "127.0.0.1:0", DataDir: dir, TrustedProxies: "127.0.0.1/32"}
 	if err := a.Open(ctx); err != nil {
 		t.Fatal(err)
 	}

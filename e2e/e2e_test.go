@@ -95,8 +95,7 @@ func TestNewUserToSignedRequest(t *testing.T) {
 	ctx, shot := browser(t)
 	// The test plays a proxy on loopback to make requests from other
 	// addresses.
-	t.Setenv("TWINEX_TRUSTED_PROXIES", "127.0.0.1/32")
-	a := &app.App{Listen: "127.0.0.1:0", DataDir: t.TempDir()}
+	a := &app.App{Listen: "127.0.0.1:0", DataDir: t.TempDir(), TrustedProxies: "127.0.0.1/32"}
 	if err := a.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}

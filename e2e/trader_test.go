@@ -295,8 +295,7 @@ func TestMailboxRule(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a server")
 	}
-	t.Setenv("TWINEX_TRUSTED_PROXIES", "127.0.0.1/32")
-	a := &app.App{Listen: "127.0.0.1:0", DataDir: t.TempDir()}
+	a := &app.App{Listen: "127.0.0.1:0", DataDir: t.TempDir(), TrustedProxies: "127.0.0.1/32"}
 	if err := a.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}

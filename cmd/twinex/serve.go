@@ -37,7 +37,11 @@ SIGINT or SIGTERM shuts down cleanly; a second signal exits at once.
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", serveUsage, stderr)
-	m := &Main{Stdout: stdout}
+	// The environment is read here, and only here (app takes settings as
+	// fields).
+	m := &Main{Stdout: stdout, Token: os.Getenv("TWINEX_ADMIN_TOKEN"), MasterKeyFile: os.Getenv("TWINEX_MASTER_KEY_FILE"),
+		TrustedProxies: os.Getenv("TWINEX_TRUSTED_PROXIES"), PublicURL: os.Getenv("TWINEX_PUBLIC_URL"),
+		SMTPURL: os.Getenv("TWINEX_SMTP_URL"), MailFrom: os.Getenv("TWINEX_MAIL_FROM")}
 	fs.StringVar(&m.Listen, "listen", envOr("TWINEX_LISTEN", "127.0.0.1:8080"), "address to listen on (TWINEX_LISTEN)")
 	fs.StringVar(&m.DataDir, "data", envOr("TWINEX_DATA", "./twinex-data"), "data directory (TWINEX_DATA)")
 	m.PublicLimit, m.PrivateLimit = ratelimit.GeminiPublic(), ratelimit.GeminiPrivate()
