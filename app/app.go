@@ -530,7 +530,6 @@ func publicURL(v string) (string, error) {
 	return strings.TrimRight(u.String(), "/"), nil
 }
 
-
 // serveHTTP hands a request to the current state, holding it for reading
 // so that a restore waits for requests in flight. Restore and reset
 // requests themselves run without the lock, since they take it for writing.
