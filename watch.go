@@ -67,12 +67,9 @@ type Alert struct {
 	Dismissed int64  // Unix ns; 0 while shown
 }
 
-// WatchStore keeps what watching keys needs beyond the activity log: the
-// per-minute usage (written by AddActivity with the records), the
-// addresses each key has been used from, alerts, users' plans and the
-// fingerprints that find a key by its secret. The sqlite store implements
-// it.
-type WatchStore interface {
+// UsageStore keeps keys' use per minute: the activity log's rollup,
+// written by AddActivity with the records.
+type UsageStore interface {
 	// Usage returns a key's usage per minute in [from, to) (Unix minutes),
 	// oldest first; minutes without requests are absent.
 	Usage(ctx context.Context, keyID string, from, to int64) ([]UsagePoint, error)
@@ -81,7 +78,11 @@ type WatchStore interface {
 	CountedSince(ctx context.Context, minute int64) (map[string]int64, error)
 	// PruneUsage deletes usage before minute.
 	PruneUsage(ctx context.Context, minute int64) error
+}
 
+// AlertStore keeps the alert rules' state: the addresses each key has
+// been used from, the alerts, and the keys the periodic checks look at.
+type AlertStore interface {
 	// NoteKeyIP records that a key was used from ip at time t; it reports
 	// whether the address is new for the key and whether the key had been
 	// used from any address before.
@@ -106,19 +107,35 @@ type WatchStore interface {
 	// keys revoked before t (Unix ns).
 	PruneWatch(ctx context.Context, t int64) error
 
-	// UserPlan returns the name of a user's plan, "" when none is set.
-	UserPlan(ctx context.Context, userID int64) (string, error)
-	SetUserPlan(ctx context.Context, userID int64, plan string) error
-
 	// ActiveKeys lists the keys that are not revoked, for the periodic
 	// checks.
 	ActiveKeys(ctx context.Context) ([]APIKey, error)
+}
 
-	// AddFingerprints maps secret fingerprints to a key; an existing
-	// fingerprint is left alone. KeyByFingerprint returns ErrNotFound for
-	// an unknown one. Unfingerprinted lists keys that have none (created
-	// before fingerprints existed).
+// PlanStore keeps users' plans.
+type PlanStore interface {
+	// UserPlan returns the name of a user's plan, "" when none is set.
+	UserPlan(ctx context.Context, userID int64) (string, error)
+	SetUserPlan(ctx context.Context, userID int64, plan string) error
+}
+
+// FingerprintStore maps secrets' fingerprints to keys, so that a reported
+// secret finds its key. AddFingerprints maps fingerprints to a key; an
+// existing fingerprint is left alone. KeyByFingerprint returns ErrNotFound
+// for an unknown one. Unfingerprinted lists keys that have none (created
+// before fingerprints existed).
+type FingerprintStore interface {
 	AddFingerprints(ctx context.Context, keyID string, fps ...[]byte) error
 	KeyByFingerprint(ctx context.Context, fp []byte) (string, error)
 	Unfingerprinted(ctx context.Context) ([]APIKey, error)
+}
+
+// WatchStore is everything watching keys needs beyond the activity log:
+// usage, alerts, plans and fingerprints. The sqlite store implements it;
+// each user takes only the parts it needs.
+type WatchStore interface {
+	UsageStore
+	AlertStore
+	PlanStore
+	FingerprintStore
 }

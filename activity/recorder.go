@@ -25,9 +25,16 @@ const (
 	pruneEvery       = time.Hour
 )
 
+// Store is where the recorder writes: the activity log, whose writes
+// also roll up each key's usage per minute, pruned with it.
+type Store interface {
+	twinex.ActivityStore
+	PruneUsage(ctx context.Context, minute int64) error
+}
+
 // Recorder batches activity records into a store.
 type Recorder struct {
-	store     twinex.ActivityStore
+	store     Store
 	retention time.Duration
 	log       *slog.Logger
 	ch        chan twinex.Activity
@@ -50,7 +57,7 @@ func (r *Recorder) OnWrite(fn func(context.Context, []twinex.Activity)) {
 
 // New returns a recorder for store keeping records for retention (the
 // default when zero). Call Run to start writing.
-func New(store twinex.ActivityStore, retention time.Duration, log *slog.Logger) *Recorder {
+func New(store Store, retention time.Duration, log *slog.Logger) *Recorder {
 	if retention <= 0 {
 		retention = DefaultRetention
 	}
@@ -169,12 +176,8 @@ func (r *Recorder) prune() {
 	} else if n > 0 {
 		r.log.Info("activity log pruned", "records", n)
 	}
-	if u, ok := r.store.(interface {
-		PruneUsage(ctx context.Context, minute int64) error
-	}); ok {
-		keep := max(r.retention, UsageRetention)
-		if err := u.PruneUsage(ctx, now.Add(-keep).Unix()/60); err != nil {
-			r.log.Error("activity log: prune usage failed", "err", err)
-		}
+	keep := max(r.retention, UsageRetention)
+	if err := r.store.PruneUsage(ctx, now.Add(-keep).Unix()/60); err != nil {
+		r.log.Error("activity log: prune usage failed", "err", err)
 	}
 }

@@ -158,13 +158,8 @@ func (s *Service) log() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// Fingerprints is the part of twinex.WatchStore that maps secrets'
-// fingerprints to keys.
-type Fingerprints interface {
-	AddFingerprints(ctx context.Context, keyID string, fps ...[]byte) error
-	KeyByFingerprint(ctx context.Context, fp []byte) (string, error)
-	Unfingerprinted(ctx context.Context) ([]twinex.APIKey, error)
-}
+// Fingerprints maps secrets' fingerprints to keys.
+type Fingerprints = twinex.FingerprintStore
 
 // addFingerprint records a secret's fingerprint before the secret is
 // stored: a fingerprint whose key never got stored finds nothing.

@@ -21,7 +21,10 @@ const WarnPercent = 80
 // Service counts keys' requests against their owners' plans. Store is
 // required.
 type Service struct {
-	Store twinex.WatchStore
+	Store interface {
+		twinex.UsageStore
+		twinex.PlanStore
+	}
 	// Warn, when set, is called in its own goroutine once per key and UTC
 	// day, when the key's use reaches WarnPercent of its allowance.
 	Warn   func(k twinex.APIKey, u Usage)
