@@ -9,14 +9,8 @@ import (
 	"github.com/twinex/twinex"
 )
 
-// MFA is a user's TOTP second factor (web.MFA; migration 0007).
-type MFA = struct {
-	UserID   int64
-	Secret   []byte // sealed base32 secret
-	Enabled  int64  // Unix ns when confirmed; 0 while enrolling
-	LastStep int64  // time step of the last accepted code
-	Recovery string // hashes of the unused recovery codes, one per line
-}
+// MFA is a user's TOTP second factor (migration 0007).
+type MFA = twinex.MFA
 
 // MFA returns a user's second factor, or twinex.ErrNotFound.
 func (db *DB) MFA(ctx context.Context, userID int64) (MFA, error) {

@@ -12,48 +12,15 @@ import (
 
 // The dashboard's storage (migration 0005): browser sessions, emailed
 // single-use tokens, verified email addresses, login attempts and the audit
-// log. *DB satisfies web.Store without importing package web: the row types
-// below are aliases of unnamed struct types, and package web declares the
-// same aliases, so both name one type. web's tests assert that *DB
-// satisfies web.Store; a field added on one side only breaks that build.
+// log; *DB implements twinex.DashboardStore with the domain's row types.
+type (
+	WebSession   = twinex.Session
+	EmailToken   = twinex.EmailToken
+	LoginAttempt = twinex.LoginAttempt
+	AuditEvent   = twinex.AuditEvent
+)
 
-// WebSession is a signed-in browser (web.Session).
-type WebSession = struct {
-	ID       string // hex SHA-256 of the cookie's token
-	UserID   int64
-	Created  int64 // Unix ns
-	Expires  int64 // absolute expiry, Unix ns
-	LastSeen int64 // Unix ns, for the idle expiry
-	IP       string
-	MFA      bool // the second factor was given in this session
-}
-
-// EmailToken is an emailed single-use link (web.EmailToken).
-type EmailToken = struct {
-	Hash    string // hex SHA-256 of the token in the link
-	UserID  int64
-	Purpose string // "verify" or "reset"
-	Created int64  // Unix ns
-	Expires int64  // Unix ns
-	Used    int64  // Unix ns; 0 while unused
-}
-
-// LoginAttempt is one login attempt (web.LoginAttempt).
-type LoginAttempt = struct {
-	Email string // lower case
-	IP    string
-	Time  int64 // Unix ns
-	OK    bool
-}
-
-// AuditEvent is one entry of a user's audit log (web.AuditEvent).
-type AuditEvent = struct {
-	UserID int64
-	Time   int64 // Unix ns
-	IP     string
-	Action string // e.g. "login", "password_reset"
-	Detail string
-}
+var _ twinex.DashboardStore = (*DB)(nil)
 
 const sessionCols = `id, user_id, created, expires, last_seen, ip, mfa_ok`
 
