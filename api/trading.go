@@ -225,7 +225,6 @@ func (s *Server) orderStatus(w http.ResponseWriter, r *http.Request, c *signed) 
 		if o, err = s.storedOrder(r.Context(), c.account.ID, id); err != nil {
 			return err
 		}
-		s.noticeCancelRejected(o)
 	} else {
 		coid, err := p.str("client_order_id")
 		if err != nil {
