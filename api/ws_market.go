@@ -323,6 +323,10 @@ func v2Error(reason, msg string) []byte {
 // while nothing is subscribed gets the error object and then a close
 // (ccxt ignores in-band errors, §2.5). Unknown symbols among valid ones get
 // NoValidTradingPairs and the valid ones are served (§6.4).
+// maxV2Pairs bounds the (symbol, subscription) pairs of one v2 message:
+// more than the markets times the streams a client could want.
+const maxV2Pairs = 64
+
 func (p *v2Proto) onMessage(c *wsConn, data []byte) {
 	var req v2Request
 	if err := json.Unmarshal(data, &req); err != nil {
@@ -336,6 +340,18 @@ func (p *v2Proto) onMessage(c *wsConn, data []byte) {
 		return
 	}
 	ms := c.s.Core.Markets()
+	// One message cannot ask for more than a connection could want: each
+	// (market, stream) pair costs a snapshot or a candle history.
+	pairs := 0
+	for _, sub := range req.Subscriptions {
+		pairs += len(sub.Symbols)
+	}
+	if pairs > maxV2Pairs {
+		c.reply(v2Error("InvalidJson", "at most "+strconv.Itoa(maxV2Pairs)+" symbols in one message"))
+		c.requestClose(closePolicy, "too many subscriptions in one message")
+		return
+	}
+	seen := map[[3]string]bool{} // (symbol, name) asked twice in this message
 	valid, invalid := 0, false
 	for _, sub := range req.Subscriptions {
 		var bits uint16
@@ -373,6 +389,11 @@ func (p *v2Proto) onMessage(c *wsConn, data []byte) {
 				continue
 			}
 			valid++
+			if k := [3]string{ms.List[i].Symbol, sub.Name}; seen[k] {
+				continue
+			} else {
+				seen[k] = true
+			}
 			if req.Type == "unsubscribe" {
 				if tf >= 0 {
 					p.mu.Lock()
@@ -392,8 +413,17 @@ func (p *v2Proto) onMessage(c *wsConn, data []byte) {
 				if p.spells[[2]int{i, tf}] == nil {
 					p.spells[[2]int{i, tf}] = map[string]bool{}
 				}
+				already := len(p.spells[[2]int{i, tf}]) > 0
 				p.spells[[2]int{i, tf}][spell] = true
 				p.mu.Unlock()
+				if already {
+					continue // subscribed: its history was sent, and its updates flow
+				}
+				select {
+				case <-c.sub.Done():
+					return // dropped meanwhile: no store read for nobody
+				default:
+				}
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 				cs, err := c.s.Store.Candles(ctx, twinex.CandleQuery{Market: ms.List[i].Symbol, Timeframe: twinex.Timeframes[tf].Name, Limit: candleRows})
 				cancel()
