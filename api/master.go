@@ -95,13 +95,15 @@ func (s *Server) accountTransfer(w http.ResponseWriter, r *http.Request, c *sign
 // txn is one trade or transfer of /v1/transactions, in its order; render
 // builds its row, for the rows of the page only.
 type txn struct {
-	time   int64
-	kind   int // 0 trade, 1 transfer
-	id     int64
-	render func() (map[string]any, error)
+	time    int64
+	kind    int // 0 trade, 1 transfer
+	id      int64
+	account int64 // a trade between two accounts of the group is a row for each
+	render  func() (map[string]any, error)
 }
 
-// after reports whether x comes after the cursor c.
+// after reports whether x comes after the cursor c: by time, then trades
+// before transfers, then id, then account.
 func (x txn) after(c txn) bool {
 	if x.time != c.time {
 		return x.time > c.time
@@ -109,7 +111,10 @@ func (x txn) after(c txn) bool {
 	if x.kind != c.kind {
 		return x.kind > c.kind
 	}
-	return x.id > c.id
+	if x.id != c.id {
+		return x.id > c.id
+	}
+	return x.account > c.account
 }
 
 // transactions lists the group's trades and transfers oldest first from
@@ -138,8 +143,23 @@ func (s *Server) transactions(w http.ResponseWriter, r *http.Request, c *signed)
 	var cursor txn
 	cursor.time = from - 1
 	if token != "" {
-		if _, err := fmt.Sscanf(token, "%d.%d.%d", &cursor.time, &cursor.kind, &cursor.id); err != nil {
+		if n, _ := fmt.Sscanf(token, "%d.%d.%d.%d", &cursor.time, &cursor.kind, &cursor.id, &cursor.account); n < 3 {
 			return twinex.Errorf(twinex.InvalidJson, "continuation_token is not one this server issued")
+		}
+	}
+	// Each account's trades and transfers are read from the cursor on, in
+	// id order (ids grow with time): from the cursor's own id when it is of
+	// that kind (the other account of a trade within the group may follow
+	// it), else from its time. limit+2 rows of each cover the page.
+	tq := twinex.TradeQuery{After: max(from, cursor.time), Limit: limit + 2, Ascending: true}
+	fq := twinex.TransferQuery{After: max(from, cursor.time), Limit: limit + 2, Ascending: true}
+	if token != "" {
+		switch cursor.kind {
+		case 0:
+			tq.After, tq.AfterID = from, cursor.id-1
+		default:
+			tq.After = max(from, cursor.time+1) // trades at the cursor's time came before it
+			fq.After, fq.AfterID = from, cursor.id-1
 		}
 	}
 	accounts, err := s.Accounts.Accounts(r.Context(), c.user)
@@ -163,9 +183,9 @@ func (s *Server) transactions(w http.ResponseWriter, r *http.Request, c *signed)
 		return o.ClientOrderID, nil
 	}
 	var all []txn
-	start := max(from, cursor.time)
 	for _, a := range accounts {
-		trades, err := s.Store.Trades(r.Context(), twinex.TradeQuery{AccountID: a.ID, After: start, Limit: limit + 100, Ascending: true})
+		tq.AccountID, fq.AccountID = a.ID, a.ID
+		trades, err := s.Store.Trades(r.Context(), tq)
 		if err != nil {
 			return err
 		}
@@ -175,7 +195,7 @@ func (s *Server) transactions(w http.ResponseWriter, r *http.Request, c *signed)
 				continue
 			}
 			a := a
-			all = append(all, txn{time: t.Time, kind: 0, id: t.ID, render: func() (map[string]any, error) {
+			all = append(all, txn{time: t.Time, kind: 0, id: t.ID, account: a.ID, render: func() (map[string]any, error) {
 				f := exchange.FillOf(t, a.ID)
 				coid, err := clientOrderID(f.OrderID)
 				if err != nil {
@@ -190,7 +210,7 @@ func (s *Server) transactions(w http.ResponseWriter, r *http.Request, c *signed)
 				}, nil
 			}})
 		}
-		transfers, err := s.Store.Transfers(r.Context(), twinex.TransferQuery{AccountID: a.ID, After: start, Limit: limit + 100, Ascending: true})
+		transfers, err := s.Store.Transfers(r.Context(), fq)
 		if err != nil {
 			return err
 		}
@@ -200,7 +220,7 @@ func (s *Server) transactions(w http.ResponseWriter, r *http.Request, c *signed)
 				continue
 			}
 			a := a
-			all = append(all, txn{time: t.Time, kind: 1, id: t.ID, render: func() (map[string]any, error) {
+			all = append(all, txn{time: t.Time, kind: 1, id: t.ID, account: a.ID, render: func() (map[string]any, error) {
 				return transactionTransferJSON(t, cur, a.Nickname, nick), nil
 			}})
 		}
@@ -224,7 +244,7 @@ func (s *Server) transactions(w http.ResponseWriter, r *http.Request, c *signed)
 	}
 	out := map[string]any{"results": results}
 	if len(results) == limit {
-		out["continuationToken"] = fmt.Sprintf("%d.%d.%d", last.time, last.kind, last.id)
+		out["continuationToken"] = fmt.Sprintf("%d.%d.%d.%d", last.time, last.kind, last.id, last.account)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

@@ -60,7 +60,7 @@ func TestV2SubscribeIsBounded(t *testing.T) {
 	c2 := dial(t, ts, "/v2/marketdata", nil)
 	sub(c2, 10)
 	nextOf(t, c2, "candles_1m_updates") // the history, once
-	sub(c2, 1)                           // again: already subscribed, no second history
+	sub(c2, 1)                          // again: already subscribed, no second history
 	c2.SetReadDeadline(time.Now().Add(700 * time.Millisecond))
 	for {
 		_, data, err := c2.ReadMessage()
