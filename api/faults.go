@@ -39,6 +39,28 @@ func (s *Server) sandboxOnly(h http.Handler) http.Handler {
 	})
 }
 
+// AddFault applies a fault rule, whoever gives it (the admin API, a
+// scenario): it drops the sockets it names now, and keeps the rule unless
+// dropping sockets is all it does (an action, not a state: reconnecting
+// sockets are welcome). Errors wrap fault.ErrInvalid for an invalid rule.
+func (s *Server) AddFault(rule fault.Rule) (fault.Rule, error) {
+	if s.Faults == nil {
+		return rule, errors.New("fault injection is off")
+	}
+	dropOnly := rule.DropSockets && rule.Error == "" && rule.Latency == 0 && !rule.ExpireHeartbeat && rule.FrameDelay == 0 && !rule.StopHeartbeats
+	if !dropOnly {
+		var err error
+		if rule, err = s.Faults.Add(rule); err != nil {
+			return rule, err
+		}
+	}
+	if rule.DropSockets && s.Feed != nil {
+		n := s.Feed.DropKey(rule.Key, "sandbox fault: sockets dropped")
+		s.Logger.Info("fault: sockets dropped", "key", rule.Key, "sockets", n)
+	}
+	return rule, nil
+}
+
 // adminAddFault adds a rule given as a fault.Spec and answers with the rule
 // as stored (with its id). An invalid rule is 400 InvalidJson.
 func (s *Server) adminAddFault(w http.ResponseWriter, r *http.Request) error {
@@ -50,21 +72,14 @@ func (s *Server) adminAddFault(w http.ResponseWriter, r *http.Request) error {
 	if err == nil && rule.Key != "" && !auth.ValidKeyID(rule.Key) {
 		return twinex.Errorf(twinex.InvalidJson, "key %q is not an API key", rule.Key)
 	}
-	// A rule that only drops sockets is an action, not kept: the sockets
-	// go now, and reconnecting ones are welcome.
-	dropOnly := err == nil && rule.DropSockets && rule.Error == "" && rule.Latency == 0 && !rule.ExpireHeartbeat && rule.FrameDelay == 0 && !rule.StopHeartbeats
-	if err == nil && !dropOnly {
-		rule, err = s.Faults.Add(rule)
+	if err == nil {
+		rule, err = s.AddFault(rule)
 	}
 	if errors.Is(err, fault.ErrInvalid) {
 		return &twinex.Error{Reason: twinex.InvalidJson, Message: err.Error(), Err: err}
 	}
 	if err != nil {
 		return err
-	}
-	if rule.DropSockets && s.Feed != nil {
-		n := s.Feed.DropKey(rule.Key, "sandbox fault: sockets dropped")
-		s.Logger.Info("fault: sockets dropped", "key", rule.Key, "sockets", n)
 	}
 	s.Logger.Info("fault rule added", "rule", rule.ID, "key", rule.Key, "error", rule.Error, "count", rule.Count,
 		"probability", rule.Probability, "latency", rule.Latency, "expire_heartbeat", rule.ExpireHeartbeat, "public", rule.Public,

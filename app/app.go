@@ -632,6 +632,11 @@ func loadFaults(dir string) (*fault.Injector, error) {
 		return nil, fmt.Errorf("faults.json: %w", err)
 	}
 	for _, r := range rules {
+		if r.DropSockets {
+			// An action on the sockets open at the time: at start there
+			// are none, so the rule would do nothing.
+			return nil, fmt.Errorf("faults.json: rule %q: drop_sockets acts once, on the sockets open at the time; use twinex admin fault add --drop-sockets", r.ID)
+		}
 		if _, err := inj.Add(r); err != nil {
 			return nil, fmt.Errorf("faults.json: %w", err)
 		}

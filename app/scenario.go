@@ -201,9 +201,11 @@ func (t appTarget) SetStatus(ctx context.Context, symbol string, status twinex.M
 }
 
 func (t appTarget) AddFault(r fault.Rule) error {
-	if t.m.faults == nil {
-		return errors.New("fault injection is off")
+	t.m.mu.RLock()
+	defer t.m.mu.RUnlock()
+	if t.m.st == nil {
+		return errors.New("the exchange is being replaced")
 	}
-	_, err := t.m.faults.Add(r)
+	_, err := t.m.st.srv.AddFault(r) // as the admin API does: drop_sockets acts
 	return err
 }

@@ -91,12 +91,17 @@ type SocketEffect struct {
 // of key, or for the public sockets when key is "": the longest frame
 // delay among the applying rules, and whether any stops heartbeats.
 func (in *Injector) Socket(key string) SocketEffect {
+	t := in.now()
 	in.mu.Lock()
 	defer in.mu.Unlock()
+	in.expire(t) // a rule's window applies to sockets as to requests
 	var e SocketEffect
 	for i := range in.rules {
 		r := &in.rules[i]
 		if (key == "" && !r.Public) || (key != "" && r.Key != "" && r.Key != key) || (key == "" && r.Key != "") {
+			continue
+		}
+		if !r.From.IsZero() && t.Before(r.From) {
 			continue
 		}
 		e.FrameDelay = max(e.FrameDelay, r.FrameDelay)

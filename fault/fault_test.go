@@ -365,3 +365,25 @@ func TestMaintenanceWindow(t *testing.T) {
 		}
 	}
 }
+
+// TestSocketFaultsKeepTheirWindow: a socket fault applies from From until
+// Until, like a request fault.
+func TestSocketFaultsKeepTheirWindow(t *testing.T) {
+	now := time.Date(2026, 12, 2, 7, 0, 0, 0, time.UTC)
+	in := fault.New(1)
+	in.Now = func() time.Time { return now }
+	if _, err := in.Add(fault.Rule{Key: "k", StopHeartbeats: true, FrameDelay: time.Second, From: now.Add(time.Hour), Until: now.Add(2 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if e := in.Socket("k"); e != (fault.SocketEffect{}) {
+		t.Fatalf("before From: %+v", e)
+	}
+	now = now.Add(90 * time.Minute)
+	if e := in.Socket("k"); !e.StopHeartbeats || e.FrameDelay != time.Second {
+		t.Fatalf("inside the window: %+v", e)
+	}
+	now = now.Add(time.Hour)
+	if e := in.Socket("k"); e != (fault.SocketEffect{}) || len(in.List()) != 0 {
+		t.Fatalf("after Until: %+v, rules %v", e, in.List())
+	}
+}
