@@ -1,13 +1,10 @@
 package web
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
-
-	"github.com/twinex/twinex"
 )
 
 // The market page: a market's live book, trades and 1-minute candles over
@@ -39,12 +36,6 @@ func (s *Server) market(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "market.html", view{Title: v.Pair, Nav: "markets", Data: v})
 }
 
-// orderLister is what the market page needs of the store: the store
-// adapters have it through twinex.ExchangeStore.
-type orderLister interface {
-	Orders(ctx context.Context, q twinex.OrderQuery) ([]twinex.Order, error)
-}
-
 // marketOrderJSON is one open order on the market page.
 type marketOrderJSON struct {
 	ID        string `json:"id"`
@@ -60,8 +51,7 @@ type marketOrderJSON struct {
 // every account of the user, newest first.
 func (s *Server) marketOrders(w http.ResponseWriter, r *http.Request) {
 	m := s.Markets.Market(strings.ToLower(r.PathValue("symbol")))
-	ol, ok := s.Store.(orderLister)
-	if m == nil || !ok {
+	if m == nil || s.Exchange == nil {
 		http.NotFound(w, r)
 		return
 	}
@@ -74,14 +64,16 @@ func (s *Server) marketOrders(w http.ResponseWriter, r *http.Request) {
 	}
 	out := []marketOrderJSON{}
 	for _, a := range accts {
-		orders, err := ol.Orders(r.Context(), twinex.OrderQuery{AccountID: a.ID, Market: m.Symbol, Limit: 500})
+		// The engine's open orders, as /v1/orders reads them: every one,
+		// however many closed orders came after it.
+		orders, err := s.Exchange.OpenOrders(r.Context(), a.ID)
 		if err != nil {
 			s.Logger.Error("web: market orders", "err", err)
 			http.Error(w, "Something went wrong.", http.StatusInternalServerError)
 			return
 		}
 		for _, o := range orders {
-			if !o.Status.Open() {
+			if o.Market != m.Symbol {
 				continue
 			}
 			out = append(out, marketOrderJSON{ID: strconv.FormatInt(o.ID, 10), Account: a.Nickname, Side: o.Side.String(), Price: m.FormatPrice(o.Price),
