@@ -116,7 +116,9 @@ type wsConn struct {
 	ctrl     chan []byte  // in-band replies from the read loop
 	closing  chan wsClose // a close requested by the read loop
 	readDone chan struct{}
-	readWhy  string       // why the read loop ended, when not the client's close; set before readDone closes
+	readWhy  string        // why the read loop ended, when not the client's close; set before readDone closes
+	keyGone  chan struct{} // closed when the key may no longer be used (order events)
+	keyWhy   atomic.Pointer[string]
 	sent     atomic.Int64 // frames written
 	seq      int64        // socket_sequence of the next counted frame (writer only)
 }
@@ -224,9 +226,43 @@ func (s *Server) wsOpen(w http.ResponseWriter, r *http.Request, key string, rele
 // at once: the connection is hijacked and lives on in the goroutines.
 func (c *wsConn) run(p wsProto) {
 	c.proto = p
+	c.keyGone = make(chan struct{})
 	c.s.wsLive.Add(1)
 	go c.read()
+	if c.entry != nil {
+		go c.watchKey()
+	}
 	go c.write()
+}
+
+// watchKey re-checks an order-event connection's key every wsKeyCheck on a
+// goroutine of its own, so that a revoked (or expired, or rotated-out) key
+// loses its socket within a second even while the writer is held by a
+// frame-delay fault or blocked on a client that stopped reading: it asks
+// the writer to close and, if the writer has not closed by the next check,
+// cuts the connection's pending write short.
+func (c *wsConn) watchKey() {
+	t := time.NewTicker(wsKeyCheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.readDone: // the connection is closed
+			return
+		case <-t.C:
+		}
+		why := c.keyProblem()
+		if why == "" {
+			continue
+		}
+		c.keyWhy.Store(&why)
+		close(c.keyGone)
+		select {
+		case <-c.readDone:
+		case <-time.After(wsKeyCheck):
+			_ = c.ws.NetConn().SetWriteDeadline(time.Now()) // a write blocked on a silent client fails now
+		}
+		return
+	}
 }
 
 func (c *wsConn) read() {
@@ -281,12 +317,6 @@ func (c *wsConn) requestClose(code int, why string) {
 func (c *wsConn) write() {
 	hb := time.NewTicker(cmp.Or(c.s.WSHeartbeat, DefaultWSHeartbeat))
 	defer hb.Stop()
-	var check <-chan time.Time
-	if c.entry != nil {
-		t := time.NewTicker(wsKeyCheck)
-		defer t.Stop()
-		check = t.C
-	}
 	ping := time.NewTicker(wsPing)
 	defer ping.Stop()
 	var frames [][]byte
@@ -338,11 +368,9 @@ loop:
 				end = wsClose{closeGoingAway, "write failed"}
 				break loop
 			}
-		case <-check:
-			if why := c.keyProblem(); why != "" {
-				end = wsClose{closePolicy, why}
-				break loop
-			}
+		case <-c.keyGone:
+			end = wsClose{closePolicy, *c.keyWhy.Load()}
+			break loop
 		case <-c.sub.Done():
 			end = wsClose{closeGoingAway, c.sub.Why()}
 			if strings.HasPrefix(end.why, "slow reader") {
@@ -362,12 +390,22 @@ loop:
 	c.finish(end)
 }
 
-// send writes frames, applying any frame delay a sandbox fault asks for.
+// send writes frames, applying any frame delay a sandbox fault asks for
+// (cut short when the key goes).
 func (c *wsConn) send(frames ...[]byte) bool {
 	if d := c.s.wsFrameDelay(c); d > 0 {
-		time.Sleep(d)
+		select {
+		case <-time.After(d):
+		case <-c.keyGone:
+			return false
+		}
 	}
 	for _, f := range frames {
+		select {
+		case <-c.keyGone:
+			return false // the key went: nothing more for this socket
+		default:
+		}
 		_ = c.ws.SetWriteDeadline(time.Now().Add(wsWriteWait))
 		if err := c.ws.WriteMessage(websocket.TextMessage, f); err != nil {
 			return false
@@ -449,6 +487,9 @@ func (c *corkConn) flushLocked() error {
 // finish closes the connection with a close frame saying why, unsubscribes
 // it, and logs and records the close.
 func (c *wsConn) finish(end wsClose) {
+	if why := c.keyWhy.Load(); why != nil {
+		end = wsClose{closePolicy, *why} // whatever the writer was doing when the key went
+	}
 	if why := c.sub.Why(); strings.HasPrefix(why, "slow reader") {
 		end = wsClose{closePolicy, why} // the write that failed was the symptom
 	}

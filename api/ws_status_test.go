@@ -72,3 +72,34 @@ func TestV2SubscribeIsBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestRevocationClosesADelayedSocket: a key's order-event socket closes
+// on revocation even while a frame-delay fault holds its writer.
+func TestRevocationClosesADelayedSocket(t *testing.T) {
+	ts, _ := faultServer(t)
+	ctx := context.Background()
+	k := newKey(t, ts, "del@example.com", `{"roles":"trader"}`, "BTC", "1")
+	kc := client(ts, k)
+	c := dial(t, ts, "/v1/order/events?heartbeat=false", orderEventsHeader(t, kc))
+	next(t, c, 5*time.Second) // ack
+	nextArray(t, c)           // initial
+	addFault(t, ts, `{"key":"`+k.Key+`","frame_delay":"30s"}`)
+	if _, err := kc.NewOrder(ctx, gemini.NewOrderRequest{Symbol: "btcusd", Amount: "0.1", Price: "90000", Side: "sell"}); err != nil {
+		t.Fatal(err) // its events are now held by the delay
+	}
+	time.Sleep(100 * time.Millisecond)
+	if status, v := call(t, ts, "POST", "/admin/v1/keys/revoke", `{"key":"`+k.Key+`"}`); status != 200 {
+		t.Fatalf("revoke: %d %v", status, v)
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second)) // far less than the 30 s delay
+	for {
+		_, _, err := c.ReadMessage()
+		if err == nil {
+			continue
+		}
+		if ce, ok := err.(*websocket.CloseError); !ok || ce.Code != websocket.ClosePolicyViolation || ce.Text != "API key revoked" {
+			t.Fatalf("want close 1008 API key revoked, got %v", err)
+		}
+		return
+	}
+}
