@@ -334,7 +334,7 @@ func (p *fastProto) render(c *wsConn, m *feed.Msg, out [][]byte) [][]byte {
 			*list = append(*list, [2]string{mk.FormatPrice(ch.Price), mk.FormatAmount(ch.Amount)})
 		}
 		if fm.diff {
-			out = append(out, fastDepthUpdate(mk, m.Time, m.PrevEventID, m.EventID, orEmpty(b), orEmpty(a)))
+			out = append(out, fastDepthUpdate(mk, m.Time, fm.lastID, m.EventID, orEmpty(b), orEmpty(a))) // U: the last update this client saw (a trade-only update sends none)
 		}
 		fm.lastID = m.EventID
 		if fm.depthN > 0 {
