@@ -239,17 +239,20 @@ func (p *fastProto) subscribe(c *wsConn, req fastRequest, add bool) {
 			fm.ticker = on
 		case "depth":
 			fm.diff = on
-		case "depthN":
-			if on {
-				fm.depthN = max(fm.depthN, st.n)
-			} else {
-				fm.depthN = 0
-			}
 		}
 		if add {
 			p.streams[st.name] = true
 		} else {
 			delete(p.streams, st.name)
+		}
+		if st.kind == "depthN" {
+			// The deepest of the market's depthN streams still listed.
+			fm.depthN = 0
+			for name := range p.streams {
+				if o, ok := parseFastStream(ms, name); ok && o.kind == "depthN" && o.market == st.market {
+					fm.depthN = max(fm.depthN, o.n)
+				}
+			}
 		}
 		switch {
 		case add && !was:
