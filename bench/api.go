@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,6 +29,10 @@ type APIConfig struct {
 	// URL targets a running server instead of starting one; Token is then
 	// its admin token. The server's key rate limits must allow the load.
 	URL, Token string
+	// PID, with URL, is the server's process: its CPU time over the
+	// order phase, divided by the signed requests, is
+	// server_cpu_us_per_request (Linux; /proc/PID/stat).
+	PID int
 }
 
 // APIResult is the API benchmark's figures.
@@ -39,6 +45,10 @@ type APIResult struct {
 	Errors         int64   `json:"errors"`
 	Orders         int     `json:"orders"`
 	Conns          int     `json:"conns"`
+	// ServerCPUusPerRequest is the server's CPU time per signed request
+	// (orders and cancels) over the order phase; only with --url and
+	// --pid, when it does not count the loader.
+	ServerCPUusPerRequest float64 `json:"server_cpu_us_per_request,omitempty"`
 }
 
 // API runs the API benchmark: over loopback, each connection places a
@@ -85,6 +95,8 @@ func API(ctx context.Context, cfg APIConfig) (APIResult, error) {
 	var errs atomic.Int64
 	deadline := time.Now().Add(cfg.Duration)
 	var wg sync.WaitGroup
+	var cancels atomic.Int64
+	cpu0, cpuErr := processCPU(cfg.PID)
 	start := time.Now()
 	for i, c := range clients {
 		wg.Add(1)
@@ -100,12 +112,19 @@ func API(ctx context.Context, cfg APIConfig) (APIResult, error) {
 				lat[i] = append(lat[i], int64(time.Since(t0)))
 				if _, err := c.CancelOrder(ctx, o.OrderID); err != nil {
 					errs.Add(1)
+				} else {
+					cancels.Add(1)
 				}
 			}
 		}(i, c)
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	if cpu1, err := processCPU(cfg.PID); cfg.PID > 0 && cpuErr == nil && err == nil {
+		if n := int64(countLat(lat)) + cancels.Load(); n > 0 {
+			res.ServerCPUusPerRequest = float64((cpu1 - cpu0).Microseconds()) / float64(n)
+		}
+	}
 	all := slices.Concat(lat...)
 	slices.Sort(all)
 	res.Orders, res.Errors = len(all), errs.Load()
@@ -224,4 +243,36 @@ func adminPost(ctx context.Context, hc *http.Client, base, token, path string, b
 		return json.Unmarshal(data, out)
 	}
 	return nil
+}
+
+func countLat(lat [][]int64) int {
+	n := 0
+	for _, l := range lat {
+		n += len(l)
+	}
+	return n
+}
+
+// processCPU returns a process's user and system CPU time so far, from
+// /proc/PID/stat (Linux); an error for pid 0 or elsewhere.
+func processCPU(pid int) (time.Duration, error) {
+	if pid <= 0 {
+		return 0, errors.New("no pid")
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	// The command name may hold spaces; the fields after it start past ")".
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0, errors.New("short /proc stat")
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, errors.New("bad /proc stat")
+	}
+	const ticks = 100 // USER_HZ: 100 on every Linux Go supports
+	return time.Duration(utime+stime) * time.Second / ticks, nil
 }

@@ -119,6 +119,7 @@ func benchAPI(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.Conns, "conns", 32, "concurrent connections")
 	fs.StringVar(&cfg.URL, "url", "", "a running server to target instead of starting one")
 	fs.StringVar(&cfg.Token, "token", os.Getenv("TWINEX_ADMIN_TOKEN"), "the target's admin token (with --url)")
+	fs.IntVar(&cfg.PID, "pid", 0, "the target server's process id (with --url): adds server_cpu_us_per_request, its CPU time per signed request")
 	start := profileFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
