@@ -24,6 +24,7 @@ func TestAdminActivity(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	defer checkLedger(t, c)
 	ts := httptest.NewServer((&Server{Core: c, Store: db, Accounts: db, Identities: db, ActivityLog: db, AdminToken: testToken}).Handler())
 	defer ts.Close()
 	newUsers(t, ts, 2)

@@ -33,6 +33,7 @@ func newTestServer(t *testing.T) *httptest.Server {
 	t.Cleanup(func() {
 		servers.Delete(ts)
 		ts.Close()
+		checkLedger(t, c)
 		c.Close()
 		db.Close()
 	})

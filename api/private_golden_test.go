@@ -49,6 +49,7 @@ func newGoldenPrivate(t *testing.T) *goldenPrivate {
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(func() {
 		ts.Close()
+		checkLedger(t, c)
 		c.Close()
 		db.Close()
 	})

@@ -19,6 +19,7 @@ import (
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/auth"
 	"github.com/twinex/twinex/core"
+	"github.com/twinex/twinex/engine"
 	"github.com/twinex/twinex/feed"
 	"github.com/twinex/twinex/gemini"
 	"github.com/twinex/twinex/keys"
@@ -64,10 +65,23 @@ func privateServer(t *testing.T) *httptest.Server {
 		servers.Delete(ts)
 		hub.Close("test over")
 		ts.Close()
+		checkLedger(t, c)
 		c.Close()
 		db.Close()
 	})
 	return ts
+}
+
+// checkLedger runs the ledger invariant check on a test server's
+// exchange, at the end of every test that moved money through it.
+func checkLedger(t *testing.T, c *core.Core) {
+	t.Helper()
+	var cerr error
+	if err := c.Inspect(context.Background(), func(x *engine.Exchange) { cerr = x.Check() }); err != nil {
+		t.Errorf("ledger check: %v", err)
+	} else if cerr != nil {
+		t.Errorf("ledger check: %v", cerr)
+	}
 }
 
 type testKey struct {

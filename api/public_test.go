@@ -72,6 +72,7 @@ func newPublicServer(t *testing.T) *publicFixture {
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(func() {
 		ts.Close()
+		checkLedger(t, c)
 		c.Close()
 		db.Close()
 	})

@@ -26,7 +26,7 @@ func TestWebSocketGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.Close(); db.Close() })
+	t.Cleanup(func() { checkLedger(t, c); c.Close(); db.Close() })
 	s := &Server{Core: c}
 	conn := func() *wsConn { return &wsConn{s: s} }
 	btc := c.Markets().Index("btcusd")
