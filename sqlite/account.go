@@ -134,7 +134,7 @@ func (db *DB) CreateAccount(ctx context.Context, a *twinex.Account) error {
 
 const accountCols = `id, user_id, name, nickname, type, created`
 
-func scanAccount(s interface{ Scan(...any) error }, a *twinex.Account) error {
+func scanAccount(s rowScanner, a *twinex.Account) error {
 	return s.Scan(&a.ID, &a.UserID, &a.Name, &a.Nickname, &a.Type, &a.Created)
 }
 
@@ -153,23 +153,7 @@ func (db *DB) Account(ctx context.Context, id int64) (twinex.Account, error) {
 
 // Accounts implements twinex.AccountStore.
 func (db *DB) Accounts(ctx context.Context, userID int64) ([]twinex.Account, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE user_id = ? ORDER BY id`, userID)
-	if err != nil {
-		return nil, fmt.Errorf("accounts: %w", err)
-	}
-	defer rows.Close()
-	var out []twinex.Account
-	for rows.Next() {
-		var a twinex.Account
-		if err := scanAccount(rows, &a); err != nil {
-			return nil, fmt.Errorf("accounts: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("accounts: %w", err)
-	}
-	return out, nil
+	return queryRows(ctx, db.r, "accounts", scanInto(scanAccount), `SELECT `+accountCols+` FROM accounts WHERE user_id = ? ORDER BY id`, userID)
 }
 
 const keyCols = `id, user_id, account_id, master, label, roles, allowlist, require_heartbeat, time_nonce,
@@ -188,7 +172,7 @@ func nonNil(b []byte) []byte {
 	return b
 }
 
-func scanKey(s interface{ Scan(...any) error }, k *twinex.APIKey) error {
+func scanKey(s rowScanner, k *twinex.APIKey) error {
 	var roles int64
 	var allow string
 	err := s.Scan(&k.ID, &k.UserID, &k.AccountID, &k.Master, &k.Label, &roles, &allow, &k.RequireHeartbeat,
@@ -254,23 +238,8 @@ const keyReplaySQL = `INSERT INTO key_replays (key_id, sig, until) VALUES (?, ?,
 
 // KeyUses implements twinex.AccountStore.
 func (db *DB) KeyUses(ctx context.Context) ([]twinex.KeyUse, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT id, last_nonce, last_used, last_ip, use_seq FROM api_keys ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("key uses: %w", err)
-	}
-	defer rows.Close()
-	var out []twinex.KeyUse
-	for rows.Next() {
-		var u twinex.KeyUse
-		if err := rows.Scan(&u.ID, &u.LastNonce, &u.LastUsed, &u.LastIP, &u.Seq); err != nil {
-			return nil, fmt.Errorf("key uses: %w", err)
-		}
-		out = append(out, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("key uses: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, db.r, "key uses", func(u *twinex.KeyUse) []any { return []any{&u.ID, &u.LastNonce, &u.LastUsed, &u.LastIP, &u.Seq} },
+		`SELECT id, last_nonce, last_used, last_ip, use_seq FROM api_keys ORDER BY id`)
 }
 
 // KeyReplays implements twinex.AccountStore.
@@ -279,23 +248,7 @@ func (db *DB) KeyReplays(ctx context.Context, keyID string, after int64) ([]twin
 	if keyID == "" {
 		q, args = `SELECT key_id, sig, until FROM key_replays WHERE until > ? ORDER BY key_id, sig`, []any{after}
 	}
-	rows, err := db.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("key replays: %w", err)
-	}
-	defer rows.Close()
-	var out []twinex.KeyReplay
-	for rows.Next() {
-		var m twinex.KeyReplay
-		if err := rows.Scan(&m.KeyID, &m.Sig, &m.Until); err != nil {
-			return nil, fmt.Errorf("key replays: %w", err)
-		}
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("key replays: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, db.r, "key replays", func(m *twinex.KeyReplay) []any { return []any{&m.KeyID, &m.Sig, &m.Until} }, q, args...)
 }
 
 // PruneKeyReplays implements twinex.AccountStore.
@@ -356,23 +309,8 @@ type SealedSecret struct {
 // SealedSecrets returns every sealed value in the store, so that a restore
 // can check that this server's master key opens them all.
 func (db *DB) SealedSecrets(ctx context.Context) ([]SealedSecret, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT id, 0, 0, secret FROM api_keys
+	return queryAll(ctx, db.r, "sealed secrets", func(s *SealedSecret) []any { return []any{&s.KeyID, &s.Prev, &s.UserID, &s.Sealed} },
+		`SELECT id, 0, 0, secret FROM api_keys
 		UNION ALL SELECT id, 1, 0, prev_secret FROM api_keys WHERE length(prev_secret) > 0
 		UNION ALL SELECT '', 0, user_id, secret FROM mfa`)
-	if err != nil {
-		return nil, fmt.Errorf("sealed secrets: %w", err)
-	}
-	defer rows.Close()
-	var out []SealedSecret
-	for rows.Next() {
-		var s SealedSecret
-		if err := rows.Scan(&s.KeyID, &s.Prev, &s.UserID, &s.Sealed); err != nil {
-			return nil, fmt.Errorf("sealed secrets: %w", err)
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sealed secrets: %w", err)
-	}
-	return out, nil
 }

@@ -13,7 +13,7 @@ var _ twinex.IdentityStore = (*DB)(nil)
 
 const identityCols = `user_id, legal_name, birth_date, country, address, submitted, status, reason, reviewed`
 
-func scanIdentity(s interface{ Scan(...any) error }, x *twinex.IdentitySubmission) error {
+func scanIdentity(s rowScanner, x *twinex.IdentitySubmission) error {
 	var status string
 	err := s.Scan(&x.UserID, &x.LegalName, &x.BirthDate, &x.Country, &x.Address, &x.Submitted, &status, &x.Reason, &x.Reviewed)
 	x.Status = twinex.IdentityStatus(status)
@@ -105,18 +105,6 @@ func (db *DB) DecideSubmission(ctx context.Context, userID, submitted int64, sta
 
 // PendingIdentities implements twinex.IdentityStore.
 func (db *DB) PendingIdentities(ctx context.Context, n int) ([]twinex.IdentitySubmission, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+identityCols+` FROM identity_submissions WHERE status = 'pending' ORDER BY submitted LIMIT ?`, limit(n, 100))
-	if err != nil {
-		return nil, fmt.Errorf("pending identities: %w", err)
-	}
-	defer rows.Close()
-	var out []twinex.IdentitySubmission
-	for rows.Next() {
-		var x twinex.IdentitySubmission
-		if err := scanIdentity(rows, &x); err != nil {
-			return nil, fmt.Errorf("pending identities: %w", err)
-		}
-		out = append(out, x)
-	}
-	return out, rows.Err()
+	return queryRows(ctx, db.r, "pending identities", scanInto(scanIdentity),
+		`SELECT `+identityCols+` FROM identity_submissions WHERE status = 'pending' ORDER BY submitted LIMIT ?`, limit(n, 100))
 }

@@ -26,7 +26,7 @@ func (db *DB) SaveMail(ctx context.Context, m *mail.Stored) error {
 
 const mailCols = `id, to_addr, subject, text, html, created`
 
-func scanMail(s interface{ Scan(...any) error }, m *mail.Stored) error {
+func scanMail(s rowScanner, m *mail.Stored) error {
 	return s.Scan(&m.ID, &m.To, &m.Subject, &m.Text, &m.HTML, &m.Created)
 }
 

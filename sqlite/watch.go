@@ -11,24 +11,9 @@ import (
 
 // Usage implements twinex.WatchStore.
 func (db *DB) Usage(ctx context.Context, keyID string, from, to int64) ([]twinex.UsagePoint, error) {
-	rows, err := db.lr.QueryContext(ctx, `SELECT minute, requests, errors, counted FROM usage
+	return queryAll(ctx, db.lr, "usage", func(u *twinex.UsagePoint) []any { return []any{&u.Minute, &u.Requests, &u.Errors, &u.Counted} },
+		`SELECT minute, requests, errors, counted FROM usage
 		WHERE key_id = ? AND minute >= ? AND minute < ? ORDER BY minute`, keyID, from, to)
-	if err != nil {
-		return nil, fmt.Errorf("usage: %w", err)
-	}
-	defer rows.Close()
-	var out []twinex.UsagePoint
-	for rows.Next() {
-		var u twinex.UsagePoint
-		if err := rows.Scan(&u.Minute, &u.Requests, &u.Errors, &u.Counted); err != nil {
-			return nil, fmt.Errorf("usage: %w", err)
-		}
-		out = append(out, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("usage: %w", err)
-	}
-	return out, nil
 }
 
 // CountedSince implements twinex.WatchStore.
@@ -119,23 +104,7 @@ func (db *DB) Alerts(ctx context.Context, userID int64, all bool, limit int) ([]
 	if !all {
 		q += ` AND dismissed = 0`
 	}
-	rows, err := db.r.QueryContext(ctx, q+` ORDER BY created DESC, id DESC LIMIT ?`, userID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("alerts: %w", err)
-	}
-	defer rows.Close()
-	var out []twinex.Alert
-	for rows.Next() {
-		a, err := scanAlert(rows)
-		if err != nil {
-			return nil, fmt.Errorf("alerts: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("alerts: %w", err)
-	}
-	return out, nil
+	return queryRows(ctx, db.r, "alerts", scanAlert, q+` ORDER BY created DESC, id DESC LIMIT ?`, userID, limit)
 }
 
 // Alert implements twinex.WatchStore.
@@ -152,7 +121,7 @@ func (db *DB) Alert(ctx context.Context, userID, id int64) (twinex.Alert, error)
 
 const alertCols = `id, user_id, key_id, kind, dedupe, ip, message, created, dismissed`
 
-func scanAlert(s interface{ Scan(...any) error }) (twinex.Alert, error) {
+func scanAlert(s rowScanner) (twinex.Alert, error) {
 	var a twinex.Alert
 	var kind string
 	err := s.Scan(&a.ID, &a.UserID, &a.KeyID, &kind, &a.Dedupe, &a.IP, &a.Message, &a.Created, &a.Dismissed)
@@ -231,23 +200,7 @@ func (db *DB) Unfingerprinted(ctx context.Context) ([]twinex.APIKey, error) {
 }
 
 func (db *DB) queryKeys(ctx context.Context, what, q string, args ...any) ([]twinex.APIKey, error) {
-	rows, err := db.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	defer rows.Close()
-	var out []twinex.APIKey
-	for rows.Next() {
-		var k twinex.APIKey
-		if err := scanKey(rows, &k); err != nil {
-			return nil, fmt.Errorf("%s: %w", what, err)
-		}
-		out = append(out, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	return out, nil
+	return queryRows(ctx, db.r, what, scanInto(scanKey), q, args...)
 }
 
 // AddFingerprints implements twinex.WatchStore.

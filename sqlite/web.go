@@ -24,8 +24,12 @@ var _ twinex.DashboardStore = (*DB)(nil)
 
 const sessionCols = `id, user_id, created, expires, last_seen, ip, mfa_ok`
 
-func scanSession(s interface{ Scan(...any) error }, x *WebSession) error {
-	return s.Scan(&x.ID, &x.UserID, &x.Created, &x.Expires, &x.LastSeen, &x.IP, &x.MFA)
+func sessionFields(x *WebSession) []any {
+	return []any{&x.ID, &x.UserID, &x.Created, &x.Expires, &x.LastSeen, &x.IP, &x.MFA}
+}
+
+func scanSession(s rowScanner, x *WebSession) error {
+	return s.Scan(sessionFields(x)...)
 }
 
 // CreateSession stores a new session; twinex.ErrConflict if its id is taken.
@@ -57,23 +61,8 @@ func (db *DB) Session(ctx context.Context, id string) (WebSession, error) {
 
 // Sessions lists a user's sessions, most recently seen first.
 func (db *DB) Sessions(ctx context.Context, userID int64) ([]WebSession, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+sessionCols+` FROM web_sessions WHERE user_id = ? ORDER BY last_seen DESC, id`, userID)
-	if err != nil {
-		return nil, fmt.Errorf("sessions: %w", err)
-	}
-	defer rows.Close()
-	var out []WebSession
-	for rows.Next() {
-		var s WebSession
-		if err := scanSession(rows, &s); err != nil {
-			return nil, fmt.Errorf("sessions: %w", err)
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sessions: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, db.r, "sessions", sessionFields,
+		`SELECT `+sessionCols+` FROM web_sessions WHERE user_id = ? ORDER BY last_seen DESC, id`, userID)
 }
 
 // TouchSession records that a session was used at lastSeen; ErrNotFound if
@@ -261,25 +250,10 @@ func (db *DB) AddLoginAttempt(ctx context.Context, a LoginAttempt) error {
 // LoginAttempts returns the attempts at or after since that were for the
 // email or came from the ip, oldest first.
 func (db *DB) LoginAttempts(ctx context.Context, email, ip string, since int64) ([]LoginAttempt, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT email, ip, time, ok FROM login_attempts WHERE email = ? AND time >= ?
+	return queryAll(ctx, db.r, "login attempts", func(a *LoginAttempt) []any { return []any{&a.Email, &a.IP, &a.Time, &a.OK} },
+		`SELECT email, ip, time, ok FROM login_attempts WHERE email = ? AND time >= ?
 		UNION ALL SELECT email, ip, time, ok FROM login_attempts WHERE ip = ? AND email <> ? AND time >= ?
 		ORDER BY time`, strings.ToLower(email), since, ip, strings.ToLower(email), since)
-	if err != nil {
-		return nil, fmt.Errorf("login attempts: %w", err)
-	}
-	defer rows.Close()
-	var out []LoginAttempt
-	for rows.Next() {
-		var a LoginAttempt
-		if err := rows.Scan(&a.Email, &a.IP, &a.Time, &a.OK); err != nil {
-			return nil, fmt.Errorf("login attempts: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("login attempts: %w", err)
-	}
-	return out, nil
 }
 
 // AddAudit appends an event to a user's audit log.
@@ -310,24 +284,8 @@ func (db *DB) HasAudit(ctx context.Context, userID int64, action, ip string) (bo
 }
 
 func (db *DB) AuditLog(ctx context.Context, userID int64, limit int) ([]AuditEvent, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT user_id, time, ip, action, detail FROM audit_log WHERE user_id = ?
-		ORDER BY id DESC LIMIT ?`, userID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("audit log: %w", err)
-	}
-	defer rows.Close()
-	var out []AuditEvent
-	for rows.Next() {
-		var e AuditEvent
-		if err := rows.Scan(&e.UserID, &e.Time, &e.IP, &e.Action, &e.Detail); err != nil {
-			return nil, fmt.Errorf("audit log: %w", err)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("audit log: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, db.r, "audit log", func(e *AuditEvent) []any { return []any{&e.UserID, &e.Time, &e.IP, &e.Action, &e.Detail} },
+		`SELECT user_id, time, ip, action, detail FROM audit_log WHERE user_id = ? ORDER BY id DESC LIMIT ?`, userID, limit)
 }
 
 // PruneWeb deletes sessions and email tokens that expired before now and
