@@ -25,24 +25,10 @@ func (db *DB) CreateDepositAddress(ctx context.Context, a *twinex.DepositAddress
 
 // DepositAddresses implements twinex.AddressStore.
 func (db *DB) DepositAddresses(ctx context.Context, accountID int64, network string) ([]twinex.DepositAddress, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT id, account_id, network, currency, address, label, created
+	return queryAll(ctx, db.r, "deposit addresses", func(a *twinex.DepositAddress) []any {
+		return []any{&a.ID, &a.AccountID, &a.Network, &a.Currency, &a.Address, &a.Label, &a.Created}
+	}, `SELECT id, account_id, network, currency, address, label, created
 		FROM deposit_addresses WHERE account_id = ? AND network = ? ORDER BY id`, accountID, network)
-	if err != nil {
-		return nil, fmt.Errorf("deposit addresses: %w", err)
-	}
-	defer rows.Close()
-	var out []twinex.DepositAddress
-	for rows.Next() {
-		var a twinex.DepositAddress
-		if err := rows.Scan(&a.ID, &a.AccountID, &a.Network, &a.Currency, &a.Address, &a.Label, &a.Created); err != nil {
-			return nil, fmt.Errorf("deposit addresses: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("deposit addresses: %w", err)
-	}
-	return out, nil
 }
 
 // ApproveAddress implements twinex.AddressStore. A removed entry keeps its
@@ -65,24 +51,10 @@ func (db *DB) ApproveAddress(ctx context.Context, a *twinex.ApprovedAddress) err
 
 // ApprovedAddresses implements twinex.AddressStore.
 func (db *DB) ApprovedAddresses(ctx context.Context, accountID int64, network string) ([]twinex.ApprovedAddress, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT account_id, network, address, label, memo, created, active, removed
+	return queryAll(ctx, db.r, "approved addresses", func(a *twinex.ApprovedAddress) []any {
+		return []any{&a.AccountID, &a.Network, &a.Address, &a.Label, &a.Memo, &a.Created, &a.Active, &a.Removed}
+	}, `SELECT account_id, network, address, label, memo, created, active, removed
 		FROM approved_addresses WHERE account_id = ? AND network = ? AND removed = 0 ORDER BY id`, accountID, network)
-	if err != nil {
-		return nil, fmt.Errorf("approved addresses: %w", err)
-	}
-	defer rows.Close()
-	var out []twinex.ApprovedAddress
-	for rows.Next() {
-		var a twinex.ApprovedAddress
-		if err := rows.Scan(&a.AccountID, &a.Network, &a.Address, &a.Label, &a.Memo, &a.Created, &a.Active, &a.Removed); err != nil {
-			return nil, fmt.Errorf("approved addresses: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("approved addresses: %w", err)
-	}
-	return out, nil
 }
 
 // RemoveApprovedAddress implements twinex.AddressStore.

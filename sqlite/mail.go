@@ -39,23 +39,7 @@ func (db *DB) Mails(ctx context.Context, to string, limit int) ([]mail.Stored, e
 	if to = strings.ToLower(strings.TrimSpace(to)); to != "" {
 		q, args = `SELECT `+mailCols+` FROM mailbox WHERE to_addr = ? ORDER BY id DESC LIMIT ?`, []any{to, limit}
 	}
-	rows, err := db.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("mails: %w", err)
-	}
-	defer rows.Close()
-	var out []mail.Stored
-	for rows.Next() {
-		var m mail.Stored
-		if err := scanMail(rows, &m); err != nil {
-			return nil, fmt.Errorf("mails: %w", err)
-		}
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("mails: %w", err)
-	}
-	return out, nil
+	return queryRows(ctx, db.r, "mails", scanInto(scanMail), q, args...)
 }
 
 // Mail implements mail.MailStore.
