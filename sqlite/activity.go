@@ -107,24 +107,10 @@ func (db *DB) Activity(ctx context.Context, f twinex.ActivityFilter) ([]twinex.A
 		limit = 100000
 	}
 	args = append(args, limit)
-	rows, err := db.lr.QueryContext(ctx, `SELECT id, time, key_id, user_id, account_id, ip, method, path, reason, status, latency FROM activity
+	return queryAll(ctx, db.lr, "activity", func(a *twinex.Activity) []any {
+		return []any{&a.ID, &a.Time, &a.KeyID, &a.UserID, &a.AccountID, &a.IP, &a.Method, &a.Path, &a.Reason, &a.Status, &a.Latency}
+	}, `SELECT id, time, key_id, user_id, account_id, ip, method, path, reason, status, latency FROM activity
 		WHERE `+strings.Join(where, " AND ")+` ORDER BY time DESC, id DESC LIMIT ?`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("activity: %w", err)
-	}
-	defer rows.Close()
-	var out []twinex.Activity
-	for rows.Next() {
-		var a twinex.Activity
-		if err := rows.Scan(&a.ID, &a.Time, &a.KeyID, &a.UserID, &a.AccountID, &a.IP, &a.Method, &a.Path, &a.Reason, &a.Status, &a.Latency); err != nil {
-			return nil, fmt.Errorf("activity: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("activity: %w", err)
-	}
-	return out, nil
 }
 
 // unixMinute is the Unix minute of a Unix ns time (floored, also before
