@@ -52,6 +52,9 @@ const (
 	AlertLeaked    AlertKind = "leaked"    // a key's secret was reported public; it is revoked
 )
 
+// AlertKinds lists every alert rule.
+var AlertKinds = []AlertKind{AlertNewIP, AlertAllowlist, AlertSpike, AlertBadSig, AlertExpiring, AlertUnused, AlertQuota, AlertLeaked}
+
 // Alert is something about a user's key that the user should look at.
 type Alert struct {
 	ID     int64

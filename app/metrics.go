@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/core"
 )
 
@@ -15,6 +16,9 @@ import (
 // current state at each scrape (a restore replaces it).
 func (m *App) startMetrics() error {
 	mt := m.metrics
+	for _, k := range twinex.AlertKinds {
+		mt.AlertRules(string(k))
+	}
 	cur := func(read func(st *state) float64) func() float64 {
 		return func() float64 {
 			m.mu.RLock()

@@ -2,8 +2,12 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -71,5 +75,40 @@ func TestMetrics(t *testing.T) {
 	}
 	if strings.Contains(body, key) || strings.Contains(body, "127.0.0.1") {
 		t.Error("a key id or an address in the metrics")
+	}
+	checkDashboard(t, body)
+}
+
+// checkDashboard: every metric the Grafana dashboard in docs/ queries is
+// one this server exports, so a renamed metric cannot leave a panel empty.
+func checkDashboard(t *testing.T, metrics string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "docs", "grafana-dashboard.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	if err := json.Unmarshal(b, &dash); err != nil {
+		t.Fatalf("grafana-dashboard.json: %v", err)
+	}
+	name := regexp.MustCompile(`\b(?:twinex|process|go)_[a-z_]+\b`)
+	queried := 0
+	for _, p := range dash.Panels {
+		for _, q := range p.Targets {
+			for _, m := range name.FindAllString(q.Expr, -1) {
+				queried++
+				if !strings.Contains(metrics, "\n"+m+"{") && !strings.Contains(metrics, "\n"+m+" ") {
+					t.Errorf("dashboard panel %q queries %s, which the server does not export", p.Title, m)
+				}
+			}
+		}
+	}
+	if queried < 20 {
+		t.Errorf("the dashboard queries only %d metrics", queried)
 	}
 }

@@ -152,6 +152,14 @@ func (m *Metrics) ActivityBatch(records int, took time.Duration) {
 	m.logWrite.Observe(took.Seconds())
 }
 
+// AlertRules exports the alert counter of each rule at 0 before its first
+// alert, so that a rate over it starts at the first one.
+func (m *Metrics) AlertRules(rules ...string) {
+	for _, r := range rules {
+		m.alerts.WithLabelValues(r)
+	}
+}
+
 // AlertRaised counts an alert of a rule (its kind).
 func (m *Metrics) AlertRaised(rule string) { m.alerts.WithLabelValues(rule).Inc() }
 
