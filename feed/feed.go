@@ -18,6 +18,7 @@ package feed
 
 import (
 	"log/slog"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -195,7 +196,11 @@ type market struct {
 	lastTID int64
 	lastID  int64           // EventID of the market's last update (or 0)
 	candles []twinex.Candle // the latest per timeframe
-	subs    map[*Sub]struct{}
+	// closed is, per timeframe, the candle before the latest as the hub
+	// last saw it: the one that closed last, final. A new subscriber's
+	// history, read from the store before Watch, may predate its close.
+	closed []twinex.Candle
+	subs   map[*Sub]struct{}
 }
 
 // Hub fans committed batches out to subscribers. Create it with New, pass
@@ -429,6 +434,12 @@ func (h *Hub) apply(b *batch) {
 			if k < len(m.candles) && s.Candles[k] == m.candles[k] || s.Candles[k].Timeframe == "" {
 				continue
 			}
+			if k < len(m.candles) && m.candles[k].Timeframe != "" && m.candles[k].Start < s.Candles[k].Start {
+				if len(m.closed) < len(s.Candles) {
+					m.closed = append(m.closed, make([]twinex.Candle, len(s.Candles)-len(m.closed))...)
+				}
+				m.closed[k] = m.candles[k]
+			}
 			msg := &Msg{Kind: KindCandles, Market: s.Index, Time: s.Time, At: b.at, TF: k, Candles: []twinex.Candle{s.Candles[k]}}
 			h.fan(m, CandleBit(k), msg)
 		}
@@ -499,7 +510,8 @@ func itoa(n int) string {
 // Watch subscribes s to market i for the interest bits, and queues what a
 // new subscriber needs first: for Book or Trades, a snapshot of the book
 // and recent trades; for each candle bit, the history given (newest first,
-// from the store) merged with the hub's latest candle. A repeated Watch
+// from the store) merged with the hub's latest candle and the one that
+// closed before it. A repeated Watch
 // sends a fresh snapshot. It reports false when s was already dropped.
 func (h *Hub) Watch(s *Sub, i int, bits uint16, history map[int][]twinex.Candle) bool {
 	h.mu.Lock()
@@ -525,8 +537,11 @@ func (h *Hub) Watch(s *Sub, i int, bits uint16, history map[int][]twinex.Candle)
 			continue
 		}
 		cs := history[k]
+		if k < len(m.closed) {
+			cs = mergeCandle(cs, m.closed[k])
+		}
 		if k < len(m.candles) {
-			cs = mergeLatest(cs, m.candles[k])
+			cs = mergeCandle(cs, m.candles[k])
 		}
 		h.enqueue(s, &Msg{Kind: KindCandles, Market: i, Time: m.snap.Time, At: time.Now(), TF: k, Candles: cs})
 	}
@@ -635,21 +650,22 @@ func (h *Hub) removeLocked(s *Sub) {
 	s.accounts = nil
 }
 
-// mergeLatest puts the hub's latest candle in front of the history (newest
-// first), replacing the stored copy of the same candle.
-func mergeLatest(cs []twinex.Candle, latest twinex.Candle) []twinex.Candle {
-	if latest.Timeframe == "" {
+// mergeCandle merges one of the hub's candles into a history (newest
+// first, from the store): it goes in front when newer than all, or
+// replaces the stored copy of the same candle, or fills the gap where the
+// store had none. The history given is not changed.
+func mergeCandle(cs []twinex.Candle, c twinex.Candle) []twinex.Candle {
+	if c.Timeframe == "" {
 		return cs
 	}
-	switch {
-	case len(cs) == 0 || latest.Start > cs[0].Start:
-		return append([]twinex.Candle{latest}, cs...)
-	case latest.Start == cs[0].Start:
-		out := append([]twinex.Candle(nil), cs...)
-		out[0] = latest
-		return out
+	i := sort.Search(len(cs), func(i int) bool { return cs[i].Start <= c.Start })
+	out := make([]twinex.Candle, 0, len(cs)+1)
+	out = append(out, cs[:i]...)
+	out = append(out, c)
+	if i < len(cs) && cs[i].Start == c.Start {
+		i++ // the stored copy, replaced
 	}
-	return cs
+	return append(out, cs[i:]...)
 }
 
 // diff returns the level changes from snapshot a to b, bids then asks,

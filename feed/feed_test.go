@@ -163,3 +163,49 @@ func TestBacklogDropsSubscribers(t *testing.T) {
 	}
 	h.Close("test over")
 }
+
+// TestCandleHistoryKeepsTheMinuteThatClosedMeanwhile: a subscriber's
+// candle history is read from the store before Watch; a minute that closes
+// in between is taken from the hub, final, and an open minute's stored
+// copy is replaced by the hub's.
+func TestCandleHistoryKeepsTheMinuteThatClosedMeanwhile(t *testing.T) {
+	h := testHub(t)
+	const min = int64(time.Minute)
+	candle := func(start, close, vol int64) twinex.Candle {
+		return twinex.Candle{Market: "btcusd", Timeframe: "1m", Start: start * min, Open: 100, High: 110, Low: 90, Close: close, Volume: vol}
+	}
+	snap := func(c twinex.Candle) *core.Snapshot {
+		cs := make([]twinex.Candle, len(twinex.Timeframes))
+		cs[0] = c
+		return &core.Snapshot{Index: 0, Market: h.markets.List[0], Candles: cs}
+	}
+	// The store was read while minute 11 was open (two trades in).
+	history := map[int][]twinex.Candle{0: {candle(11, 101, 2), candle(10, 100, 5)}}
+	// Then minute 11 took a third trade and closed, and minute 12 opened.
+	h.apply(&batch{seq: 1, snaps: []*core.Snapshot{snap(candle(11, 102, 3))}})
+	h.apply(&batch{seq: 2, snaps: []*core.Snapshot{snap(candle(12, 103, 1))}})
+	s := NewSub(10, "")
+	if !h.Watch(s, 0, CandleBit(0), history) {
+		t.Fatal("dropped")
+	}
+	m := <-s.Q
+	want := []twinex.Candle{candle(12, 103, 1), candle(11, 102, 3), candle(10, 100, 5)}
+	if len(m.Candles) != len(want) {
+		t.Fatalf("history %+v, want %+v", m.Candles, want)
+	}
+	for i := range want {
+		if m.Candles[i] != want[i] {
+			t.Fatalf("candle %d is %+v, want %+v", i, m.Candles[i], want[i])
+		}
+	}
+	if history[0][0] != candle(11, 101, 2) {
+		t.Fatal("the given history was changed")
+	}
+	// A history read after the close, with nothing newer in the hub than
+	// the stored open minute, is sent as stored plus the hub's copy.
+	s2 := NewSub(10, "")
+	h.Watch(s2, 0, CandleBit(0), map[int][]twinex.Candle{0: {candle(12, 103, 1), candle(11, 102, 3)}})
+	if m := <-s2.Q; len(m.Candles) != 2 || m.Candles[0] != candle(12, 103, 1) || m.Candles[1] != candle(11, 102, 3) {
+		t.Fatalf("second history %+v", m.Candles)
+	}
+}
