@@ -76,21 +76,8 @@ func benchEngine(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "workload seed")
 	fs.BoolVar(&cfg.Durable, "durable", false, "go through the sequencer and group commit into SQLite")
 	fs.IntVar(&cfg.Clients, "clients", 2048, "concurrent submitters with --durable")
-	start := profileFlag(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	stop, err := start()
-	if err != nil {
-		return err
-	}
-	defer stop()
 	cfg.OpenStore = func(path string) (twinex.ExchangeStore, error) { return sqlite.Open(path) }
-	res, err := bench.Engine(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	return json.NewEncoder(stdout).Encode(res)
+	return profiled(fs, args, stdout, func() (bench.EngineResult, error) { return bench.Engine(ctx, cfg) })
 }
 
 func benchRestart(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -120,20 +107,7 @@ func benchAPI(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.URL, "url", "", "a running server to target instead of starting one")
 	fs.StringVar(&cfg.Token, "token", os.Getenv("TWINEX_ADMIN_TOKEN"), "the target's admin token (with --url)")
 	fs.IntVar(&cfg.PID, "pid", 0, "the target server's process id (with --url): adds server_cpu_us_per_request, its CPU time per signed request")
-	start := profileFlag(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	stop, err := start()
-	if err != nil {
-		return err
-	}
-	defer stop()
-	res, err := bench.API(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	return json.NewEncoder(stdout).Encode(res)
+	return profiled(fs, args, stdout, func() (bench.APIResult, error) { return bench.API(ctx, cfg) })
 }
 
 func benchSoak(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -157,38 +131,30 @@ func benchWS(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "measured time")
 	fs.IntVar(&cfg.OrdersPerSec, "orders-per-sec", 1000, "crossing orders per second through REST")
 	fs.BoolVar(&cfg.Sim, "sim", true, "run the market simulator too")
-	start := profileFlag(fs)
+	return profiled(fs, args, stdout, func() (bench.WSResult, error) { return bench.WS(ctx, cfg) })
+}
+
+// profiled adds --cpuprofile to fs, parses args, and runs the benchmark
+// (under the CPU profile when asked), printing its figures as a JSON line.
+func profiled[T any](fs *flag.FlagSet, args []string, stdout io.Writer, run func() (T, error)) error {
+	path := fs.String("cpuprofile", "", "write a CPU profile (for go tool pprof) to this file")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	stop, err := start()
-	if err != nil {
-		return err
+	if *path != "" {
+		f, err := os.Create(*path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
-	defer stop()
-	res, err := bench.WS(ctx, cfg)
+	res, err := run()
 	if err != nil {
 		return err
 	}
 	return json.NewEncoder(stdout).Encode(res)
-}
-
-// profileFlag adds --cpuprofile to fs. Call the returned start after the
-// flags are parsed; it returns the function that stops the profile.
-func profileFlag(fs *flag.FlagSet) (start func() (stop func(), err error)) {
-	path := fs.String("cpuprofile", "", "write a CPU profile (for go tool pprof) to this file")
-	return func() (func(), error) {
-		if *path == "" {
-			return func() {}, nil
-		}
-		f, err := os.Create(*path)
-		if err != nil {
-			return nil, err
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			f.Close()
-			return nil, err
-		}
-		return func() { pprof.StopCPUProfile(); f.Close() }, nil
-	}
 }
