@@ -200,6 +200,17 @@ func (s *Server) wsAdmit(ip netip.Addr, key string) (release func(), err error) 
 	}, nil
 }
 
+// wsOpenPublic admits and upgrades a socket of the public feeds (no API
+// key), as wsOpen; a refusal has been answered when it returns false.
+func (s *Server) wsOpenPublic(w http.ResponseWriter, r *http.Request) (*wsConn, bool) {
+	release, err := s.wsAdmit(auth.ClientIP(r, s.TrustedProxies), "")
+	if err != nil {
+		s.wsRefuse(w, r, err)
+		return nil, false
+	}
+	return s.wsOpen(w, r, "", release)
+}
+
 // wsOpen upgrades the request and returns the connection, not yet
 // running. release is called when the connection ends. On failure the
 // answer has been written.

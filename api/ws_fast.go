@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/twinex/twinex"
-	"github.com/twinex/twinex/auth"
 	"github.com/twinex/twinex/engine"
 	"github.com/twinex/twinex/feed"
 )
@@ -69,12 +68,7 @@ func (s *Server) wsFast(w http.ResponseWriter, r *http.Request) {
 		}
 		snap = n
 	}
-	release, err := s.wsAdmit(auth.ClientIP(r, s.TrustedProxies), "")
-	if err != nil {
-		s.wsRefuse(w, r, err)
-		return
-	}
-	c, ok := s.wsOpen(w, r, "", release)
+	c, ok := s.wsOpenPublic(w, r)
 	if !ok {
 		return
 	}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/twinex/twinex"
-	"github.com/twinex/twinex/auth"
 	"github.com/twinex/twinex/engine"
 	"github.com/twinex/twinex/feed"
 )
@@ -102,12 +101,7 @@ func (s *Server) wsMarketData(w http.ResponseWriter, r *http.Request, markets []
 		s.wsRefuse(w, r, err)
 		return
 	}
-	release, err := s.wsAdmit(auth.ClientIP(r, s.TrustedProxies), "")
-	if err != nil {
-		s.wsRefuse(w, r, err)
-		return
-	}
-	c, ok := s.wsOpen(w, r, "", release)
+	c, ok := s.wsOpenPublic(w, r)
 	if !ok {
 		return
 	}
@@ -286,12 +280,7 @@ type v2Proto struct {
 }
 
 func (s *Server) wsMarketV2(w http.ResponseWriter, r *http.Request) {
-	release, err := s.wsAdmit(auth.ClientIP(r, s.TrustedProxies), "")
-	if err != nil {
-		s.wsRefuse(w, r, err)
-		return
-	}
-	c, ok := s.wsOpen(w, r, "", release)
+	c, ok := s.wsOpenPublic(w, r)
 	if !ok {
 		return
 	}

@@ -22,6 +22,16 @@ import (
 // pageSize is how many orders or fills one page shows.
 const pageSize = 25
 
+// onePage cuts a list read with limit pageSize+1 (newest first) to one
+// page, and returns the id to read older ones before: 0 when this is the
+// last page.
+func onePage[T any](xs []T, id func(T) int64) ([]T, int64) {
+	if len(xs) <= pageSize {
+		return xs, 0
+	}
+	return xs[:pageSize], id(xs[pageSize-1])
+}
+
 // exportMax bounds the rows of one CSV export.
 const exportMax = 10000
 
@@ -448,9 +458,7 @@ func (s *Server) renderOrders(w http.ResponseWriter, r *http.Request, status int
 			s.tradeFailed(w, r, err)
 			return
 		}
-		if len(orders) > pageSize {
-			orders, ov.Older = orders[:pageSize], orders[pageSize-1].ID
-		}
+		orders, ov.Older = onePage(orders, func(o twinex.Order) int64 { return o.ID })
 		for _, o := range orders {
 			ov.History = append(ov.History, s.orderRowOf(o))
 		}
@@ -460,9 +468,7 @@ func (s *Server) renderOrders(w http.ResponseWriter, r *http.Request, status int
 			s.tradeFailed(w, r, err)
 			return
 		}
-		if len(fills) > pageSize {
-			fills, ov.Older = fills[:pageSize], fills[pageSize-1].ID
-		}
+		fills, ov.Older = onePage(fills, func(f exchange.Fill) int64 { return f.ID })
 		for _, f := range fills {
 			ov.Fills = append(ov.Fills, s.fillRowOf(f))
 		}
