@@ -13,11 +13,15 @@ import (
 
 // buyTheDip is the bot under test: it buys 0.01 BTC with an
 // immediate-or-cancel order 0.5% above the ask when the ask is below
-// limit, and reports whether it bought.
+// limit, and reports whether it bought. A book with no asks (as while the
+// maker re-quotes after a price move) is no dip.
 func buyTheDip(ctx context.Context, c *gemini.Client, limit float64) (bool, error) {
 	tk, err := c.Ticker(ctx, "btcusd")
 	if err != nil {
 		return false, err
+	}
+	if tk.Ask == "" {
+		return false, nil
 	}
 	ask, err := strconv.ParseFloat(string(tk.Ask), 64)
 	if err != nil || ask == 0 || ask > limit {
