@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/twinex/twinex/chainaddr"
 	"math/big"
 	"net/http"
 	"strconv"
@@ -14,7 +13,9 @@ import (
 	"time"
 
 	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/chainaddr"
 	"github.com/twinex/twinex/engine"
+	"github.com/twinex/twinex/exchange"
 	"github.com/twinex/twinex/ratelimit"
 )
 
@@ -98,11 +99,14 @@ func newFunds(s *Server, approvalWait time.Duration) *funds {
 
 func (s *Server) routeFunds() { newFunds(s, s.ApprovalWait).route() }
 
+// The roles of the funds endpoints: moving funds needs FundManager; any
+// role that sees an account's funds may read them.
+const (
+	fundManager = twinex.RoleFundManager
+	anyFunds    = twinex.RoleTrader | twinex.RoleFundManager | twinex.RoleAuditor
+)
+
 func (f *funds) route() {
-	const (
-		fundManager = twinex.RoleFundManager
-		anyFunds    = twinex.RoleTrader | twinex.RoleFundManager | twinex.RoleAuditor
-	)
 	s := f.s
 	s.private("/v1/notionalbalances/{currency}", anyFunds, accountScope, f.notionalBalances)
 	s.private("/v1/transfers", anyFunds, accountScope, f.transfers)
@@ -322,7 +326,7 @@ func (f *funds) transferList(w http.ResponseWriter, r *http.Request, c *signed, 
 			if q.Currency == "" {
 				// Read a full page and filter it: a network may carry
 				// several currencies.
-				q.Limit = exchangeMaxPage
+				q.Limit = exchange.MaxPage
 			}
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/twinex/twinex"
-	"github.com/twinex/twinex/exchange"
 )
 
 // Gemini's v2 funds endpoints, the only ones its official SDK calls
@@ -30,14 +29,7 @@ import (
 // that is not the ticker's (or no network at all) is 404
 // UnsupportedNetwork.
 
-// exchangeMaxPage is the most transfers read to filter one page.
-const exchangeMaxPage = exchange.MaxPage
-
 func (f *funds) routeV2() {
-	const (
-		fundManager = twinex.RoleFundManager
-		anyFunds    = twinex.RoleTrader | twinex.RoleFundManager | twinex.RoleAuditor
-	)
 	s := f.s
 	s.private("/v2/transfers", anyFunds, accountScope, f.transfersV2)
 	s.privateWrite("/v2/withdraw/{network}/{ticker}", fundManager, accountScope, f.withdrawV2)
