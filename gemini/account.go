@@ -33,11 +33,7 @@ type User struct {
 
 // Account returns the account the key acts for.
 func (c *Client) Account(ctx context.Context) (*AccountDetail, error) {
-	var out AccountDetail
-	if err := c.post(ctx, "/v1/account", nil, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[AccountDetail](ctx, c.post, "/v1/account", nil)
 }
 
 // Roles is the answer of POST /v1/roles. IsAccountAdmin and CounterpartyID
@@ -53,11 +49,7 @@ type Roles struct {
 // Roles returns the roles of the API key. It is a key-level call: the
 // default account is not sent.
 func (c *Client) Roles(ctx context.Context) (*Roles, error) {
-	var out Roles
-	if err := c.postGroup(ctx, "/v1/roles", nil, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[Roles](ctx, c.postGroup, "/v1/roles", nil)
 }
 
 // CreatedAccount is the answer of POST /v1/account/create.
@@ -74,11 +66,7 @@ func (c *Client) CreateAccount(ctx context.Context, name, accountType string) (*
 	if accountType != "" {
 		p["type"] = accountType
 	}
-	var out CreatedAccount
-	if err := c.postGroup(ctx, "/v1/account/create", p, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[CreatedAccount](ctx, c.postGroup, "/v1/account/create", p)
 }
 
 // RenamedAccount is the answer of POST /v1/account/rename.
@@ -97,11 +85,7 @@ func (c *Client) RenameAccount(ctx context.Context, account, newName, newAccount
 	if newAccount != "" {
 		p["newAccount"] = newAccount
 	}
-	var out RenamedAccount
-	if err := c.postGroup(ctx, "/v1/account/rename", p, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[RenamedAccount](ctx, c.postGroup, "/v1/account/rename", p)
 }
 
 // AccountSummary is one account of POST /v1/account/list.
@@ -158,11 +142,7 @@ func (c *Client) AccountTransfer(ctx context.Context, currency, sourceAccount, t
 		return nil, err
 	}
 	p := map[string]any{"sourceAccount": sourceAccount, "targetAccount": targetAccount, "amount": amount}
-	var out AccountTransferResult
-	if err := c.postGroup(ctx, "/v1/account/transfer/"+s, p, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[AccountTransferResult](ctx, c.postGroup, "/v1/account/transfer/"+s, p)
 }
 
 // Transactions is the answer of POST /v1/transactions.
@@ -247,9 +227,5 @@ func (c *Client) Transactions(ctx context.Context, opts TransactionsOptions) (*T
 	if opts.ContinuationToken != "" {
 		p["continuation_token"] = opts.ContinuationToken
 	}
-	var out Transactions
-	if err := c.postGroup(ctx, "/v1/transactions", p, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[Transactions](ctx, c.postGroup, "/v1/transactions", p)
 }

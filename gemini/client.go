@@ -259,6 +259,16 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, out any) er
 	return c.do(req, path, out)
 }
 
+// call calls an endpoint with get, post or postGroup and returns its
+// answer decoded into a new T.
+func call[T, A any](ctx context.Context, send func(context.Context, string, A, any) error, path string, args A) (*T, error) {
+	var out T
+	if err := send(ctx, path, args, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // post calls an account-scoped private endpoint.
 func (c *Client) post(ctx context.Context, path string, params map[string]any, out any) error {
 	return c.private(ctx, path, params, true, out)

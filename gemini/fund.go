@@ -182,11 +182,7 @@ func (c *Client) NewDepositAddress(ctx context.Context, networkOrCurrency, label
 	if label != "" {
 		p["label"] = label
 	}
-	var out NewAddress
-	if err := c.post(ctx, "/v1/deposit/"+s+"/newAddress", p, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[NewAddress](ctx, c.post, "/v1/deposit/"+s+"/newAddress", p)
 }
 
 // Withdrawal is the answer of POST /v1/withdraw/:currency. Which keys are set
@@ -214,11 +210,7 @@ func (c *Client) Withdraw(ctx context.Context, currency, address string, amount 
 	if clientTransferID != "" {
 		p["client_transfer_id"] = clientTransferID
 	}
-	var out Withdrawal
-	if err := c.post(ctx, "/v1/withdraw/"+s, p, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[Withdrawal](ctx, c.post, "/v1/withdraw/"+s, p)
 }
 
 // WithdrawalV2 is the answer of POST /v2/withdraw/:network/:ticker.
@@ -252,11 +244,7 @@ func (c *Client) WithdrawV2(ctx context.Context, network, ticker, address string
 	if opts.ClientTransferID != "" {
 		p["clientTransferId"] = opts.ClientTransferID
 	}
-	var out WithdrawalV2
-	if err := c.post(ctx, path, p, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[WithdrawalV2](ctx, c.post, path, p)
 }
 
 // FeeEstimate is the answer of POST /v2/withdraw/:network/:ticker/feeEstimate.
@@ -279,11 +267,7 @@ func (c *Client) WithdrawFeeEstimateV2(ctx context.Context, network, ticker, add
 	if opts.Memo != "" {
 		p["memo"] = opts.Memo
 	}
-	var out FeeEstimate
-	if err := c.post(ctx, path+"/feeEstimate", p, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[FeeEstimate](ctx, c.post, path+"/feeEstimate", p)
 }
 
 func withdrawV2Path(network, ticker string) (string, error) {
@@ -314,11 +298,7 @@ func (c *Client) ApprovedAddressRequest(ctx context.Context, network, address, l
 	if memo != "" {
 		p["memo"] = memo
 	}
-	var out Message
-	if err := c.post(ctx, "/v1/approvedAddresses/"+s+"/request", p, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[Message](ctx, c.post, "/v1/approvedAddresses/"+s+"/request", p)
 }
 
 // ApprovedAddressRemove removes an address from the allowlist of a network.
@@ -327,11 +307,7 @@ func (c *Client) ApprovedAddressRemove(ctx context.Context, network, address str
 	if err != nil {
 		return nil, err
 	}
-	var out Message
-	if err := c.post(ctx, "/v1/approvedAddresses/"+s+"/remove", map[string]any{"address": address}, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[Message](ctx, c.post, "/v1/approvedAddresses/"+s+"/remove", map[string]any{"address": address})
 }
 
 // ApprovedAddress is one allowlisted address.
@@ -375,9 +351,5 @@ type Bank struct {
 
 // PaymentMethods returns the fiat balances and linked bank accounts.
 func (c *Client) PaymentMethods(ctx context.Context) (*PaymentMethods, error) {
-	var out PaymentMethods
-	if err := c.post(ctx, "/v1/payments/methods", nil, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[PaymentMethods](ctx, c.post, "/v1/payments/methods", nil)
 }

@@ -142,11 +142,7 @@ func (c *Client) OrderStatus(ctx context.Context, r OrderStatusRequest) (*Order,
 }
 
 func (c *Client) order(ctx context.Context, path string, p map[string]any) (*Order, error) {
-	var out Order
-	if err := c.post(ctx, path, p, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[Order](ctx, c.post, path, p)
 }
 
 // CancelResult is the answer of the cancel/session and cancel/all endpoints.
@@ -175,11 +171,7 @@ func (c *Client) CancelAll(ctx context.Context) (*CancelResult, error) {
 }
 
 func (c *Client) cancelMany(ctx context.Context, path string) (*CancelResult, error) {
-	var out CancelResult
-	if err := c.post(ctx, path, nil, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[CancelResult](ctx, c.post, path, nil)
 }
 
 // ActiveOrders returns the live orders. POST /v1/orders.
@@ -335,11 +327,7 @@ func (c *Client) NotionalVolume(ctx context.Context, symbol string) (*NotionalVo
 	if symbol != "" {
 		p["symbol"] = symbol
 	}
-	var out NotionalVolume
-	if err := c.post(ctx, "/v1/notionalvolume", p, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[NotionalVolume](ctx, c.post, "/v1/notionalvolume", p)
 }
 
 // Heartbeat keeps the orders of a "Require Heartbeat" key alive: without an

@@ -58,11 +58,7 @@ func (c *Client) SymbolDetails(ctx context.Context, symbol string) (*SymbolDetai
 	if err != nil {
 		return nil, err
 	}
-	var out SymbolDetails
-	if err := c.get(ctx, "/v1/symbols/details/"+s, nil, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[SymbolDetails](ctx, c.get, "/v1/symbols/details/"+s, nil)
 }
 
 // Network is the answer of GET /v1/network/:token.
@@ -77,11 +73,7 @@ func (c *Client) Network(ctx context.Context, token string) (*Network, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out Network
-	if err := c.get(ctx, "/v1/network/"+s, nil, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[Network](ctx, c.get, "/v1/network/"+s, nil)
 }
 
 // Ticker is the answer of GET /v1/pubticker/:symbol.
@@ -220,11 +212,7 @@ func (c *Client) TickerV2(ctx context.Context, symbol string) (*TickerV2, error)
 	if err != nil {
 		return nil, err
 	}
-	var out TickerV2
-	if err := c.get(ctx, "/v2/ticker/"+s, nil, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[TickerV2](ctx, c.get, "/v2/ticker/"+s, nil)
 }
 
 // OrderBook is the answer of GET /v1/book/:symbol. Bids run from the best
@@ -258,11 +246,7 @@ func (c *Client) OrderBook(ctx context.Context, symbol string, limitBids, limitA
 	if limitAsks >= 0 {
 		q.Set("limit_asks", strconv.Itoa(limitAsks))
 	}
-	var out OrderBook
-	if err := c.get(ctx, "/v1/book/"+s, q, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[OrderBook](ctx, c.get, "/v1/book/"+s, q)
 }
 
 // Trade is one public trade of GET /v1/trades/:symbol.
