@@ -209,6 +209,3 @@ func TestSegments(t *testing.T) {
 		t.Fatalf("last %d after reopen", j.Last())
 	}
 }
-
-
-

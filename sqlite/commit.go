@@ -90,8 +90,8 @@ type writer struct {
 	orders, trades, balances, transfers, supply, feeRates, candles bulk
 
 	counters, meta, keyUse, keyReplay, journalSeq *sql.Stmt
-	all                               []*sql.Stmt // for close
-	args                              []any
+	all                                           []*sql.Stmt // for close
+	args                                          []any
 }
 
 func (w *writer) prepare(db *sql.DB) error {
