@@ -34,6 +34,7 @@ import (
 	"github.com/twinex/twinex/exchange"
 	"github.com/twinex/twinex/fault"
 	"github.com/twinex/twinex/feed"
+	"github.com/twinex/twinex/journal"
 	"github.com/twinex/twinex/keys"
 	"github.com/twinex/twinex/mail"
 	"github.com/twinex/twinex/metrics"
@@ -137,6 +138,8 @@ type App struct {
 // replace it whole.
 type state struct {
 	store   *sqlite.DB
+	journal *journal.File
+	history twinex.ExchangeStore // the store's history, read-your-writes (core.History)
 	users   *accounts.Service
 	core    *core.Core
 	exch    *exchange.Service
@@ -312,20 +315,26 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 		st.store.Close()
 		return nil, err
 	}
+	if st.journal, err = journal.Open(journalDir(m.DataDir)); err != nil {
+		st.store.Close()
+		return nil, fmt.Errorf("open journal: %w", err)
+	}
 	// The feed hub takes each durable batch from the core and fans it out
 	// to the WebSocket feeds on its own goroutine.
 	st.feed = feed.New(m.markets, m.Logger)
-	ccfg := core.Config{Store: st.store, Markets: m.markets, Logger: m.Logger, OnCommit: st.feed.Publish}
+	ccfg := core.Config{Store: st.store, Journal: st.journal, Markets: m.markets, Logger: m.Logger, OnCommit: st.feed.Publish}
 	if mt := m.metrics; mt != nil {
 		ccfg.OnBatch = func(b core.BatchStats) { mt.Batch(b.Commands, b.Apply, b.Commit, b.Failed) }
 	}
 	if st.core, err = core.Open(ctx, ccfg); err != nil {
+		st.journal.Close()
 		st.store.Close()
 		return nil, err
 	}
+	st.history = st.core.History()
 	st.feed.Start(st.core)
 	st.users = &accounts.Service{Store: st.store}
-	st.exch = &exchange.Service{Core: st.core, Store: st.store, Accounts: st.store, Faucet: m.faucet}
+	st.exch = &exchange.Service{Core: st.core, Store: st.history, Accounts: st.store, Faucet: m.faucet}
 	st.keys = &keys.Service{Store: st.store, Sealer: m.sealer, Logger: m.Logger, Fingerprints: st.store}
 	if err := st.keys.IndexFingerprints(ctx); err != nil {
 		st.close()
@@ -368,7 +377,7 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 		st.close()
 		return nil, err
 	}
-	srv := &api.Server{Users: st.users, Backups: st.store, BackupDir: m.DataDir, Activity: st.log, Quota: st.quota, Leaks: st.watch, ActivityLog: st.store, Core: st.core, Exchange: st.exch, Store: st.store, Accounts: st.store, Addresses: st.store, Identities: st.store, Keys: st.keys,
+	srv := &api.Server{Users: st.users, Backups: caughtBackups{st.store, st.core}, BackupDir: m.DataDir, Activity: st.log, Quota: st.quota, Leaks: st.watch, ActivityLog: st.store, Core: st.core, Exchange: st.exch, Store: st.history, Accounts: st.store, Addresses: st.store, Identities: st.store, Keys: st.keys,
 		TrustedProxies: m.trusted, AdminToken: m.token, Logger: m.Logger, ApprovalWait: m.ApprovalWait,
 		PublicLimit: ratelimit.New(m.PublicLimit), PrivateLimit: ratelimit.New(m.PrivateLimit), Feed: st.feed,
 		WSPerIP: m.WSPerIP, WSPerKey: m.WSPerKey}
@@ -466,10 +475,31 @@ func (st *state) close() error {
 	if err := st.core.Close(); err != nil {
 		errs = append(errs, err)
 	}
+	if err := st.journal.Close(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := st.store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close store: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// journalDir is the command journal's directory in a data directory.
+func journalDir(dataDir string) string { return filepath.Join(dataDir, "journal") }
+
+// caughtBackups copies the store once its projection holds every
+// acknowledged command, so that a backup taken right after an answer
+// includes it.
+type caughtBackups struct {
+	*sqlite.DB
+	core *core.Core
+}
+
+func (b caughtBackups) BackupTo(ctx context.Context, path string) error {
+	if err := b.core.Caught(ctx); err != nil {
+		return err
+	}
+	return b.DB.BackupTo(ctx, path)
 }
 
 // route sends the Gemini API, the admin API, the health check and the API's

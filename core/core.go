@@ -73,8 +73,12 @@ type Config struct {
 	// the journal alone.
 	KeepJournal bool
 	// MaxLag is how many batches may wait for the projection before the
-	// sequencer waits for it (default 16).
+	// sequencer waits for it (default 64).
 	MaxLag int
+	// ProjectEvery is how long the projector gathers batches into one
+	// transaction (default 20ms): fewer, larger transactions write each
+	// page once. A read waiting for the projection (Caught) cuts it short.
+	ProjectEvery time.Duration
 }
 
 // BatchStats are one batch's figures: its commands, and how long the
@@ -184,6 +188,7 @@ type Core struct {
 	projected   atomic.Uint64
 	projMu      sync.Mutex
 	projAdvance chan struct{}
+	wanted      chan struct{} // a reader waits for the projection
 	recovered   *pending // the recovery's replay, the projector's first job
 	buf         []byte   // the committer's record buffer
 }
@@ -213,7 +218,10 @@ func Open(ctx context.Context, cfg Config) (*Core, error) {
 		cfg.CheckpointEvery = 10 * time.Second
 	}
 	if cfg.MaxLag <= 0 {
-		cfg.MaxLag = 16
+		cfg.MaxLag = 64
+	}
+	if cfg.ProjectEvery <= 0 {
+		cfg.ProjectEvery = 20 * time.Millisecond
 	}
 	c := &Core{
 		cfg:         cfg,
@@ -227,6 +235,7 @@ func Open(ctx context.Context, cfg Config) (*Core, error) {
 		snaps:       make([]atomic.Pointer[Snapshot], len(cfg.Markets.List)),
 		built:       make([]*Snapshot, len(cfg.Markets.List)),
 		projAdvance: make(chan struct{}),
+		wanted:      make(chan struct{}, 1),
 	}
 	c.reqs.New = func() any { return &request{done: make(chan struct{}, 1)} }
 	if err := c.recover(ctx); err != nil {
@@ -773,8 +782,31 @@ func (c *Core) projector(done chan struct{}) {
 		taken = append(taken, c.recovered)
 		project()
 	}
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
 	for p := range c.project {
 		taken = append(taken, p)
+		// Gather what arrives for ProjectEvery, unless a reader waits.
+		select {
+		case <-c.wanted:
+		default:
+		}
+		timer.Reset(c.cfg.ProjectEvery)
+	gather:
+		for len(taken) < c.cfg.MaxLag {
+			select {
+			case q, ok := <-c.project:
+				if !ok {
+					break gather
+				}
+				taken = append(taken, q)
+			case <-c.wanted:
+				break gather
+			case <-timer.C:
+				break gather
+			}
+		}
+		// Everything already waiting goes in too.
 	drain:
 		for len(taken) < c.cfg.MaxLag {
 			select {
@@ -836,6 +868,10 @@ func (c *Core) Caught(ctx context.Context) error {
 		}
 		if err := c.Err(); err != nil {
 			return err
+		}
+		select {
+		case c.wanted <- struct{}{}:
+		default:
 		}
 		select {
 		case <-ch:
@@ -907,10 +943,14 @@ func (c *Core) replay(ctx context.Context, st *twinex.State) error {
 	}
 	pristine := st.JournalSeq == 0 && st.Counters == (twinex.Counters{}) && len(st.Balances) == 0
 	foreign := stored != j.ID() && !(stored == "" && pristine)
+	// The engine and the market data keep what changed until taken, the
+	// latest state of each once, so the whole replay is taken as one
+	// batch at the end; only the new rows and the key uses are gathered
+	// per record.
 	acc := &pending{}
-	var ix twinex.MergeIndex
+	b := &acc.batch
+	uses := map[string]int{}
 	var out engine.Output
-	var b twinex.Batch
 	var records, commands int
 	err = j.Replay(ctx, st.JournalSeq, func(rec twinex.JournalRecord) error {
 		if foreign {
@@ -922,20 +962,28 @@ func (c *Core) replay(ctx context.Context, st *twinex.State) error {
 			return fmt.Errorf("journal record %d: %w; restore the data directory from a backup", rec.Seq, err)
 		}
 		out.Reset()
-		b.Reset()
 		for i := range r.cmds {
 			c.x.Apply(&r.cmds[i], &out)
 		}
 		c.md.Apply(out.Trades)
-		c.x.TakeChanges(&b)
 		b.Trades = append(b.Trades, out.Trades...)
 		b.Transfers = append(b.Transfers, out.Transfers...)
-		c.md.TakeCandles(&b)
-		b.KeyUses = append(b.KeyUses, r.uses...)
+		for _, u := range r.uses {
+			if i, ok := uses[u.ID]; !ok {
+				uses[u.ID] = len(b.KeyUses)
+				b.KeyUses = append(b.KeyUses, u)
+			} else if u.Seq > b.KeyUses[i].Seq {
+				b.KeyUses[i] = u
+			}
+		}
 		b.KeyReplays = append(b.KeyReplays, r.replays...)
-		b.Meta = r.meta
+		for k, v := range r.meta {
+			if b.Meta == nil {
+				b.Meta = map[string]string{}
+			}
+			b.Meta[k] = v
+		}
 		b.JournalSeq = rec.Seq
-		acc.batch.Merge(&b, &ix)
 		records++
 		commands += len(r.cmds)
 		return nil
@@ -943,19 +991,31 @@ func (c *Core) replay(ctx context.Context, st *twinex.State) error {
 	if err != nil {
 		return err
 	}
+	if records > 0 {
+		meta := b.Meta
+		b.Meta = nil
+		c.x.TakeChanges(b)
+		c.md.TakeCandles(b)
+		for k, v := range meta {
+			if b.Meta == nil {
+				b.Meta = map[string]string{}
+			}
+			b.Meta[k] = v
+		}
+	}
 	c.touched = c.x.TakeTouched(c.touched[:0])
 	if stored != j.ID() {
 		if err := c.cfg.Store.SetJournalID(ctx, j.ID()); err != nil {
 			return err
 		}
 	}
-	if last := max(j.Last(), acc.batch.JournalSeq); last > c.seq {
+	if last := max(j.Last(), b.JournalSeq); last > c.seq {
 		c.seq = last
 	}
 	if records > 0 {
 		c.recovered = acc
-		c.journaled.Store(acc.batch.JournalSeq)
-		c.log.Info("journal replayed", "records", records, "commands", commands, "from", st.JournalSeq, "to", acc.batch.JournalSeq)
+		c.journaled.Store(b.JournalSeq)
+		c.log.Info("journal replayed", "records", records, "commands", commands, "from", st.JournalSeq, "to", b.JournalSeq)
 	}
 	return nil
 }
