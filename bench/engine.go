@@ -50,9 +50,9 @@ type EngineResult struct {
 	// that point (with a journal).
 	CaughtUpMS      float64 `json:"projection_caught_up_ms,omitempty"`
 	SustainedPerSec float64 `json:"sustained_ops_per_sec,omitempty"`
-	Resting   int     `json:"resting_orders"`
-	Levels    int     `json:"price_levels"`
-	Trades    int64   `json:"trades"`
+	Resting         int     `json:"resting_orders"`
+	Levels          int     `json:"price_levels"`
+	Trades          int64   `json:"trades"`
 }
 
 const (

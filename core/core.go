@@ -189,8 +189,8 @@ type Core struct {
 	projMu      sync.Mutex
 	projAdvance chan struct{}
 	wanted      chan struct{} // a reader waits for the projection
-	recovered   *pending // the recovery's replay, the projector's first job
-	buf         []byte   // the committer's record buffer
+	recovered   *pending      // the recovery's replay, the projector's first job
+	buf         []byte        // the committer's record buffer
 }
 
 // Open recovers the exchange from the store (books, balances, holds,
