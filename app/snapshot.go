@@ -255,6 +255,11 @@ func (st *state) keyState(ctx context.Context) (keyState, error) {
 	if err := st.keys.Flush(ctx); err != nil {
 		return ks, err
 	}
+	// The marks of requests that went through the sequencer are in the
+	// store once the projection holds them.
+	if err := st.core.Caught(ctx); err != nil {
+		return ks, err
+	}
 	uses, err := st.store.KeyUses(ctx)
 	if err != nil {
 		return ks, err

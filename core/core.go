@@ -991,6 +991,14 @@ func (c *Core) replay(ctx context.Context, st *twinex.State) error {
 	if err != nil {
 		return err
 	}
+	if len(b.KeyUses) > 0 || len(b.KeyReplays) > 0 {
+		// Keys read their nonce and replay marks from the store when
+		// first used: those of the replayed requests are written now,
+		// before anything is served, not with the rest of the projection.
+		if err := c.cfg.Store.Commit(ctx, &twinex.Batch{KeyUses: b.KeyUses, KeyReplays: b.KeyReplays}); err != nil {
+			return fmt.Errorf("record the replayed key uses: %w", err)
+		}
+	}
 	if records > 0 {
 		meta := b.Meta
 		b.Meta = nil
