@@ -14,12 +14,14 @@
 // hold (twenty digits, so names sort), and a new one is started when the
 // current one passes SegmentSize or when Truncate drops everything.
 //
-// Opening reads every record. A crash can tear only the tail of the last
-// segment (a record not completely written when the append had not yet
-// returned): such a tail is cut off and never replayed. Anything else that
-// does not read back (a bad checksum with records after it, a sequence out
-// of order, a damaged header, a segment other than the last that ends
-// early) refuses to open, naming the file and the byte offset.
+// Opening reads the last segment whole and the others' headers; Replay
+// reads the records it needs and checks them. A crash can tear only the
+// tail of the last segment (a record not completely written when the
+// append had not yet returned): such a tail is cut off at Open and never
+// replayed. Anything else that does not read back (a bad checksum with
+// records after it, a sequence out of order, a damaged header, a segment
+// other than the last that ends early) is an error wrapping ErrDamaged
+// that names the file and the byte offset.
 package journal
 
 import (
@@ -115,19 +117,42 @@ func Open(dir string) (*File, error) {
 		}
 		return j, nil
 	}
-	for i, s := range j.segs {
-		lastSeg := i == len(j.segs)-1
-		good, err := j.scan(s, lastSeg, func(twinex.JournalRecord) error { return nil })
-		if err != nil {
+	// The older segments' records are read (and checked) by Replay; here
+	// only their headers, and the last segment whole: its tail may be
+	// torn, and its last record is the journal's last.
+	for _, s := range j.segs[:len(j.segs)-1] {
+		if err := j.checkHeader(s); err != nil {
 			return nil, err
 		}
-		if lastSeg {
-			if err := j.openTail(s, good); err != nil {
-				return nil, err
-			}
-		}
+	}
+	s := j.segs[len(j.segs)-1]
+	if s.first > 0 {
+		j.last = s.first - 1
+	}
+	good, err := j.scan(s, true, func(twinex.JournalRecord) error { return nil })
+	if err != nil {
+		return nil, err
+	}
+	if err := j.openTail(s, good); err != nil {
+		return nil, err
 	}
 	return j, nil
+}
+
+// checkHeader reads segment s's header: a journal segment of this format,
+// of the same journal as the others.
+func (j *File) checkHeader(s segment) error {
+	f, err := os.Open(s.path)
+	if err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	defer f.Close()
+	h := make([]byte, headerSize)
+	if _, err := io.ReadFull(f, h); err != nil {
+		return fmt.Errorf("%w: %s: the segment header is incomplete; restore the data directory from a backup", ErrDamaged, s.path)
+	}
+	_, err = j.header(h, s)
+	return err
 }
 
 // scan reads segment s, calling fn with each record, checking the header,
@@ -155,18 +180,8 @@ func (j *File) scan(s segment, tail bool, fn func(twinex.JournalRecord) error) (
 		}
 		return 0, damaged(0, "the segment header is incomplete")
 	}
-	if string(data[:4]) != magic {
-		return 0, damaged(0, "not a journal segment")
-	}
-	if v := binary.LittleEndian.Uint16(data[4:]); v != version {
-		return 0, damaged(4, fmt.Sprintf("format version %d, this binary reads version %d", v, version))
-	}
-	var id [16]byte
-	copy(id[:], data[8:headerSize])
-	if j.id == ([16]byte{}) {
-		j.id = id
-	} else if id != j.id {
-		return 0, damaged(8, "the segment belongs to another journal")
+	if _, err := j.header(data[:headerSize], s); err != nil {
+		return 0, err
 	}
 	off := int64(headerSize)
 	for off < int64(len(data)) {
@@ -236,7 +251,7 @@ func (j *File) openTail(s segment, good int64) error {
 			}
 		}
 		if err := f.Truncate(0); err == nil {
-			_, err = f.WriteAt(j.header(), 0)
+			_, err = f.WriteAt(j.newHeader(), 0)
 		}
 		if err != nil {
 			f.Close()
@@ -261,7 +276,30 @@ func (j *File) openTail(s segment, good int64) error {
 	return nil
 }
 
-func (j *File) header() []byte {
+// header checks a segment's header h: the magic, the version, and the
+// journal's id (taken from the first segment read).
+func (j *File) header(h []byte, s segment) (int64, error) {
+	bad := func(off int64, what string) error {
+		return fmt.Errorf("%w: %s at byte %d: %s; restore the data directory from a backup", ErrDamaged, s.path, off, what)
+	}
+	if string(h[:4]) != magic {
+		return 0, bad(0, "not a journal segment")
+	}
+	if v := binary.LittleEndian.Uint16(h[4:]); v != version {
+		return 4, bad(4, fmt.Sprintf("format version %d, this binary reads version %d", v, version))
+	}
+	var id [16]byte
+	copy(id[:], h[8:headerSize])
+	if j.id == ([16]byte{}) {
+		j.id = id
+	} else if id != j.id {
+		return 8, bad(8, "the segment belongs to another journal")
+	}
+	return headerSize, nil
+}
+
+// newHeader is the header of a new segment of this journal.
+func (j *File) newHeader() []byte {
 	h := make([]byte, headerSize)
 	copy(h, magic)
 	binary.LittleEndian.PutUint16(h[4:], version)
@@ -277,7 +315,7 @@ func (j *File) startSegment(first uint64) error {
 	if err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
-	if _, err := f.Write(j.header()); err == nil {
+	if _, err := f.Write(j.newHeader()); err == nil {
 		err = f.Sync()
 	}
 	if err == nil {
