@@ -79,7 +79,7 @@ func RestoreBackup(ctx context.Context, from, dataDir, keyFile string) (RestoreR
 			os.Remove(f)
 		}
 		for _, f := range dbFiles(db) {
-			os.Remove(f) // the -wal and -shm files that opening made
+			os.RemoveAll(f) // the -wal and -shm files that opening made
 		}
 	}
 	if err := copyFile(from, db); err != nil {

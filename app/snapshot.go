@@ -170,12 +170,15 @@ func (m *App) Reset(ctx context.Context) error {
 }
 
 // dbFiles are the store's files: the database and the activity log's, with
-// their WALs. A snapshot holds the database only: after a restore or reset
-// the log starts empty, so no record (of users the restored state may
-// number differently) outlives the state it was about.
+// their WALs, and the command journal's directory. A snapshot holds the
+// database only (it is taken once the projection holds every acknowledged
+// command, and a closed state leaves its journal empty): after a restore or
+// reset the journal starts anew, and the log starts empty, so that no
+// record (of users the restored state may number differently) outlives the
+// state it was about.
 func dbFiles(db string) []string {
 	log := sqlite.LogPath(db)
-	return []string{db, db + "-wal", db + "-shm", log, log + "-wal", log + "-shm"}
+	return []string{db, db + "-wal", db + "-shm", log, log + "-wal", log + "-shm", journalDir(filepath.Dir(db))}
 }
 
 // swap stops the current state, sets the store's files aside, lets replace
@@ -228,14 +231,14 @@ func (m *App) swap(ctx context.Context, what string, replace func(db string) err
 	}
 	if err != nil {
 		for _, f := range dbFiles(db) {
-			os.Remove(f)
+			os.RemoveAll(f)
 		}
 		return m.putBack(ctx, db, fmt.Errorf("%s: %w", what, err))
 	}
 	st.start(m.linkBase())
 	m.st = st
 	for _, f := range dbFiles(db) {
-		os.Remove(aside(f))
+		os.RemoveAll(aside(f))
 	}
 	m.Logger.Info("sandbox state replaced", "by", what)
 	return nil
