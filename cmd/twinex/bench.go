@@ -23,8 +23,9 @@ Benchmarks:
   engine   drive the matching engine in-process with a seeded mix of resting
            orders, cancels, and crossing immediate-or-cancel and fill-or-kill
            orders over a book of about 1,000 orders on about 750 levels;
-           --durable sends the same stream through the sequencer and group
-           commit into a SQLite store in a temporary directory
+           --durable sends the same stream through the sequencer, the
+           command journal (--journal file|table|none) and the SQLite store
+           behind it, in a temporary directory
 
   api      start a server on a temporary data directory (or target --url) and,
            over loopback, drive signed /v1/order/new and /v1/order/cancel from
@@ -39,8 +40,11 @@ Benchmarks:
            through signed REST for --duration; latency is from the commit
            to the subscriber's read of the trade frame
   restart  build a store of --open open orders and --history closed ones in a
-           temporary directory, then time reopening it and recovering until
-           the exchange could serve
+           temporary directory, and --journaled commands in the journal after
+           it, then time reopening it and recovering until the exchange could
+           serve
+  journal  append --records records of --record-bytes to a journal
+           (--journal file|table), one sync each, then replay them
 
 Each prints one JSON line of figures; engine's are
 {"ops":N,"ops_per_sec":X,"p50_ns":...,"p99_ns":...,"p999_ns":...}.
@@ -65,6 +69,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return benchSoak(ctx, args[1:], stdout, stderr)
 	case "ws":
 		return benchWS(ctx, args[1:], stdout, stderr)
+	case "journal":
+		return benchJournal(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "bench: unknown benchmark %q\n\n%s", args[0], benchUsage)
 	return errUsage
@@ -87,6 +93,23 @@ func benchEngine(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		cfg.OpenJournal = open
 		return bench.Engine(ctx, cfg)
+	})
+}
+
+func benchJournal(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("bench journal", "Usage: twinex bench journal [--journal file|table] [--records N] [--record-bytes N]\n\n"+
+		"Prints {\"appends_per_sec\":X,\"append_p50_us\":...,\"append_p99_us\":...,\"replay_ms\":...}: one record and one sync per append.\n", stderr)
+	var cfg bench.JournalConfig
+	fs.StringVar(&cfg.Journal, "journal", "file", "the journal's home: file or table")
+	fs.IntVar(&cfg.Records, "records", 2000, "appends")
+	fs.IntVar(&cfg.RecordBytes, "record-bytes", 100_000, "bytes per record (a batch of about 1,000 commands)")
+	return profiled(fs, args, stdout, func() (bench.JournalResult, error) {
+		open, err := journalOpener(cfg.Journal)
+		if err != nil || open == nil {
+			return bench.JournalResult{}, fmt.Errorf("bench: --journal is file or table")
+		}
+		cfg.OpenJournal = open
+		return bench.Journal(ctx, cfg)
 	})
 }
 
