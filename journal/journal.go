@@ -76,7 +76,8 @@ type File struct {
 	size int64     // its size
 	last uint64
 	buf  []byte
-	bad  error // set when an append failed: the file may hold part of it
+	rbuf []byte // Open's and Replay's read buffer
+	bad  error  // set when an append failed: the file may hold part of it
 }
 
 type segment struct {
@@ -161,7 +162,7 @@ func (j *File) checkHeader(s segment) error {
 // tail is set (the last segment); elsewhere, and for damage that is not a
 // torn tail, it returns an error wrapping ErrDamaged.
 func (j *File) scan(s segment, tail bool, fn func(twinex.JournalRecord) error) (int64, error) {
-	data, err := os.ReadFile(s.path)
+	data, err := j.read(s.path)
 	if err != nil {
 		return 0, fmt.Errorf("journal: %w", err)
 	}
@@ -218,6 +219,28 @@ func (j *File) scan(s segment, tail bool, fn func(twinex.JournalRecord) error) (
 		off += recordHead + n
 	}
 	return off, nil
+}
+
+// read reads a whole segment into j.rbuf, reused from one segment to the
+// next (records passed to Replay's fn are valid only during the call).
+func (j *File) read(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if n := int(info.Size()); cap(j.rbuf) < n {
+		j.rbuf = make([]byte, n)
+	}
+	b := j.rbuf[:info.Size()]
+	if _, err := io.ReadFull(f, b); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 func allZero(b []byte) bool {
