@@ -3,6 +3,7 @@ package twinex
 import (
 	"errors"
 	"math/bits"
+	"strings"
 )
 
 // Int128 is a signed 128-bit integer in two's complement: the wide count of
@@ -282,4 +283,42 @@ func appendLaidOut(b, digits []byte, scale, minDecimals int) []byte {
 		}
 	}
 	return b
+}
+
+// ParseUnits128 parses a plain decimal ("-12.5", "1000000000000.00") into a
+// count of 10^-scale units, exactly: more than scale decimal places is
+// ErrDecimalPrecision, anything but digits with at most one point (digits
+// on both sides) and a leading '-' is ErrDecimalSyntax, and a value past
+// Int128 is ErrDecimalRange. It reads what AppendUnits writes.
+func ParseUnits128(s string, scale int) (Int128, error) {
+	if scale < 0 || scale > MaxScale {
+		return Int128{}, ErrDecimalRange
+	}
+	neg := strings.HasPrefix(s, "-")
+	digits := strings.TrimPrefix(s, "-")
+	whole, frac, point := strings.Cut(digits, ".")
+	if whole == "" || point && frac == "" || strings.HasPrefix(whole, "-") {
+		return Int128{}, ErrDecimalSyntax
+	}
+	if len(frac) > scale {
+		if strings.Trim(frac[scale:], "0123456789") != "" {
+			return Int128{}, ErrDecimalSyntax
+		}
+		if strings.TrimRight(frac[scale:], "0") != "" {
+			return Int128{}, ErrDecimalPrecision
+		}
+		frac = frac[:scale]
+	}
+	text := whole + frac + strings.Repeat("0", scale-len(frac))
+	if neg {
+		text = "-" + text
+	}
+	v, err := ParseInt128(text)
+	switch {
+	case errors.Is(err, ErrInt128Range):
+		return Int128{}, ErrDecimalRange
+	case err != nil:
+		return Int128{}, ErrDecimalSyntax
+	}
+	return v, nil
 }

@@ -268,3 +268,38 @@ func FuzzInt128(f *testing.F) {
 		}
 	})
 }
+
+func TestParseUnits128(t *testing.T) {
+	for _, tc := range []struct {
+		s     string
+		scale int
+		want  string
+		err   error
+	}{
+		{"0", 10, "0", nil},
+		{"12.5", 1, "125", nil},
+		{"-12.5", 2, "-1250", nil},
+		{"1000000000000.00", 10, "10000000000000000000000", nil},
+		{"922337203.6854775808", 10, "9223372036854775808", nil},
+		{"1.50", 1, "15", nil},
+		{"1.55", 1, "", ErrDecimalPrecision},
+		{"1.", 1, "", ErrDecimalSyntax},
+		{".5", 1, "", ErrDecimalSyntax},
+		{"1e5", 1, "", ErrDecimalSyntax},
+		{"--1", 1, "", ErrDecimalSyntax},
+		{"1.2.3", 5, "", ErrDecimalSyntax},
+		{"1.5x0", 1, "", ErrDecimalSyntax},
+		{"170141183460469231731687303715884105728", 0, "", ErrDecimalRange},
+		{"17014118346046923173168730371588410572.8", 1, "", ErrDecimalRange},
+	} {
+		v, err := ParseUnits128(tc.s, tc.scale)
+		if !errors.Is(err, tc.err) || err == nil && v.String() != tc.want {
+			t.Errorf("ParseUnits128(%q, %d) = %v, %v; want %s, %v", tc.s, tc.scale, v, err, tc.want, tc.err)
+		}
+		if err == nil {
+			if back, _ := ParseUnits128(v.FormatUnits(tc.scale), tc.scale); back != v {
+				t.Errorf("%v does not round-trip through FormatUnits", v)
+			}
+		}
+	}
+}

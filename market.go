@@ -169,12 +169,27 @@ func (m *Market) QuoteScale() int { return m.quoteScale }
 // BaseScale returns the ledger scale of the base currency.
 func (m *Market) BaseScale() int { return m.baseScale }
 
-// maxLedger bounds any single order's value so that sums of a few of them
-// (a hold plus its fee, a balance plus a credit) are checked, not wrapped.
-const maxLedger = 1 << 62
+// MaxOrderValue bounds any single order's value, in ledger units of each
+// currency it moves (its notional in the quote currency, its amount in the
+// base currency), and what one order may fill for: 2^62, so that an order's
+// hold plus its fee, and its filled value plus one more fill, stay within
+// int64. Balances, which sum many orders, are Int128.
+const MaxOrderValue = 1 << 62
+
+const maxLedger = MaxOrderValue
+
+// OrderLimit describes the largest order CheckNotional allows, for the
+// message of a refusal: "one order can be worth at most 461168601.6427387904
+// USD and move at most 46116860.18427387904 BTC". Single orders and trades
+// stay int64 in the ledger; only balances and sums of them are wide.
+func (m *Market) OrderLimit() string {
+	return fmt.Sprintf("one order can be worth at most %s %s and move at most %s %s",
+		FormatUnits(maxLedger, m.quoteScale), m.Quote, FormatUnits(maxLedger, m.baseScale), m.Base)
+}
 
 // CheckNotional reports whether an order of amount at price has a notional,
-// and a base value, that the ledger can hold with room for fees.
+// and a base value, that the ledger can hold with room for fees (see
+// OrderLimit).
 func (m *Market) CheckNotional(price, amount int64) bool {
 	if price <= 0 || amount <= 0 {
 		return false

@@ -43,6 +43,11 @@ const (
 	// ReasonHeartbeatExpired is Twinex's own: Gemini does not document the
 	// reason for a cancel caused by a missed heartbeat (reference §1.7).
 	ReasonHeartbeatExpired = "HeartbeatExpired"
+	// ReasonOrderValueLimit is Twinex's own too: a sell order that trades
+	// at prices far above its limit stops once its filled value would pass
+	// MaxOrderValue, the most one order may be worth, and its remainder is
+	// cancelled. It keeps each order's sums within int64.
+	ReasonOrderValueLimit = "OrderValueLimit"
 )
 
 // Order is an order's state as of its last change. Price, StopPrice and

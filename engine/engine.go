@@ -356,7 +356,7 @@ func (x *Exchange) validate(c *Command) (*book, error) {
 		return nil, twinex.Errorf(twinex.InvalidQuantity, "Invalid quantity for symbol %s", sym)
 	}
 	if !m.CheckNotional(c.Price, c.Amount) {
-		return nil, twinex.Errorf(twinex.InvalidQuantity, "Order value is too large for symbol %s", sym)
+		return nil, twinex.Errorf(twinex.InvalidQuantity, "Order value is too large for symbol %s: %s", sym, m.OrderLimit())
 	}
 	if c.Type == twinex.StopLimit {
 		if c.Option != twinex.NoOption {
@@ -471,17 +471,17 @@ func (x *Exchange) execute(b *book, o *order) {
 			return
 		}
 	case twinex.FillOrKill:
-		if !x.canFill(opp, o) {
+		if !x.canFill(b, opp, o) {
 			x.cancelOrder(b, o, twinex.ReasonFillOrKillWouldNotFill)
 			return
 		}
 	}
-	selfCross := x.match(b, opp, o)
+	stop := x.match(b, opp, o)
 	switch {
 	case o.Remaining() == 0:
 		x.closeOrder(o, twinex.StatusFilled, "")
-	case selfCross:
-		x.cancelOrder(b, o, twinex.ReasonSelfCrossPrevented)
+	case stop != "":
+		x.cancelOrder(b, o, stop)
 	case o.Option == twinex.ImmediateOrCancel || o.Option == twinex.FillOrKill:
 		x.cancelOrder(b, o, twinex.ReasonImmediateOrCancelWouldPost)
 	default:
@@ -495,9 +495,11 @@ func (x *Exchange) execute(b *book, o *order) {
 }
 
 // canFill reports whether o could fill completely right now, counting only
-// the liquidity ahead of its account's own first resting order.
-func (x *Exchange) canFill(opp *side, o *order) bool {
+// the liquidity ahead of its account's own first resting order, and, for a
+// sell, only fills within its value limit (see valueFits).
+func (x *Exchange) canFill(b *book, opp *side, o *order) bool {
 	need := o.Remaining()
+	filled := o.FilledNotional
 	for i := len(opp.levels) - 1; i >= 0; i-- {
 		l := opp.levels[i]
 		if !crosses(o.Side, o.Price, l.price) {
@@ -506,6 +508,13 @@ func (x *Exchange) canFill(opp *side, o *order) bool {
 		for m := l.head; m != nil; m = m.next {
 			if m.AccountID == o.AccountID {
 				return false
+			}
+			if o.Side == twinex.Sell {
+				n := b.m.Notional(l.price, min(need, m.Remaining()))
+				if !valueFits(filled, n) {
+					return false
+				}
+				filled += n
 			}
 			need -= m.Remaining()
 			if need <= 0 {
@@ -516,28 +525,42 @@ func (x *Exchange) canFill(opp *side, o *order) bool {
 	return false
 }
 
-// match trades o against the opposite side while prices cross. It reports
-// whether it stopped at one of the account's own resting orders.
-func (x *Exchange) match(b *book, opp *side, o *order) (selfCross bool) {
+// match trades o against the opposite side while prices cross. When it
+// stops before o is filled for a reason other than the prices, it returns
+// the cancel reason: SelfCrossPrevented at one of the account's own resting
+// orders, OrderValueLimit when a sell's next fill would pass its value limit.
+func (x *Exchange) match(b *book, opp *side, o *order) (stop string) {
 	for o.Remaining() > 0 {
 		l := opp.best()
 		if l == nil || !crosses(o.Side, o.Price, l.price) {
-			return false
+			return ""
 		}
 		for m := l.head; m != nil && o.Remaining() > 0; {
 			if m.AccountID == o.AccountID {
-				return true
+				return twinex.ReasonSelfCrossPrevented
+			}
+			q := min(o.Remaining(), m.Remaining())
+			if o.Side == twinex.Sell && !valueFits(o.FilledNotional, b.m.Notional(l.price, q)) {
+				return twinex.ReasonOrderValueLimit
 			}
 			next := m.next
-			x.fill(b, o, m, l, min(o.Remaining(), m.Remaining()))
+			x.fill(b, o, m, l, q)
 			m = next
 		}
 		if l.head == nil {
 			opp.remove(l)
 		}
 	}
-	return false
+	return ""
 }
+
+// valueFits reports whether an order that has filled for filled (quote
+// ledger units) may fill for n more within twinex.MaxOrderValue. Only a
+// sell needs the check: it trades at bid prices at or above its own, so
+// its filled value is bounded by the bids it meets, not by its own price
+// and amount; a buy fills at or below its price, within what it reserved.
+// Both operands are at most MaxOrderValue, so the test cannot overflow.
+func valueFits(filled, n int64) bool { return n <= twinex.MaxOrderValue-filled }
 
 // fill settles one trade of q at the maker's price.
 func (x *Exchange) fill(b *book, t, m *order, l *level, q int64) {

@@ -190,7 +190,7 @@ func (db *DB) commit(ctx context.Context, b *twinex.Batch) error {
 	}
 	if err := w.exec(ctx, tx, &w.balances, len(b.Balances), func(a []any, i int) []any {
 		x := &b.Balances[i]
-		return append(a, x.AccountID, x.Currency, x.Total, x.Held)
+		return append(a, x.AccountID, x.Currency, wideText(x.Total), wideText(x.Held))
 	}); err != nil {
 		return fmt.Errorf("balances: %w", err)
 	}
@@ -203,7 +203,7 @@ func (db *DB) commit(ctx context.Context, b *twinex.Batch) error {
 	}
 	if err := w.exec(ctx, tx, &w.supply, len(b.Supply), func(a []any, i int) []any {
 		s := &b.Supply[i]
-		return append(a, s.Currency, s.Net)
+		return append(a, s.Currency, wideText(s.Net))
 	}); err != nil {
 		return fmt.Errorf("supply: %w", err)
 	}
