@@ -77,8 +77,13 @@ type Currency struct {
 // (Scale) so that trade notionals are exact, but funds leave or move only
 // in the currency's own precision. Errors: InvalidQuantity (Gemini's
 // reason for a bad amount; the message names the precision).
+// An amount past MaxAmount(c.Display) is refused with a message naming it.
 func (c *Currency) ParseTransferAmount(s string) (int64, error) {
 	units, err := ParseUnits(s, c.Scale)
+	if errors.Is(err, ErrDecimalRange) {
+		return 0, Errorf(InvalidQuantity, "Invalid amount %q for %s: a single withdrawal or transfer can be at most %s %s",
+			s, c.Code, FormatUnits(c.MaxAmount(c.Display), c.Scale), c.Code)
+	}
 	if err != nil || units <= 0 {
 		return 0, Errorf(InvalidQuantity, "Invalid amount %q for %s", s, c.Code)
 	}
@@ -86,6 +91,32 @@ func (c *Currency) ParseTransferAmount(s string) (int64, error) {
 		return 0, Errorf(InvalidQuantity, "Invalid amount %q for %s: at most %d decimal places", s, c.Code, c.Display)
 	}
 	return units, nil
+}
+
+// ParseAmount parses the amount of one deposit or withdrawal of c that an
+// operator makes, in ledger units: a positive decimal with at most c.Scale
+// decimals. what names the command in the message ("deposit"). Errors:
+// InvalidQuantity; past MaxAmount(c.Scale), the message names the limit.
+func (c *Currency) ParseAmount(s, what string) (int64, error) {
+	units, err := ParseUnits(s, c.Scale)
+	if errors.Is(err, ErrDecimalRange) {
+		return 0, Errorf(InvalidQuantity, "Invalid amount %q for %s: a single %s can be at most %s %s",
+			s, c.Code, what, FormatUnits(c.MaxAmount(c.Scale), c.Scale), c.Code)
+	}
+	if err != nil || units <= 0 {
+		return 0, Errorf(InvalidQuantity, "Invalid amount %q for %s", s, c.Code)
+	}
+	return units, nil
+}
+
+// MaxAmount returns the largest amount of c one command may move, in ledger
+// units, as a multiple of 10^-decimals (Scale for deposits, Display for
+// withdrawals and transfers): the largest such int64, 922337203.6854775807
+// USD at USD's scale. Balances hold far more (they are Int128); a larger sum
+// arrives in several commands.
+func (c *Currency) MaxAmount(decimals int) int64 {
+	step := pow10[c.Scale-decimals]
+	return (1<<63 - 1) / step * step
 }
 
 // Market is a trading pair. Prices are int64 counts of 10^-PriceDecimals and

@@ -172,9 +172,13 @@ func (s *Server) adminFunds(w http.ResponseWriter, r *http.Request, kind engine.
 	if err != nil {
 		return err
 	}
-	amt, err := twinex.ParseUnits(string(req.Amount), cur.Scale)
-	if err != nil || amt <= 0 {
-		return twinex.Errorf(twinex.InvalidQuantity, "Invalid amount %q for %s", req.Amount, cur.Code)
+	what := "deposit"
+	if kind == engine.WithdrawFunds {
+		what = "withdrawal"
+	}
+	amt, err := cur.ParseAmount(string(req.Amount), what)
+	if err != nil {
+		return err
 	}
 	res, err := s.do(r.Context(), engine.Command{Kind: kind, AccountID: acct.ID, Currency: cur.Code, Funds: amt, Method: "Admin"})
 	if err != nil {
