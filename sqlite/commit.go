@@ -216,7 +216,7 @@ func (db *DB) commit(ctx context.Context, b *twinex.Batch) error {
 	if err := w.exec(ctx, tx, &w.candles, len(b.Candles), func(a []any, i int) []any {
 		c := &b.Candles[i]
 		return append(a, c.Market, c.Timeframe, c.Start, c.Open, c.High, c.Low, c.Close,
-			c.Volume, c.QuoteVolume)
+			c.Volume, wideText(c.QuoteVolume))
 	}); err != nil {
 		return fmt.Errorf("candles: %w", err)
 	}

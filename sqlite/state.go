@@ -151,6 +151,6 @@ func scanTransfers(rows *sql.Rows, dst []twinex.Transfer) ([]twinex.Transfer, er
 func scanCandles(rows *sql.Rows, dst []twinex.Candle) ([]twinex.Candle, error) {
 	return scanAll(rows, dst, func(r *sql.Rows, c *twinex.Candle) error {
 		return r.Scan(&c.Market, &c.Timeframe, &c.Start, &c.Open, &c.High, &c.Low,
-			&c.Close, &c.Volume, &c.QuoteVolume)
+			&c.Close, &c.Volume, wideScan{&c.QuoteVolume})
 	})
 }

@@ -10,7 +10,8 @@ import (
 )
 
 // TestMigrationWidensBalances takes a database back to the schema before
-// migration 0012 (balances and supply in BIGINT columns), fills it with
+// migration 0012 (balances, supply and candle quote volumes in BIGINT
+// columns), fills it with
 // values at int64's edges, and reopens it: 0012 converts every row exactly
 // to the decimal TEXT that wide values are stored as.
 func TestMigrationWidensBalances(t *testing.T) {
@@ -31,6 +32,14 @@ func TestMigrationWidensBalances(t *testing.T) {
 			PRIMARY KEY (account_id, currency)
 		) WITHOUT ROWID`,
 		`CREATE TABLE supply (currency TEXT PRIMARY KEY, net BIGINT NOT NULL)`,
+		`DROP TABLE candles`,
+		`CREATE TABLE candles (
+			market TEXT NOT NULL, timeframe TEXT NOT NULL, start BIGINT NOT NULL,
+			open BIGINT NOT NULL, high BIGINT NOT NULL, low BIGINT NOT NULL, close BIGINT NOT NULL,
+			volume BIGINT NOT NULL, quote_volume BIGINT NOT NULL,
+			PRIMARY KEY (market, timeframe, start)
+		) WITHOUT ROWID`,
+		`INSERT INTO candles VALUES ('btcusd', '1m', 60000000000, 1, 2, 1, 2, 3, 9223372036854775807)`,
 	} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -70,6 +79,12 @@ func TestMigrationWidensBalances(t *testing.T) {
 	want := []twinex.Supply{{Currency: "BTC", Net: twinex.I128(5)}, {Currency: "USD", Net: twinex.I128(math.MaxInt64)}}
 	if len(st.Supply) != 2 || st.Supply[0] != want[0] || st.Supply[1] != want[1] {
 		t.Errorf("supply after 0012: %+v, want %+v", st.Supply, want)
+	}
+
+	cs, err := db.Candles(context.Background(), twinex.CandleQuery{Market: "btcusd", Timeframe: "1m"})
+	wantC := twinex.Candle{Market: "btcusd", Timeframe: "1m", Start: 60e9, Open: 1, High: 2, Low: 1, Close: 2, Volume: 3, QuoteVolume: twinex.I128(math.MaxInt64)}
+	if err != nil || len(cs) != 1 || cs[0] != wantC {
+		t.Errorf("candles after 0012: %+v, %v; want %+v", cs, err, wantC)
 	}
 
 	// New values past int64 are stored as text, exactly.

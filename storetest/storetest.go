@@ -315,7 +315,7 @@ func testRoundTrip(t *testing.T, h *harness) {
 		b.Candles = append(b.Candles, twinex.Candle{
 			Market: "ethusd", Timeframe: "1m", Start: big(i) / 2 * 2, // distinct starts
 			Open: big(next()), High: big(next()), Low: big(next()), Close: big(next()),
-			Volume: big(next()), QuoteVolume: big(next()),
+			Volume: big(next()), QuoteVolume: wide(next()),
 		})
 	}
 	// Balances keys must be distinct: big(i) repeats after len(bigs).
@@ -413,13 +413,13 @@ func testStateUpserts(t *testing.T, h *harness) {
 		Balances: []twinex.Balance{{AccountID: 100, Currency: "usd", Total: twinex.I128(10), Held: twinex.I128(1)}, {AccountID: 100, Currency: "btc", Total: twinex.I128(5)}},
 		Supply:   []twinex.Supply{{Currency: "usd", Net: twinex.I128(10)}, {Currency: "btc", Net: twinex.I128(5)}},
 		FeeRates: []twinex.AccountFees{{AccountID: 100, FeeRates: twinex.DefaultFeeRates}},
-		Candles:  []twinex.Candle{{Market: "btcusd", Timeframe: "1m", Start: 60e9, Open: 1, High: 2, Low: 1, Close: 2, Volume: 3, QuoteVolume: 4}},
+		Candles:  []twinex.Candle{{Market: "btcusd", Timeframe: "1m", Start: 60e9, Open: 1, High: 2, Low: 1, Close: 2, Volume: 3, QuoteVolume: twinex.I128(4)}},
 	})
 	h.commit(&twinex.Batch{
 		Balances: []twinex.Balance{{AccountID: 100, Currency: "usd", Total: twinex.I128(20), Held: twinex.I128(0)}, {AccountID: 101, Currency: "usd", Total: twinex.I128(1)}},
 		Supply:   []twinex.Supply{{Currency: "usd", Net: twinex.I128(21)}},
 		FeeRates: []twinex.AccountFees{{AccountID: 100, FeeRates: twinex.FeeRates{MakerBps: 0, TakerBps: 5}}},
-		Candles:  []twinex.Candle{{Market: "btcusd", Timeframe: "1m", Start: 60e9, Open: 1, High: 3, Low: 0, Close: 0, Volume: 5, QuoteVolume: 6}},
+		Candles:  []twinex.Candle{{Market: "btcusd", Timeframe: "1m", Start: 60e9, Open: 1, High: 3, Low: 0, Close: 0, Volume: 5, QuoteVolume: twinex.I128(6)}},
 	})
 	s := h.state()
 	equal(t, "balances", sorted(s.Balances, cmpBalance), []twinex.Balance{
@@ -429,7 +429,7 @@ func testStateUpserts(t *testing.T, h *harness) {
 	equal(t, "supply", sorted(s.Supply, cmpSupply), []twinex.Supply{{Currency: "btc", Net: twinex.I128(5)}, {Currency: "usd", Net: twinex.I128(21)}})
 	equal(t, "fee rates", s.FeeRates, []twinex.AccountFees{{AccountID: 100, FeeRates: twinex.FeeRates{TakerBps: 5}}})
 	equal(t, "candles", h.candles(twinex.CandleQuery{Market: "btcusd", Timeframe: "1m"}),
-		[]twinex.Candle{{Market: "btcusd", Timeframe: "1m", Start: 60e9, Open: 1, High: 3, Low: 0, Close: 0, Volume: 5, QuoteVolume: 6}})
+		[]twinex.Candle{{Market: "btcusd", Timeframe: "1m", Start: 60e9, Open: 1, High: 3, Low: 0, Close: 0, Volume: 5, QuoteVolume: twinex.I128(6)}})
 }
 
 // testWideValues: balances, holds and supplies past int64 (one account
