@@ -48,6 +48,11 @@ const (
 	// MaxOrderValue, the most one order may be worth, and its remainder is
 	// cancelled. It keeps each order's sums within int64.
 	ReasonOrderValueLimit = "OrderValueLimit"
+	// ReasonPriceLevelFull is Twinex's own as well: an order's remainder is
+	// cancelled instead of resting when the amount resting at its price
+	// would pass an int64 of the market's amount units (92 billion BTC on
+	// btcusd), which the book's level totals are kept in.
+	ReasonPriceLevelFull = "PriceLevelFull"
 )
 
 // Order is an order's state as of its last change. Price, StopPrice and

@@ -485,10 +485,16 @@ func (x *Exchange) execute(b *book, o *order) {
 	case o.Option == twinex.ImmediateOrCancel || o.Option == twinex.FillOrKill:
 		x.cancelOrder(b, o, twinex.ReasonImmediateOrCancelWouldPost)
 	default:
+		l := b.own(o.Side).levelFor(o.Price)
+		if l.total > 1<<63-1-o.Remaining() {
+			// The level is far from empty here, so it stays in the book.
+			x.cancelOrder(b, o, twinex.ReasonPriceLevelFull)
+			return
+		}
 		x.counters.Seq++
 		o.Seq = x.counters.Seq
 		o.Status = twinex.StatusLive
-		b.own(o.Side).levelFor(o.Price).push(o)
+		l.push(o)
 		x.markDirty(o)
 		x.emit(EventBooked, o, Fill{})
 	}

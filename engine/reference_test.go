@@ -194,6 +194,18 @@ func (r *refExchange) openOrders(acct int64) []twinex.Order {
 
 // booked reports whether a live order rests on the book (it has time
 // priority); a live order without Seq is the one being executed.
+// levelFull reports whether booking o would take the amount resting at its
+// price past an int64.
+func (r *refExchange) levelFull(o *twinex.Order) bool {
+	sum := big.NewInt(o.Remaining())
+	for _, x := range r.open {
+		if x != o && booked(x) && x.Market == o.Market && x.Side == o.Side && x.Price == o.Price {
+			sum.Add(sum, big.NewInt(x.Remaining()))
+		}
+	}
+	return !sum.IsInt64()
+}
+
 func booked(o *twinex.Order) bool { return o.Status == twinex.StatusLive && o.Seq > 0 }
 
 func (r *refExchange) emit(k engine.EventKind, o *twinex.Order, f engine.Fill) {
@@ -555,6 +567,8 @@ func (r *refExchange) execute(m *twinex.Market, o *twinex.Order) {
 		r.close(o, twinex.StatusCancelled, stop)
 	case o.Option == twinex.ImmediateOrCancel || o.Option == twinex.FillOrKill:
 		r.close(o, twinex.StatusCancelled, twinex.ReasonImmediateOrCancelWouldPost)
+	case r.levelFull(o):
+		r.close(o, twinex.StatusCancelled, twinex.ReasonPriceLevelFull)
 	default:
 		r.ctr.Seq++
 		o.Seq = r.ctr.Seq

@@ -169,3 +169,47 @@ func TestWideRefusalsNameTheLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The book keeps each price level's total in an int64 of amount units; an
+// order whose remainder would take it past that is cancelled instead of
+// resting, with a reason that says so. On the default markets that takes 92
+// billion BTC at one price, so the test uses a market whose amount unit is
+// its ledger unit.
+func TestPriceLevelFull(t *testing.T) {
+	ms, err := twinex.MarketConfig{
+		Currencies: []twinex.Currency{{Code: "AAA", Scale: 0}, {Code: "QQQ", Scale: 0}},
+		Markets:    []twinex.MarketConfigItem{{Symbol: "aaaqqq", Base: "AAA", Quote: "QQQ", PriceTick: "1", AmountStep: "1", MinOrderSize: "1"}},
+	}.Validate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := New(ms)
+	var out Output
+	apply := func(c Command) Result {
+		t.Helper()
+		r := x.Apply(&c, &out)
+		if err := x.Check(); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	for i := 0; i < 2; i++ {
+		if r := apply(Command{Kind: DepositFunds, AccountID: alice, Currency: "AAA", Funds: twinex.MaxOrderValue}); r.Err != nil {
+			t.Fatal(r.Err)
+		}
+	}
+	sell := Command{Kind: Place, AccountID: alice, Side: twinex.Sell, Type: twinex.Limit, Price: 1, Amount: twinex.MaxOrderValue}
+	if r := apply(sell); r.Err != nil || r.Order.Status != twinex.StatusLive {
+		t.Fatalf("first sell: %+v", r)
+	}
+	r := apply(sell)
+	if r.Err != nil || r.Order.Status != twinex.StatusCancelled || r.Order.CancelReason != twinex.ReasonPriceLevelFull {
+		t.Fatalf("second sell at the same price: %+v", r)
+	}
+	// At another price it rests.
+	sell.Price = 2
+	sell.Amount = twinex.MaxOrderValue / 2
+	if r := apply(sell); r.Err != nil || r.Order.Status != twinex.StatusLive {
+		t.Fatalf("sell at another price: %+v", r)
+	}
+}
