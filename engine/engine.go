@@ -21,6 +21,13 @@
 // covers them, and after every fill the order's hold is recomputed for its
 // remainder; the difference is released. Stop orders reserve like the limit
 // orders they become.
+//
+// Sizes: one order's amounts, holds, fills and fees are int64 (its value is
+// at most twinex.MaxOrderValue, a sell's filled value included: past it, the
+// sell's remainder is cancelled with OrderValueLimit); balances and supplies
+// are twinex.Int128 in the ledger. A price level's total is an int64 of
+// amount units: an order whose remainder would take it past that is
+// cancelled with PriceLevelFull instead of resting.
 package engine
 
 import (
