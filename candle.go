@@ -34,7 +34,10 @@ func ParseTimeframe(s string) (Timeframe, bool) {
 }
 
 // Candle is one OHLCV bar. Prices are in market price units, Volume in
-// market amount units and QuoteVolume in quote ledger units.
+// market amount units and QuoteVolume in quote ledger units. QuoteVolume is
+// wide: a day of trades may be worth more than an int64 of quote ledger
+// units ($922M at USD's scale). Volume stays an int64 (9.2e18 amount units,
+// 92 billion BTC), saturating there.
 type Candle struct {
 	Market      string
 	Timeframe   string
@@ -44,5 +47,5 @@ type Candle struct {
 	Low         int64
 	Close       int64
 	Volume      int64
-	QuoteVolume int64
+	QuoteVolume Int128
 }

@@ -1,6 +1,9 @@
 package twinex
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestParseTransferAmount(t *testing.T) {
 	ms := DefaultMarkets()
@@ -30,5 +33,32 @@ func TestParseTransferAmount(t *testing.T) {
 		if err != nil || got != tt.want {
 			t.Errorf("%s %q = %d, %v; want %d", tt.code, tt.in, got, err, tt.want)
 		}
+	}
+}
+
+// A single command's amount is an int64 of ledger units; past it, the
+// refusal says what the most is, in the currency's own units.
+func TestSingleAmountLimitIsNamed(t *testing.T) {
+	usd := DefaultMarkets().Currency("USD")
+	for _, tt := range []struct {
+		in, want string
+		parse    func(string) (int64, error)
+	}{
+		{"922337203.6854775808", `a single deposit can be at most 922337203.6854775807 USD`, func(s string) (int64, error) { return usd.ParseAmount(s, "deposit") }},
+		{"1000000000000", `a single deposit can be at most 922337203.6854775807 USD`, func(s string) (int64, error) { return usd.ParseAmount(s, "deposit") }},
+		{"922337203.69", `a single withdrawal or transfer can be at most 922337203.68 USD`, usd.ParseTransferAmount},
+		{"1e12", `a single withdrawal or transfer can be at most 922337203.68 USD`, usd.ParseTransferAmount},
+	} {
+		_, err := tt.parse(tt.in)
+		if ErrorReason(err) != InvalidQuantity || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: %v; want InvalidQuantity saying %q", tt.in, err, tt.want)
+		}
+	}
+	// The limits themselves are accepted.
+	if v, err := usd.ParseAmount("922337203.6854775807", "deposit"); err != nil || v != 1<<63-1 {
+		t.Errorf("the largest deposit: %d, %v", v, err)
+	}
+	if v, err := usd.ParseTransferAmount("922337203.68"); err != nil || v != usd.MaxAmount(usd.Display) {
+		t.Errorf("the largest transfer: %d, %v", v, err)
 	}
 }

@@ -164,22 +164,7 @@ func AppendUnits(b []byte, v int64, scale, minDecimals int) []byte {
 		buf[n] = byte('0' + u%10)
 		u /= 10
 	}
-	digits := buf[n:]
-	intLen := len(digits) - scale
-	b = append(b, digits[:intLen]...)
-	fracPart := digits[intLen:]
-	end := len(fracPart)
-	for end > minDecimals && fracPart[end-1] == '0' {
-		end--
-	}
-	if end > 0 || minDecimals > 0 {
-		b = append(b, '.')
-		b = append(b, fracPart[:end]...)
-		for i := end; i < minDecimals; i++ {
-			b = append(b, '0')
-		}
-	}
-	return b
+	return appendLaidOut(b, buf[n:], scale, minDecimals)
 }
 
 // FormatQuotient formats (num/den) * 10^-scale, both non-negative, with

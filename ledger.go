@@ -1,16 +1,18 @@
 package twinex
 
 // Balance is one account's holding of one currency, in ledger units.
-// Available is Total minus Held; Held is what open orders reserve.
+// Available is Total minus Held; Held is what open orders reserve. Both are
+// wide (Int128): one account may hold more than an int64 count of ledger
+// units (about $922M at USD's scale).
 type Balance struct {
 	AccountID int64
 	Currency  string
-	Total     int64
-	Held      int64
+	Total     Int128
+	Held      Int128
 }
 
 // Available returns what is not reserved by open orders.
-func (b Balance) Available() int64 { return b.Total - b.Held }
+func (b Balance) Available() Int128 { return b.Total.Sub(b.Held) }
 
 // TransferKind says how funds entered or left an account.
 type TransferKind uint8
@@ -61,10 +63,10 @@ type Transfer struct {
 
 // Supply is the net amount of a currency that entered the exchange:
 // deposits minus withdrawals. The ledger's first invariant is that the sum of
-// all balances of the currency equals it.
+// all balances of the currency equals it. Net is wide, like balances.
 type Supply struct {
 	Currency string
-	Net      int64
+	Net      Int128
 }
 
 // AccountFees are an account's fee rates.

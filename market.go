@@ -77,8 +77,13 @@ type Currency struct {
 // (Scale) so that trade notionals are exact, but funds leave or move only
 // in the currency's own precision. Errors: InvalidQuantity (Gemini's
 // reason for a bad amount; the message names the precision).
+// An amount past MaxAmount(c.Display) is refused with a message naming it.
 func (c *Currency) ParseTransferAmount(s string) (int64, error) {
 	units, err := ParseUnits(s, c.Scale)
+	if errors.Is(err, ErrDecimalRange) {
+		return 0, Errorf(InvalidQuantity, "Invalid amount %q for %s: a single withdrawal or transfer can be at most %s %s",
+			s, c.Code, FormatUnits(c.MaxAmount(c.Display), c.Scale), c.Code)
+	}
 	if err != nil || units <= 0 {
 		return 0, Errorf(InvalidQuantity, "Invalid amount %q for %s", s, c.Code)
 	}
@@ -86,6 +91,32 @@ func (c *Currency) ParseTransferAmount(s string) (int64, error) {
 		return 0, Errorf(InvalidQuantity, "Invalid amount %q for %s: at most %d decimal places", s, c.Code, c.Display)
 	}
 	return units, nil
+}
+
+// ParseAmount parses the amount of one deposit or withdrawal of c that an
+// operator makes, in ledger units: a positive decimal with at most c.Scale
+// decimals. what names the command in the message ("deposit"). Errors:
+// InvalidQuantity; past MaxAmount(c.Scale), the message names the limit.
+func (c *Currency) ParseAmount(s, what string) (int64, error) {
+	units, err := ParseUnits(s, c.Scale)
+	if errors.Is(err, ErrDecimalRange) {
+		return 0, Errorf(InvalidQuantity, "Invalid amount %q for %s: a single %s can be at most %s %s",
+			s, c.Code, what, FormatUnits(c.MaxAmount(c.Scale), c.Scale), c.Code)
+	}
+	if err != nil || units <= 0 {
+		return 0, Errorf(InvalidQuantity, "Invalid amount %q for %s", s, c.Code)
+	}
+	return units, nil
+}
+
+// MaxAmount returns the largest amount of c one command may move, in ledger
+// units, as a multiple of 10^-decimals (Scale for deposits, Display for
+// withdrawals and transfers): the largest such int64, 922337203.6854775807
+// USD at USD's scale. Balances hold far more (they are Int128); a larger sum
+// arrives in several commands.
+func (c *Currency) MaxAmount(decimals int) int64 {
+	step := pow10[c.Scale-decimals]
+	return (1<<63 - 1) / step * step
 }
 
 // Market is a trading pair. Prices are int64 counts of 10^-PriceDecimals and
@@ -169,12 +200,27 @@ func (m *Market) QuoteScale() int { return m.quoteScale }
 // BaseScale returns the ledger scale of the base currency.
 func (m *Market) BaseScale() int { return m.baseScale }
 
-// maxLedger bounds any single order's value so that sums of a few of them
-// (a hold plus its fee, a balance plus a credit) are checked, not wrapped.
-const maxLedger = 1 << 62
+// MaxOrderValue bounds any single order's value, in ledger units of each
+// currency it moves (its notional in the quote currency, its amount in the
+// base currency), and what one order may fill for: 2^62, so that an order's
+// hold plus its fee, and its filled value plus one more fill, stay within
+// int64. Balances, which sum many orders, are Int128.
+const MaxOrderValue = 1 << 62
+
+const maxLedger = MaxOrderValue
+
+// OrderLimit describes the largest order CheckNotional allows, for the
+// message of a refusal: "one order can be worth at most 461168601.6427387904
+// USD and move at most 46116860.18427387904 BTC". Single orders and trades
+// stay int64 in the ledger; only balances and sums of them are wide.
+func (m *Market) OrderLimit() string {
+	return fmt.Sprintf("one order can be worth at most %s %s and move at most %s %s",
+		FormatUnits(maxLedger, m.quoteScale), m.Quote, FormatUnits(maxLedger, m.baseScale), m.Base)
+}
 
 // CheckNotional reports whether an order of amount at price has a notional,
-// and a base value, that the ledger can hold with room for fees.
+// and a base value, that the ledger can hold with room for fees (see
+// OrderLimit).
 func (m *Market) CheckNotional(price, amount int64) bool {
 	if price <= 0 || amount <= 0 {
 		return false

@@ -43,6 +43,16 @@ const (
 	// ReasonHeartbeatExpired is Twinex's own: Gemini does not document the
 	// reason for a cancel caused by a missed heartbeat (reference §1.7).
 	ReasonHeartbeatExpired = "HeartbeatExpired"
+	// ReasonOrderValueLimit is Twinex's own too: a sell order that trades
+	// at prices far above its limit stops once its filled value would pass
+	// MaxOrderValue, the most one order may be worth, and its remainder is
+	// cancelled. It keeps each order's sums within int64.
+	ReasonOrderValueLimit = "OrderValueLimit"
+	// ReasonPriceLevelFull is Twinex's own as well: an order's remainder is
+	// cancelled instead of resting when the amount resting at its price
+	// would pass an int64 of the market's amount units (92 billion BTC on
+	// btcusd), which the book's level totals are kept in.
+	ReasonPriceLevelFull = "PriceLevelFull"
 )
 
 // Order is an order's state as of its last change. Price, StopPrice and

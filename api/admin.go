@@ -172,9 +172,13 @@ func (s *Server) adminFunds(w http.ResponseWriter, r *http.Request, kind engine.
 	if err != nil {
 		return err
 	}
-	amt, err := twinex.ParseUnits(string(req.Amount), cur.Scale)
-	if err != nil || amt <= 0 {
-		return twinex.Errorf(twinex.InvalidQuantity, "Invalid amount %q for %s", req.Amount, cur.Code)
+	what := "deposit"
+	if kind == engine.WithdrawFunds {
+		what = "withdrawal"
+	}
+	amt, err := cur.ParseAmount(string(req.Amount), what)
+	if err != nil {
+		return err
 	}
 	res, err := s.do(r.Context(), engine.Command{Kind: kind, AccountID: acct.ID, Currency: cur.Code, Funds: amt, Method: "Admin"})
 	if err != nil {
@@ -340,8 +344,8 @@ func (s *Server) adminBalances(w http.ResponseWriter, r *http.Request) error {
 	for _, b := range bals {
 		cur := s.Core.Markets().Currency(b.Currency)
 		out = append(out, map[string]any{
-			"currency": b.Currency, "amount": twinex.FormatUnits(b.Total, cur.Scale),
-			"available": twinex.FormatUnits(b.Available(), cur.Scale), "held": twinex.FormatUnits(b.Held, cur.Scale),
+			"currency": b.Currency, "amount": b.Total.FormatUnits(cur.Scale),
+			"available": b.Available().FormatUnits(cur.Scale), "held": b.Held.FormatUnits(cur.Scale),
 		})
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -358,7 +362,7 @@ func (s *Server) adminVerify(w http.ResponseWriter, r *http.Request) error {
 		orders, accounts = x.OpenOrderCount(), x.Ledger().Len()
 		counters = x.Counters()
 		for i, cur := range s.Core.Markets().Currencies {
-			supply[cur.Code] = twinex.FormatUnits(x.Ledger().Supply(i), cur.Scale)
+			supply[cur.Code] = x.Ledger().Supply(i).FormatUnits(cur.Scale)
 		}
 	}); err != nil {
 		return err

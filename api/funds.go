@@ -182,12 +182,12 @@ func (f *funds) notionalBalances(w http.ResponseWriter, r *http.Request, c *sign
 	out := []map[string]any{}
 	for _, b := range bals {
 		cur := f.s.Core.Markets().Currency(b.Currency)
-		if b.Total == 0 || cur == nil {
+		if b.Total.IsZero() || cur == nil {
 			continue
 		}
-		avail := twinex.FormatUnits(b.Available(), cur.Scale)
+		avail := b.Available().FormatUnits(cur.Scale)
 		v := map[string]any{
-			"currency": b.Currency, "amount": twinex.FormatUnits(b.Total, cur.Scale),
+			"currency": b.Currency, "amount": b.Total.FormatUnits(cur.Scale),
 			"available": avail, "availableForWithdrawal": avail,
 		}
 		if rate := f.rate(cur.Code, notional.Code); rate != nil {
@@ -252,9 +252,10 @@ func (f *funds) directRate(from, to string) *big.Rat {
 
 // notionalValue formats units (10^-scale) times rate with decimals places,
 // rounded half away from zero, trailing zeros cut.
-func notionalValue(units int64, scale int, rate *big.Rat, decimals int) string {
+func notionalValue(units twinex.Int128, scale int, rate *big.Rat, decimals int) string {
 	unit := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil)
-	v := new(big.Rat).SetFrac(big.NewInt(units), unit)
+	n, _ := new(big.Int).SetString(units.String(), 10) // always a decimal integer
+	v := new(big.Rat).SetFrac(n, unit)
 	s := v.Mul(v, rate).FloatString(decimals)
 	if strings.Contains(s, ".") {
 		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")

@@ -76,15 +76,20 @@ func (s *Server) volumeTrades(r *http.Request, accountID int64, now time.Time) (
 // num renders units as an exact JSON number.
 func num(v int64, scale int) json.Number { return json.Number(twinex.FormatUnits(v, scale)) }
 
+// wideNum is num for a sum of notionals, which may pass an int64 of ledger
+// units ($922M of USD).
+func wideNum(v twinex.Int128, scale int) json.Number { return json.Number(v.FormatUnits(scale)) }
+
 func (s *Server) tradeVolume(w http.ResponseWriter, r *http.Request, c *signed) error {
 	trades, err := s.volumeTrades(r, c.account.ID, s.now())
 	if err != nil {
 		return err
 	}
 	type agg struct {
-		m                     *twinex.Market
-		date                  string
-		base, notional, count [2][2]int64 // [maker?][sell?]
+		m           *twinex.Market
+		date        string
+		base, count [2][2]int64 // [maker?][sell?]; base saturates (92 billion BTC)
+		notional    [2][2]twinex.Int128
 	}
 	byKey := map[string]*agg{}
 	for _, t := range trades {
@@ -107,8 +112,8 @@ func (s *Server) tradeVolume(w http.ResponseWriter, r *http.Request, c *signed) 
 		if side == twinex.Sell {
 			sell = 1
 		}
-		a.base[maker][sell] += t.Amount
-		a.notional[maker][sell] += t.Notional
+		a.base[maker][sell] = satAdd(a.base[maker][sell], t.Amount)
+		a.notional[maker][sell] = a.notional[maker][sell].Add64(t.Notional)
 		a.count[maker][sell]++
 	}
 	keys := make([]string, 0, len(byKey))
@@ -125,18 +130,18 @@ func (s *Server) tradeVolume(w http.ResponseWriter, r *http.Request, c *signed) 
 			cur = a.date
 		}
 		ad, qs := a.m.AmountDecimals, a.m.QuoteScale()
-		total := a.base[0][0] + a.base[0][1] + a.base[1][0] + a.base[1][1]
+		total := satAdd(satAdd(a.base[0][0], a.base[0][1]), satAdd(a.base[1][0], a.base[1][1]))
 		ratio := json.Number("0")
-		if makerTotal := a.base[1][0] + a.base[1][1]; makerTotal > 0 {
+		if makerTotal := satAdd(a.base[1][0], a.base[1][1]); makerTotal > 0 {
 			ratio = json.Number(twinex.FormatQuotient(a.base[1][0], makerTotal, 0, 0, 4))
 		}
 		days[len(days)-1] = append(days[len(days)-1], map[string]any{
 			"symbol": a.m.Symbol, "base_currency": a.m.Base, "notional_currency": a.m.Quote, "data_date": a.date,
 			"total_volume_base": num(total, ad), "maker_buy_sell_ratio": ratio,
-			"buy_maker_base": num(a.base[1][0], ad), "buy_maker_notional": num(a.notional[1][0], qs), "buy_maker_count": a.count[1][0],
-			"sell_maker_base": num(a.base[1][1], ad), "sell_maker_notional": num(a.notional[1][1], qs), "sell_maker_count": a.count[1][1],
-			"buy_taker_base": num(a.base[0][0], ad), "buy_taker_notional": num(a.notional[0][0], qs), "buy_taker_count": a.count[0][0],
-			"sell_taker_base": num(a.base[0][1], ad), "sell_taker_notional": num(a.notional[0][1], qs), "sell_taker_count": a.count[0][1],
+			"buy_maker_base": num(a.base[1][0], ad), "buy_maker_notional": wideNum(a.notional[1][0], qs), "buy_maker_count": a.count[1][0],
+			"sell_maker_base": num(a.base[1][1], ad), "sell_maker_notional": wideNum(a.notional[1][1], qs), "sell_maker_count": a.count[1][1],
+			"buy_taker_base": num(a.base[0][0], ad), "buy_taker_notional": wideNum(a.notional[0][0], qs), "buy_taker_count": a.count[0][0],
+			"sell_taker_base": num(a.base[0][1], ad), "sell_taker_notional": wideNum(a.notional[0][1], qs), "sell_taker_count": a.count[0][1],
 		})
 	}
 	writeJSON(w, http.StatusOK, days)
@@ -186,8 +191,8 @@ func (s *Server) notionalVolume(w http.ResponseWriter, r *http.Request, c *signe
 	}); err != nil {
 		return err
 	}
-	var total int64
-	daily := map[string]int64{}
+	var total twinex.Int128 // 30 days of notionals outgrow an int64 of USD ledger units
+	daily := map[string]twinex.Int128{}
 	for _, t := range trades {
 		m := s.Core.Markets().Market(t.Market)
 		if m == nil || (sym != "" && t.Market != sym) {
@@ -195,7 +200,7 @@ func (s *Server) notionalVolume(w http.ResponseWriter, r *http.Request, c *signe
 		}
 		if usd, ok := s.usdValue(m, t.Notional); ok {
 			day := time.Unix(0, t.Time).UTC().Format("2006-01-02")
-			total, daily[day] = satAdd(total, usd), satAdd(daily[day], usd)
+			total, daily[day] = total.Add64(usd), daily[day].Add64(usd)
 		}
 	}
 	dates := make([]string, 0, len(daily))
@@ -205,14 +210,14 @@ func (s *Server) notionalVolume(w http.ResponseWriter, r *http.Request, c *signe
 	sort.Sort(sort.Reverse(sort.StringSlice(dates)))
 	oneDay := []map[string]any{}
 	for _, d := range dates {
-		oneDay = append(oneDay, map[string]any{"date": d, "notional_volume": num(daily[d], 10)})
+		oneDay = append(oneDay, map[string]any{"date": d, "notional_volume": wideNum(daily[d], 10)})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"web_maker_fee_bps": fees.MakerBps, "web_taker_fee_bps": fees.TakerBps, "web_auction_fee_bps": fees.MakerBps,
 		"api_maker_fee_bps": fees.MakerBps, "api_taker_fee_bps": fees.TakerBps, "api_auction_fee_bps": fees.MakerBps,
 		"fix_maker_fee_bps": fees.MakerBps, "fix_taker_fee_bps": fees.TakerBps, "fix_auction_fee_bps": fees.MakerBps,
 		"block_maker_fee_bps": 0, "block_taker_fee_bps": fees.TakerBps,
-		"notional_30d_volume": num(total, 10), "last_updated_ms": now.UnixMilli(),
+		"notional_30d_volume": wideNum(total, 10), "last_updated_ms": now.UnixMilli(),
 		"date": now.UTC().Format("2006-01-02"), "notional_1d_volume": oneDay,
 	})
 	return nil

@@ -201,7 +201,7 @@ func (s *Server) pubticker(w http.ResponseWriter, r *http.Request) error {
 		Bid: price(m, bid), Ask: price(m, ask), Last: price(m, snap.Stats.Last),
 		Volume: map[string]any{
 			m.Base:      m.FormatAmount(snap.Stats.Volume),
-			m.Quote:     twinex.FormatUnits(snap.Stats.QuoteVolume, m.QuoteScale()),
+			m.Quote:     snap.Stats.QuoteVolume.FormatUnits(m.QuoteScale()),
 			"timestamp": snap.Time / 1e6,
 		},
 	})

@@ -92,12 +92,14 @@ func (s *Server) balanceList(ctx context.Context, accountID int64) ([]map[string
 	out := []map[string]any{}
 	for _, b := range bals {
 		cur := s.Core.Markets().Currency(b.Currency)
-		if b.Total == 0 || cur == nil {
+		if b.Total.IsZero() || cur == nil {
 			continue
 		}
-		avail := twinex.FormatUnits(b.Available(), cur.Scale)
+		// Balances are wide (twinex.Int128); Gemini's amounts are decimal
+		// strings, so any value shows exactly.
+		avail := b.Available().FormatUnits(cur.Scale)
 		out = append(out, map[string]any{
-			"type": "exchange", "currency": b.Currency, "amount": twinex.FormatUnits(b.Total, cur.Scale),
+			"type": "exchange", "currency": b.Currency, "amount": b.Total.FormatUnits(cur.Scale),
 			"available": avail, "availableForWithdrawal": avail,
 		})
 	}

@@ -85,11 +85,11 @@ func (m *App) startMetrics() error {
 			if bids {
 				side = s.Bids
 			}
-			var sum int64
+			var sum float64 // a gauge; level totals may sum past an int64
 			for _, l := range side {
-				sum += l.Amount
+				sum += float64(l.Amount)
 			}
-			return float64(sum) / float64(pow10(s.Market.AmountDecimals))
+			return sum / float64(pow10(s.Market.AmountDecimals))
 		}
 	}
 	mt.PerMarket("twinex_book_bid_depth", "Base currency bid in a market's published book.", perMarket(depth(true)))

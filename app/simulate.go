@@ -37,7 +37,9 @@ func (m *App) openSimulator(ctx context.Context, st *state) (*simulator, error) 
 			a := x.Ledger().Lookup(d.AccountID)
 			var have int64
 			if c := x.Ledger().CurrencyIndex(d.Currency); a != nil && c >= 0 {
-				have = a.Balances[c].Total
+				// A bot holding more than an int64 needs no top-up:
+				// Int64 saturates.
+				have, _ = a.Balances[c].Total.Int64()
 			}
 			if have < d.Funds/2 {
 				topUps = append(topUps, engine.Command{Kind: engine.DepositFunds, AccountID: d.AccountID, Currency: d.Currency, Funds: d.Funds - have, Method: "Simulator"})

@@ -160,7 +160,7 @@ func TestCommitFailureStopsTakingCommands(t *testing.T) {
 	defer c.Close()
 	var bal []twinex.Balance
 	c.Inspect(context.Background(), func(x *engine.Exchange) { bal = x.Ledger().Balances(100) })
-	if len(bal) != 1 || bal[0].Total != usd(50) {
+	if len(bal) != 1 || bal[0].Total != twinex.I128(usd(50)) {
 		t.Fatalf("balances after restart %+v, want 50 USD", bal)
 	}
 	checkCore(t, c)
@@ -205,12 +205,12 @@ func TestCloseAnswersEveryQueuedCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var total int64
+	var total twinex.Int128
 	for _, b := range st.Balances {
-		total += b.Total
+		total = total.Add(b.Total)
 	}
-	if total != usd(ok.Load()) {
-		t.Fatalf("stored %d, acknowledged %d USD", total/1e10, ok.Load())
+	if total != twinex.I128(usd(ok.Load())) {
+		t.Fatalf("stored %s, acknowledged %d USD", total.FormatUnits(10), ok.Load())
 	}
 }
 

@@ -21,6 +21,13 @@
 // covers them, and after every fill the order's hold is recomputed for its
 // remainder; the difference is released. Stop orders reserve like the limit
 // orders they become.
+//
+// Sizes: one order's amounts, holds, fills and fees are int64 (its value is
+// at most twinex.MaxOrderValue, a sell's filled value included: past it, the
+// sell's remainder is cancelled with OrderValueLimit); balances and supplies
+// are twinex.Int128 in the ledger. A price level's total is an int64 of
+// amount units: an order whose remainder would take it past that is
+// cancelled with PriceLevelFull instead of resting.
 package engine
 
 import (
@@ -358,7 +365,7 @@ func (x *Exchange) validate(c *Command) (*book, error) {
 		return nil, twinex.Errorf(twinex.InvalidQuantity, "Invalid quantity for symbol %s", sym)
 	}
 	if !m.CheckNotional(c.Price, c.Amount) {
-		return nil, twinex.Errorf(twinex.InvalidQuantity, "Order value is too large for symbol %s", sym)
+		return nil, twinex.Errorf(twinex.InvalidQuantity, "Order value is too large for symbol %s: %s", sym, m.OrderLimit())
 	}
 	if c.Type == twinex.StopLimit {
 		if c.Option != twinex.NoOption {
@@ -473,33 +480,41 @@ func (x *Exchange) execute(b *book, o *order) {
 			return
 		}
 	case twinex.FillOrKill:
-		if !x.canFill(opp, o) {
+		if !x.canFill(b, opp, o) {
 			x.cancelOrder(b, o, twinex.ReasonFillOrKillWouldNotFill)
 			return
 		}
 	}
-	selfCross := x.match(b, opp, o)
+	stop := x.match(b, opp, o)
 	switch {
 	case o.Remaining() == 0:
 		x.closeOrder(o, twinex.StatusFilled, "")
-	case selfCross:
-		x.cancelOrder(b, o, twinex.ReasonSelfCrossPrevented)
+	case stop != "":
+		x.cancelOrder(b, o, stop)
 	case o.Option == twinex.ImmediateOrCancel || o.Option == twinex.FillOrKill:
 		x.cancelOrder(b, o, twinex.ReasonImmediateOrCancelWouldPost)
 	default:
+		l := b.own(o.Side).levelFor(o.Price)
+		if l.total > 1<<63-1-o.Remaining() {
+			// The level is far from empty here, so it stays in the book.
+			x.cancelOrder(b, o, twinex.ReasonPriceLevelFull)
+			return
+		}
 		x.counters.Seq++
 		o.Seq = x.counters.Seq
 		o.Status = twinex.StatusLive
-		b.own(o.Side).levelFor(o.Price).push(o)
+		l.push(o)
 		x.markDirty(o)
 		x.emit(EventBooked, o, Fill{})
 	}
 }
 
 // canFill reports whether o could fill completely right now, counting only
-// the liquidity ahead of its account's own first resting order.
-func (x *Exchange) canFill(opp *side, o *order) bool {
+// the liquidity ahead of its account's own first resting order, and, for a
+// sell, only fills within its value limit (see valueFits).
+func (x *Exchange) canFill(b *book, opp *side, o *order) bool {
 	need := o.Remaining()
+	filled := o.FilledNotional
 	for i := len(opp.levels) - 1; i >= 0; i-- {
 		l := opp.levels[i]
 		if !crosses(o.Side, o.Price, l.price) {
@@ -508,6 +523,13 @@ func (x *Exchange) canFill(opp *side, o *order) bool {
 		for m := l.head; m != nil; m = m.next {
 			if m.AccountID == o.AccountID {
 				return false
+			}
+			if o.Side == twinex.Sell {
+				n := b.m.Notional(l.price, min(need, m.Remaining()))
+				if !valueFits(filled, n) {
+					return false
+				}
+				filled += n
 			}
 			need -= m.Remaining()
 			if need <= 0 {
@@ -518,28 +540,42 @@ func (x *Exchange) canFill(opp *side, o *order) bool {
 	return false
 }
 
-// match trades o against the opposite side while prices cross. It reports
-// whether it stopped at one of the account's own resting orders.
-func (x *Exchange) match(b *book, opp *side, o *order) (selfCross bool) {
+// match trades o against the opposite side while prices cross. When it
+// stops before o is filled for a reason other than the prices, it returns
+// the cancel reason: SelfCrossPrevented at one of the account's own resting
+// orders, OrderValueLimit when a sell's next fill would pass its value limit.
+func (x *Exchange) match(b *book, opp *side, o *order) (stop string) {
 	for o.Remaining() > 0 {
 		l := opp.best()
 		if l == nil || !crosses(o.Side, o.Price, l.price) {
-			return false
+			return ""
 		}
 		for m := l.head; m != nil && o.Remaining() > 0; {
 			if m.AccountID == o.AccountID {
-				return true
+				return twinex.ReasonSelfCrossPrevented
+			}
+			q := min(o.Remaining(), m.Remaining())
+			if o.Side == twinex.Sell && !valueFits(o.FilledNotional, b.m.Notional(l.price, q)) {
+				return twinex.ReasonOrderValueLimit
 			}
 			next := m.next
-			x.fill(b, o, m, l, min(o.Remaining(), m.Remaining()))
+			x.fill(b, o, m, l, q)
 			m = next
 		}
 		if l.head == nil {
 			opp.remove(l)
 		}
 	}
-	return false
+	return ""
 }
+
+// valueFits reports whether an order that has filled for filled (quote
+// ledger units) may fill for n more within twinex.MaxOrderValue. Only a
+// sell needs the check: it trades at bid prices at or above its own, so
+// its filled value is bounded by the bids it meets, not by its own price
+// and amount; a buy fills at or below its price, within what it reserved.
+// Both operands are at most MaxOrderValue, so the test cannot overflow.
+func valueFits(filled, n int64) bool { return n <= twinex.MaxOrderValue-filled }
 
 // fill settles one trade of q at the maker's price.
 func (x *Exchange) fill(b *book, t, m *order, l *level, q int64) {

@@ -96,11 +96,16 @@ func (h *harness) bal(acct int64, cur, total, avail string) {
 	h.t.Helper()
 	c := h.x.ledger.CurrencyIndex(cur)
 	a := h.x.ledger.Account(acct)
+	sc := h.ms.Currency(cur).Scale
 	gotT, gotA := a.Balances[c].Total, a.Available(c)
-	if gotT != h.units(cur, total) || gotA != h.units(cur, avail) {
-		sc := h.ms.Currency(cur).Scale
+	wantT, err1 := twinex.ParseUnits128(total, sc)
+	wantA, err2 := twinex.ParseUnits128(avail, sc)
+	if err1 != nil || err2 != nil {
+		h.t.Fatalf("bal %q %q: %v %v", total, avail, err1, err2)
+	}
+	if gotT != wantT || gotA != wantA {
 		h.t.Fatalf("account %d %s: total %s available %s, want %s and %s", acct, cur,
-			twinex.FormatUnits(gotT, sc), twinex.FormatUnits(gotA, sc), total, avail)
+			gotT.FormatUnits(sc), gotA.FormatUnits(sc), total, avail)
 	}
 }
 
@@ -425,7 +430,7 @@ func TestFunding(t *testing.T) {
 	for _, c := range []Command{
 		{Kind: DepositFunds, AccountID: alice, Currency: "XYZ", Funds: 1},
 		{Kind: DepositFunds, AccountID: alice, Currency: "USD", Funds: -1},
-		{Kind: DepositFunds, AccountID: alice, Currency: "USD", Funds: 1 << 62},
+		{Kind: DepositFunds, AccountID: alice, Currency: "USD", Funds: 0},
 		{Kind: TransferFunds, AccountID: alice, ToAccount: alice, Currency: "USD", Funds: 1},
 	} {
 		if r := h.apply(c); r.Err == nil {

@@ -97,7 +97,9 @@ type refKey struct {
 	cur  string
 }
 
-type refBal struct{ total, held int64 }
+// refBal is a balance; wide, like the ledger's (twinex.Int128 is checked
+// against math/big on its own).
+type refBal struct{ total, held twinex.Int128 }
 
 // refExchange is the naive reference exchange.
 type refExchange struct {
@@ -105,7 +107,7 @@ type refExchange struct {
 	open   []*twinex.Order         // pending and live orders, oldest (lowest id) first
 	all    map[int64]*twinex.Order // every accepted order, latest state
 	bal    map[refKey]*refBal
-	supply map[string]int64
+	supply map[string]twinex.Int128
 	fees   map[int64]twinex.FeeRates
 	ctr    twinex.Counters
 	last   map[string]int64
@@ -118,7 +120,7 @@ type refExchange struct {
 func newRef(ms *twinex.Markets) *refExchange {
 	return &refExchange{
 		ms: ms, all: map[int64]*twinex.Order{}, bal: map[refKey]*refBal{},
-		supply: map[string]int64{}, fees: map[int64]twinex.FeeRates{}, last: map[string]int64{},
+		supply: map[string]twinex.Int128{}, fees: map[int64]twinex.FeeRates{}, last: map[string]int64{},
 	}
 }
 
@@ -142,7 +144,7 @@ func (r *refExchange) feesOf(acct int64) twinex.FeeRates {
 func (r *refExchange) balances(acct int64) []twinex.Balance {
 	var out []twinex.Balance
 	for _, c := range r.ms.Currencies {
-		if b := r.bal[refKey{acct, c.Code}]; b != nil && (b.total != 0 || b.held != 0) {
+		if b := r.bal[refKey{acct, c.Code}]; b != nil && (!b.total.IsZero() || !b.held.IsZero()) {
 			out = append(out, twinex.Balance{AccountID: acct, Currency: c.Code, Total: b.total, Held: b.held})
 		}
 	}
@@ -192,6 +194,18 @@ func (r *refExchange) openOrders(acct int64) []twinex.Order {
 
 // booked reports whether a live order rests on the book (it has time
 // priority); a live order without Seq is the one being executed.
+// levelFull reports whether booking o would take the amount resting at its
+// price past an int64.
+func (r *refExchange) levelFull(o *twinex.Order) bool {
+	sum := big.NewInt(o.Remaining())
+	for _, x := range r.open {
+		if x != o && booked(x) && x.Market == o.Market && x.Side == o.Side && x.Price == o.Price {
+			sum.Add(sum, big.NewInt(x.Remaining()))
+		}
+	}
+	return !sum.IsInt64()
+}
+
 func booked(o *twinex.Order) bool { return o.Status == twinex.StatusLive && o.Seq > 0 }
 
 func (r *refExchange) emit(k engine.EventKind, o *twinex.Order, f engine.Fill) {
@@ -258,45 +272,47 @@ func (r *refExchange) funds(c *engine.Command) {
 		return
 	}
 	from := r.b(c.AccountID, c.Currency)
-	avail := from.total - from.held
+	avail := from.total.Sub(from.held)
 	t := twinex.Transfer{
 		AccountID: c.AccountID, Currency: c.Currency, Amount: c.Funds,
 		Destination: c.Destination, TxHash: c.TxHash, ClientID: c.ClientID, Method: c.Method, Time: r.now,
 	}
 	switch c.Kind {
 	case engine.DepositFunds:
-		if c.Funds <= 0 || c.Funds > ledger.MaxSupply-r.supply[c.Currency] {
+		if c.Funds <= 0 || r.supply[c.Currency].Add64(c.Funds).Cmp(ledger.MaxSupply()) > 0 {
 			r.fail(twinex.InvalidQuantity)
 			return
 		}
 		t.Kind = twinex.Deposit
-		r.supply[c.Currency] += c.Funds
-		from.total += c.Funds
+		r.supply[c.Currency] = r.supply[c.Currency].Add64(c.Funds)
+		from.total = from.total.Add64(c.Funds)
 	case engine.WithdrawFunds:
-		if c.Funds <= 0 || c.Fee < 0 || c.Funds > ledger.MaxSupply || c.Fee > ledger.MaxSupply {
+		if c.Funds <= 0 || c.Fee < 0 {
 			r.fail(twinex.InvalidQuantity)
 			return
 		}
-		if avail < c.Funds+c.Fee {
+		if avail.Less(twinex.I128(c.Funds).Add64(c.Fee)) {
 			r.fail(twinex.InsufficientFunds)
 			return
 		}
 		t.Kind, t.Fee = twinex.Withdrawal, c.Fee
-		from.total -= c.Funds + c.Fee
-		r.supply[c.Currency] -= c.Funds
-		r.b(twinex.FeeAccountID, c.Currency).total += c.Fee
+		from.total = from.total.Sub64(c.Funds).Sub64(c.Fee)
+		r.supply[c.Currency] = r.supply[c.Currency].Sub64(c.Funds)
+		fb := r.b(twinex.FeeAccountID, c.Currency)
+		fb.total = fb.total.Add64(c.Fee)
 	case engine.TransferFunds:
 		if c.Funds <= 0 || c.AccountID == c.ToAccount {
 			r.fail(twinex.InvalidFundTransfer)
 			return
 		}
-		if avail < c.Funds {
+		if avail.Cmp64(c.Funds) < 0 {
 			r.fail(twinex.InsufficientFunds)
 			return
 		}
 		t.Kind, t.Counterparty = twinex.TransferOut, c.ToAccount
-		from.total -= c.Funds
-		r.b(c.ToAccount, c.Currency).total += c.Funds
+		from.total = from.total.Sub64(c.Funds)
+		to := r.b(c.ToAccount, c.Currency)
+		to.total = to.total.Add64(c.Funds)
 	}
 	r.ctr.TransferID++
 	t.ID = r.ctr.TransferID
@@ -383,11 +399,11 @@ func (r *refExchange) place(c *engine.Command) {
 	}
 	h := hold(m, o)
 	bal := r.b(c.AccountID, heldCurrency(m, o))
-	if bal.total-bal.held < h {
+	if bal.total.Sub(bal.held).Cmp64(h) < 0 {
 		r.fail(twinex.InsufficientFunds)
 		return
 	}
-	bal.held += h
+	bal.held = bal.held.Add64(h)
 	o.Held = h
 	r.ctr.OrderID++
 	o.ID = r.ctr.OrderID
@@ -504,36 +520,55 @@ func (r *refExchange) execute(m *twinex.Market, o *twinex.Order) {
 		}
 	case twinex.FillOrKill:
 		var avail int64
+		value := new(big.Int)
 		for _, mk := range r.opposite(o) {
 			if mk.AccountID == o.AccountID {
 				break
 			}
+			if o.Side == twinex.Sell {
+				value.Add(value, big.NewInt(m.Notional(mk.Price, min(o.Remaining()-avail, mk.Remaining()))))
+				if value.Cmp(big.NewInt(twinex.MaxOrderValue)) > 0 {
+					break
+				}
+			}
 			avail += mk.Remaining()
+			if avail >= o.Remaining() {
+				break
+			}
 		}
 		if avail < o.Remaining() {
 			r.close(o, twinex.StatusCancelled, twinex.ReasonFillOrKillWouldNotFill)
 			return
 		}
 	}
-	selfCross := false
+	stop := ""
 	for o.Remaining() > 0 {
 		opp := r.opposite(o)
 		if len(opp) == 0 {
 			break
 		}
 		if opp[0].AccountID == o.AccountID {
-			selfCross = true
+			stop = twinex.ReasonSelfCrossPrevented
 			break
 		}
-		r.fill(m, o, opp[0], min(o.Remaining(), opp[0].Remaining()))
+		q := min(o.Remaining(), opp[0].Remaining())
+		// A sell's filled value stays within MaxOrderValue.
+		after := new(big.Int).Add(big.NewInt(o.FilledNotional), big.NewInt(m.Notional(opp[0].Price, q)))
+		if o.Side == twinex.Sell && after.Cmp(big.NewInt(twinex.MaxOrderValue)) > 0 {
+			stop = twinex.ReasonOrderValueLimit
+			break
+		}
+		r.fill(m, o, opp[0], q)
 	}
 	switch {
 	case o.Remaining() == 0:
 		r.close(o, twinex.StatusFilled, "")
-	case selfCross:
-		r.close(o, twinex.StatusCancelled, twinex.ReasonSelfCrossPrevented)
+	case stop != "":
+		r.close(o, twinex.StatusCancelled, stop)
 	case o.Option == twinex.ImmediateOrCancel || o.Option == twinex.FillOrKill:
 		r.close(o, twinex.StatusCancelled, twinex.ReasonImmediateOrCancelWouldPost)
+	case r.levelFull(o):
+		r.close(o, twinex.StatusCancelled, twinex.ReasonPriceLevelFull)
 	default:
 		r.ctr.Seq++
 		o.Seq = r.ctr.Seq
@@ -560,17 +595,20 @@ func (r *refExchange) fill(m *twinex.Market, t, mk *twinex.Order, q int64) {
 
 	bq := r.b(buyer.AccountID, m.Quote)
 	newHeld := hold(m, buyer)
-	bq.total -= notional + buyerFee
-	bq.held += newHeld - buyer.Held
+	bq.total = bq.total.Sub64(notional + buyerFee)
+	bq.held = bq.held.Add64(newHeld - buyer.Held)
 	buyer.Held = newHeld
-	r.b(buyer.AccountID, m.Base).total += base
+	bb := r.b(buyer.AccountID, m.Base)
+	bb.total = bb.total.Add64(base)
 
 	sb := r.b(seller.AccountID, m.Base)
-	sb.total -= base
-	sb.held -= base
+	sb.total = sb.total.Sub64(base)
+	sb.held = sb.held.Sub64(base)
 	seller.Held -= base
-	r.b(seller.AccountID, m.Quote).total += notional - sellerFee
-	r.b(twinex.FeeAccountID, m.Quote).total += takerFee + makerFee
+	sq := r.b(seller.AccountID, m.Quote)
+	sq.total = sq.total.Add64(notional - sellerFee)
+	fq := r.b(twinex.FeeAccountID, m.Quote)
+	fq.total = fq.total.Add64(takerFee + makerFee)
 
 	r.ctr.TradeID++
 	r.last[m.Symbol] = price
@@ -589,7 +627,8 @@ func (r *refExchange) fill(m *twinex.Market, t, mk *twinex.Order, q int64) {
 // close ends an order: releases its hold, drops it from the open orders.
 func (r *refExchange) close(o *twinex.Order, st twinex.OrderStatus, reason string) {
 	m := r.ms.Market(o.Market)
-	r.b(o.AccountID, heldCurrency(m, o)).held -= o.Held
+	hb := r.b(o.AccountID, heldCurrency(m, o))
+	hb.held = hb.held.Sub64(o.Held)
 	o.Held = 0
 	o.Status, o.CancelReason = st, reason
 	r.open = slices.DeleteFunc(r.open, func(x *twinex.Order) bool { return x == o })
@@ -718,7 +757,9 @@ func (g *gen) funds(c *engine.Command, p int) {
 	case p < 93:
 		c.Kind, c.Funds, c.TxHash = engine.DepositFunds, d/int64(1+g.rng.IntN(8)), "0xabc"
 		if g.chance(3) {
-			c.Funds = [...]int64{0, -1, ledger.MaxSupply}[g.rng.IntN(3)]
+			// 0 and -1 are refused; the largest single deposit is
+			// accepted and takes the balance past int64.
+			c.Funds = [...]int64{0, -1, 1<<63 - 1}[g.rng.IntN(3)]
 		}
 	case p < 97:
 		c.Kind, c.Funds, c.Destination = engine.WithdrawFunds, d/int64(2+g.rng.IntN(20)), "addr"
@@ -729,7 +770,9 @@ func (g *gen) funds(c *engine.Command, p int) {
 			c.Funds = 3 * d
 		}
 		if g.chance(3) {
-			v := [...][2]int64{{0, 0}, {-1, 0}, {1, -1}, {ledger.MaxSupply + 1, 0}}[g.rng.IntN(4)]
+			// Refused, or (the largest int64 with a fee) more than any
+			// balance but one that took the largest deposits holds.
+			v := [...][2]int64{{0, 0}, {-1, 0}, {1, -1}, {1<<63 - 1, 1 << 62}}[g.rng.IntN(4)]
 			c.Funds, c.Fee = v[0], v[1]
 		}
 	default:
@@ -980,7 +1023,7 @@ func checkBatch(r *refExchange, b *twinex.Batch) string {
 	}
 	for _, s := range b.Supply {
 		if r.supply[s.Currency] != s.Net {
-			return fmt.Sprintf("batch supply %+v, want %d", s, r.supply[s.Currency])
+			return fmt.Sprintf("batch supply %+v, want %v", s, r.supply[s.Currency])
 		}
 	}
 	for _, f := range b.FeeRates {
@@ -1082,7 +1125,7 @@ func runAgainstReference(t *testing.T, seed uint64, n int) {
 type store struct {
 	orders   map[int64]twinex.Order
 	balances map[refKey]twinex.Balance
-	supply   map[string]int64
+	supply   map[string]twinex.Int128
 	fees     map[int64]twinex.FeeRates
 	counters twinex.Counters
 	last     map[string]twinex.Trade
@@ -1091,7 +1134,7 @@ type store struct {
 func newStore() *store {
 	return &store{
 		orders: map[int64]twinex.Order{}, balances: map[refKey]twinex.Balance{},
-		supply: map[string]int64{}, fees: map[int64]twinex.FeeRates{}, last: map[string]twinex.Trade{},
+		supply: map[string]twinex.Int128{}, fees: map[int64]twinex.FeeRates{}, last: map[string]twinex.Trade{},
 	}
 }
 

@@ -87,7 +87,7 @@ func (e *CheckError) Error() string {
 func (x *Exchange) Check() error {
 	var v []string
 	add := func(format string, args ...any) { v = append(v, fmt.Sprintf(format, args...)) }
-	reserved := map[int64][]int64{}
+	reserved := map[int64][]twinex.Int128{}
 	seen := 0
 	for _, b := range x.books {
 		sym := b.m.Symbol
@@ -138,10 +138,10 @@ func (x *Exchange) Check() error {
 		}
 		r := reserved[o.AccountID]
 		if r == nil {
-			r = make([]int64, len(x.markets.Currencies))
+			r = make([]twinex.Int128, len(x.markets.Currencies))
 			reserved[o.AccountID] = r
 		}
-		r[x.heldCur(o)] += o.Held
+		r[x.heldCur(o)] = r[x.heldCur(o)].Add64(o.Held)
 	}
 	for id, a := range x.accounts {
 		for o := a.head; o != nil; o = o.anext {

@@ -257,7 +257,7 @@ type Ticker struct {
 	Last        int64               // price units; 0 when the market never traded
 	Change      string              // (last-open)/open as a fraction, "0.0244"
 	Volume      int64               // base, market amount units
-	QuoteVolume int64               // quote, ledger units
+	QuoteVolume twinex.Int128       // quote, ledger units
 }
 
 // Tickers returns every market's ticker, in the markets' order.

@@ -61,7 +61,10 @@ func (x *fixture) balance(accountID int64, cur string) (total, held int64) {
 	}
 	for _, b := range bals {
 		if b.Currency == cur {
-			return b.Total, b.Held
+			// The faucet's amounts fit an int64.
+			total, _ = b.Total.Int64()
+			held, _ = b.Held.Int64()
+			return total, held
 		}
 	}
 	return 0, 0

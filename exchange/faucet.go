@@ -160,15 +160,21 @@ func (s *Service) TopUp(ctx context.Context, userID int64, nick, currency string
 	if err != nil {
 		return *g, 0, err
 	}
-	var total int64
+	var total twinex.Int128 // balances are wide; their sum, too
 	for _, list := range bals {
 		for _, b := range list {
 			if b.Currency == g.Currency.Code {
-				total += b.Total
+				total = total.Add(b.Total)
 			}
 		}
 	}
-	add := min(g.Amount, g.Max-total)
+	// room is g.Max-total, or <= 0 when total does not fit an int64 (then
+	// it is far past any faucet maximum).
+	room, ok := twinex.I128(g.Max).Sub(total).Int64()
+	if !ok {
+		room = min(room, 0)
+	}
+	add := min(g.Amount, room)
 	if add <= 0 {
 		return *g, 0, twinex.Errorf(TestFundsLimit, "Your accounts already hold %s %s or more together, the most this sandbox tops up to",
 			twinex.FormatUnits(g.Max, g.Currency.Scale), g.Currency.Code)

@@ -3,10 +3,11 @@
 // withdrawals and transfers. It is pure state: no clock, no I/O, no
 // goroutines; the engine's sequencer is its only caller, so it has no locks.
 //
-// Every amount is an int64 count of the currency's ledger unit
-// (twinex.Currency.Scale). The supply of a currency (deposits minus
-// withdrawals) is bounded by MaxSupply, so no balance, and no sum of
-// balances of one currency, can overflow.
+// Every single amount (a hold, a fill, a deposit) is an int64 count of the
+// currency's ledger unit (twinex.Currency.Scale); balances and supplies,
+// which accumulate them, are twinex.Int128. The supply of a currency
+// (deposits minus withdrawals) is bounded by MaxSupply, so no balance, no
+// hold, and no sum of balances of one currency, can overflow.
 package ledger
 
 import (
@@ -17,13 +18,23 @@ import (
 	"github.com/twinex/twinex"
 )
 
-// MaxSupply bounds the net deposits of one currency, in ledger units.
-const MaxSupply = 1 << 62
+// maxSupply bounds the net deposits of one currency: 10^36 ledger units.
+// That is 10^26 USD at USD's scale of 10^-10, and 10^18 whole units at the
+// finest scale a currency may have (10^-18): every currency can hold far
+// more than the 10^12 of its display unit a large exchange needs. It is
+// also far below Int128's 1.7e38, so the sum of all balances of a currency
+// plus any int64 amount cannot overflow.
+var maxSupply, _ = twinex.I128(1e18).MulInt64(1e18)
+
+// MaxSupply returns the bound on the net deposits of one currency, in
+// ledger units. Since balances are never negative, it bounds every balance
+// and every hold of that currency too.
+func MaxSupply() twinex.Int128 { return maxSupply }
 
 // Balance is one currency's balance inside an Account.
 type Balance struct {
-	Total int64
-	Held  int64
+	Total twinex.Int128
+	Held  twinex.Int128
 	dirty bool
 }
 
@@ -36,7 +47,9 @@ type Account struct {
 }
 
 // Available returns the unreserved balance of currency c.
-func (a *Account) Available(c int) int64 { return a.Balances[c].Total - a.Balances[c].Held }
+func (a *Account) Available(c int) twinex.Int128 {
+	return a.Balances[c].Total.Sub(a.Balances[c].Held)
+}
 
 // Ledger is the set of all accounts' balances and the supply of each
 // currency.
@@ -44,7 +57,7 @@ type Ledger struct {
 	currencies []twinex.Currency
 	index      map[string]int
 	accounts   map[int64]*Account
-	supply     []int64
+	supply     []twinex.Int128
 	dirtyBal   []balanceRef
 	dirtySup   []bool
 	dirtyFees  []*Account
@@ -61,7 +74,7 @@ func New(currencies []twinex.Currency) *Ledger {
 		currencies: currencies,
 		index:      make(map[string]int, len(currencies)),
 		accounts:   make(map[int64]*Account),
-		supply:     make([]int64, len(currencies)),
+		supply:     make([]twinex.Int128, len(currencies)),
 		dirtySup:   make([]bool, len(currencies)),
 	}
 	for i, c := range currencies {
@@ -103,7 +116,7 @@ func (l *Ledger) DropIfEmpty(id int64) bool {
 		return false
 	}
 	for _, b := range a.Balances {
-		if b.Total != 0 || b.Held != 0 || b.dirty {
+		if !b.Total.IsZero() || !b.Held.IsZero() || b.dirty {
 			return false
 		}
 	}
@@ -128,11 +141,11 @@ func (l *Ledger) touch(a *Account, c int) {
 // nothing, when the available balance is smaller.
 func (l *Ledger) Hold(a *Account, c int, x int64) error {
 	b := &a.Balances[c]
-	if x < 0 || b.Total-b.Held < x {
+	if x < 0 || b.Total.Sub(b.Held).Cmp64(x) < 0 {
 		return twinex.Errorf(twinex.InsufficientFunds, "Insufficient funds")
 	}
 	if x > 0 {
-		b.Held += x
+		b.Held = b.Held.Add64(x)
 		l.touch(a, c)
 	}
 	return nil
@@ -143,15 +156,16 @@ func (l *Ledger) Release(a *Account, c int, x int64) {
 	if x == 0 {
 		return
 	}
-	a.Balances[c].Held -= x
+	b := &a.Balances[c]
+	b.Held = b.Held.Sub64(x)
 	l.touch(a, c)
 }
 
 // SpendHeld takes x out of the account from what is held.
 func (l *Ledger) SpendHeld(a *Account, c int, x int64) {
 	b := &a.Balances[c]
-	b.Held -= x
-	b.Total -= x
+	b.Held = b.Held.Sub64(x)
+	b.Total = b.Total.Sub64(x)
 	l.touch(a, c)
 }
 
@@ -160,18 +174,25 @@ func (l *Ledger) Credit(a *Account, c int, x int64) {
 	if x == 0 {
 		return
 	}
-	a.Balances[c].Total += x
+	b := &a.Balances[c]
+	b.Total = b.Total.Add64(x)
 	l.touch(a, c)
 }
 
 // Deposit credits x of currency c from outside the exchange. It returns
-// InvalidQuantity for a non-positive amount or one that would take the
-// currency's supply past MaxSupply.
+// InvalidQuantity for a non-positive amount, and InvalidQuantity with a
+// message naming the limit for one that would take the currency's supply
+// past MaxSupply.
 func (l *Ledger) Deposit(a *Account, c int, x int64) error {
-	if x <= 0 || x > MaxSupply-l.supply[c] {
-		return twinex.Errorf(twinex.InvalidQuantity, "Invalid deposit amount")
+	if x <= 0 {
+		return twinex.Errorf(twinex.InvalidQuantity, "Invalid deposit amount: it must be positive")
 	}
-	l.supply[c] += x
+	if l.supply[c].Add64(x).Cmp(maxSupply) > 0 {
+		cur := &l.currencies[c]
+		return twinex.Errorf(twinex.InvalidQuantity, "The %s held on the exchange would exceed its limit of %s %s",
+			cur.Code, maxSupply.FormatUnits(cur.Scale), cur.Code)
+	}
+	l.supply[c] = l.supply[c].Add64(x)
 	l.dirtySup[c] = true
 	l.Credit(a, c, x)
 	return nil
@@ -181,15 +202,18 @@ func (l *Ledger) Deposit(a *Account, c int, x int64) error {
 // to the fee account. It returns InvalidQuantity for a non-positive amount
 // and InsufficientFunds when the available balance is smaller than x+fee.
 func (l *Ledger) Withdraw(a *Account, c int, x, fee int64) error {
-	if x <= 0 || fee < 0 || x > MaxSupply || fee > MaxSupply {
+	if x <= 0 || fee < 0 {
 		return twinex.Errorf(twinex.InvalidQuantity, "Invalid withdrawal amount")
 	}
-	if a.Available(c)-fee < x { // not x+fee: both may be MaxSupply, and their sum overflows
+	// x and fee are each an int64; their sum may not be, so it is taken
+	// in 128 bits.
+	if a.Available(c).Sub64(fee).Cmp64(x) < 0 {
 		return twinex.Errorf(twinex.InsufficientFunds, "Insufficient funds")
 	}
-	a.Balances[c].Total -= x + fee
+	b := &a.Balances[c]
+	b.Total = b.Total.Sub64(x).Sub64(fee)
 	l.touch(a, c)
-	l.supply[c] -= x
+	l.supply[c] = l.supply[c].Sub64(x)
 	l.dirtySup[c] = true
 	if fee > 0 {
 		l.Credit(l.Account(twinex.FeeAccountID), c, fee)
@@ -204,10 +228,10 @@ func (l *Ledger) Transfer(from, to *Account, c int, x int64) error {
 	if x <= 0 || from == to {
 		return twinex.Errorf(twinex.InvalidFundTransfer, "Invalid transfer")
 	}
-	if from.Available(c) < x {
+	if from.Available(c).Cmp64(x) < 0 {
 		return twinex.Errorf(twinex.InsufficientFunds, "Insufficient funds")
 	}
-	from.Balances[c].Total -= x
+	from.Balances[c].Total = from.Balances[c].Total.Sub64(x)
 	l.touch(from, c)
 	l.Credit(to, c, x)
 	return nil
@@ -275,7 +299,7 @@ func (l *Ledger) Restore(st *twinex.State) error {
 	for _, b := range st.Balances {
 		c := l.CurrencyIndex(b.Currency)
 		if c < 0 {
-			if b.Total == 0 && b.Held == 0 {
+			if b.Total.IsZero() && b.Held.IsZero() {
 				continue
 			}
 			return fmt.Errorf("restore: account %d holds %s, which is not a configured currency", b.AccountID, b.Currency)
@@ -286,7 +310,7 @@ func (l *Ledger) Restore(st *twinex.State) error {
 	for _, s := range st.Supply {
 		c := l.CurrencyIndex(s.Currency)
 		if c < 0 {
-			if s.Net == 0 {
+			if s.Net.IsZero() {
 				continue
 			}
 			return fmt.Errorf("restore: supply of %s, which is not a configured currency", s.Currency)
@@ -308,7 +332,7 @@ func (l *Ledger) Balances(id int64) []twinex.Balance {
 	}
 	var out []twinex.Balance
 	for c, b := range a.Balances {
-		if b.Total != 0 || b.Held != 0 {
+		if !b.Total.IsZero() || !b.Held.IsZero() {
 			out = append(out, twinex.Balance{AccountID: id, Currency: l.currencies[c].Code, Total: b.Total, Held: b.Held})
 		}
 	}
@@ -316,47 +340,55 @@ func (l *Ledger) Balances(id int64) []twinex.Balance {
 }
 
 // Supply returns the net deposits of currency c.
-func (l *Ledger) Supply(c int) int64 { return l.supply[c] }
+func (l *Ledger) Supply(c int) twinex.Int128 { return l.supply[c] }
 
 // Check verifies the ledger's invariants, given what open orders reserve
 // (reserved[account][currency index]): per currency the sum of all balances
-// equals the supply; no held or available balance is negative; every
-// account's holds equal what its open orders reserve. It returns one line per
-// violation, sorted, or nil.
-func (l *Ledger) Check(reserved map[int64][]int64) []string {
+// equals the supply, which is within MaxSupply; no held or available
+// balance is negative; every account's holds equal what its open orders
+// reserve. The sums are taken in 128 bits, which cannot overflow while every
+// balance is within MaxSupply. It returns one line per violation, sorted, or
+// nil.
+func (l *Ledger) Check(reserved map[int64][]twinex.Int128) []string {
 	var v []string
-	sums := make([]int64, len(l.currencies))
+	sums := make([]twinex.Int128, len(l.currencies))
 	for id, a := range l.accounts {
 		for c, b := range a.Balances {
 			code := l.currencies[c].Code
-			sums[c] += b.Total
-			if b.Held < 0 {
-				v = append(v, fmt.Sprintf("account %d %s: held %d is negative", id, code, b.Held))
+			sums[c] = sums[c].Add(b.Total)
+			if b.Held.Sign() < 0 {
+				v = append(v, fmt.Sprintf("account %d %s: held %v is negative", id, code, b.Held))
 			}
-			if b.Total-b.Held < 0 {
-				v = append(v, fmt.Sprintf("account %d %s: available %d is negative", id, code, b.Total-b.Held))
+			if avail := b.Total.Sub(b.Held); avail.Sign() < 0 {
+				v = append(v, fmt.Sprintf("account %d %s: available %v is negative", id, code, avail))
 			}
-			var want int64
+			if b.Total.Cmp(maxSupply) > 0 {
+				v = append(v, fmt.Sprintf("account %d %s: total %v is above the limit %v", id, code, b.Total, maxSupply))
+			}
+			var want twinex.Int128
 			if r := reserved[id]; r != nil {
 				want = r[c]
 			}
 			if b.Held != want {
-				v = append(v, fmt.Sprintf("account %d %s: held %d but open orders reserve %d", id, code, b.Held, want))
+				v = append(v, fmt.Sprintf("account %d %s: held %v but open orders reserve %v", id, code, b.Held, want))
 			}
 		}
 	}
 	for id, r := range reserved {
 		if l.accounts[id] == nil {
 			for c, x := range r {
-				if x != 0 {
-					v = append(v, fmt.Sprintf("account %d %s: open orders reserve %d but the account has no balances", id, l.currencies[c].Code, x))
+				if !x.IsZero() {
+					v = append(v, fmt.Sprintf("account %d %s: open orders reserve %v but the account has no balances", id, l.currencies[c].Code, x))
 				}
 			}
 		}
 	}
 	for c, s := range sums {
 		if s != l.supply[c] {
-			v = append(v, fmt.Sprintf("%s: balances sum to %d but deposits minus withdrawals is %d", l.currencies[c].Code, s, l.supply[c]))
+			v = append(v, fmt.Sprintf("%s: balances sum to %v but deposits minus withdrawals is %v", l.currencies[c].Code, s, l.supply[c]))
+		}
+		if l.supply[c].Cmp(maxSupply) > 0 || l.supply[c].Sign() < 0 {
+			v = append(v, fmt.Sprintf("%s: deposits minus withdrawals %v is outside 0 to %v", l.currencies[c].Code, l.supply[c], maxSupply))
 		}
 	}
 	sort.Strings(v)

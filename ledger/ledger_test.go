@@ -18,14 +18,14 @@ import (
 // every test ends with the invariant check (STYLE habit 8).
 type harness struct {
 	*Ledger
-	reserved map[int64][]int64
+	reserved map[int64][]twinex.Int128
 }
 
 // newHarness returns a ledger over the default currencies whose invariants
 // are checked when the test ends; on a violation the balances are printed.
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	h := &harness{Ledger: New(twinex.DefaultMarkets().Currencies), reserved: map[int64][]int64{}}
+	h := &harness{Ledger: New(twinex.DefaultMarkets().Currencies), reserved: map[int64][]twinex.Int128{}}
 	t.Cleanup(func() {
 		if v := h.Check(h.reserved); len(v) > 0 {
 			t.Errorf("ledger invariants violated:\n  %s\nstate:\n%s", strings.Join(v, "\n  "), h.dump())
@@ -38,10 +38,10 @@ func newHarness(t *testing.T) *harness {
 func (h *harness) reserve(id int64, c int, x int64) {
 	r := h.reserved[id]
 	if r == nil {
-		r = make([]int64, len(h.currencies))
+		r = make([]twinex.Int128, len(h.currencies))
 		h.reserved[id] = r
 	}
-	r[c] += x
+	r[c] = r[c].Add64(x)
 }
 
 func (h *harness) cur(t *testing.T, code string) int {
@@ -58,14 +58,14 @@ func (h *harness) dump() string {
 	var lines []string
 	for id, a := range h.accounts {
 		for c, b := range a.Balances {
-			if b.Total != 0 || b.Held != 0 {
-				lines = append(lines, fmt.Sprintf("  account %d %s: total %d held %d", id, h.currencies[c].Code, b.Total, b.Held))
+			if !b.Total.IsZero() || !b.Held.IsZero() {
+				lines = append(lines, fmt.Sprintf("  account %d %s: total %v held %v", id, h.currencies[c].Code, b.Total, b.Held))
 			}
 		}
 		lines = append(lines, fmt.Sprintf("  account %d fees: %+v", id, a.Fees))
 	}
 	for c, s := range h.supply {
-		lines = append(lines, fmt.Sprintf("  supply %s: %d", h.currencies[c].Code, s))
+		lines = append(lines, fmt.Sprintf("  supply %s: %v", h.currencies[c].Code, s))
 	}
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
@@ -101,8 +101,8 @@ func (h *harness) refuses(t *testing.T, what, reason string, call func() error) 
 
 func (h *harness) want(t *testing.T, a *Account, c int, total, held int64) {
 	t.Helper()
-	if b := a.Balances[c]; b.Total != total || b.Held != held {
-		t.Errorf("account %d %s: total %d held %d, want total %d held %d", a.ID, h.currencies[c].Code, b.Total, b.Held, total, held)
+	if b := a.Balances[c]; b.Total != twinex.I128(total) || b.Held != twinex.I128(held) {
+		t.Errorf("account %d %s: total %v held %v, want total %d held %d", a.ID, h.currencies[c].Code, b.Total, b.Held, total, held)
 	}
 }
 
@@ -123,8 +123,8 @@ func TestHoldReleaseSpendCredit(t *testing.T) {
 		t.Fatalf("Hold 400 of 1000: %v", err)
 	}
 	h.want(t, a, usd, 1000, 400)
-	if got := a.Available(usd); got != 600 {
-		t.Errorf("available %d, want 600", got)
+	if got := a.Available(usd); got != twinex.I128(600) {
+		t.Errorf("available %v, want 600", got)
 	}
 	h.refuses(t, "Hold more than available", twinex.InsufficientFunds, func() error { return h.Hold(a, usd, 601) })
 	b := h.Account(101)
@@ -158,21 +158,49 @@ func TestDeposit(t *testing.T) {
 	h := newHarness(t)
 	btc := h.cur(t, "BTC")
 	a, b := h.Account(100), h.Account(101)
-	for _, x := range []int64{0, -1, -MaxSupply} {
+	for _, x := range []int64{0, -1, -1 << 63} {
 		h.refuses(t, fmt.Sprintf("Deposit(%d)", x), twinex.InvalidQuantity, func() error { return h.Deposit(a, btc, x) })
 	}
-	h.refuses(t, "Deposit past MaxSupply", twinex.InvalidQuantity, func() error { return h.Deposit(a, btc, MaxSupply+1) })
-	h.deposit(t, a, btc, MaxSupply-10)
+	// Past int64: deposits that sum beyond 2^63 (and 2^64) units, in one
+	// account, are exact.
+	const step = 1<<63 - 1
+	for i := 0; i < 3; i++ {
+		h.deposit(t, a, btc, step)
+	}
+	if got, want := a.Balances[btc].Total.String(), "27670116110564327421"; got != want {
+		t.Fatalf("three int64-sized deposits: %s, want %s", got, want)
+	}
+	// Then to 10 units short of MaxSupply. Reaching it by deposits would
+	// take 10^17 of them, so the test sets the state the way they would.
+	near := MaxSupply().Sub64(10)
+	b.Balances[btc].Total = near.Sub(a.Balances[btc].Total)
+	h.supply[btc] = near
 	h.refuses(t, "Deposit taking the supply to MaxSupply+1", twinex.InvalidQuantity, func() error { return h.Deposit(b, btc, 11) })
 	h.deposit(t, b, btc, 10) // exactly MaxSupply
-	if got := h.Supply(btc); got != MaxSupply {
-		t.Errorf("supply %d, want MaxSupply", got)
+	if got := h.Supply(btc); got != MaxSupply() {
+		t.Errorf("supply %v, want MaxSupply %v", got, MaxSupply())
+	}
+	err := h.Deposit(b, btc, 1)
+	if twinex.ErrorReason(err) != twinex.InvalidQuantity || !strings.Contains(err.Error(), "limit of 10000000000000000000000000 BTC") {
+		// The message names the limit, in the currency's own units.
+		t.Errorf("Deposit at MaxSupply: %v", err)
 	}
 	h.refuses(t, "Deposit at MaxSupply", twinex.InvalidQuantity, func() error { return h.Deposit(b, btc, 1) })
 	// The bound is per currency.
 	h.deposit(t, b, h.cur(t, "ETH"), 1)
-	h.want(t, a, btc, MaxSupply-10, 0)
-	h.want(t, b, btc, 10, 0)
+	if got := a.Balances[btc].Total.Add(b.Balances[btc].Total); got != MaxSupply() {
+		t.Errorf("balances sum to %v, want MaxSupply", got)
+	}
+	// Withdrawals and transfers of the widest balances stay exact.
+	if err := h.Transfer(b, a, btc, step); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Withdraw(a, btc, step, 5); err != nil {
+		t.Fatal(err)
+	}
+	if got := a.Balances[btc].Total.Add(b.Balances[btc].Total).Add(h.Account(twinex.FeeAccountID).Balances[btc].Total); got != MaxSupply().Sub64(step) {
+		t.Errorf("balances sum to %v, want MaxSupply", got)
+	}
 }
 
 func TestWithdraw(t *testing.T) {
@@ -185,14 +213,14 @@ func TestWithdraw(t *testing.T) {
 	}
 	h.reserve(100, eth, 300)
 
-	for _, c := range []struct{ x, fee int64 }{{0, 0}, {-1, 0}, {1, -1}, {MaxSupply + 1, 0}, {1, MaxSupply + 1}} {
+	for _, c := range []struct{ x, fee int64 }{{0, 0}, {-1, 0}, {1, -1}, {-1 << 63, 0}, {1, -1 << 63}} {
 		h.refuses(t, fmt.Sprintf("Withdraw(%d, fee %d)", c.x, c.fee), twinex.InvalidQuantity, func() error { return h.Withdraw(a, eth, c.x, c.fee) })
 	}
 	// Held funds are not available: 700 is.
 	h.refuses(t, "Withdraw 700+1 of 700 available", twinex.InsufficientFunds, func() error { return h.Withdraw(a, eth, 700, 1) })
 	h.refuses(t, "Withdraw 701 of 700 available", twinex.InsufficientFunds, func() error { return h.Withdraw(a, eth, 701, 0) })
 	// x+fee would overflow int64 if added naively.
-	h.refuses(t, "Withdraw MaxSupply with fee MaxSupply", twinex.InsufficientFunds, func() error { return h.Withdraw(a, eth, MaxSupply, MaxSupply) })
+	h.refuses(t, "Withdraw MaxInt64 with fee MaxInt64", twinex.InsufficientFunds, func() error { return h.Withdraw(a, eth, 1<<63-1, 1<<63-1) })
 
 	if err := h.Withdraw(a, eth, 600, 0); err != nil {
 		t.Fatalf("Withdraw without fee: %v", err)
@@ -206,8 +234,8 @@ func TestWithdraw(t *testing.T) {
 	}
 	h.want(t, a, eth, 300, 300)
 	h.want(t, h.Account(twinex.FeeAccountID), eth, 10, 0)
-	if got := h.Supply(eth); got != 1000-600-90 {
-		t.Errorf("supply %d, want %d: the fee stays on the exchange", got, 1000-600-90)
+	if got := h.Supply(eth); got != twinex.I128(1000-600-90) {
+		t.Errorf("supply %v, want %d: the fee stays on the exchange", got, 1000-600-90)
 	}
 }
 
@@ -232,8 +260,8 @@ func TestTransfer(t *testing.T) {
 	}
 	h.want(t, a, sol, 100, 100)
 	h.want(t, b, sol, 400, 0)
-	if got := h.Supply(sol); got != 500 {
-		t.Errorf("supply %d after a transfer, want 500", got)
+	if got := h.Supply(sol); got != twinex.I128(500) {
+		t.Errorf("supply %v after a transfer, want 500", got)
 	}
 }
 
@@ -276,7 +304,9 @@ func TestFee(t *testing.T) {
 		}
 	}
 
-	// Against math/big, over the whole range the ledger allows.
+	// Against math/big, over the whole range of one order's notional
+	// (twinex.Market.CheckNotional bounds it by 2^62).
+	const maxNotional = 1 << 62
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 0))
@@ -285,9 +315,9 @@ func TestFee(t *testing.T) {
 		var n int64
 		switch i % 3 {
 		case 0:
-			n = rng.Int64N(MaxSupply + 1)
+			n = rng.Int64N(maxNotional + 1)
 		case 1:
-			n = MaxSupply - rng.Int64N(1<<20)
+			n = maxNotional - rng.Int64N(1<<20)
 		default:
 			n = rng.Int64N(1 << 40)
 		}
@@ -338,12 +368,12 @@ func TestTakeChanges(t *testing.T) {
 	sortBatch(got)
 	want := &twinex.Batch{
 		Balances: []twinex.Balance{
-			{AccountID: twinex.FeeAccountID, Currency: "BTC", Total: 1},
-			{AccountID: 100, Currency: "USD", Total: 1200, Held: 200},
-			{AccountID: 101, Currency: "USD", Total: 300},
-			{AccountID: 101, Currency: "BTC", Total: 4},
+			{AccountID: twinex.FeeAccountID, Currency: "BTC", Total: twinex.I128(1)},
+			{AccountID: 100, Currency: "USD", Total: twinex.I128(1200), Held: twinex.I128(200)},
+			{AccountID: 101, Currency: "USD", Total: twinex.I128(300)},
+			{AccountID: 101, Currency: "BTC", Total: twinex.I128(4)},
 		},
-		Supply:   []twinex.Supply{{Currency: "BTC", Net: 5}, {Currency: "USD", Net: 1500}},
+		Supply:   []twinex.Supply{{Currency: "BTC", Net: twinex.I128(5)}, {Currency: "USD", Net: twinex.I128(1500)}},
 		FeeRates: []twinex.AccountFees{{AccountID: 100, FeeRates: twinex.FeeRates{MakerBps: 3, TakerBps: 4}}},
 	}
 	sortBatch(want)
@@ -360,7 +390,7 @@ func TestTakeChanges(t *testing.T) {
 	h.Credit(b, btc, 0)
 	h.reserve(100, usd, -200)
 	got = h.drain()
-	want = &twinex.Batch{Balances: []twinex.Balance{{AccountID: 100, Currency: "USD", Total: 1200}}}
+	want = &twinex.Batch{Balances: []twinex.Balance{{AccountID: 100, Currency: "USD", Total: twinex.I128(1200)}}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("TakeChanges after a release:\n got %+v\nwant %+v", got, want)
 	}
@@ -391,7 +421,7 @@ func TestRestore(t *testing.T) {
 		cur string
 	}
 	balances := map[key]twinex.Balance{}
-	supply := map[string]int64{}
+	supply := map[string]twinex.Int128{}
 	rates := map[int64]twinex.FeeRates{}
 	ids := []int64{twinex.FeeAccountID, 100, 101, 102, 103}
 	for round := 0; round < 20; round++ {
@@ -450,7 +480,7 @@ func TestRestore(t *testing.T) {
 	}
 	for c := range cur {
 		if got, want := r.Supply(c), h.Supply(c); got != want {
-			t.Errorf("seed %d: %s restored supply %d, want %d", seed, cur[c].Code, got, want)
+			t.Errorf("seed %d: %s restored supply %v, want %v", seed, cur[c].Code, got, want)
 		}
 	}
 	if v := r.Check(h.reserved); len(v) > 0 {
@@ -464,10 +494,10 @@ func TestRestore(t *testing.T) {
 	if err := New(cur).Restore(&twinex.State{Balances: []twinex.Balance{{AccountID: 100, Currency: "XYZ"}}, Supply: []twinex.Supply{{Currency: "XYZ"}}}); err != nil {
 		t.Errorf("Restore of an empty balance in an unknown currency: %v", err)
 	}
-	if err := New(cur).Restore(&twinex.State{Balances: []twinex.Balance{{AccountID: 100, Currency: "XYZ", Total: 1}}}); err == nil {
+	if err := New(cur).Restore(&twinex.State{Balances: []twinex.Balance{{AccountID: 100, Currency: "XYZ", Total: twinex.I128(1)}}}); err == nil {
 		t.Errorf("Restore of a balance in an unknown currency succeeded")
 	}
-	if err := New(cur).Restore(&twinex.State{Supply: []twinex.Supply{{Currency: "XYZ", Net: 1}}}); err == nil {
+	if err := New(cur).Restore(&twinex.State{Supply: []twinex.Supply{{Currency: "XYZ", Net: twinex.I128(1)}}}); err == nil {
 		t.Errorf("Restore of a supply of an unknown currency succeeded")
 	}
 }
@@ -483,7 +513,7 @@ func fees(l *Ledger, id int64) twinex.FeeRates {
 func TestCheck(t *testing.T) {
 	// consistent returns a ledger with two accounts and a hold, and the
 	// reserved map that matches it.
-	consistent := func(t *testing.T) (*Ledger, map[int64][]int64, int) {
+	consistent := func(t *testing.T) (*Ledger, map[int64][]twinex.Int128, int) {
 		l := New(twinex.DefaultMarkets().Currencies)
 		usd := l.CurrencyIndex("USD")
 		a, b := l.Account(100), l.Account(101)
@@ -496,8 +526,8 @@ func TestCheck(t *testing.T) {
 		if err := l.Hold(a, usd, 250); err != nil {
 			t.Fatal(err)
 		}
-		reserved := map[int64][]int64{100: make([]int64, len(l.currencies))}
-		reserved[100][usd] = 250
+		reserved := map[int64][]twinex.Int128{100: make([]twinex.Int128, len(l.currencies))}
+		reserved[100][usd] = twinex.I128(250)
 		return l, reserved, usd
 	}
 
@@ -506,46 +536,46 @@ func TestCheck(t *testing.T) {
 		t.Fatalf("a consistent ledger has violations: %q", v)
 	}
 	// An empty reserved slice, or one of zeros, is the same as none.
-	reserved[101] = make([]int64, len(l.currencies))
+	reserved[101] = make([]twinex.Int128, len(l.currencies))
 	if v := l.Check(reserved); v != nil {
 		t.Errorf("zero reservations caused violations: %q", v)
 	}
 
 	for _, c := range []struct {
 		name    string
-		corrupt func(l *Ledger, reserved map[int64][]int64, usd int)
+		corrupt func(l *Ledger, reserved map[int64][]twinex.Int128, usd int)
 		want    []string // substrings, one violation line each
 	}{
-		{"total differs from supply", func(l *Ledger, _ map[int64][]int64, usd int) {
-			l.Account(101).Balances[usd].Total += 5
+		{"total differs from supply", func(l *Ledger, _ map[int64][]twinex.Int128, usd int) {
+			l.Account(101).Balances[usd].Total = l.Account(101).Balances[usd].Total.Add64(5)
 		}, []string{"USD: balances sum to 1005 but deposits minus withdrawals is 1000"}},
-		{"supply differs from totals", func(l *Ledger, _ map[int64][]int64, usd int) {
-			l.supply[usd]--
+		{"supply differs from totals", func(l *Ledger, _ map[int64][]twinex.Int128, usd int) {
+			l.supply[usd] = l.supply[usd].Sub64(1)
 		}, []string{"USD: balances sum to 1000 but deposits minus withdrawals is 999"}},
-		{"negative available", func(l *Ledger, reserved map[int64][]int64, usd int) {
+		{"negative available", func(l *Ledger, reserved map[int64][]twinex.Int128, usd int) {
 			// Held beyond the total, with the order book agreeing.
-			l.Account(101).Balances[usd].Held = 500
-			reserved[101] = make([]int64, len(l.currencies))
-			reserved[101][usd] = 500
+			l.Account(101).Balances[usd].Held = twinex.I128(500)
+			reserved[101] = make([]twinex.Int128, len(l.currencies))
+			reserved[101][usd] = twinex.I128(500)
 		}, []string{"account 101 USD: available -100 is negative"}},
-		{"negative held", func(l *Ledger, reserved map[int64][]int64, usd int) {
-			l.Account(100).Balances[usd].Held = -1
-			reserved[100][usd] = -1
+		{"negative held", func(l *Ledger, reserved map[int64][]twinex.Int128, usd int) {
+			l.Account(100).Balances[usd].Held = twinex.I128(-1)
+			reserved[100][usd] = twinex.I128(-1)
 		}, []string{"account 100 USD: held -1 is negative"}},
-		{"held without reservation", func(l *Ledger, reserved map[int64][]int64, usd int) {
-			reserved[100][usd] = 200
+		{"held without reservation", func(l *Ledger, reserved map[int64][]twinex.Int128, usd int) {
+			reserved[100][usd] = twinex.I128(200)
 		}, []string{"account 100 USD: held 250 but open orders reserve 200"}},
-		{"held missing from reserved", func(l *Ledger, reserved map[int64][]int64, usd int) {
+		{"held missing from reserved", func(l *Ledger, reserved map[int64][]twinex.Int128, usd int) {
 			delete(reserved, 100)
 		}, []string{"account 100 USD: held 250 but open orders reserve 0"}},
-		{"reservation without hold", func(l *Ledger, reserved map[int64][]int64, _ int) {
+		{"reservation without hold", func(l *Ledger, reserved map[int64][]twinex.Int128, _ int) {
 			btc := l.CurrencyIndex("BTC")
-			reserved[101] = make([]int64, len(l.currencies))
-			reserved[101][btc] = 3
+			reserved[101] = make([]twinex.Int128, len(l.currencies))
+			reserved[101][btc] = twinex.I128(3)
 		}, []string{"account 101 BTC: held 0 but open orders reserve 3"}},
-		{"reservation for an unknown account", func(l *Ledger, reserved map[int64][]int64, usd int) {
-			reserved[999] = make([]int64, len(l.currencies))
-			reserved[999][usd] = 7
+		{"reservation for an unknown account", func(l *Ledger, reserved map[int64][]twinex.Int128, usd int) {
+			reserved[999] = make([]twinex.Int128, len(l.currencies))
+			reserved[999][usd] = twinex.I128(7)
 		}, []string{"account 999 USD: open orders reserve 7 but the account has no balances"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -568,9 +598,9 @@ func TestCheck(t *testing.T) {
 
 	// Several violations at once are all reported.
 	l, reserved, usd := consistent(t)
-	l.Account(101).Balances[usd].Total += 5
-	reserved[999] = make([]int64, len(l.currencies))
-	reserved[999][usd] = 7
+	l.Account(101).Balances[usd].Total = l.Account(101).Balances[usd].Total.Add64(5)
+	reserved[999] = make([]twinex.Int128, len(l.currencies))
+	reserved[999][usd] = twinex.I128(7)
 	if v := l.Check(reserved); len(v) != 2 {
 		t.Errorf("two corruptions gave %q, want 2 violations", v)
 	}

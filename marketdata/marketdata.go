@@ -26,7 +26,8 @@ const (
 type bucket struct {
 	start                  int64
 	open, high, low, close int64
-	volume, quoteVolume    int64
+	volume                 int64
+	quoteVolume            twinex.Int128 // sums of trade notionals outgrow an int64
 }
 
 type market struct {
@@ -145,7 +146,7 @@ func (s *State) Apply(trades []twinex.Trade) {
 			c.Low = min(c.Low, t.Price)
 			c.Close = t.Price
 			c.Volume = satAdd(c.Volume, t.Amount)
-			c.QuoteVolume = satAdd(c.QuoteVolume, t.Notional)
+			c.QuoteVolume = c.QuoteVolume.Add64(t.Notional)
 			mk.dirty[k] = true
 		}
 		b := &mk.minutes[(t.Time/minute)%buckets]
@@ -159,7 +160,7 @@ func (s *State) Apply(trades []twinex.Trade) {
 		b.low = min(b.low, t.Price)
 		b.close = t.Price
 		b.volume = satAdd(b.volume, t.Amount)
-		b.quoteVolume = satAdd(b.quoteVolume, t.Notional)
+		b.quoteVolume = b.quoteVolume.Add64(t.Notional)
 	}
 }
 
@@ -201,9 +202,9 @@ type Stats struct {
 	LastTime    int64
 	Open        int64 // first trade price in the window (0: no trades)
 	High, Low   int64
-	Volume      int64     // base, market amount units
-	QuoteVolume int64     // quote ledger units
-	Hourly      [24]int64 // last price as of now, 1h ago, ... 23h ago (0: none yet)
+	Volume      int64         // base, market amount units
+	QuoteVolume twinex.Int128 // quote ledger units
+	Hourly      [24]int64     // last price as of now, 1h ago, ... 23h ago (0: none yet)
 }
 
 // DayRange returns the 24-hour open, high and low: the window's when it
@@ -248,7 +249,7 @@ func (s *State) Stats(i int, now int64) Stats {
 			continue
 		}
 		st.Volume = satAdd(st.Volume, b.volume)
-		st.QuoteVolume = satAdd(st.QuoteVolume, b.quoteVolume)
+		st.QuoteVolume = st.QuoteVolume.Add(b.quoteVolume)
 		if st.High == 0 || b.high > st.High {
 			st.High = b.high
 		}

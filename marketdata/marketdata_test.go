@@ -66,7 +66,7 @@ func refCandle(trades []twinex.Trade, market string, tf twinex.Timeframe, start 
 		}
 		c.High, c.Low, c.Close = max(c.High, t.Price), min(c.Low, t.Price), t.Price
 		c.Volume += t.Amount
-		c.QuoteVolume += t.Notional
+		c.QuoteVolume = c.QuoteVolume.Add64(t.Notional)
 	}
 	return c
 }
@@ -100,7 +100,7 @@ func TestCandles(t *testing.T) {
 			// On the boundary exactly, a new candle starts with this trade alone.
 			if at == t0+tf.Dur {
 				fresh := twinex.Candle{Market: "btcusd", Timeframe: tf.Name, Start: at, Open: price, High: price, Low: price,
-					Close: price, Volume: amount, QuoteVolume: tr.Notional}
+					Close: price, Volume: amount, QuoteVolume: twinex.I128(tr.Notional)}
 				if got != fresh {
 					t.Errorf("the %s candle at its boundary is %+v, want a new one %+v", tf.Name, got, fresh)
 				}
@@ -220,7 +220,7 @@ func TestStatsWindow(t *testing.T) {
 	}
 	got := f.s.Stats(i, now)
 	want := Stats{Last: 900000, LastTime: now - 30*sec, Open: 700000, High: 2000000, Low: 400000,
-		Volume: 4 + 8 + 16 + 32, QuoteVolume: quote, Hourly: refHourly(f.all, "btcusd", now, 1)}
+		Volume: 4 + 8 + 16 + 32, QuoteVolume: twinex.I128(quote), Hourly: refHourly(f.all, "btcusd", now, 1)}
 	if got != want {
 		t.Errorf("Stats:\n got %+v\nwant %+v", got, want)
 	}
@@ -314,7 +314,7 @@ func TestMinuteRingReuse(t *testing.T) {
 	got := f.s.Stats(i, now)
 	// The trade at t0+20m is still in the window, the one at t0+5m is not.
 	want := Stats{Last: 200000, LastTime: tr.Time, Open: 300000, High: 300000, Low: 200000, Volume: 11,
-		QuoteVolume: tr.Notional + f.all[1].Notional, Hourly: got.Hourly}
+		QuoteVolume: twinex.I128(tr.Notional + f.all[1].Notional), Hourly: got.Hourly}
 	if got != want {
 		t.Errorf("Stats after reusing a bucket:\n got %+v\nwant %+v", got, want)
 	}
@@ -357,7 +357,7 @@ func refStats(trades []twinex.Trade, market string, now int64) Stats {
 		}
 		st.High, st.Low = max(st.High, t.Price), min(st.Low, t.Price)
 		st.Volume += t.Amount
-		st.QuoteVolume += t.Notional
+		st.QuoteVolume = st.QuoteVolume.Add64(t.Notional)
 	}
 	st.Hourly = refHourly(trades, market, now, minute)
 	return st
@@ -518,4 +518,33 @@ func TestRestore(t *testing.T) {
 		}
 	}
 	compare("after more trades", now)
+}
+
+// A day's quote volume is a sum of trade notionals and outgrows an int64 of
+// quote ledger units ($922M of USD): candles and 24-hour stats keep it
+// exactly.
+func TestQuoteVolumePastInt64(t *testing.T) {
+	f := newFixture()
+	i := f.index(t, "btcusd")
+	now := int64(1_700_000_000) * sec
+	// Five trades of 9,000 BTC at 50,000.00: $450M each, $2.25B in all.
+	for k := int64(0); k < 5; k++ {
+		f.apply("btcusd", now-10*minute+k*minute, 5_000_000, 900_000_000_000)
+	}
+	want, _ := twinex.ParseUnits128("2250000000", f.ms.Currency("USD").Scale)
+	if got := f.s.Stats(i, now).QuoteVolume; got != want {
+		t.Errorf("24-hour quote volume %v, want %v", got, want)
+	}
+	daily := 0
+	for _, c := range takeCandles(t, f.s) {
+		if c.Timeframe == "1day" {
+			daily++
+			if c.QuoteVolume != want {
+				t.Errorf("daily candle quote volume %v, want %v", c.QuoteVolume, want)
+			}
+		}
+	}
+	if daily != 1 {
+		t.Errorf("%d daily candles, want 1", daily)
+	}
 }

@@ -234,7 +234,7 @@ func (a *aggregator) add(sym string, b bar) {
 	a.cur.Low = min(a.cur.Low, b.l)
 	a.cur.Close = b.c
 	a.cur.Volume += b.vol
-	a.cur.QuoteVolume += b.quote
+	a.cur.QuoteVolume = a.cur.QuoteVolume.Add64(b.quote)
 }
 
 // candles makes the market's candles of every timeframe: from its trades

@@ -102,7 +102,7 @@ func TestBackfillShape(t *testing.T) {
 					quote += tr.Notional
 					high, low = max(high, tr.Price), min(low, tr.Price)
 				}
-				if c.Open != open || c.Close != closing || c.High != high || c.Low != low || c.Volume != vol || c.QuoteVolume != quote {
+				if c.Open != open || c.Close != closing || c.High != high || c.Low != low || c.Volume != vol || c.QuoteVolume != twinex.I128(quote) {
 					t.Fatalf("%s %s candle %+v is not its trades' aggregate", m.Symbol, tf.Name, c)
 				}
 			}

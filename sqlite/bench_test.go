@@ -36,7 +36,7 @@ func benchBatch(b *twinex.Batch, i int64) {
 	}
 	for j := int64(0); j < 200; j++ {
 		b.Balances = append(b.Balances, twinex.Balance{
-			AccountID: 100 + (i*200+j)%5000, Currency: []string{"usd", "btc"}[j%2], Total: 1e12 + i, Held: i,
+			AccountID: 100 + (i*200+j)%5000, Currency: []string{"usd", "btc"}[j%2], Total: twinex.I128(1e12 + i), Held: twinex.I128(i),
 		})
 	}
 	b.Counters = twinex.Counters{OrderID: base + 1000, TradeID: i*500 + 500, TransferID: 0, Seq: base + 1000}

@@ -222,7 +222,7 @@ func commit(ctx context.Context, conn *sql.DB, w *writer, b *twinex.Batch) error
 	}
 	if err := w.exec(ctx, tx, &w.balances, len(b.Balances), func(a []any, i int) []any {
 		x := &b.Balances[i]
-		return append(a, x.AccountID, x.Currency, x.Total, x.Held)
+		return append(a, x.AccountID, x.Currency, wideText(x.Total), wideText(x.Held))
 	}); err != nil {
 		return fmt.Errorf("balances: %w", err)
 	}
@@ -235,7 +235,7 @@ func commit(ctx context.Context, conn *sql.DB, w *writer, b *twinex.Batch) error
 	}
 	if err := w.exec(ctx, tx, &w.supply, len(b.Supply), func(a []any, i int) []any {
 		s := &b.Supply[i]
-		return append(a, s.Currency, s.Net)
+		return append(a, s.Currency, wideText(s.Net))
 	}); err != nil {
 		return fmt.Errorf("supply: %w", err)
 	}
@@ -248,7 +248,7 @@ func commit(ctx context.Context, conn *sql.DB, w *writer, b *twinex.Batch) error
 	if err := w.exec(ctx, tx, &w.candles, len(b.Candles), func(a []any, i int) []any {
 		c := &b.Candles[i]
 		return append(a, c.Market, c.Timeframe, c.Start, c.Open, c.High, c.Low, c.Close,
-			c.Volume, c.QuoteVolume)
+			c.Volume, wideText(c.QuoteVolume))
 	}); err != nil {
 		return fmt.Errorf("candles: %w", err)
 	}

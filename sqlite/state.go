@@ -61,7 +61,7 @@ func loadState(ctx context.Context, tx *sql.Tx) (*twinex.State, error) {
 		return nil, fmt.Errorf("balances: %w", err)
 	}
 	if s.Balances, err = scanAll(rows, s.Balances, func(r *sql.Rows, b *twinex.Balance) error {
-		return r.Scan(&b.AccountID, &b.Currency, &b.Total, &b.Held)
+		return r.Scan(&b.AccountID, &b.Currency, wideScan{&b.Total}, wideScan{&b.Held})
 	}); err != nil {
 		return nil, fmt.Errorf("balances: %w", err)
 	}
@@ -71,7 +71,7 @@ func loadState(ctx context.Context, tx *sql.Tx) (*twinex.State, error) {
 		return nil, fmt.Errorf("supply: %w", err)
 	}
 	if s.Supply, err = scanAll(rows, s.Supply, func(r *sql.Rows, x *twinex.Supply) error {
-		return r.Scan(&x.Currency, &x.Net)
+		return r.Scan(&x.Currency, wideScan{&x.Net})
 	}); err != nil {
 		return nil, fmt.Errorf("supply: %w", err)
 	}
@@ -183,6 +183,6 @@ func scanTransfers(rows *sql.Rows, dst []twinex.Transfer) ([]twinex.Transfer, er
 func scanCandles(rows *sql.Rows, dst []twinex.Candle) ([]twinex.Candle, error) {
 	return scanAll(rows, dst, func(r *sql.Rows, c *twinex.Candle) error {
 		return r.Scan(&c.Market, &c.Timeframe, &c.Start, &c.Open, &c.High, &c.Low,
-			&c.Close, &c.Volume, &c.QuoteVolume)
+			&c.Close, &c.Volume, wideScan{&c.QuoteVolume})
 	})
 }

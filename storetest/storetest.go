@@ -45,6 +45,7 @@ func Run(t *testing.T, open Opener) {
 		{"RoundTrip", testRoundTrip},
 		{"OrderUpsert", testOrderUpsert},
 		{"StateUpserts", testStateUpserts},
+		{"WideValues", testWideValues},
 		{"OpenOrders", testOpenOrders},
 		{"Counters", testCounters},
 		{"Meta", testMeta},
@@ -232,6 +233,28 @@ func big(i int) int64 {
 	return bigs[i%len(bigs)]
 }
 
+// wide returns one of the Int128 values every wide column (balances,
+// holds, supplies) must keep exactly: int64's edges and well beyond them.
+func wide(i int) twinex.Int128 {
+	mustParse := func(s string) twinex.Int128 {
+		v, err := twinex.ParseInt128(s)
+		if err != nil {
+			panic(err)
+		}
+		return v
+	}
+	wides := [...]twinex.Int128{
+		twinex.I128(0), twinex.I128(1), twinex.I128(-1), twinex.I128(math.MaxInt64), twinex.I128(math.MinInt64),
+		mustParse("9223372036854775808"),                   // 2^63
+		mustParse("18446744073709551616"),                  // 2^64
+		mustParse("-18446744073709551617"),                 // -2^64-1
+		mustParse("1000000000000000000000000000000000000"), // the ledger's MaxSupply, 10^36
+		mustParse("10000000000000000000000"),               // $10^12 at USD's scale
+		twinex.MaxInt128, twinex.MinInt128,
+	}
+	return wides[i%len(wides)]
+}
+
 // str returns one of the strings that trip careless escaping or encoding.
 // (No NUL bytes: PostgreSQL text rejects them.)
 func str(i int) string {
@@ -286,16 +309,16 @@ func testRoundTrip(t *testing.T, h *harness) {
 			ClientID: str(next()), Method: str(next()), Time: big(next()),
 		})
 		b.Balances = append(b.Balances, twinex.Balance{
-			AccountID: big(i), Currency: str(i + 1), Total: big(next()), Held: big(next()),
+			AccountID: big(i), Currency: str(i + 1), Total: wide(next()), Held: wide(next()),
 		})
-		b.Supply = append(b.Supply, twinex.Supply{Currency: fmt.Sprintf("%s/%d", str(i), i), Net: big(next())})
+		b.Supply = append(b.Supply, twinex.Supply{Currency: fmt.Sprintf("%s/%d", str(i), i), Net: wide(next())})
 		b.FeeRates = append(b.FeeRates, twinex.AccountFees{
 			AccountID: int64(i) - 8, FeeRates: twinex.FeeRates{MakerBps: big(next()), TakerBps: big(next())},
 		})
 		b.Candles = append(b.Candles, twinex.Candle{
 			Market: "ethusd", Timeframe: "1m", Start: big(i) / 2 * 2, // distinct starts
 			Open: big(next()), High: big(next()), Low: big(next()), Close: big(next()),
-			Volume: big(next()), QuoteVolume: big(next()),
+			Volume: big(next()), QuoteVolume: wide(next()),
 		})
 	}
 	// Balances keys must be distinct: big(i) repeats after len(bigs).
@@ -390,26 +413,63 @@ func testOrderUpsert(t *testing.T, h *harness) {
 
 func testStateUpserts(t *testing.T, h *harness) {
 	h.commit(&twinex.Batch{
-		Balances: []twinex.Balance{{AccountID: 100, Currency: "usd", Total: 10, Held: 1}, {AccountID: 100, Currency: "btc", Total: 5}},
-		Supply:   []twinex.Supply{{Currency: "usd", Net: 10}, {Currency: "btc", Net: 5}},
+		Balances: []twinex.Balance{{AccountID: 100, Currency: "usd", Total: twinex.I128(10), Held: twinex.I128(1)}, {AccountID: 100, Currency: "btc", Total: twinex.I128(5)}},
+		Supply:   []twinex.Supply{{Currency: "usd", Net: twinex.I128(10)}, {Currency: "btc", Net: twinex.I128(5)}},
 		FeeRates: []twinex.AccountFees{{AccountID: 100, FeeRates: twinex.DefaultFeeRates}},
-		Candles:  []twinex.Candle{{Market: "btcusd", Timeframe: "1m", Start: 60e9, Open: 1, High: 2, Low: 1, Close: 2, Volume: 3, QuoteVolume: 4}},
+		Candles:  []twinex.Candle{{Market: "btcusd", Timeframe: "1m", Start: 60e9, Open: 1, High: 2, Low: 1, Close: 2, Volume: 3, QuoteVolume: twinex.I128(4)}},
 	})
 	h.commit(&twinex.Batch{
-		Balances: []twinex.Balance{{AccountID: 100, Currency: "usd", Total: 20, Held: 0}, {AccountID: 101, Currency: "usd", Total: 1}},
-		Supply:   []twinex.Supply{{Currency: "usd", Net: 21}},
+		Balances: []twinex.Balance{{AccountID: 100, Currency: "usd", Total: twinex.I128(20), Held: twinex.I128(0)}, {AccountID: 101, Currency: "usd", Total: twinex.I128(1)}},
+		Supply:   []twinex.Supply{{Currency: "usd", Net: twinex.I128(21)}},
 		FeeRates: []twinex.AccountFees{{AccountID: 100, FeeRates: twinex.FeeRates{MakerBps: 0, TakerBps: 5}}},
-		Candles:  []twinex.Candle{{Market: "btcusd", Timeframe: "1m", Start: 60e9, Open: 1, High: 3, Low: 0, Close: 0, Volume: 5, QuoteVolume: 6}},
+		Candles:  []twinex.Candle{{Market: "btcusd", Timeframe: "1m", Start: 60e9, Open: 1, High: 3, Low: 0, Close: 0, Volume: 5, QuoteVolume: twinex.I128(6)}},
 	})
 	s := h.state()
 	equal(t, "balances", sorted(s.Balances, cmpBalance), []twinex.Balance{
-		{AccountID: 100, Currency: "btc", Total: 5}, {AccountID: 100, Currency: "usd", Total: 20},
-		{AccountID: 101, Currency: "usd", Total: 1},
+		{AccountID: 100, Currency: "btc", Total: twinex.I128(5)}, {AccountID: 100, Currency: "usd", Total: twinex.I128(20)},
+		{AccountID: 101, Currency: "usd", Total: twinex.I128(1)},
 	})
-	equal(t, "supply", sorted(s.Supply, cmpSupply), []twinex.Supply{{Currency: "btc", Net: 5}, {Currency: "usd", Net: 21}})
+	equal(t, "supply", sorted(s.Supply, cmpSupply), []twinex.Supply{{Currency: "btc", Net: twinex.I128(5)}, {Currency: "usd", Net: twinex.I128(21)}})
 	equal(t, "fee rates", s.FeeRates, []twinex.AccountFees{{AccountID: 100, FeeRates: twinex.FeeRates{TakerBps: 5}}})
 	equal(t, "candles", h.candles(twinex.CandleQuery{Market: "btcusd", Timeframe: "1m"}),
-		[]twinex.Candle{{Market: "btcusd", Timeframe: "1m", Start: 60e9, Open: 1, High: 3, Low: 0, Close: 0, Volume: 5, QuoteVolume: 6}})
+		[]twinex.Candle{{Market: "btcusd", Timeframe: "1m", Start: 60e9, Open: 1, High: 3, Low: 0, Close: 0, Volume: 5, QuoteVolume: twinex.I128(6)}})
+}
+
+// testWideValues: balances, holds and supplies past int64 (one account
+// holding more than $10^12, the exchange far more) round-trip exactly,
+// through upserts that widen and narrow them, and across a reopen.
+func testWideValues(t *testing.T, h *harness) {
+	usd12, _ := twinex.ParseInt128("10000000000000000000000") // $10^12 at USD's scale of 10^-10
+	big1 := usd12.Add64(math.MaxInt64)
+	h.commit(&twinex.Batch{
+		Balances: []twinex.Balance{{AccountID: 100, Currency: "USD", Total: twinex.I128(7), Held: twinex.I128(3)}},
+		Supply:   []twinex.Supply{{Currency: "USD", Net: twinex.I128(7)}},
+	})
+	h.commit(&twinex.Batch{
+		Balances: []twinex.Balance{
+			{AccountID: 100, Currency: "USD", Total: big1, Held: twinex.I128(math.MaxInt64).Add64(1)},
+			{AccountID: 101, Currency: "USD", Total: usd12, Held: usd12},
+		},
+		Supply: []twinex.Supply{{Currency: "USD", Net: big1.Add(usd12)}},
+	})
+	want := []twinex.Balance{
+		{AccountID: 100, Currency: "USD", Total: big1, Held: twinex.I128(math.MaxInt64).Add64(1)},
+		{AccountID: 101, Currency: "USD", Total: usd12, Held: usd12},
+	}
+	for range 2 {
+		s := h.state()
+		equal(t, "wide balances", sorted(s.Balances, cmpBalance), want)
+		equal(t, "wide supply", s.Supply, []twinex.Supply{{Currency: "USD", Net: big1.Add(usd12)}})
+		h.reopen()
+	}
+	// And back within int64.
+	h.commit(&twinex.Batch{
+		Balances: []twinex.Balance{{AccountID: 101, Currency: "USD", Total: twinex.I128(-5)}},
+		Supply:   []twinex.Supply{{Currency: "USD", Net: twinex.I128(0)}},
+	})
+	s := h.state()
+	equal(t, "narrowed balance", sorted(s.Balances, cmpBalance)[1:], []twinex.Balance{{AccountID: 101, Currency: "USD", Total: twinex.I128(-5)}})
+	equal(t, "narrowed supply", s.Supply, []twinex.Supply{{Currency: "USD", Net: twinex.I128(0)}})
 }
 
 func testOpenOrders(t *testing.T, h *harness) {
@@ -709,9 +769,9 @@ func seedAndFailing(h *harness) (seed, bad *twinex.Batch) {
 	seed = &twinex.Batch{
 		Orders:    []twinex.Order{order(1, 100)},
 		Trades:    []twinex.Trade{trade(1)},
-		Balances:  []twinex.Balance{{AccountID: 100, Currency: "usd", Total: 10}},
+		Balances:  []twinex.Balance{{AccountID: 100, Currency: "usd", Total: twinex.I128(10)}},
 		Transfers: []twinex.Transfer{transfer(1, 100)},
-		Supply:    []twinex.Supply{{Currency: "usd", Net: 10}},
+		Supply:    []twinex.Supply{{Currency: "usd", Net: twinex.I128(10)}},
 		FeeRates:  []twinex.AccountFees{{AccountID: 100, FeeRates: twinex.DefaultFeeRates}},
 		Candles:   []twinex.Candle{{Market: "btcusd", Timeframe: "1m", Start: 60e9, Close: 1}},
 		Counters:  twinex.Counters{OrderID: 1, TradeID: 1, TransferID: 1, Seq: 1},
@@ -723,9 +783,9 @@ func seedAndFailing(h *harness) (seed, bad *twinex.Batch) {
 	bad = &twinex.Batch{
 		Orders:    []twinex.Order{o, order(2, 100)},
 		Trades:    []twinex.Trade{trade(2)},
-		Balances:  []twinex.Balance{{AccountID: 100, Currency: "usd", Total: 20}, {AccountID: 101, Currency: "usd", Total: 1}},
+		Balances:  []twinex.Balance{{AccountID: 100, Currency: "usd", Total: twinex.I128(20)}, {AccountID: 101, Currency: "usd", Total: twinex.I128(1)}},
 		Transfers: []twinex.Transfer{transfer(2, 100)},
-		Supply:    []twinex.Supply{{Currency: "usd", Net: 21}},
+		Supply:    []twinex.Supply{{Currency: "usd", Net: twinex.I128(21)}},
 		FeeRates:  []twinex.AccountFees{{AccountID: 100}},
 		Candles:   []twinex.Candle{{Market: "btcusd", Timeframe: "1m", Start: 60e9, Close: 2}, {Market: "btcusd", Timeframe: "1m", Start: 120e9}},
 		Counters:  twinex.Counters{OrderID: 2, TradeID: 2, TransferID: 2, Seq: 2},

@@ -71,7 +71,12 @@ type balancesView struct {
 // formatUnits is a ledger amount in a currency's units with thousands
 // separators ("12,500.5"); the currency's display decimals at least.
 func formatUnits(v int64, cur *twinex.Currency) string {
-	return group(twinex.FormatUnitsFixed(v, cur.Scale, min(cur.Display, cur.Scale)))
+	return formatWide(twinex.I128(v), cur)
+}
+
+// formatWide is formatUnits for a balance, which may be past int64.
+func formatWide(v twinex.Int128, cur *twinex.Currency) string {
+	return group(string(v.AppendUnits(nil, cur.Scale, min(cur.Display, cur.Scale))))
 }
 
 // group puts thousands separators in a decimal's integer part.
@@ -125,12 +130,12 @@ func (s *Server) balancesOf(ctx context.Context, accounts []twinex.Account) ([]a
 		// the same way.
 		for _, c := range ms.Currencies {
 			for _, b := range bals {
-				if b.Currency != c.Code || (b.Total == 0 && b.Held == 0) {
+				if b.Currency != c.Code || (b.Total.IsZero() && b.Held.IsZero()) {
 					continue
 				}
 				cur := ms.Currency(c.Code)
-				ab.Rows = append(ab.Rows, balanceRow{Currency: c.Code, Available: formatUnits(b.Available(), cur),
-					Held: formatUnits(b.Held, cur), Total: formatUnits(b.Total, cur)})
+				ab.Rows = append(ab.Rows, balanceRow{Currency: c.Code, Available: formatWide(b.Available(), cur),
+					Held: formatWide(b.Held, cur), Total: formatWide(b.Total, cur)})
 			}
 		}
 		out = append(out, ab)
@@ -312,13 +317,13 @@ func (s *Server) available(r *http.Request, nick, code string) (string, bool) {
 	if err != nil {
 		return "", false
 	}
-	var v int64
+	var v twinex.Int128
 	for _, b := range bals {
 		if b.Currency == cur.Code {
 			v = b.Available()
 		}
 	}
-	return formatUnits(v, cur) + " " + cur.Code, true
+	return formatWide(v, cur) + " " + cur.Code, true
 }
 
 func (s *Server) ownsAccount(r *http.Request, nick string) bool {
