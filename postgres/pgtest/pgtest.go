@@ -20,6 +20,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -46,6 +47,13 @@ const (
 
 // StartHint says how to start the server that CI has.
 const StartHint = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+
+// schemaPrefix starts the names of the schemas Schema creates.
+const schemaPrefix = "twinex_test_"
+
+// staleAfter is when a test schema is taken to be left behind by a killed
+// test binary: no test runs that long.
+const staleAfter = 24 * time.Hour
 
 // Server is the PostgreSQL server tests make their schemas in. A test
 // binary shares one, so that a server that cannot be reached is tried once
@@ -82,7 +90,9 @@ func (s *Server) Schema(tb testing.TB) string {
 	s.mu.Unlock()
 	var b [6]byte
 	rand.Read(b[:])
-	name := "twinex_test_" + hex.EncodeToString(b[:])
+	// The name carries its creation time, so that the schemas of a killed
+	// test binary can be told from those of tests still running.
+	name := fmt.Sprintf("%s%d_%s", schemaPrefix, time.Now().Unix(), hex.EncodeToString(b[:]))
 	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+name); err != nil {
 		tb.Fatalf("pgtest: create schema: %v", err)
 	}
@@ -123,6 +133,7 @@ func (s *Server) connect(ctx context.Context, tb testing.TB) *pgx.Conn {
 			if err == nil {
 				s.url = u
 				s.mu.Unlock()
+				dropStale(ctx, tb, conn)
 				return conn
 			}
 			if s.unreachable == "" {
@@ -150,6 +161,28 @@ func (s *Server) connect(ctx context.Context, tb testing.TB) *pgx.Conn {
 	}
 	tb.Skip(msg)
 	return nil
+}
+
+// dropStale drops the test schemas older than staleAfter, left behind by
+// test binaries killed before their cleanup.
+func dropStale(ctx context.Context, tb testing.TB, conn *pgx.Conn) {
+	tb.Helper()
+	rows, _ := conn.Query(ctx, `SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1)`, schemaPrefix)
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		tb.Logf("pgtest: list test schemas: %v", err)
+		return
+	}
+	for _, name := range names {
+		created, _, _ := strings.Cut(strings.TrimPrefix(name, schemaPrefix), "_")
+		sec, err := strconv.ParseInt(created, 10, 64)
+		if err != nil || time.Since(time.Unix(sec, 0)) < staleAfter {
+			continue
+		}
+		if _, err := conn.Exec(ctx, `DROP SCHEMA `+pgx.Identifier{name}.Sanitize()+` CASCADE`); err != nil {
+			tb.Logf("pgtest: drop stale schema %s: %v", name, err)
+		}
+	}
 }
 
 // withSearchPath returns server with search_path set to schema.
