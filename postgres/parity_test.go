@@ -16,7 +16,7 @@ import (
 
 // exchangeTables are the SQLite store's tables that the PostgreSQL store
 // does not have yet: the exchange store's (docs/POSTGRES.md).
-var exchangeTables = []string{"balances", "candles", "counters", "fee_rates", "meta", "orders", "supply", "trades", "transfers"}
+var exchangeTables = []string{"balances", "candles", "counters", "fee_rates", "journal_state", "meta", "orders", "supply", "trades", "transfers"}
 
 // TestSchemaMatchesSQLite: the two stores have the same tables with the
 // same columns (bar the exchange store's), so that moving an installation
