@@ -4,8 +4,9 @@
 // cgo).
 //
 // It implements every store interface of the domain but
-// twinex.ExchangeStore and twinex.Journal, which are next (docs/POSTGRES.md). The contract suites in storetest and
-// mail/mailtest run against it and against the SQLite store alike.
+// twinex.ExchangeStore and twinex.Journal, which are next
+// (docs/POSTGRES.md). The contract suites in storetest and mail/mailtest
+// run against it and against the SQLite store alike.
 //
 // A DB is a pool of connections; every method is safe for concurrent use,
 // also by several processes sharing one database. The tables live in the
