@@ -3,7 +3,10 @@ package app
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/twinex/twinex/gemini"
 )
@@ -61,5 +64,33 @@ func TestReadsSeeAcknowledgedWrites(t *testing.T) {
 		if got.IsLive || got.ExecutedAmount != "0.01" {
 			t.Fatalf("round %d: the filled sell reads live %v, executed %s", i, got.IsLive, got.ExecutedAmount)
 		}
+	}
+}
+
+// A state that fails to open part way closes what it opened: the core's
+// goroutines stop and the journal and store are closed.
+func TestFailedOpenClosesWhatItOpened(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a := &App{Listen: "127.0.0.1:0", DataDir: dir}
+	if err := a.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	before := runtime.NumGoroutine()
+	// Production refuses a sandbox's data, after the core is open.
+	for range 3 {
+		p := &App{Listen: "127.0.0.1:0", DataDir: dir, Mode: Production}
+		if err := p.Open(ctx); err == nil || !strings.Contains(err.Error(), "sandbox") {
+			p.Close()
+			t.Fatalf("production on a sandbox's data: %v", err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before+2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before+2 {
+		t.Fatalf("%d goroutines after three failed opens, %d before: the failed states were left open", n, before)
 	}
 }

@@ -952,7 +952,7 @@ func testJournalID(t *testing.T, h *harness) {
 func testMergedBatches(t *testing.T, h *harness) {
 	a := &twinex.Batch{
 		Orders:   []twinex.Order{order(1, 100), order(2, 100)},
-		Balances: []twinex.Balance{{AccountID: 100, Currency: "USD", Total: 10}},
+		Balances: []twinex.Balance{{AccountID: 100, Currency: "USD", Total: twinex.I128(10)}},
 		Trades:   []twinex.Trade{{ID: 1, Market: "btcusd", Price: 1, Amount: 1, Time: 1}},
 		KeyUses:  []twinex.KeyUse{},
 		Counters: twinex.Counters{OrderID: 2}, JournalSeq: 1,
@@ -961,7 +961,7 @@ func testMergedBatches(t *testing.T, h *harness) {
 	o1.Status, o1.Filled, o1.Held = twinex.StatusFilled, o1.Amount, 0
 	b := &twinex.Batch{
 		Orders:   []twinex.Order{o1},
-		Balances: []twinex.Balance{{AccountID: 100, Currency: "USD", Total: 7}, {AccountID: 101, Currency: "USD", Total: 3}},
+		Balances: []twinex.Balance{{AccountID: 100, Currency: "USD", Total: twinex.I128(7)}, {AccountID: 101, Currency: "USD", Total: twinex.I128(3)}},
 		Trades:   []twinex.Trade{{ID: 2, Market: "btcusd", Price: 1, Amount: 1, Time: 2}},
 		Counters: twinex.Counters{OrderID: 3}, JournalSeq: 2,
 	}
@@ -976,7 +976,7 @@ func testMergedBatches(t *testing.T, h *harness) {
 		t.Fatal(err)
 	}
 	st := h.state()
-	if len(st.OpenOrders) != 1 || st.OpenOrders[0].ID != 2 || len(st.Balances) != 2 || st.Balances[0].Total != 7 || st.JournalSeq != 2 {
+	if len(st.OpenOrders) != 1 || st.OpenOrders[0].ID != 2 || len(st.Balances) != 2 || st.Balances[0].Total != twinex.I128(7) || st.JournalSeq != 2 {
 		t.Fatalf("state after the merged batch: %+v", st)
 	}
 }
