@@ -40,6 +40,10 @@ type signed struct {
 	use     twinex.KeyUse  // the key's use, made durable with state changes
 	ip      netip.Addr
 	counted bool // counted against the key's daily quota
+	// durable is set by a handler whose command went through the
+	// sequencer: use is then durable with its batch, and the key service
+	// need not write it again.
+	durable bool
 }
 
 // payload is a decoded X-GEMINI-PAYLOAD.
@@ -147,6 +151,9 @@ func (s *Server) signedRoute(pattern string, roles twinex.Role, sc scope, write 
 		}
 		if err == nil {
 			err = h(w, r, c)
+			if c.durable {
+				s.Keys.Durable(c.entry, c.use.Seq)
+			}
 		}
 		if err != nil {
 			s.writeError(w, r, err)

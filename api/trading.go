@@ -41,6 +41,7 @@ func (s *Server) doSigned(ctx context.Context, c *signed, cmd engine.Command) (e
 	if err != nil {
 		return res, coreError(err)
 	}
+	c.durable = true
 	return res, res.Err
 }
 
@@ -137,6 +138,8 @@ func (s *Server) newOrder(w http.ResponseWriter, r *http.Request, c *signed) err
 		return err
 	}
 	res, err := s.Exchange.Place(r.Context(), cmd, c.account.ID, c.key.ID, c.use)
+	// A refusal by the engine went through the sequencer too.
+	c.durable = err == nil || res.Err != nil
 	if err != nil {
 		if res.Err != nil { // the engine refused it: order events say so
 			cmd.AccountID, cmd.Session = c.account.ID, c.key.ID
@@ -187,6 +190,7 @@ func (s *Server) cancelOrder(w http.ResponseWriter, r *http.Request, c *signed) 
 	if err != nil {
 		return err
 	}
+	c.durable = true
 	if !cancelled {
 		// Already closed: answered with the order, as Gemini does
 		// (reference §3.3), and told to order events as cancel_rejected.

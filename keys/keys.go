@@ -137,7 +137,8 @@ type Entry struct {
 	allow     auth.Allowlist
 	last      auth.Nonce // high-water mark of session nonces
 	use       twinex.KeyUse
-	dirty     bool // use not yet written
+	dirty     bool  // use not yet written
+	durable   int64 // the Seq of the latest use the sequencer made durable (Durable)
 	heartbeat int64
 	seen      map[string]int64 // time-based keys: signatures of state changes -> expiry
 	// seenPruned is when seen was last cleared of expired marks.
@@ -568,6 +569,16 @@ func (s *Service) Accept(e *Entry, n auth.Nonce, now time.Time, ip string) (twin
 	return e.use, nil
 }
 
+// Durable records that the key's use up to seq is durable: the sequencer
+// committed it in a batch with the request's effect. Flush then has
+// nothing to write for the key unless a later use (a read) came since,
+// so that a key placing and cancelling orders costs no write of its own.
+func (s *Service) Durable(e *Entry, seq int64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.durable = max(e.durable, seq)
+}
+
 // replayWindow covers a time-based nonce's whole validity (30 s either
 // side of the server's clock) with a second to spare.
 const replayWindow = 61 * time.Second
@@ -625,8 +636,9 @@ func (s *Service) PruneReplays(ctx context.Context) error {
 	return s.Store.PruneKeyReplays(ctx, s.now().UnixNano())
 }
 
-// Flush writes the uses recorded since the last flush. Run it periodically
-// and at shutdown.
+// Flush writes the uses recorded since the last flush, except those the
+// sequencer already made durable (Durable). Run it periodically and at
+// shutdown.
 func (s *Service) Flush(ctx context.Context) error {
 	s.mu.Lock()
 	entries := make([]*Entry, 0, len(s.cache))
@@ -638,6 +650,9 @@ func (s *Service) Flush(ctx context.Context) error {
 	var flushed []*Entry
 	for _, e := range entries {
 		e.mu.Lock()
+		if e.dirty && e.use.Seq <= e.durable {
+			e.dirty = false // written with its request's batch
+		}
 		if e.dirty {
 			uses = append(uses, e.use)
 			flushed = append(flushed, e)
