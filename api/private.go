@@ -266,7 +266,7 @@ func (s *Server) scopeAccount(ctx context.Context, c *signed, sc scope) error {
 			// every account-scoped endpoint, and any other name (or a name
 			// on a group endpoint) is still refused (README, decisions).
 			if sc == accountScope {
-				a, err := s.Accounts.Account(ctx, c.key.AccountID)
+				a, err := s.accts.account(ctx, s.Accounts, c.key.AccountID)
 				if err != nil {
 					return err
 				}
@@ -288,15 +288,13 @@ func (s *Server) scopeAccount(ctx context.Context, c *signed, sc scope) error {
 	if name == "" {
 		return twinex.Errorf(twinex.MissingAccounts, "A required account field was not specified")
 	}
-	list, err := s.Accounts.Accounts(ctx, c.key.UserID)
+	a, ok, err := s.accts.named(ctx, s.Accounts, c.key.UserID, name)
 	if err != nil {
 		return err
 	}
-	for _, a := range list {
-		if a.Nickname == name {
-			c.account = a
-			return nil
-		}
+	if ok {
+		c.account = a
+		return nil
 	}
 	return twinex.Errorf(twinex.InvalidAccountName, "Expected a JSON array with valid accounts, instead got: %s", name)
 }

@@ -89,6 +89,7 @@ type Server struct {
 
 	mux     *http.ServeMux
 	unknown *unknownKeys
+	accts   accountCache
 	wsMu    sync.Mutex
 	wsByIP  map[string]int
 	wsByKey map[string]int
