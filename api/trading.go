@@ -147,7 +147,7 @@ func (s *Server) newOrder(w http.ResponseWriter, r *http.Request, c *signed) err
 		}
 		return err
 	}
-	writeJSON(w, http.StatusOK, orderJSON(res.Order, m))
+	writeJSON(w, http.StatusOK, orderObject(res.Order, m))
 	return nil
 }
 
@@ -196,7 +196,7 @@ func (s *Server) cancelOrder(w http.ResponseWriter, r *http.Request, c *signed) 
 		// (reference §3.3), and told to order events as cancel_rejected.
 		s.noticeCancelRejected(o)
 	}
-	writeJSON(w, http.StatusOK, orderJSON(o, s.Core.Markets().Market(o.Market)))
+	writeJSON(w, http.StatusOK, orderObject(o, s.Core.Markets().Market(o.Market)))
 	return nil
 }
 
@@ -248,7 +248,7 @@ func (s *Server) orderStatus(w http.ResponseWriter, r *http.Request, c *signed) 
 		o = list[0]
 	}
 	m := s.Core.Markets().Market(o.Market)
-	v := orderJSON(o, m)
+	v := orderObject(o, m)
 	include, err := p.bool("include_trades")
 	if err != nil {
 		return err
@@ -258,7 +258,8 @@ func (s *Server) orderStatus(w http.ResponseWriter, r *http.Request, c *signed) 
 		if err != nil {
 			return err
 		}
-		v["trades"] = s.myTradesJSON(trades, c.account.ID)
+		list := s.myTradesJSON(trades, c.account.ID)
+		v.Trades = &list
 	}
 	writeJSON(w, http.StatusOK, v)
 	return nil
@@ -269,9 +270,9 @@ func (s *Server) activeOrders(w http.ResponseWriter, r *http.Request, c *signed)
 	if err := s.inspect(r.Context(), func(x *engine.Exchange) { orders = x.OpenOrders(c.account.ID) }); err != nil {
 		return err
 	}
-	out := []map[string]any{}
+	out := []orderReply{}
 	for _, o := range orders {
-		out = append(out, orderJSON(o, s.Core.Markets().Market(o.Market)))
+		out = append(out, orderObject(o, s.Core.Markets().Market(o.Market)))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
