@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -60,6 +61,11 @@ func (p payload) has(name string) bool {
 func (p payload) str(name string) (string, error) {
 	if !p.has(name) {
 		return "", nil
+	}
+	// The payload is valid JSON (auth.DecodePayload): a string without a
+	// backslash is its bytes between the quotes.
+	if v := p[name]; len(v) >= 2 && v[0] == '"' && bytes.IndexByte(v, '\\') < 0 {
+		return string(v[1 : len(v)-1]), nil
 	}
 	var s string
 	if err := json.Unmarshal(p[name], &s); err != nil {
