@@ -122,6 +122,7 @@ profiles over the order phase to PREFIXcpu.pprof, PREFIXmutex.pprof and PREFIXbl
 	fs.StringVar(&cfg.ProfilePrefix, "profile", "", "write the server's cpu, mutex and block profiles over the order phase to files with this prefix")
 	serverCPUs := fs.String("server-cpus", "", "start the server in a process of its own pinned to these cores (a taskset list, e.g. 0)")
 	loaderCPUs := fs.String("loader-cpus", "", "pin the loader to these cores (a taskset list, e.g. 1)")
+	serverBin := fs.String("server-bin", "", "with --server-cpus: the twinex binary whose server to start (default: this one), to compare two builds under one loader")
 	return profiled(fs, args, stdout, func() (bench.APIResult, error) {
 		if *loaderCPUs != "" {
 			if err := pinSelf(*loaderCPUs); err != nil {
@@ -132,7 +133,7 @@ profiles over the order phase to PREFIXcpu.pprof, PREFIXmutex.pprof and PREFIXbl
 			if cfg.URL != "" {
 				return bench.APIResult{}, errors.New("bench api: --server-cpus starts a server; it does not go with --url")
 			}
-			srv, err := startBenchServer(ctx, *serverCPUs, cfg.ProfilePrefix != "", os.Stderr)
+			srv, err := startBenchServer(ctx, *serverBin, *serverCPUs, cfg.ProfilePrefix != "", os.Stderr)
 			if err != nil {
 				return bench.APIResult{}, err
 			}

@@ -34,14 +34,16 @@ type benchServer struct {
 	dir               string
 }
 
-// startBenchServer starts this binary's `twinex serve` on a temporary data
-// directory, in production mode with the rate limits off, pinned to cpus
+// startBenchServer starts `twinex serve` of the binary exe (this one when
+// empty) on a temporary data directory, in production mode with the rate limits off, pinned to cpus
 // with taskset (all cores when empty), with its profiles served when
 // pprof is set, and waits until it answers /healthz.
-func startBenchServer(ctx context.Context, cpus string, pprof bool, stderr *os.File) (*benchServer, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, err
+func startBenchServer(ctx context.Context, exe, cpus string, pprof bool, stderr *os.File) (*benchServer, error) {
+	if exe == "" {
+		var err error
+		if exe, err = os.Executable(); err != nil {
+			return nil, err
+		}
 	}
 	dir, err := os.MkdirTemp("", "twinex-bench-server-")
 	if err != nil {
