@@ -43,7 +43,10 @@ type Service struct {
 	// revoked it (the dashboard, the admin API, a secret report).
 	OnRevoke func(ctx context.Context, k twinex.APIKey)
 
-	mu      sync.Mutex
+	// mu guards the maps below. Every signed request reads cache, so
+	// readers share it: with one mutex, requests queued on it at a few
+	// hundred connections.
+	mu      sync.RWMutex
 	cache   map[string]*Entry
 	unknown map[string]int64 // ids the store lacks -> until when that is believed (Unix ns)
 	known   map[string]bool  // every key id in the store (nil until first needed)
@@ -59,7 +62,8 @@ const (
 	maxUnknown = 10000
 )
 
-// isUnknown reports whether id is remembered as missing. s.mu is held.
+// isUnknown reports whether id is remembered as missing. s.mu is held
+// (for reading at least).
 func (s *Service) isUnknown(id string, now int64) bool {
 	until, ok := s.unknown[id]
 	return ok && now < until
@@ -91,13 +95,13 @@ func (s *Service) rememberUnknown(id string) {
 // created through the service are added. It lets a limit on requests
 // naming unknown keys spare every real key, loaded yet or not.
 func (s *Service) Exists(ctx context.Context, id string) (bool, error) {
-	s.mu.Lock()
+	s.mu.RLock()
 	if s.known != nil {
 		ok := s.known[id]
-		s.mu.Unlock()
+		s.mu.RUnlock()
 		return ok, nil
 	}
-	s.mu.Unlock()
+	s.mu.RUnlock()
 	uses, err := s.Store.KeyUses(ctx)
 	if err != nil {
 		return false, fmt.Errorf("key ids: %w", err)
@@ -458,13 +462,16 @@ func (s *Service) Lookup(ctx context.Context, id string) (*Entry, error) {
 		// a 64 KB header).
 		return nil, fmt.Errorf("key: %w", twinex.ErrNotFound)
 	}
-	s.mu.Lock()
+	s.mu.RLock()
 	e := s.cache[id]
-	missing := e == nil && s.isUnknown(id, s.now().UnixNano())
-	s.mu.Unlock()
+	s.mu.RUnlock()
 	if e != nil {
 		return e, nil
 	}
+	now := s.now().UnixNano()
+	s.mu.RLock()
+	missing := s.isUnknown(id, now)
+	s.mu.RUnlock()
 	if missing {
 		return nil, fmt.Errorf("key %s: %w", id, twinex.ErrNotFound)
 	}
@@ -640,12 +647,12 @@ func (s *Service) PruneReplays(ctx context.Context) error {
 // sequencer already made durable (Durable). Run it periodically and at
 // shutdown.
 func (s *Service) Flush(ctx context.Context) error {
-	s.mu.Lock()
+	s.mu.RLock()
 	entries := make([]*Entry, 0, len(s.cache))
 	for _, e := range s.cache {
 		entries = append(entries, e)
 	}
-	s.mu.Unlock()
+	s.mu.RUnlock()
 	var uses []twinex.KeyUse
 	var flushed []*Entry
 	for _, e := range entries {
@@ -718,12 +725,12 @@ func (s *Service) StartClock(ctx context.Context, id string, now time.Time) erro
 // authenticated request for longer than timeout, and restarts their clocks,
 // so each silence is reported once.
 func (s *Service) Expired(now time.Time, timeout time.Duration) []twinex.APIKey {
-	s.mu.Lock()
+	s.mu.RLock()
 	entries := make([]*Entry, 0, len(s.cache))
 	for _, e := range s.cache {
 		entries = append(entries, e)
 	}
-	s.mu.Unlock()
+	s.mu.RUnlock()
 	var out []twinex.APIKey
 	for _, e := range entries {
 		e.mu.Lock()
