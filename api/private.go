@@ -355,7 +355,13 @@ func (s *Server) record(r *http.Request, c *signed, err error, start time.Time) 
 	}
 	a := twinex.Activity{Time: start.UnixNano(), KeyID: truncate(keyID, 64), Method: r.Method, Path: truncate(r.URL.Path, 200),
 		Status: http.StatusOK, Latency: time.Since(start).Microseconds()}
-	if ip := auth.ClientIP(r, s.TrustedProxies); ip.IsValid() {
+	var ip netip.Addr
+	if c != nil {
+		ip = c.ip // authenticate parsed it already
+	} else {
+		ip = auth.ClientIP(r, s.TrustedProxies)
+	}
+	if ip.IsValid() {
 		a.IP = ip.String()
 	}
 	if c != nil {
