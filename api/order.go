@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
 	"strconv"
 
 	"github.com/twinex/twinex"
@@ -106,4 +108,94 @@ func (v orderReply) fields() map[string]any {
 		f["trades"] = *v.Trades
 	}
 	return f
+}
+
+// appendJSON appends v as encoding/json encodes it (with HTML escaping
+// off, as writeJSON does), without reflection: an order reply answers
+// every signed order and cancel. TestOrderReplyAppend holds it to
+// encoding/json's bytes; a reply with fills (Trades) goes through
+// encoding/json.
+func (v *orderReply) appendJSON(b []byte) []byte {
+	b = append(b, '{')
+	if v.AccountID != 0 {
+		b = append(b, `"account_id":`...)
+		b = strconv.AppendInt(b, v.AccountID, 10)
+		b = append(b, ',')
+	}
+	b = appendField(b, "avg_execution_price", v.AvgExecutionPrice)
+	if v.ClientOrderID != "" {
+		b = appendField(b, "client_order_id", v.ClientOrderID)
+	}
+	b = appendField(b, "exchange", v.Exchange)
+	b = appendField(b, "executed_amount", v.ExecutedAmount)
+	b = appendField(b, "id", v.ID)
+	b = append(b, `"is_cancelled":`...)
+	b = strconv.AppendBool(b, v.IsCancelled)
+	b = append(b, `,"is_hidden":`...)
+	b = strconv.AppendBool(b, v.IsHidden)
+	b = append(b, `,"is_live":`...)
+	b = strconv.AppendBool(b, v.IsLive)
+	b = append(b, `,"options":`...)
+	if v.Options == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, o := range v.Options {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, o)
+		}
+		b = append(b, ']')
+	}
+	b = append(b, ',')
+	b = appendField(b, "order_id", v.OrderID)
+	b = appendField(b, "original_amount", v.OriginalAmount)
+	b = appendField(b, "price", v.Price)
+	if v.Reason != "" {
+		b = appendField(b, "reason", v.Reason)
+	}
+	b = appendField(b, "remaining_amount", v.RemainingAmount)
+	b = appendField(b, "side", v.Side)
+	if v.StopPrice != "" {
+		b = appendField(b, "stop_price", v.StopPrice)
+	}
+	b = appendField(b, "symbol", v.Symbol)
+	b = appendField(b, "timestamp", v.Timestamp)
+	b = append(b, `"timestampms":`...)
+	b = strconv.AppendInt(b, v.TimestampMS, 10)
+	b = append(b, ',')
+	b = appendField(b, "type", v.Type)
+	b = append(b, `"was_forced":`...)
+	b = strconv.AppendBool(b, v.WasForced)
+	return append(b, '}')
+}
+
+// appendField appends "name":"value", with name a plain JSON key.
+func appendField(b []byte, name, value string) []byte {
+	b = append(b, '"')
+	b = append(b, name...)
+	b = append(b, `":`...)
+	b = appendString(b, value)
+	return append(b, ',')
+}
+
+// appendString appends s as a JSON string as encoding/json writes it with
+// HTML escaping off. Printable ASCII other than '"' and '\' (every value of
+// an order reply but an odd client order id) is copied; anything else is
+// left to encoding/json, whose escapes (control characters, U+2028 and
+// U+2029, invalid UTF-8) this need not repeat.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false)
+			_ = enc.Encode(s)
+			return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
