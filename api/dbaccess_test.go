@@ -202,11 +202,14 @@ func TestSignedOrdersReadNoStore(t *testing.T) {
 	ts, calls := countedServer(t)
 	ctx := context.Background()
 	plain := newKey(t, ts, "plain@example.com", `{"roles":"trader"}`, "USD", "100000")
+	// A key of its own for each client: two clients' nonces on one key
+	// need not increase.
+	restating := newKey(t, ts, "plain@example.com", `{"roles":"trader"}`)
 	timed := newKey(t, ts, "timed@example.com", `{"roles":"trader","time_nonce":true}`, "USD", "100000")
 	master := newKey(t, ts, "master@example.com", `{"master":true,"roles":"trader"}`, "USD", "100000")
 	clients := map[string]*gemini.Client{
 		"account key":                   client(ts, plain),
-		"account key naming its own":    client(ts, plain, gemini.WithAccount("primary")),
+		"account key naming its own":    client(ts, restating, gemini.WithAccount("primary")),
 		"time-based nonce key":          client(ts, timed, gemini.WithTimeNonce()),
 		"master key naming its account": client(ts, master, gemini.WithAccount("primary")),
 	}
