@@ -195,49 +195,6 @@ func transferJSON(t twinex.Transfer, cur *twinex.Currency) map[string]any {
 	}
 }
 
-// adminOrderJSON is orderJSON plus the account id.
-func adminOrderJSON(o twinex.Order, m *twinex.Market) map[string]any {
-	v := orderJSON(o, m)
-	v["account_id"] = o.AccountID
-	return v
-}
-
-// orderJSON renders an order in Gemini's order-object shape (reference
-// §3.1).
-func orderJSON(o twinex.Order, m *twinex.Market) map[string]any {
-	avg := "0.00"
-	if o.Filled > 0 {
-		// FilledNotional is in quote ledger units; the average price in
-		// price units is FilledNotional / Filled scaled back.
-		avg = averagePrice(o, m)
-	}
-	opts := []string{}
-	if o.Option != twinex.NoOption {
-		opts = append(opts, o.Option.String())
-	}
-	id := strconv.FormatInt(o.ID, 10)
-	v := map[string]any{
-		"order_id": id, "id": id, "symbol": o.Market, "exchange": "gemini",
-		"avg_execution_price": avg, "side": o.Side.String(), "type": o.Type.String(),
-		"timestamp": strconv.FormatInt(o.Created/1e9, 10), "timestampms": o.Created / 1e6,
-		"is_live": o.Status.Open(), "is_cancelled": o.Status == twinex.StatusCancelled,
-		"is_hidden": false, "was_forced": false,
-		"executed_amount": m.FormatAmount(o.Filled), "remaining_amount": m.FormatAmount(o.Remaining()),
-		"original_amount": m.FormatAmount(o.Amount), "price": m.FormatPrice(o.Price),
-		"options": opts,
-	}
-	if o.ClientOrderID != "" {
-		v["client_order_id"] = o.ClientOrderID
-	}
-	if o.Type == twinex.StopLimit {
-		v["stop_price"] = m.FormatPrice(o.StopPrice)
-	}
-	if o.CancelReason != "" {
-		v["reason"] = o.CancelReason
-	}
-	return v
-}
-
 // averagePrice returns FilledNotional/Filled as a decimal price with the
 // quote currency's full precision.
 func averagePrice(o twinex.Order, m *twinex.Market) string {
@@ -295,7 +252,7 @@ func (s *Server) adminPlace(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, adminOrderJSON(res.Order, m))
+	writeJSON(w, http.StatusOK, adminOrder(res.Order, m))
 	return nil
 }
 
@@ -318,7 +275,7 @@ func (s *Server) adminCancel(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, adminOrderJSON(res.Order, s.Core.Markets().Market(res.Order.Market)))
+	writeJSON(w, http.StatusOK, adminOrder(res.Order, s.Core.Markets().Market(res.Order.Market)))
 	return nil
 }
 
@@ -393,7 +350,7 @@ func (s *Server) adminOrder(w http.ResponseWriter, r *http.Request) error {
 	if m == nil {
 		return fmt.Errorf("order %d is in unknown market %q", id, o.Market)
 	}
-	writeJSON(w, http.StatusOK, adminOrderJSON(o, m))
+	writeJSON(w, http.StatusOK, adminOrder(o, m))
 	return nil
 }
 

@@ -54,7 +54,7 @@ func newUsers(t *testing.T, ts *httptest.Server, n int) {
 
 // call sends a request with the admin token and returns the status and the
 // decoded JSON body.
-func call(t *testing.T, ts *httptest.Server, method, path, body string) (int, map[string]any) {
+func call(t testing.TB, ts *httptest.Server, method, path, body string) (int, map[string]any) {
 	t.Helper()
 	req, _ := http.NewRequest(method, ts.URL+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+testToken)

@@ -46,13 +46,13 @@ func (s *Server) ordersHistory(w http.ResponseWriter, r *http.Request, c *signed
 	if err != nil {
 		return err
 	}
-	out := []map[string]any{}
+	out := []orderReply{}
 	for _, o := range orders {
 		m := s.Core.Markets().Market(o.Market)
 		if m == nil {
 			continue
 		}
-		v := orderJSON(o, m)
+		v := orderObject(o, m)
 		trades := []map[string]any{}
 		if o.Filled > 0 {
 			list, err := s.Store.Trades(r.Context(), twinex.TradeQuery{OrderID: o.ID, Limit: 500})
@@ -61,7 +61,7 @@ func (s *Server) ordersHistory(w http.ResponseWriter, r *http.Request, c *signed
 			}
 			trades = s.myTradesJSON(list, c.account.ID)
 		}
-		v["trades"] = trades
+		v.Trades = &trades
 		out = append(out, v)
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -40,6 +41,10 @@ type signed struct {
 	use     twinex.KeyUse  // the key's use, made durable with state changes
 	ip      netip.Addr
 	counted bool // counted against the key's daily quota
+	// durable is set by a handler whose command went through the
+	// sequencer: use is then durable with its batch, and the key service
+	// need not write it again.
+	durable bool
 }
 
 // payload is a decoded X-GEMINI-PAYLOAD.
@@ -56,6 +61,11 @@ func (p payload) has(name string) bool {
 func (p payload) str(name string) (string, error) {
 	if !p.has(name) {
 		return "", nil
+	}
+	// The payload is valid JSON (auth.DecodePayload): a string without a
+	// backslash is its bytes between the quotes.
+	if v := p[name]; len(v) >= 2 && v[0] == '"' && bytes.IndexByte(v, '\\') < 0 {
+		return string(v[1 : len(v)-1]), nil
 	}
 	var s string
 	if err := json.Unmarshal(p[name], &s); err != nil {
@@ -147,6 +157,9 @@ func (s *Server) signedRoute(pattern string, roles twinex.Role, sc scope, write 
 		}
 		if err == nil {
 			err = h(w, r, c)
+			if c.durable {
+				s.Keys.Durable(c.entry, c.use.Seq)
+			}
 		}
 		if err != nil {
 			s.writeError(w, r, err)
@@ -259,7 +272,7 @@ func (s *Server) scopeAccount(ctx context.Context, c *signed, sc scope) error {
 			// every account-scoped endpoint, and any other name (or a name
 			// on a group endpoint) is still refused (README, decisions).
 			if sc == accountScope {
-				a, err := s.Accounts.Account(ctx, c.key.AccountID)
+				a, err := s.accts.account(ctx, s.Accounts, c.key.AccountID)
 				if err != nil {
 					return err
 				}
@@ -281,15 +294,13 @@ func (s *Server) scopeAccount(ctx context.Context, c *signed, sc scope) error {
 	if name == "" {
 		return twinex.Errorf(twinex.MissingAccounts, "A required account field was not specified")
 	}
-	list, err := s.Accounts.Accounts(ctx, c.key.UserID)
+	a, ok, err := s.accts.named(ctx, s.Accounts, c.key.UserID, name)
 	if err != nil {
 		return err
 	}
-	for _, a := range list {
-		if a.Nickname == name {
-			c.account = a
-			return nil
-		}
+	if ok {
+		c.account = a
+		return nil
 	}
 	return twinex.Errorf(twinex.InvalidAccountName, "Expected a JSON array with valid accounts, instead got: %s", name)
 }
@@ -344,7 +355,13 @@ func (s *Server) record(r *http.Request, c *signed, err error, start time.Time) 
 	}
 	a := twinex.Activity{Time: start.UnixNano(), KeyID: truncate(keyID, 64), Method: r.Method, Path: truncate(r.URL.Path, 200),
 		Status: http.StatusOK, Latency: time.Since(start).Microseconds()}
-	if ip := auth.ClientIP(r, s.TrustedProxies); ip.IsValid() {
+	var ip netip.Addr
+	if c != nil {
+		ip = c.ip // authenticate parsed it already
+	} else {
+		ip = auth.ClientIP(r, s.TrustedProxies)
+	}
+	if ip.IsValid() {
 		a.IP = ip.String()
 	}
 	if c != nil {

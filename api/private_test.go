@@ -30,7 +30,7 @@ import (
 // servers remembers each test server's Server, for tests that adjust it.
 var servers sync.Map
 
-func serverOf(t *testing.T, ts *httptest.Server) *Server {
+func serverOf(t testing.TB, ts *httptest.Server) *Server {
 	v, ok := servers.Load(ts)
 	if !ok {
 		t.Fatal("not a test server")
@@ -39,7 +39,7 @@ func serverOf(t *testing.T, ts *httptest.Server) *Server {
 }
 
 // privateServer is a full server with keys, for signed requests.
-func privateServer(t *testing.T) *httptest.Server {
+func privateServer(t testing.TB) *httptest.Server {
 	t.Helper()
 	db, err := sqlite.Open(t.TempDir() + "/twinex.db")
 	if err != nil {
@@ -74,7 +74,7 @@ func privateServer(t *testing.T) *httptest.Server {
 
 // checkLedger runs the ledger invariant check on a test server's
 // exchange, at the end of every test that moved money through it.
-func checkLedger(t *testing.T, c *core.Core) {
+func checkLedger(t testing.TB, c *core.Core) {
 	t.Helper()
 	var cerr error
 	if err := c.Inspect(context.Background(), func(x *engine.Exchange) { cerr = x.Check() }); err != nil {
@@ -91,7 +91,7 @@ type testKey struct {
 
 // newKey creates a verified user with funds and a key with the given
 // settings (a JSON object merged into the request).
-func newKey(t *testing.T, ts *httptest.Server, email, settings string, funds ...string) testKey {
+func newKey(t testing.TB, ts *httptest.Server, email, settings string, funds ...string) testKey {
 	t.Helper()
 	if status, v := call(t, ts, "POST", "/admin/v1/accounts", `{"email":"`+email+`","verified":true}`); status != 200 && v["reason"] != AccountExists {
 		t.Fatalf("create %s: %d %v", email, status, v)

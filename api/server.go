@@ -89,6 +89,7 @@ type Server struct {
 
 	mux     *http.ServeMux
 	unknown *unknownKeys
+	accts   accountCache
 	wsMu    sync.Mutex
 	wsByIP  map[string]int
 	wsByKey map[string]int
@@ -283,6 +284,11 @@ func bodyTooLarge(err error) error {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
+	if o, ok := v.(orderReply); ok && o.Trades == nil {
+		// The answer of every signed order and cancel, without reflection.
+		w.Write(append(o.appendJSON(make([]byte, 0, 512)), '\n'))
+		return
+	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)

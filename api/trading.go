@@ -41,6 +41,7 @@ func (s *Server) doSigned(ctx context.Context, c *signed, cmd engine.Command) (e
 	if err != nil {
 		return res, coreError(err)
 	}
+	c.durable = true
 	return res, res.Err
 }
 
@@ -139,6 +140,8 @@ func (s *Server) newOrder(w http.ResponseWriter, r *http.Request, c *signed) err
 		return err
 	}
 	res, err := s.Exchange.Place(r.Context(), cmd, c.account.ID, c.key.ID, c.use)
+	// A refusal by the engine went through the sequencer too.
+	c.durable = err == nil || res.Err != nil
 	if err != nil {
 		if res.Err != nil { // the engine refused it: order events say so
 			cmd.AccountID, cmd.Session = c.account.ID, c.key.ID
@@ -146,7 +149,7 @@ func (s *Server) newOrder(w http.ResponseWriter, r *http.Request, c *signed) err
 		}
 		return err
 	}
-	writeJSON(w, http.StatusOK, orderJSON(res.Order, m))
+	writeJSON(w, http.StatusOK, orderObject(res.Order, m))
 	return nil
 }
 
@@ -189,12 +192,13 @@ func (s *Server) cancelOrder(w http.ResponseWriter, r *http.Request, c *signed) 
 	if err != nil {
 		return err
 	}
+	c.durable = true
 	if !cancelled {
 		// Already closed: answered with the order, as Gemini does
 		// (reference §3.3), and told to order events as cancel_rejected.
 		s.noticeCancelRejected(o)
 	}
-	writeJSON(w, http.StatusOK, orderJSON(o, s.Core.Markets().Market(o.Market)))
+	writeJSON(w, http.StatusOK, orderObject(o, s.Core.Markets().Market(o.Market)))
 	return nil
 }
 
@@ -246,7 +250,7 @@ func (s *Server) orderStatus(w http.ResponseWriter, r *http.Request, c *signed) 
 		o = list[0]
 	}
 	m := s.Core.Markets().Market(o.Market)
-	v := orderJSON(o, m)
+	v := orderObject(o, m)
 	include, err := p.bool("include_trades")
 	if err != nil {
 		return err
@@ -256,7 +260,8 @@ func (s *Server) orderStatus(w http.ResponseWriter, r *http.Request, c *signed) 
 		if err != nil {
 			return err
 		}
-		v["trades"] = s.myTradesJSON(trades, c.account.ID)
+		list := s.myTradesJSON(trades, c.account.ID)
+		v.Trades = &list
 	}
 	writeJSON(w, http.StatusOK, v)
 	return nil
@@ -267,9 +272,9 @@ func (s *Server) activeOrders(w http.ResponseWriter, r *http.Request, c *signed)
 	if err := s.inspect(r.Context(), func(x *engine.Exchange) { orders = x.OpenOrders(c.account.ID) }); err != nil {
 		return err
 	}
-	out := []map[string]any{}
+	out := []orderReply{}
 	for _, o := range orders {
-		out = append(out, orderJSON(o, s.Core.Markets().Market(o.Market)))
+		out = append(out, orderObject(o, s.Core.Markets().Market(o.Market)))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

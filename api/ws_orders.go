@@ -273,12 +273,12 @@ func (p *orderProto) array(c *wsConn, evs []map[string]any) []byte {
 	return b
 }
 
-// event renders one order event: the REST order object (orderJSON, so ids,
+// event renders one order event: the REST order object (orderObject, so ids,
 // amounts, prices and times agree with /v1/order/status) reshaped to §7.5.
 func (p *orderProto) event(s *Server, typ string, ev engine.Event, id int64) map[string]any {
 	o := ev.Order
 	mk := s.Core.Markets().Market(o.Market)
-	v := orderJSON(o, mk)
+	v := orderObject(o, mk).fields()
 	v["order_type"] = v["type"]
 	v["type"] = typ
 	delete(v, "id")

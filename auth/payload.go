@@ -119,8 +119,136 @@ func decodeBase64(s string) ([]byte, error) {
 }
 
 // decodeObject decodes one JSON object, refusing duplicate keys and
-// trailing data.
+// trailing data. A valid object (the case of every real request) is split
+// into its members by scanObject, without the decoder's tokens; anything
+// else goes through decodeObjectSlow, which says what is wrong with it.
 func decodeObject(data []byte) (map[string]json.RawMessage, error) {
+	if json.Valid(data) {
+		if obj, ok, err := scanObject(data); ok {
+			return obj, err
+		}
+	}
+	return decodeObjectSlow(data)
+}
+
+// scanObject splits data, which json.Valid accepted, into the members of
+// the object it holds. ok is false when data is not an object (a valid
+// array, string, ...), left to decodeObjectSlow. Keys with escapes are
+// unescaped, so that "nonce" and "\u006eonce" are the same key.
+func scanObject(data []byte) (obj map[string]json.RawMessage, ok bool, err error) {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return nil, false, nil
+	}
+	obj = make(map[string]json.RawMessage, 8)
+	i = skipSpace(data, i+1)
+	if data[i] == '}' {
+		return obj, true, nil
+	}
+	for {
+		end := stringEnd(data, i) // data[i] is the key's opening quote
+		rawKey := data[i+1 : end-1]
+		key := string(rawKey)
+		if !plainKey(rawKey) {
+			if err := json.Unmarshal(data[i:end], &key); err != nil {
+				return nil, true, payloadError("The payload is not a JSON object", err)
+			}
+		}
+		i = skipSpace(data, end)
+		i = skipSpace(data, i+1) // past ':'
+		vend := valueEnd(data, i)
+		if _, dup := obj[key]; dup {
+			return nil, true, payloadError("The payload has the key "+strconv.Quote(truncate(key, 40))+" more than once", nil)
+		}
+		obj[key] = json.RawMessage(data[i:vend:vend])
+		i = skipSpace(data, vend)
+		if data[i] == '}' {
+			return obj, true, nil
+		}
+		i = skipSpace(data, i+1) // past ','
+	}
+}
+
+// plainKey reports whether a key's bytes between its quotes are its value:
+// ASCII without escapes. Other keys are unquoted by encoding/json, as
+// decodeObjectSlow does (escapes, and its handling of bytes that are not
+// UTF-8).
+func plainKey(raw []byte) bool {
+	for _, c := range raw {
+		if c == '\\' || c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// skipSpace returns the index of the first byte at or after i that is not
+// JSON whitespace.
+func skipSpace(data []byte, i int) int {
+	for i < len(data) {
+		switch data[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// stringEnd returns the index just past the valid JSON string that starts
+// at data[i].
+func stringEnd(data []byte, i int) int {
+	for i++; i < len(data); i++ {
+		switch data[i] {
+		case '\\':
+			i++ // the escaped byte; \uXXXX's hex digits are plain bytes
+		case '"':
+			return i + 1
+		}
+	}
+	return i
+}
+
+// valueEnd returns the index just past the valid JSON value that starts at
+// data[i].
+func valueEnd(data []byte, i int) int {
+	switch data[i] {
+	case '"':
+		return stringEnd(data, i)
+	case '{', '[':
+		depth := 0
+		for i < len(data) {
+			switch data[i] {
+			case '"':
+				i = stringEnd(data, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return i
+	}
+	// A number or a literal: up to the next delimiter.
+	for i < len(data) {
+		switch data[i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return i
+		}
+		i++
+	}
+	return i
+}
+
+// decodeObjectSlow is decodeObject through the decoder's tokens, for input
+// that is not a valid JSON object: its errors tell which way it is not.
+func decodeObjectSlow(data []byte) (map[string]json.RawMessage, error) {
 	notObject := func(err error) error {
 		return payloadError("The payload is not a JSON object", err)
 	}

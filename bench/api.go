@@ -33,6 +33,11 @@ type APIConfig struct {
 	// order phase, divided by the signed requests, is
 	// server_cpu_us_per_request (Linux; /proc/PID/stat).
 	PID int
+	// Pprof, with URL, is the server's --pprof-listen address
+	// (http://host:port): over the order phase the benchmark takes the
+	// server's CPU, mutex and block profiles and writes them to
+	// ProfilePrefix + "cpu.pprof", "mutex.pprof" and "block.pprof".
+	Pprof, ProfilePrefix string
 }
 
 // APIResult is the API benchmark's figures.
@@ -49,6 +54,10 @@ type APIResult struct {
 	// (orders and cancels) over the order phase; only with --url and
 	// --pid, when it does not count the loader.
 	ServerCPUusPerRequest float64 `json:"server_cpu_us_per_request,omitempty"`
+	// LoaderCPUusPerRequest is the loader's (this process's) CPU time per
+	// signed request, with --url; when it nears the loader's cores, the
+	// loader and not the server bounds the figures.
+	LoaderCPUusPerRequest float64 `json:"loader_cpu_us_per_request,omitempty"`
 }
 
 // API runs the API benchmark: over loopback, each connection places a
@@ -91,12 +100,40 @@ func API(ctx context.Context, cfg APIConfig) (APIResult, error) {
 	}
 
 	// Orders: place a resting bid far below any ask, then cancel it.
+	order := gemini.NewOrderRequest{Symbol: "btcusd", Amount: "0.0001", Price: "1000.00", Side: "buy"}
+	// One order and cancel per key first, and time for the activity log to
+	// write them: a key's first request loads it, its plan and its account,
+	// and its first address is noted for the alerts, once per key and
+	// never again; the timed phase measures the steady state.
+	var warm sync.WaitGroup
+	warmErrs := make(chan error, len(clients))
+	for _, c := range clients {
+		warm.Add(1)
+		go func() {
+			defer warm.Done()
+			o, err := c.NewOrder(ctx, order)
+			if err == nil {
+				_, err = c.CancelOrder(ctx, o.OrderID)
+			}
+			if err != nil {
+				warmErrs <- err
+			}
+		}()
+	}
+	warm.Wait()
+	close(warmErrs)
+	if err := <-warmErrs; err != nil {
+		return res, fmt.Errorf("bench: warm-up: %w", err)
+	}
+	time.Sleep(1500 * time.Millisecond)
 	lat := make([][]int64, cfg.Conns)
 	var errs atomic.Int64
 	deadline := time.Now().Add(cfg.Duration)
 	var wg sync.WaitGroup
 	var cancels atomic.Int64
 	cpu0, cpuErr := processCPU(cfg.PID)
+	self0, selfErr := processCPU(os.Getpid())
+	profiles := startProfiles(ctx, hc, cfg)
 	start := time.Now()
 	for i, c := range clients {
 		wg.Add(1)
@@ -104,7 +141,7 @@ func API(ctx context.Context, cfg APIConfig) (APIResult, error) {
 			defer wg.Done()
 			for time.Now().Before(deadline) && ctx.Err() == nil {
 				t0 := time.Now()
-				o, err := c.NewOrder(ctx, gemini.NewOrderRequest{Symbol: "btcusd", Amount: "0.0001", Price: "1000.00", Side: "buy"})
+				o, err := c.NewOrder(ctx, order)
 				if err != nil {
 					errs.Add(1)
 					continue
@@ -120,10 +157,15 @@ func API(ctx context.Context, cfg APIConfig) (APIResult, error) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	if cpu1, err := processCPU(cfg.PID); cfg.PID > 0 && cpuErr == nil && err == nil {
-		if n := int64(countLat(lat)) + cancels.Load(); n > 0 {
-			res.ServerCPUusPerRequest = float64((cpu1 - cpu0).Microseconds()) / float64(n)
-		}
+	if err := profiles(); err != nil {
+		return res, err
+	}
+	n := int64(countLat(lat)) + cancels.Load()
+	if cpu1, err := processCPU(cfg.PID); cfg.PID > 0 && cpuErr == nil && err == nil && n > 0 {
+		res.ServerCPUusPerRequest = float64((cpu1 - cpu0).Microseconds()) / float64(n)
+	}
+	if self1, err := processCPU(os.Getpid()); cfg.URL != "" && selfErr == nil && err == nil && n > 0 {
+		res.LoaderCPUusPerRequest = float64((self1 - self0).Microseconds()) / float64(n)
 	}
 	all := slices.Concat(lat...)
 	slices.Sort(all)
@@ -152,6 +194,63 @@ func API(ctx context.Context, cfg APIConfig) (APIResult, error) {
 	baseline, berrs := load(ctx, hc, "http://"+ln.Addr().String()+"/v1/pubticker/btcusd", cfg.Conns, cfg.Duration)
 	res.BaselinePerSec, res.Errors = baseline, res.Errors+berrs
 	return res, nil
+}
+
+// profileNames are the server profiles the order phase takes, by their
+// net/http/pprof path.
+var profileNames = map[string]string{"cpu": "profile", "mutex": "mutex", "block": "block"}
+
+// startProfiles starts taking the server's profiles over the order phase
+// (cfg.Pprof, the duration less a second for the requests' own round
+// trips) and returns a wait for them to be written.
+func startProfiles(ctx context.Context, hc *http.Client, cfg APIConfig) func() error {
+	if cfg.Pprof == "" {
+		return func() error { return nil }
+	}
+	secs := max(int((cfg.Duration-time.Second)/time.Second), 1)
+	var wg sync.WaitGroup
+	errs := make(chan error, len(profileNames))
+	for name, path := range profileNames {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// mutex and block take a delta over the seconds asked for.
+			if err := fetchTo(ctx, hc, fmt.Sprintf("%s/debug/pprof/%s?seconds=%d", strings.TrimSuffix(cfg.Pprof, "/"), path, secs), cfg.ProfilePrefix+name+".pprof"); err != nil {
+				errs <- fmt.Errorf("bench: %s profile: %w", name, err)
+			}
+		}()
+	}
+	return func() error {
+		wg.Wait()
+		close(errs)
+		return <-errs
+	}
+}
+
+// fetchTo GETs url into the file path.
+func fetchTo(ctx context.Context, hc *http.Client, url, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("%s: %s", resp.Status, b)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // load GETs url from conns goroutines for d and returns requests per second

@@ -43,7 +43,10 @@ type Service struct {
 	// revoked it (the dashboard, the admin API, a secret report).
 	OnRevoke func(ctx context.Context, k twinex.APIKey)
 
-	mu      sync.Mutex
+	// mu guards the maps below. Every signed request reads cache, so
+	// readers share it: with one mutex, requests queued on it at a few
+	// hundred connections.
+	mu      sync.RWMutex
 	cache   map[string]*Entry
 	unknown map[string]int64 // ids the store lacks -> until when that is believed (Unix ns)
 	known   map[string]bool  // every key id in the store (nil until first needed)
@@ -59,7 +62,8 @@ const (
 	maxUnknown = 10000
 )
 
-// isUnknown reports whether id is remembered as missing. s.mu is held.
+// isUnknown reports whether id is remembered as missing. s.mu is held
+// (for reading at least).
 func (s *Service) isUnknown(id string, now int64) bool {
 	until, ok := s.unknown[id]
 	return ok && now < until
@@ -91,13 +95,13 @@ func (s *Service) rememberUnknown(id string) {
 // created through the service are added. It lets a limit on requests
 // naming unknown keys spare every real key, loaded yet or not.
 func (s *Service) Exists(ctx context.Context, id string) (bool, error) {
-	s.mu.Lock()
+	s.mu.RLock()
 	if s.known != nil {
 		ok := s.known[id]
-		s.mu.Unlock()
+		s.mu.RUnlock()
 		return ok, nil
 	}
-	s.mu.Unlock()
+	s.mu.RUnlock()
 	uses, err := s.Store.KeyUses(ctx)
 	if err != nil {
 		return false, fmt.Errorf("key ids: %w", err)
@@ -137,7 +141,8 @@ type Entry struct {
 	allow     auth.Allowlist
 	last      auth.Nonce // high-water mark of session nonces
 	use       twinex.KeyUse
-	dirty     bool // use not yet written
+	dirty     bool  // use not yet written
+	durable   int64 // the Seq of the latest use the sequencer made durable (Durable)
 	heartbeat int64
 	seen      map[string]int64 // time-based keys: signatures of state changes -> expiry
 	// seenPruned is when seen was last cleared of expired marks.
@@ -457,13 +462,16 @@ func (s *Service) Lookup(ctx context.Context, id string) (*Entry, error) {
 		// a 64 KB header).
 		return nil, fmt.Errorf("key: %w", twinex.ErrNotFound)
 	}
-	s.mu.Lock()
+	s.mu.RLock()
 	e := s.cache[id]
-	missing := e == nil && s.isUnknown(id, s.now().UnixNano())
-	s.mu.Unlock()
+	s.mu.RUnlock()
 	if e != nil {
 		return e, nil
 	}
+	now := s.now().UnixNano()
+	s.mu.RLock()
+	missing := s.isUnknown(id, now)
+	s.mu.RUnlock()
 	if missing {
 		return nil, fmt.Errorf("key %s: %w", id, twinex.ErrNotFound)
 	}
@@ -568,6 +576,16 @@ func (s *Service) Accept(e *Entry, n auth.Nonce, now time.Time, ip string) (twin
 	return e.use, nil
 }
 
+// Durable records that the key's use up to seq is durable: the sequencer
+// committed it in a batch with the request's effect. Flush then has
+// nothing to write for the key unless a later use (a read) came since,
+// so that a key placing and cancelling orders costs no write of its own.
+func (s *Service) Durable(e *Entry, seq int64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.durable = max(e.durable, seq)
+}
+
 // replayWindow covers a time-based nonce's whole validity (30 s either
 // side of the server's clock) with a second to spare.
 const replayWindow = 61 * time.Second
@@ -625,19 +643,23 @@ func (s *Service) PruneReplays(ctx context.Context) error {
 	return s.Store.PruneKeyReplays(ctx, s.now().UnixNano())
 }
 
-// Flush writes the uses recorded since the last flush. Run it periodically
-// and at shutdown.
+// Flush writes the uses recorded since the last flush, except those the
+// sequencer already made durable (Durable). Run it periodically and at
+// shutdown.
 func (s *Service) Flush(ctx context.Context) error {
-	s.mu.Lock()
+	s.mu.RLock()
 	entries := make([]*Entry, 0, len(s.cache))
 	for _, e := range s.cache {
 		entries = append(entries, e)
 	}
-	s.mu.Unlock()
+	s.mu.RUnlock()
 	var uses []twinex.KeyUse
 	var flushed []*Entry
 	for _, e := range entries {
 		e.mu.Lock()
+		if e.dirty && e.use.Seq <= e.durable {
+			e.dirty = false // written with its request's batch
+		}
 		if e.dirty {
 			uses = append(uses, e.use)
 			flushed = append(flushed, e)
@@ -703,12 +725,12 @@ func (s *Service) StartClock(ctx context.Context, id string, now time.Time) erro
 // authenticated request for longer than timeout, and restarts their clocks,
 // so each silence is reported once.
 func (s *Service) Expired(now time.Time, timeout time.Duration) []twinex.APIKey {
-	s.mu.Lock()
+	s.mu.RLock()
 	entries := make([]*Entry, 0, len(s.cache))
 	for _, e := range s.cache {
 		entries = append(entries, e)
 	}
-	s.mu.Unlock()
+	s.mu.RUnlock()
 	var out []twinex.APIKey
 	for _, e := range entries {
 		e.mu.Lock()

@@ -348,3 +348,58 @@ func TestUnknownKeysAreRemembered(t *testing.T) {
 		t.Fatalf("%d missing ids left after their time", len(f.s.unknown))
 	}
 }
+
+// touchCounter counts the uses written by Flush.
+type touchCounter struct {
+	twinex.AccountStore
+	touched []twinex.KeyUse
+}
+
+func (c *touchCounter) TouchKeys(ctx context.Context, uses []twinex.KeyUse) error {
+	c.touched = append(c.touched, uses...)
+	return c.AccountStore.TouchKeys(ctx, uses)
+}
+
+// TestFlushSkipsDurableUses: a use the sequencer made durable with its
+// batch is not written again by Flush; a later read's use still is, and
+// the mark survives a restart either way.
+func TestFlushSkipsDurableUses(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	k, _, _ := f.s.Create(ctx, f.user, f.acct, CreateOptions{Roles: twinex.RoleTrader})
+	st := &touchCounter{AccountStore: f.db}
+	f.s.Store = st
+	e, _ := f.s.Lookup(ctx, k.ID)
+	use, err := f.s.Accept(e, nonce(t, `100`), f.now, "::1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.TouchKeys(ctx, []twinex.KeyUse{use}); err != nil { // the order's batch
+		t.Fatal(err)
+	}
+	f.s.Durable(e, use.Seq)
+	if err := f.s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.touched) != 0 {
+		t.Fatalf("Flush wrote %v, already durable", st.touched)
+	}
+	read, err := f.s.Accept(e, nonce(t, `101`), f.now, "::1") // a read after it
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.touched) != 1 || st.touched[0].Seq != read.Seq {
+		t.Fatalf("Flush wrote %v, want the read's use", st.touched)
+	}
+	restarted := &Service{Store: f.db, Sealer: f.s.Sealer, Now: f.s.Now}
+	e2, err := restarted.Lookup(ctx, k.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := restarted.Accept(e2, nonce(t, `101`), f.now, "::1"); twinex.ErrorReason(err) != twinex.InvalidNonce {
+		t.Fatalf("nonce 101 accepted again after a restart: %v", err)
+	}
+}

@@ -123,12 +123,19 @@ func (s *Service) SetPlan(ctx context.Context, userID int64, name string) (twine
 // RateLimit naming the limit and when it resets, and how long until then
 // (for Retry-After).
 func (s *Service) Take(ctx context.Context, k twinex.APIKey, now time.Time) (time.Duration, error) {
-	p, err := s.Plan(ctx, k.UserID)
-	if err != nil {
-		return 0, err
-	}
 	day := unixDay(now)
+	// One lock for the plan and the count: every signed request comes
+	// here. Only a user's first request reads the plan from the store.
 	s.mu.Lock()
+	p, ok := s.plans[k.UserID]
+	if !ok {
+		s.mu.Unlock()
+		var err error
+		if p, err = s.Plan(ctx, k.UserID); err != nil {
+			return 0, err
+		}
+		s.mu.Lock()
+	}
 	s.roll(day)
 	used := s.used[k.ID]
 	if p.DailyRequests > 0 && used >= p.DailyRequests {

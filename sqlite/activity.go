@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 
@@ -19,21 +20,39 @@ func (db *DB) AddActivity(ctx context.Context, records []twinex.Activity) error 
 		return fmt.Errorf("add activity: %w", err)
 	}
 	defer tx.Rollback()
-	st, err := tx.PrepareContext(ctx, `INSERT INTO activity (time, key_id, user_id, account_id, ip, method, path, reason, status, latency)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return fmt.Errorf("add activity: %w", err)
+	// Rows go in as few statements as the sizes in activityChunks allow
+	// (64, then 8, then 1 row each): a batch holds up to thousands of
+	// records, and each statement's execution costs far more than binding
+	// one more row.
+	var stmts [len(activityChunks)]*sql.Stmt
+	args := make([]any, 0, activityChunks[0]*activityColumns)
+	for i := 0; i < len(records); {
+		k := 0
+		for activityChunks[k] > len(records)-i {
+			k++
+		}
+		n := activityChunks[k]
+		if stmts[k] == nil {
+			if stmts[k], err = tx.PrepareContext(ctx, activityInsert(n)); err != nil {
+				return fmt.Errorf("add activity: %w", err)
+			}
+			defer stmts[k].Close()
+		}
+		args = args[:0]
+		for _, a := range records[i : i+n] {
+			args = append(args, a.Time, a.KeyID, a.UserID, a.AccountID, a.IP, a.Method, a.Path, a.Reason, a.Status, a.Latency)
+		}
+		if _, err := stmts[k].ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("add activity: %w", err)
+		}
+		i += n
 	}
-	defer st.Close()
 	type slot struct {
 		key    string
 		minute int64
 	}
 	usage := map[slot]*twinex.UsagePoint{}
 	for _, a := range records {
-		if _, err := st.ExecContext(ctx, a.Time, a.KeyID, a.UserID, a.AccountID, a.IP, a.Method, a.Path, a.Reason, a.Status, a.Latency); err != nil {
-			return fmt.Errorf("add activity: %w", err)
-		}
 		if a.UserID == 0 {
 			continue // unknown keys have no owner to chart them for
 		}
@@ -63,6 +82,30 @@ func (db *DB) AddActivity(ctx context.Context, records []twinex.Activity) error 
 		return fmt.Errorf("add activity: %w", err)
 	}
 	return nil
+}
+
+// activityChunks are the numbers of activity rows one INSERT writes,
+// largest first and ending in 1; activityColumns is the columns of each
+// (64*10 parameters stays far below SQLite's limit of 32,766).
+var activityChunks = [...]int{64, 8, 1}
+
+const activityColumns = 10
+
+// activityInsert is the INSERT of n activity rows. OR FAIL spares SQLite
+// a statement journal (a copy of every page a multi-row statement touches,
+// to undo just that statement if it fails part-way): a failure fails the
+// whole transaction, which AddActivity then rolls back.
+func activityInsert(n int) string {
+	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	var b strings.Builder
+	b.WriteString("INSERT OR FAIL INTO activity (time, key_id, user_id, account_id, ip, method, path, reason, status, latency) VALUES ")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(row)
+	}
+	return b.String()
 }
 
 // Activity returns the records f selects, newest first.

@@ -65,7 +65,7 @@ const (
 	// the file); it is a log, and its records were never acknowledged to
 	// anyone. Having its own writer keeps it off the exchange's commits.
 	logWriterPragmas = commonPragmas +
-		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-16384)" +
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-16384)&_pragma=temp_store(MEMORY)" +
 		"&_txlock=immediate"
 )
 

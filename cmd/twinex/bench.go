@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -146,15 +147,51 @@ func benchRestart(ctx context.Context, args []string, stdout, stderr io.Writer) 
 }
 
 func benchAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bench api", "Usage: twinex bench api [--duration D] [--conns N] [--url URL --token T]\n\n"+
-		"Prints {\"orders_per_sec\":...,\"order_p50_ms\":...,\"order_p99_ms\":...,\"ticker_per_sec\":...,\"baseline_per_sec\":...,\"errors\":...}.\n", stderr)
+	fs := newFlags("bench api", `Usage: twinex bench api [--duration D] [--conns N] [--url URL --token T [--pid PID] [--pprof URL]]
+       twinex bench api --server-cpus 0 --loader-cpus 1 [--profile PREFIX] [--duration D] [--conns N]
+
+Prints {"orders_per_sec":...,"order_p50_ms":...,"order_p99_ms":...,"ticker_per_sec":...,"baseline_per_sec":...,"errors":...}.
+
+--server-cpus starts "twinex serve" (production mode, rate limits off, a temporary data
+directory) in a process of its own pinned to those cores with taskset, and reports
+server_cpu_us_per_request; --loader-cpus pins the loader (this process) to others, so
+that neither takes the other's cores. --profile writes the server's CPU, mutex and block
+profiles over the order phase to PREFIXcpu.pprof, PREFIXmutex.pprof and PREFIXblock.pprof
+(a started server serves them itself; with --url, name its --pprof-listen with --pprof).
+`, stderr)
 	var cfg bench.APIConfig
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "length of each phase")
 	fs.IntVar(&cfg.Conns, "conns", 32, "concurrent connections")
 	fs.StringVar(&cfg.URL, "url", "", "a running server to target instead of starting one")
 	fs.StringVar(&cfg.Token, "token", os.Getenv("TWINEX_ADMIN_TOKEN"), "the target's admin token (with --url)")
 	fs.IntVar(&cfg.PID, "pid", 0, "the target server's process id (with --url): adds server_cpu_us_per_request, its CPU time per signed request")
-	return profiled(fs, args, stdout, func() (bench.APIResult, error) { return bench.API(ctx, cfg) })
+	fs.StringVar(&cfg.Pprof, "pprof", "", "the target server's --pprof-listen as http://ADDR (with --url and --profile)")
+	fs.StringVar(&cfg.ProfilePrefix, "profile", "", "write the server's cpu, mutex and block profiles over the order phase to files with this prefix")
+	serverCPUs := fs.String("server-cpus", "", "start the server in a process of its own pinned to these cores (a taskset list, e.g. 0)")
+	loaderCPUs := fs.String("loader-cpus", "", "pin the loader to these cores (a taskset list, e.g. 1)")
+	serverBin := fs.String("server-bin", "", "with --server-cpus: the twinex binary whose server to start (default: this one), to compare two builds under one loader")
+	return profiled(fs, args, stdout, func() (bench.APIResult, error) {
+		if *loaderCPUs != "" {
+			if err := pinSelf(*loaderCPUs); err != nil {
+				return bench.APIResult{}, err
+			}
+		}
+		if *serverCPUs != "" {
+			if cfg.URL != "" {
+				return bench.APIResult{}, errors.New("bench api: --server-cpus starts a server; it does not go with --url")
+			}
+			srv, err := startBenchServer(ctx, *serverBin, *serverCPUs, cfg.ProfilePrefix != "", os.Stderr)
+			if err != nil {
+				return bench.APIResult{}, err
+			}
+			defer srv.Close()
+			cfg.URL, cfg.Token, cfg.PID, cfg.Pprof = srv.URL, srv.Token, srv.PID, srv.Pprof
+		}
+		if cfg.ProfilePrefix != "" && cfg.Pprof == "" {
+			return bench.APIResult{}, errors.New("bench api: --profile needs the server's profiles: --server-cpus, or --url with --pprof")
+		}
+		return bench.API(ctx, cfg)
+	})
 }
 
 func benchSoak(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -56,6 +56,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&m.Scenario, "scenario", "", "a scenario file to play from the start (or a shipped example: flash-crash, halt-and-reopen, slow-bleed)")
 	fs.DurationVar(&m.Backfill, "backfill", 24*time.Hour, "market history the simulator writes at first start and after a reset (market data only: no account's trades); 0 for none")
 	fs.StringVar(&m.MetricsListen, "metrics-listen", os.Getenv("TWINEX_METRICS_LISTEN"), "serve Prometheus metrics at http://ADDR/metrics, on a listener of its own (off when empty, the default) (TWINEX_METRICS_LISTEN)")
+	pprofListen := fs.String("pprof-listen", "", "serve Go's profiles (CPU, heap, mutex, block; net/http/pprof) at http://ADDR/debug/pprof/, on a listener of its own,\nand turn on the mutex and block profiles (off when empty, the default; for measuring, never public)")
 	logFormat := fs.String("log-format", envOr("TWINEX_LOG_FORMAT", "text"), "the log's format on stderr: text (key=value) or json (one object a line, for log collectors) (TWINEX_LOG_FORMAT)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -77,6 +78,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	default:
 		fmt.Fprintf(stderr, "serve: --log-format %q: want text or json\n", *logFormat)
 		return errUsage
+	}
+	if *pprofListen != "" {
+		stop, err := startPprof(*pprofListen)
+		if err != nil {
+			fmt.Fprintf(stderr, "serve: %v\n", err)
+			return err
+		}
+		defer stop()
 	}
 	return m.Run(ctx)
 }
