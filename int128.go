@@ -166,7 +166,7 @@ func (a Int128) QuoRem64(d int64) (Int128, int64) {
 	hi, lo, neg := a.abs()
 	qhi, r := hi/uint64(d), hi%uint64(d)
 	qlo, r := bits.Div64(r, lo, uint64(d))
-	q, _ := fromAbs(qhi, qlo, neg) // |q| <= |a|; MinInt128/1 is the only edge and wraps to itself
+	q, _ := fromAbs(qhi, qlo, neg) // |q| <= |a|, so q fits
 	if neg {
 		return q, -int64(r)
 	}

@@ -76,8 +76,8 @@ type Currency struct {
 // c.Display decimals, as Gemini checks them. The ledger keeps finer units
 // (Scale) so that trade notionals are exact, but funds leave or move only
 // in the currency's own precision. Errors: InvalidQuantity (Gemini's
-// reason for a bad amount; the message names the precision).
-// An amount past MaxAmount(c.Display) is refused with a message naming it.
+// reason for a bad amount; the message names the precision, or, for an
+// amount past MaxAmount(c.Display), that limit).
 func (c *Currency) ParseTransferAmount(s string) (int64, error) {
 	units, err := ParseUnits(s, c.Scale)
 	if errors.Is(err, ErrDecimalRange) {
@@ -207,15 +207,13 @@ func (m *Market) BaseScale() int { return m.baseScale }
 // int64. Balances, which sum many orders, are Int128.
 const MaxOrderValue = 1 << 62
 
-const maxLedger = MaxOrderValue
-
 // OrderLimit describes the largest order CheckNotional allows, for the
-// message of a refusal: "one order can be worth at most 461168601.6427387904
+// message of a refusal: "one order can be worth at most 461168601.8427387904
 // USD and move at most 46116860.18427387904 BTC". Single orders and trades
 // stay int64 in the ledger; only balances and sums of them are wide.
 func (m *Market) OrderLimit() string {
 	return fmt.Sprintf("one order can be worth at most %s %s and move at most %s %s",
-		FormatUnits(maxLedger, m.quoteScale), m.Quote, FormatUnits(maxLedger, m.baseScale), m.Base)
+		FormatUnits(MaxOrderValue, m.quoteScale), m.Quote, FormatUnits(MaxOrderValue, m.baseScale), m.Base)
 }
 
 // CheckNotional reports whether an order of amount at price has a notional,
@@ -226,15 +224,15 @@ func (m *Market) CheckNotional(price, amount int64) bool {
 		return false
 	}
 	hi, lo := bits.Mul64(uint64(price), uint64(amount))
-	if hi != 0 || lo > maxLedger {
+	if hi != 0 || lo > MaxOrderValue {
 		return false
 	}
 	hi, lo = bits.Mul64(lo, uint64(m.notionalMul))
-	if hi != 0 || lo > maxLedger {
+	if hi != 0 || lo > MaxOrderValue {
 		return false
 	}
 	hi, lo = bits.Mul64(uint64(amount), uint64(m.baseMul))
-	return hi == 0 && lo <= maxLedger
+	return hi == 0 && lo <= MaxOrderValue
 }
 
 // Markets is a validated set of currencies and markets. Look-ups are case

@@ -59,6 +59,14 @@ const (
 // amounts are in the market's units; Held, FilledNotional and Fees are in
 // ledger units (Held of the currency the order spends: quote for a buy, base
 // for a sell; FilledNotional and Fees of the quote currency).
+//
+// They are all int64, provably: an order's value is at most MaxOrderValue
+// (2^62) in each currency it moves, so Held, its notional plus a fee
+// reserve of at most MaxFeeBps (10%), stays below 1.1 * 2^62; a buy fills at
+// or below its price, so FilledNotional stays within its value, and a sell's
+// FilledNotional is stopped at MaxOrderValue by the engine (the remainder is
+// cancelled with ReasonOrderValueLimit); Fees are at most a tenth of it.
+// Sums over orders (an account's holds) are Int128 in the ledger.
 type Order struct {
 	ID             int64
 	ClientOrderID  string

@@ -86,6 +86,10 @@ func decodeCommand(list []*twinex.Market, deposit map[string]int64, maxID int64,
 		switch {
 		case op == 13:
 			c.Kind = engine.DepositFunds
+			if b[5] == 0xff {
+				// The largest single deposit: balances go past int64.
+				c.Funds = 1<<63 - 1
+			}
 		case op == 14:
 			c.Kind, c.Fee = engine.WithdrawFunds, int64(b[5])-4
 		case b[5]&1 == 0:
