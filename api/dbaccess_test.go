@@ -197,7 +197,8 @@ func countedServer(t *testing.T) (*httptest.Server, *storeCalls) {
 // cancelling orders reads and writes nothing in the store but the
 // sequencer's own batch: not the key (authentication, nonces), not the
 // plan (quota), not the account a master key or an account key names,
-// not the order a cancel names while it is open.
+// not the order a cancel names while it is open. Cancelling an order
+// already closed reads it from the history, once.
 func TestSignedOrdersReadNoStore(t *testing.T) {
 	ts, calls := countedServer(t)
 	ctx := context.Background()
@@ -246,12 +247,32 @@ func TestSignedOrdersReadNoStore(t *testing.T) {
 		}
 		t.Fatalf("%d store calls on 40 signed orders and cancels: %v", n, names)
 	}
+	// The one store read left: cancelling an order that is no longer open
+	// answers with its final state, which only the history has.
+	c := clients["account key"]
+	o, err := c.NewOrder(ctx, gemini.NewOrderRequest{ClientOrderID: "closed", Symbol: "btcusd", Amount: "0.0001", Price: "1000.00", Side: "buy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CancelOrder(ctx, o.OrderID); err != nil {
+		t.Fatal(err)
+	}
+	calls.n.Store(0)
+	for len(calls.names) > 0 {
+		<-calls.names
+	}
+	if again, err := c.CancelOrder(ctx, o.OrderID); err != nil || !again.IsCancelled {
+		t.Fatalf("cancel of a cancelled order: %+v %v", again, err)
+	}
+	if n := calls.n.Load(); n != 1 || <-calls.names != "Order" {
+		t.Fatalf("%d store calls to cancel a closed order, want one Order", n)
+	}
 	// Revocation still takes effect on the very next request.
 	s := serverOf(t, ts)
 	if _, err := s.Keys.Revoke(ctx, plain.Key); err != nil {
 		t.Fatal(err)
 	}
-	_, err := client(ts, plain).NewOrder(ctx, gemini.NewOrderRequest{Symbol: "btcusd", Amount: "0.0001", Price: "1000.00", Side: "buy"})
+	_, err = client(ts, plain).NewOrder(ctx, gemini.NewOrderRequest{Symbol: "btcusd", Amount: "0.0001", Price: "1000.00", Side: "buy"})
 	var apiErr *gemini.APIError
 	if !asAPIError(err, &apiErr) || apiErr.Reason != twinex.InvalidSignature {
 		t.Fatalf("order with a revoked key: %v", err)

@@ -87,6 +87,15 @@ func DecodePayload(payloadB64 string) (map[string]json.RawMessage, error) {
 	return decodeObject(data)
 }
 
+// payloadEncodings are the strict encodings decodeBase64 accepts, by
+// alphabet (standard, URL-safe) and padding (padded, none), made once:
+// Strict and WithPadding return a new Encoding (a few hundred bytes) on
+// every call. Never modified.
+var payloadEncodings = [2][2]*base64.Encoding{
+	{base64.StdEncoding.Strict(), base64.StdEncoding.WithPadding(base64.NoPadding).Strict()},
+	{base64.URLEncoding.Strict(), base64.URLEncoding.WithPadding(base64.NoPadding).Strict()},
+}
+
 // decodeBase64 decodes standard or URL-safe base64, padded or not.
 func decodeBase64(s string) ([]byte, error) {
 	std, url := false, false
@@ -104,14 +113,14 @@ func decodeBase64(s string) ([]byte, error) {
 	if std && url {
 		return nil, payloadError("The payload is not valid base64", errors.New("mixes the standard and URL-safe alphabets"))
 	}
-	enc := base64.StdEncoding
+	alphabet, padding := 0, 0
 	if url {
-		enc = base64.URLEncoding
+		alphabet = 1
 	}
 	if !strings.HasSuffix(s, "=") {
-		enc = enc.WithPadding(base64.NoPadding)
+		padding = 1
 	}
-	data, err := enc.Strict().DecodeString(s)
+	data, err := payloadEncodings[alphabet][padding].DecodeString(s)
 	if err != nil {
 		return nil, payloadError("The payload is not valid base64", err)
 	}
