@@ -70,3 +70,19 @@ func TestMailStore(t *testing.T) {
 		return db
 	})
 }
+
+func TestDashboardContract(t *testing.T) {
+	open := opener()
+	storetest.RunDashboard(t, func(t *testing.T, dir string) (storetest.DashboardStores, func()) {
+		db := open(t, dir)
+		return db, func() { db.Close() }
+	})
+}
+
+func TestActivityContract(t *testing.T) {
+	open := opener()
+	storetest.RunActivity(t, func(t *testing.T, dir string) (twinex.ActivityStore, func()) {
+		db := open(t, dir)
+		return db, func() { db.Close() }
+	})
+}
