@@ -3,7 +3,9 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
+	"sync"
 	"testing"
 
 	"github.com/twinex/twinex"
@@ -138,6 +140,74 @@ func RunAccounts(t *testing.T, open AccountOpener) {
 		}
 		if _, err := s.Account(ctx, 424242); !errors.Is(err, twinex.ErrNotFound) {
 			t.Fatalf("missing account: %v", err)
+		}
+	})
+
+	// Servers sharing one database create accounts at once: each gets an
+	// id of its own, and of one nickname in a group only one is stored.
+	t.Run("AccountsUnderRace", func(t *testing.T) {
+		s := newStore(t)
+		u := twinex.User{Email: "race@x.io"}
+		if _, err := s.CreateUser(ctx, &u); err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		n := 0
+		race(t, 8, func() (bool, error) {
+			mu.Lock()
+			n++
+			nick := fmt.Sprint("bot-", n)
+			mu.Unlock()
+			return true, s.CreateAccount(ctx, &twinex.Account{UserID: u.ID, Name: nick, Nickname: nick, Type: "exchange"})
+		})
+		stored := race(t, 8, func() (bool, error) {
+			err := s.CreateAccount(ctx, &twinex.Account{UserID: u.ID, Name: "Same", Nickname: "same", Type: "exchange"})
+			if errors.Is(err, twinex.ErrConflict) {
+				return false, nil
+			}
+			return err == nil, err
+		})
+		if stored != 1 {
+			t.Fatalf("one nickname stored %d times", stored)
+		}
+		list, err := s.Accounts(ctx, u.ID)
+		if err != nil || len(list) != 10 {
+			t.Fatalf("Accounts: %d, %v; want 10", len(list), err)
+		}
+		seen := map[int64]bool{}
+		for _, a := range list {
+			if seen[a.ID] || a.ID < twinex.FirstUserAccountID {
+				t.Fatalf("account ids %+v", list)
+			}
+			seen[a.ID] = true
+		}
+	})
+
+	// Uses of one key written at once, out of order: the latest (by Seq)
+	// stays, whatever order the writes land in.
+	t.Run("KeyUsesUnderRace", func(t *testing.T) {
+		s := newStore(t)
+		u := twinex.User{Email: "uses@x.io"}
+		p, err := s.CreateUser(ctx, &u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := twinex.APIKey{ID: "account-uses", UserID: u.ID, AccountID: p.ID, Secret: []byte{1}}
+		if err := s.CreateKey(ctx, &k); err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		seq := int64(0)
+		race(t, 16, func() (bool, error) {
+			mu.Lock()
+			seq++
+			n := seq
+			mu.Unlock()
+			return true, s.TouchKeys(ctx, []twinex.KeyUse{{ID: k.ID, LastNonce: fmt.Sprint(1000 + n), LastUsed: n, Seq: n}})
+		})
+		got, err := s.Key(ctx, k.ID)
+		if err != nil || got.UseSeq != 16 || got.LastNonce != "1016" || got.LastUsed != 16 {
+			t.Fatalf("key after racing uses: seq %d nonce %s used %d, %v", got.UseSeq, got.LastNonce, got.LastUsed, err)
 		}
 	})
 

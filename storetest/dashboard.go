@@ -3,7 +3,6 @@ package storetest
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 
 	"github.com/twinex/twinex"
@@ -376,35 +375,6 @@ func testDashboardMFA(t *testing.T, db DashboardStores, u twinex.User) {
 	if m, _ := db.MFA(ctx, u.ID); m.Enabled != 0 || m.LastStep != 0 || m.Recovery != "" {
 		t.Fatalf("MFA after a new start = %+v", m)
 	}
-}
-
-// race runs fn from n goroutines at once and returns how many returned
-// true; errors fail t.
-func race(t *testing.T, n int, fn func() (bool, error)) int {
-	t.Helper()
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	won := 0
-	start := make(chan struct{})
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			ok, err := fn()
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				t.Error(err)
-			}
-			if ok {
-				won++
-			}
-		}()
-	}
-	close(start)
-	wg.Wait()
-	return won
 }
 
 // testDashboardTokenRace: an emailed link used by several requests at once

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/twinex/twinex"
@@ -95,6 +97,49 @@ func RunWatch(t *testing.T, open WatchOpener) {
 			if err != nil || isNew != s.isNew || before != s.before {
 				t.Fatalf("step %d (%s): new %v before %v err %v", i, s.ip, isNew, before, err)
 			}
+		}
+	})
+
+	// Servers sharing one database note addresses at once: of a new key's
+	// first requests from several addresses, one is told the key was never
+	// used before.
+	t.Run("KeyIPsUnderRace", func(t *testing.T) {
+		var mu sync.Mutex
+		var ips []string
+		first := race(t, 8, func() (bool, error) {
+			mu.Lock()
+			ip := fmt.Sprintf("198.51.100.%d", len(ips)+1)
+			ips = append(ips, ip)
+			mu.Unlock()
+			isNew, before, err := db.NoteKeyIP(ctx, "account-race", ip, 5)
+			if err == nil && !isNew {
+				err = fmt.Errorf("address %s not new", ip)
+			}
+			return !before, err
+		})
+		if first != 1 {
+			t.Fatalf("%d requests were told the key was never used", first)
+		}
+	})
+
+	// Of several servers raising one occurrence at once, one stores it. The
+	// alerts are another user's, so that the subtests below see only their
+	// own.
+	t.Run("AlertDedupeUnderRace", func(t *testing.T) {
+		other := u.ID + 1000
+		stored := race(t, 8, func() (bool, error) {
+			a := twinex.Alert{UserID: other, KeyID: "account-race", Kind: twinex.AlertBadSig, Dedupe: "bad_sig:race", Message: "m", Created: 6}
+			ok, err := db.RaiseAlert(ctx, &a)
+			if ok && a.ID == 0 {
+				err = fmt.Errorf("stored alert without an id")
+			}
+			return ok, err
+		})
+		if stored != 1 {
+			t.Fatalf("one occurrence stored %d times", stored)
+		}
+		if list, _ := db.Alerts(ctx, other, true, 10); len(list) != 1 || list[0].Dedupe != "bad_sig:race" {
+			t.Fatalf("alerts after the race: %+v", list)
 		}
 	})
 
