@@ -104,21 +104,26 @@ func RunWatch(t *testing.T, open WatchOpener) {
 	// first requests from several addresses, one is told the key was never
 	// used before.
 	t.Run("KeyIPsUnderRace", func(t *testing.T) {
-		var mu sync.Mutex
-		var ips []string
-		first := race(t, 8, func() (bool, error) {
-			mu.Lock()
-			ip := fmt.Sprintf("198.51.100.%d", len(ips)+1)
-			ips = append(ips, ip)
-			mu.Unlock()
-			isNew, before, err := db.NoteKeyIP(ctx, "account-race", ip, 5)
-			if err == nil && !isNew {
-				err = fmt.Errorf("address %s not new", ip)
+		// Several rounds, each with a new key, so that a store that opens
+		// connections lazily races with warm ones too.
+		for round := range 20 {
+			var mu sync.Mutex
+			n := 0
+			keyID := fmt.Sprint("account-race-", round)
+			first := race(t, 8, func() (bool, error) {
+				mu.Lock()
+				n++
+				ip := fmt.Sprintf("198.51.100.%d", n)
+				mu.Unlock()
+				isNew, before, err := db.NoteKeyIP(ctx, keyID, ip, 5)
+				if err == nil && !isNew {
+					err = fmt.Errorf("address %s not new", ip)
+				}
+				return !before, err
+			})
+			if first != 1 {
+				t.Fatalf("round %d: %d requests were told the key was never used", round, first)
 			}
-			return !before, err
-		})
-		if first != 1 {
-			t.Fatalf("%d requests were told the key was never used", first)
 		}
 	})
 
