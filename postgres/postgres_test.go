@@ -71,6 +71,16 @@ func TestMailStore(t *testing.T) {
 	})
 }
 
+// TestMailboxSurvivesReopen: the sandbox's mailbox is still there after a
+// restart.
+func TestMailboxSurvivesReopen(t *testing.T) {
+	open := opener()
+	mailtest.RunReopen(t, func(t *testing.T, dir string) (mail.MailStore, func()) {
+		db := open(t, dir)
+		return db, func() { db.Close() }
+	})
+}
+
 func TestDashboardContract(t *testing.T) {
 	open := opener()
 	storetest.RunDashboard(t, func(t *testing.T, dir string) (storetest.DashboardStores, func()) {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/mail"
@@ -126,4 +127,36 @@ func Run(t *testing.T, newStore func(t *testing.T) mail.MailStore) {
 			t.Fatalf("Mails = %+v, %v; want %+v", got, err, saved[4])
 		}
 	})
+}
+
+// RunReopen checks that mail sent through a Mailbox on a store is read back
+// after the store is closed and opened again, as the sandbox dashboard
+// does after a restart. open opens the store kept in dir and returns how
+// to close it.
+func RunReopen(t *testing.T, open func(t *testing.T, dir string) (mail.MailStore, func())) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	s, closeFn := open(t, dir)
+	box := mail.NewMailbox(s, func() time.Time { return now })
+	if err := box.Send(ctx, mail.Message{To: "New User <New.User@Example.com>", Subject: "Confirm your email address", Text: "https://twinex.test/verify?t=abc\n"}); err != nil {
+		t.Fatal(err)
+	}
+	closeFn()
+
+	s, closeFn = open(t, dir)
+	defer closeFn()
+	box = mail.NewMailbox(s, nil)
+	ms, err := box.Mails(ctx, "new.user@example.com", 10)
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("Mails = %+v, %v; want one mail", ms, err)
+	}
+	m := ms[0]
+	if m.To != "new.user@example.com" || m.Subject != "Confirm your email address" ||
+		!strings.Contains(m.Text, "https://twinex.test/verify?t=abc") || m.Created != now.UnixNano() {
+		t.Fatalf("stored %+v", m)
+	}
+	if got, err := box.Mail(ctx, m.ID); err != nil || got != m {
+		t.Fatalf("Mail(%d) = %+v, %v", m.ID, got, err)
+	}
 }
