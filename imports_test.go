@@ -75,6 +75,9 @@ var drivers = []string{"database/sql/driver", "modernc.org/sqlite", "github.com/
 // storeDirs are the adapters allowed to import drivers.
 var storeDirs = []string{"sqlite", "postgres"}
 
+// testHelpers are the packages only tests may import.
+var testHelpers = []string{"storetest", "mail/mailtest", "postgres/pgtest"}
+
 var importRules = []importRule{
 	{"the root imports only the standard library", false, func(mod string, im fileImport) string {
 		if im.pkg == "." && !isStd(im.path) {
@@ -193,6 +196,14 @@ var importRules = []importRule{
 	{"only the metrics adapter imports Prometheus", false, func(mod string, im fileImport) string {
 		if under(im.path, "github.com/prometheus") && !under(im.pkg, "metrics") {
 			return "metric names, labels and their bounds have one home (metrics/); the rest reports figures through plain hooks (core.Config.OnBatch, activity.Recorder.OnBatch, watch.Watcher.OnRaise), so that no package's tests need a registry"
+		}
+		return ""
+	}},
+	{"the stores' test helpers are imported only by tests", false, func(mod string, im fileImport) string {
+		for _, h := range testHelpers {
+			if im.path == mod+"/"+h && !under(im.pkg, h) {
+				return "the contract suites and pgtest (which reads TWINEX_TEST_POSTGRES and creates and drops schemas) are for tests; a server that imported them would carry test code and read test settings"
+			}
 		}
 		return ""
 	}},
@@ -357,6 +368,8 @@ func TestImportRulesCatchViolations(t *testing.T) {
 		"sqlite/sqlite.go":      `package sqlite; import ("database/sql"; _ "modernc.org/sqlite")`,
 		"postgres/pg.go":        `package postgres; import _ "github.com/jackc/pgx/v5/stdlib"`,
 		"web/web.go":            `package web; import "unsafe"`,
+		"app/app.go":            `package app; import "github.com/twinex/twinex/postgres/pgtest"`,
+		"app/app_test.go":       `package app; import "github.com/twinex/twinex/postgres/pgtest"`, // tests may
 		"web/web_test.go":       `package web; import "unsafe"`,
 		"cgo/cgo.go":            "package cgo\n\n// int x;\nimport \"C\"",
 		"cgo/testdata/x.go":     `package x; import "unsafe"`, // skipped, like the go command does
@@ -395,10 +408,12 @@ func TestImportRulesCatchViolations(t *testing.T) {
 		pureNoIO  = "the pure packages import no I/O, clock, logger or randomness"
 		noDrivers = "only the stores import database drivers"
 		noUnsafe  = "nothing imports unsafe or uses cgo"
+		testOnly  = "the stores' test helpers are imported only by tests"
 		sqliteImp = `"modernc.org/sqlite"`
 	)
 	want := []string{
 		`api/api.go ` + sqliteImp + ` / ` + noDrivers,
+		`app/app.go "github.com/twinex/twinex/postgres/pgtest" / ` + testOnly,
 		`cgo/cgo.go "C" / ` + noUnsafe,
 		`engine/engine.go "github.com/twinex/twinex/sqlite" / ` + pureDeps,
 		`engine/engine.go "time" / ` + pureNoIO,
