@@ -20,6 +20,11 @@ var activityCols = []string{"time", "key_id", "user_id", "account_id", "ip", "me
 // that does not wait for the WAL flush. A crash may lose the last records,
 // never half a batch: the log was never acknowledged to anyone, and the
 // exchange's own commits keep their durability.
+//
+// COPY keeps the records' order, so that records of equal times get their
+// IDs in the order they were added. A multi-row INSERT from unnest measured
+// the same on batches of 4096 (about 50,000 records/s on two cores shared
+// with the server; BenchmarkAddActivity) but does not promise that order.
 func (db *DB) AddActivity(ctx context.Context, records []twinex.Activity) error {
 	if len(records) == 0 {
 		return nil
