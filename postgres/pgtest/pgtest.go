@@ -83,6 +83,15 @@ func Schema(tb testing.TB) string {
 	return u
 }
 
+// unreachable remembers, per server, why it could not be reached, so that a
+// server that drops packets costs one connect timeout per test binary
+// rather than one per test. It is the package's only state, a cache of a
+// fact about the machine the tests run on.
+var unreachable struct {
+	sync.Mutex
+	why map[string]string
+}
+
 // connect connects to the server, or skips (or fails) tb with how to
 // start it.
 func connect(ctx context.Context, tb testing.TB, server string) *pgx.Conn {
@@ -91,12 +100,24 @@ func connect(ctx context.Context, tb testing.TB, server string) *pgx.Conn {
 	if err != nil {
 		tb.Fatalf("pgtest: %s: %v", EnvURL, err)
 	}
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err == nil {
-		return conn
+	unreachable.Lock()
+	why, known := unreachable.why[server]
+	unreachable.Unlock()
+	if !known {
+		conn, err := pgx.ConnectConfig(ctx, cfg)
+		if err == nil {
+			return conn
+		}
+		why = err.Error()
+		unreachable.Lock()
+		if unreachable.why == nil {
+			unreachable.why = map[string]string{}
+		}
+		unreachable.why[server] = why
+		unreachable.Unlock()
 	}
-	msg := fmt.Sprintf("PostgreSQL not reachable at %s:%d (%v); start it with: %s, or set %s",
-		cfg.Host, cfg.Port, err, StartHint, EnvURL)
+	msg := fmt.Sprintf("PostgreSQL not reachable at %s:%d (%s); start it with: %s, or set %s",
+		cfg.Host, cfg.Port, why, StartHint, EnvURL)
 	if os.Getenv(EnvRequired) == "1" {
 		tb.Fatal(msg)
 	}
