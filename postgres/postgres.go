@@ -59,12 +59,11 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		// pgconn's error quotes the URL with the password redacted.
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
+	if err := migrate(ctx, cfg.ConnConfig); err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	if err := migrate(ctx, pool); err != nil {
-		pool.Close()
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
 	return &DB{pool: pool}, nil
@@ -117,25 +116,22 @@ func migrations() ([]migration, error) {
 // transaction with its schema_migrations row, so a crash leaves the schema
 // at a known version. Servers starting together take turns: the first
 // migrates while the others wait on an advisory lock (one per schema), then
-// find nothing left to do. applied_at is the database's clock, for
-// operators only.
-func migrate(ctx context.Context, pool *pgxpool.Pool) error {
+// find nothing left to do. The lock is held by a connection of its own,
+// which closing releases whatever happens, so no pooled connection can
+// keep it. applied_at is the database's clock, for operators only.
+func migrate(ctx context.Context, cfg *pgx.ConnConfig) error {
 	ms, err := migrations()
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	conn, err := pool.Acquire(ctx)
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	defer conn.Release()
+	defer conn.Close(context.Background())
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1, hashtext(current_schema()))`, lockMigrate); err != nil {
 		return fmt.Errorf("migrate: lock: %w", err)
 	}
-	defer func() {
-		// A lost connection releases the lock by itself.
-		conn.Exec(context.Background(), `SELECT pg_advisory_unlock($1, hashtext(current_schema()))`, lockMigrate)
-	}()
 	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    BIGINT      PRIMARY KEY,
 		applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
