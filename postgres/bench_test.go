@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/twinex/twinex"
-	"github.com/twinex/twinex/postgres/pgtest"
 )
 
 // BenchmarkAddActivity writes the activity log in batches of the sizes the
@@ -15,7 +14,7 @@ import (
 func BenchmarkAddActivity(b *testing.B) {
 	for _, n := range []int{1, 64, 4096} {
 		b.Run(fmt.Sprint("batch=", n), func(b *testing.B) {
-			db := open(b, pgtest.Schema(b))
+			db := open(b, pg.Schema(b))
 			defer db.Close()
 			ctx := context.Background()
 			recs := make([]twinex.Activity, n)

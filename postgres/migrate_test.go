@@ -10,7 +10,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/twinex/twinex/postgres"
-	"github.com/twinex/twinex/postgres/pgtest"
 )
 
 // raw connects to url without the store, to inspect or tamper with it.
@@ -45,7 +44,7 @@ func migrationRows(t *testing.T, url string) []migrationRow {
 
 func TestOpenIdempotent(t *testing.T) {
 	ctx := context.Background()
-	url := pgtest.Schema(t)
+	url := pg.Schema(t)
 	db := open(t, url)
 	v, err := db.Version(ctx)
 	if err != nil || v < 1 {
@@ -72,7 +71,7 @@ func TestOpenIdempotent(t *testing.T) {
 }
 
 func TestOpenNewerSchema(t *testing.T) {
-	url := pgtest.Schema(t)
+	url := pg.Schema(t)
 	open(t, url).Close()
 	if _, err := raw(t, url).Exec(context.Background(), `INSERT INTO schema_migrations (version) VALUES (9999)`); err != nil {
 		t.Fatal(err)
@@ -91,7 +90,7 @@ func TestOpenNewerSchema(t *testing.T) {
 // TestOpenConcurrently: servers started together on an empty database
 // take turns at the migrations; each applies once.
 func TestOpenConcurrently(t *testing.T) {
-	url := pgtest.Schema(t)
+	url := pg.Schema(t)
 	var wg sync.WaitGroup
 	errs := make(chan error, 4)
 	for range 4 {

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"os"
 	"testing"
 
 	"github.com/twinex/twinex"
@@ -12,7 +13,10 @@ import (
 	"github.com/twinex/twinex/storetest"
 )
 
-// open opens the store at url, closed when the test ends.
+// pg is the server the tests make their schemas in.
+var pg = pgtest.FromEnv(os.Getenv)
+
+// open opens the store at url.
 func open(tb testing.TB, url string) *postgres.DB {
 	tb.Helper()
 	db, err := postgres.Open(context.Background(), url)
@@ -25,7 +29,7 @@ func open(tb testing.TB, url string) *postgres.DB {
 // opener returns a function that opens the store of a directory of the
 // contract suites: each directory is a schema of its own.
 func opener() func(t *testing.T, dir string) *postgres.DB {
-	var schemas pgtest.Schemas
+	schemas := pgtest.Schemas{Server: pg}
 	return func(t *testing.T, dir string) *postgres.DB {
 		return open(t, schemas.For(t, dir))
 	}
@@ -65,7 +69,7 @@ func TestWatchContract(t *testing.T) {
 
 func TestMailStore(t *testing.T) {
 	mailtest.Run(t, func(t *testing.T) mail.MailStore {
-		db := open(t, pgtest.Schema(t))
+		db := open(t, pg.Schema(t))
 		t.Cleanup(func() { db.Close() })
 		return db
 	})

@@ -2,11 +2,16 @@
 // when the test ends, and skips the test with a clear message when no
 // PostgreSQL answers. Only tests import it.
 //
-// The server is the one TWINEX_TEST_POSTGRES names (a postgres:// URL or a
-// key=value string), by default DefaultURL: a local server with trust
-// authentication and a database called test, as in CI. With
-// TWINEX_TEST_POSTGRES_REQUIRED=1 a missing server fails the tests instead,
-// so that a CI job meant to run them cannot pass by skipping them.
+// A test binary describes its server once, from the environment its tests
+// read (only cmd/twinex and tests read the environment):
+//
+//	var pg = pgtest.FromEnv(os.Getenv)
+//
+// TWINEX_TEST_POSTGRES names the server (a postgres:// URL or a key=value
+// string), by default DefaultURL: a local server with trust authentication
+// and a database called test, as in CI. With TWINEX_TEST_POSTGRES_REQUIRED=1
+// a missing server fails the tests instead of skipping them, so that a CI
+// job meant to run them cannot pass without them.
 package pgtest
 
 import (
@@ -15,7 +20,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -28,7 +32,7 @@ import (
 // set.
 const DefaultURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
-// Environment variables the tests read.
+// Environment variables FromEnv reads.
 const (
 	EnvURL      = "TWINEX_TEST_POSTGRES"
 	EnvRequired = "TWINEX_TEST_POSTGRES_REQUIRED"
@@ -37,25 +41,41 @@ const (
 // StartHint says how to start the server that CI has.
 const StartHint = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 
-// ServerURL returns the URL of the test server.
-func ServerURL() string {
-	if u := os.Getenv(EnvURL); u != "" {
-		return u
+// Server is the PostgreSQL server tests make their schemas in. A test
+// binary shares one, so that a server that cannot be reached is tried once
+// (a server that drops packets then costs one connect timeout, not one per
+// test).
+type Server struct {
+	URL      string // "" is DefaultURL
+	Required bool   // fail the tests, rather than skip them, without a server
+
+	mu          sync.Mutex
+	tried       bool
+	unreachable string // why connecting failed, once tried
+}
+
+// FromEnv returns the server that TWINEX_TEST_POSTGRES and
+// TWINEX_TEST_POSTGRES_REQUIRED describe; pass os.Getenv.
+func FromEnv(getenv func(string) string) *Server {
+	return &Server{URL: getenv(EnvURL), Required: getenv(EnvRequired) == "1"}
+}
+
+func (s *Server) url() string {
+	if s.URL == "" {
+		return DefaultURL
 	}
-	return DefaultURL
+	return s.URL
 }
 
 // Schema creates a new, empty schema for tb's test and returns a URL of
-// the test server whose search_path names it, for postgres.Open. The
-// schema and everything in it is dropped when the test ends. Schema skips
-// the test (fails it under TWINEX_TEST_POSTGRES_REQUIRED=1) when the
-// server is not reachable.
-func Schema(tb testing.TB) string {
+// the server whose search_path names it, for postgres.Open. The schema and
+// everything in it is dropped when the test ends. Schema skips the test
+// (fails it when Required) when the server is not reachable.
+func (s *Server) Schema(tb testing.TB) string {
 	tb.Helper()
-	server := ServerURL()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	conn := connect(ctx, tb, server)
+	conn := s.connect(ctx, tb)
 	defer conn.Close(context.Background())
 	var b [6]byte
 	rand.Read(b[:])
@@ -66,7 +86,7 @@ func Schema(tb testing.TB) string {
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		conn, err := pgx.Connect(ctx, server)
+		conn, err := pgx.Connect(ctx, s.url())
 		if err != nil {
 			tb.Errorf("pgtest: drop schema %s: %v", name, err)
 			return
@@ -76,49 +96,40 @@ func Schema(tb testing.TB) string {
 			tb.Errorf("pgtest: drop schema %s: %v", name, err)
 		}
 	})
-	u, err := withSearchPath(server, name)
+	u, err := withSearchPath(s.url(), name)
 	if err != nil {
 		tb.Fatalf("pgtest: %v", err)
 	}
 	return u
 }
 
-// unreachable remembers, per server, why it could not be reached, so that a
-// server that drops packets costs one connect timeout per test binary
-// rather than one per test. It is the package's only state, a cache of a
-// fact about the machine the tests run on.
-var unreachable struct {
-	sync.Mutex
-	why map[string]string
-}
-
 // connect connects to the server, or skips (or fails) tb with how to
 // start it.
-func connect(ctx context.Context, tb testing.TB, server string) *pgx.Conn {
+func (s *Server) connect(ctx context.Context, tb testing.TB) *pgx.Conn {
 	tb.Helper()
-	cfg, err := pgx.ParseConfig(server)
+	cfg, err := pgx.ParseConfig(s.url())
 	if err != nil {
 		tb.Fatalf("pgtest: %s: %v", EnvURL, err)
 	}
-	unreachable.Lock()
-	why, known := unreachable.why[server]
-	unreachable.Unlock()
-	if !known {
+	s.mu.Lock()
+	tried, why := s.tried, s.unreachable
+	s.mu.Unlock()
+	if !tried || why == "" {
 		conn, err := pgx.ConnectConfig(ctx, cfg)
+		s.mu.Lock()
+		s.tried = true
+		if err != nil {
+			s.unreachable = err.Error()
+		}
+		why = s.unreachable
+		s.mu.Unlock()
 		if err == nil {
 			return conn
 		}
-		why = err.Error()
-		unreachable.Lock()
-		if unreachable.why == nil {
-			unreachable.why = map[string]string{}
-		}
-		unreachable.why[server] = why
-		unreachable.Unlock()
 	}
 	msg := fmt.Sprintf("PostgreSQL not reachable at %s:%d (%s); start it with: %s, or set %s",
 		cfg.Host, cfg.Port, why, StartHint, EnvURL)
-	if os.Getenv(EnvRequired) == "1" {
+	if s.Required {
 		tb.Fatal(msg)
 	}
 	tb.Skip(msg)
@@ -142,8 +153,10 @@ func withSearchPath(server, schema string) (string, error) {
 
 // Schemas hands out one schema per directory, so that the contract suites,
 // which reopen a store by opening the same directory again, find their
-// data in PostgreSQL too. The zero value is ready to use.
+// data in PostgreSQL too.
 type Schemas struct {
+	Server *Server
+
 	mu   sync.Mutex
 	urls map[string]string
 }
@@ -157,7 +170,7 @@ func (s *Schemas) For(tb testing.TB, dir string) string {
 	if u, ok := s.urls[dir]; ok {
 		return u
 	}
-	u := Schema(tb)
+	u := s.Server.Schema(tb)
 	if s.urls == nil {
 		s.urls = map[string]string{}
 	}
