@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/twinex/twinex"
@@ -159,37 +158,4 @@ func unixMinute(ns int64) int64 {
 		m--
 	}
 	return m
-}
-
-// where accumulates the conditions of a query written with ? for its
-// arguments; sql numbers them ($1, $2, ...) as PostgreSQL wants.
-type where struct {
-	conds []string
-	args  []any
-}
-
-func (w *where) add(cond string, args ...any) {
-	w.conds = append(w.conds, cond)
-	w.args = append(w.args, args...)
-}
-
-// sql returns head, " WHERE " and the conditions, then tail, with every ?
-// numbered in order, and the arguments followed by more.
-func (w *where) sql(head, tail string, more ...any) (string, []any) {
-	q := head
-	if len(w.conds) > 0 {
-		q += " WHERE " + strings.Join(w.conds, " AND ")
-	}
-	q += tail
-	var b strings.Builder
-	n := 0
-	for _, r := range q {
-		if r == '?' {
-			n++
-			fmt.Fprintf(&b, "$%d", n)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String(), append(slices.Clone(w.args), more...)
 }

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -273,4 +274,37 @@ func limit(n, def int) int {
 		return def
 	}
 	return min(n, MaxLimit)
+}
+
+// where accumulates the conditions of a query written with ? for its
+// arguments; sql numbers them ($1, $2, ...) as PostgreSQL wants.
+type where struct {
+	conds []string
+	args  []any
+}
+
+func (w *where) add(cond string, args ...any) {
+	w.conds = append(w.conds, cond)
+	w.args = append(w.args, args...)
+}
+
+// sql returns head, " WHERE " and the conditions, then tail, with every ?
+// numbered in order, and the arguments followed by more.
+func (w *where) sql(head, tail string, more ...any) (string, []any) {
+	q := head
+	if len(w.conds) > 0 {
+		q += " WHERE " + strings.Join(w.conds, " AND ")
+	}
+	q += tail
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String(), append(slices.Clone(w.args), more...)
 }

@@ -3,6 +3,9 @@ package postgres_test
 import (
 	"context"
 	"os"
+	"reflect"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/twinex/twinex"
@@ -99,4 +102,42 @@ func TestActivityContract(t *testing.T) {
 		db := open(t, dir)
 		return db, func() { db.Close() }
 	})
+}
+
+// TestSealedSecrets: every sealed value is listed, for the master-key check
+// of a move or a restore.
+func TestSealedSecrets(t *testing.T) {
+	ctx := context.Background()
+	db := open(t, pg.Schema(t))
+	defer db.Close()
+	u := twinex.User{Email: "s@x.io"}
+	p, err := db.CreateUser(ctx, &u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []twinex.APIKey{
+		{ID: "account-a", UserID: u.ID, AccountID: p.ID, Secret: []byte("sa")},
+		{ID: "account-b", UserID: u.ID, AccountID: p.ID, Secret: []byte("sb"), PrevSecret: []byte("pb"), PrevUntil: 9},
+	} {
+		if err := db.CreateKey(ctx, &k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.StartMFA(ctx, u.ID, []byte("totp")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.SealedSecrets(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(got, func(x, y postgres.SealedSecret) int { return strings.Compare(string(x.Sealed), string(y.Sealed)) })
+	want := []postgres.SealedSecret{
+		{KeyID: "account-b", Prev: true, Sealed: []byte("pb")},
+		{KeyID: "account-a", Sealed: []byte("sa")},
+		{KeyID: "account-b", Sealed: []byte("sb")},
+		{UserID: u.ID, Sealed: []byte("totp")},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("SealedSecrets = %+v, want %+v", got, want)
+	}
 }
