@@ -43,6 +43,7 @@ func migrationRows(t *testing.T, url string) []migrationRow {
 }
 
 func TestOpenIdempotent(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	url := pg.Schema(t)
 	db := open(t, url)
@@ -71,6 +72,7 @@ func TestOpenIdempotent(t *testing.T) {
 }
 
 func TestOpenNewerSchema(t *testing.T) {
+	t.Parallel()
 	url := pg.Schema(t)
 	open(t, url).Close()
 	if _, err := raw(t, url).Exec(context.Background(), `INSERT INTO schema_migrations (version) VALUES (9999)`); err != nil {
@@ -90,6 +92,7 @@ func TestOpenNewerSchema(t *testing.T) {
 // TestOpenConcurrently: servers started together on an empty database
 // take turns at the migrations; each applies once.
 func TestOpenConcurrently(t *testing.T) {
+	t.Parallel()
 	url := pg.Schema(t)
 	var wg sync.WaitGroup
 	errs := make(chan error, 4)
@@ -122,6 +125,7 @@ func TestOpenConcurrently(t *testing.T) {
 // TestOpenUnreachable: a server that is not there is an error soon, which
 // does not show the URL's password.
 func TestOpenUnreachable(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	db, err := postgres.Open(ctx, "postgres://twinex:hunter2@127.0.0.1:1/twinex?connect_timeout=2")

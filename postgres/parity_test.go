@@ -23,6 +23,7 @@ var exchangeTables = []string{"balances", "candles", "counters", "fee_rates", "m
 // from one to the other is a copy, table by table. A migration added to
 // one store's folder without its twin fails here.
 func TestSchemaMatchesSQLite(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "twinex.db")
 	lite, err := sqlite.Open(path)

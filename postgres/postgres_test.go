@@ -16,7 +16,8 @@ import (
 	"github.com/twinex/twinex/storetest"
 )
 
-// pg is the server the tests make their schemas in.
+// pg is the server the tests make their schemas in. Each test has schemas
+// of its own, so they run in parallel.
 var pg = pgtest.FromEnv(os.Getenv)
 
 // open opens the store at url.
@@ -39,6 +40,7 @@ func opener() func(t *testing.T, dir string) *postgres.DB {
 }
 
 func TestAccountContract(t *testing.T) {
+	t.Parallel()
 	open := opener()
 	storetest.RunAccounts(t, func(t *testing.T, dir string) (twinex.AccountStore, func()) {
 		db := open(t, dir)
@@ -47,6 +49,7 @@ func TestAccountContract(t *testing.T) {
 }
 
 func TestAddressContract(t *testing.T) {
+	t.Parallel()
 	open := opener()
 	storetest.RunAddresses(t, func(t *testing.T, dir string) (twinex.AddressStore, func()) {
 		db := open(t, dir)
@@ -55,6 +58,7 @@ func TestAddressContract(t *testing.T) {
 }
 
 func TestIdentityContract(t *testing.T) {
+	t.Parallel()
 	open := opener()
 	storetest.RunIdentity(t, func(t *testing.T, dir string) (twinex.AccountStore, twinex.IdentityStore, func()) {
 		db := open(t, dir)
@@ -63,6 +67,7 @@ func TestIdentityContract(t *testing.T) {
 }
 
 func TestWatchContract(t *testing.T) {
+	t.Parallel()
 	open := opener()
 	storetest.RunWatch(t, func(t *testing.T, dir string) (storetest.WatchStores, func()) {
 		db := open(t, dir)
@@ -71,6 +76,7 @@ func TestWatchContract(t *testing.T) {
 }
 
 func TestMailStore(t *testing.T) {
+	t.Parallel()
 	mailtest.Run(t, func(t *testing.T) mail.MailStore {
 		db := open(t, pg.Schema(t))
 		t.Cleanup(func() { db.Close() })
@@ -81,6 +87,7 @@ func TestMailStore(t *testing.T) {
 // TestMailboxSurvivesReopen: the sandbox's mailbox is still there after a
 // restart.
 func TestMailboxSurvivesReopen(t *testing.T) {
+	t.Parallel()
 	open := opener()
 	mailtest.RunReopen(t, func(t *testing.T, dir string) (mail.MailStore, func()) {
 		db := open(t, dir)
@@ -89,6 +96,7 @@ func TestMailboxSurvivesReopen(t *testing.T) {
 }
 
 func TestDashboardContract(t *testing.T) {
+	t.Parallel()
 	open := opener()
 	storetest.RunDashboard(t, func(t *testing.T, dir string) (storetest.DashboardStores, func()) {
 		db := open(t, dir)
@@ -97,6 +105,7 @@ func TestDashboardContract(t *testing.T) {
 }
 
 func TestActivityContract(t *testing.T) {
+	t.Parallel()
 	open := opener()
 	storetest.RunActivity(t, func(t *testing.T, dir string) (twinex.ActivityStore, func()) {
 		db := open(t, dir)
@@ -107,6 +116,7 @@ func TestActivityContract(t *testing.T) {
 // TestSealedSecrets: every sealed value is listed, for the master-key check
 // of a move or a restore.
 func TestSealedSecrets(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := open(t, pg.Schema(t))
 	defer db.Close()
