@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 
 	"github.com/twinex/twinex"
@@ -95,5 +96,43 @@ func RunIdentity(t *testing.T, open IdentityOpener) {
 	}
 	if err := ids.DecideSubmission(ctx, u.ID, 21, twinex.IdentityVerified, "", 24); !errors.Is(err, twinex.ErrConflict) {
 		t.Fatalf("deciding twice: %v", err)
+	}
+
+	// Two reviewers deciding one submission at once: one decision stands,
+	// and the user's status is that decision.
+	sub.Submitted = 30
+	if err := ids.SubmitIdentity(ctx, sub); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var decided []twinex.IdentityStatus
+	n := 0
+	won := race(t, 8, func() (bool, error) {
+		mu.Lock()
+		n++
+		status := twinex.IdentityVerified
+		if n%2 == 0 {
+			status = twinex.IdentityRejected
+		}
+		mu.Unlock()
+		err := ids.DecideSubmission(ctx, u.ID, 30, status, "", 31)
+		if errors.Is(err, twinex.ErrConflict) {
+			return false, nil
+		}
+		if err == nil {
+			mu.Lock()
+			decided = append(decided, status)
+			mu.Unlock()
+		}
+		return err == nil, err
+	})
+	if won != 1 {
+		t.Fatalf("one submission decided %d times", won)
+	}
+	if got, _ := ids.Identity(ctx, u.ID); got.Status != decided[0] {
+		t.Fatalf("submission %q after the decision %q", got.Status, decided[0])
+	}
+	if got, _ := accts.User(ctx, u.ID); got.Identity != decided[0] {
+		t.Fatalf("user %q after the decision %q", got.Identity, decided[0])
 	}
 }
