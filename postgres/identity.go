@@ -89,8 +89,11 @@ func (db *DB) DecideSubmission(ctx context.Context, userID, submitted int64, sta
 	})
 }
 
-// PendingIdentities implements twinex.IdentityStore.
+// PendingIdentities implements twinex.IdentityStore. Submissions sent at
+// the same time come in user order, as in SQLite (whose index on submitted
+// keeps ties in rowid order, the user id there), so that a limit cuts the
+// list at the same place in both stores.
 func (db *DB) PendingIdentities(ctx context.Context, n int) ([]twinex.IdentitySubmission, error) {
 	return queryRows(ctx, db.pool, "pending identities", scanIdentity,
-		`SELECT `+identityCols+` FROM identity_submissions WHERE status = 'pending' ORDER BY submitted LIMIT $1`, limit(n, 100))
+		`SELECT `+identityCols+` FROM identity_submissions WHERE status = 'pending' ORDER BY submitted, user_id LIMIT $1`, limit(n, 100))
 }
