@@ -29,8 +29,14 @@ import (
 )
 
 // DefaultURL is the server the tests use when TWINEX_TEST_POSTGRES is not
-// set.
+// set: CI's, with trust authentication and a database called test. Its
+// role is postgres or, where there is none, the name of the user running
+// the tests (root in a container), which is tried next.
 const DefaultURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+// defaultURLs are the URLs tried, in order, when TWINEX_TEST_POSTGRES is
+// not set; without a user, the connection takes the user's name.
+var defaultURLs = []string{DefaultURL, "postgres://127.0.0.1:5432/test?sslmode=disable"}
 
 // Environment variables FromEnv reads.
 const (
@@ -46,25 +52,19 @@ const StartHint = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql)
 // (a server that drops packets then costs one connect timeout, not one per
 // test).
 type Server struct {
-	URL      string // "" is DefaultURL
+	URL      string // "" tries DefaultURL, then the same server as the user running the tests
 	Required bool   // fail the tests, rather than skip them, without a server
 
 	mu          sync.Mutex
 	tried       bool
-	unreachable string // why connecting failed, once tried
+	url         string // the URL that connected, once tried
+	unreachable string // why none connected, once tried
 }
 
 // FromEnv returns the server that TWINEX_TEST_POSTGRES and
 // TWINEX_TEST_POSTGRES_REQUIRED describe; pass os.Getenv.
 func FromEnv(getenv func(string) string) *Server {
 	return &Server{URL: getenv(EnvURL), Required: getenv(EnvRequired) == "1"}
-}
-
-func (s *Server) url() string {
-	if s.URL == "" {
-		return DefaultURL
-	}
-	return s.URL
 }
 
 // Schema creates a new, empty schema for tb's test and returns a URL of
@@ -77,6 +77,9 @@ func (s *Server) Schema(tb testing.TB) string {
 	defer cancel()
 	conn := s.connect(ctx, tb)
 	defer conn.Close(context.Background())
+	s.mu.Lock()
+	server := s.url
+	s.mu.Unlock()
 	var b [6]byte
 	rand.Read(b[:])
 	name := "twinex_test_" + hex.EncodeToString(b[:])
@@ -86,7 +89,7 @@ func (s *Server) Schema(tb testing.TB) string {
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		conn, err := pgx.Connect(ctx, s.url())
+		conn, err := pgx.Connect(ctx, server)
 		if err != nil {
 			tb.Errorf("pgtest: drop schema %s: %v", name, err)
 			return
@@ -96,7 +99,7 @@ func (s *Server) Schema(tb testing.TB) string {
 			tb.Errorf("pgtest: drop schema %s: %v", name, err)
 		}
 	})
-	u, err := withSearchPath(s.url(), name)
+	u, err := withSearchPath(server, name)
 	if err != nil {
 		tb.Fatalf("pgtest: %v", err)
 	}
@@ -104,31 +107,44 @@ func (s *Server) Schema(tb testing.TB) string {
 }
 
 // connect connects to the server, or skips (or fails) tb with how to
-// start it.
+// start it. The first call finds the URL that connects and remembers it,
+// or why none did.
 func (s *Server) connect(ctx context.Context, tb testing.TB) *pgx.Conn {
 	tb.Helper()
-	cfg, err := pgx.ParseConfig(s.url())
-	if err != nil {
-		tb.Fatalf("pgtest: %s: %v", EnvURL, err)
+	candidates := defaultURLs
+	if s.URL != "" {
+		candidates = []string{s.URL}
 	}
 	s.mu.Lock()
-	tried, why := s.tried, s.unreachable
-	s.mu.Unlock()
-	if !tried || why == "" {
-		conn, err := pgx.ConnectConfig(ctx, cfg)
-		s.mu.Lock()
+	if !s.tried {
 		s.tried = true
-		if err != nil {
-			s.unreachable = err.Error()
-		}
-		why = s.unreachable
-		s.mu.Unlock()
-		if err == nil {
-			return conn
+		for _, u := range candidates {
+			conn, err := pgx.Connect(ctx, u)
+			if err == nil {
+				s.url = u
+				s.mu.Unlock()
+				return conn
+			}
+			if s.unreachable == "" {
+				s.unreachable = err.Error() // the first is the one to show
+			}
 		}
 	}
-	msg := fmt.Sprintf("PostgreSQL not reachable at %s:%d (%s); start it with: %s, or set %s",
-		cfg.Host, cfg.Port, why, StartHint, EnvURL)
+	url, why := s.url, s.unreachable
+	s.mu.Unlock()
+	if url != "" {
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			tb.Fatalf("pgtest: PostgreSQL answered before, not now: %v", err)
+		}
+		return conn
+	}
+	where := "the server"
+	if cfg, err := pgx.ParseConfig(candidates[0]); err == nil {
+		where = fmt.Sprintf("%s:%d", cfg.Host, cfg.Port)
+	}
+	msg := fmt.Sprintf("PostgreSQL not reachable at %s (%s); start it with: %s, or set %s",
+		where, why, StartHint, EnvURL)
 	if s.Required {
 		tb.Fatal(msg)
 	}
