@@ -19,6 +19,48 @@ type Counters struct {
 	// that is behind after a restart cannot stamp anything earlier
 }
 
+// JournalRecord is one batch of the command journal: its sequence number
+// (increasing, not necessarily by one) and its encoding, which the core
+// owns. A journal stores the data as it is and gives it back unchanged.
+type JournalRecord struct {
+	Seq  uint64
+	Data []byte
+}
+
+// Journal is the exchange's durability point. The engine is deterministic,
+// so a batch is durable once its commands are: the sequencer appends each
+// batch's commands, with their stamps and every input that changes their
+// outcome, and answers its callers once the append returns. The state
+// tables and history are a projection written behind it (ExchangeStore's
+// Project), and a checkpoint (ExchangeStore's Checkpoint) lets the records
+// it covers be dropped.
+//
+// Implementations: the append-only files of package journal (the default)
+// and a table of batch blobs in package sqlite; both pass
+// storetest.RunJournal.
+type Journal interface {
+	// Append writes records, in order, after every record already
+	// appended; each Seq must be greater than the last. When it returns
+	// nil they survive a crash; when it returns an error the journal
+	// refuses further appends (a restart recovers).
+	Append(ctx context.Context, recs []JournalRecord) error
+	// Replay calls fn with every record whose Seq is greater than after,
+	// in order. Data is valid only during the call. It must not run
+	// alongside Append.
+	Replay(ctx context.Context, after uint64, fn func(JournalRecord) error) error
+	// Truncate drops records with Seq up to through (it may keep some of
+	// them: files are dropped whole, except that when through covers
+	// every record none is kept). Records after through stay.
+	Truncate(ctx context.Context, through uint64) error
+	// Last returns the Seq of the last record appended, or 0.
+	Last() uint64
+	// ID names the journal, so that a store and a journal that were not
+	// written together are never recovered together.
+	ID() string
+	// Close releases the journal.
+	Close() error
+}
+
 // Batch is the effect of one group of commands, written by the sequencer in
 // one transaction before any of their callers is answered. Orders, Balances,
 // Supply, FeeRates and Candles hold the latest state of what changed (one
@@ -40,6 +82,10 @@ type Batch struct {
 	// KeyReplays mark the batch's requests from keys with time-based
 	// nonces as applied, so that none can be applied again (KeyReplay).
 	KeyReplays []KeyReplay
+	// JournalSeq, when set, is the Seq of the last journal record this
+	// batch projects; the store keeps the largest it was given
+	// (State.JournalSeq), so that recovery replays only what follows.
+	JournalSeq uint64
 }
 
 // Empty reports whether the batch writes nothing.
@@ -59,9 +105,136 @@ func (b *Batch) Reset() {
 	}
 }
 
+// Merge adds the effects of next, a later batch, to b: the latest state of
+// what both changed, both batches' new rows, the later counters, and the
+// larger journal sequence. ix is scratch space the caller may reuse between
+// merges (nil is fine).
+func (b *Batch) Merge(next *Batch, ix *MergeIndex) {
+	ix.init(b)
+	for _, o := range next.Orders {
+		if i, ok := ix.orders[o.ID]; ok {
+			b.Orders[i] = o
+		} else {
+			ix.orders[o.ID] = len(b.Orders)
+			b.Orders = append(b.Orders, o)
+		}
+	}
+	for _, x := range next.Balances {
+		k := balanceKey{x.AccountID, x.Currency}
+		if i, ok := ix.balances[k]; ok {
+			b.Balances[i] = x
+		} else {
+			ix.balances[k] = len(b.Balances)
+			b.Balances = append(b.Balances, x)
+		}
+	}
+	for _, x := range next.Supply {
+		if i, ok := ix.supply[x.Currency]; ok {
+			b.Supply[i] = x
+		} else {
+			ix.supply[x.Currency] = len(b.Supply)
+			b.Supply = append(b.Supply, x)
+		}
+	}
+	for _, x := range next.FeeRates {
+		if i, ok := ix.fees[x.AccountID]; ok {
+			b.FeeRates[i] = x
+		} else {
+			ix.fees[x.AccountID] = len(b.FeeRates)
+			b.FeeRates = append(b.FeeRates, x)
+		}
+	}
+	for _, x := range next.Candles {
+		k := candleKey{x.Market, x.Timeframe, x.Start}
+		if i, ok := ix.candles[k]; ok {
+			b.Candles[i] = x
+		} else {
+			ix.candles[k] = len(b.Candles)
+			b.Candles = append(b.Candles, x)
+		}
+	}
+	for _, u := range next.KeyUses {
+		if i, ok := ix.uses[u.ID]; ok {
+			if u.Seq > b.KeyUses[i].Seq {
+				b.KeyUses[i] = u
+			}
+		} else {
+			ix.uses[u.ID] = len(b.KeyUses)
+			b.KeyUses = append(b.KeyUses, u)
+		}
+	}
+	b.Trades = append(b.Trades, next.Trades...)
+	b.Transfers = append(b.Transfers, next.Transfers...)
+	b.KeyReplays = append(b.KeyReplays, next.KeyReplays...)
+	if next.Counters != (Counters{}) {
+		b.Counters = next.Counters
+	}
+	for k, v := range next.Meta {
+		if b.Meta == nil {
+			b.Meta = map[string]string{}
+		}
+		b.Meta[k] = v
+	}
+	b.JournalSeq = max(b.JournalSeq, next.JournalSeq)
+}
+
+type balanceKey struct {
+	account  int64
+	currency string
+}
+
+type candleKey struct {
+	market, timeframe string
+	start             int64
+}
+
+// MergeIndex is Batch.Merge's index of the entries a batch already holds.
+type MergeIndex struct {
+	of       *Batch
+	n        [6]int // the lengths indexed so far, to index only what was added
+	orders   map[int64]int
+	balances map[balanceKey]int
+	supply   map[string]int
+	fees     map[int64]int
+	candles  map[candleKey]int
+	uses     map[string]int
+}
+
+// init indexes what b holds that the index does not know yet. A new b
+// starts the index afresh.
+func (ix *MergeIndex) init(b *Batch) {
+	if ix.of != b || ix.orders == nil || len(b.Orders) < ix.n[0] {
+		*ix = MergeIndex{of: b, orders: map[int64]int{}, balances: map[balanceKey]int{},
+			supply: map[string]int{}, fees: map[int64]int{}, candles: map[candleKey]int{}, uses: map[string]int{}}
+	}
+	for i := ix.n[0]; i < len(b.Orders); i++ {
+		ix.orders[b.Orders[i].ID] = i
+	}
+	for i := ix.n[1]; i < len(b.Balances); i++ {
+		ix.balances[balanceKey{b.Balances[i].AccountID, b.Balances[i].Currency}] = i
+	}
+	for i := ix.n[2]; i < len(b.Supply); i++ {
+		ix.supply[b.Supply[i].Currency] = i
+	}
+	for i := ix.n[3]; i < len(b.FeeRates); i++ {
+		ix.fees[b.FeeRates[i].AccountID] = i
+	}
+	for i := ix.n[4]; i < len(b.Candles); i++ {
+		c := &b.Candles[i]
+		ix.candles[candleKey{c.Market, c.Timeframe, c.Start}] = i
+	}
+	for i := ix.n[5]; i < len(b.KeyUses); i++ {
+		ix.uses[b.KeyUses[i].ID] = i
+	}
+	ix.n = [6]int{len(b.Orders), len(b.Balances), len(b.Supply), len(b.FeeRates), len(b.Candles), len(b.KeyUses)}
+}
+
 // State is what recovery needs to rebuild the exchange exactly as it was
 // acknowledged.
 type State struct {
+	// JournalSeq is the Seq of the last journal record projected into
+	// this state (0 if none): recovery replays the records after it.
+	JournalSeq uint64
 	Counters   Counters
 	OpenOrders []Order // pending and live orders, in Seq order
 	Balances   []Balance
@@ -124,6 +297,20 @@ type ExchangeStore interface {
 	// batch survives a crash; when it returns an error nothing of it was
 	// written.
 	Commit(ctx context.Context, b *Batch) error
+	// Project writes a batch atomically like Commit, but need not make it
+	// durable before it returns: it projects journal records that are
+	// durable already (b.JournalSeq says up to which). A crash may lose
+	// the latest projections, never part of one, and never one that a
+	// later Checkpoint covered.
+	Project(ctx context.Context, b *Batch) error
+	// Checkpoint makes every projection so far durable, so that the
+	// journal records they cover can be dropped.
+	Checkpoint(ctx context.Context) error
+	// JournalID returns the ID of the journal the store's projection was
+	// written with ("" before the first), and SetJournalID records it,
+	// durably.
+	JournalID(ctx context.Context) (string, error)
+	SetJournalID(ctx context.Context, id string) error
 	// LoadState returns the state to recover from.
 	LoadState(ctx context.Context) (*State, error)
 	// Order returns one order by id, or ErrNotFound.

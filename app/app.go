@@ -34,6 +34,7 @@ import (
 	"github.com/twinex/twinex/exchange"
 	"github.com/twinex/twinex/fault"
 	"github.com/twinex/twinex/feed"
+	"github.com/twinex/twinex/journal"
 	"github.com/twinex/twinex/keys"
 	"github.com/twinex/twinex/mail"
 	"github.com/twinex/twinex/metrics"
@@ -137,6 +138,8 @@ type App struct {
 // replace it whole.
 type state struct {
 	store   *sqlite.DB
+	journal *journal.File
+	history twinex.ExchangeStore // the store's history, read-your-writes (core.History)
 	users   *accounts.Service
 	core    *core.Core
 	exch    *exchange.Service
@@ -302,57 +305,58 @@ func (m *App) Open(ctx context.Context) error {
 
 // openState opens the store and everything that lives on it. Its
 // background work starts with start.
-func (m *App) openState(ctx context.Context) (*state, error) {
+func (m *App) openState(ctx context.Context) (_ *state, err error) {
 	st := &state{}
-	var err error
+	// Whatever was opened is closed again if a later step fails.
+	defer func() {
+		if err != nil {
+			}
+	}()
 	if st.store, err = sqlite.Open(filepath.Join(m.DataDir, "twinex.db")); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	if err := m.backfill(ctx, st.store); err != nil {
-		st.store.Close()
 		return nil, err
+	}
+	if st.journal, err = journal.Open(journalDir(m.DataDir)); err != nil {
+		return nil, fmt.Errorf("open journal: %w", err)
 	}
 	// The feed hub takes each durable batch from the core and fans it out
 	// to the WebSocket feeds on its own goroutine.
 	st.feed = feed.New(m.markets, m.Logger)
-	ccfg := core.Config{Store: st.store, Markets: m.markets, Logger: m.Logger, OnCommit: st.feed.Publish}
+	ccfg := core.Config{Store: st.store, Journal: st.journal, Markets: m.markets, Logger: m.Logger, OnCommit: st.feed.Publish}
 	if mt := m.metrics; mt != nil {
 		ccfg.OnBatch = func(b core.BatchStats) { mt.Batch(b.Commands, b.Apply, b.Commit, b.Failed) }
 	}
 	if st.core, err = core.Open(ctx, ccfg); err != nil {
-		st.store.Close()
 		return nil, err
 	}
+	st.history = st.core.History()
 	st.feed.Start(st.core)
 	st.users = &accounts.Service{Store: st.store}
-	st.exch = &exchange.Service{Core: st.core, Store: st.store, Accounts: st.store, Faucet: m.faucet}
+	st.exch = &exchange.Service{Core: st.core, Store: st.history, Accounts: st.store, Faucet: m.faucet}
 	st.keys = &keys.Service{Store: st.store, Sealer: m.sealer, Logger: m.Logger, Fingerprints: st.store}
 	if err := st.keys.IndexFingerprints(ctx); err != nil {
-		st.close()
 		return nil, err
 	}
 	// Sessions with open orders start their heartbeat clocks now, so that
 	// a client that went silent across a restart still loses them.
 	var sessions []string
 	if err := st.core.Inspect(ctx, func(x *engine.Exchange) { sessions = x.OpenSessions() }); err != nil {
-		st.close()
 		return nil, err
 	}
 	for _, id := range sessions {
 		if auth.ValidKeyID(id) {
 			if err := st.keys.StartClock(ctx, id, time.Now()); err != nil {
-				st.close()
-				return nil, fmt.Errorf("start heartbeat clocks: %w", err)
+						return nil, fmt.Errorf("start heartbeat clocks: %w", err)
 			}
 		}
 	}
 	if m.Mode == Sandbox {
 		if err := m.provisionDemo(ctx, st); err != nil {
-			st.close()
-			return nil, err
+				return nil, err
 		}
 	} else if _, err := st.store.UserByEmail(ctx, DemoEmail); err == nil {
-		st.close()
 		return nil, fmt.Errorf("this data directory holds a sandbox (its demo account, simulated liquidity and deposits); production mode needs a data directory of its own")
 	}
 	st.log = activity.New(st.store, m.ActivityRetention, m.Logger)
@@ -365,10 +369,9 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 	st.keys.OnRevoke = st.watch.KeyRevoked
 	st.quota = &quota.Service{Store: st.store, Logger: m.Logger, Warn: st.watch.QuotaWarning}
 	if err := st.quota.Load(ctx, time.Now()); err != nil {
-		st.close()
 		return nil, err
 	}
-	srv := &api.Server{Users: st.users, Backups: st.store, BackupDir: m.DataDir, Activity: st.log, Quota: st.quota, Leaks: st.watch, ActivityLog: st.store, Core: st.core, Exchange: st.exch, Store: st.store, Accounts: st.store, Addresses: st.store, Identities: st.store, Keys: st.keys,
+	srv := &api.Server{Users: st.users, Backups: caughtBackups{st.store, st.core}, BackupDir: m.DataDir, Activity: st.log, Quota: st.quota, Leaks: st.watch, ActivityLog: st.store, Core: st.core, Exchange: st.exch, Store: st.history, Accounts: st.store, Addresses: st.store, Identities: st.store, Keys: st.keys,
 		TrustedProxies: m.trusted, AdminToken: m.token, Logger: m.Logger, ApprovalWait: m.ApprovalWait,
 		PublicLimit: ratelimit.New(m.PublicLimit), PrivateLimit: ratelimit.New(m.PrivateLimit), Feed: st.feed,
 		WSPerIP: m.WSPerIP, WSPerKey: m.WSPerKey}
@@ -376,25 +379,21 @@ func (m *App) openState(ctx context.Context) (*state, error) {
 		srv.Sandbox, srv.Faults, srv.Scenarios = m, m.faults, m
 		if m.Sim {
 			if st.sim, err = m.openSimulator(ctx, st); err != nil {
-				st.close()
-				return nil, err
+						return nil, err
 			}
 		}
 	}
 	send, box, sender, err := m.mail(st)
 	if err != nil {
-		st.close()
 		return nil, err
 	}
 	st.watch.Mail = sender
 	public, err := publicURL(m.PublicURL)
 	if err != nil {
-		st.close()
 		return nil, err
 	}
 	currency, err := api.CurrencyDataScript(m.markets)
 	if err != nil {
-		st.close()
 		return nil, err
 	}
 	st.web = &web.Server{CurrencyData: currency, Users: st.users, Store: st.store, Accounts: st.store, Exchange: st.exch, Keys: st.keys, Identities: st.store, ActivityLog: st.store, Watch: st.store, Quota: st.quota, KeyLimiter: srv.PrivateLimit, Sealer: m.sealer, AutoApproveIdentity: m.KYCReview == "auto", AdminToken: m.token, Markets: m.markets, Logger: m.Logger, BaseURL: public,
@@ -445,7 +444,9 @@ func (st *state) close() error {
 	var errs []error
 	// WebSockets first: http.Server.Shutdown does not cover hijacked
 	// connections. Clients see 1001 and reconnect.
-	st.feed.Close("server shutting down or restarting")
+	if st.feed != nil {
+		st.feed.Close("server shutting down or restarting")
+	}
 	if st.srv != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		st.srv.DrainWebSockets(ctx)
@@ -463,13 +464,41 @@ func (st *state) close() error {
 		st.watch.Drain(ctx)
 		cancel()
 	}
-	if err := st.core.Close(); err != nil {
-		errs = append(errs, err)
+	// A state that failed to open closes what it got to.
+	if st.core != nil {
+		if err := st.core.Close(); err != nil {
+			errs = append(errs, err)
+		}
 	}
-	if err := st.store.Close(); err != nil {
-		errs = append(errs, fmt.Errorf("close store: %w", err))
+	if st.journal != nil {
+		if err := st.journal.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if st.store != nil {
+		if err := st.store.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close store: %w", err))
+		}
 	}
 	return errors.Join(errs...)
+}
+
+// journalDir is the command journal's directory in a data directory.
+func journalDir(dataDir string) string { return filepath.Join(dataDir, "journal") }
+
+// caughtBackups copies the store once its projection holds every
+// acknowledged command, so that a backup taken right after an answer
+// includes it.
+type caughtBackups struct {
+	*sqlite.DB
+	core *core.Core
+}
+
+func (b caughtBackups) BackupTo(ctx context.Context, path string) error {
+	if err := b.core.Caught(ctx); err != nil {
+		return err
+	}
+	return b.DB.BackupTo(ctx, path)
 }
 
 // route sends the Gemini API, the admin API, the health check and the API's

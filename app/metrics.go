@@ -31,6 +31,8 @@ func (m *App) startMetrics() error {
 	}
 	mt.Gauge("twinex_sequencer_queue_depth", "Commands waiting for the sequencer.",
 		cur(func(st *state) float64 { return float64(st.core.QueueDepth()) }))
+	mt.Gauge("twinex_projection_lag", "How far the store's tables are behind the command journal, in batch sequence numbers (0 when every acknowledged batch is projected).",
+		cur(func(st *state) float64 { return float64(st.core.Lag()) }))
 	mt.Gauge("twinex_activity_queue_depth", "Activity log records waiting to be written.",
 		cur(func(st *state) float64 { return float64(st.log.Queued()) }))
 	mt.Gauge("twinex_activity_records_dropped", "Activity log records dropped because the log was behind, since the state was opened.",

@@ -47,6 +47,10 @@ func (m *App) Save(ctx context.Context, name string) error {
 	if err := m.st.keys.Flush(ctx); err != nil {
 		return err
 	}
+	// The copy is of the database: it must hold every acknowledged command.
+	if err := m.st.core.Caught(ctx); err != nil {
+		return err
+	}
 	path := m.snapshotPath(name)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("save: %w", err)
@@ -249,6 +253,11 @@ type keyState struct {
 func (st *state) keyState(ctx context.Context) (keyState, error) {
 	var ks keyState
 	if err := st.keys.Flush(ctx); err != nil {
+		return ks, err
+	}
+	// The marks of requests that went through the sequencer are in the
+	// store once the projection holds them.
+	if err := st.core.Caught(ctx); err != nil {
 		return ks, err
 	}
 	uses, err := st.store.KeyUses(ctx)

@@ -28,6 +28,11 @@ type EngineConfig struct {
 	// Clients is the number of concurrent submitters when Durable
 	// (default 2048).
 	Clients int
+	// OpenJournal, when set with Durable, opens the command journal in
+	// dir: batches are then durable once journaled, and the store is the
+	// projection behind it. Journal names it in the figures.
+	OpenJournal func(dir string) (twinex.Journal, error)
+	Journal     string
 }
 
 // EngineResult is the engine benchmark's figures.
@@ -39,9 +44,15 @@ type EngineResult struct {
 	P999      int64   `json:"p999_ns"`
 	Seed      uint64  `json:"seed"`
 	Durable   bool    `json:"durable"`
-	Resting   int     `json:"resting_orders"`
-	Levels    int     `json:"price_levels"`
-	Trades    int64   `json:"trades"`
+	Journal   string  `json:"journal,omitempty"`
+	// CaughtUpMS is how long after the last answer the projection held
+	// everything, and SustainedPerSec the commands per second counted to
+	// that point (with a journal).
+	CaughtUpMS      float64 `json:"projection_caught_up_ms,omitempty"`
+	SustainedPerSec float64 `json:"sustained_ops_per_sec,omitempty"`
+	Resting         int     `json:"resting_orders"`
+	Levels          int     `json:"price_levels"`
+	Trades          int64   `json:"trades"`
 }
 
 const (
@@ -242,7 +253,16 @@ func engineDurable(ctx context.Context, cfg EngineConfig, w *Workload) (EngineRe
 		return res, err
 	}
 	defer st.Close()
-	c, err := core.Open(ctx, core.Config{Store: st, Markets: twinex.DefaultMarkets()})
+	ccfg := core.Config{Store: st, Markets: twinex.DefaultMarkets()}
+	if cfg.OpenJournal != nil {
+		j, err := cfg.OpenJournal(dir)
+		if err != nil {
+			return res, err
+		}
+		defer j.Close()
+		ccfg.Journal, res.Journal = j, cfg.Journal
+	}
+	c, err := core.Open(ctx, ccfg)
 	if err != nil {
 		return res, err
 	}
@@ -252,19 +272,55 @@ func engineDurable(ctx context.Context, cfg EngineConfig, w *Workload) (EngineRe
 			return res, err
 		}
 	}
+	start := time.Now()
+	lat, firstErr := drive(ctx, c, w, cfg.Clients)
+	elapsed := time.Since(start)
+	if ccfg.Journal != nil {
+		if err := c.Caught(ctx); err != nil && firstErr == nil {
+			firstErr = err
+		}
+		all := time.Since(start)
+		res.CaughtUpMS = ms(all - elapsed)
+		res.SustainedPerSec = float64(len(w.Commands)) / all.Seconds()
+	}
+	var cerr error
+	if err := c.Inspect(ctx, func(x *engine.Exchange) {
+		cerr = x.Check()
+		res.Resting = x.OpenOrderCount()
+		bids, asks := x.Depth(x.Markets().Index("btcusd"), nil, nil, 0)
+		res.Levels = len(bids) + len(asks)
+		res.Trades = x.Counters().TradeID
+	}); err != nil {
+		cerr = err
+	}
+	if err := c.Close(); err != nil && firstErr == nil {
+		firstErr = err
+	}
+	if firstErr != nil {
+		return res, firstErr
+	}
+	if cerr != nil {
+		return res, fmt.Errorf("bench: invariants after the run: %w", cerr)
+	}
+	finish(&res, lat, elapsed)
+	return res, nil
+}
+
+// drive sends w's commands to c from clients concurrent submitters and
+// returns each command's latency (ns) and the first error.
+func drive(ctx context.Context, c *core.Core, w *Workload, clients int) ([]int64, error) {
 	// Commands of one account must keep their order (a cancel follows its
 	// place), so each client owns a set of accounts and submits their
 	// commands in stream order.
-	per := make([][]int, cfg.Clients)
+	per := make([][]int, clients)
 	for i, cmd := range w.Commands {
-		k := int(cmd.AccountID % int64(cfg.Clients))
+		k := int(cmd.AccountID % int64(clients))
 		per[k] = append(per[k], i)
 	}
 	lat := make([]int64, len(w.Commands))
 	var wg sync.WaitGroup
 	var firstErr error
 	var mu sync.Mutex
-	start := time.Now()
 	for _, idx := range per {
 		if len(idx) == 0 {
 			continue
@@ -294,26 +350,5 @@ func engineDurable(ctx context.Context, cfg EngineConfig, w *Workload) (EngineRe
 		}(idx)
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	var cerr error
-	if err := c.Inspect(ctx, func(x *engine.Exchange) {
-		cerr = x.Check()
-		res.Resting = x.OpenOrderCount()
-		bids, asks := x.Depth(x.Markets().Index("btcusd"), nil, nil, 0)
-		res.Levels = len(bids) + len(asks)
-		res.Trades = x.Counters().TradeID
-	}); err != nil {
-		cerr = err
-	}
-	if err := c.Close(); err != nil && firstErr == nil {
-		firstErr = err
-	}
-	if firstErr != nil {
-		return res, firstErr
-	}
-	if cerr != nil {
-		return res, fmt.Errorf("bench: invariants after the run: %w", cerr)
-	}
-	finish(&res, lat, elapsed)
-	return res, nil
+	return lat, firstErr
 }

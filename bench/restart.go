@@ -19,6 +19,11 @@ type RestartConfig struct {
 	History   int    // closed orders in the history
 	Seed      uint64 // workload seed
 	OpenStore func(path string) (twinex.ExchangeStore, error)
+	// Journaled commands are appended to the journal (OpenJournal, in
+	// the store's directory) after the store's last checkpoint, so that
+	// the restart replays them.
+	Journaled   int
+	OpenJournal func(dir string) (twinex.Journal, error)
 }
 
 // RestartResult is the restart benchmark's figures.
@@ -29,6 +34,11 @@ type RestartResult struct {
 	OpenStoreMS      float64 `json:"open_store_ms"`
 	RecoverMS        float64 `json:"recover_ms"`
 	SetupMS          float64 `json:"setup_ms"` // building the data, not timed
+	// JournaledCommands were replayed from the journal before serving;
+	// the projection of their effects then caught up in CaughtUpMS,
+	// while the exchange was already serving.
+	JournaledCommands int     `json:"journaled_commands,omitempty"`
+	CaughtUpMS        float64 `json:"projection_caught_up_ms,omitempty"`
 }
 
 // Restart builds a store holding cfg.History closed orders and cfg.Open open
@@ -52,6 +62,15 @@ func Restart(ctx context.Context, cfg RestartConfig) (RestartResult, error) {
 	if err := buildHistory(ctx, cfg, path); err != nil {
 		return res, err
 	}
+	if cfg.Journaled > 0 {
+		if cfg.OpenJournal == nil {
+			return res, fmt.Errorf("bench: journaled commands need a journal")
+		}
+		if err := buildJournal(ctx, cfg, path); err != nil {
+			return res, err
+		}
+		res.JournaledCommands = cfg.Journaled
+	}
 	res.SetupMS = ms(time.Since(setup))
 
 	start := time.Now()
@@ -60,22 +79,76 @@ func Restart(ctx context.Context, cfg RestartConfig) (RestartResult, error) {
 		return res, err
 	}
 	defer st.Close()
+	ccfg := core.Config{Store: st, Markets: twinex.DefaultMarkets()}
+	if cfg.OpenJournal != nil {
+		j, err := cfg.OpenJournal(filepath.Dir(path))
+		if err != nil {
+			return res, err
+		}
+		defer j.Close()
+		ccfg.Journal = j
+	}
 	res.OpenStoreMS = ms(time.Since(start))
-	c, err := core.Open(ctx, core.Config{Store: st, Markets: twinex.DefaultMarkets()})
+	c, err := core.Open(ctx, ccfg)
 	if err != nil {
 		return res, err
 	}
 	res.RestartMS = ms(time.Since(start))
 	res.RecoverMS = res.RestartMS - res.OpenStoreMS
+	if err := c.Caught(ctx); err != nil {
+		c.Close()
+		return res, err
+	}
+	res.CaughtUpMS = ms(time.Since(start)) - res.RestartMS
 	var n int
 	c.Inspect(ctx, func(x *engine.Exchange) { n = x.OpenOrderCount() })
 	if err := c.Close(); err != nil {
 		return res, err
 	}
-	if n != cfg.Open {
+	if n != cfg.Open && cfg.Journaled == 0 {
 		return res, fmt.Errorf("bench: recovered %d open orders, want %d", n, cfg.Open)
 	}
 	return res, nil
+}
+
+// unprojected is a store whose projection never moves: what the core
+// journals stays in the journal only, as after a crash right before the
+// projector ran.
+type unprojected struct{ twinex.ExchangeStore }
+
+func (unprojected) Project(context.Context, *twinex.Batch) error { return nil }
+func (unprojected) Checkpoint(context.Context) error             { return nil }
+
+// buildJournal sends cfg.Journaled commands of the engine workload through
+// a core whose projection does not move, so that they are in the journal
+// only.
+func buildJournal(ctx context.Context, cfg RestartConfig, path string) error {
+	st, err := cfg.OpenStore(path)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	j, err := cfg.OpenJournal(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	c, err := core.Open(ctx, core.Config{Store: unprojected{st}, Journal: j, KeepJournal: true, Markets: twinex.DefaultMarkets()})
+	if err != nil {
+		return err
+	}
+	w := GenerateEngineWorkload(cfg.Journaled, cfg.Seed)
+	for _, cmd := range w.Setup {
+		if _, err := c.Do(ctx, cmd); err != nil {
+			c.Close()
+			return err
+		}
+	}
+	if _, err := drive(ctx, c, w, 512); err != nil {
+		c.Close()
+		return err
+	}
+	return c.Close()
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

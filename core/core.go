@@ -59,6 +59,26 @@ type Config struct {
 	// OnBatch, if set, is called on the committer goroutine after each
 	// batch, with its figures (for metrics).
 	OnBatch func(BatchStats)
+	// Journal, when set, is the durability point: each batch's commands
+	// are appended to it and its callers answered once the append
+	// returns; the store is a projection written behind it (Project),
+	// checkpointed every CheckpointEvery, after which the journal records
+	// it covers are dropped. Without a journal each batch is committed to
+	// the store before its callers are answered.
+	Journal twinex.Journal
+	// CheckpointEvery is how often the projection is made durable and the
+	// journal truncated (default 10s).
+	CheckpointEvery time.Duration
+	// KeepJournal keeps every journal record, for tests that recover from
+	// the journal alone.
+	KeepJournal bool
+	// MaxLag is how many batches may wait for the projection before the
+	// sequencer waits for it (default 64).
+	MaxLag int
+	// ProjectEvery is how long the projector gathers batches into one
+	// transaction (default 20ms): fewer, larger transactions write each
+	// page once. A read waiting for the projection (Caught) cuts it short.
+	ProjectEvery time.Duration
 }
 
 // BatchStats are one batch's figures: its commands, and how long the
@@ -75,8 +95,9 @@ func (c *Core) QueueDepth() int { return len(c.in) }
 
 // Committed is what one durable batch produced.
 type Committed struct {
-	// Seq numbers the batches in commit order (1 for the first batch after
-	// Open); an OpenOrders Mark refers to it.
+	// Seq numbers the batches in commit order, increasing across
+	// restarts (with a journal it is the batch's journal sequence); an
+	// OpenOrders Mark refers to it.
 	Seq       uint64
 	Events    []engine.Event
 	Trades    []twinex.Trade
@@ -126,9 +147,11 @@ type request struct {
 	done    chan struct{}
 }
 
-// pending is one applied batch on its way through the committer.
+// pending is one applied batch on its way through the committer (and,
+// with a journal, the projector).
 type pending struct {
-	uses    map[string]int // key id -> index in batch.KeyUses
+	cmds    []*engine.Command // the commands applied, for the journal
+	uses    map[string]int    // key id -> index in batch.KeyUses
 	reqs    []*request
 	out     engine.Output
 	batch   twinex.Batch
@@ -156,6 +179,18 @@ type Core struct {
 	touched []int
 	built   []*Snapshot // the last snapshot built per market, maybe not yet published
 	reqs    sync.Pool
+
+	// With a journal: the projector's queue, the last sequence appended
+	// to the journal (answered) and the last one projected. projAdvance
+	// is closed and replaced whenever projected moves.
+	project     chan *pending
+	journaled   atomic.Uint64
+	projected   atomic.Uint64
+	projMu      sync.Mutex
+	projAdvance chan struct{}
+	wanted      chan struct{} // a reader waits for the projection
+	recovered   *pending      // the recovery's replay, the projector's first job
+	buf         []byte        // the committer's record buffer
 }
 
 // Open recovers the exchange from the store (books, balances, holds,
@@ -179,26 +214,50 @@ func Open(ctx context.Context, cfg Config) (*Core, error) {
 	if cfg.RefreshEvery <= 0 {
 		cfg.RefreshEvery = 30 * time.Second
 	}
+	if cfg.CheckpointEvery <= 0 {
+		cfg.CheckpointEvery = 10 * time.Second
+	}
+	if cfg.MaxLag <= 0 {
+		cfg.MaxLag = 64
+	}
+	if cfg.ProjectEvery <= 0 {
+		cfg.ProjectEvery = 20 * time.Millisecond
+	}
 	c := &Core{
-		cfg:     cfg,
-		log:     cfg.Logger,
-		x:       engine.New(cfg.Markets),
-		md:      marketdata.New(cfg.Markets),
-		in:      make(chan *request, cfg.MaxBatch),
-		commits: make(chan *pending, 1),
-		free:    make(chan *pending, 2),
-		done:    make(chan struct{}),
-		snaps:   make([]atomic.Pointer[Snapshot], len(cfg.Markets.List)),
-		built:   make([]*Snapshot, len(cfg.Markets.List)),
+		cfg:         cfg,
+		log:         cfg.Logger,
+		x:           engine.New(cfg.Markets),
+		md:          marketdata.New(cfg.Markets),
+		in:          make(chan *request, cfg.MaxBatch),
+		commits:     make(chan *pending, 1),
+		free:        make(chan *pending, 2),
+		done:        make(chan struct{}),
+		snaps:       make([]atomic.Pointer[Snapshot], len(cfg.Markets.List)),
+		built:       make([]*Snapshot, len(cfg.Markets.List)),
+		projAdvance: make(chan struct{}),
+		wanted:      make(chan struct{}, 1),
 	}
 	c.reqs.New = func() any { return &request{done: make(chan struct{}, 1)} }
 	if err := c.recover(ctx); err != nil {
 		return nil, err
 	}
-	c.free <- &pending{}
-	c.free <- &pending{}
+	pool := 2
+	if cfg.Journal != nil {
+		pool = 2 + cfg.MaxLag
+		c.project = make(chan *pending, pool+1)
+		c.free = make(chan *pending, pool)
+	}
+	for range pool {
+		c.free <- &pending{}
+	}
 	go c.sequence()
-	go c.commit()
+	if cfg.Journal != nil {
+		projected := make(chan struct{})
+		go c.projector(projected)
+		go c.commit(projected)
+	} else {
+		go c.commit(nil)
+	}
 	return c, nil
 }
 
@@ -247,18 +306,29 @@ func (c *Core) recover(ctx context.Context) error {
 	if err := c.x.Restore(st, last); err != nil {
 		return fmt.Errorf("core: %w", err)
 	}
+	c.seq = st.JournalSeq
+	c.projected.Store(st.JournalSeq)
+	c.journaled.Store(st.JournalSeq)
+	if c.cfg.Journal != nil {
+		if err := c.replay(ctx, st); err != nil {
+			return fmt.Errorf("core: %w", err)
+		}
+	}
 	if err := c.x.Check(); err != nil {
 		return fmt.Errorf("core: the stored state violates the ledger invariants; refusing to start: %w", err)
 	}
 	if st.Meta[metaScales] != scales || st.Meta[metaUnits] != units {
-		b := &twinex.Batch{Counters: c.x.Counters(), Meta: map[string]string{metaScales: scales, metaUnits: units}}
+		b := &twinex.Batch{Meta: map[string]string{metaScales: scales, metaUnits: units}}
+		if c.recovered == nil {
+			b.Counters = c.x.Counters()
+		}
 		if err := c.cfg.Store.Commit(ctx, b); err != nil {
 			return fmt.Errorf("core: record currency scales: %w", err)
 		}
 	}
 	// Stamps go on from the last one stored even if the clock is behind
 	// (a step back, a moved data directory): history never goes backwards.
-	c.last = max(now, st.Counters.Time)
+	c.last = max(now, st.Counters.Time, c.x.Counters().Time)
 	for i := range c.cfg.Markets.List {
 		c.snaps[i].Store(c.snapshot(i, now, true))
 	}
@@ -474,6 +544,7 @@ func (c *Core) refresh() {
 	now := c.cfg.Now().UnixNano()
 	p := <-c.free
 	p.reqs = p.reqs[:0]
+	p.cmds = p.cmds[:0]
 	p.out.Reset()
 	p.batch.Reset()
 	p.snaps = p.snaps[:0]
@@ -504,6 +575,7 @@ func (c *Core) apply(p *pending) {
 	p.out.Reset()
 	p.batch.Reset()
 	p.snaps = p.snaps[:0]
+	p.cmds = p.cmds[:0]
 	clear(p.uses)
 	if c.failed.Load() != nil {
 		return // the committer fails the whole batch
@@ -523,6 +595,7 @@ func (c *Core) apply(p *pending) {
 		}
 		r.cmd.Time = now
 		r.res = c.x.Apply(&r.cmd, &p.out)
+		p.cmds = append(p.cmds, &r.cmd)
 		if r.use.ID != "" {
 			p.addUse(r.use)
 		}
@@ -583,9 +656,19 @@ func (c *Core) snapshot(i int, now int64, bookChanged bool) *Snapshot {
 	return s
 }
 
-// commit is the committer goroutine.
-func (c *Core) commit() {
-	defer close(c.done)
+// commit is the committer goroutine. Each batch that changed anything is
+// made durable (appended to the journal, or committed to the store when
+// there is none) before its callers are answered and its effects
+// published. With a journal, the batch then goes on to the projector;
+// projected is closed when the projector has finished.
+func (c *Core) commit(projected chan struct{}) {
+	defer func() {
+		if c.project != nil {
+			close(c.project)
+			<-projected
+		}
+		close(c.done)
+	}()
 	ctx := context.Background()
 	for p := range c.commits {
 		err := c.Err()
@@ -593,8 +676,20 @@ func (c *Core) commit() {
 		if c.cfg.OnBatch != nil {
 			t0 = time.Now()
 		}
-		if err == nil && !p.batch.Empty() {
-			if cerr := c.cfg.Store.Commit(ctx, &p.batch); cerr != nil {
+		write := err == nil && !p.batch.Empty()
+		if write {
+			var cerr error
+			if c.cfg.Journal != nil {
+				p.batch.JournalSeq = p.seq
+				c.buf = encodeRecord(c.buf[:0], c.cfg.Markets, p.cmds, &p.batch)
+				cerr = c.cfg.Journal.Append(ctx, []twinex.JournalRecord{{Seq: p.seq, Data: c.buf}})
+				if cap(c.buf) > 4<<20 {
+					c.buf = nil
+				}
+			} else {
+				cerr = c.cfg.Store.Commit(ctx, &p.batch)
+			}
+			if cerr != nil {
 				err = fmt.Errorf("core: commit: %w", cerr)
 				c.failed.CompareAndSwap(nil, &err)
 				c.log.Error("commit failed; the exchange stops taking commands until restarted", "err", cerr)
@@ -607,6 +702,12 @@ func (c *Core) commit() {
 				r.done <- struct{}{}
 			}
 		} else {
+			if write {
+				c.journaled.Store(p.seq)
+				if c.project == nil {
+					c.advance(p.seq)
+				}
+			}
 			for _, s := range p.snaps {
 				c.snaps[s.Index].Store(s)
 			}
@@ -621,6 +722,308 @@ func (c *Core) commit() {
 			c.cfg.OnBatch(BatchStats{Commands: len(p.reqs), Apply: p.applied, Commit: time.Since(t0), Failed: err != nil})
 		}
 		p.reqs = p.reqs[:0]
-		c.free <- p
+		p.cmds = p.cmds[:0]
+		if write && err == nil && c.project != nil {
+			c.project <- p
+		} else {
+			c.free <- p
+		}
 	}
+}
+
+// projector is the projector goroutine: it writes the effects of journaled
+// batches into the store, several at a time merged into one transaction,
+// and checkpoints every CheckpointEvery. It closes done when the committer
+// has stopped and everything is projected, checkpointed and (unless
+// KeepJournal) dropped from the journal.
+func (c *Core) projector(done chan struct{}) {
+	defer close(done)
+	ctx := context.Background()
+	var acc twinex.Batch
+	var ix twinex.MergeIndex
+	var taken []*pending
+	lastCheckpoint := time.Now()
+	failed := false
+	project := func() {
+		if len(taken) == 0 {
+			return
+		}
+		acc.Reset()
+		acc.Meta = nil
+		ix = twinex.MergeIndex{}
+		for _, p := range taken {
+			acc.Merge(&p.batch, &ix)
+		}
+		if !failed {
+			if err := c.cfg.Store.Project(ctx, &acc); err != nil {
+				err = fmt.Errorf("core: project: %w", err)
+				c.failed.CompareAndSwap(nil, &err)
+				c.log.Error("projecting the journal failed; the exchange stops taking commands until restarted", "err", err)
+				failed = true
+				c.advance(0) // wake readers: they see the failure
+			} else {
+				c.advance(acc.JournalSeq)
+			}
+		}
+		for _, p := range taken {
+			if p != c.recovered {
+				p.batch.Reset()
+				c.free <- p
+			}
+		}
+		c.recovered = nil
+		taken = taken[:0]
+		if !failed && time.Since(lastCheckpoint) >= c.cfg.CheckpointEvery {
+			c.checkpoint(ctx, false)
+			lastCheckpoint = time.Now()
+		}
+	}
+	if c.recovered != nil {
+		taken = append(taken, c.recovered)
+		project()
+	}
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for p := range c.project {
+		taken = append(taken, p)
+		// Gather what arrives for ProjectEvery, unless a reader waits.
+		select {
+		case <-c.wanted:
+		default:
+		}
+		timer.Reset(c.cfg.ProjectEvery)
+	gather:
+		for len(taken) < c.cfg.MaxLag {
+			select {
+			case q, ok := <-c.project:
+				if !ok {
+					break gather
+				}
+				taken = append(taken, q)
+			case <-c.wanted:
+				break gather
+			case <-timer.C:
+				break gather
+			}
+		}
+		// Everything already waiting goes in too.
+	drain:
+		for len(taken) < c.cfg.MaxLag {
+			select {
+			case q, ok := <-c.project:
+				if !ok {
+					break drain
+				}
+				taken = append(taken, q)
+			default:
+				break drain
+			}
+		}
+		project()
+	}
+	if !failed {
+		c.checkpoint(ctx, true)
+	}
+}
+
+// checkpoint makes the projection durable and drops the journal records it
+// covers (all of them when final, at Close).
+func (c *Core) checkpoint(ctx context.Context, final bool) {
+	if err := c.cfg.Store.Checkpoint(ctx); err != nil {
+		c.log.Error("checkpoint failed; the journal keeps its records", "err", err)
+		return
+	}
+	if c.cfg.KeepJournal {
+		return
+	}
+	if err := c.cfg.Journal.Truncate(ctx, c.projected.Load()); err != nil {
+		c.log.Error("truncating the journal failed", "err", err)
+	}
+}
+
+// advance records that the projection reached seq (0: only wake the
+// readers) and wakes those waiting for it.
+func (c *Core) advance(seq uint64) {
+	c.projMu.Lock()
+	if seq > c.projected.Load() {
+		c.projected.Store(seq)
+	}
+	close(c.projAdvance)
+	c.projAdvance = make(chan struct{})
+	c.projMu.Unlock()
+}
+
+// Caught returns once the store's projection holds everything answered
+// before the call: reads of the store made after it see every
+// acknowledged command (read-your-writes). It fails with the core's error
+// if the projection failed, or with ctx's error.
+func (c *Core) Caught(ctx context.Context) error {
+	target := c.journaled.Load()
+	for {
+		c.projMu.Lock()
+		ch := c.projAdvance
+		c.projMu.Unlock()
+		if c.projected.Load() >= target {
+			return nil
+		}
+		if err := c.Err(); err != nil {
+			return err
+		}
+		select {
+		case c.wanted <- struct{}{}:
+		default:
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Lag returns how many journal sequences the projection is behind.
+func (c *Core) Lag() uint64 { return c.journaled.Load() - min(c.journaled.Load(), c.projected.Load()) }
+
+// History returns the store for reading history with read-your-writes:
+// each of its queries first waits (Caught) until the projection holds
+// every command answered before the query began. Its other methods are the
+// store's.
+func (c *Core) History() twinex.ExchangeStore { return history{c.cfg.Store, c} }
+
+type history struct {
+	twinex.ExchangeStore
+	c *Core
+}
+
+func (h history) Order(ctx context.Context, id int64) (twinex.Order, error) {
+	if err := h.c.Caught(ctx); err != nil {
+		return twinex.Order{}, err
+	}
+	return h.ExchangeStore.Order(ctx, id)
+}
+
+func (h history) Orders(ctx context.Context, q twinex.OrderQuery) ([]twinex.Order, error) {
+	if err := h.c.Caught(ctx); err != nil {
+		return nil, err
+	}
+	return h.ExchangeStore.Orders(ctx, q)
+}
+
+func (h history) Trades(ctx context.Context, q twinex.TradeQuery) ([]twinex.Trade, error) {
+	if err := h.c.Caught(ctx); err != nil {
+		return nil, err
+	}
+	return h.ExchangeStore.Trades(ctx, q)
+}
+
+func (h history) Transfers(ctx context.Context, q twinex.TransferQuery) ([]twinex.Transfer, error) {
+	if err := h.c.Caught(ctx); err != nil {
+		return nil, err
+	}
+	return h.ExchangeStore.Transfers(ctx, q)
+}
+
+func (h history) Candles(ctx context.Context, q twinex.CandleQuery) ([]twinex.Candle, error) {
+	if err := h.c.Caught(ctx); err != nil {
+		return nil, err
+	}
+	return h.ExchangeStore.Candles(ctx, q)
+}
+
+// replay recovers the journal records after the store's projection (st):
+// their commands are applied to the restored exchange exactly as they were
+// first applied, and their effects merged into one batch that the
+// projector writes first. A journal that was not written with this store
+// is refused unless it holds nothing to replay.
+func (c *Core) replay(ctx context.Context, st *twinex.State) error {
+	j := c.cfg.Journal
+	stored, err := c.cfg.Store.JournalID(ctx)
+	if err != nil {
+		return err
+	}
+	pristine := st.JournalSeq == 0 && st.Counters == (twinex.Counters{}) && len(st.Balances) == 0
+	foreign := stored != j.ID() && !(stored == "" && pristine)
+	// The engine and the market data keep what changed until taken, the
+	// latest state of each once, so the whole replay is taken as one
+	// batch at the end; only the new rows and the key uses are gathered
+	// per record.
+	acc := &pending{}
+	b := &acc.batch
+	uses := map[string]int{}
+	var out engine.Output
+	var records, commands int
+	err = j.Replay(ctx, st.JournalSeq, func(rec twinex.JournalRecord) error {
+		if foreign {
+			return fmt.Errorf("the journal (id %s) was not written with this database (journal id %q) and holds records after its sequence %d; "+
+				"start with the journal that belongs to this database, or move the journal directory aside to start from the database alone", j.ID(), stored, st.JournalSeq)
+		}
+		r, err := decodeRecord(rec.Data, c.cfg.Markets)
+		if err != nil {
+			return fmt.Errorf("journal record %d: %w; restore the data directory from a backup", rec.Seq, err)
+		}
+		out.Reset()
+		for i := range r.cmds {
+			c.x.Apply(&r.cmds[i], &out)
+		}
+		c.md.Apply(out.Trades)
+		b.Trades = append(b.Trades, out.Trades...)
+		b.Transfers = append(b.Transfers, out.Transfers...)
+		for _, u := range r.uses {
+			if i, ok := uses[u.ID]; !ok {
+				uses[u.ID] = len(b.KeyUses)
+				b.KeyUses = append(b.KeyUses, u)
+			} else if u.Seq > b.KeyUses[i].Seq {
+				b.KeyUses[i] = u
+			}
+		}
+		b.KeyReplays = append(b.KeyReplays, r.replays...)
+		for k, v := range r.meta {
+			if b.Meta == nil {
+				b.Meta = map[string]string{}
+			}
+			b.Meta[k] = v
+		}
+		b.JournalSeq = rec.Seq
+		records++
+		commands += len(r.cmds)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(b.KeyUses) > 0 || len(b.KeyReplays) > 0 {
+		// Keys read their nonce and replay marks from the store when
+		// first used: those of the replayed requests are written now,
+		// before anything is served, not with the rest of the projection.
+		if err := c.cfg.Store.Commit(ctx, &twinex.Batch{KeyUses: b.KeyUses, KeyReplays: b.KeyReplays}); err != nil {
+			return fmt.Errorf("record the replayed key uses: %w", err)
+		}
+	}
+	if records > 0 {
+		meta := b.Meta
+		b.Meta = nil
+		c.x.TakeChanges(b)
+		c.md.TakeCandles(b)
+		for k, v := range meta {
+			if b.Meta == nil {
+				b.Meta = map[string]string{}
+			}
+			b.Meta[k] = v
+		}
+	}
+	c.touched = c.x.TakeTouched(c.touched[:0])
+	if stored != j.ID() {
+		if err := c.cfg.Store.SetJournalID(ctx, j.ID()); err != nil {
+			return err
+		}
+	}
+	if last := max(j.Last(), b.JournalSeq); last > c.seq {
+		c.seq = last
+	}
+	if records > 0 {
+		c.recovered = acc
+		c.journaled.Store(b.JournalSeq)
+		c.log.Info("journal replayed", "records", records, "commands", commands, "from", st.JournalSeq, "to", b.JournalSeq)
+	}
+	return nil
 }

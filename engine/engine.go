@@ -24,6 +24,8 @@
 package engine
 
 import (
+	"slices"
+
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/ledger"
 )
@@ -760,6 +762,7 @@ func (x *Exchange) TakeTouched(dst []int) []int {
 // TakeChanges appends everything changed since the last call (orders,
 // balances, supplies, fee rates, counters) to b, then frees closed orders.
 func (x *Exchange) TakeChanges(b *twinex.Batch) {
+	b.Orders = slices.Grow(b.Orders, len(x.dirty))
 	for _, o := range x.dirty {
 		o.dirty = false
 		b.Orders = append(b.Orders, o.Order)

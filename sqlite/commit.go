@@ -89,9 +89,9 @@ func (bk *bulk) prepare(db *sql.DB, table, cols, key, keep string) error {
 type writer struct {
 	orders, trades, balances, transfers, supply, feeRates, candles bulk
 
-	counters, meta, keyUse, keyReplay *sql.Stmt
-	all                               []*sql.Stmt // for close
-	args                              []any
+	counters, meta, keyUse, keyReplay, journalSeq *sql.Stmt
+	all                                           []*sql.Stmt // for close
+	args                                          []any
 }
 
 func (w *writer) prepare(db *sql.DB) error {
@@ -136,6 +136,12 @@ func (w *writer) prepare(db *sql.DB) error {
 		return fmt.Errorf("prepare key replays: %w", err)
 	}
 	w.all = append(w.all, w.keyReplay)
+	// The projected sequence only goes forward.
+	if w.journalSeq, err = db.Prepare(`INSERT INTO journal_state (id, seq, journal_id) VALUES (1, ?, '')
+		ON CONFLICT (id) DO UPDATE SET seq = max(seq, excluded.seq)`); err != nil {
+		return fmt.Errorf("prepare journal state: %w", err)
+	}
+	w.all = append(w.all, w.journalSeq)
 	return nil
 }
 
@@ -158,19 +164,45 @@ func (w *writer) close() {
 func (db *DB) Commit(ctx context.Context, b *twinex.Batch) error {
 	db.mu.Lock()
 	defer db.mu.Unlock()
-	if err := db.commit(ctx, b); err != nil {
+	if err := commit(ctx, db.w, &db.wr, b); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
 }
 
-func (db *DB) commit(ctx context.Context, b *twinex.Batch) error {
-	tx, err := db.w.BeginTx(ctx, nil)
+// Project writes b like Commit, through the projection's own connection,
+// which commits without an fsync (synchronous=NORMAL in WAL mode: a crash
+// of the machine may lose the latest projections, never corrupt the file
+// or keep part of one). The journal holds what they project; Checkpoint
+// makes them durable.
+func (db *DB) Project(ctx context.Context, b *twinex.Batch) error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if err := commit(ctx, db.p, &db.pr, b); err != nil {
+		return fmt.Errorf("project: %w", err)
+	}
+	return nil
+}
+
+// Checkpoint makes every projection durable: a commit with an fsync of the
+// write-ahead log covers every frame written before it, the projections'
+// included.
+func (db *DB) Checkpoint(ctx context.Context) error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if _, err := db.w.ExecContext(ctx, `INSERT INTO journal_state (id, seq, journal_id) VALUES (1, 0, '')
+		ON CONFLICT (id) DO UPDATE SET seq = seq`); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	return nil
+}
+
+func commit(ctx context.Context, conn *sql.DB, w *writer, b *twinex.Batch) error {
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	w := &db.wr
 	if err := w.exec(ctx, tx, &w.orders, len(b.Orders), func(a []any, i int) []any {
 		o := &b.Orders[i]
 		return append(a, o.ID, o.ClientOrderID, o.AccountID, o.Session, o.Market,
@@ -240,6 +272,11 @@ func (db *DB) commit(ctx context.Context, b *twinex.Batch) error {
 			if _, err := s.ExecContext(ctx, m.KeyID, m.Sig, m.Until); err != nil {
 				return fmt.Errorf("key replays: %w", err)
 			}
+		}
+	}
+	if b.JournalSeq > 0 {
+		if _, err := tx.StmtContext(ctx, w.journalSeq).ExecContext(ctx, int64(b.JournalSeq)); err != nil {
+			return fmt.Errorf("journal state: %w", err)
 		}
 	}
 	if len(b.Meta) > 0 {

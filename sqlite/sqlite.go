@@ -50,6 +50,15 @@ const (
 		"&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)" +
 		"&_pragma=wal_autocheckpoint(10000)" +
 		"&_txlock=immediate"
+	// The projection's writer (DB.Project) commits without an fsync: what
+	// it writes is durable in the journal already. In WAL mode NORMAL
+	// still never corrupts the file, and SQLite syncs the log before a
+	// checkpoint copies it into the database.
+	projectionPragmas = commonPragmas +
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
+		"&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)" +
+		"&_pragma=wal_autocheckpoint(10000)" +
+		"&_txlock=immediate"
 	readerPragmas = commonPragmas + "&_pragma=query_only(1)&_pragma=cache_size(-16384)"
 	// The activity log's file commits without an fsync (synchronous=NORMAL
 	// in WAL mode: a power cut may lose the last records, never corrupt
@@ -71,8 +80,13 @@ type DB struct {
 	// (LogPath): the log and its usage rollup live there.
 	lw, lr *sql.DB
 
-	mu sync.Mutex // serialises Commit, guarding w's statements and args
-	wr writer
+	// p is the projection's writer connection on the main file: it
+	// commits without an fsync (projectionPragmas); see Project.
+	p *sql.DB
+
+	mu sync.Mutex // serialises Commit and Project, guarding their statements and args
+	wr writer     // prepared on w
+	pr writer     // prepared on p
 
 	path string // the database file, for backups
 }
@@ -110,6 +124,15 @@ func Open(path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
+	if db.p, err = sql.Open("sqlite", path+"?"+projectionPragmas); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	single(db.p)
+	if err := db.pr.prepare(db.p); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
 	return db, nil
 }
 
@@ -124,10 +147,7 @@ func openFile(ctx context.Context, path, pragmas, dir string, before func(contex
 	if err != nil {
 		return nil, nil, fmt.Errorf("open sqlite: %w", err)
 	}
-	w.SetMaxOpenConns(1)
-	w.SetMaxIdleConns(1)
-	w.SetConnMaxLifetime(0)
-	w.SetConnMaxIdleTime(0)
+	single(w)
 	if before != nil {
 		if err := before(ctx, w); err != nil {
 			w.Close()
@@ -147,6 +167,15 @@ func openFile(ctx context.Context, path, pragmas, dir string, before func(contex
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	return w, r, nil
+}
+
+// single keeps a pool to one connection that lives as long as the pool:
+// a writer, whose prepared statements stay on it.
+func single(db *sql.DB) {
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
 }
 
 // private makes the database file at path readable by its owner only:
@@ -270,8 +299,9 @@ func (db *DB) Close() error {
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	db.wr.close()
+	db.pr.close()
 	var errs []error
-	for _, c := range []*sql.DB{db.r, db.w, db.lr, db.lw} {
+	for _, c := range []*sql.DB{db.r, db.p, db.w, db.lr, db.lw} {
 		if c != nil {
 			if err := c.Close(); err != nil {
 				errs = append(errs, err)

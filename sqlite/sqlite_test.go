@@ -299,3 +299,13 @@ func TestBackupWhileServing(t *testing.T) {
 		t.Fatalf("log copy: %v", err)
 	}
 }
+
+func TestJournalContract(t *testing.T) {
+	storetest.RunJournal(t, func(t *testing.T, dir string) twinex.Journal {
+		j, err := sqlite.OpenJournal(filepath.Join(dir, "journal.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return j
+	})
+}

@@ -35,6 +35,12 @@ func loadState(ctx context.Context, tx *sql.Tx) (*twinex.State, error) {
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("counters: %w", err)
 	}
+	var seq int64
+	err = tx.QueryRowContext(ctx, `SELECT seq FROM journal_state WHERE id = 1`).Scan(&seq)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("journal state: %w", err)
+	}
+	s.JournalSeq = uint64(seq)
 
 	// Counting first sizes the slice once; the partial index makes it cheap.
 	var n int
@@ -96,6 +102,32 @@ func loadState(ctx context.Context, tx *sql.Tx) (*twinex.State, error) {
 		return nil, fmt.Errorf("meta: %w", err)
 	}
 	return s, nil
+}
+
+// JournalID returns the id of the journal the projection was written with
+// ("" before the first).
+func (db *DB) JournalID(ctx context.Context) (string, error) {
+	var id string
+	err := db.r.QueryRowContext(ctx, `SELECT journal_id FROM journal_state WHERE id = 1`).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("journal id: %w", err)
+	}
+	return id, nil
+}
+
+// SetJournalID records the id of the journal the projection is written
+// with from now on, durably.
+func (db *DB) SetJournalID(ctx context.Context, id string) error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if _, err := db.w.ExecContext(ctx, `INSERT INTO journal_state (id, seq, journal_id) VALUES (1, 0, ?)
+		ON CONFLICT (id) DO UPDATE SET journal_id = excluded.journal_id`, id); err != nil {
+		return fmt.Errorf("set journal id: %w", err)
+	}
+	return nil
 }
 
 // scanAll appends every row of rows to dst with scan, and closes rows.

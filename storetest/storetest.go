@@ -59,6 +59,9 @@ func Run(t *testing.T, open Opener) {
 		{"AtomicDuplicateTrade", testAtomicDuplicateTrade},
 		{"AtomicDuplicateTransfer", testAtomicDuplicateTransfer},
 		{"Reopen", testReopen},
+		{"Projection", testProjection},
+		{"JournalID", testJournalID},
+		{"MergedBatches", testMergedBatches},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -823,5 +826,97 @@ func testAscending(t *testing.T, h *harness) {
 	}
 	if !slices.Equal(tids, []int64{6, 5}) {
 		t.Errorf("transfers after id 4, newest first: %v", tids)
+	}
+}
+
+// testProjection: Project writes like Commit and records the journal
+// sequence it reached, which only goes forward; a Checkpoint makes it
+// durable.
+func testProjection(t *testing.T, h *harness) {
+	ctx := context.Background()
+	if got := h.state().JournalSeq; got != 0 {
+		t.Fatalf("a new store's journal sequence is %d", got)
+	}
+	c := twinex.Counters{OrderID: 1, Time: 5}
+	if err := h.s.Project(ctx, &twinex.Batch{Orders: []twinex.Order{order(1, 100)}, Counters: c, JournalSeq: 7}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.s.Project(ctx, &twinex.Batch{Meta: map[string]string{"k": "v"}, JournalSeq: 3}); err != nil {
+		t.Fatal(err)
+	}
+	// A commit without a sequence leaves it alone.
+	h.commit(&twinex.Batch{Meta: map[string]string{"x": "y"}})
+	st := h.state()
+	if st.JournalSeq != 7 || st.Counters != c || len(st.OpenOrders) != 1 || st.Meta["k"] != "v" {
+		t.Fatalf("after projecting: %+v", st)
+	}
+	if err := h.s.Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h.reopen()
+	if st := h.state(); st.JournalSeq != 7 || len(st.OpenOrders) != 1 {
+		t.Fatalf("after checkpoint and reopen: %+v", st)
+	}
+	if o, err := h.s.Order(ctx, 1); err != nil || o.ID != 1 {
+		t.Fatalf("projected order: %+v %v", o, err)
+	}
+}
+
+// testJournalID: the id of the journal the store was projected from is
+// kept durably.
+func testJournalID(t *testing.T, h *harness) {
+	ctx := context.Background()
+	if id, err := h.s.JournalID(ctx); err != nil || id != "" {
+		t.Fatalf("a new store's journal id: %q %v", id, err)
+	}
+	if err := h.s.Project(ctx, &twinex.Batch{JournalSeq: 4}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.s.SetJournalID(ctx, "j1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.s.SetJournalID(ctx, "j2"); err != nil {
+		t.Fatal(err)
+	}
+	h.reopen()
+	if id, err := h.s.JournalID(ctx); err != nil || id != "j2" {
+		t.Fatalf("journal id after reopen: %q %v", id, err)
+	}
+	if got := h.state().JournalSeq; got != 4 {
+		t.Fatalf("setting the id moved the sequence to %d", got)
+	}
+}
+
+// testMergedBatches: a batch merged from several (Batch.Merge, as the
+// projector writes them) stores the latest state of each entry.
+func testMergedBatches(t *testing.T, h *harness) {
+	a := &twinex.Batch{
+		Orders:   []twinex.Order{order(1, 100), order(2, 100)},
+		Balances: []twinex.Balance{{AccountID: 100, Currency: "USD", Total: 10}},
+		Trades:   []twinex.Trade{{ID: 1, Market: "btcusd", Price: 1, Amount: 1, Time: 1}},
+		KeyUses:  []twinex.KeyUse{},
+		Counters: twinex.Counters{OrderID: 2}, JournalSeq: 1,
+	}
+	o1 := order(1, 100)
+	o1.Status, o1.Filled, o1.Held = twinex.StatusFilled, o1.Amount, 0
+	b := &twinex.Batch{
+		Orders:   []twinex.Order{o1},
+		Balances: []twinex.Balance{{AccountID: 100, Currency: "USD", Total: 7}, {AccountID: 101, Currency: "USD", Total: 3}},
+		Trades:   []twinex.Trade{{ID: 2, Market: "btcusd", Price: 1, Amount: 1, Time: 2}},
+		Counters: twinex.Counters{OrderID: 3}, JournalSeq: 2,
+	}
+	var m twinex.Batch
+	var ix twinex.MergeIndex
+	m.Merge(a, &ix)
+	m.Merge(b, &ix)
+	if len(m.Orders) != 2 || len(m.Balances) != 2 || len(m.Trades) != 2 || m.Counters.OrderID != 3 || m.JournalSeq != 2 {
+		t.Fatalf("merged %+v", m)
+	}
+	if err := h.s.Project(context.Background(), &m); err != nil {
+		t.Fatal(err)
+	}
+	st := h.state()
+	if len(st.OpenOrders) != 1 || st.OpenOrders[0].ID != 2 || len(st.Balances) != 2 || st.Balances[0].Total != 7 || st.JournalSeq != 2 {
+		t.Fatalf("state after the merged batch: %+v", st)
 	}
 }

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/pprof"
 	"time"
 
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/bench"
+	"github.com/twinex/twinex/journal"
 	"github.com/twinex/twinex/sqlite"
 )
 
@@ -76,26 +78,48 @@ func benchEngine(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "workload seed")
 	fs.BoolVar(&cfg.Durable, "durable", false, "go through the sequencer and group commit into SQLite")
 	fs.IntVar(&cfg.Clients, "clients", 2048, "concurrent submitters with --durable")
+	fs.StringVar(&cfg.Journal, "journal", "file", "with --durable, where batches become durable: file (the journal's files, as served), table (a SQLite table of batch blobs) or none (each batch committed to the store)")
 	cfg.OpenStore = func(path string) (twinex.ExchangeStore, error) { return sqlite.Open(path) }
-	return profiled(fs, args, stdout, func() (bench.EngineResult, error) { return bench.Engine(ctx, cfg) })
+	return profiled(fs, args, stdout, func() (bench.EngineResult, error) {
+		open, err := journalOpener(cfg.Journal)
+		if err != nil {
+			return bench.EngineResult{}, err
+		}
+		cfg.OpenJournal = open
+		return bench.Engine(ctx, cfg)
+	})
+}
+
+// journalOpener returns the opener of the journal named by --journal.
+func journalOpener(kind string) (func(dir string) (twinex.Journal, error), error) {
+	switch kind {
+	case "file":
+		return func(dir string) (twinex.Journal, error) { return journal.Open(filepath.Join(dir, "journal")) }, nil
+	case "table":
+		return func(dir string) (twinex.Journal, error) { return sqlite.OpenJournal(filepath.Join(dir, "journal.db")) }, nil
+	case "none":
+		return nil, nil
+	}
+	return nil, fmt.Errorf("bench: --journal is file, table or none, not %q", kind)
 }
 
 func benchRestart(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bench restart", "Usage: twinex bench restart [--open N] [--history N] [--seed S]\n\n"+
+	fs := newFlags("bench restart", "Usage: twinex bench restart [--open N] [--history N] [--journaled N] [--seed S]\n\n"+
 		"Prints {\"open_orders\":N,\"historical_orders\":N,\"restart_ms\":X,...}.\n", stderr)
 	var cfg bench.RestartConfig
 	fs.IntVar(&cfg.Open, "open", 100_000, "open orders at the restart")
 	fs.IntVar(&cfg.History, "history", 1_000_000, "closed orders in the history")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "workload seed")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
+	fs.IntVar(&cfg.Journaled, "journaled", 0, "commands in the journal after the last checkpoint, replayed at the restart")
+	kind := fs.String("journal", "file", "the journal: file, table or none (as in bench engine)")
 	cfg.OpenStore = func(path string) (twinex.ExchangeStore, error) { return sqlite.Open(path) }
-	res, err := bench.Restart(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	return json.NewEncoder(stdout).Encode(res)
+	return profiled(fs, args, stdout, func() (bench.RestartResult, error) {
+		var err error
+		if cfg.OpenJournal, err = journalOpener(*kind); err != nil {
+			return bench.RestartResult{}, err
+		}
+		return bench.Restart(ctx, cfg)
+	})
 }
 
 func benchAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error {

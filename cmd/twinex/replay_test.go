@@ -62,6 +62,13 @@ func TestReplayRefusedAcrossRestarts(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	bin := buildBinary(t)
+	t.Run("SIGTERM", func(t *testing.T) { replayAcrossRestart(t, bin, syscall.SIGTERM) })
+	// Killed, the server's projection may not have run: the nonce and
+	// replay marks of the acknowledged writes are in the journal only.
+	t.Run("SIGKILL", func(t *testing.T) { replayAcrossRestart(t, bin, syscall.SIGKILL) })
+}
+
+func replayAcrossRestart(t *testing.T, bin string, sig syscall.Signal) {
 	dir := t.TempDir()
 	cmd, addr := startBinary(t, bin, dir)
 	c := newTestClient(t, addr, dir)
@@ -93,14 +100,21 @@ func TestReplayRefusedAcrossRestarts(t *testing.T) {
 			t.Fatalf("%s: replay before the restart %d %s", r.path, st, reason)
 		}
 	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
 	cmd.Wait()
 
 	_, addr = startBinary(t, bin, dir)
 	c = newTestClient(t, addr, dir)
-	for _, r := range []signedRequest{withdraw, order, counterRead} {
+	replays := []signedRequest{withdraw, order, counterRead}
+	if sig == syscall.SIGKILL {
+		// A read's nonce mark is kept in memory and written in the
+		// background: a crash may lose it, and a read replayed changes
+		// nothing. The writes' marks are durable with their effects.
+		replays = replays[:2]
+	}
+	for _, r := range replays {
 		if st, reason := r.send(t, addr); st != 400 || reason != "InvalidNonce" {
 			t.Errorf("%s (%s): replay after the restart %d %s, want 400 InvalidNonce", r.path, r.key[:8], st, reason)
 		}
