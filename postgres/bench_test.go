@@ -214,3 +214,30 @@ func BenchmarkDurableCore(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkJournalAppend appends one record per call, as the committer
+// does once per batch, of the sizes of a batch of a few commands up to a
+// few thousand (about 60 bytes a command), each append durable.
+func BenchmarkJournalAppend(b *testing.B) {
+	for _, size := range []int{256, 16 << 10, 256 << 10} {
+		b.Run(fmt.Sprint("bytes=", size), func(b *testing.B) {
+			j, err := postgres.OpenJournal(context.Background(), pg.Schema(b))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer j.Close()
+			data := make([]byte, size)
+			for i := range data {
+				data[i] = byte(i * 7 % 251) // compresses somewhat, as encoded commands do
+			}
+			b.SetBytes(int64(size))
+			b.ResetTimer()
+			for i := range b.N {
+				if err := j.Append(context.Background(), []twinex.JournalRecord{{Seq: uint64(i + 1), Data: data}}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
+		})
+	}
+}
