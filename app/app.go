@@ -310,7 +310,7 @@ func (m *App) openState(ctx context.Context) (_ *state, err error) {
 	// Whatever was opened is closed again if a later step fails.
 	defer func() {
 		if err != nil {
-			}
+		}
 	}()
 	if st.store, err = sqlite.Open(filepath.Join(m.DataDir, "twinex.db")); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
@@ -348,13 +348,13 @@ func (m *App) openState(ctx context.Context) (_ *state, err error) {
 	for _, id := range sessions {
 		if auth.ValidKeyID(id) {
 			if err := st.keys.StartClock(ctx, id, time.Now()); err != nil {
-						return nil, fmt.Errorf("start heartbeat clocks: %w", err)
+				return nil, fmt.Errorf("start heartbeat clocks: %w", err)
 			}
 		}
 	}
 	if m.Mode == Sandbox {
 		if err := m.provisionDemo(ctx, st); err != nil {
-				return nil, err
+			return nil, err
 		}
 	} else if _, err := st.store.UserByEmail(ctx, DemoEmail); err == nil {
 		return nil, fmt.Errorf("this data directory holds a sandbox (its demo account, simulated liquidity and deposits); production mode needs a data directory of its own")
@@ -379,7 +379,7 @@ func (m *App) openState(ctx context.Context) (_ *state, err error) {
 		srv.Sandbox, srv.Faults, srv.Scenarios = m, m.faults, m
 		if m.Sim {
 			if st.sim, err = m.openSimulator(ctx, st); err != nil {
-						return nil, err
+				return nil, err
 			}
 		}
 	}
