@@ -310,6 +310,7 @@ func (m *App) openState(ctx context.Context) (_ *state, err error) {
 	// Whatever was opened is closed again if a later step fails.
 	defer func() {
 		if err != nil {
+			st.close()
 		}
 	}()
 	if st.store, err = sqlite.Open(filepath.Join(m.DataDir, "twinex.db")); err != nil {
