@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,7 +15,9 @@ import (
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/core"
 	"github.com/twinex/twinex/engine"
+	"github.com/twinex/twinex/journal"
 	"github.com/twinex/twinex/postgres"
+	"github.com/twinex/twinex/sqlite"
 )
 
 // The exchange on PostgreSQL: a core over the PostgreSQL store and the
@@ -60,12 +63,12 @@ func closeCore(t *testing.T, c *core.Core, db *postgres.DB, j *postgres.Journal)
 func usd(v int64) int64 { return v * 1e10 }
 func btc(v int64) int64 { return v * 1e11 }
 
-// stream sends n seeded random commands to c from four goroutines at once
-// (so that batches hold several commands): deposits, limit orders on both
+// stream sends n seeded random commands to c from workers goroutines at
+// once (so that batches hold several commands; with one, the stream and
+// its stamps are the same on every run): deposits, limit orders on both
 // sides of a moving price, cancels and withdrawals, for accounts 100-105.
-func stream(t *testing.T, c *core.Core, seed uint64, n int) {
+func stream(t *testing.T, c *core.Core, seed uint64, n, workers int) {
 	t.Helper()
-	const workers = 4
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
@@ -188,7 +191,7 @@ func TestCoreRecovers(t *testing.T) {
 	ctx := context.Background()
 	url := pg.Schema(t)
 	c, db, j := openCore(t, url, true, nil)
-	stream(t, c, 1, 1200)
+	stream(t, c, 1, 1200, 4)
 	want := coreState(t, c)
 	closeCore(t, c, db, j)
 	db = open(t, url)
@@ -268,7 +271,7 @@ func TestJournalIsTheDurabilityPoint(t *testing.T) {
 		held.DB = db
 		return held
 	})
-	stream(t, c, 2, 400)
+	stream(t, c, 2, 400, 4)
 	if err := c.Caught(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -311,5 +314,73 @@ func TestJournalIsTheDurabilityPoint(t *testing.T) {
 	got, err := c.History().Order(ctx, o.Order.ID)
 	if err != nil || got != o.Order {
 		t.Fatalf("after the crash: %+v %v, want %+v", got, err, o.Order)
+	}
+}
+
+// fund deposits USD and BTC to accounts 100-105, one at a time.
+func fund(t *testing.T, c *core.Core) {
+	t.Helper()
+	for a := int64(100); a < 106; a++ {
+		for _, d := range []engine.Command{
+			{Kind: engine.DepositFunds, AccountID: a, Currency: "USD", Funds: usd(1_000_000)},
+			{Kind: engine.DepositFunds, AccountID: a, Currency: "BTC", Funds: btc(100)},
+		} {
+			if r, err := c.Do(context.Background(), d); err != nil || r.Err != nil {
+				t.Fatal(err, r.Err)
+			}
+		}
+	}
+}
+
+// TestExchangeSameAsSQLite: one seeded stream of commands, sent one at a
+// time (so that the batches, and with them the stamps, are alike), through
+// a core on SQLite with the file journal and a core on PostgreSQL with its
+// journal, leaves the same state and history in both stores.
+func TestExchangeSameAsSQLite(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cfg := func(st twinex.ExchangeStore, j twinex.Journal) core.Config {
+		return core.Config{Store: st, Journal: j, Markets: twinex.DefaultMarkets(), Now: fixedClock, CheckpointEvery: 5 * time.Millisecond}
+	}
+	for _, seed := range []uint64{3, 4} {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			dir := t.TempDir()
+			lite, err := sqlite.Open(filepath.Join(dir, "twinex.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer lite.Close()
+			lj, err := journal.Open(filepath.Join(dir, "journal"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer lj.Close()
+			c, err := core.Open(ctx, cfg(lite, lj))
+			if err != nil {
+				t.Fatal(err)
+			}
+			fund(t, c)
+			stream(t, c, seed, 500, 1)
+			if err := c.Close(); err != nil {
+				t.Fatal(err)
+			}
+
+			url := pg.Schema(t)
+			c, db, j := openCore(t, url, false, nil)
+			fund(t, c)
+			stream(t, c, seed, 500, 1)
+			closeCore(t, c, db, j)
+			db = open(t, url)
+			defer db.Close()
+
+			want := storeState(t, lite)
+			if !strings.Contains(want, "Status:filled") || !strings.Contains(want, "Status:live") || len(want) < 50000 {
+				t.Fatalf("the stream left little state (%d bytes, filled and live orders: %v %v): the comparison would prove little",
+					len(want), strings.Contains(want, "Status:filled"), strings.Contains(want, "Status:live"))
+			}
+			if got := storeState(t, db); got != want {
+				t.Errorf("PostgreSQL holds another state than SQLite: %s", firstDiff(got, want))
+			}
+		})
 	}
 }
