@@ -178,22 +178,33 @@ func copyCommit(ctx context.Context, conn *pgx.Conn, b *twinex.Batch) error {
 	})
 }
 
+// unprojected is a store whose projections are dropped: the durable
+// core over it measures the journal alone, the ceiling the projection can
+// only lower.
+type unprojected struct{ *postgres.DB }
+
+func (unprojected) Project(context.Context, *twinex.Batch) error { return nil }
+
 // BenchmarkDurableCore runs bench engine's durable workload (the
 // sequencer and group commit, from 2,048 concurrent clients) on
 // PostgreSQL: with the PostgreSQL journal as the durability point and the
-// store as its projection, and without a journal (each batch committed to
-// the store). Run it with -benchtime=1x: one run is 200,000 commands, a
+// store as its projection; without a journal (each batch committed to
+// the store); and with the journal but no projection (unprojected). Run it with -benchtime=1x: one run is 200,000 commands, a
 // size fixed so that runs compare.
 func BenchmarkDurableCore(b *testing.B) {
-	for _, journal := range []string{"postgres", "none"} {
+	for _, journal := range []string{"postgres", "none", "postgres-unprojected"} {
 		b.Run("journal="+journal, func(b *testing.B) {
 			var url string
 			cfg := bench.EngineConfig{Orders: 200_000, Seed: 1, Durable: true, Journal: journal,
 				OpenStore: func(string) (twinex.ExchangeStore, error) {
 					url = pg.Schema(b)
-					return postgres.Open(context.Background(), url)
+					db, err := postgres.Open(context.Background(), url)
+					if err != nil || journal != "postgres-unprojected" {
+						return db, err
+					}
+					return unprojected{db}, nil
 				}}
-			if journal == "postgres" {
+			if journal != "none" {
 				cfg.OpenJournal = func(string) (twinex.Journal, error) { return postgres.OpenJournal(context.Background(), url) }
 			}
 			var res bench.EngineResult
