@@ -3,10 +3,10 @@
 // fingerprints and the activity log in PostgreSQL, through pgx (pure Go, no
 // cgo).
 //
-// It implements every store interface of the domain but
-// twinex.ExchangeStore and twinex.Journal, which are next
-// (docs/POSTGRES.md). The contract suites in storetest and mail/mailtest
-// run against it and against the SQLite store alike.
+// It implements every store interface of the domain, twinex.ExchangeStore
+// included, and Journal is the command journal as a table (twinex.Journal).
+// The contract suites in storetest and mail/mailtest run against it and
+// against the SQLite store alike (docs/POSTGRES.md).
 //
 // A DB is a pool of connections; every method is safe for concurrent use,
 // also by several processes sharing one database. The tables live in the
@@ -48,6 +48,8 @@ const (
 // DB is the PostgreSQL store.
 type DB struct {
 	pool *pgxpool.Pool
+	cfg  *pgx.ConnConfig // for the exchange store's own connections
+	x    exchange
 }
 
 // Open connects to the database at url, a postgres:// URL or a libpq
@@ -67,11 +69,13 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	return &DB{pool: pool}, nil
+	return &DB{pool: pool, cfg: cfg.ConnConfig}, nil
 }
 
-// Close closes the pool's connections, waiting for those in use.
+// Close closes the pool's connections, waiting for those in use, and the
+// exchange store's.
 func (db *DB) Close() error {
+	db.closeExchange()
 	db.pool.Close()
 	return nil
 }

@@ -1,0 +1,538 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/twinex/twinex"
+)
+
+var _ twinex.ExchangeStore = (*DB)(nil)
+
+// exchange is the exchange store's writing side: two connections of its
+// own, so that the session settings that make one durable and the other
+// not are set once, and the column buffers its batches reuse.
+//
+// Commit, Checkpoint and SetJournalID write through w, whose commits wait
+// for the write-ahead log to be flushed (synchronous_commit on, or
+// stronger if the server is configured so). Project writes through p,
+// whose commits do not wait (synchronous_commit off): see Project and
+// Checkpoint for why that is safe. mu makes the writes take turns, as the
+// sequencer's single writer does anyway; the connections are made on first
+// use and made again after one broke.
+type exchange struct {
+	mu   sync.Mutex
+	w, p *pgx.Conn
+	bufs batchBufs
+}
+
+// column is one column of a table written with unnest: its name, and
+// whether it is text, or a wide (128-bit) integer in a NUMERIC column, sent
+// as its decimal text and cast; else an integer, sent as bigint[] and
+// converted by the INSERT to the column's type.
+type column struct {
+	name string
+	text bool
+	wide bool
+}
+
+// cols parses "a, b:text, c:wide" into columns.
+func cols(spec string) []column {
+	var out []column
+	for _, f := range strings.Split(spec, ", ") {
+		name, typ, _ := strings.Cut(f, ":")
+		out = append(out, column{name: name, text: typ == "text", wide: typ == "wide"})
+	}
+	return out
+}
+
+// selectNames returns the columns to SELECT, the wide ones as text
+// (twinex.ParseInt128 reads them back exactly).
+func selectNames(cs []column) string {
+	var b strings.Builder
+	for i, c := range cs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(c.name)
+		if c.wide {
+			b.WriteString("::text")
+		}
+	}
+	return b.String()
+}
+
+// names returns the columns' names joined with ", ".
+func names(cs []column) string {
+	var b strings.Builder
+	for i, c := range cs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(c.name)
+	}
+	return b.String()
+}
+
+// The exchange tables' columns in the order the writes and the reads use.
+var (
+	orderColumns = cols("id, client_order_id:text, account_id, session:text, market:text, side, order_type, exec_option, " +
+		"price, stop_price, amount, filled, filled_notional, fees, held, maker_bps, taker_bps, status, cancel_reason:text, " +
+		"seq, created, updated")
+	tradeColumns = cols("id, market:text, price, amount, notional, taker_side, maker_order_id, taker_order_id, " +
+		"maker_account, taker_account, maker_fee, taker_fee, time")
+	balanceColumns  = cols("account_id, currency:text, total:wide, held:wide")
+	transferColumns = cols("id, kind, account_id, currency:text, amount, fee, counterparty, destination:text, " +
+		"tx_hash:text, client_id:text, method:text, time")
+	supplyColumns  = cols("currency:text, net:wide")
+	feeRateColumns = cols("account_id, maker_bps, taker_bps")
+	candleColumns  = cols("market:text, timeframe:text, start, open, high, low, close, volume, quote_volume:wide")
+
+	orderCols    = names(orderColumns)
+	tradeCols    = names(tradeColumns)
+	balanceCols  = selectNames(balanceColumns)
+	transferCols = names(transferColumns)
+	supplyCols   = selectNames(supplyColumns)
+	feeRateCols  = names(feeRateColumns)
+	candleCols   = selectNames(candleColumns)
+)
+
+// unnestSQL returns one statement that inserts every row of a batch from
+// one array per column: INSERT INTO table (cols) SELECT * FROM
+// unnest($1::bigint[], $2::text[], ...), followed, when key is set, by an
+// upsert clause that overwrites every column that is neither in key nor in
+// keep. One statement per table, whatever the batch's size, with its
+// arrays sent in pgx's binary format, is what makes a batch of thousands
+// of rows cheap (docs/POSTGRES.md has the figures against COPY).
+func unnestSQL(table string, cs []column, key, keep string) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO " + table + " (" + names(cs) + ") SELECT * FROM unnest(")
+	for i, c := range cs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		switch {
+		case c.text:
+			fmt.Fprintf(&b, "$%d::text[]", i+1)
+		case c.wide:
+			fmt.Fprintf(&b, "$%d::text[]::numeric[]", i+1)
+		default:
+			fmt.Fprintf(&b, "$%d::bigint[]", i+1)
+		}
+	}
+	b.WriteString(")")
+	if key == "" {
+		return b.String()
+	}
+	fixed := map[string]bool{}
+	for _, k := range strings.Split(key+", "+keep, ", ") {
+		fixed[k] = true
+	}
+	b.WriteString(" ON CONFLICT (" + key + ") DO UPDATE SET ")
+	first := true
+	for _, c := range cs {
+		if fixed[c.name] {
+			continue
+		}
+		if !first {
+			b.WriteString(", ")
+		}
+		first = false
+		b.WriteString(c.name + " = excluded." + c.name)
+	}
+	return b.String()
+}
+
+// The batch's statements, one per table.
+var (
+	// An order's account and client order id never change; not rewriting
+	// them keeps the update off their index.
+	upsertOrders    = unnestSQL("orders", orderColumns, "id", "account_id, client_order_id")
+	insertTrades    = unnestSQL("trades", tradeColumns, "", "") // a duplicate id is an error
+	upsertBalances  = unnestSQL("balances", balanceColumns, "account_id, currency", "")
+	insertTransfers = unnestSQL("transfers", transferColumns, "", "")
+	upsertSupply    = unnestSQL("supply", supplyColumns, "currency", "")
+	upsertFeeRates  = unnestSQL("fee_rates", feeRateColumns, "account_id", "")
+	upsertCandles   = unnestSQL("candles", candleColumns, "market, timeframe, start", "")
+)
+
+const (
+	upsertCounters = `INSERT INTO counters (id, order_id, trade_id, transfer_id, seq, time) VALUES (1, $1, $2, $3, $4, $5)
+		ON CONFLICT (id) DO UPDATE SET order_id = excluded.order_id, trade_id = excluded.trade_id,
+		transfer_id = excluded.transfer_id, seq = excluded.seq, time = excluded.time`
+	upsertMeta = `INSERT INTO meta (key, value) SELECT * FROM unnest($1::text[], $2::text[])
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`
+	// A key's use is written unless a later one (by Seq) is stored, as
+	// keyUseSQL does for one.
+	updateKeyUses = `UPDATE api_keys k SET last_nonce = u.nonce, last_used = u.used, last_ip = u.ip, use_seq = u.seq
+		FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[]) AS u(id, nonce, used, ip, seq)
+		WHERE k.id = u.id AND k.use_seq < u.seq`
+	// A replay mark already there keeps the later end, as keyReplaySQL.
+	upsertKeyReplays = `INSERT INTO key_replays (key_id, sig, until) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+		ON CONFLICT (key_id, sig) DO UPDATE SET until = GREATEST(key_replays.until, excluded.until)`
+	// The projected sequence only goes forward.
+	advanceJournalSeq = `INSERT INTO journal_state (id, seq, journal_id) VALUES (1, $1, '')
+		ON CONFLICT (id) DO UPDATE SET seq = GREATEST(journal_state.seq, excluded.seq)`
+)
+
+// columns holds one table's rows of a batch as one slice per column, the
+// arrays unnest takes. Its slices are reused from batch to batch.
+type columns struct {
+	ints [][]int64 // by column index; unused for text columns
+	strs [][]string
+	i    int // the column the next value goes to
+	kind []column
+}
+
+func (c *columns) reset(cs []column) {
+	if c.kind == nil {
+		c.kind = cs
+		c.ints = make([][]int64, len(cs))
+		c.strs = make([][]string, len(cs))
+	}
+	for i := range cs {
+		c.ints[i] = c.ints[i][:0]
+		clear(c.strs[i]) // don't keep the last batch's strings alive
+		c.strs[i] = c.strs[i][:0]
+	}
+}
+
+func (c *columns) row()         { c.i = 0 }
+func (c *columns) int(v int64)  { c.ints[c.i] = append(c.ints[c.i], v); c.i++ }
+func (c *columns) str(v string) { c.strs[c.i] = append(c.strs[c.i], v); c.i++ }
+
+// args returns the statement's arguments: one array per column.
+func (c *columns) args() []any {
+	a := make([]any, len(c.kind))
+	for i, k := range c.kind {
+		if k.text || k.wide {
+			a[i] = c.strs[i]
+		} else {
+			a[i] = c.ints[i]
+		}
+	}
+	return a
+}
+
+// batchBufs are the column buffers of every table a batch writes.
+type batchBufs struct {
+	orders, trades, balances, transfers, supply, feeRates, candles columns
+}
+
+// queue adds to q the statement that writes rows with sql, putting each
+// row's values into c with put; no rows, no statement.
+func queue[T any](q *pgx.Batch, c *columns, spec []column, sql string, rows []T, put func(*columns, *T)) {
+	if len(rows) == 0 {
+		return
+	}
+	c.reset(spec)
+	for i := range rows {
+		c.row()
+		put(c, &rows[i])
+	}
+	q.Queue(sql, c.args()...)
+}
+
+// queueBatch adds the statements that write b to q.
+func (x *exchange) queueBatch(q *pgx.Batch, b *twinex.Batch) {
+	bf := &x.bufs
+	queue(q, &bf.orders, orderColumns, upsertOrders, b.Orders, func(c *columns, o *twinex.Order) {
+		c.int(o.ID)
+		c.str(o.ClientOrderID)
+		c.int(o.AccountID)
+		c.str(o.Session)
+		c.str(o.Market)
+		c.int(int64(o.Side))
+		c.int(int64(o.Type))
+		c.int(int64(o.Option))
+		c.int(o.Price)
+		c.int(o.StopPrice)
+		c.int(o.Amount)
+		c.int(o.Filled)
+		c.int(o.FilledNotional)
+		c.int(o.Fees)
+		c.int(o.Held)
+		c.int(o.MakerBps)
+		c.int(o.TakerBps)
+		c.int(int64(o.Status))
+		c.str(o.CancelReason)
+		c.int(o.Seq)
+		c.int(o.Created)
+		c.int(o.Updated)
+	})
+	queue(q, &bf.trades, tradeColumns, insertTrades, b.Trades, func(c *columns, t *twinex.Trade) {
+		c.int(t.ID)
+		c.str(t.Market)
+		c.int(t.Price)
+		c.int(t.Amount)
+		c.int(t.Notional)
+		c.int(int64(t.TakerSide))
+		c.int(t.MakerOrderID)
+		c.int(t.TakerOrderID)
+		c.int(t.MakerAccount)
+		c.int(t.TakerAccount)
+		c.int(t.MakerFee)
+		c.int(t.TakerFee)
+		c.int(t.Time)
+	})
+	queue(q, &bf.balances, balanceColumns, upsertBalances, b.Balances, func(c *columns, x *twinex.Balance) {
+		c.int(x.AccountID)
+		c.str(x.Currency)
+		c.str(x.Total.String())
+		c.str(x.Held.String())
+	})
+	queue(q, &bf.transfers, transferColumns, insertTransfers, b.Transfers, func(c *columns, t *twinex.Transfer) {
+		c.int(t.ID)
+		c.int(int64(t.Kind))
+		c.int(t.AccountID)
+		c.str(t.Currency)
+		c.int(t.Amount)
+		c.int(t.Fee)
+		c.int(t.Counterparty)
+		c.str(t.Destination)
+		c.str(t.TxHash)
+		c.str(t.ClientID)
+		c.str(t.Method)
+		c.int(t.Time)
+	})
+	queue(q, &bf.supply, supplyColumns, upsertSupply, b.Supply, func(c *columns, s *twinex.Supply) {
+		c.str(s.Currency)
+		c.str(s.Net.String())
+	})
+	queue(q, &bf.feeRates, feeRateColumns, upsertFeeRates, b.FeeRates, func(c *columns, f *twinex.AccountFees) {
+		c.int(f.AccountID)
+		c.int(f.MakerBps)
+		c.int(f.TakerBps)
+	})
+	queue(q, &bf.candles, candleColumns, upsertCandles, b.Candles, func(c *columns, k *twinex.Candle) {
+		c.str(k.Market)
+		c.str(k.Timeframe)
+		c.int(k.Start)
+		c.int(k.Open)
+		c.int(k.High)
+		c.int(k.Low)
+		c.int(k.Close)
+		c.int(k.Volume)
+		c.str(k.QuoteVolume.String())
+	})
+	if c := b.Counters; c != (twinex.Counters{}) {
+		q.Queue(upsertCounters, c.OrderID, c.TradeID, c.TransferID, c.Seq, c.Time)
+	}
+	if len(b.Meta) > 0 {
+		keys := make([]string, 0, len(b.Meta))
+		for k := range b.Meta {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		vals := make([]string, len(keys))
+		for i, k := range keys {
+			vals[i] = b.Meta[k]
+		}
+		q.Queue(upsertMeta, keys, vals)
+	}
+	if len(b.KeyUses) > 0 {
+		uses := latestUses(b.KeyUses)
+		ids, nonces, ips := make([]string, len(uses)), make([]string, len(uses)), make([]string, len(uses))
+		used, seqs := make([]int64, len(uses)), make([]int64, len(uses))
+		for i, u := range uses {
+			ids[i], nonces[i], used[i], ips[i], seqs[i] = u.ID, u.LastNonce, u.LastUsed, u.LastIP, u.Seq
+		}
+		q.Queue(updateKeyUses, ids, nonces, used, ips, seqs)
+	}
+	if len(b.KeyReplays) > 0 {
+		marks := latestReplays(b.KeyReplays)
+		keys, sigs, until := make([]string, len(marks)), make([]string, len(marks)), make([]int64, len(marks))
+		for i, m := range marks {
+			keys[i], sigs[i], until[i] = m.KeyID, m.Sig, m.Until
+		}
+		q.Queue(upsertKeyReplays, keys, sigs, until)
+	}
+	if b.JournalSeq > 0 {
+		q.Queue(advanceJournalSeq, int64(b.JournalSeq))
+	}
+}
+
+// latestUses returns the latest use (by Seq) of each key, in key id order,
+// so that two transactions touching the same keys lock their rows in the
+// same order (as TouchKeys), and so that the UPDATE meets each key once.
+func latestUses(uses []twinex.KeyUse) []twinex.KeyUse {
+	out := slices.Clone(uses)
+	slices.SortStableFunc(out, func(x, y twinex.KeyUse) int { return cmp.Or(cmp.Compare(x.ID, y.ID), cmp.Compare(y.Seq, x.Seq)) })
+	return slices.CompactFunc(out, func(x, y twinex.KeyUse) bool { return x.ID == y.ID })
+}
+
+// latestReplays returns each replay mark once, with its latest end, in key
+// and signature order: one upsert may not meet the same row twice.
+func latestReplays(marks []twinex.KeyReplay) []twinex.KeyReplay {
+	out := slices.Clone(marks)
+	slices.SortFunc(out, func(x, y twinex.KeyReplay) int {
+		return cmp.Or(cmp.Compare(x.KeyID, y.KeyID), cmp.Compare(x.Sig, y.Sig), cmp.Compare(y.Until, x.Until))
+	})
+	return slices.CompactFunc(out, func(x, y twinex.KeyReplay) bool { return x.KeyID == y.KeyID && x.Sig == y.Sig })
+}
+
+// conn returns the writer connection (durable) or the projector's,
+// connecting it first if needed. x.mu must be held.
+func (db *DB) conn(ctx context.Context, durable bool) (*pgx.Conn, error) {
+	c := &db.x.p
+	if durable {
+		c = &db.x.w
+	}
+	if *c != nil && !(*c).IsClosed() {
+		return *c, nil
+	}
+	conn, err := pgx.ConnectConfig(ctx, db.cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := setDurability(ctx, conn, durable); err != nil {
+		conn.Close(context.Background())
+		return nil, err
+	}
+	*c = conn
+	return conn, nil
+}
+
+// setDurability makes conn's commits wait for the write-ahead log to be
+// flushed (durable) or not. A durable connection keeps the server's
+// synchronous_commit (local, remote_write, on or remote_apply, which an
+// operator with a synchronous standby chooses) unless it is off, which
+// would make Commit lie.
+func setDurability(ctx context.Context, conn *pgx.Conn, durable bool) error {
+	if !durable {
+		_, err := conn.Exec(ctx, `SET synchronous_commit = off`)
+		return err
+	}
+	var mode string
+	if err := conn.QueryRow(ctx, `SHOW synchronous_commit`).Scan(&mode); err != nil {
+		return err
+	}
+	if mode == "off" {
+		_, err := conn.Exec(ctx, `SET synchronous_commit = on`)
+		return err
+	}
+	return nil
+}
+
+// write sends b's statements through the writer (durable) or the
+// projector's connection, in one round trip and one transaction: the
+// statements of a pgx.Batch sent without BEGIN run in PostgreSQL's
+// implicit transaction, which ends at the batch's single Sync, so that
+// either all of them commit or, at the first error, none.
+func (db *DB) write(ctx context.Context, durable bool, b *twinex.Batch) error {
+	db.x.mu.Lock()
+	defer db.x.mu.Unlock()
+	conn, err := db.conn(ctx, durable)
+	if err != nil {
+		return err
+	}
+	var q pgx.Batch
+	db.x.queueBatch(&q, b)
+	if q.Len() == 0 {
+		return nil
+	}
+	return conn.SendBatch(ctx, &q).Close()
+}
+
+// Commit writes b in one transaction, durably: orders, balances, supply,
+// fee rates and candles are upserted (the batch holds their latest state,
+// one entry per key; an order's AccountID and ClientOrderID are taken as
+// fixed at its first write), trades and transfers inserted (an id already
+// stored, or twice in b, is an error and nothing of b is written), meta
+// entries upserted, key uses written unless a later use is stored, replay
+// marks upserted keeping the later end. b.Counters is written unless it is
+// the zero value, so a batch that leaves the counters unset cannot rewind
+// them; b.JournalSeq moves the projected sequence forward, never back.
+func (db *DB) Commit(ctx context.Context, b *twinex.Batch) error {
+	if err := db.write(ctx, true, b); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// Project writes b like Commit, in one transaction, through the
+// projector's connection, whose commits do not wait for the write-ahead
+// log to reach the disk (synchronous_commit off). That is safe because
+// the journal holds what a projection projects: a crash of the database
+// server may lose the latest projections, but PostgreSQL's asynchronous
+// commits are still atomic and still in commit order, so it loses whole
+// transactions from the end and never part of one, and the recovery
+// replays the journal from the sequence that survived (journal_state is
+// written in the same transaction). A Checkpoint makes them all durable
+// before the journal records they cover are dropped.
+func (db *DB) Project(ctx context.Context, b *twinex.Batch) error {
+	if err := db.write(ctx, false, b); err != nil {
+		return fmt.Errorf("project: %w", err)
+	}
+	return nil
+}
+
+// Checkpoint makes every projection so far durable. It commits one write
+// (journal_state's row rewritten as it is) through the durable
+// connection: PostgreSQL's write-ahead log is one sequence, and a commit
+// with synchronous_commit on returns only once the log is flushed up to
+// its own commit record, which comes after the commit records of every
+// projection that returned before it, asynchronous ones included; so
+// those are on disk too. (A transaction that wrote nothing would not wait
+// for the flush: hence the write.)
+func (db *DB) Checkpoint(ctx context.Context) error {
+	db.x.mu.Lock()
+	defer db.x.mu.Unlock()
+	conn, err := db.conn(ctx, true)
+	if err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	if _, err := conn.Exec(ctx, `INSERT INTO journal_state (id, seq, journal_id) VALUES (1, 0, '')
+		ON CONFLICT (id) DO UPDATE SET seq = journal_state.seq`); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	return nil
+}
+
+// JournalID returns the id of the journal the projection was written with
+// ("" before the first).
+func (db *DB) JournalID(ctx context.Context) (string, error) {
+	var id string
+	err := db.pool.QueryRow(ctx, `SELECT journal_id FROM journal_state WHERE id = 1`).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("journal id: %w", err)
+	}
+	return id, nil
+}
+
+// SetJournalID records the id of the journal the projection is written
+// with from now on, durably.
+func (db *DB) SetJournalID(ctx context.Context, id string) error {
+	db.x.mu.Lock()
+	defer db.x.mu.Unlock()
+	conn, err := db.conn(ctx, true)
+	if err == nil {
+		_, err = conn.Exec(ctx, `INSERT INTO journal_state (id, seq, journal_id) VALUES (1, 0, $1)
+			ON CONFLICT (id) DO UPDATE SET journal_id = excluded.journal_id`, id)
+	}
+	if err != nil {
+		return fmt.Errorf("set journal id: %w", err)
+	}
+	return nil
+}
+
+// closeExchange closes the exchange store's connections.
+func (db *DB) closeExchange() {
+	db.x.mu.Lock()
+	defer db.x.mu.Unlock()
+	for _, c := range []**pgx.Conn{&db.x.w, &db.x.p} {
+		if *c != nil {
+			(*c).Close(context.Background())
+			*c = nil
+		}
+	}
+}
