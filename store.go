@@ -8,6 +8,10 @@ import (
 // ErrNotFound is returned by stores for a look-up that matched nothing.
 var ErrNotFound = errors.New("not found")
 
+// ErrOutcomeUnknown is wrapped by a journal's Append error when the records
+// may or may not have been kept: a restart tells.
+var ErrOutcomeUnknown = errors.New("whether it was recorded is unknown")
+
 // Counters are the id sequences of the exchange. Each holds the last id
 // handed out, so ids increase monotonically across restarts.
 type Counters struct {
@@ -46,7 +50,9 @@ type Journal interface {
 	Append(ctx context.Context, recs []JournalRecord) error
 	// Replay calls fn with every record whose Seq is greater than after,
 	// in order. Data is valid only during the call. It must not run
-	// alongside Append.
+	// alongside Append. A journal that can tell that Truncate dropped
+	// records after after (the file journal can: its oldest file names
+	// the first sequence it may hold) fails rather than skip them.
 	Replay(ctx context.Context, after uint64, fn func(JournalRecord) error) error
 	// Truncate drops records with Seq up to through (it may keep some of
 	// them: files are dropped whole, except that when through covers

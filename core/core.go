@@ -42,6 +42,11 @@ const metaScales = "currency_scales"
 // reason.
 const metaUnits = "market_units"
 
+// metaRules records each market's tick, step, minimum and configured
+// status: the engine's outcome depends on them, so the journal's records
+// replay as they were acknowledged only under the rules they ran under.
+const metaRules = "market_rules"
+
 // Config holds a Core's dependencies. Store and Markets are required.
 type Config struct {
 	Store    twinex.ExchangeStore
@@ -266,7 +271,7 @@ func (c *Core) recover(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("core: load state: %w", err)
 	}
-	scales, units := scaleString(c.cfg.Markets), unitString(c.cfg.Markets)
+	scales, units, rules := scaleString(c.cfg.Markets), unitString(c.cfg.Markets), ruleString(c.cfg.Markets)
 	if old, ok := st.Meta[metaScales]; ok {
 		if err := compareUnits("currency", old, scales); err != nil {
 			return fmt.Errorf("core: %w", err)
@@ -310,15 +315,15 @@ func (c *Core) recover(ctx context.Context) error {
 	c.projected.Store(st.JournalSeq)
 	c.journaled.Store(st.JournalSeq)
 	if c.cfg.Journal != nil {
-		if err := c.replay(ctx, st); err != nil {
+		if err := c.replay(ctx, st, rules); err != nil {
 			return fmt.Errorf("core: %w", err)
 		}
 	}
 	if err := c.x.Check(); err != nil {
 		return fmt.Errorf("core: the stored state violates the ledger invariants; refusing to start: %w", err)
 	}
-	if st.Meta[metaScales] != scales || st.Meta[metaUnits] != units {
-		b := &twinex.Batch{Meta: map[string]string{metaScales: scales, metaUnits: units}}
+	if st.Meta[metaScales] != scales || st.Meta[metaUnits] != units || st.Meta[metaRules] != rules {
+		b := &twinex.Batch{Meta: map[string]string{metaScales: scales, metaUnits: units, metaRules: rules}}
 		if c.recovered == nil {
 			b.Counters = c.x.Counters()
 		}
@@ -354,6 +359,17 @@ func unitString(ms *twinex.Markets) string {
 	var parts []string
 	for _, m := range ms.List {
 		parts = append(parts, fmt.Sprintf("%s:%d/%d", m.Symbol, m.PriceDecimals, m.AmountDecimals))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ",")
+}
+
+// ruleString renders what the engine checks orders against, per market:
+// "btcusd:1/1/1000/open,...".
+func ruleString(ms *twinex.Markets) string {
+	var parts []string
+	for _, m := range ms.List {
+		parts = append(parts, fmt.Sprintf("%s:%d/%d/%d/%s", m.Symbol, m.PriceTick, m.AmountStep, m.MinAmount, m.Status))
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, ",")
@@ -696,7 +712,11 @@ func (c *Core) commit(projected chan struct{}) {
 			}
 		}
 		if err != nil {
-			fail := &twinex.Error{Reason: twinex.System, Message: "The exchange could not record this request; it was not executed.", Err: err}
+			msg := "The exchange could not record this request; it was not executed."
+			if errors.Is(err, twinex.ErrOutcomeUnknown) {
+				msg = "The exchange could not confirm that this request was recorded; it may have been executed. Check its result once the exchange is back."
+			}
+			fail := &twinex.Error{Reason: twinex.System, Message: msg, Err: err}
 			for _, r := range p.reqs {
 				r.res, r.err = engine.Result{}, fail
 				r.done <- struct{}{}
@@ -935,7 +955,7 @@ func (h history) Candles(ctx context.Context, q twinex.CandleQuery) ([]twinex.Ca
 // first applied, and their effects merged into one batch that the
 // projector writes first. A journal that was not written with this store
 // is refused unless it holds nothing to replay.
-func (c *Core) replay(ctx context.Context, st *twinex.State) error {
+func (c *Core) replay(ctx context.Context, st *twinex.State, rules string) error {
 	j := c.cfg.Journal
 	stored, err := c.cfg.Store.JournalID(ctx)
 	if err != nil {
@@ -956,6 +976,11 @@ func (c *Core) replay(ctx context.Context, st *twinex.State) error {
 		if foreign {
 			return fmt.Errorf("the journal (id %s) was not written with this database (journal id %q) and holds records after its sequence %d; "+
 				"start with the journal that belongs to this database, or move the journal directory aside to start from the database alone", j.ID(), stored, st.JournalSeq)
+		}
+		if was := st.Meta[metaRules]; was != "" && was != rules {
+			return fmt.Errorf("the market configuration changed (ticks, steps, minimum sizes or statuses: %q, was %q) while the journal holds "+
+				"commands after sequence %d that ran under the old one: start once with the previous configuration so that they replay "+
+				"as they were acknowledged, stop cleanly, then change it", rules, was, st.JournalSeq)
 		}
 		r, err := decodeRecord(rec.Data, c.cfg.Markets)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -427,4 +428,54 @@ func TestTornJournalRecovers(t *testing.T) {
 			t.Fatalf("cut at byte %d of %d: the state is not that of the complete records", cut, len(whole))
 		}
 	}
+}
+
+// A command naming a market out of range (refused by the engine) is
+// journaled without one and replays refused, not in the first market.
+func TestRecordOfAnUnknownMarket(t *testing.T) {
+	ms := twinex.DefaultMarkets()
+	c := engine.Command{Kind: engine.Place, Market: len(ms.List) + 3, Price: 1, Amount: 1}
+	r, err := decodeRecord(encodeRecord(nil, ms, []*engine.Command{&c}, &twinex.Batch{}), ms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.cmds[0].Market >= 0 {
+		t.Fatalf("replays in market %d", r.cmds[0].Market)
+	}
+}
+
+// Records that ran under one market configuration are not replayed under
+// another: the engine checks orders against ticks, steps and minimum
+// sizes, so an acknowledged order could be refused on replay.
+func TestReplayRefusesChangedMarketRules(t *testing.T) {
+	live := t.TempDir()
+	c, db, j := openJournaled(t, live, true)
+	mustDo(t, c, deposit(100, "USD", usd(100000)))
+	closeAll(t, c, db, j)
+	checkpoint := t.TempDir()
+	copyDir(t, live, checkpoint)
+	os.RemoveAll(filepath.Join(checkpoint, "journal"))
+	c, db, j = openJournaled(t, live, true)
+	mustDo(t, c, limit(100, twinex.Buy, 3000000, 1000000))
+	closeAll(t, c, db, j)
+	copyDir(t, filepath.Join(live, "journal"), filepath.Join(checkpoint, "journal"))
+
+	db = openStore(t, checkpoint)
+	defer db.Close()
+	jj, err := journal.Open(filepath.Join(checkpoint, "journal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer jj.Close()
+	ms := twinex.DefaultMarkets()
+	ms.List[0].MinAmount *= 1000
+	if _, err := Open(context.Background(), Config{Store: db, Journal: jj, Markets: ms}); err == nil || !strings.Contains(err.Error(), "market configuration changed") {
+		t.Fatalf("replay under changed rules: %v", err)
+	}
+	c, err = Open(context.Background(), Config{Store: db, Journal: jj, Markets: twinex.DefaultMarkets()})
+	if err != nil {
+		t.Fatalf("replay under the same rules: %v", err)
+	}
+	checkCore(t, c)
+	c.Close()
 }

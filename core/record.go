@@ -69,8 +69,8 @@ func encodeCommand(dst []byte, ms *twinex.Markets, c *engine.Command) []byte {
 	dst = appendString(dst, c.Session)
 	dst = appendString(dst, c.ClientOrderID)
 	market := ""
-	if c.Kind == engine.Place || c.Kind == engine.SetMarketStatus {
-		market = ms.List[c.Market].Symbol
+	if (c.Kind == engine.Place || c.Kind == engine.SetMarketStatus) && c.Market >= 0 && c.Market < len(ms.List) {
+		market = ms.List[c.Market].Symbol // a market out of range was refused; it replays refused alike
 	}
 	dst = appendString(dst, market)
 	dst = append(dst, byte(c.Side), byte(c.Type), byte(c.Option))
@@ -200,6 +200,8 @@ func decodeRecord(data []byte, ms *twinex.Markets) (*record, error) {
 			if c.Market < 0 && d.err == nil {
 				d.err = fmt.Errorf("a command names market %q, which is not configured", sym)
 			}
+		} else if c.Kind == engine.Place || c.Kind == engine.SetMarketStatus {
+			c.Market = -1 // it named no market the engine knew, and was refused
 		}
 		c.Side, c.Type, c.Option = twinex.Side(d.byte()), twinex.OrderType(d.byte()), twinex.Option(d.byte())
 		c.Price = d.varint()

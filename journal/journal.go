@@ -187,27 +187,29 @@ func (j *File) scan(s segment, tail bool, fn func(twinex.JournalRecord) error) (
 	off := int64(headerSize)
 	for off < int64(len(data)) {
 		rest := data[off:]
-		if len(rest) < recordHead {
-			if tail {
-				return off, nil // torn: the record head was not written whole
+		// A record that does not read back is a torn tail when nothing
+		// readable follows it in the last segment: an append (one record,
+		// as the core makes them) not all of whose pages reached the disk
+		// before the crash, and which was therefore never acknowledged. A
+		// readable record after it means it was complete once: damage.
+		bad := func(what string) (int64, error) {
+			if tail && !j.recordAfter(data, off) {
+				return off, nil
 			}
-			return 0, damaged(off, "the segment ends inside a record")
+			return 0, damaged(off, what)
+		}
+		if len(rest) < recordHead {
+			return bad("the segment ends inside a record")
 		}
 		n := int64(binary.LittleEndian.Uint32(rest))
 		sum := binary.LittleEndian.Uint32(rest[4:])
 		seq := binary.LittleEndian.Uint64(rest[8:])
 		if n > maxDataSize || recordHead+n > int64(len(rest)) {
-			if tail && (recordHead+n > int64(len(rest)) || allZero(rest)) {
-				return off, nil // torn: the record runs past the end
-			}
-			return 0, damaged(off, "a record's length runs past the end of the segment")
+			return bad("a record's length runs past the end of the segment")
 		}
 		body := rest[8 : recordHead+n]
 		if crc32.Checksum(body, castagnoli) != sum || n == 0 {
-			if tail && (recordHead+n == int64(len(rest)) || allZero(rest)) {
-				return off, nil // torn: the last record, not all of it on disk
-			}
-			return 0, damaged(off, "a record's checksum does not match")
+			return bad("a record's checksum does not match")
 		}
 		if seq < s.first || seq <= j.last {
 			return 0, damaged(off, fmt.Sprintf("sequence %d is out of order", seq))
@@ -219,6 +221,24 @@ func (j *File) scan(s segment, tail bool, fn func(twinex.JournalRecord) error) (
 		off += recordHead + n
 	}
 	return off, nil
+}
+
+// recordAfter reports whether a readable record starts anywhere in data
+// after off: a whole one, its checksum right, with a sequence after the
+// last good one (and not absurdly far after it, which keeps the checksums
+// computed over random bytes rare).
+func (j *File) recordAfter(data []byte, off int64) bool {
+	for p := off + 1; p+recordHead <= int64(len(data)); p++ {
+		n := int64(binary.LittleEndian.Uint32(data[p:]))
+		seq := binary.LittleEndian.Uint64(data[p+8:])
+		if n == 0 || p+recordHead+n > int64(len(data)) || seq <= j.last || seq-j.last > 1<<32 {
+			continue
+		}
+		if crc32.Checksum(data[p+8:p+recordHead+n], castagnoli) == binary.LittleEndian.Uint32(data[p+4:]) {
+			return true
+		}
+	}
+	return false
 }
 
 // read reads a whole segment into j.rbuf, reused from one segment to the
@@ -399,12 +419,12 @@ func (j *File) Append(ctx context.Context, recs []twinex.JournalRecord) error {
 		last = r.Seq
 	}
 	j.buf = b
-	if _, err := j.f.Write(b); err != nil {
-		j.bad = fmt.Errorf("journal: append: %w", err)
-		return j.bad
+	_, err := j.f.Write(b)
+	if err == nil {
+		err = datasync(j.f)
 	}
-	if err := datasync(j.f); err != nil {
-		j.bad = fmt.Errorf("journal: sync: %w", err)
+	if err != nil {
+		j.bad = j.undo(err)
 		return j.bad
 	}
 	j.size += int64(len(b))
@@ -415,11 +435,37 @@ func (j *File) Append(ctx context.Context, recs []twinex.JournalRecord) error {
 	return nil
 }
 
+// undo takes a failed append back: the file is cut to where it was and
+// synced, so that none of the append can be replayed after a restart. If
+// that fails too, the append may or may not survive: the error wraps
+// twinex.ErrOutcomeUnknown.
+func (j *File) undo(cause error) error {
+	err := j.f.Truncate(j.size)
+	if err == nil {
+		_, err = j.f.Seek(j.size, io.SeekStart)
+	}
+	if err == nil {
+		err = datasync(j.f)
+	}
+	if err != nil {
+		return fmt.Errorf("journal: append: %v; cutting it off again: %v: %w", cause, err, twinex.ErrOutcomeUnknown)
+	}
+	return fmt.Errorf("journal: append (cut off again, nothing of it kept): %w", cause)
+}
+
 // Replay calls fn with every record after the given sequence, in order.
 func (j *File) Replay(ctx context.Context, after uint64, fn func(twinex.JournalRecord) error) error {
 	j.mu.Lock()
 	segs := append([]segment(nil), j.segs...)
 	j.mu.Unlock()
+	if len(segs) > 0 && segs[0].first > after+1 {
+		// The records between are gone: the store is older than the
+		// journal's start (restored or replaced without its journal), or
+		// the journal was truncated past what the store made durable.
+		return fmt.Errorf("%w: the journal in %s starts at sequence %d, but the database holds the exchange only up to "+
+			"sequence %d: the records between are missing. Start with the database this journal was written with, or "+
+			"restore the data directory from a backup", ErrDamaged, j.dir, segs[0].first, after)
+	}
 	r := &File{dir: j.dir, id: j.id}
 	for i, s := range segs {
 		if i+1 < len(segs) && segs[i+1].first <= after+1 {

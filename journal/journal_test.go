@@ -217,3 +217,65 @@ func TestSegments(t *testing.T) {
 		t.Fatalf("last %d after reopen", j.Last())
 	}
 }
+
+// Replaying from before what Truncate dropped fails: the records between
+// the store's projection and the journal's start are missing.
+func TestReplayRefusesAGap(t *testing.T) {
+	dir := t.TempDir()
+	j, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	ctx := context.Background()
+	for s := uint64(1); s <= 5; s++ {
+		if err := j.Append(ctx, []twinex.JournalRecord{{Seq: s, Data: data(s)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := j.Truncate(ctx, 5); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Append(ctx, []twinex.JournalRecord{{Seq: 6, Data: data(6)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Replay(ctx, 5, func(twinex.JournalRecord) error { return nil }); err != nil {
+		t.Fatalf("replay from the truncation point: %v", err)
+	}
+	err = j.Replay(ctx, 2, func(twinex.JournalRecord) error { return nil })
+	if !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "missing") {
+		t.Fatalf("replay from before the truncation point: %v", err)
+	}
+}
+
+// A damaged length in the middle of the last segment, with good records
+// after it, is damage, not a torn tail; zeros over the start of the last
+// record, with nothing readable after, are a torn tail.
+func TestDamagedLengthIsNotATear(t *testing.T) {
+	dir := t.TempDir()
+	path, offs := build(t, dir, 5)
+	whole, _ := os.ReadFile(path)
+	whole[offs[1]+3] ^= 0x40 // record 2's length, now past the end
+	if err := os.WriteFile(path, whole, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir); !errors.Is(err, ErrDamaged) {
+		t.Fatalf("Open: %v, want ErrDamaged", err)
+	}
+
+	dir = t.TempDir()
+	path, offs = build(t, dir, 3)
+	whole, _ = os.ReadFile(path)
+	copy(whole[offs[2]:offs[2]+8], make([]byte, 8)) // a hole over record 3's head
+	if err := os.WriteFile(path, whole, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	j, err := Open(dir)
+	if err != nil {
+		t.Fatalf("a hole in the last record: %v", err)
+	}
+	defer j.Close()
+	if got := seqs(t, j); fmt.Sprint(got) != "[1 2]" {
+		t.Fatalf("records %v", got)
+	}
+}

@@ -3,7 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"strings"
 
 	"github.com/twinex/twinex"
@@ -184,17 +187,37 @@ func (db *DB) Project(ctx context.Context, b *twinex.Batch) error {
 	return nil
 }
 
-// Checkpoint makes every projection durable: a commit with an fsync of the
-// write-ahead log covers every frame written before it, the projections'
-// included.
+// Checkpoint makes every projection durable. The projections were
+// committed without an fsync, so their frames may be only in the
+// write-ahead log's pages in memory; syncing the log file (and the database
+// file, for frames an automatic checkpoint already copied there, which
+// SQLite syncs itself) puts them on disk whichever connection wrote them.
+// A commit cannot do it: SQLite writes nothing, and so syncs nothing, for a
+// transaction that changes no row. It holds db.mu, so no projection is half
+// written meanwhile.
 func (db *DB) Checkpoint(ctx context.Context) error {
 	db.mu.Lock()
 	defer db.mu.Unlock()
-	if _, err := db.w.ExecContext(ctx, `INSERT INTO journal_state (id, seq, journal_id) VALUES (1, 0, '')
-		ON CONFLICT (id) DO UPDATE SET seq = seq`); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
+	for _, p := range []string{db.path + "-wal", db.path} {
+		if err := syncFile(p); err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
 	}
 	return nil
+}
+
+// syncFile flushes the file at path to disk; a file that is not there
+// (no write-ahead log yet) has nothing to flush.
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
 }
 
 func commit(ctx context.Context, conn *sql.DB, w *writer, b *twinex.Batch) error {
