@@ -113,61 +113,32 @@ func (b *Batch) Reset() {
 
 // Merge adds the effects of next, a later batch, to b: the latest state of
 // what both changed, both batches' new rows, the later counters, and the
-// larger journal sequence. ix is scratch space the caller may reuse between
-// merges (nil is fine).
+// larger journal sequence. ix indexes b's keyed entries; it must be new
+// (the zero value) when b is first merged into, and passed again with each
+// later Merge into the same b.
 func (b *Batch) Merge(next *Batch, ix *MergeIndex) {
 	ix.init(b)
 	for _, o := range next.Orders {
-		if i, ok := ix.orders[o.ID]; ok {
-			b.Orders[i] = o
-		} else {
-			ix.orders[o.ID] = len(b.Orders)
-			b.Orders = append(b.Orders, o)
-		}
+		b.Orders = upsert(b.Orders, ix.orders, o.ID, o)
 	}
 	for _, x := range next.Balances {
-		k := balanceKey{x.AccountID, x.Currency}
-		if i, ok := ix.balances[k]; ok {
-			b.Balances[i] = x
-		} else {
-			ix.balances[k] = len(b.Balances)
-			b.Balances = append(b.Balances, x)
-		}
+		b.Balances = upsert(b.Balances, ix.balances, balanceKey{x.AccountID, x.Currency}, x)
 	}
 	for _, x := range next.Supply {
-		if i, ok := ix.supply[x.Currency]; ok {
-			b.Supply[i] = x
-		} else {
-			ix.supply[x.Currency] = len(b.Supply)
-			b.Supply = append(b.Supply, x)
-		}
+		b.Supply = upsert(b.Supply, ix.supply, x.Currency, x)
 	}
 	for _, x := range next.FeeRates {
-		if i, ok := ix.fees[x.AccountID]; ok {
-			b.FeeRates[i] = x
-		} else {
-			ix.fees[x.AccountID] = len(b.FeeRates)
-			b.FeeRates = append(b.FeeRates, x)
-		}
+		b.FeeRates = upsert(b.FeeRates, ix.fees, x.AccountID, x)
 	}
 	for _, x := range next.Candles {
-		k := candleKey{x.Market, x.Timeframe, x.Start}
-		if i, ok := ix.candles[k]; ok {
-			b.Candles[i] = x
-		} else {
-			ix.candles[k] = len(b.Candles)
-			b.Candles = append(b.Candles, x)
-		}
+		b.Candles = upsert(b.Candles, ix.candles, candleKey{x.Market, x.Timeframe, x.Start}, x)
 	}
 	for _, u := range next.KeyUses {
-		if i, ok := ix.uses[u.ID]; ok {
-			if u.Seq > b.KeyUses[i].Seq {
-				b.KeyUses[i] = u
-			}
-		} else {
-			ix.uses[u.ID] = len(b.KeyUses)
-			b.KeyUses = append(b.KeyUses, u)
+		// A key's latest use is the one with the largest Seq.
+		if i, ok := ix.uses[u.ID]; ok && u.Seq <= b.KeyUses[i].Seq {
+			continue
 		}
+		b.KeyUses = upsert(b.KeyUses, ix.uses, u.ID, u)
 	}
 	b.Trades = append(b.Trades, next.Trades...)
 	b.Transfers = append(b.Transfers, next.Transfers...)
@@ -184,6 +155,17 @@ func (b *Batch) Merge(next *Batch, ix *MergeIndex) {
 	b.JournalSeq = max(b.JournalSeq, next.JournalSeq)
 }
 
+// upsert replaces the entry of dst with key k by v, or appends v, keeping
+// ix (key -> position in dst) up to date.
+func upsert[K comparable, T any](dst []T, ix map[K]int, k K, v T) []T {
+	if i, ok := ix[k]; ok {
+		dst[i] = v
+		return dst
+	}
+	ix[k] = len(dst)
+	return append(dst, v)
+}
+
 type balanceKey struct {
 	account  int64
 	currency string
@@ -194,10 +176,8 @@ type candleKey struct {
 	start             int64
 }
 
-// MergeIndex is Batch.Merge's index of the entries a batch already holds.
+// MergeIndex is Batch.Merge's index of the keyed entries a batch holds.
 type MergeIndex struct {
-	of       *Batch
-	n        [6]int // the lengths indexed so far, to index only what was added
 	orders   map[int64]int
 	balances map[balanceKey]int
 	supply   map[string]int
@@ -206,33 +186,31 @@ type MergeIndex struct {
 	uses     map[string]int
 }
 
-// init indexes what b holds that the index does not know yet. A new b
-// starts the index afresh.
+// init builds the index of b on the first Merge into it.
 func (ix *MergeIndex) init(b *Batch) {
-	if ix.of != b || ix.orders == nil || len(b.Orders) < ix.n[0] {
-		*ix = MergeIndex{of: b, orders: map[int64]int{}, balances: map[balanceKey]int{},
-			supply: map[string]int{}, fees: map[int64]int{}, candles: map[candleKey]int{}, uses: map[string]int{}}
+	if ix.orders != nil {
+		return
 	}
-	for i := ix.n[0]; i < len(b.Orders); i++ {
-		ix.orders[b.Orders[i].ID] = i
+	*ix = MergeIndex{orders: map[int64]int{}, balances: map[balanceKey]int{}, supply: map[string]int{},
+		fees: map[int64]int{}, candles: map[candleKey]int{}, uses: map[string]int{}}
+	for i, o := range b.Orders {
+		ix.orders[o.ID] = i
 	}
-	for i := ix.n[1]; i < len(b.Balances); i++ {
-		ix.balances[balanceKey{b.Balances[i].AccountID, b.Balances[i].Currency}] = i
+	for i, x := range b.Balances {
+		ix.balances[balanceKey{x.AccountID, x.Currency}] = i
 	}
-	for i := ix.n[2]; i < len(b.Supply); i++ {
-		ix.supply[b.Supply[i].Currency] = i
+	for i, x := range b.Supply {
+		ix.supply[x.Currency] = i
 	}
-	for i := ix.n[3]; i < len(b.FeeRates); i++ {
-		ix.fees[b.FeeRates[i].AccountID] = i
+	for i, x := range b.FeeRates {
+		ix.fees[x.AccountID] = i
 	}
-	for i := ix.n[4]; i < len(b.Candles); i++ {
-		c := &b.Candles[i]
-		ix.candles[candleKey{c.Market, c.Timeframe, c.Start}] = i
+	for i, x := range b.Candles {
+		ix.candles[candleKey{x.Market, x.Timeframe, x.Start}] = i
 	}
-	for i := ix.n[5]; i < len(b.KeyUses); i++ {
-		ix.uses[b.KeyUses[i].ID] = i
+	for i, u := range b.KeyUses {
+		ix.uses[u.ID] = i
 	}
-	ix.n = [6]int{len(b.Orders), len(b.Balances), len(b.Supply), len(b.FeeRates), len(b.Candles), len(b.KeyUses)}
 }
 
 // State is what recovery needs to rebuild the exchange exactly as it was

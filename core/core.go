@@ -769,7 +769,6 @@ func (c *Core) projector(done chan struct{}) {
 			return
 		}
 		acc.Reset()
-		acc.Meta = nil
 		ix = twinex.MergeIndex{}
 		for _, p := range taken {
 			acc.Merge(&p.batch, &ix)
@@ -1025,16 +1024,10 @@ func (c *Core) replay(ctx context.Context, st *twinex.State, rules string) error
 		}
 	}
 	if records > 0 {
-		meta := b.Meta
-		b.Meta = nil
+		// The market statuses TakeChanges adds are those the last
+		// records' meta already holds.
 		c.x.TakeChanges(b)
 		c.md.TakeCandles(b)
-		for k, v := range meta {
-			if b.Meta == nil {
-				b.Meta = map[string]string{}
-			}
-			b.Meta[k] = v
-		}
 	}
 	c.touched = c.x.TakeTouched(c.touched[:0])
 	if stored != j.ID() {
