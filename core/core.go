@@ -77,8 +77,9 @@ type Config struct {
 	// KeepJournal keeps every journal record, for tests that recover from
 	// the journal alone.
 	KeepJournal bool
-	// MaxLag is how many batches may wait for the projection before the
-	// sequencer waits for it (default 64).
+	// MaxLag is how many batches the projector merges into one
+	// transaction at most, and how many more may be journaled while it
+	// writes them before the sequencer waits for it (default 64).
 	MaxLag int
 	// ProjectEvery is how long the projector gathers batches into one
 	// transaction (default 20ms): fewer, larger transactions write each
@@ -773,6 +774,18 @@ func (c *Core) projector(done chan struct{}) {
 		for _, p := range taken {
 			acc.Merge(&p.batch, &ix)
 		}
+		// acc holds a copy of everything taken: the batches go back to the
+		// sequencer now, so that the engine runs on while the store writes.
+		// The lag stays bounded: the sequencer waits for a free batch once
+		// the pool's are all journaled and waiting here.
+		for _, p := range taken {
+			if p != c.recovered {
+				p.batch.Reset()
+				c.free <- p
+			}
+		}
+		c.recovered = nil
+		taken = taken[:0]
 		if !failed {
 			if err := c.cfg.Store.Project(ctx, &acc); err != nil {
 				err = fmt.Errorf("core: project: %w", err)
@@ -784,14 +797,6 @@ func (c *Core) projector(done chan struct{}) {
 				c.advance(acc.JournalSeq)
 			}
 		}
-		for _, p := range taken {
-			if p != c.recovered {
-				p.batch.Reset()
-				c.free <- p
-			}
-		}
-		c.recovered = nil
-		taken = taken[:0]
 		if !failed && time.Since(lastCheckpoint) >= c.cfg.CheckpointEvery {
 			c.checkpoint(ctx, false)
 			lastCheckpoint = time.Now()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -61,6 +62,46 @@ func BenchmarkCommit(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkProject writes the same batches through the projection's
+// connection, which commits without an fsync: the CPU cost per row of the
+// journal's projection.
+func BenchmarkProject(b *testing.B) {
+	db := open(b, filepath.Join(b.TempDir(), "twinex.db"))
+	defer db.Close()
+	ctx := context.Background()
+	var batch twinex.Batch
+	var rows int
+	var cpu time.Duration
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		benchBatch(&batch, int64(i))
+		rows += len(batch.Orders) + len(batch.Trades) + len(batch.Balances)
+		c0 := processCPU(b)
+		b.StartTimer()
+		if err := db.Project(ctx, &batch); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		cpu += processCPU(b) - c0
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+	// The process's CPU time, not the wall clock: the figure does not
+	// depend on who else shares the cores.
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(rows), "cpu-ns/row")
+}
+
+// processCPU is the CPU time the process has used so far.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkLoadState loads 100,000 open orders (among 200,000).
