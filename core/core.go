@@ -976,6 +976,8 @@ func (c *Core) replay(ctx context.Context, st *twinex.State, rules string) error
 	uses := map[string]int{}
 	var out engine.Output
 	var records, commands int
+	r := &record{} // reused record by record
+	var in interner
 	err = j.Replay(ctx, st.JournalSeq, func(rec twinex.JournalRecord) error {
 		if foreign {
 			return fmt.Errorf("the journal (id %s) was not written with this database (journal id %q) and holds records after its sequence %d; "+
@@ -986,8 +988,7 @@ func (c *Core) replay(ctx context.Context, st *twinex.State, rules string) error
 				"commands after sequence %d that ran under the old one: start once with the previous configuration so that they replay "+
 				"as they were acknowledged, stop cleanly, then change it", rules, was, st.JournalSeq)
 		}
-		r, err := decodeRecord(rec.Data, c.cfg.Markets)
-		if err != nil {
+		if err := r.decode(rec.Data, c.cfg.Markets, &in); err != nil {
 			return fmt.Errorf("journal record %d: %w; restore the data directory from a backup", rec.Seq, err)
 		}
 		out.Reset()

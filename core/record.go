@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/twinex/twinex"
@@ -112,6 +113,7 @@ var errShort = errors.New("record ends early")
 type decoder struct {
 	b   []byte
 	err error
+	in  *interner // for common strings; nil: every string is a new copy
 }
 
 func (d *decoder) uvarint() uint64 {
@@ -167,6 +169,24 @@ func (d *decoder) string() string {
 	return s
 }
 
+// common reads a string that is likely to repeat from command to command.
+func (d *decoder) common() string {
+	if d.in == nil {
+		return d.string()
+	}
+	n := d.uvarint()
+	if d.err != nil || n == 0 {
+		return ""
+	}
+	if n > uint64(len(d.b)) {
+		d.err = errShort
+		return ""
+	}
+	s := d.in.get(d.b[:n])
+	d.b = d.b[n:]
+	return s
+}
+
 // count reads a count of items of at least min bytes each, refusing one
 // the rest of the data cannot hold.
 func (d *decoder) count(min int) int {
@@ -178,24 +198,38 @@ func (d *decoder) count(min int) int {
 	return int(n)
 }
 
-// decodeRecord reads a record's data. Markets are looked up by symbol; a
-// record naming a market that is not configured is an error.
+// decodeRecord reads a record's data into a new record.
 func decodeRecord(data []byte, ms *twinex.Markets) (*record, error) {
-	d := &decoder{b: data}
-	if v := d.byte(); d.err == nil && v != recordVersion {
-		return nil, fmt.Errorf("record format version %d, this binary reads version %d", v, recordVersion)
-	}
 	r := &record{}
+	if err := r.decode(data, ms, nil); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// decode reads a record's data into r, reusing its slices: a replay
+// decodes a million commands, and a fresh slice per record is most of its
+// garbage. Markets are looked up by symbol; a record naming a market that
+// is not configured is an error. Strings that repeat from command to
+// command (sessions, currencies, methods, reasons) come from in, when
+// given, instead of a new copy each.
+func (r *record) decode(data []byte, ms *twinex.Markets, in *interner) error {
+	d := &decoder{b: data, in: in}
+	if v := d.byte(); d.err == nil && v != recordVersion {
+		return fmt.Errorf("record format version %d, this binary reads version %d", v, recordVersion)
+	}
 	n := d.count(20)
-	r.cmds = make([]engine.Command, n)
+	r.cmds = slices.Grow(r.cmds[:0], n)[:n]
+	clear(r.cmds)
+	r.uses, r.replays, r.meta = r.uses[:0], r.replays[:0], nil
 	for i := range r.cmds {
 		c := &r.cmds[i]
 		c.Kind = engine.CommandKind(d.byte())
 		c.Time = d.varint()
 		c.AccountID = d.varint()
-		c.Session = d.string()
+		c.Session = d.common()
 		c.ClientOrderID = d.string()
-		if sym := d.string(); sym != "" {
+		if sym := d.common(); sym != "" {
 			c.Market = ms.Index(sym)
 			if c.Market < 0 && d.err == nil {
 				d.err = fmt.Errorf("a command names market %q, which is not configured", sym)
@@ -208,27 +242,27 @@ func decodeRecord(data []byte, ms *twinex.Markets) (*record, error) {
 		c.StopPrice = d.varint()
 		c.Amount = d.varint()
 		c.OrderID = d.varint()
-		c.Reason = d.string()
-		c.Currency = d.string()
+		c.Reason = d.common()
+		c.Currency = d.common()
 		c.Funds = d.varint()
 		c.Fee = d.varint()
 		c.ToAccount = d.varint()
 		c.Destination = d.string()
 		c.TxHash = d.string()
 		c.ClientID = d.string()
-		c.Method = d.string()
+		c.Method = d.common()
 		c.Fees.MakerBps = d.varint()
 		c.Fees.TakerBps = d.varint()
-		c.Status = twinex.MarketStatus(d.string())
+		c.Status = twinex.MarketStatus(d.common())
 	}
 	n = d.count(5)
 	for range n {
-		u := twinex.KeyUse{ID: d.string(), LastNonce: d.string(), LastUsed: d.varint(), LastIP: d.string(), Seq: d.varint()}
+		u := twinex.KeyUse{ID: d.common(), LastNonce: d.string(), LastUsed: d.varint(), LastIP: d.common(), Seq: d.varint()}
 		r.uses = append(r.uses, u)
 	}
 	n = d.count(3)
 	for range n {
-		r.replays = append(r.replays, twinex.KeyReplay{KeyID: d.string(), Sig: d.string(), Until: d.varint()})
+		r.replays = append(r.replays, twinex.KeyReplay{KeyID: d.common(), Sig: d.string(), Until: d.varint()})
 	}
 	n = d.count(2)
 	if n > 0 {
@@ -241,8 +275,30 @@ func decodeRecord(data []byte, ms *twinex.Markets) (*record, error) {
 	if d.err == nil && len(d.b) > 0 {
 		d.err = fmt.Errorf("%d bytes after the record", len(d.b))
 	}
-	if d.err != nil {
-		return nil, d.err
+	return d.err
+}
+
+// interner hands out one copy of each short string it has seen, so that
+// the values a replay repeats a million times are allocated once.
+type interner struct {
+	m map[string]string
+}
+
+// maxInterned bounds what an interner keeps: values that repeat are few
+// (a key's session, a currency), and a journal full of distinct ones must
+// not grow it without end.
+const maxInterned = 4096
+
+func (in *interner) get(b []byte) string {
+	if s, ok := in.m[string(b)]; ok { // no allocation for the lookup
+		return s
 	}
-	return r, nil
+	s := string(b)
+	if len(b) <= 64 && len(in.m) < maxInterned {
+		if in.m == nil {
+			in.m = map[string]string{}
+		}
+		in.m[s] = s
+	}
+	return s
 }
