@@ -976,9 +976,7 @@ func (c *Core) replay(ctx context.Context, st *twinex.State, rules string) error
 	uses := map[string]int{}
 	var out engine.Output
 	var records, commands int
-	r := &record{} // reused record by record
-	var in interner
-	err = j.Replay(ctx, st.JournalSeq, func(rec twinex.JournalRecord) error {
+	check := func(twinex.JournalRecord) error {
 		if foreign {
 			return fmt.Errorf("the journal (id %s) was not written with this database (journal id %q) and holds records after its sequence %d; "+
 				"start with the journal that belongs to this database, or move the journal directory aside to start from the database alone", j.ID(), stored, st.JournalSeq)
@@ -988,9 +986,10 @@ func (c *Core) replay(ctx context.Context, st *twinex.State, rules string) error
 				"commands after sequence %d that ran under the old one: start once with the previous configuration so that they replay "+
 				"as they were acknowledged, stop cleanly, then change it", rules, was, st.JournalSeq)
 		}
-		if err := r.decode(rec.Data, c.cfg.Markets, &in); err != nil {
-			return fmt.Errorf("journal record %d: %w; restore the data directory from a backup", rec.Seq, err)
-		}
+		return nil
+	}
+	err = readAhead(ctx, j, st.JournalSeq, c.cfg.Markets, check, func(d *decoded) {
+		r := &d.r
 		out.Reset()
 		for i := range r.cmds {
 			c.x.Apply(&r.cmds[i], &out)
@@ -1013,10 +1012,9 @@ func (c *Core) replay(ctx context.Context, st *twinex.State, rules string) error
 			}
 			b.Meta[k] = v
 		}
-		b.JournalSeq = rec.Seq
+		b.JournalSeq = d.seq
 		records++
 		commands += len(r.cmds)
-		return nil
 	})
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -276,6 +277,48 @@ func (r *record) decode(data []byte, ms *twinex.Markets, in *interner) error {
 		d.err = fmt.Errorf("%d bytes after the record", len(d.b))
 	}
 	return d.err
+}
+
+// decoded is a journal record read and decoded ahead of its replay.
+type decoded struct {
+	seq uint64
+	r   record
+}
+
+// readAhead replays j after seq: a goroutine of its own reads, checks
+// (check refuses a record by returning an error) and decodes the records,
+// and apply takes them in order, so that reading and decoding the journal
+// overlap applying it. A record is reused once apply has returned. It
+// returns the first error, after apply has taken every record before it.
+func readAhead(ctx context.Context, j twinex.Journal, seq uint64, ms *twinex.Markets, check func(twinex.JournalRecord) error, apply func(*decoded)) error {
+	const ahead = 8
+	free := make(chan *decoded, ahead)
+	for range ahead {
+		free <- &decoded{}
+	}
+	work := make(chan *decoded, ahead)
+	errc := make(chan error, 1)
+	go func() {
+		defer close(work)
+		var in interner
+		errc <- j.Replay(ctx, seq, func(rec twinex.JournalRecord) error {
+			if err := check(rec); err != nil {
+				return err
+			}
+			d := <-free
+			if err := d.r.decode(rec.Data, ms, &in); err != nil {
+				return fmt.Errorf("journal record %d: %w; restore the data directory from a backup", rec.Seq, err)
+			}
+			d.seq = rec.Seq
+			work <- d
+			return nil
+		})
+	}()
+	for d := range work {
+		apply(d)
+		free <- d
+	}
+	return <-errc
 }
 
 // interner hands out one copy of each short string it has seen, so that
