@@ -34,7 +34,6 @@ import (
 	"github.com/twinex/twinex/exchange"
 	"github.com/twinex/twinex/fault"
 	"github.com/twinex/twinex/feed"
-	"github.com/twinex/twinex/journal"
 	"github.com/twinex/twinex/keys"
 	"github.com/twinex/twinex/mail"
 	"github.com/twinex/twinex/metrics"
@@ -52,8 +51,17 @@ import (
 type App struct {
 	Listen  string
 	DataDir string
-	Logger  *slog.Logger // default: discard
-	Stdout  io.Writer    // where the start-up banner goes; default: discard
+	// Store is where the state is kept: "" for SQLite in DataDir (the
+	// default), or a postgres:// URL (serve --store, TWINEX_STORE), where
+	// several servers share one database, one leading and the others
+	// standing by (Lease). DataDir then keeps only the admin token, the
+	// master key and the settings files.
+	Store string
+	// Lease times the leadership among servers sharing a PostgreSQL
+	// store (serve --lease-ttl, --lease-every); zero fields: defaults.
+	Lease  Lease
+	Logger *slog.Logger // default: discard
+	Stdout io.Writer    // where the start-up banner goes; default: discard
 	// PublicLimit and PrivateLimit are the rate limits (zero: unlimited).
 	PublicLimit, PrivateLimit ratelimit.Limit
 	// WSPerIP and WSPerKey limit open WebSocket connections per client
@@ -98,6 +106,10 @@ type App struct {
 	// name) played from the start (sandbox only).
 	Scenario string
 
+	// shared is the lease and role of a server on PostgreSQL (role.go);
+	// its ctl is nil on SQLite.
+	shared
+
 	// Settings read once at Open.
 	markets *twinex.Markets
 	token   string
@@ -137,8 +149,9 @@ type App struct {
 // key service, the API server and its background work. Restore and Reset
 // replace it whole.
 type state struct {
-	store   *sqlite.DB
-	journal *journal.File
+	store   Store
+	journal twinex.Journal
+	sqlite  *sqlite.DB           // the store when it is SQLite (snapshots, backups); else nil
 	history twinex.ExchangeStore // the store's history, read-your-writes (core.History)
 	users   *accounts.Service
 	core    *core.Core
@@ -180,6 +193,9 @@ func (m *App) Open(ctx context.Context) error {
 	}
 	if m.Mode == "" {
 		m.Mode = Sandbox
+	}
+	if err := checkStore(m.Store); err != nil {
+		return err
 	}
 	switch m.KYCReview {
 	case "":
@@ -258,28 +274,18 @@ func (m *App) Open(ctx context.Context) error {
 		}
 	}
 	start := time.Now()
-	if m.st, err = m.openState(ctx); err != nil {
+	if IsPostgres(m.Store) {
+		if scenarioFile != nil {
+			return errors.New("--scenario needs the SQLite store: on PostgreSQL the leader may change while it plays")
+		}
+		return m.openShared(ctx, start)
+	}
+	if m.st, err = m.openState(ctx, 0); err != nil {
 		return err
 	}
-	m.http = &http.Server{
-		Handler:           m.withRequestID(http.HandlerFunc(m.serveHTTP)),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
-	}
-	if m.ln, err = net.Listen("tcp", m.Listen); err != nil {
+	if err := m.listen(); err != nil {
 		m.st.close()
-		return fmt.Errorf("listen: %w", err)
-	}
-	if m.metrics != nil {
-		if err := m.startMetrics(); err != nil {
-			m.ln.Close()
-			m.st.close()
-			return err
-		}
+		return err
 	}
 	m.st.start(m.linkBase())
 	if scenarioFile != nil {
@@ -289,13 +295,8 @@ func (m *App) Open(ctx context.Context) error {
 			return fmt.Errorf("scenario %s: %w", m.Scenario, err)
 		}
 	}
-	m.done = make(chan error, 1)
-	go func() {
-		if err := m.http.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			m.done <- err
-		}
-	}()
-	m.Logger.Info("twinex serving", "addr", m.ln.Addr().String(), "data", m.DataDir, "mode", m.Mode, "recovered_in", time.Since(start).Round(time.Millisecond))
+	m.serve()
+	m.Logger.Info("twinex serving", "addr", m.ln.Addr().String(), "data", m.DataDir, "store", m.storeName(), "role", "leader", "mode", m.Mode, "recovered_in", time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(m.Stdout, "Twinex is serving on http://%s (data in %s, %s mode)\n", m.ln.Addr(), m.DataDir, m.Mode)
 	if m.Mode == Sandbox {
 		m.demoBanner(m.Stdout, "http://"+m.ln.Addr().String())
@@ -303,9 +304,45 @@ func (m *App) Open(ctx context.Context) error {
 	return nil
 }
 
+// listen makes the HTTP server, listens on m.Listen and starts the
+// metrics listener if one is set.
+func (m *App) listen() error {
+	m.http = &http.Server{
+		Handler:           m.withRequestID(http.HandlerFunc(m.serveHTTP)),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
+	}
+	var err error
+	if m.ln, err = net.Listen("tcp", m.Listen); err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	if m.metrics != nil {
+		if err := m.startMetrics(); err != nil {
+			m.ln.Close()
+			return err
+		}
+	}
+	return nil
+}
+
+// serve serves HTTP on the listener until Close.
+func (m *App) serve() {
+	m.done = make(chan error, 1)
+	go func() {
+		if err := m.http.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.done <- err
+		}
+	}()
+}
+
 // openState opens the store and everything that lives on it. Its
-// background work starts with start.
-func (m *App) openState(ctx context.Context) (_ *state, err error) {
+// background work starts with start. token is the fencing token of a
+// leader on PostgreSQL (0 on SQLite): every exchange write checks it.
+func (m *App) openState(ctx context.Context, token int64) (_ *state, err error) {
 	st := &state{}
 	// Whatever was opened is closed again if a later step fails.
 	defer func() {
@@ -313,15 +350,11 @@ func (m *App) openState(ctx context.Context) (_ *state, err error) {
 			st.close()
 		}
 	}()
-	if st.store, err = sqlite.Open(filepath.Join(m.DataDir, "twinex.db")); err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
-	}
-	if err := m.backfill(ctx, st.store); err != nil {
+	o, err := m.openStore(ctx, token)
+	if err != nil {
 		return nil, err
 	}
-	if st.journal, err = journal.Open(journalDir(m.DataDir)); err != nil {
-		return nil, fmt.Errorf("open journal: %w", err)
-	}
+	st.store, st.journal, st.sqlite = o.store, o.journal, o.sqlite
 	// The feed hub takes each durable batch from the core and fans it out
 	// to the WebSocket feeds on its own goroutine.
 	st.feed = feed.New(m.markets, m.Logger)
@@ -331,6 +364,13 @@ func (m *App) openState(ctx context.Context) (_ *state, err error) {
 	}
 	if st.core, err = core.Open(ctx, ccfg); err != nil {
 		return nil, err
+	}
+	// The keys' nonce marks are read from the store: it must first hold
+	// the key uses of the commands replayed from the journal, or a nonce
+	// acknowledged before a crash (or before a takeover) could be
+	// accepted again.
+	if err := st.core.Caught(ctx); err != nil {
+		return nil, fmt.Errorf("project the replayed journal: %w", err)
 	}
 	st.history = st.core.History()
 	st.feed.Start(st.core)
@@ -372,10 +412,16 @@ func (m *App) openState(ctx context.Context) (_ *state, err error) {
 	if err := st.quota.Load(ctx, time.Now()); err != nil {
 		return nil, err
 	}
-	srv := &api.Server{Users: st.users, Backups: caughtBackups{st.store, st.core}, BackupDir: m.DataDir, Activity: st.log, Quota: st.quota, Leaks: st.watch, ActivityLog: st.store, Core: st.core, Exchange: st.exch, Store: st.history, Accounts: st.store, Addresses: st.store, Identities: st.store, Keys: st.keys,
+	srv := &api.Server{Users: st.users, Activity: st.log, Quota: st.quota, Leaks: st.watch, ActivityLog: st.store, Core: st.core, Exchange: st.exch, Store: st.history, Accounts: st.store, Addresses: st.store, Identities: st.store, Keys: st.keys,
 		TrustedProxies: m.trusted, AdminToken: m.token, Logger: m.Logger, ApprovalWait: m.ApprovalWait,
 		PublicLimit: ratelimit.New(m.PublicLimit), PrivateLimit: ratelimit.New(m.PrivateLimit), Feed: st.feed,
 		WSPerIP: m.WSPerIP, WSPerKey: m.WSPerKey}
+	if st.sqlite != nil {
+		// Backups copy SQLite's files; PostgreSQL is backed up with its
+		// own tools (pg_dump, base backups), and the endpoint says it is
+		// not available.
+		srv.Backups, srv.BackupDir = caughtBackups{st.sqlite, st.core}, m.DataDir
+	}
 	if m.Mode == Sandbox {
 		srv.Sandbox, srv.Faults, srv.Scenarios = m, m.faults, m
 		if m.Sim {
@@ -564,6 +610,14 @@ func publicURL(v string) (string, error) {
 // so that a restore waits for requests in flight. Restore and reset
 // requests themselves run without the lock, since they take it for writing.
 func (m *App) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/healthz" && r.Method == http.MethodGet {
+		m.healthz(w)
+		return
+	}
+	if m.ctl != nil && !m.serving() {
+		m.serveStandby(w, r)
+		return
+	}
 	swapping := r.Method == http.MethodPost && (r.URL.Path == "/admin/v1/sandbox/restore" || r.URL.Path == "/admin/v1/sandbox/reset")
 	m.mu.RLock()
 	if m.st == nil && swapping && m.controls != nil {
@@ -639,14 +693,16 @@ func (m *App) Close() error {
 	if m.metricsSrv != nil {
 		m.metricsSrv.Close()
 	}
+	m.closeShared() // no takeover or step-down from here on
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	if m.st != nil {
 		if err := m.st.close(); err != nil {
 			errs = append(errs, err)
 		}
 		m.st = nil
 	}
+	m.mu.Unlock()
+	m.resignShared()
 	return errors.Join(errs...)
 }
 
