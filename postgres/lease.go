@@ -49,12 +49,13 @@ type Leader struct {
 // Acquire takes the lease for holder (serving at addr) for ttl, by the
 // database's clock, if no one holds it or its holder let it lapse. It
 // returns the new fencing token, or 0 and the current leader when the
-// lease is held. Before taking a lapsed lease it ends the database
-// sessions of the previous holder (those whose application_name is its
-// holder name; see AppName), so that a frozen leader's half-sent
-// transaction cannot keep the lease row locked, or commit later; the
-// takeover's UPDATE then waits for the fenced writes already past their
-// fence, and every later one fails.
+// lease is held. The takeover's UPDATE waits for the fenced writes already
+// past their fence (they hold the row FOR SHARE); every later one fails
+// with ErrFenced. If it waits too long, a write of the previous holder is
+// stuck half-sent (its process frozen): Acquire then ends that holder's
+// database sessions (those whose application_name is AppName of its
+// holder name; see WithAppName), which rolls the write back, and tries
+// once more.
 func (db *DB) Acquire(ctx context.Context, holder, addr string, ttl time.Duration) (int64, Leader, error) {
 	var cur Leader
 	err := db.pool.QueryRow(ctx, `SELECT holder, addr, token, lease_until < now() FROM leader WHERE id = 1`).
@@ -78,33 +79,38 @@ func (db *DB) Acquire(ctx context.Context, holder, addr string, ttl time.Duratio
 	if !cur.Expired {
 		return 0, cur, nil
 	}
-	if cur.Holder != holder {
+	token, err := db.takeOver(ctx, holder, addr, ttl, cur.Token)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "55P03" && cur.Holder != holder { // lock_not_available
 		if _, err := db.pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
 			WHERE application_name = $1 AND pid <> pg_backend_pid()`, AppName(cur.Holder)); err != nil {
 			return 0, cur, fmt.Errorf("acquire lease: end the previous holder's sessions: %w", err)
 		}
+		token, err = db.takeOver(ctx, holder, addr, ttl, cur.Token)
 	}
-	var token int64
-	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-		// A write past its fence that never finishes (its process frozen
-		// after the sessions above were listed) must not hold the takeover
-		// forever: give up and try again at the next poll.
-		if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '2s'`); err != nil {
-			return err
-		}
-		return tx.QueryRow(ctx, `UPDATE leader SET token = token + 1, holder = $1, addr = $2, lease_until = now() + $3 * interval '1 millisecond'
-			WHERE id = 1 AND token = $4 AND lease_until < now() RETURNING token`, holder, addr, ttl.Milliseconds(), cur.Token).Scan(&token)
-	})
-	var pe *pgconn.PgError
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return 0, cur, nil // renewed, or taken by another server, meanwhile
-	case errors.As(err, &pe) && pe.Code == "55P03": // lock_not_available
-		return 0, cur, nil
+	case errors.As(err, &pe) && pe.Code == "55P03":
+		return 0, cur, nil // try again at the next poll
 	case err != nil:
 		return 0, cur, fmt.Errorf("acquire lease: %w", err)
 	}
 	return token, Leader{Holder: holder, Addr: addr, Token: token}, nil
+}
+
+// takeOver raises the token of a lapsed lease (still at token old) and
+// gives it to holder, waiting at most a second for the row lock.
+func (db *DB) takeOver(ctx context.Context, holder, addr string, ttl time.Duration, old int64) (int64, error) {
+	var token int64
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '1s'`); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `UPDATE leader SET token = token + 1, holder = $1, addr = $2, lease_until = now() + $3 * interval '1 millisecond'
+			WHERE id = 1 AND token = $4 AND lease_until < now() RETURNING token`, holder, addr, ttl.Milliseconds(), old).Scan(&token)
+	})
+	return token, err
 }
 
 // Renew extends the lease of token for ttl from now by the database's
