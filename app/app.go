@@ -365,13 +365,6 @@ func (m *App) openState(ctx context.Context, token int64) (_ *state, err error) 
 	if st.core, err = core.Open(ctx, ccfg); err != nil {
 		return nil, err
 	}
-	// The keys' nonce marks are read from the store: it must first hold
-	// the key uses of the commands replayed from the journal, or a nonce
-	// acknowledged before a crash (or before a takeover) could be
-	// accepted again.
-	if err := st.core.Caught(ctx); err != nil {
-		return nil, fmt.Errorf("project the replayed journal: %w", err)
-	}
 	st.history = st.core.History()
 	st.feed.Start(st.core)
 	st.users = &accounts.Service{Store: st.store}
