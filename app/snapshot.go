@@ -145,7 +145,7 @@ var ErrSealedSecrets = errors.New("secrets that this server's master key cannot 
 // (another master key), or one whose sealed values were damaged, restores
 // otherwise, and every request with an affected key then fails.
 func checkSealed(ctx context.Context, st *state) error {
-	all, err := st.sqlite.SealedSecrets(ctx)
+	all, err := st.sealedSecrets(ctx)
 	if err != nil {
 		return err
 	}

@@ -132,3 +132,20 @@ func (m *App) openStore(ctx context.Context, token int64) (o opened, err error) 
 	o.store, o.journal = db, j
 	return o, nil
 }
+
+// sealedSecrets lists every sealed value of the state's store (API keys'
+// secrets, TOTP seeds), for checking that the master key opens them.
+func (st *state) sealedSecrets(ctx context.Context) ([]sqlite.SealedSecret, error) {
+	switch s := st.store.(type) {
+	case *sqlite.DB:
+		return s.SealedSecrets(ctx)
+	case *postgres.DB:
+		list, err := s.SealedSecrets(ctx)
+		out := make([]sqlite.SealedSecret, len(list))
+		for i, v := range list {
+			out[i] = sqlite.SealedSecret(v)
+		}
+		return out, err
+	}
+	return nil, fmt.Errorf("sealed secrets: unknown store %T", st.store)
+}
