@@ -261,16 +261,19 @@ func restartCluster(t *testing.T, bin string) {
 	t.Logf("cluster restart: %d orders acknowledged, %d present", all, n)
 }
 
-// TestPostgresFailover runs the failover scenarios of issue 15 against
-// the real binary, two servers sharing one PostgreSQL schema with short
-// lease timings (--lease-ttl 1s).
-func TestPostgresFailover(t *testing.T) {
+// TestPostgres runs the real binary on PostgreSQL (issue 15): one server
+// keeping everything across a restart, the failover scenarios with two
+// servers sharing one schema and short lease timings (--lease-ttl 1s), and
+// admin migrate. Each has a schema of its own.
+func TestPostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
 	pg.Schema(t) // skips now, before the build, when PostgreSQL is absent
 	bin := buildBinary(t)
+	t.Run("StoreKeepsEverything", func(t *testing.T) { storeKeepsEverything(t, bin) })
 	t.Run("KillLeader", func(t *testing.T) { failoverKill(t, bin) })
 	t.Run("FreezeLeader", func(t *testing.T) { failoverFreeze(t, bin) })
 	t.Run("RestartCluster", func(t *testing.T) { restartCluster(t, bin) })
+	t.Run("MigrateFromSQLite", func(t *testing.T) { migrateFromSQLite(t, bin) })
 }
