@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -174,16 +176,55 @@ func AppName(holder string) string {
 // the sessions it opens are the holder's in pg_stat_activity (Acquire ends
 // them when it takes over from a lapsed holder).
 func WithAppName(u, holder string) (string, error) {
-	name := AppName(holder)
+	return withParam(u, "application_name", AppName(holder))
+}
+
+// withParam returns the connection string u with the setting key=value.
+func withParam(u, key, value string) (string, error) {
 	if strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://") {
 		p, err := url.Parse(u)
 		if err != nil {
 			return "", errors.New("store URL does not parse") // the text could hold a password
 		}
 		q := p.Query()
-		q.Set("application_name", name)
+		q.Set(key, value)
 		p.RawQuery = q.Encode()
 		return p.String(), nil
 	}
-	return u + " application_name='" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(name) + "'", nil
+	return u + " " + key + "='" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(value) + "'", nil
+}
+
+// NewSchema creates an empty schema named prefix plus a random suffix in
+// the database at u, and returns u choosing it (search_path) and a
+// function that drops it with everything in it: a store of its own for a
+// benchmark.
+func NewSchema(ctx context.Context, u, prefix string) (string, func(context.Context) error, error) {
+	var b [6]byte
+	rand.Read(b[:])
+	name := prefix + hex.EncodeToString(b[:])
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		return "", nil, fmt.Errorf("create schema: %w", err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+pgx.Identifier{name}.Sanitize()); err != nil {
+		return "", nil, fmt.Errorf("create schema: %w", err)
+	}
+	drop := func(ctx context.Context) error {
+		conn, err := pgx.Connect(ctx, u)
+		if err != nil {
+			return fmt.Errorf("drop schema %s: %w", name, err)
+		}
+		defer conn.Close(context.Background())
+		if _, err := conn.Exec(ctx, `DROP SCHEMA `+pgx.Identifier{name}.Sanitize()+` CASCADE`); err != nil {
+			return fmt.Errorf("drop schema %s: %w", name, err)
+		}
+		return nil
+	}
+	su, err := withParam(u, "search_path", name)
+	if err != nil {
+		drop(ctx)
+		return "", nil, err
+	}
+	return su, drop, nil
 }
