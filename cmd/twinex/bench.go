@@ -115,13 +115,33 @@ func benchEnginePostgres(ctx context.Context, cfg bench.EngineConfig, url string
 		return bench.EngineResult{}, err
 	}
 	defer drop(context.WithoutCancel(ctx))
-	cfg.OpenStore = func(string) (twinex.ExchangeStore, error) { return postgres.Open(ctx, schema) }
+	// As served: the store and journal fenced with the token of a lease
+	// (held for longer than any run).
+	var token int64
+	cfg.OpenStore = func(string) (twinex.ExchangeStore, error) {
+		db, err := postgres.Open(ctx, schema)
+		if err != nil {
+			return nil, err
+		}
+		if token, _, err = db.Acquire(ctx, "twinex-bench", "", 24*time.Hour); err != nil || token == 0 {
+			db.Close()
+			return nil, fmt.Errorf("bench: take the lease: token %d, %v", token, err)
+		}
+		db.SetFence(token)
+		return db, nil
+	}
 	switch cfg.Journal {
 	case "none":
 		cfg.OpenJournal = nil
 	default:
 		cfg.Journal = "postgres"
-		cfg.OpenJournal = func(string) (twinex.Journal, error) { return postgres.OpenJournal(ctx, schema) }
+		cfg.OpenJournal = func(string) (twinex.Journal, error) {
+			j, err := postgres.OpenJournal(ctx, schema)
+			if err == nil {
+				j.SetFence(token)
+			}
+			return j, err
+		}
 	}
 	return bench.Engine(ctx, cfg)
 }
