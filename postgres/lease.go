@@ -52,7 +52,8 @@ type Leader struct {
 // database's clock, if no one holds it or its holder let it lapse. It
 // returns the new fencing token, or 0 and the current leader when the
 // lease is held. The takeover's UPDATE waits for the fenced writes already
-// past their fence (they hold the row FOR SHARE); every later one fails
+// past their fence (they hold the row FOR KEY SHARE, and the token is a key
+// column); every later one fails
 // with ErrFenced. If it waits too long, a write of the previous holder is
 // stuck half-sent (its process frozen): Acquire then ends that holder's
 // database sessions (those whose application_name is AppName of its

@@ -138,6 +138,14 @@ func TestTakeoverEndsAStuckWrite(t *testing.T) {
 	if _, err := tx.Exec(ctx, `INSERT INTO journal (seq, crc, data) VALUES (1, 0, '')`); err != nil {
 		t.Fatal(err)
 	}
+	// A renewal does not wait for writes past their fence (it changes no
+	// key column): the leader's commits never stall behind it.
+	rctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	err = a.Renew(rctx, ta, 100*time.Millisecond)
+	cancel()
+	if err != nil {
+		t.Fatalf("renewal while a write holds the fence: %v", err)
+	}
 	time.Sleep(150 * time.Millisecond) // the lease lapses; the write is stuck
 	tb, _, err := b.Acquire(ctx, "twinex-b", "", time.Minute)
 	if err != nil || tb != ta+1 {
