@@ -7,7 +7,7 @@
 set -u
 BIN=${BIN:-./twinex}
 DB=${DB:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
-psql -q "$DB" -c "DROP SCHEMA IF EXISTS failover CASCADE; CREATE SCHEMA failover"
+psql -q "$DB" -c "SET client_min_messages = warning; DROP SCHEMA IF EXISTS failover CASCADE; CREATE SCHEMA failover"
 STORE="$DB&search_path=failover"
 DATA=$(mktemp -d); chmod 700 "$DATA"
 start() { "$BIN" serve --listen 127.0.0.1:$1 --data "$DATA" --mode production --store "$STORE" --rate-private off >/dev/null 2>>"$DATA/log.$1" & echo $!; }
