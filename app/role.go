@@ -300,6 +300,9 @@ func (m *App) resignShared() {
 			m.Logger.Warn("giving the lease up", "err", err)
 		}
 		cancel()
+		m.role.mu.Lock()
+		m.role.leading = false
+		m.role.mu.Unlock()
 	}
 	m.ctl.Close()
 }
