@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
@@ -178,6 +179,9 @@ func failoverKill(t *testing.T, bin string) {
 	l.waitAcks(t, 20, b.addr, killed, 10*time.Second)
 	l.halt()
 	n := checkAcknowledged(t, newTestClient(t, b.addr, dir), b.addr, l, ts)
+	if out, err := exec.Command(bin, "admin", "--server", "http://"+b.addr, "--data", dir, "verify").CombinedOutput(); err != nil {
+		t.Errorf("twinex admin verify on the new leader: %v\n%s", err, out)
+	}
 	all, byB, _ := l.count(b.addr, killed)
 	t.Logf("SIGKILL: the standby's first acknowledged order %v after the kill; %d orders acknowledged (%d by the new leader), %d present, %d attempted",
 		first.Sub(killed).Round(time.Millisecond), all, byB, n, l.attempted)
