@@ -37,7 +37,7 @@ func TestSharedStoreRoles(t *testing.T) {
 	ctx := context.Background()
 	store := strings.Replace(pg.Schema(t), "postgres://postgres@", "postgres://postgres:s3cret@", 1)
 	dir := t.TempDir()
-	lease := Lease{TTL: time.Second, Every: 100 * time.Millisecond}
+	lease := Lease{TTL: 2 * time.Second, Every: 100 * time.Millisecond}
 	a := &App{Listen: "127.0.0.1:0", DataDir: dir, Store: store, Lease: lease}
 	if err := a.Open(ctx); err != nil {
 		t.Fatal(err)

@@ -267,7 +267,7 @@ func restartCluster(t *testing.T, bin string) {
 
 // TestPostgres runs the real binary on PostgreSQL (issue 15): one server
 // keeping everything across a restart, the failover scenarios with two
-// servers sharing one schema and short lease timings (--lease-ttl 1s), and
+// servers sharing one schema and short lease timings (--lease-ttl 2s: short, with room for a loaded CI machine), and
 // admin migrate. Each has a schema of its own.
 func TestPostgres(t *testing.T) {
 	if testing.Short() {
