@@ -5,12 +5,9 @@ package app
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -18,7 +15,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,7 +30,6 @@ import (
 	"github.com/twinex/twinex/exchange"
 	"github.com/twinex/twinex/fault"
 	"github.com/twinex/twinex/feed"
-	"github.com/twinex/twinex/journal"
 	"github.com/twinex/twinex/keys"
 	"github.com/twinex/twinex/mail"
 	"github.com/twinex/twinex/metrics"
@@ -52,8 +47,17 @@ import (
 type App struct {
 	Listen  string
 	DataDir string
-	Logger  *slog.Logger // default: discard
-	Stdout  io.Writer    // where the start-up banner goes; default: discard
+	// Store is where the state is kept: "" for SQLite in DataDir (the
+	// default), or a postgres:// URL (serve --store, TWINEX_STORE), where
+	// several servers share one database, one leading and the others
+	// standing by (Lease). DataDir then keeps only the admin token, the
+	// master key and the settings files.
+	Store string
+	// Lease times the leadership among servers sharing a PostgreSQL
+	// store (serve --lease-ttl, --lease-every); zero fields: defaults.
+	Lease  Lease
+	Logger *slog.Logger // default: discard
+	Stdout io.Writer    // where the start-up banner goes; default: discard
 	// PublicLimit and PrivateLimit are the rate limits (zero: unlimited).
 	PublicLimit, PrivateLimit ratelimit.Limit
 	// WSPerIP and WSPerKey limit open WebSocket connections per client
@@ -98,6 +102,10 @@ type App struct {
 	// name) played from the start (sandbox only).
 	Scenario string
 
+	// shared is the lease and role of a server on PostgreSQL (role.go);
+	// its ctl is nil on SQLite.
+	shared
+
 	// Settings read once at Open.
 	markets *twinex.Markets
 	token   string
@@ -137,8 +145,9 @@ type App struct {
 // key service, the API server and its background work. Restore and Reset
 // replace it whole.
 type state struct {
-	store   *sqlite.DB
-	journal *journal.File
+	store   Store
+	journal twinex.Journal
+	sqlite  *sqlite.DB           // the store when it is SQLite (snapshots, backups); else nil
 	history twinex.ExchangeStore // the store's history, read-your-writes (core.History)
 	users   *accounts.Service
 	core    *core.Core
@@ -180,6 +189,9 @@ func (m *App) Open(ctx context.Context) error {
 	}
 	if m.Mode == "" {
 		m.Mode = Sandbox
+	}
+	if err := checkStore(m.Store); err != nil {
+		return err
 	}
 	switch m.KYCReview {
 	case "":
@@ -258,28 +270,18 @@ func (m *App) Open(ctx context.Context) error {
 		}
 	}
 	start := time.Now()
-	if m.st, err = m.openState(ctx); err != nil {
+	if IsPostgres(m.Store) {
+		if scenarioFile != nil {
+			return errors.New("--scenario needs the SQLite store: on PostgreSQL the leader may change while it plays")
+		}
+		return m.openShared(ctx, start)
+	}
+	if m.st, err = m.openState(ctx, 0); err != nil {
 		return err
 	}
-	m.http = &http.Server{
-		Handler:           m.withRequestID(http.HandlerFunc(m.serveHTTP)),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
-	}
-	if m.ln, err = net.Listen("tcp", m.Listen); err != nil {
+	if err := m.listen(); err != nil {
 		m.st.close()
-		return fmt.Errorf("listen: %w", err)
-	}
-	if m.metrics != nil {
-		if err := m.startMetrics(); err != nil {
-			m.ln.Close()
-			m.st.close()
-			return err
-		}
+		return err
 	}
 	m.st.start(m.linkBase())
 	if scenarioFile != nil {
@@ -289,13 +291,8 @@ func (m *App) Open(ctx context.Context) error {
 			return fmt.Errorf("scenario %s: %w", m.Scenario, err)
 		}
 	}
-	m.done = make(chan error, 1)
-	go func() {
-		if err := m.http.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			m.done <- err
-		}
-	}()
-	m.Logger.Info("twinex serving", "addr", m.ln.Addr().String(), "data", m.DataDir, "mode", m.Mode, "recovered_in", time.Since(start).Round(time.Millisecond))
+	m.serve()
+	m.Logger.Info("twinex serving", "addr", m.ln.Addr().String(), "data", m.DataDir, "store", m.storeName(), "role", "leader", "mode", m.Mode, "recovered_in", time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(m.Stdout, "Twinex is serving on http://%s (data in %s, %s mode)\n", m.ln.Addr(), m.DataDir, m.Mode)
 	if m.Mode == Sandbox {
 		m.demoBanner(m.Stdout, "http://"+m.ln.Addr().String())
@@ -303,9 +300,45 @@ func (m *App) Open(ctx context.Context) error {
 	return nil
 }
 
+// listen makes the HTTP server, listens on m.Listen and starts the
+// metrics listener if one is set.
+func (m *App) listen() error {
+	m.http = &http.Server{
+		Handler:           m.withRequestID(http.HandlerFunc(m.serveHTTP)),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
+	}
+	var err error
+	if m.ln, err = net.Listen("tcp", m.Listen); err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	if m.metrics != nil {
+		if err := m.startMetrics(); err != nil {
+			m.ln.Close()
+			return err
+		}
+	}
+	return nil
+}
+
+// serve serves HTTP on the listener until Close.
+func (m *App) serve() {
+	m.done = make(chan error, 1)
+	go func() {
+		if err := m.http.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.done <- err
+		}
+	}()
+}
+
 // openState opens the store and everything that lives on it. Its
-// background work starts with start.
-func (m *App) openState(ctx context.Context) (_ *state, err error) {
+// background work starts with start. token is the fencing token of a
+// leader on PostgreSQL (0 on SQLite): every exchange write checks it.
+func (m *App) openState(ctx context.Context, token int64) (_ *state, err error) {
 	st := &state{}
 	// Whatever was opened is closed again if a later step fails.
 	defer func() {
@@ -313,15 +346,11 @@ func (m *App) openState(ctx context.Context) (_ *state, err error) {
 			st.close()
 		}
 	}()
-	if st.store, err = sqlite.Open(filepath.Join(m.DataDir, "twinex.db")); err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
-	}
-	if err := m.backfill(ctx, st.store); err != nil {
+	o, err := m.openStore(ctx, token)
+	if err != nil {
 		return nil, err
 	}
-	if st.journal, err = journal.Open(journalDir(m.DataDir)); err != nil {
-		return nil, fmt.Errorf("open journal: %w", err)
-	}
+	st.store, st.journal, st.sqlite = o.store, o.journal, o.sqlite
 	// The feed hub takes each durable batch from the core and fans it out
 	// to the WebSocket feeds on its own goroutine.
 	st.feed = feed.New(m.markets, m.Logger)
@@ -372,10 +401,16 @@ func (m *App) openState(ctx context.Context) (_ *state, err error) {
 	if err := st.quota.Load(ctx, time.Now()); err != nil {
 		return nil, err
 	}
-	srv := &api.Server{Users: st.users, Backups: caughtBackups{st.store, st.core}, BackupDir: m.DataDir, Activity: st.log, Quota: st.quota, Leaks: st.watch, ActivityLog: st.store, Core: st.core, Exchange: st.exch, Store: st.history, Accounts: st.store, Addresses: st.store, Identities: st.store, Keys: st.keys,
+	srv := &api.Server{Users: st.users, Activity: st.log, Quota: st.quota, Leaks: st.watch, ActivityLog: st.store, Core: st.core, Exchange: st.exch, Store: st.history, Accounts: st.store, Addresses: st.store, Identities: st.store, Keys: st.keys,
 		TrustedProxies: m.trusted, AdminToken: m.token, Logger: m.Logger, ApprovalWait: m.ApprovalWait,
 		PublicLimit: ratelimit.New(m.PublicLimit), PrivateLimit: ratelimit.New(m.PrivateLimit), Feed: st.feed,
 		WSPerIP: m.WSPerIP, WSPerKey: m.WSPerKey}
+	if st.sqlite != nil {
+		// Backups copy SQLite's files; PostgreSQL is backed up with its
+		// own tools (pg_dump, base backups), and the endpoint says it is
+		// not available.
+		srv.Backups, srv.BackupDir = caughtBackups{st.sqlite, st.core}, m.DataDir
+	}
 	if m.Mode == Sandbox {
 		srv.Sandbox, srv.Faults, srv.Scenarios = m, m.faults, m
 		if m.Sim {
@@ -564,6 +599,14 @@ func publicURL(v string) (string, error) {
 // so that a restore waits for requests in flight. Restore and reset
 // requests themselves run without the lock, since they take it for writing.
 func (m *App) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/healthz" && r.Method == http.MethodGet {
+		m.healthz(w)
+		return
+	}
+	if m.ctl != nil && !m.serving() {
+		m.serveStandby(w, r)
+		return
+	}
 	swapping := r.Method == http.MethodPost && (r.URL.Path == "/admin/v1/sandbox/restore" || r.URL.Path == "/admin/v1/sandbox/reset")
 	m.mu.RLock()
 	if m.st == nil && swapping && m.controls != nil {
@@ -639,149 +682,15 @@ func (m *App) Close() error {
 	if m.metricsSrv != nil {
 		m.metricsSrv.Close()
 	}
+	m.closeShared() // no takeover or step-down from here on
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	if m.st != nil {
 		if err := m.st.close(); err != nil {
 			errs = append(errs, err)
 		}
 		m.st = nil
 	}
+	m.mu.Unlock()
+	m.resignShared()
 	return errors.Join(errs...)
-}
-
-// loadFaults makes the sandbox's fault injector, with the rules of
-// <data>/faults.json if there is one.
-func loadFaults(dir string) (*fault.Injector, error) {
-	inj := fault.New(uint64(time.Now().UnixNano()))
-	rules, err := fault.LoadFile(filepath.Join(dir, "faults.json"))
-	if errors.Is(err, fs.ErrNotExist) {
-		return inj, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("faults.json: %w", err)
-	}
-	for _, r := range rules {
-		if r.DropSockets {
-			// An action on the sockets open at the time: at start there
-			// are none, so the rule would do nothing.
-			return nil, fmt.Errorf("faults.json: rule %q: drop_sockets acts once, on the sockets open at the time; use twinex admin fault add --drop-sockets", r.ID)
-		}
-		if _, err := inj.Add(r); err != nil {
-			return nil, fmt.Errorf("faults.json: %w", err)
-		}
-	}
-	return inj, nil
-}
-
-// loadMarkets reads <data>/markets.json if present, else the defaults.
-func loadMarkets(dir string) (*twinex.Markets, error) {
-	data, err := os.ReadFile(filepath.Join(dir, "markets.json"))
-	if errors.Is(err, fs.ErrNotExist) {
-		return twinex.DefaultMarkets(), nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("markets.json: %w", err)
-	}
-	cfg, err := twinex.ParseMarketConfig(data)
-	if err != nil {
-		return nil, fmt.Errorf("markets.json: %w", err)
-	}
-	ms, err := cfg.Validate()
-	if err != nil {
-		return nil, fmt.Errorf("markets.json: %w", err)
-	}
-	return ms, nil
-}
-
-// checkDataDir returns an error when others than its owner may enter or
-// list the data directory: it has a group or other bit, and every folder
-// above it lets its group or others pass (a 0755 folder inside a 0700 one
-// is out of their reach). Not checked on Windows. The databases in it are
-// created 0600 anyway; a private folder also hides their names and sizes
-// and keeps out whatever a future version writes there. Production refuses
-// to start; the sandbox warns.
-func checkDataDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return fmt.Errorf("data directory: %w", err)
-	}
-	info, err := os.Stat(abs)
-	if err != nil {
-		return fmt.Errorf("data directory: %w", err)
-	}
-	perm := info.Mode().Perm()
-	if perm&0o077 == 0 {
-		return nil
-	}
-	for p := filepath.Dir(abs); ; p = filepath.Dir(p) {
-		if up, err := os.Stat(p); err == nil && up.Mode().Perm()&0o011 == 0 {
-			return nil // nobody but its owner gets past this one
-		}
-		if p == filepath.Dir(p) {
-			break
-		}
-	}
-	return fmt.Errorf("data directory %s has mode %#o: its group or others can reach it; run: chmod 700 %s", dir, perm, dir)
-}
-
-// readPrivate reads a secret file, refusing one that is not a regular file
-// or that its group or others may read or write (as the master key is
-// refused): a token anyone on the machine can read is no secret.
-func readPrivate(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	}
-	if perm := info.Mode().Perm(); perm&0o077 != 0 && runtime.GOOS != "windows" {
-		return nil, fmt.Errorf("%s has mode %#o: its group or others can read it; run: chmod 600 %s", path, perm, path)
-	}
-	return io.ReadAll(io.LimitReader(f, 4096))
-}
-
-// adminToken returns token when set (TWINEX_ADMIN_TOKEN), or the token in
-// <data>/admin.token, generating it (mode 0600) at first start.
-func adminToken(dir, token string) (string, error) {
-	if token != "" {
-		return token, nil
-	}
-	path := filepath.Join(dir, "admin.token")
-	data, err := readPrivate(path)
-	if err == nil {
-		if t := strings.TrimSpace(string(data)); t != "" {
-			return t, nil
-		}
-		return "", fmt.Errorf("%s is empty", path)
-	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("admin token: %w", err)
-	}
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("admin token: %w", err)
-	}
-	t := hex.EncodeToString(b)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return "", fmt.Errorf("admin token: %w", err)
-	}
-	if _, err := f.WriteString(t + "\n"); err != nil {
-		f.Close()
-		return "", fmt.Errorf("admin token: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return "", fmt.Errorf("admin token: %w", err)
-	}
-	return t, nil
 }

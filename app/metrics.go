@@ -52,6 +52,13 @@ func (m *App) startMetrics() error {
 			}
 			return 1
 		}))
+	mt.Gauge("twinex_leader", "1 while this server runs the sequencer (always on SQLite; on PostgreSQL while it holds the lease), 0 on a standby.",
+		func() float64 {
+			if m.ctl == nil || m.serving() {
+				return 1
+			}
+			return 0
+		})
 	perMarket := func(read func(s *core.Snapshot) float64) func() map[string]float64 {
 		return func() map[string]float64 {
 			m.mu.RLock()

@@ -67,6 +67,7 @@ func TestMetrics(t *testing.T) {
 		"twinex_activity_records_written_total",
 		"\ntwinex_websocket_connections 0\n",
 		"\ntwinex_simulator_running 0\n", // Sim is off in this App
+		"\ntwinex_leader 1\n",
 		"go_goroutines",
 	} {
 		if !strings.Contains(body, want) {

@@ -9,7 +9,6 @@ import (
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/engine"
 	"github.com/twinex/twinex/sim"
-	"github.com/twinex/twinex/sqlite"
 )
 
 // simulator is the sandbox's market simulator for one state: market-maker
@@ -89,7 +88,7 @@ func (m *App) openSimulator(ctx context.Context, st *state) (*simulator, error) 
 // volumes and usage charts are untouched. Money moves only through the
 // sequencer, which stamps each command with the present; a past it never
 // executed cannot have moved funds.
-func (m *App) backfill(ctx context.Context, store *sqlite.DB) error {
+func (m *App) backfill(ctx context.Context, store twinex.ExchangeStore) error {
 	if m.Mode != Sandbox || !m.Sim || m.Backfill <= 0 {
 		return nil
 	}

@@ -41,6 +41,9 @@ func (m *App) snapshotPath(name string) string {
 // snapshot of that name. It runs inside a request, which holds m.mu for
 // reading (taking it again could deadlock behind a waiting restore).
 func (m *App) Save(ctx context.Context, name string) error {
+	if err := m.fileBased("save"); err != nil {
+		return err
+	}
 	if err := validSnapshotName(name); err != nil {
 		return err
 	}
@@ -62,7 +65,7 @@ func (m *App) Save(ctx context.Context, name string) error {
 	tmp.Close()
 	os.Remove(tmp.Name()) // VACUUM INTO needs a path that does not exist
 	defer os.Remove(tmp.Name())
-	if err := m.st.store.SaveTo(ctx, tmp.Name()); err != nil {
+	if err := m.st.sqlite.SaveTo(ctx, tmp.Name()); err != nil {
 		return err
 	}
 	// VACUUM INTO creates the file with the process's default mode.
@@ -103,6 +106,9 @@ func (m *App) Snapshots() ([]string, error) {
 
 // Restore replaces the whole state with the snapshot saved under name.
 func (m *App) Restore(ctx context.Context, name string) error {
+	if err := m.fileBased("restore"); err != nil {
+		return err
+	}
 	if err := validSnapshotName(name); err != nil {
 		return err
 	}
@@ -118,6 +124,18 @@ func (m *App) Restore(ctx context.Context, name string) error {
 	return m.swap(ctx, "restore "+name, func(db string) error { return copyFile(src, db) })
 }
 
+// fileBased refuses a sandbox snapshot, restore or reset on PostgreSQL:
+// they set SQLite's files aside and copy them, which several servers
+// sharing one database could not do safely (a standby would go on with
+// the state it recovered). On PostgreSQL the database's own tools do it
+// (pg_dump and pg_restore of the schema, with every server stopped).
+func (m *App) fileBased(what string) error {
+	if !IsPostgres(m.Store) {
+		return nil
+	}
+	return twinex.Errorf(twinex.InvalidJson, "Sandbox %s works on the SQLite store only; on PostgreSQL, stop the servers and use pg_dump and pg_restore on the schema (README, Running on PostgreSQL)", what)
+}
+
 // ErrSealedSecrets is wrapped by Restore's error when the snapshot holds
 // secrets that this server's master key cannot open.
 var ErrSealedSecrets = errors.New("secrets that this server's master key cannot open")
@@ -127,7 +145,7 @@ var ErrSealedSecrets = errors.New("secrets that this server's master key cannot 
 // (another master key), or one whose sealed values were damaged, restores
 // otherwise, and every request with an affected key then fails.
 func checkSealed(ctx context.Context, st *state) error {
-	all, err := st.store.SealedSecrets(ctx)
+	all, err := st.sealedSecrets(ctx)
 	if err != nil {
 		return err
 	}
@@ -160,6 +178,9 @@ func checkSealed(ctx context.Context, st *state) error {
 // Reset returns to a clean state: no accounts, orders or history (and, in
 // the sandbox, a new demo account).
 func (m *App) Reset(ctx context.Context) error {
+	if err := m.fileBased("reset"); err != nil {
+		return err
+	}
 	return m.swap(ctx, "reset", func(string) error {
 		err := os.Remove(filepath.Join(m.DataDir, DemoCredentialsFile))
 		if errors.Is(err, os.ErrNotExist) {
@@ -214,7 +235,7 @@ func (m *App) swap(ctx context.Context, what string, replace func(db string) err
 	err := replace(db)
 	var st *state
 	if err == nil {
-		st, err = m.openState(ctx)
+		st, err = m.openState(ctx, 0)
 	}
 	if err == nil {
 		if err = checkSealed(ctx, st); err != nil {
@@ -305,7 +326,7 @@ func (m *App) putBack(ctx context.Context, db string, cause error) error {
 			return errors.Join(cause, err)
 		}
 	}
-	st, err := m.openState(ctx)
+	st, err := m.openState(ctx, 0)
 	if err != nil {
 		// Requests get 503 until a later restore or reset succeeds (they
 		// still reach the last handler) or the server restarts.

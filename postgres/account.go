@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/twinex/twinex"
 )
 
@@ -179,10 +180,27 @@ func (db *DB) queryKeys(ctx context.Context, what, q string, args ...any) ([]twi
 
 // UpdateKey implements twinex.AccountStore.
 func (db *DB) UpdateKey(ctx context.Context, k *twinex.APIKey) error {
-	tag, err := db.pool.Exec(ctx, `UPDATE api_keys SET user_id = $2, account_id = $3, master = $4, label = $5, roles = $6,
+	// The stored use stays when it is later (by use_seq) than the
+	// caller's, as in the SQLite store: an edit made from an older cache
+	// never takes a nonce mark back.
+	const q = `UPDATE api_keys SET user_id = $2, account_id = $3, master = $4, label = $5, roles = $6,
 		allowlist = $7, require_heartbeat = $8, time_nonce = $9, secret = $10, prev_secret = $11, prev_until = $12,
-		created = $13, expires = $14, revoked = $15, last_nonce = $16, last_used = $17, last_ip = $18, use_seq = $19
-		WHERE id = $1`, keyArgs(k)...)
+		created = $13, expires = $14, revoked = $15, last_nonce = CASE WHEN use_seq > $19 THEN last_nonce ELSE $16 END,
+		last_used = CASE WHEN use_seq > $19 THEN last_used ELSE $17 END, last_ip = CASE WHEN use_seq > $19 THEN last_ip ELSE $18 END,
+		use_seq = GREATEST(use_seq, $19) WHERE id = $1`
+	if db.fence == 0 {
+		tag, err := db.pool.Exec(ctx, q, keyArgs(k)...)
+		return affected("update key", tag, err)
+	}
+	var tag pgconn.CommandTag
+	err := db.update(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, fenceSQL, db.fence); err != nil {
+			return fenced(err)
+		}
+		var err error
+		tag, err = tx.Exec(ctx, q, keyArgs(k)...)
+		return err
+	})
 	return affected("update key", tag, err)
 }
 
@@ -218,8 +236,11 @@ func (db *DB) TouchKeys(ctx context.Context, uses []twinex.KeyUse) error {
 	}
 	err := db.update(ctx, func(tx pgx.Tx) error {
 		var b pgx.Batch
+		if db.fence != 0 {
+			b.Queue(fenceSQL, db.fence)
+		}
 		queueKeyUses(&b, uses)
-		return tx.SendBatch(ctx, &b).Close()
+		return fenced(tx.SendBatch(ctx, &b).Close())
 	})
 	if err != nil {
 		return fmt.Errorf("touch keys: %w", err)

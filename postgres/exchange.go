@@ -433,11 +433,28 @@ func (db *DB) write(ctx context.Context, durable bool, b *twinex.Batch) error {
 		return err
 	}
 	var q pgx.Batch
+	if db.fence != 0 {
+		q.Queue(fenceSQL, db.fence)
+	}
+	n := q.Len()
 	db.x.queueBatch(&q, b)
-	if q.Len() == 0 {
+	if q.Len() == n {
 		return nil
 	}
-	return conn.SendBatch(ctx, &q).Close()
+	return fenced(conn.SendBatch(ctx, &q).Close())
+}
+
+// exec runs one statement on conn, after the fence when the store has
+// one, in one round trip and one implicit transaction (see write).
+func exec(ctx context.Context, conn *pgx.Conn, fence int64, sql string, args ...any) error {
+	if fence == 0 {
+		_, err := conn.Exec(ctx, sql, args...)
+		return err
+	}
+	var q pgx.Batch
+	q.Queue(fenceSQL, fence)
+	q.Queue(sql, args...)
+	return fenced(conn.SendBatch(ctx, &q).Close())
 }
 
 // Commit writes b in one transaction, durably: orders, balances, supply,
@@ -488,7 +505,7 @@ func (db *DB) Checkpoint(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
-	if _, err := conn.Exec(ctx, `INSERT INTO journal_state (id, seq, journal_id) VALUES (1, 0, '')
+	if err := exec(ctx, conn, db.fence, `INSERT INTO journal_state (id, seq, journal_id) VALUES (1, 0, '')
 		ON CONFLICT (id) DO UPDATE SET seq = journal_state.seq`); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
@@ -516,7 +533,7 @@ func (db *DB) SetJournalID(ctx context.Context, id string) error {
 	defer db.x.mu.Unlock()
 	conn, err := db.conn(ctx, true)
 	if err == nil {
-		_, err = conn.Exec(ctx, `INSERT INTO journal_state (id, seq, journal_id) VALUES (1, 0, $1)
+		err = exec(ctx, conn, db.fence, `INSERT INTO journal_state (id, seq, journal_id) VALUES (1, 0, $1)
 			ON CONFLICT (id) DO UPDATE SET journal_id = excluded.journal_id`, id)
 	}
 	if err != nil {

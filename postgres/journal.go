@@ -31,6 +31,9 @@ type Journal struct {
 	// refuses appends: the commit may have happened with its answer lost,
 	// so what the table holds is known again only on reopening.
 	failed error
+	// fence is the fencing token Append and Truncate check first
+	// (SetFence); 0: none.
+	fence int64
 }
 
 var _ twinex.Journal = (*Journal)(nil)
@@ -86,7 +89,9 @@ func (j *Journal) init(ctx context.Context) error {
 }
 
 // Append inserts the records with one statement, in one transaction whose
-// commit is durable. After a failed append it refuses every append.
+// commit is durable, after the fence when the journal has one (SetFence):
+// a deposed leader's append fails with ErrFenced. After a failed append it
+// refuses every append.
 func (j *Journal) Append(ctx context.Context, recs []twinex.JournalRecord) error {
 	if len(recs) == 0 {
 		return nil
@@ -107,9 +112,9 @@ func (j *Journal) Append(ctx context.Context, recs []twinex.JournalRecord) error
 	}
 	var err error
 	if len(recs) == 1 {
-		_, err = j.conn.Exec(ctx, `INSERT INTO journal (seq, crc, data) VALUES ($1, $2, $3)`, seqs[0], crcs[0], data[0])
+		err = exec(ctx, j.conn, j.fence, `INSERT INTO journal (seq, crc, data) VALUES ($1, $2, $3)`, seqs[0], crcs[0], data[0])
 	} else {
-		_, err = j.conn.Exec(ctx, `INSERT INTO journal (seq, crc, data) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[])`,
+		err = exec(ctx, j.conn, j.fence, `INSERT INTO journal (seq, crc, data) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[])`,
 			seqs, crcs, data)
 	}
 	if err != nil {
@@ -151,7 +156,7 @@ func (j *Journal) Replay(ctx context.Context, after uint64, fn func(twinex.Journ
 func (j *Journal) Truncate(ctx context.Context, through uint64) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if _, err := j.conn.Exec(ctx, `DELETE FROM journal WHERE seq <= $1`, int64(through)); err != nil {
+	if err := exec(ctx, j.conn, j.fence, `DELETE FROM journal WHERE seq <= $1`, int64(through)); err != nil {
 		return fmt.Errorf("journal: truncate: %w", err)
 	}
 	return nil

@@ -50,6 +50,9 @@ type DB struct {
 	pool *pgxpool.Pool
 	cfg  *pgx.ConnConfig // for the exchange store's own connections
 	x    exchange
+	// fence is the fencing token every exchange and key write checks
+	// first (SetFence); 0: none.
+	fence int64
 }
 
 // Open connects to the database at url, a postgres:// URL or a libpq

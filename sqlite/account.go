@@ -222,9 +222,14 @@ func (db *DB) Keys(ctx context.Context, userID int64) ([]twinex.APIKey, error) {
 // UpdateKey implements twinex.AccountStore.
 func (db *DB) UpdateKey(ctx context.Context, k *twinex.APIKey) error {
 	args := keyArgs(k)
-	res, err := db.w.ExecContext(ctx, `UPDATE api_keys SET user_id = ?, account_id = ?, master = ?, label = ?, roles = ?,
-		allowlist = ?, require_heartbeat = ?, time_nonce = ?, secret = ?, prev_secret = ?, prev_until = ?, created = ?,
-		expires = ?, revoked = ?, last_nonce = ?, last_used = ?, last_ip = ?, use_seq = ? WHERE id = ?`, append(args[1:], args[0])...)
+	// The stored use (last nonce, time, address) stays when it is later
+	// (by use_seq) than the caller's: an edit made from an older cache
+	// never takes a nonce mark back.
+	res, err := db.w.ExecContext(ctx, `UPDATE api_keys SET user_id = ?1, account_id = ?2, master = ?3, label = ?4, roles = ?5,
+		allowlist = ?6, require_heartbeat = ?7, time_nonce = ?8, secret = ?9, prev_secret = ?10, prev_until = ?11, created = ?12,
+		expires = ?13, revoked = ?14, last_nonce = CASE WHEN use_seq > ?18 THEN last_nonce ELSE ?15 END,
+		last_used = CASE WHEN use_seq > ?18 THEN last_used ELSE ?16 END, last_ip = CASE WHEN use_seq > ?18 THEN last_ip ELSE ?17 END,
+		use_seq = MAX(use_seq, ?18) WHERE id = ?19`, append(args[1:], args[0])...)
 	return affected("update key", res, err)
 }
 

@@ -257,6 +257,18 @@ func RunAccounts(t *testing.T, open AccountOpener) {
 		if got, _ := s.Key(ctx, m.ID); !reflect.DeepEqual(got, m) {
 			t.Fatalf("a stale use overwrote the key: %+v, want %+v", got, m)
 		}
+		// An edit from a cache older than the stored use (another server's,
+		// or one loaded before the use was stored) changes the key's other
+		// fields and keeps the stored use: a nonce mark never goes back.
+		stale := m
+		stale.Label, stale.LastNonce, stale.LastUsed, stale.LastIP, stale.UseSeq = "edited", "41", 8, "10.9.9.9", 4
+		if err := s.UpdateKey(ctx, &stale); err != nil {
+			t.Fatal(err)
+		}
+		m.Label = "edited"
+		if got, _ := s.Key(ctx, m.ID); !reflect.DeepEqual(got, m) {
+			t.Fatalf("an edit from a stale cache took the use back: %+v, want %+v", got, m)
+		}
 		if err := s.UpdateKey(ctx, &twinex.APIKey{ID: "account-nope"}); !errors.Is(err, twinex.ErrNotFound) {
 			t.Fatalf("update of a missing key: %v", err)
 		}

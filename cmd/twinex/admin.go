@@ -55,6 +55,10 @@ Commands:
                                           show or remove fault rules
   backup --to FILE [--log]                copy the store (and the activity log)
                                           while the server keeps serving
+  migrate --from sqlite:DIR --to postgres://... [--master-key-file F]
+                                          copy a stopped SQLite installation into an
+                                          empty PostgreSQL schema and check the copy
+                                          (runs here, without a server)
   market list | market status --symbol S --set open|closed|cancel_only|post_only|limit_only
                                           show or set markets' status
   save --name N | restore --name N | reset | snapshots
@@ -132,6 +136,8 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return adminPlan(ctx, c, rest, stdout, stderr)
 	case "backup":
 		return adminBackup(ctx, c, rest, stdout, stderr)
+	case "migrate":
+		return adminMigrate(ctx, rest, stdout, stderr)
 	case "verify":
 		return adminVerify(ctx, c, rest, stdout, stderr)
 	case "fund", "withdraw":

@@ -13,8 +13,10 @@ import (
 	"time"
 
 	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/app"
 	"github.com/twinex/twinex/bench"
 	"github.com/twinex/twinex/journal"
+	"github.com/twinex/twinex/postgres"
 	"github.com/twinex/twinex/sqlite"
 )
 
@@ -26,7 +28,8 @@ Benchmarks:
            orders over a book of about 1,000 orders on about 750 levels;
            --durable sends the same stream through the sequencer, the
            command journal (--journal file|table|none) and the SQLite store
-           behind it, in a temporary directory
+           behind it, in a temporary directory; with --store postgres://...
+           the journal and the store are PostgreSQL's, in a new schema
 
   api      start a server on a temporary data directory (or target --url) and,
            over loopback, drive signed /v1/order/new and /v1/order/cancel from
@@ -78,16 +81,20 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 func benchEngine(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bench engine", "Usage: twinex bench engine [--orders N] [--seed S] [--durable]\n\n"+
+	fs := newFlags("bench engine", "Usage: twinex bench engine [--orders N] [--seed S] [--durable [--store postgres://...]]\n\n"+
 		"Prints {\"ops\":N,\"ops_per_sec\":X,\"p50_ns\":...,\"p99_ns\":...,\"p999_ns\":...} and the workload's shape.\n", stderr)
 	var cfg bench.EngineConfig
 	fs.IntVar(&cfg.Orders, "orders", 1_000_000, "number of timed commands")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "workload seed")
-	fs.BoolVar(&cfg.Durable, "durable", false, "go through the sequencer and group commit into SQLite")
+	fs.BoolVar(&cfg.Durable, "durable", false, "go through the sequencer and group commit into SQLite (or --store)")
 	fs.IntVar(&cfg.Clients, "clients", 2048, "concurrent submitters with --durable")
-	fs.StringVar(&cfg.Journal, "journal", "file", "with --durable, where batches become durable: file (the journal's files, as served), table (a SQLite table of batch blobs) or none (each batch committed to the store)")
+	fs.StringVar(&cfg.Journal, "journal", "file", "with --durable, where batches become durable: file (the journal's files, as served), table (a SQLite table of batch blobs) or none (each batch committed to the store); with --store postgres://..., the PostgreSQL journal unless none")
+	store := fs.String("store", "", "with --durable, a postgres://... URL: the store and the journal are PostgreSQL's, in a schema of\ntheir own created in that database and dropped after (default: SQLite in a temporary directory)")
 	cfg.OpenStore = func(path string) (twinex.ExchangeStore, error) { return sqlite.Open(path) }
 	return profiled(fs, args, stdout, func() (bench.EngineResult, error) {
+		if *store != "" {
+			return benchEnginePostgres(ctx, cfg, *store)
+		}
 		open, err := journalOpener(cfg.Journal)
 		if err != nil {
 			return bench.EngineResult{}, err
@@ -95,6 +102,48 @@ func benchEngine(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		cfg.OpenJournal = open
 		return bench.Engine(ctx, cfg)
 	})
+}
+
+// benchEnginePostgres runs bench engine --durable on PostgreSQL at url, in
+// a new schema dropped afterwards.
+func benchEnginePostgres(ctx context.Context, cfg bench.EngineConfig, url string) (bench.EngineResult, error) {
+	if !app.IsPostgres(url) || !cfg.Durable {
+		return bench.EngineResult{}, fmt.Errorf("bench: --store takes a postgres:// URL, with --durable")
+	}
+	schema, drop, err := postgres.NewSchema(ctx, url, "twinex_bench_")
+	if err != nil {
+		return bench.EngineResult{}, err
+	}
+	defer drop(context.WithoutCancel(ctx))
+	// As served: the store and journal fenced with the token of a lease
+	// (held for longer than any run).
+	var token int64
+	cfg.OpenStore = func(string) (twinex.ExchangeStore, error) {
+		db, err := postgres.Open(ctx, schema)
+		if err != nil {
+			return nil, err
+		}
+		if token, _, err = db.Acquire(ctx, "twinex-bench", "", 24*time.Hour); err != nil || token == 0 {
+			db.Close()
+			return nil, fmt.Errorf("bench: take the lease: token %d, %v", token, err)
+		}
+		db.SetFence(token)
+		return db, nil
+	}
+	switch cfg.Journal {
+	case "none":
+		cfg.OpenJournal = nil
+	default:
+		cfg.Journal = "postgres"
+		cfg.OpenJournal = func(string) (twinex.Journal, error) {
+			j, err := postgres.OpenJournal(ctx, schema)
+			if err == nil {
+				j.SetFence(token)
+			}
+			return j, err
+		}
+	}
+	return bench.Engine(ctx, cfg)
 }
 
 func benchJournal(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -26,6 +26,16 @@ Files in the data directory:
   master.key     the key sealing API secrets, generated at first start (mode 0600)
   markets.json   optional: currencies and markets replacing the built-in ones
 
+With --store postgres://... (or TWINEX_STORE) the state is kept in
+PostgreSQL instead: any number of servers may share one database. One leads
+(it holds a lease with a fencing token, renewed every --lease-every) and
+serves; the others stand by, answering 503 Maintenance with the leader's
+name, and one of them takes over within about --lease-ttl of the leader's
+death. Each server still needs a data directory for its admin token and
+master key, which must be the same on every server (TWINEX_ADMIN_TOKEN,
+TWINEX_MASTER_KEY_FILE). Sandbox snapshots, restores, resets and backups
+work on SQLite only.
+
 Environment: TWINEX_LISTEN and TWINEX_DATA set the defaults of --listen and
 --data; TWINEX_ADMIN_TOKEN sets the admin token instead of admin.token;
 TWINEX_MASTER_KEY_FILE names the key that seals API secrets (default
@@ -44,6 +54,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		SMTPURL: os.Getenv("TWINEX_SMTP_URL"), MailFrom: os.Getenv("TWINEX_MAIL_FROM")}
 	fs.StringVar(&m.Listen, "listen", envOr("TWINEX_LISTEN", "127.0.0.1:8080"), "address to listen on (TWINEX_LISTEN)")
 	fs.StringVar(&m.DataDir, "data", envOr("TWINEX_DATA", "./twinex-data"), "data directory (TWINEX_DATA)")
+	fs.StringVar(&m.Store, "store", os.Getenv("TWINEX_STORE"), "where the state is kept: empty for SQLite in the data directory (the default), or a\npostgres://USER:PASSWORD@HOST:PORT/DB URL shared by a leader and its standbys (TWINEX_STORE)")
+	fs.DurationVar(&m.Lease.TTL, "lease-ttl", app.DefaultLeaseTTL, "on PostgreSQL: how long the leader's lease lasts unrenewed, by the database's clock;\na standby takes over about this long after the leader dies")
+	fs.DurationVar(&m.Lease.Every, "lease-every", 0, "on PostgreSQL: how often the leader renews its lease and standbys look at it (default: a third of --lease-ttl)")
 	m.PublicLimit, m.PrivateLimit = ratelimit.GeminiPublic(), ratelimit.GeminiPrivate()
 	fs.Var(&m.PublicLimit, "rate-public", "public requests per client address, as RATE/PERIOD+QUEUE: an allowance of RATE a PERIOD,\nthen QUEUE more held until it refills, then 429 (Gemini's: 120/1m+5); \"off\" turns off\nthe public limit and the secret-report limit")
 	fs.Var(&m.PrivateLimit, "rate-private", "signed requests per API key, as RATE/PERIOD+QUEUE (Gemini's: 600/1m+5); \"off\" turns off\nevery signed-request limit, the per-endpoint ones (addresses 1/2s, transfers 1/5s) included;\nonly the daily request quota of the owner's plan (admin plan) still applies")
