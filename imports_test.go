@@ -187,6 +187,12 @@ var importRules = []importRule{
 		}
 		return ""
 	}},
+	{"the API reaches the engine only through the core", false, func(mod string, im fileImport) string {
+		if under(im.pkg, "api") && under(im.path, mod+"/engine") {
+			return "the sequencer owns the books and balances: the API sends commands and reads balances, orders and book levels through core (core/reads.go), so that no adapter runs engine code off the sequencer or depends on how the engine keeps its state"
+		}
+		return ""
+	}},
 	{"the API description imports only the standard library", false, func(mod string, im fileImport) string {
 		if under(im.pkg, "openapi") && !isStd(im.path) && !under(im.path, mod+"/openapi") {
 			return "openapi/ is a document both adapters read (the API serves it, the dashboard renders it) and its tests validate against; importing an adapter or a library would tie the two adapters together through it"
@@ -365,6 +371,8 @@ func TestImportRulesCatchViolations(t *testing.T) {
 		"ledger/ledger.go":      `package ledger; import ("os"; "log/slog"; "github.com/twinex/twinex/engine")`,
 		"marketdata/md.go":      `package marketdata; import ("math/rand/v2"; "net/http"; "github.com/twinex/twinex/ledger")`,
 		"api/api.go":            `package api; import ("net/http"; "database/sql"; _ "modernc.org/sqlite")`,
+		"api/book.go":           `package api; import "github.com/twinex/twinex/engine"`,
+		"api/book_test.go":      `package api; import "github.com/twinex/twinex/engine"`, // tests may
 		"sqlite/sqlite.go":      `package sqlite; import ("database/sql"; _ "modernc.org/sqlite")`,
 		"postgres/pg.go":        `package postgres; import _ "github.com/jackc/pgx/v5/stdlib"`,
 		"web/web.go":            `package web; import "unsafe"`,
@@ -410,9 +418,11 @@ func TestImportRulesCatchViolations(t *testing.T) {
 		noUnsafe  = "nothing imports unsafe or uses cgo"
 		testOnly  = "the stores' test helpers are imported only by tests"
 		sqliteImp = `"modernc.org/sqlite"`
+		apiCore   = "the API reaches the engine only through the core"
 	)
 	want := []string{
 		`api/api.go ` + sqliteImp + ` / ` + noDrivers,
+		`api/book.go "github.com/twinex/twinex/engine" / ` + apiCore,
 		`app/app.go "github.com/twinex/twinex/postgres/pgtest" / ` + testOnly,
 		`cgo/cgo.go "C" / ` + noUnsafe,
 		`engine/engine.go "github.com/twinex/twinex/sqlite" / ` + pureDeps,

@@ -14,7 +14,6 @@ import (
 
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/core"
-	"github.com/twinex/twinex/engine"
 	"github.com/twinex/twinex/exchange"
 )
 
@@ -114,17 +113,12 @@ func (d *Decimal) UnmarshalJSON(b []byte) error {
 // do runs a command and folds the two error paths into one. The command
 // runs to its end even if the client goes away: once queued, it may execute,
 // and its caller should not be told otherwise.
-func (s *Server) do(ctx context.Context, c engine.Command) (engine.Result, error) {
+func (s *Server) do(ctx context.Context, c core.Command) (core.Result, error) {
 	res, err := s.Core.Do(context.WithoutCancel(ctx), c)
 	if err != nil {
 		return res, coreError(err)
 	}
 	return res, res.Err
-}
-
-// inspect runs fn on the sequencer.
-func (s *Server) inspect(ctx context.Context, fn func(*engine.Exchange)) error {
-	return coreError(s.Core.Inspect(context.WithoutCancel(ctx), fn))
 }
 
 // coreError turns the core's shutdown into Gemini's Maintenance.
@@ -147,15 +141,15 @@ func (s *Server) currency(code string) (*twinex.Currency, error) {
 }
 
 func (s *Server) adminFund(w http.ResponseWriter, r *http.Request) error {
-	return s.adminFunds(w, r, engine.DepositFunds)
+	return s.adminFunds(w, r, core.DepositFunds)
 }
 
 func (s *Server) adminWithdraw(w http.ResponseWriter, r *http.Request) error {
-	return s.adminFunds(w, r, engine.WithdrawFunds)
+	return s.adminFunds(w, r, core.WithdrawFunds)
 }
 
 // adminFunds deposits or withdraws for an account.
-func (s *Server) adminFunds(w http.ResponseWriter, r *http.Request, kind engine.CommandKind) error {
+func (s *Server) adminFunds(w http.ResponseWriter, r *http.Request, kind core.CommandKind) error {
 	var req struct {
 		accountRef
 		Currency string  `json:"currency"`
@@ -173,14 +167,14 @@ func (s *Server) adminFunds(w http.ResponseWriter, r *http.Request, kind engine.
 		return err
 	}
 	what := "deposit"
-	if kind == engine.WithdrawFunds {
+	if kind == core.WithdrawFunds {
 		what = "withdrawal"
 	}
 	amt, err := cur.ParseAmount(string(req.Amount), what)
 	if err != nil {
 		return err
 	}
-	res, err := s.do(r.Context(), engine.Command{Kind: kind, AccountID: acct.ID, Currency: cur.Code, Funds: amt, Method: "Admin"})
+	res, err := s.do(r.Context(), core.Command{Kind: kind, AccountID: acct.ID, Currency: cur.Code, Funds: amt, Method: "Admin"})
 	if err != nil {
 		return err
 	}
@@ -271,7 +265,7 @@ func (s *Server) adminCancel(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.do(r.Context(), engine.Command{Kind: engine.Cancel, AccountID: acct.ID, OrderID: req.OrderID})
+	res, err := s.do(r.Context(), core.Command{Kind: core.Cancel, AccountID: acct.ID, OrderID: req.OrderID})
 	if err != nil {
 		return err
 	}
@@ -293,9 +287,9 @@ func (s *Server) adminBalances(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var bals []twinex.Balance
-	if err := s.inspect(r.Context(), func(x *engine.Exchange) { bals = x.Ledger().Balances(acct.ID) }); err != nil {
-		return err
+	bals, err := s.Core.Balances(context.WithoutCancel(r.Context()), acct.ID)
+	if err != nil {
+		return coreError(err)
 	}
 	out := []map[string]any{}
 	for _, b := range bals {
@@ -310,23 +304,18 @@ func (s *Server) adminBalances(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) adminVerify(w http.ResponseWriter, r *http.Request) error {
-	var cerr error
-	var orders, accounts int
-	var counters twinex.Counters
+	ver, err := s.Core.Verify(context.WithoutCancel(r.Context()))
+	if err != nil {
+		return coreError(err)
+	}
+	cerr, orders, accounts, counters := ver.Err, ver.OpenOrders, ver.Accounts, ver.Counters
 	supply := map[string]string{}
-	if err := s.inspect(r.Context(), func(x *engine.Exchange) {
-		cerr = x.Check()
-		orders, accounts = x.OpenOrderCount(), x.Ledger().Len()
-		counters = x.Counters()
-		for i, cur := range s.Core.Markets().Currencies {
-			supply[cur.Code] = x.Ledger().Supply(i).FormatUnits(cur.Scale)
-		}
-	}); err != nil {
-		return err
+	for i, cur := range s.Core.Markets().Currencies {
+		supply[cur.Code] = ver.Supply[i].FormatUnits(cur.Scale)
 	}
 	v := map[string]any{"ok": cerr == nil, "open_orders": orders, "accounts": accounts,
 		"last_order_id": counters.OrderID, "last_trade_id": counters.TradeID, "supply": supply}
-	var ce *engine.CheckError
+	var ce *core.CheckError
 	if errors.As(cerr, &ce) {
 		v["violations"] = ce.Violations
 	}

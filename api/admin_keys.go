@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/twinex/twinex"
-	"github.com/twinex/twinex/engine"
+	"github.com/twinex/twinex/core"
 	"github.com/twinex/twinex/keys"
 )
 
@@ -194,7 +194,7 @@ func (s *Server) RunHeartbeats(ctx context.Context) {
 		case <-t.C:
 		}
 		for _, k := range s.Keys.Expired(s.now(), HeartbeatTimeout) {
-			res, err := s.Core.Do(ctx, engine.Command{Kind: engine.CancelSession, AccountID: k.AccountID, Session: k.ID, Reason: twinex.ReasonHeartbeatExpired})
+			res, err := s.Core.Do(ctx, core.Command{Kind: core.CancelSession, AccountID: k.AccountID, Session: k.ID, Reason: twinex.ReasonHeartbeatExpired})
 			if err != nil {
 				s.Logger.Error("cancelling a silent session", "key", k.ID, "err", err)
 				continue

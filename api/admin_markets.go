@@ -4,7 +4,7 @@ import (
 	"net/http"
 
 	"github.com/twinex/twinex"
-	"github.com/twinex/twinex/engine"
+	"github.com/twinex/twinex/core"
 )
 
 // Market status, set by the operator: which orders a market accepts
@@ -45,7 +45,7 @@ func (s *Server) adminSetMarketStatus(w http.ResponseWriter, r *http.Request) er
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	if _, err := s.do(r.Context(), engine.Command{Kind: engine.SetMarketStatus, Market: i, Status: req.Status}); err != nil {
+	if _, err := s.do(r.Context(), core.Command{Kind: core.SetMarketStatus, Market: i, Status: req.Status}); err != nil {
 		return err
 	}
 	s.Logger.Info("market status set", "market", ms.List[i].Symbol, "status", req.Status)

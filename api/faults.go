@@ -9,7 +9,7 @@ import (
 
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/auth"
-	"github.com/twinex/twinex/engine"
+	"github.com/twinex/twinex/core"
 	"github.com/twinex/twinex/fault"
 )
 
@@ -184,7 +184,7 @@ func (s *Server) expireHeartbeat(ctx context.Context, k twinex.APIKey) {
 	if !k.RequireHeartbeat {
 		return
 	}
-	res, err := s.do(ctx, engine.Command{Kind: engine.CancelSession, AccountID: k.AccountID, Session: k.ID, Reason: twinex.ReasonHeartbeatExpired})
+	res, err := s.do(ctx, core.Command{Kind: core.CancelSession, AccountID: k.AccountID, Session: k.ID, Reason: twinex.ReasonHeartbeatExpired})
 	if err != nil {
 		s.Logger.Error("fault: expiring a heartbeat", "key", k.ID, "err", err)
 		return

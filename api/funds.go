@@ -14,7 +14,7 @@ import (
 
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/chainaddr"
-	"github.com/twinex/twinex/engine"
+	"github.com/twinex/twinex/core"
 	"github.com/twinex/twinex/exchange"
 	"github.com/twinex/twinex/ratelimit"
 )
@@ -175,9 +175,9 @@ func (f *funds) notionalBalances(w http.ResponseWriter, r *http.Request, c *sign
 	if err != nil {
 		return err
 	}
-	var bals []twinex.Balance
-	if err := f.s.inspect(r.Context(), func(x *engine.Exchange) { bals = x.Ledger().Balances(c.account.ID) }); err != nil {
-		return err
+	bals, err := f.s.Core.Balances(context.WithoutCancel(r.Context()), c.account.ID)
+	if err != nil {
+		return coreError(err)
 	}
 	out := []map[string]any{}
 	for _, b := range bals {
@@ -582,8 +582,8 @@ func (f *funds) execute(ctx context.Context, c *signed, wd withdrawalRequest) (t
 	if err := f.checkApproved(ctx, c.account.ID, wd.network, wd.dest); err != nil {
 		return twinex.Transfer{}, err
 	}
-	res, err := f.s.doSigned(ctx, c, engine.Command{
-		Kind: engine.WithdrawFunds, AccountID: c.account.ID, Currency: wd.cur.Code, Funds: wd.units,
+	res, err := f.s.doSigned(ctx, c, core.Command{
+		Kind: core.WithdrawFunds, AccountID: c.account.ID, Currency: wd.cur.Code, Funds: wd.units,
 		Destination: wd.dest, TxHash: chainaddr.NewTxHash(wd.network), ClientID: wd.clientID,
 	})
 	if err != nil {

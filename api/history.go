@@ -1,13 +1,13 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"sort"
 	"time"
 
 	"github.com/twinex/twinex"
-	"github.com/twinex/twinex/engine"
 )
 
 func (s *Server) routeHistory() {
@@ -183,13 +183,9 @@ func (s *Server) notionalVolume(w http.ResponseWriter, r *http.Request, c *signe
 	if err != nil {
 		return err
 	}
-	fees := twinex.DefaultFeeRates
-	if err := s.inspect(r.Context(), func(x *engine.Exchange) {
-		if a := x.Ledger().Lookup(c.account.ID); a != nil {
-			fees = a.Fees
-		}
-	}); err != nil {
-		return err
+	fees, err := s.Core.FeeRates(context.WithoutCancel(r.Context()), c.account.ID)
+	if err != nil {
+		return coreError(err)
 	}
 	var total twinex.Int128 // 30 days of notionals outgrow an int64 of USD ledger units
 	daily := map[string]twinex.Int128{}

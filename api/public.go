@@ -14,7 +14,6 @@ import (
 
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/core"
-	"github.com/twinex/twinex/engine"
 	"github.com/twinex/twinex/marketdata"
 )
 
@@ -298,7 +297,7 @@ func (s *Server) book(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ts := strconv.FormatInt(snap.Time/1e9, 10)
-	levels := func(ls []engine.Level, n int) []bookEntryJSON {
+	levels := func(ls []core.Level, n int) []bookEntryJSON {
 		if n > 0 && n < len(ls) { // 0: the whole side
 			ls = ls[:n]
 		}

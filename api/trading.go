@@ -7,7 +7,7 @@ import (
 	"strconv"
 
 	"github.com/twinex/twinex"
-	"github.com/twinex/twinex/engine"
+	"github.com/twinex/twinex/core"
 	"github.com/twinex/twinex/exchange"
 )
 
@@ -25,8 +25,8 @@ func (s *Server) routePrivate() {
 	s.private("/v1/balances", fundRoles, accountScope, s.balances)
 	s.privateWrite("/v1/order/new", trader, accountScope, s.newOrder)
 	s.privateWrite("/v1/order/cancel", trader, accountScope, s.cancelOrder)
-	s.privateWrite("/v1/order/cancel/session", trader, accountScope, s.cancelMany(engine.CancelSession))
-	s.privateWrite("/v1/order/cancel/all", trader, accountScope, s.cancelMany(engine.CancelAll))
+	s.privateWrite("/v1/order/cancel/session", trader, accountScope, s.cancelMany(core.CancelSession))
+	s.privateWrite("/v1/order/cancel/all", trader, accountScope, s.cancelMany(core.CancelAll))
 	s.private("/v1/order/status", reader, accountScope, s.orderStatus)
 	s.private("/v1/orders", reader, accountScope, s.activeOrders)
 	s.private("/v1/mytrades", reader, accountScope, s.myTrades)
@@ -36,7 +36,7 @@ func (s *Server) routePrivate() {
 
 // doSigned runs a state-changing command with the key's use made durable
 // with it.
-func (s *Server) doSigned(ctx context.Context, c *signed, cmd engine.Command) (engine.Result, error) {
+func (s *Server) doSigned(ctx context.Context, c *signed, cmd core.Command) (core.Result, error) {
 	res, err := s.Core.DoUse(context.WithoutCancel(ctx), cmd, c.use)
 	if err != nil {
 		return res, coreError(err)
@@ -86,9 +86,9 @@ func (s *Server) balances(w http.ResponseWriter, r *http.Request, c *signed) err
 // balanceList renders an account's non-zero balances as Gemini's balance
 // objects (reference §3.11).
 func (s *Server) balanceList(ctx context.Context, accountID int64) ([]map[string]any, error) {
-	var bals []twinex.Balance
-	if err := s.inspect(ctx, func(x *engine.Exchange) { bals = x.Ledger().Balances(accountID) }); err != nil {
-		return nil, err
+	bals, err := s.Core.Balances(context.WithoutCancel(ctx), accountID)
+	if err != nil {
+		return nil, coreError(err)
 	}
 	out := []map[string]any{}
 	for _, b := range bals {
@@ -202,9 +202,9 @@ func (s *Server) cancelOrder(w http.ResponseWriter, r *http.Request, c *signed) 
 	return nil
 }
 
-func (s *Server) cancelMany(kind engine.CommandKind) signedHandler {
+func (s *Server) cancelMany(kind core.CommandKind) signedHandler {
 	return func(w http.ResponseWriter, r *http.Request, c *signed) error {
-		res, err := s.doSigned(r.Context(), c, engine.Command{Kind: kind, AccountID: c.account.ID, Session: c.key.ID})
+		res, err := s.doSigned(r.Context(), c, core.Command{Kind: kind, AccountID: c.account.ID, Session: c.key.ID})
 		if err != nil {
 			return err
 		}
@@ -268,9 +268,9 @@ func (s *Server) orderStatus(w http.ResponseWriter, r *http.Request, c *signed) 
 }
 
 func (s *Server) activeOrders(w http.ResponseWriter, r *http.Request, c *signed) error {
-	var orders []twinex.Order
-	if err := s.inspect(r.Context(), func(x *engine.Exchange) { orders = x.OpenOrders(c.account.ID) }); err != nil {
-		return err
+	orders, err := s.Core.AccountOrders(context.WithoutCancel(r.Context()), c.account.ID)
+	if err != nil {
+		return coreError(err)
 	}
 	out := []orderReply{}
 	for _, o := range orders {
