@@ -189,14 +189,6 @@ func transferJSON(t twinex.Transfer, cur *twinex.Currency) map[string]any {
 	}
 }
 
-// averagePrice returns FilledNotional/Filled as a decimal price with the
-// quote currency's full precision.
-func averagePrice(o twinex.Order, m *twinex.Market) string {
-	// notional (quote units, scale qs) / (filled amount units, scale ad)
-	// gives a price at scale qs-ad.
-	return twinex.FormatQuotient(o.FilledNotional, o.Filled, m.QuoteScale()-m.AmountDecimals, m.PriceDecimals, m.QuoteScale())
-}
-
 func (s *Server) adminPlace(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
 		accountRef

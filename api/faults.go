@@ -102,7 +102,7 @@ func (s *Server) adminListFaults(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) adminClearFaults(w http.ResponseWriter, r *http.Request) error {
 	s.Faults.Clear()
 	s.Logger.Info("fault rules cleared")
-	writeJSON(w, http.StatusOK, map[string]string{"result": "ok"})
+	writeJSON(w, http.StatusOK, resultOK)
 	return nil
 }
 

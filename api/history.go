@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/gemini"
 )
 
 func (s *Server) routeHistory() {
@@ -53,15 +54,14 @@ func (s *Server) ordersHistory(w http.ResponseWriter, r *http.Request, c *signed
 			continue
 		}
 		v := orderObject(o, m)
-		trades := []map[string]any{}
+		v.Trades = []gemini.MyTrade{}
 		if o.Filled > 0 {
 			list, err := s.Store.Trades(r.Context(), twinex.TradeQuery{OrderID: o.ID, Limit: 500})
 			if err != nil {
 				return err
 			}
-			trades = s.myTradesJSON(list, c.account.ID)
+			v.Trades = s.myTradesJSON(list, c.account.ID)
 		}
-		v.Trades = &trades
 		out = append(out, v)
 	}
 	writeJSON(w, http.StatusOK, out)

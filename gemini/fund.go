@@ -6,14 +6,15 @@ import (
 )
 
 // Balance is one currency of POST /v1/balances. Amounts are JSON strings.
+// The fields are in the order of their JSON names, like Order's.
 type Balance struct {
-	Type                   string  `json:"type"`     // "exchange"
-	Currency               string  `json:"currency"` // upper case
-	Amount                 Decimal `json:"amount"`   // total
+	Amount                 Decimal `json:"amount"` // total
 	Available              Decimal `json:"available"`
 	AvailableForWithdrawal Decimal `json:"availableForWithdrawal"`
-	PendingWithdrawal      Decimal `json:"pendingWithdrawal,omitempty"` // with PendingBalances
+	Currency               string  `json:"currency"`                    // upper case
 	PendingDeposit         Decimal `json:"pendingDeposit,omitempty"`    // with PendingBalances
+	PendingWithdrawal      Decimal `json:"pendingWithdrawal,omitempty"` // with PendingBalances
+	Type                   string  `json:"type"`                        // "exchange"
 }
 
 // Balances returns the account's balances.

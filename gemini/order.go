@@ -24,35 +24,40 @@ const (
 
 // Order is Gemini's order status object, returned by NewOrder, CancelOrder,
 // OrderStatus, ActiveOrders and OrdersHistory.
+//
+// Twinex's server answers with this struct too, so the fields are in the
+// order of their JSON names: the order its replies have always had on the
+// wire, which its golden files pin. Decoding does not care.
 type Order struct {
-	OrderID           string  `json:"order_id"` // a JSON string of digits, "106817811"
-	ID                string  `json:"id"`       // same value as OrderID
-	ClientOrderID     string  `json:"client_order_id,omitempty"`
-	Symbol            string  `json:"symbol"` // lower case
-	Exchange          string  `json:"exchange"`
-	AvgExecutionPrice Decimal `json:"avg_execution_price"`
-	Side              string  `json:"side"`
-	// Type is "exchange limit", "stop-limit" (for orders placed as
-	// "exchange stop limit"), "market buy", "market sell", ...
-	Type            string   `json:"type"`
-	Timestamp       int64    `json:"timestamp,string"` // seconds, sent as a JSON string
-	Timestampms     int64    `json:"timestampms"`
-	IsLive          bool     `json:"is_live"`
-	IsCancelled     bool     `json:"is_cancelled"`
-	IsHidden        bool     `json:"is_hidden"`
-	WasForced       bool     `json:"was_forced"`
-	ExecutedAmount  Decimal  `json:"executed_amount"`
-	RemainingAmount Decimal  `json:"remaining_amount"`
-	OriginalAmount  Decimal  `json:"original_amount"`
-	Price           Decimal  `json:"price"`
-	StopPrice       Decimal  `json:"stop_price,omitempty"`
-	Options         []string `json:"options"`
+	AvgExecutionPrice Decimal  `json:"avg_execution_price"`
+	ClientOrderID     string   `json:"client_order_id,omitempty"`
+	Exchange          string   `json:"exchange"`
+	ExecutedAmount    Decimal  `json:"executed_amount"`
+	ID                string   `json:"id"` // same value as OrderID
+	IsCancelled       bool     `json:"is_cancelled"`
+	IsHidden          bool     `json:"is_hidden"`
+	IsLive            bool     `json:"is_live"`
+	Options           []string `json:"options"`
+	OrderID           string   `json:"order_id"` // a JSON string of digits, "106817811"
+	OriginalAmount    Decimal  `json:"original_amount"`
+	Price             Decimal  `json:"price"`
 	// Reason says why the order was cancelled ("Requested",
 	// "MakerOrCancelWouldTake", ...).
-	Reason string `json:"reason,omitempty"`
+	Reason          string  `json:"reason,omitempty"`
+	RemainingAmount Decimal `json:"remaining_amount"`
+	Side            string  `json:"side"`
+	StopPrice       Decimal `json:"stop_price,omitempty"`
+	Symbol          string  `json:"symbol"`           // lower case
+	Timestamp       int64   `json:"timestamp,string"` // seconds, sent as a JSON string
+	Timestampms     int64   `json:"timestampms"`
 	// Trades are the order's fills: present with include_trades and in
-	// OrdersHistory.
-	Trades []MyTrade `json:"trades,omitempty"`
+	// OrdersHistory (an empty list when it has none; nil leaves the key
+	// out when encoding).
+	Trades []MyTrade `json:"trades,omitzero"`
+	// Type is "exchange limit", "stop-limit" (for orders placed as
+	// "exchange stop limit"), "market buy", "market sell", ...
+	Type      string `json:"type"`
+	WasForced bool   `json:"was_forced"`
 }
 
 // IDInt returns OrderID as an int64.
@@ -212,24 +217,24 @@ func (c *Client) OrdersHistory(ctx context.Context, opts OrdersHistoryOptions) (
 }
 
 // MyTrade is one of the caller's trades (POST /v1/mytrades, and an order's
-// trades).
+// trades). Its fields are in the order of their JSON names, like Order's.
 type MyTrade struct {
-	Price          Decimal `json:"price"`
+	Aggressor      bool    `json:"aggressor"`
 	Amount         Decimal `json:"amount"`
+	Break          string  `json:"break,omitempty"` // set on a broken trade
+	ClientOrderID  string  `json:"client_order_id,omitempty"`
+	Exchange       string  `json:"exchange"`
+	FeeAmount      Decimal `json:"fee_amount"`
+	FeeCurrency    string  `json:"fee_currency"`
+	IsAuctionFill  bool    `json:"is_auction_fill"`
+	IsClearingFill bool    `json:"is_clearing_fill"`
+	OrderID        string  `json:"order_id"`
+	Price          Decimal `json:"price"`
+	Symbol         string  `json:"symbol"` // upper case
+	TID            int64   `json:"tid"`
 	Timestamp      int64   `json:"timestamp"` // seconds, a JSON number here
 	Timestampms    int64   `json:"timestampms"`
 	Type           string  `json:"type"` // capitalised: "Buy", "Sell"
-	Aggressor      bool    `json:"aggressor"`
-	FeeCurrency    string  `json:"fee_currency"`
-	FeeAmount      Decimal `json:"fee_amount"`
-	TID            int64   `json:"tid"`
-	OrderID        string  `json:"order_id"`
-	Exchange       string  `json:"exchange"`
-	IsAuctionFill  bool    `json:"is_auction_fill"`
-	IsClearingFill bool    `json:"is_clearing_fill"`
-	Symbol         string  `json:"symbol"` // upper case
-	ClientOrderID  string  `json:"client_order_id,omitempty"`
-	Break          string  `json:"break,omitempty"` // set on a broken trade
 }
 
 // Time returns the trade time.
