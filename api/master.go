@@ -9,6 +9,7 @@ import (
 
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/exchange"
+	"github.com/twinex/twinex/gemini"
 )
 
 func (s *Server) routeMaster() {
@@ -36,7 +37,7 @@ func (s *Server) accountCreate(w http.ResponseWriter, r *http.Request, c *signed
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"account": a.Nickname, "type": a.Type})
+	writeJSON(w, http.StatusOK, gemini.CreatedAccount{Account: a.Nickname, Type: a.Type})
 	return nil
 }
 
@@ -49,13 +50,13 @@ func (s *Server) accountList(w http.ResponseWriter, r *http.Request, c *signed) 
 	if err != nil {
 		return err
 	}
-	out := []map[string]any{}
+	out := []gemini.AccountSummary{}
 	for i, a := range list {
 		if i == limit {
 			break
 		}
-		out = append(out, map[string]any{"name": a.Name, "account": a.Nickname, "type": a.Type,
-			"counterparty_id": counterpartyID(c.user), "created": a.Created / 1e6, "status": "open"})
+		out = append(out, gemini.AccountSummary{Name: a.Name, Account: a.Nickname, Type: a.Type,
+			CounterpartyID: counterpartyID(c.user), Created: a.Created / 1e6, Status: "open"})
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -85,9 +86,9 @@ func (s *Server) accountTransfer(w http.ResponseWriter, r *http.Request, c *sign
 		return err
 	}
 	id := strconv.FormatInt(t.Out.ID, 10)
-	writeJSON(w, http.StatusOK, map[string]any{
-		"fromAccount": t.From.Nickname, "toAccount": t.To.Nickname, "amount": twinex.FormatUnits(t.Amount, t.Currency.Scale),
-		"fee": "0", "currency": t.Currency.Name, "withdrawalId": id, "uuid": id, "message": "Success, transfer completed.",
+	writeJSON(w, http.StatusOK, gemini.AccountTransferResult{
+		FromAccount: t.From.Nickname, ToAccount: t.To.Nickname, Amount: gemini.Decimal(twinex.FormatUnits(t.Amount, t.Currency.Scale)),
+		Fee: "0", Currency: t.Currency.Name, WithdrawalID: id, UUID: id, Message: "Success, transfer completed.",
 	})
 	return nil
 }

@@ -6,22 +6,21 @@ import (
 	"strconv"
 
 	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/admin"
 	"github.com/twinex/twinex/gemini"
 )
 
 // orderReply is Gemini's order object (reference §3.1), the answer of
 // order/new, order/cancel, order/status, /v1/orders and the order
 // history: the gemini client's Order, which the server fills, with the
-// account id the admin API adds in front. gemini.Order keeps its fields
+// account id the admin API adds in front (admin.Order; a type of its own
+// here for the encoder's methods). gemini.Order keeps its fields
 // in the order of their JSON names, the order the keys of the maps these
 // replies were once built from were encoded in, so the bytes on the wire
 // are the same (the golden files pin them). Order.Trades, when not nil,
 // lists the order's fills (order/status with include_trades, the order
 // history), even when empty.
-type orderReply struct {
-	AccountID int64 `json:"account_id,omitempty"` // the admin API's only
-	gemini.Order
-}
+type orderReply admin.Order
 
 // orderObject renders an order in Gemini's order-object shape.
 func orderObject(o twinex.Order, m *twinex.Market) orderReply {

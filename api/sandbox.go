@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/admin"
 )
 
 // SandboxControls are the sandbox's whole-state operations, provided by the
@@ -34,7 +35,7 @@ func (s *Server) routeSandbox() {
 		if err := s.Sandbox.Save(r.Context(), name); err != nil {
 			return sandboxError(err)
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "saved": name})
+		writeJSON(w, http.StatusOK, admin.SandboxResult{OK: true, Saved: name})
 		return nil
 	}))
 	s.mux.Handle("POST /admin/v1/sandbox/restore", s.sandbox(func(w http.ResponseWriter, r *http.Request) error {
@@ -45,25 +46,25 @@ func (s *Server) routeSandbox() {
 		if err := s.Sandbox.Restore(context.WithoutCancel(r.Context()), name); err != nil {
 			return sandboxError(err)
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "restored": name})
+		writeJSON(w, http.StatusOK, admin.SandboxResult{OK: true, Restored: name})
 		return nil
 	}))
 	s.mux.Handle("POST /admin/v1/sandbox/reset", s.sandbox(func(w http.ResponseWriter, r *http.Request) error {
 		if err := s.Sandbox.Reset(context.WithoutCancel(r.Context())); err != nil {
 			return sandboxError(err)
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "reset": true})
+		writeJSON(w, http.StatusOK, admin.SandboxResult{OK: true, Reset: true})
 		return nil
 	}))
 	s.mux.Handle("POST /admin/v1/sandbox/price", s.sandbox(func(w http.ResponseWriter, r *http.Request) error {
 		var req struct {
-			Symbol string  `json:"symbol"`
-			Price  Decimal `json:"price"`
+			Symbol string         `json:"symbol"`
+			Price  requestDecimal `json:"price"`
 		}
 		if err := decodeBody(r, &req); err != nil {
 			return err
 		}
-		if err := s.Sandbox.SetPrice(req.Symbol, string(req.Price)); err != nil {
+		if err := s.Sandbox.SetPrice(req.Symbol, req.Price.String()); err != nil {
 			return sandboxError(err)
 		}
 		writeJSON(w, http.StatusOK, s.Sandbox.SimStatus())
@@ -87,7 +88,7 @@ func (s *Server) routeSandbox() {
 		if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"snapshots": names})
+		writeJSON(w, http.StatusOK, admin.Snapshots{Snapshots: names})
 		return nil
 	}))
 }
