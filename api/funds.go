@@ -16,6 +16,7 @@ import (
 	"github.com/twinex/twinex/chainaddr"
 	"github.com/twinex/twinex/core"
 	"github.com/twinex/twinex/exchange"
+	"github.com/twinex/twinex/gemini"
 	"github.com/twinex/twinex/ratelimit"
 )
 
@@ -166,7 +167,7 @@ func (f *funds) paymentMethods(w http.ResponseWriter, r *http.Request, c *signed
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"balances": bals, "banks": []any{}})
+	writeJSON(w, http.StatusOK, gemini.PaymentMethods{Balances: bals, Banks: []gemini.Bank{}})
 	return nil
 }
 
@@ -179,21 +180,21 @@ func (f *funds) notionalBalances(w http.ResponseWriter, r *http.Request, c *sign
 	if err != nil {
 		return coreError(err)
 	}
-	out := []map[string]any{}
+	out := []gemini.NotionalBalance{}
 	for _, b := range bals {
 		cur := f.s.Core.Markets().Currency(b.Currency)
 		if b.Total.IsZero() || cur == nil {
 			continue
 		}
-		avail := b.Available().FormatUnits(cur.Scale)
-		v := map[string]any{
-			"currency": b.Currency, "amount": b.Total.FormatUnits(cur.Scale),
-			"available": avail, "availableForWithdrawal": avail,
+		avail := gemini.Decimal(b.Available().FormatUnits(cur.Scale))
+		v := gemini.NotionalBalance{
+			Currency: b.Currency, Amount: gemini.Decimal(b.Total.FormatUnits(cur.Scale)),
+			Available: avail, AvailableForWithdrawal: avail,
 		}
 		if rate := f.rate(cur.Code, notional.Code); rate != nil {
-			availN := notionalValue(b.Available(), cur.Scale, rate, notional.Display)
-			v["amountNotional"] = notionalValue(b.Total, cur.Scale, rate, notional.Display)
-			v["availableNotional"], v["availableForWithdrawalNotional"] = availN, availN
+			availN := gemini.Decimal(notionalValue(b.Available(), cur.Scale, rate, notional.Display))
+			v.AmountNotional = gemini.Decimal(notionalValue(b.Total, cur.Scale, rate, notional.Display))
+			v.AvailableNotional, v.AvailableForWithdrawalNotional = availN, availN
 		}
 		out = append(out, v)
 	}
@@ -278,7 +279,7 @@ func (f *funds) transfers(w http.ResponseWriter, r *http.Request, c *signed) err
 // transferList is the body of /v1/transfers, or with v2 of /v2/transfers:
 // the same fields and rules, plus the "network" filter and each on-chain
 // transfer's network.
-func (f *funds) transferList(w http.ResponseWriter, r *http.Request, c *signed, v2 bool) ([]map[string]any, error) {
+func (f *funds) transferList(w http.ResponseWriter, r *http.Request, c *signed, v2 bool) ([]transferReply, error) {
 	if err := f.limit(w, f.transferLimit, c); err != nil {
 		return nil, err
 	}
@@ -322,7 +323,7 @@ func (f *funds) transferList(w http.ResponseWriter, r *http.Request, c *signed, 
 				return cur != nil && strings.EqualFold(cur.Network, network)
 			}
 			if q.Currency != "" && !onNetwork(q.Currency) {
-				return []map[string]any{}, nil
+				return []transferReply{}, nil
 			}
 			if q.Currency == "" {
 				// Read a full page and filter it: a network may carry
@@ -335,7 +336,7 @@ func (f *funds) transferList(w http.ResponseWriter, r *http.Request, c *signed, 
 	if err != nil {
 		return nil, err
 	}
-	out := []map[string]any{}
+	out := []transferReply{}
 	for _, t := range list {
 		cur := f.s.Core.Markets().Currency(t.Currency)
 		if cur == nil || !onNetwork(t.Currency) || len(out) == want {
@@ -343,7 +344,7 @@ func (f *funds) transferList(w http.ResponseWriter, r *http.Request, c *signed, 
 		}
 		v := geminiTransferJSON(t, cur)
 		if v2 && cur.Network != "" && t.Method == "" && (t.Kind == twinex.Deposit || t.Kind == twinex.Withdrawal) {
-			v["network"] = strings.ToLower(cur.Network)
+			v.Network = strings.ToLower(cur.Network)
 		}
 		out = append(out, v)
 	}
@@ -352,33 +353,49 @@ func (f *funds) transferList(w http.ResponseWriter, r *http.Request, c *signed, 
 
 // geminiTransferJSON renders a transfer as an item of /v1/transfers
 // (reference §3.13): timestampms and eid are numbers, amounts strings.
-func geminiTransferJSON(t twinex.Transfer, cur *twinex.Currency) map[string]any {
-	v := map[string]any{
-		"status": "Complete", "timestampms": t.Time / 1e6, "eid": t.ID,
-		"currency": t.Currency, "amount": twinex.FormatUnits(t.Amount, cur.Scale),
+func geminiTransferJSON(t twinex.Transfer, cur *twinex.Currency) transferReply {
+	v := transferReply{
+		Status: "Complete", Timestampms: t.Time / 1e6, EID: t.ID,
+		Currency: t.Currency, Amount: twinex.FormatUnits(t.Amount, cur.Scale), TxHash: t.TxHash,
 	}
 	switch t.Kind {
 	case twinex.Deposit, twinex.TransferIn:
-		v["type"] = "Deposit"
-		if t.Method != "" {
-			v["method"] = t.Method
-		}
+		v.Type, v.Method = "Deposit", t.Method
 	default:
-		v["type"] = "Withdrawal"
+		v.Type = "Withdrawal"
 	}
 	if t.Kind == twinex.TransferIn || t.Kind == twinex.TransferOut {
-		v["purpose"] = "Internal"
-	}
-	if t.TxHash != "" {
-		v["txHash"] = t.TxHash
+		v.Purpose = "Internal"
 	}
 	if t.Kind == twinex.Withdrawal {
-		v["destination"] = t.Destination
-		v["withdrawalId"] = withdrawalID(t)
-		v["feeAmount"] = twinex.FormatUnits(t.Fee, cur.Scale)
-		v["feeCurrency"] = t.Currency
+		v.Destination = &t.Destination
+		v.WithdrawalID = withdrawalID(t)
+		v.FeeAmount = twinex.FormatUnits(t.Fee, cur.Scale)
+		v.FeeCurrency = t.Currency
 	}
 	return v
+}
+
+// transferReply is an item of /v1/transfers and /v2/transfers: the shape
+// of gemini.Transfer, except that a withdrawal's destination is sent even
+// when empty (an operator's withdrawal through the admin API names none),
+// which the client's omitempty string cannot say. The fields are in the
+// order of their JSON names, as the golden files pin.
+type transferReply struct {
+	Amount       string  `json:"amount"`
+	Currency     string  `json:"currency"`
+	Destination  *string `json:"destination,omitempty"` // withdrawals
+	EID          int64   `json:"eid"`
+	FeeAmount    string  `json:"feeAmount,omitempty"`   // withdrawals
+	FeeCurrency  string  `json:"feeCurrency,omitempty"` // withdrawals
+	Method       string  `json:"method,omitempty"`
+	Network      string  `json:"network,omitempty"` // /v2/transfers only
+	Purpose      string  `json:"purpose,omitempty"`
+	Status       string  `json:"status"`
+	Timestampms  int64   `json:"timestampms"`
+	TxHash       string  `json:"txHash,omitempty"`
+	Type         string  `json:"type"`
+	WithdrawalID string  `json:"withdrawalId,omitempty"` // withdrawals
 }
 
 // withdrawalID is the UUID-looking id of a withdrawal, derived from its eid
@@ -448,16 +465,12 @@ func (f *funds) addresses(w http.ResponseWriter, r *http.Request, c *signed) err
 	if err != nil {
 		return err
 	}
-	out := []map[string]any{}
+	out := []gemini.DepositAddress{}
 	for _, a := range list {
 		if a.Created < since {
 			continue
 		}
-		v := map[string]any{"address": a.Address, "timestamp": a.Created / 1e6}
-		if a.Label != "" {
-			v["label"] = a.Label
-		}
-		out = append(out, v)
+		out = append(out, gemini.DepositAddress{Address: a.Address, Timestamp: a.Created / 1e6, Label: a.Label})
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -497,11 +510,7 @@ func (f *funds) newAddress(w http.ResponseWriter, r *http.Request, c *signed) er
 	if err != nil {
 		return err
 	}
-	v := map[string]any{"network": network, "currency": cur.Code, "address": a.Address}
-	if lbl != "" {
-		v["label"] = lbl
-	}
-	writeJSON(w, http.StatusOK, v)
+	writeJSON(w, http.StatusOK, gemini.NewAddress{Network: network, Currency: cur.Code, Address: a.Address, Label: lbl})
 	return nil
 }
 
@@ -522,10 +531,10 @@ func (f *funds) withdraw(w http.ResponseWriter, r *http.Request, c *signed) erro
 		return err
 	}
 	amount := twinex.FormatUnits(t.Amount, cur.Scale)
-	writeJSON(w, http.StatusOK, map[string]any{
-		"address": wd.dest, "amount": amount, "fee": twinex.FormatUnits(t.Fee, cur.Scale),
-		"withdrawalId": withdrawalID(t), "txHash": t.TxHash,
-		"message": fmt.Sprintf("You have requested a transfer of %s %s to %s. This withdrawal will be sent to the blockchain within the next 60 seconds.", amount, cur.Code, wd.dest),
+	writeJSON(w, http.StatusOK, gemini.Withdrawal{
+		Address: wd.dest, Amount: gemini.Decimal(amount), Fee: gemini.Decimal(twinex.FormatUnits(t.Fee, cur.Scale)),
+		WithdrawalID: withdrawalID(t), TxHash: t.TxHash,
+		Message: fmt.Sprintf("You have requested a transfer of %s %s to %s. This withdrawal will be sent to the blockchain within the next 60 seconds.", amount, cur.Code, wd.dest),
 	})
 	return nil
 }
@@ -710,21 +719,22 @@ func (f *funds) listApproved(w http.ResponseWriter, r *http.Request, c *signed, 
 		return err
 	}
 	now := f.s.now().UnixNano()
-	out := []map[string]any{}
+	out := approvedAddressesReply{ApprovedAddresses: []gemini.ApprovedAddress{}}
 	for _, a := range list {
 		status := "pending-time"
 		if a.ActiveAt(now) {
 			status = "active"
 		}
-		v := map[string]any{"network": a.Network, "scope": "account", "label": a.Label, "status": status,
-			"createdAt": strconv.FormatInt(a.Created/1e6, 10), "address": a.Address}
-		if a.Memo != "" {
-			v["memo"] = a.Memo
-		}
-		out = append(out, v)
+		out.ApprovedAddresses = append(out.ApprovedAddresses, gemini.ApprovedAddress{Network: a.Network, Scope: "account",
+			Label: a.Label, Status: status, CreatedAt: a.Created / 1e6, Address: a.Address, Memo: a.Memo})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"approvedAddresses": out})
+	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// approvedAddressesReply is the answer of /v1/approvedAddresses/account/:network.
+type approvedAddressesReply struct {
+	ApprovedAddresses []gemini.ApprovedAddress `json:"approvedAddresses"`
 }
 
 // Addresses and transaction hashes. Twinex moves no coins, but clients

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/gemini"
 )
 
 // Gemini's v2 funds endpoints, the only ones its official SDK calls
@@ -72,11 +73,22 @@ func (f *funds) withdrawV2(w http.ResponseWriter, r *http.Request, c *signed) er
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"address": wd.dest, "amount": twinex.FormatUnits(t.Amount, wd.cur.Scale), "currency": wd.cur.Code,
-		"fee": twinex.FormatUnits(t.Fee, wd.cur.Scale), "withdrawalId": withdrawalID(t),
+	writeJSON(w, http.StatusOK, gemini.WithdrawalV2{
+		Address: wd.dest, Amount: gemini.Decimal(twinex.FormatUnits(t.Amount, wd.cur.Scale)), Currency: wd.cur.Code,
+		Fee: gemini.Decimal(twinex.FormatUnits(t.Fee, wd.cur.Scale)), WithdrawalID: withdrawalID(t),
 	})
 	return nil
+}
+
+// feeEstimateReply is the answer of /v2/withdraw/:network/:ticker/feeEstimate:
+// gemini.FeeEstimate, with the fee as the JSON number Gemini sends (the
+// client's Decimal reads it but would write a string).
+type feeEstimateReply struct {
+	Currency         string      `json:"currency"`
+	Fee              json.Number `json:"fee"`
+	IsOverride       bool        `json:"isOverride"`
+	MonthlyLimit     int         `json:"monthlyLimit"`
+	MonthlyRemaining int         `json:"monthlyRemaining"`
 }
 
 func (f *funds) feeEstimateV2(w http.ResponseWriter, r *http.Request, c *signed) error {
@@ -84,9 +96,6 @@ func (f *funds) feeEstimateV2(w http.ResponseWriter, r *http.Request, c *signed)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"currency": wd.cur.Code, "fee": json.Number("0"), "isOverride": false,
-		"monthlyLimit": 0, "monthlyRemaining": 0,
-	})
+	writeJSON(w, http.StatusOK, feeEstimateReply{Currency: wd.cur.Code, Fee: "0"})
 	return nil
 }

@@ -99,8 +99,8 @@ type txn struct {
 	time    int64
 	kind    int // 0 trade, 1 transfer
 	id      int64
-	account int64 // a trade between two accounts of the group is a row for each
-	render  func() (map[string]any, error)
+	account int64               // a trade between two accounts of the group is a row for each
+	render  func() (any, error) // a transactionTrade or a transactionTransfer
 }
 
 // after reports whether x comes after the cursor c: by time, then trades
@@ -196,18 +196,18 @@ func (s *Server) transactions(w http.ResponseWriter, r *http.Request, c *signed)
 				continue
 			}
 			a := a
-			all = append(all, txn{time: t.Time, kind: 0, id: t.ID, account: a.ID, render: func() (map[string]any, error) {
+			all = append(all, txn{time: t.Time, kind: 0, id: t.ID, account: a.ID, render: func() (any, error) {
 				f := exchange.FillOf(t, a.ID)
 				coid, err := clientOrderID(f.OrderID)
 				if err != nil {
 					return nil, err
 				}
-				return map[string]any{
-					"type": "trade", "account": a.Nickname, "symbol": m.Base + m.Quote, "side": f.Side.String(),
-					"price": m.FormatPrice(t.Price), "amount": m.FormatAmount(t.Amount),
-					"timestampms": t.Time / 1e6, "tid": t.ID, "orderId": f.OrderID, "clientOrderId": coid,
-					"isAggressor": !f.Maker, "feeAmount": twinex.FormatUnits(f.Fee, m.QuoteScale()), "feeAssetCode": m.Quote,
-					"isAuctionFill": false, "isClearingFill": false, "exchange": "gemini",
+				return transactionTrade{
+					Type: "trade", Account: a.Nickname, Symbol: m.Base + m.Quote, Side: f.Side.String(),
+					Price: m.FormatPrice(t.Price), Amount: m.FormatAmount(t.Amount),
+					Timestampms: t.Time / 1e6, TID: t.ID, OrderID: f.OrderID, ClientOrderID: coid,
+					IsAggressor: !f.Maker, FeeAmount: twinex.FormatUnits(f.Fee, m.QuoteScale()), FeeAssetCode: m.Quote,
+					Exchange: "gemini",
 				}, nil
 			}})
 		}
@@ -221,13 +221,13 @@ func (s *Server) transactions(w http.ResponseWriter, r *http.Request, c *signed)
 				continue
 			}
 			a := a
-			all = append(all, txn{time: t.Time, kind: 1, id: t.ID, account: a.ID, render: func() (map[string]any, error) {
+			all = append(all, txn{time: t.Time, kind: 1, id: t.ID, account: a.ID, render: func() (any, error) {
 				return transactionTransferJSON(t, cur, a.Nickname, nick), nil
 			}})
 		}
 	}
 	sort.Slice(all, func(i, j int) bool { return all[j].after(all[i]) })
-	results := []map[string]any{}
+	results := []any{}
 	var last txn
 	for _, x := range all {
 		if !x.after(cursor) {
@@ -243,9 +243,9 @@ func (s *Server) transactions(w http.ResponseWriter, r *http.Request, c *signed)
 		results = append(results, v)
 		last = x
 	}
-	out := map[string]any{"results": results}
+	out := transactionsReply{Results: results}
 	if len(results) == limit {
-		out["continuationToken"] = fmt.Sprintf("%d.%d.%d.%d", last.time, last.kind, last.id, last.account)
+		out.ContinuationToken = fmt.Sprintf("%d.%d.%d.%d", last.time, last.kind, last.id, last.account)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -255,34 +255,74 @@ func (s *Server) transactions(w http.ResponseWriter, r *http.Request, c *signed)
 // the /v1/transfers fields under the spec's names (transferType,
 // transactionHash, clientTransferId), with the account, and for a move
 // between the group's accounts their nicknames as source and destination.
-func transactionTransferJSON(t twinex.Transfer, cur *twinex.Currency, account string, nick map[int64]string) map[string]any {
-	v := map[string]any{
-		"account": account, "status": "Complete", "timestampms": t.Time / 1e6, "eid": t.ID,
-		"currency": t.Currency, "amount": twinex.FormatUnits(t.Amount, cur.Scale),
+func transactionTransferJSON(t twinex.Transfer, cur *twinex.Currency, account string, nick map[int64]string) transactionTransfer {
+	v := transactionTransfer{
+		Account: account, Status: "Complete", Timestampms: t.Time / 1e6, EID: t.ID,
+		Currency: t.Currency, Amount: twinex.FormatUnits(t.Amount, cur.Scale),
+		TransactionHash: t.TxHash, ClientTransferID: t.ClientID,
 	}
 	switch t.Kind {
 	case twinex.Deposit, twinex.TransferIn:
-		v["transferType"] = "Deposit"
-		if t.Method != "" {
-			v["method"] = t.Method
-		}
+		v.TransferType, v.Method = "Deposit", t.Method
 	default:
-		v["transferType"] = "Withdrawal"
+		v.TransferType = "Withdrawal"
 	}
 	switch t.Kind {
 	case twinex.TransferIn:
-		v["purpose"], v["source"], v["destination"] = "Internal", nick[t.Counterparty], account
+		src := nick[t.Counterparty]
+		v.Purpose, v.Source, v.Destination = "Internal", &src, &account
 	case twinex.TransferOut:
-		v["purpose"], v["source"], v["destination"] = "Internal", account, nick[t.Counterparty]
+		dst := nick[t.Counterparty]
+		v.Purpose, v.Source, v.Destination = "Internal", &account, &dst
 	case twinex.Withdrawal:
-		v["destination"] = t.Destination
-		v["withdrawalId"] = withdrawalID(t)
-	}
-	if t.TxHash != "" {
-		v["transactionHash"] = t.TxHash
-	}
-	if t.ClientID != "" {
-		v["clientTransferId"] = t.ClientID
+		v.Destination, v.WithdrawalID = &t.Destination, withdrawalID(t)
 	}
 	return v
+}
+
+// transactionsReply is the answer of /v1/transactions, and
+// transactionTrade and transactionTransfer its two kinds of rows. They
+// are the server's own rather than gemini.Transaction, which decodes both
+// kinds into one struct whose omitempty would drop the false flags and
+// empty names these rows send. The fields are in the order of their JSON
+// names, as the golden files pin.
+type transactionsReply struct {
+	ContinuationToken string `json:"continuationToken,omitempty"` // only when the page is full
+	Results           []any  `json:"results"`
+}
+
+type transactionTrade struct {
+	Account        string `json:"account"`
+	Amount         string `json:"amount"`
+	ClientOrderID  string `json:"clientOrderId"` // "" when the order had none
+	Exchange       string `json:"exchange"`
+	FeeAmount      string `json:"feeAmount"`
+	FeeAssetCode   string `json:"feeAssetCode"`
+	IsAggressor    bool   `json:"isAggressor"`
+	IsAuctionFill  bool   `json:"isAuctionFill"`
+	IsClearingFill bool   `json:"isClearingFill"`
+	OrderID        int64  `json:"orderId"` // a JSON number here
+	Price          string `json:"price"`
+	Side           string `json:"side"`
+	Symbol         string `json:"symbol"`
+	TID            int64  `json:"tid"`
+	Timestampms    int64  `json:"timestampms"`
+	Type           string `json:"type"` // "trade"
+}
+
+type transactionTransfer struct {
+	Account          string  `json:"account"`
+	Amount           string  `json:"amount"`
+	ClientTransferID string  `json:"clientTransferId,omitempty"`
+	Currency         string  `json:"currency"`
+	Destination      *string `json:"destination,omitempty"` // internal moves and withdrawals, even when ""
+	EID              int64   `json:"eid"`
+	Method           string  `json:"method,omitempty"` // deposits
+	Purpose          string  `json:"purpose,omitempty"`
+	Source           *string `json:"source,omitempty"` // internal moves, even when ""
+	Status           string  `json:"status"`
+	Timestampms      int64   `json:"timestampms"`
+	TransactionHash  string  `json:"transactionHash,omitempty"`
+	TransferType     string  `json:"transferType"` // Deposit, Withdrawal
+	WithdrawalID     string  `json:"withdrawalId,omitempty"`
 }

@@ -72,9 +72,16 @@ func (s *Server) routeReport() {
 				s.Logger.Error("secret report: could not act on a reported secret", "reporter", ip.String(), "err", err)
 			}
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"result": "ok", "received": len(leaks),
-			"message": "Thank you. Every live Twinex API secret among these is revoked and its owner notified."})
+		writeJSON(w, http.StatusOK, reportReply{Result: "ok", Received: len(leaks),
+			Message: "Thank you. Every live Twinex API secret among these is revoked and its owner notified."})
 	})
+}
+
+// reportReply is the answer to a report of leaked secrets.
+type reportReply struct {
+	Message  string `json:"message"`
+	Received int    `json:"received"` // distinct leaks read
+	Result   string `json:"result"`
 }
 
 // decodeReport reads either body format into distinct, checked leaks.
