@@ -14,6 +14,7 @@ import (
 
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/core"
+	"github.com/twinex/twinex/gemini"
 	"github.com/twinex/twinex/marketdata"
 )
 
@@ -112,12 +113,15 @@ func number(v int64, scale int) json.Number {
 	return json.Number(twinex.FormatUnits(v, scale))
 }
 
+// units renders units of 10^-scale as a decimal.
+func units(v int64, scale int) gemini.Decimal { return gemini.Decimal(twinex.FormatUnits(v, scale)) }
+
 // price formats a price, or "" (omitted) when there is none.
-func price(m *twinex.Market, p int64) string {
+func price(m *twinex.Market, p int64) gemini.Decimal {
 	if p == 0 {
 		return ""
 	}
-	return m.FormatPrice(p)
+	return gemini.Decimal(m.FormatPrice(p))
 }
 
 // symbols lists the markets that are not closed: a closed market is gone
@@ -135,6 +139,10 @@ func (s *Server) symbols(w http.ResponseWriter, r *http.Request) error {
 
 // symbolDetailsJSON is §2.2. contract_price_currency is left out: for a
 // spot market its presence makes ccxt treat the market as a swap (§2.2, §9).
+//
+// It is not gemini.SymbolDetails: tick_size and quote_increment are JSON
+// numbers here, which the client's Decimal reads but would write as
+// strings.
 type symbolDetailsJSON struct {
 	Symbol         string      `json:"symbol"`
 	BaseCurrency   string      `json:"base_currency"`
@@ -162,20 +170,15 @@ func (s *Server) symbolDetails(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-type networkJSON struct {
-	Token   string   `json:"token"`
-	Network []string `json:"network"`
-}
-
 func (s *Server) network(w http.ResponseWriter, r *http.Request) error {
 	token := r.PathValue("token")
 	cur := s.Core.Markets().Currency(token)
 	if cur == nil {
 		return twinex.Errorf(twinex.UnsupportedNetwork, "Supplied value %q is not a supported token", token)
 	}
-	out := networkJSON{Token: cur.Code, Network: []string{}}
+	out := gemini.Network{Token: cur.Code, Networks: []string{}}
 	if cur.Network != "" {
-		out.Network = append(out.Network, cur.Network)
+		out.Networks = append(out.Networks, cur.Network)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -183,26 +186,18 @@ func (s *Server) network(w http.ResponseWriter, r *http.Request) error {
 
 // pubtickerJSON is §2.4. Volume holds the base and quote codes (upper
 // case) as decimal strings and "timestamp" as a number of ms.
-type pubtickerJSON struct {
-	Bid    string         `json:"bid,omitempty"`
-	Ask    string         `json:"ask,omitempty"`
-	Volume map[string]any `json:"volume"`
-	Last   string         `json:"last,omitempty"`
-}
-
 func (s *Server) pubticker(w http.ResponseWriter, r *http.Request) error {
 	m, snap, err := s.market(r.PathValue("symbol"))
 	if err != nil {
 		return err
 	}
 	bid, ask := bestPrices(snap)
-	writeJSON(w, http.StatusOK, pubtickerJSON{
+	writeJSON(w, http.StatusOK, gemini.Ticker{
 		Bid: price(m, bid), Ask: price(m, ask), Last: price(m, snap.Stats.Last),
-		Volume: map[string]any{
-			m.Base:      m.FormatAmount(snap.Stats.Volume),
-			m.Quote:     snap.Stats.QuoteVolume.FormatUnits(m.QuoteScale()),
-			"timestamp": snap.Time / 1e6,
-		},
+		Volume: gemini.TickerVolume{Timestampms: snap.Time / 1e6, Amounts: map[string]gemini.Decimal{
+			m.Base:  gemini.Decimal(m.FormatAmount(snap.Stats.Volume)),
+			m.Quote: gemini.Decimal(snap.Stats.QuoteVolume.FormatUnits(m.QuoteScale())),
+		}},
 	})
 	return nil
 }
@@ -219,17 +214,6 @@ func bestPrices(snap *core.Snapshot) (bid, ask int64) {
 }
 
 // tickerV2JSON is §2.5.
-type tickerV2JSON struct {
-	Symbol  string   `json:"symbol"`
-	Open    string   `json:"open,omitempty"`
-	High    string   `json:"high,omitempty"`
-	Low     string   `json:"low,omitempty"`
-	Close   string   `json:"close,omitempty"`
-	Changes []string `json:"changes"`
-	Bid     string   `json:"bid,omitempty"`
-	Ask     string   `json:"ask,omitempty"`
-}
-
 // dayRange is marketdata's rule, which the dashboard shows too.
 func dayRange(st marketdata.Stats) (open, high, low int64) { return st.DayRange() }
 
@@ -241,15 +225,15 @@ func (s *Server) tickerV2(w http.ResponseWriter, r *http.Request) error {
 	st := snap.Stats
 	open, high, low := dayRange(st)
 	bid, ask := bestPrices(snap)
-	out := tickerV2JSON{
+	out := gemini.TickerV2{
 		Symbol: strings.ToUpper(m.Symbol), Open: price(m, open), High: price(m, high), Low: price(m, low),
-		Close: price(m, st.Last), Changes: []string{}, Bid: price(m, bid), Ask: price(m, ask),
+		Close: price(m, st.Last), Changes: []gemini.Decimal{}, Bid: price(m, bid), Ask: price(m, ask),
 	}
 	for _, p := range st.Hourly {
 		if p == 0 {
 			break // no price yet at this mark, nor at any older one
 		}
-		out.Changes = append(out.Changes, m.FormatPrice(p))
+		out.Changes = append(out.Changes, gemini.Decimal(m.FormatPrice(p)))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -257,17 +241,6 @@ func (s *Server) tickerV2(w http.ResponseWriter, r *http.Request) error {
 
 // bookEntryJSON is one level of §2.6. Timestamp is a string of seconds, the
 // snapshot's time (Gemini documents it as not meaningful).
-type bookEntryJSON struct {
-	Price     string `json:"price"`
-	Amount    string `json:"amount"`
-	Timestamp string `json:"timestamp"`
-}
-
-type bookJSON struct {
-	Bids []bookEntryJSON `json:"bids"`
-	Asks []bookEntryJSON `json:"asks"`
-}
-
 // queryCount parses a non-negative integer query parameter, def when it is
 // absent or empty. Anything else is InvalidJson.
 func queryCount(q url.Values, name string, def int) (int, error) {
@@ -297,32 +270,22 @@ func (s *Server) book(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ts := strconv.FormatInt(snap.Time/1e9, 10)
-	levels := func(ls []core.Level, n int) []bookEntryJSON {
+	levels := func(ls []core.Level, n int) []gemini.BookEntry {
 		if n > 0 && n < len(ls) { // 0: the whole side
 			ls = ls[:n]
 		}
-		out := make([]bookEntryJSON, 0, len(ls))
+		out := make([]gemini.BookEntry, 0, len(ls))
 		for _, l := range ls {
-			out = append(out, bookEntryJSON{Price: m.FormatPrice(l.Price), Amount: m.FormatAmount(l.Amount), Timestamp: ts})
+			out = append(out, gemini.BookEntry{Price: gemini.Decimal(m.FormatPrice(l.Price)), Amount: gemini.Decimal(m.FormatAmount(l.Amount)), Timestamp: ts})
 		}
 		return out
 	}
-	writeJSON(w, http.StatusOK, bookJSON{Bids: levels(snap.Bids, nb), Asks: levels(snap.Asks, na)})
+	writeJSON(w, http.StatusOK, gemini.OrderBook{Bids: levels(snap.Bids, nb), Asks: levels(snap.Asks, na)})
 	return nil
 }
 
 // tradeJSON is one public trade (§2.7): timestamp (seconds), timestampms
 // and tid are numbers, price and amount strings, type the taker side.
-type tradeJSON struct {
-	Timestamp   int64  `json:"timestamp"`
-	Timestampms int64  `json:"timestampms"`
-	TID         int64  `json:"tid"`
-	Price       string `json:"price"`
-	Amount      string `json:"amount"`
-	Exchange    string `json:"exchange"`
-	Type        string `json:"type"`
-}
-
 // tradeBound is what /v1/trades selects: trades with ID > AfterID and Time
 // >= After (Unix ns), the newest Limit of them.
 type tradeBound struct {
@@ -425,11 +388,11 @@ func (s *Server) trades(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("public trades of %s: %w", m.Symbol, err)
 	}
-	out := make([]tradeJSON, 0, len(ts))
+	out := make([]gemini.Trade, 0, len(ts))
 	for _, t := range ts {
-		out = append(out, tradeJSON{
+		out = append(out, gemini.Trade{
 			Timestamp: t.Time / 1e9, Timestampms: t.Time / 1e6, TID: t.ID,
-			Price: m.FormatPrice(t.Price), Amount: m.FormatAmount(t.Amount),
+			Price: gemini.Decimal(m.FormatPrice(t.Price)), Amount: gemini.Decimal(m.FormatAmount(t.Amount)),
 			Exchange: "gemini", Type: t.TakerSide.String(),
 		})
 	}
@@ -462,13 +425,13 @@ func (s *Server) candles(w http.ResponseWriter, r *http.Request) error {
 	if len(cs) > candleRows {
 		cs = cs[:candleRows]
 	}
-	out := make([][]json.Number, 0, len(cs))
+	out := make([]gemini.Candle, 0, len(cs))
 	for _, c := range cs {
-		out = append(out, []json.Number{
-			json.Number(strconv.FormatInt(c.Start/1e6, 10)),
-			number(c.Open, m.PriceDecimals), number(c.High, m.PriceDecimals),
-			number(c.Low, m.PriceDecimals), number(c.Close, m.PriceDecimals),
-			number(c.Volume, m.AmountDecimals),
+		// gemini.Candle encodes its decimals as the JSON numbers of the wire.
+		out = append(out, gemini.Candle{Time: c.Start / 1e6,
+			Open: units(c.Open, m.PriceDecimals), High: units(c.High, m.PriceDecimals),
+			Low: units(c.Low, m.PriceDecimals), Close: units(c.Close, m.PriceDecimals),
+			Volume: units(c.Volume, m.AmountDecimals),
 		})
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -493,24 +456,18 @@ func mergeLatest(cs []twinex.Candle, latest twinex.Candle) []twinex.Candle {
 }
 
 // pricefeedJSON is one entry of §2.9.
-type pricefeedJSON struct {
-	Pair             string `json:"pair"`
-	Price            string `json:"price,omitempty"`
-	PercentChange24h string `json:"percentChange24h"`
-}
-
 // fractionChange is marketdata's rule, which the dashboard shows too.
 func fractionChange(last, open int64) string { return marketdata.FractionChange(last, open) }
 
 func (s *Server) pricefeed(w http.ResponseWriter, r *http.Request) error {
 	ms := s.Core.Markets()
-	out := make([]pricefeedJSON, 0, len(ms.List))
+	out := make([]gemini.Price, 0, len(ms.List))
 	for i, m := range ms.List {
 		st := s.Core.Snapshot(i).Stats
 		open, _, _ := dayRange(st)
-		out = append(out, pricefeedJSON{
+		out = append(out, gemini.Price{
 			Pair: strings.ToUpper(m.Symbol), Price: price(m, st.Last),
-			PercentChange24h: fractionChange(st.Last, open),
+			PercentChange24h: gemini.Decimal(fractionChange(st.Last, open)),
 		})
 	}
 	writeJSON(w, http.StatusOK, out)

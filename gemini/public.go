@@ -77,11 +77,14 @@ func (c *Client) Network(ctx context.Context, token string) (*Network, error) {
 }
 
 // Ticker is the answer of GET /v1/pubticker/:symbol.
+//
+// Twinex's server answers with this struct too, in this field order; a
+// market with no bid, ask or last price leaves that key out.
 type Ticker struct {
-	Bid    Decimal      `json:"bid"`
-	Ask    Decimal      `json:"ask"`
-	Last   Decimal      `json:"last"`
+	Bid    Decimal      `json:"bid,omitempty"`
+	Ask    Decimal      `json:"ask,omitempty"`
 	Volume TickerVolume `json:"volume"`
+	Last   Decimal      `json:"last,omitempty"`
 }
 
 // TickerVolume is the pubticker "volume" object, whose keys are the market's
@@ -195,15 +198,16 @@ func (c *Client) Ticker(ctx context.Context, symbol string) (*Ticker, error) {
 }
 
 // TickerV2 is the answer of GET /v2/ticker/:symbol.
+// A price the market does not have yet (no trade, an empty side) is absent.
 type TickerV2 struct {
 	Symbol  string    `json:"symbol"`
-	Open    Decimal   `json:"open"`
-	High    Decimal   `json:"high"`
-	Low     Decimal   `json:"low"`
-	Close   Decimal   `json:"close"`
+	Open    Decimal   `json:"open,omitempty"`
+	High    Decimal   `json:"high,omitempty"`
+	Low     Decimal   `json:"low,omitempty"`
+	Close   Decimal   `json:"close,omitempty"`
 	Changes []Decimal `json:"changes"` // 24 hourly prices, newest first
-	Bid     Decimal   `json:"bid"`
-	Ask     Decimal   `json:"ask"`
+	Bid     Decimal   `json:"bid,omitempty"`
+	Ask     Decimal   `json:"ask,omitempty"`
 }
 
 // TickerV2 returns the v2 ticker of a market.
@@ -362,8 +366,8 @@ func (c *Client) Candles(ctx context.Context, symbol, timeFrame string) ([]Candl
 
 // Price is one entry of GET /v1/pricefeed.
 type Price struct {
-	Pair             string  `json:"pair"` // upper case, "BTCUSD"
-	Price            Decimal `json:"price"`
+	Pair             string  `json:"pair"`            // upper case, "BTCUSD"
+	Price            Decimal `json:"price,omitempty"` // absent before the first trade
 	PercentChange24h Decimal `json:"percentChange24h"`
 }
 
