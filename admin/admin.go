@@ -86,8 +86,8 @@ type Key struct {
 	TimeNonce bool     `json:"time_nonce"`
 }
 
-// IdentityReview is the answer of POST /admin/v1/kyc/approve and
-// /admin/v1/kyc/reject.
+// IdentityReview is the answer of POST /admin/v1/kyc, a decision on a
+// user's identity verification.
 type IdentityReview struct {
 	Email    string `json:"email"`
 	ID       int64  `json:"id"`

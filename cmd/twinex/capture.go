@@ -6,9 +6,9 @@ import (
 	"net/http"
 )
 
-// captureTransport keeps the body of the last response, so that the command
-// prints exactly what the server sent while package gemini still decodes it
-// and recognizes errors.
+// captureTransport keeps the body of the last response, so that a command
+// prints exactly what the server sent while package gemini (twinex api) or
+// package admin (twinex admin) still decodes it and recognizes errors.
 type captureTransport struct {
 	base http.RoundTripper
 	body []byte
