@@ -125,3 +125,23 @@ type SandboxResult struct {
 type Snapshots struct {
 	Snapshots []string `json:"snapshots"`
 }
+
+// MarketStatus is a market's status, the items of GET /admin/v1/markets and
+// the answer of POST /admin/v1/markets/{symbol}/status.
+type MarketStatus struct {
+	Symbol string `json:"symbol"`
+	Status string `json:"status"` // open, closed, cancel_only, post_only, limit_only
+}
+
+// Activity is one API request of GET /admin/v1/activity.
+type Activity struct {
+	Time      string `json:"time"` // RFC 3339 with nanoseconds
+	Key       string `json:"key"`
+	AccountID int64  `json:"account_id"`
+	IP        string `json:"ip"`
+	Method    string `json:"method"`
+	Path      string `json:"path"`
+	Outcome   string `json:"outcome"` // ok, error or a reason
+	Status    int    `json:"status"`
+	LatencyUS int64  `json:"latency_us"`
+}

@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/twinex/twinex/fault"
 )
 
 // Client calls a Twinex server's admin API. Its methods send the request
@@ -145,11 +147,7 @@ func (c *Client) Withdraw(ctx context.Context, r FundsRequest) (*Transfer, error
 
 // Balances returns every balance of an account. GET /admin/v1/balances.
 func (c *Client) Balances(ctx context.Context, ref AccountRef) ([]Balance, error) {
-	out, err := call[[]Balance](ctx, c, http.MethodGet, "/admin/v1/balances?"+ref.query(), nil)
-	if err != nil {
-		return nil, err
-	}
-	return *out, nil
+	return list[Balance](ctx, c, "/admin/v1/balances?"+ref.query())
 }
 
 // OrderRequest is the body of PlaceOrder. Symbol, Side, Price and Amount
@@ -226,11 +224,7 @@ func (c *Client) CreateKey(ctx context.Context, r CreateKeyRequest) (*Key, error
 
 // Keys lists a user's keys, never their secrets. GET /admin/v1/keys.
 func (c *Client) Keys(ctx context.Context, email string) ([]Key, error) {
-	out, err := call[[]Key](ctx, c, http.MethodGet, "/admin/v1/keys?email="+url.QueryEscape(email), nil)
-	if err != nil {
-		return nil, err
-	}
-	return *out, nil
+	return list[Key](ctx, c, "/admin/v1/keys?email="+url.QueryEscape(email))
 }
 
 // RevokeKey revokes a key. POST /admin/v1/keys/revoke.
@@ -255,11 +249,7 @@ func (c *Client) ReviewIdentity(ctx context.Context, email, decision, reason str
 // PendingIdentities lists the submissions awaiting a decision.
 // GET /admin/v1/kyc/pending.
 func (c *Client) PendingIdentities(ctx context.Context) ([]PendingIdentity, error) {
-	out, err := call[[]PendingIdentity](ctx, c, http.MethodGet, "/admin/v1/kyc/pending", nil)
-	if err != nil {
-		return nil, err
-	}
-	return *out, nil
+	return list[PendingIdentity](ctx, c, "/admin/v1/kyc/pending")
 }
 
 // Plan returns a user's plan. GET /admin/v1/plan.
@@ -295,6 +285,75 @@ func (c *Client) ResetSandbox(ctx context.Context) (*SandboxResult, error) {
 // GET /admin/v1/sandbox/snapshots.
 func (c *Client) Snapshots(ctx context.Context) (*Snapshots, error) {
 	return call[Snapshots](ctx, c, http.MethodGet, "/admin/v1/sandbox/snapshots", nil)
+}
+
+// Markets lists every market with its status. GET /admin/v1/markets.
+func (c *Client) Markets(ctx context.Context) ([]MarketStatus, error) {
+	return list[MarketStatus](ctx, c, "/admin/v1/markets")
+}
+
+// SetMarketStatus sets which orders a market accepts.
+// POST /admin/v1/markets/{symbol}/status.
+func (c *Client) SetMarketStatus(ctx context.Context, symbol, status string) (*MarketStatus, error) {
+	return call[MarketStatus](ctx, c, http.MethodPost, "/admin/v1/markets/"+url.PathEscape(symbol)+"/status", map[string]string{"status": status})
+}
+
+// ActivityQuery selects the records of Activity: a user's keys' requests
+// (Email, optionally one Key), or with Unknown the requests that named keys
+// that do not exist. Empty fields select everything.
+type ActivityQuery struct {
+	Email   string
+	Key     string
+	Since   string // a duration back from now, "1h"
+	Outcome string // ok, error or a reason
+	Limit   int    // at most this many; always sent
+	Unknown bool
+}
+
+// Activity returns API requests, newest first. GET /admin/v1/activity.
+func (c *Client) Activity(ctx context.Context, q ActivityQuery) ([]Activity, error) {
+	v := url.Values{"limit": {strconv.Itoa(q.Limit)}}
+	for k, s := range map[string]string{"email": q.Email, "key": q.Key, "since": q.Since, "outcome": q.Outcome} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	if q.Unknown {
+		v.Set("unknown", "true")
+	}
+	return list[Activity](ctx, c, "/admin/v1/activity?"+v.Encode())
+}
+
+// AddFault adds a fault rule and returns it as stored, with its id
+// (sandbox only). POST /admin/v1/faults.
+func (c *Client) AddFault(ctx context.Context, s fault.Spec) (*fault.Spec, error) {
+	return call[fault.Spec](ctx, c, http.MethodPost, "/admin/v1/faults", s)
+}
+
+// Faults lists the fault rules in the order they are tried.
+// GET /admin/v1/faults.
+func (c *Client) Faults(ctx context.Context) ([]fault.Spec, error) {
+	return list[fault.Spec](ctx, c, "/admin/v1/faults")
+}
+
+// RemoveFault removes one fault rule and returns it.
+// DELETE /admin/v1/faults/{id}.
+func (c *Client) RemoveFault(ctx context.Context, id string) (*fault.Spec, error) {
+	return call[fault.Spec](ctx, c, http.MethodDelete, "/admin/v1/faults/"+url.PathEscape(id), nil)
+}
+
+// ClearFaults removes every fault rule. DELETE /admin/v1/faults.
+func (c *Client) ClearFaults(ctx context.Context) error {
+	return c.Do(ctx, http.MethodDelete, "/admin/v1/faults", nil, nil)
+}
+
+// list is Do for a GET answered with a list of T.
+func list[T any](ctx context.Context, c *Client, path string) ([]T, error) {
+	out, err := call[[]T](ctx, c, http.MethodGet, path, nil)
+	if err != nil {
+		return nil, err
+	}
+	return *out, nil
 }
 
 // call is Do for a reply of type T.
