@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -80,22 +79,11 @@ func (f *funds) withdrawV2(w http.ResponseWriter, r *http.Request, c *signed) er
 	return nil
 }
 
-// feeEstimateReply is the answer of /v2/withdraw/:network/:ticker/feeEstimate:
-// gemini.FeeEstimate, with the fee as the JSON number Gemini sends (the
-// client's Decimal reads it but would write a string).
-type feeEstimateReply struct {
-	Currency         string      `json:"currency"`
-	Fee              json.Number `json:"fee"`
-	IsOverride       bool        `json:"isOverride"`
-	MonthlyLimit     int         `json:"monthlyLimit"`
-	MonthlyRemaining int         `json:"monthlyRemaining"`
-}
-
 func (f *funds) feeEstimateV2(w http.ResponseWriter, r *http.Request, c *signed) error {
 	wd, err := f.v2Withdrawal(r, c)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, feeEstimateReply{Currency: wd.cur.Code, Fee: "0"})
+	writeJSON(w, http.StatusOK, gemini.FeeEstimate{Currency: wd.cur.Code, Fee: "0"})
 	return nil
 }

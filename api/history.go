@@ -2,9 +2,9 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/twinex/twinex"
@@ -73,62 +73,15 @@ func (s *Server) volumeTrades(r *http.Request, accountID int64, now time.Time) (
 	return s.Store.Trades(r.Context(), twinex.TradeQuery{AccountID: accountID, After: now.Add(-30 * 24 * time.Hour).UnixNano(), Limit: 10000})
 }
 
-// tradeVolumeReply is one symbol's day of /v1/tradevolume, and
-// notionalVolumeReply the answer of /v1/notionalvolume: gemini.TradeVolume
-// and gemini.NotionalVolume, whose decimals Gemini sends as JSON numbers.
-// The client's Decimal reads numbers but writes strings, so the server
-// writes these with json.Number; the fields are in the order of their
-// JSON names, as the golden files pin.
-type tradeVolumeReply struct {
-	BaseCurrency      string      `json:"base_currency"`
-	BuyMakerBase      json.Number `json:"buy_maker_base"`
-	BuyMakerCount     int64       `json:"buy_maker_count"`
-	BuyMakerNotional  json.Number `json:"buy_maker_notional"`
-	BuyTakerBase      json.Number `json:"buy_taker_base"`
-	BuyTakerCount     int64       `json:"buy_taker_count"`
-	BuyTakerNotional  json.Number `json:"buy_taker_notional"`
-	DataDate          string      `json:"data_date"`
-	MakerBuySellRatio json.Number `json:"maker_buy_sell_ratio"`
-	NotionalCurrency  string      `json:"notional_currency"`
-	SellMakerBase     json.Number `json:"sell_maker_base"`
-	SellMakerCount    int64       `json:"sell_maker_count"`
-	SellMakerNotional json.Number `json:"sell_maker_notional"`
-	SellTakerBase     json.Number `json:"sell_taker_base"`
-	SellTakerCount    int64       `json:"sell_taker_count"`
-	SellTakerNotional json.Number `json:"sell_taker_notional"`
-	Symbol            string      `json:"symbol"`
-	TotalVolumeBase   json.Number `json:"total_volume_base"`
-}
-
-type notionalVolumeReply struct {
-	APIAuctionFeeBps  int64              `json:"api_auction_fee_bps"`
-	APIMakerFeeBps    int64              `json:"api_maker_fee_bps"`
-	APITakerFeeBps    int64              `json:"api_taker_fee_bps"`
-	BlockMakerFeeBps  int64              `json:"block_maker_fee_bps"`
-	BlockTakerFeeBps  int64              `json:"block_taker_fee_bps"`
-	Date              string             `json:"date"`
-	FIXAuctionFeeBps  int64              `json:"fix_auction_fee_bps"`
-	FIXMakerFeeBps    int64              `json:"fix_maker_fee_bps"`
-	FIXTakerFeeBps    int64              `json:"fix_taker_fee_bps"`
-	LastUpdatedMs     int64              `json:"last_updated_ms"`
-	Notional1dVolume  []dayNotionalReply `json:"notional_1d_volume"`
-	Notional30dVolume json.Number        `json:"notional_30d_volume"`
-	WebAuctionFeeBps  int64              `json:"web_auction_fee_bps"`
-	WebMakerFeeBps    int64              `json:"web_maker_fee_bps"`
-	WebTakerFeeBps    int64              `json:"web_taker_fee_bps"`
-}
-
-type dayNotionalReply struct {
-	Date           string      `json:"date"`
-	NotionalVolume json.Number `json:"notional_volume"`
-}
-
 // num renders units as an exact JSON number.
-func num(v int64, scale int) json.Number { return json.Number(twinex.FormatUnits(v, scale)) }
+func num(v int64, scale int) gemini.Number { return gemini.Number(twinex.FormatUnits(v, scale)) }
 
 // wideNum is num for a sum of notionals, which may pass an int64 of ledger
 // units ($922M of USD).
-func wideNum(v twinex.Int128, scale int) json.Number { return json.Number(v.FormatUnits(scale)) }
+func wideNum(v twinex.Int128, scale int) gemini.Number { return gemini.Number(v.FormatUnits(scale)) }
+
+// bps renders a fee rate in basis points as a JSON number.
+func bps(v int64) gemini.Number { return gemini.Number(strconv.FormatInt(v, 10)) }
 
 func (s *Server) tradeVolume(w http.ResponseWriter, r *http.Request, c *signed) error {
 	trades, err := s.volumeTrades(r, c.account.ID, s.now())
@@ -171,21 +124,21 @@ func (s *Server) tradeVolume(w http.ResponseWriter, r *http.Request, c *signed) 
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	days := [][]tradeVolumeReply{}
+	days := [][]gemini.TradeVolume{}
 	var cur string
 	for _, k := range keys {
 		a := byKey[k]
 		if a.date != cur {
-			days = append(days, []tradeVolumeReply{})
+			days = append(days, []gemini.TradeVolume{})
 			cur = a.date
 		}
 		ad, qs := a.m.AmountDecimals, a.m.QuoteScale()
 		total := satAdd(satAdd(a.base[0][0], a.base[0][1]), satAdd(a.base[1][0], a.base[1][1]))
-		ratio := json.Number("0")
+		ratio := gemini.Number("0")
 		if makerTotal := satAdd(a.base[1][0], a.base[1][1]); makerTotal > 0 {
-			ratio = json.Number(twinex.FormatQuotient(a.base[1][0], makerTotal, 0, 0, 4))
+			ratio = gemini.Number(twinex.FormatQuotient(a.base[1][0], makerTotal, 0, 0, 4))
 		}
-		days[len(days)-1] = append(days[len(days)-1], tradeVolumeReply{
+		days[len(days)-1] = append(days[len(days)-1], gemini.TradeVolume{
 			Symbol: a.m.Symbol, BaseCurrency: a.m.Base, NotionalCurrency: a.m.Quote, DataDate: a.date,
 			TotalVolumeBase: num(total, ad), MakerBuySellRatio: ratio,
 			BuyMakerBase: num(a.base[1][0], ad), BuyMakerNotional: wideNum(a.notional[1][0], qs), BuyMakerCount: a.count[1][0],
@@ -254,15 +207,15 @@ func (s *Server) notionalVolume(w http.ResponseWriter, r *http.Request, c *signe
 		dates = append(dates, d)
 	}
 	sort.Sort(sort.Reverse(sort.StringSlice(dates)))
-	oneDay := []dayNotionalReply{}
+	oneDay := []gemini.DayNotional{}
 	for _, d := range dates {
-		oneDay = append(oneDay, dayNotionalReply{Date: d, NotionalVolume: wideNum(daily[d], 10)})
+		oneDay = append(oneDay, gemini.DayNotional{Date: d, NotionalVolume: wideNum(daily[d], 10)})
 	}
-	writeJSON(w, http.StatusOK, notionalVolumeReply{
-		WebMakerFeeBps: fees.MakerBps, WebTakerFeeBps: fees.TakerBps, WebAuctionFeeBps: fees.MakerBps,
-		APIMakerFeeBps: fees.MakerBps, APITakerFeeBps: fees.TakerBps, APIAuctionFeeBps: fees.MakerBps,
-		FIXMakerFeeBps: fees.MakerBps, FIXTakerFeeBps: fees.TakerBps, FIXAuctionFeeBps: fees.MakerBps,
-		BlockMakerFeeBps: 0, BlockTakerFeeBps: fees.TakerBps,
+	writeJSON(w, http.StatusOK, gemini.NotionalVolume{
+		WebMakerFeeBps: bps(fees.MakerBps), WebTakerFeeBps: bps(fees.TakerBps), WebAuctionFeeBps: bps(fees.MakerBps),
+		APIMakerFeeBps: bps(fees.MakerBps), APITakerFeeBps: bps(fees.TakerBps), APIAuctionFeeBps: bps(fees.MakerBps),
+		FIXMakerFeeBps: bps(fees.MakerBps), FIXTakerFeeBps: bps(fees.TakerBps), FIXAuctionFeeBps: bps(fees.MakerBps),
+		BlockMakerFeeBps: bps(0), BlockTakerFeeBps: bps(fees.TakerBps),
 		Notional30dVolume: wideNum(total, 10), LastUpdatedMs: now.UnixMilli(),
 		Date: now.UTC().Format("2006-01-02"), Notional1dVolume: oneDay,
 	})

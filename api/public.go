@@ -107,13 +107,8 @@ func (s *Server) market(symbol string) (*twinex.Market, *core.Snapshot, error) {
 	return ms.List[i], s.Core.Snapshot(i), nil
 }
 
-// number renders units of 10^-scale as an exact JSON number ("0.00000001",
+// units renders units of 10^-scale as an exact decimal ("0.00000001",
 // never a float64's "1e-08" or rounding).
-func number(v int64, scale int) json.Number {
-	return json.Number(twinex.FormatUnits(v, scale))
-}
-
-// units renders units of 10^-scale as a decimal.
 func units(v int64, scale int) gemini.Decimal { return gemini.Decimal(twinex.FormatUnits(v, scale)) }
 
 // price formats a price, or "" (omitted) when there is none.
@@ -137,34 +132,18 @@ func (s *Server) symbols(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// symbolDetailsJSON is §2.2. contract_price_currency is left out: for a
-// spot market its presence makes ccxt treat the market as a swap (§2.2, §9).
-//
-// It is not gemini.SymbolDetails: tick_size and quote_increment are JSON
-// numbers here, which the client's Decimal reads but would write as
-// strings.
-type symbolDetailsJSON struct {
-	Symbol         string      `json:"symbol"`
-	BaseCurrency   string      `json:"base_currency"`
-	QuoteCurrency  string      `json:"quote_currency"`
-	TickSize       json.Number `json:"tick_size"`       // the amount increment
-	QuoteIncrement json.Number `json:"quote_increment"` // the price tick
-	MinOrderSize   string      `json:"min_order_size"`
-	Status         string      `json:"status"`
-	WrapEnabled    bool        `json:"wrap_enabled"`
-	ProductType    string      `json:"product_type"`
-	ContractType   string      `json:"contract_type"`
-}
-
+// symbolDetails is §2.2. contract_price_currency is left out: for a spot
+// market its presence makes ccxt treat the market as a swap (§2.2, §9).
 func (s *Server) symbolDetails(w http.ResponseWriter, r *http.Request) error {
 	m, snap, err := s.market(r.PathValue("symbol"))
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, symbolDetailsJSON{
+	writeJSON(w, http.StatusOK, gemini.SymbolDetails{
 		Symbol: strings.ToUpper(m.Symbol), BaseCurrency: m.Base, QuoteCurrency: m.Quote,
-		TickSize: number(m.AmountStep, m.AmountDecimals), QuoteIncrement: number(m.PriceTick, m.PriceDecimals),
-		MinOrderSize: m.FormatAmount(m.MinAmount), Status: string(snap.Status),
+		TickSize:       gemini.Number(units(m.AmountStep, m.AmountDecimals)), // the amount increment
+		QuoteIncrement: gemini.Number(units(m.PriceTick, m.PriceDecimals)),   // the price tick
+		MinOrderSize:   gemini.Decimal(m.FormatAmount(m.MinAmount)), Status: string(snap.Status),
 		ProductType: "spot", ContractType: "vanilla",
 	})
 	return nil

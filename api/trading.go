@@ -221,28 +221,16 @@ func (s *Server) cancelOrder(w http.ResponseWriter, r *http.Request, c *signed) 
 	return nil
 }
 
-// cancelManyReply is the answer of cancel/session and cancel/all:
-// gemini.CancelResult, with the ids as the JSON numbers Gemini documents
-// (the client's ID reads numbers and strings alike).
-type cancelManyReply struct {
-	Details cancelDetails `json:"details"`
-	Result  string        `json:"result"`
-}
-
-type cancelDetails struct {
-	CancelRejects   []int64 `json:"cancelRejects"`
-	CancelledOrders []int64 `json:"cancelledOrders"`
-}
-
 func (s *Server) cancelMany(kind core.CommandKind) signedHandler {
 	return func(w http.ResponseWriter, r *http.Request, c *signed) error {
 		res, err := s.doSigned(r.Context(), c, core.Command{Kind: kind, AccountID: c.account.ID, Session: c.key.ID})
 		if err != nil {
 			return err
 		}
-		v := cancelManyReply{Result: "ok", Details: cancelDetails{CancelRejects: []int64{}, CancelledOrders: res.Cancelled}}
-		if v.Details.CancelledOrders == nil {
-			v.Details.CancelledOrders = []int64{}
+		// gemini.ID writes the ids as the JSON numbers Gemini documents.
+		v := gemini.CancelResult{Result: "ok", Details: gemini.CancelDetails{CancelRejects: []gemini.ID{}, CancelledOrders: []gemini.ID{}}}
+		for _, id := range res.Cancelled {
+			v.Details.CancelledOrders = append(v.Details.CancelledOrders, gemini.ID(strconv.FormatInt(id, 10)))
 		}
 		writeJSON(w, http.StatusOK, v)
 		return nil

@@ -258,11 +258,11 @@ func (c *Client) WithdrawV2(ctx context.Context, network, ticker, address string
 // FeeEstimate is the answer of POST /v2/withdraw/:network/:ticker/feeEstimate.
 // Fee is a JSON number on the wire.
 type FeeEstimate struct {
-	Currency         string  `json:"currency"`
-	Fee              Decimal `json:"fee"`
-	IsOverride       bool    `json:"isOverride"`
-	MonthlyLimit     int     `json:"monthlyLimit"`
-	MonthlyRemaining int     `json:"monthlyRemaining"`
+	Currency         string `json:"currency"`
+	Fee              Number `json:"fee"`
+	IsOverride       bool   `json:"isOverride"`
+	MonthlyLimit     int    `json:"monthlyLimit"`
+	MonthlyRemaining int    `json:"monthlyRemaining"`
 }
 
 // WithdrawFeeEstimateV2 estimates the fee of a withdrawal without making it.

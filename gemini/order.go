@@ -152,8 +152,8 @@ func (c *Client) order(ctx context.Context, path string, p map[string]any) (*Ord
 
 // CancelResult is the answer of the cancel/session and cancel/all endpoints.
 type CancelResult struct {
-	Result  string        `json:"result"`
 	Details CancelDetails `json:"details"`
+	Result  string        `json:"result"`
 }
 
 // CancelDetails lists the orders cancelled and those that could not be. The
@@ -267,26 +267,27 @@ func (c *Client) MyTrades(ctx context.Context, opts MyTradesOptions) ([]MyTrade,
 }
 
 // TradeVolume is one symbol's volume on one day of POST /v1/tradevolume. All
-// values arrive as JSON numbers.
+// values arrive as JSON numbers. The fields are in the order of their JSON
+// names, like Order's.
 type TradeVolume struct {
-	Symbol            string  `json:"symbol"`
-	BaseCurrency      string  `json:"base_currency"`
-	NotionalCurrency  string  `json:"notional_currency"`
-	DataDate          string  `json:"data_date"` // "2019-01-10"
-	TotalVolumeBase   Decimal `json:"total_volume_base"`
-	MakerBuySellRatio Decimal `json:"maker_buy_sell_ratio"`
-	BuyMakerBase      Decimal `json:"buy_maker_base"`
-	BuyMakerNotional  Decimal `json:"buy_maker_notional"`
-	BuyMakerCount     int64   `json:"buy_maker_count"`
-	SellMakerBase     Decimal `json:"sell_maker_base"`
-	SellMakerNotional Decimal `json:"sell_maker_notional"`
-	SellMakerCount    int64   `json:"sell_maker_count"`
-	BuyTakerBase      Decimal `json:"buy_taker_base"`
-	BuyTakerNotional  Decimal `json:"buy_taker_notional"`
-	BuyTakerCount     int64   `json:"buy_taker_count"`
-	SellTakerBase     Decimal `json:"sell_taker_base"`
-	SellTakerNotional Decimal `json:"sell_taker_notional"`
-	SellTakerCount    int64   `json:"sell_taker_count"`
+	BaseCurrency      string `json:"base_currency"`
+	BuyMakerBase      Number `json:"buy_maker_base"`
+	BuyMakerCount     int64  `json:"buy_maker_count"`
+	BuyMakerNotional  Number `json:"buy_maker_notional"`
+	BuyTakerBase      Number `json:"buy_taker_base"`
+	BuyTakerCount     int64  `json:"buy_taker_count"`
+	BuyTakerNotional  Number `json:"buy_taker_notional"`
+	DataDate          string `json:"data_date"` // "2019-01-10"
+	MakerBuySellRatio Number `json:"maker_buy_sell_ratio"`
+	NotionalCurrency  string `json:"notional_currency"`
+	SellMakerBase     Number `json:"sell_maker_base"`
+	SellMakerCount    int64  `json:"sell_maker_count"`
+	SellMakerNotional Number `json:"sell_maker_notional"`
+	SellTakerBase     Number `json:"sell_taker_base"`
+	SellTakerCount    int64  `json:"sell_taker_count"`
+	SellTakerNotional Number `json:"sell_taker_notional"`
+	Symbol            string `json:"symbol"`
+	TotalVolumeBase   Number `json:"total_volume_base"`
 }
 
 // TradeVolume returns trading volume: one slice per day, one entry per
@@ -300,29 +301,30 @@ func (c *Client) TradeVolume(ctx context.Context) ([][]TradeVolume, error) {
 }
 
 // NotionalVolume is the answer of POST /v1/notionalvolume: fee rates in
-// basis points and notional volumes, all JSON numbers.
+// basis points and notional volumes, all JSON numbers. The fields are in
+// the order of their JSON names, like Order's.
 type NotionalVolume struct {
-	WebMakerFeeBps    Decimal       `json:"web_maker_fee_bps"`
-	WebTakerFeeBps    Decimal       `json:"web_taker_fee_bps"`
-	WebAuctionFeeBps  Decimal       `json:"web_auction_fee_bps"`
-	APIMakerFeeBps    Decimal       `json:"api_maker_fee_bps"`
-	APITakerFeeBps    Decimal       `json:"api_taker_fee_bps"`
-	APIAuctionFeeBps  Decimal       `json:"api_auction_fee_bps"`
-	FIXMakerFeeBps    Decimal       `json:"fix_maker_fee_bps"`
-	FIXTakerFeeBps    Decimal       `json:"fix_taker_fee_bps"`
-	FIXAuctionFeeBps  Decimal       `json:"fix_auction_fee_bps"`
-	BlockMakerFeeBps  Decimal       `json:"block_maker_fee_bps"`
-	BlockTakerFeeBps  Decimal       `json:"block_taker_fee_bps"`
-	Notional30dVolume Decimal       `json:"notional_30d_volume"`
-	LastUpdatedMs     int64         `json:"last_updated_ms"`
+	APIAuctionFeeBps  Number        `json:"api_auction_fee_bps"`
+	APIMakerFeeBps    Number        `json:"api_maker_fee_bps"`
+	APITakerFeeBps    Number        `json:"api_taker_fee_bps"`
+	BlockMakerFeeBps  Number        `json:"block_maker_fee_bps"`
+	BlockTakerFeeBps  Number        `json:"block_taker_fee_bps"`
 	Date              string        `json:"date"`
+	FIXAuctionFeeBps  Number        `json:"fix_auction_fee_bps"`
+	FIXMakerFeeBps    Number        `json:"fix_maker_fee_bps"`
+	FIXTakerFeeBps    Number        `json:"fix_taker_fee_bps"`
+	LastUpdatedMs     int64         `json:"last_updated_ms"`
 	Notional1dVolume  []DayNotional `json:"notional_1d_volume"`
+	Notional30dVolume Number        `json:"notional_30d_volume"`
+	WebAuctionFeeBps  Number        `json:"web_auction_fee_bps"`
+	WebMakerFeeBps    Number        `json:"web_maker_fee_bps"`
+	WebTakerFeeBps    Number        `json:"web_taker_fee_bps"`
 }
 
 // DayNotional is one day of NotionalVolume.Notional1dVolume.
 type DayNotional struct {
-	Date           string  `json:"date"`
-	NotionalVolume Decimal `json:"notional_volume"`
+	Date           string `json:"date"`
+	NotionalVolume Number `json:"notional_volume"`
 }
 
 // NotionalVolume returns fee rates and 30-day notional volume, optionally for

@@ -41,8 +41,8 @@ type SymbolDetails struct {
 	Symbol                string  `json:"symbol"`
 	BaseCurrency          string  `json:"base_currency"`
 	QuoteCurrency         string  `json:"quote_currency"`
-	TickSize              Decimal `json:"tick_size"`
-	QuoteIncrement        Decimal `json:"quote_increment"`
+	TickSize              Number  `json:"tick_size"`
+	QuoteIncrement        Number  `json:"quote_increment"`
 	MinOrderSize          Decimal `json:"min_order_size"`
 	Status                string  `json:"status"` // open, closed, cancel_only, post_only, limit_only
 	WrapEnabled           bool    `json:"wrap_enabled"`
