@@ -66,3 +66,29 @@ func TestCandleRoundTrip(t *testing.T) {
 		t.Error("short row decoded")
 	}
 }
+
+// TestNumberAndIDEncoding: a Number reads strings and numbers alike and
+// writes the JSON number Gemini sends; an ID of digits is written as a
+// number, any other id as a string.
+func TestNumberAndIDEncoding(t *testing.T) {
+	var v struct {
+		A, B gemini.Number
+		IDs  []gemini.ID
+	}
+	if err := json.Unmarshal([]byte(`{"A":"0.25","B":1E-8,"IDs":[7,"x-1"]}`), &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.A != "0.25" || v.B != "1E-8" {
+		t.Fatalf("decoded %+v", v)
+	}
+	got, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"A":0.25,"B":1E-8,"IDs":[7,"x-1"]}`; string(got) != want {
+		t.Errorf("encoded %s, want %s", got, want)
+	}
+	if _, err := json.Marshal(gemini.Number("1,5")); err == nil {
+		t.Error("a Number that is not a JSON number encoded without error")
+	}
+}
