@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -163,68 +164,9 @@ func (s *Server) transactions(w http.ResponseWriter, r *http.Request, c *signed)
 			fq.After, fq.AfterID = from, cursor.id-1
 		}
 	}
-	accounts, err := s.Accounts.Accounts(r.Context(), c.user)
+	all, err := s.transactionRows(r.Context(), c.user, tq, fq)
 	if err != nil {
 		return err
-	}
-	nick := map[int64]string{}
-	for _, a := range accounts {
-		nick[a.ID] = a.Nickname
-	}
-	clientIDs := map[int64]string{} // order id -> client order id, read once
-	clientOrderID := func(id int64) (string, error) {
-		if v, ok := clientIDs[id]; ok {
-			return v, nil
-		}
-		o, err := s.Store.Order(r.Context(), id)
-		if err != nil && !errors.Is(err, twinex.ErrNotFound) {
-			return "", err
-		}
-		clientIDs[id] = o.ClientOrderID
-		return o.ClientOrderID, nil
-	}
-	var all []txn
-	for _, a := range accounts {
-		tq.AccountID, fq.AccountID = a.ID, a.ID
-		trades, err := s.Store.Trades(r.Context(), tq)
-		if err != nil {
-			return err
-		}
-		for _, t := range trades {
-			m := s.Core.Markets().Market(t.Market)
-			if m == nil {
-				continue
-			}
-			a := a
-			all = append(all, txn{time: t.Time, kind: 0, id: t.ID, account: a.ID, render: func() (any, error) {
-				f := exchange.FillOf(t, a.ID)
-				coid, err := clientOrderID(f.OrderID)
-				if err != nil {
-					return nil, err
-				}
-				return transactionTrade{
-					Type: "trade", Account: a.Nickname, Symbol: m.Base + m.Quote, Side: f.Side.String(),
-					Price: m.FormatPrice(t.Price), Amount: m.FormatAmount(t.Amount),
-					Timestampms: t.Time / 1e6, TID: t.ID, OrderID: f.OrderID, ClientOrderID: coid,
-					IsAggressor: !f.Maker, FeeAmount: twinex.FormatUnits(f.Fee, m.QuoteScale()), FeeAssetCode: m.Quote,
-					Exchange: "gemini",
-				}, nil
-			}})
-		}
-		transfers, err := s.Store.Transfers(r.Context(), fq)
-		if err != nil {
-			return err
-		}
-		for _, t := range transfers {
-			cur := s.Core.Markets().Currency(t.Currency)
-			if cur == nil {
-				continue
-			}
-			a := a
-			all = append(all, txn{time: t.Time, kind: 1, id: t.ID, account: a.ID, render: func() (any, error) {
-				return transactionTransferJSON(t, cur, a.Nickname, nick), nil
-			}})
-		}
 	}
 	sort.Slice(all, func(i, j int) bool { return all[j].after(all[i]) })
 	results := []any{}
@@ -249,6 +191,75 @@ func (s *Server) transactions(w http.ResponseWriter, r *http.Request, c *signed)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// transactionRows reads the trades and transfers of every account of the
+// group from the queries' bounds on, each as a txn that renders its row.
+func (s *Server) transactionRows(ctx context.Context, user int64, tq twinex.TradeQuery, fq twinex.TransferQuery) ([]txn, error) {
+	accounts, err := s.Accounts.Accounts(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	nick := map[int64]string{}
+	for _, a := range accounts {
+		nick[a.ID] = a.Nickname
+	}
+	clientIDs := map[int64]string{} // order id -> client order id, read once
+	clientOrderID := func(id int64) (string, error) {
+		if v, ok := clientIDs[id]; ok {
+			return v, nil
+		}
+		o, err := s.Store.Order(ctx, id)
+		if err != nil && !errors.Is(err, twinex.ErrNotFound) {
+			return "", err
+		}
+		clientIDs[id] = o.ClientOrderID
+		return o.ClientOrderID, nil
+	}
+	var all []txn
+	for _, a := range accounts {
+		tq.AccountID, fq.AccountID = a.ID, a.ID
+		trades, err := s.Store.Trades(ctx, tq)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range trades {
+			m := s.Core.Markets().Market(t.Market)
+			if m == nil {
+				continue
+			}
+			a := a
+			all = append(all, txn{time: t.Time, kind: 0, id: t.ID, account: a.ID, render: func() (any, error) {
+				f := exchange.FillOf(t, a.ID)
+				coid, err := clientOrderID(f.OrderID)
+				if err != nil {
+					return nil, err
+				}
+				return transactionTrade{
+					Type: "trade", Account: a.Nickname, Symbol: m.Base + m.Quote, Side: f.Side.String(),
+					Price: m.FormatPrice(t.Price), Amount: m.FormatAmount(t.Amount),
+					Timestampms: t.Time / 1e6, TID: t.ID, OrderID: f.OrderID, ClientOrderID: coid,
+					IsAggressor: !f.Maker, FeeAmount: twinex.FormatUnits(f.Fee, m.QuoteScale()), FeeAssetCode: m.Quote,
+					Exchange: "gemini",
+				}, nil
+			}})
+		}
+		transfers, err := s.Store.Transfers(ctx, fq)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range transfers {
+			cur := s.Core.Markets().Currency(t.Currency)
+			if cur == nil {
+				continue
+			}
+			a := a
+			all = append(all, txn{time: t.Time, kind: 1, id: t.ID, account: a.ID, render: func() (any, error) {
+				return transactionTransferJSON(t, cur, a.Nickname, nick), nil
+			}})
+		}
+	}
+	return all, nil
 }
 
 // transactionTransferJSON renders a transfer as a row of /v1/transactions:
