@@ -92,3 +92,28 @@ func TestNumberAndIDEncoding(t *testing.T) {
 		t.Error("a Number that is not a JSON number encoded without error")
 	}
 }
+
+// TestTickerVolumeMarshal: the volume object writes the bytes encoding/json
+// writes for the same map, keys sorted with "timestamp" among them.
+func TestTickerVolumeMarshal(t *testing.T) {
+	for _, amounts := range []map[string]gemini.Decimal{
+		{"BTC": "12.5", "USD": "375000.00"},
+		{"ETH": "1", "BTC": "0.05"},
+		{"a\"b": "1", "zz": "2", "tz": "<3>"},
+		{},
+	} {
+		v := gemini.TickerVolume{Timestampms: 1704153600000, Amounts: amounts}
+		got, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]any{"timestamp": v.Timestampms}
+		for k, d := range amounts {
+			m[k] = string(d)
+		}
+		want, _ := json.Marshal(m)
+		if string(got) != string(want) {
+			t.Errorf("got %s, want %s", got, want)
+		}
+	}
+}

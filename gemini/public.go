@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -155,14 +156,48 @@ func (v *TickerVolume) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// MarshalJSON encodes the wire form (Base and Quote are not part of it).
+// MarshalJSON encodes the wire form (Base and Quote are not part of it):
+// the keys sorted, as encoding/json sorts a map's, with "timestamp" among
+// them. Twinex's server answers every ticker with it, so it appends the
+// bytes itself rather than building and encoding a map.
 func (v TickerVolume) MarshalJSON() ([]byte, error) {
-	m := make(map[string]any, len(v.Amounts)+1)
-	for k, d := range v.Amounts {
-		m[k] = d
+	keys := make([]string, 0, len(v.Amounts)+1)
+	for k := range v.Amounts {
+		if k != "timestamp" {
+			keys = append(keys, k)
+		}
 	}
-	m["timestamp"] = v.Timestampms
-	return json.Marshal(m)
+	keys = append(keys, "timestamp")
+	slices.Sort(keys)
+	b := make([]byte, 0, 32*len(keys))
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, k)
+		b = append(b, ':')
+		if k == "timestamp" {
+			b = strconv.AppendInt(b, v.Timestampms, 10)
+		} else {
+			b = appendJSONString(b, string(v.Amounts[k]))
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// appendJSONString appends s as a JSON string: plain printable ASCII as it
+// is, anything else as encoding/json writes it.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // resolve fills Base and Quote from the symbol: the pair of currency codes
