@@ -193,6 +193,12 @@ var importRules = []importRule{
 		}
 		return ""
 	}},
+	{"the Gemini client imports nothing of the server", false, func(mod string, im fileImport) string {
+		if under(im.pkg, "gemini") && under(im.path, mod) && !under(im.path, mod+"/gemini") {
+			return "programs import gemini/ to talk to Gemini or Twinex; the server's answers are built from its structs, never the other way round, so that a client does not compile the exchange in"
+		}
+		return ""
+	}},
 	{"the API description imports only the standard library", false, func(mod string, im fileImport) string {
 		if under(im.pkg, "openapi") && !isStd(im.path) && !under(im.path, mod+"/openapi") {
 			return "openapi/ is a document both adapters read (the API serves it, the dashboard renders it) and its tests validate against; importing an adapter or a library would tie the two adapters together through it"
@@ -375,6 +381,7 @@ func TestImportRulesCatchViolations(t *testing.T) {
 		"marketdata/md.go":      `package marketdata; import ("math/rand/v2"; "net/http"; "github.com/twinex/twinex/ledger")`,
 		"api/api.go":            `package api; import ("net/http"; "database/sql"; _ "modernc.org/sqlite")`,
 		"api/book.go":           `package api; import "github.com/twinex/twinex/engine"`,
+		"gemini/client.go":      `package gemini; import ("net/http"; "github.com/twinex/twinex")`,
 		"api/book_test.go":      `package api; import "github.com/twinex/twinex/engine"`, // tests may
 		"sqlite/sqlite.go":      `package sqlite; import ("database/sql"; _ "modernc.org/sqlite")`,
 		"postgres/pg.go":        `package postgres; import _ "github.com/jackc/pgx/v5/stdlib"`,
@@ -422,10 +429,12 @@ func TestImportRulesCatchViolations(t *testing.T) {
 		testOnly  = "the stores' test helpers are imported only by tests"
 		sqliteImp = `"modernc.org/sqlite"`
 		apiCore   = "the API reaches the engine only through the core"
+		geminiOwn = "the Gemini client imports nothing of the server"
 	)
 	want := []string{
 		`api/api.go ` + sqliteImp + ` / ` + noDrivers,
 		`api/book.go "github.com/twinex/twinex/engine" / ` + apiCore,
+		`gemini/client.go "github.com/twinex/twinex" / ` + geminiOwn,
 		`app/app.go "github.com/twinex/twinex/postgres/pgtest" / ` + testOnly,
 		`cgo/cgo.go "C" / ` + noUnsafe,
 		`engine/engine.go "github.com/twinex/twinex/sqlite" / ` + pureDeps,

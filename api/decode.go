@@ -12,8 +12,9 @@ import (
 	"github.com/twinex/twinex/gemini"
 )
 
-// Request bodies of the admin API and the sandbox controls: JSON objects
-// decoded strictly, with Gemini's InvalidJson for anything else.
+// Request bodies of the admin API and the sandbox controls, JSON objects
+// decoded strictly with Gemini's InvalidJson for anything else, and the
+// decimal fields of those bodies and of signed payloads.
 
 // decodeBody decodes a JSON object body strictly into v.
 func decodeBody(r *http.Request, v any) error {
