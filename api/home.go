@@ -111,7 +111,13 @@ func CurrencyData(ms *twinex.Markets) ([]byte, error) {
 	}
 	// json.Marshal escapes <, > and &, so the JSON cannot end the script
 	// element it is embedded in.
-	b, err := json.Marshal(map[string]any{"tradingPairs": pairs, "currencies": currencies, "networks": networks})
+	// The rows are tuples of mixed types, as ccxt reads them; the keys are
+	// in the order a map's were encoded in (the golden file pins them).
+	b, err := json.Marshal(struct {
+		Currencies   [][]any `json:"currencies"`
+		Networks     [][]any `json:"networks"`
+		TradingPairs [][]any `json:"tradingPairs"`
+	}{currencies, networks, pairs})
 	if err != nil {
 		return nil, fmt.Errorf("currency data: %w", err)
 	}
