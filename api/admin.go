@@ -1,20 +1,18 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/admin"
 	"github.com/twinex/twinex/core"
-	"github.com/twinex/twinex/engine"
 	"github.com/twinex/twinex/exchange"
 )
 
@@ -48,118 +46,20 @@ func (s *Server) admin(h adminHandler) http.Handler {
 	})
 }
 
-// decodeBody decodes a JSON object body strictly into v.
-func decodeBody(r *http.Request, v any) error {
-	data, err := io.ReadAll(r.Body)
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return twinex.Errorf(twinex.InvalidJson, "Request body too large")
-		}
-		return twinex.Errorf(twinex.InvalidJson, "Could not read the request body")
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return jsonError(err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return twinex.Errorf(twinex.InvalidJson, "Invalid JSON: unexpected data after the object")
-	}
-	return nil
-}
-
-// jsonError describes a decoding error without Go's type names.
-func jsonError(err error) error {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		return twinex.Errorf(twinex.InvalidJson, "Invalid JSON at byte %d", syn.Offset)
-	case errors.As(err, &typ) && typ.Field != "":
-		return twinex.Errorf(twinex.InvalidJson, "Invalid JSON: field %q has the wrong type", typ.Field)
-	case errors.As(err, &typ):
-		return twinex.Errorf(twinex.InvalidJson, "Invalid JSON: expected an object")
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return twinex.Errorf(twinex.InvalidJson, "Invalid JSON: the body is empty or cut short")
-	}
-	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return twinex.Errorf(twinex.InvalidJson, "Invalid JSON: unknown field %s", f)
-	}
-	return twinex.Errorf(twinex.InvalidJson, "Invalid JSON")
-}
-
-// Decimal is a JSON decimal given as a string ("0.5") or a number (0.5),
-// kept as text so that no float64 ever holds it.
-type Decimal string
-
-// UnmarshalJSON accepts a JSON string or number.
-func (d *Decimal) UnmarshalJSON(b []byte) error {
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*d = Decimal(s)
-		return nil
-	}
-	if len(b) == 0 || !(b[0] == '-' || ('0' <= b[0] && b[0] <= '9')) {
-		return errors.New("expected a decimal string or number")
-	}
-	*d = Decimal(b)
-	return nil
-}
-
-// do runs a command and folds the two error paths into one. The command
-// runs to its end even if the client goes away: once queued, it may execute,
-// and its caller should not be told otherwise.
-func (s *Server) do(ctx context.Context, c engine.Command) (engine.Result, error) {
-	res, err := s.Core.Do(context.WithoutCancel(ctx), c)
-	if err != nil {
-		return res, coreError(err)
-	}
-	return res, res.Err
-}
-
-// inspect runs fn on the sequencer.
-func (s *Server) inspect(ctx context.Context, fn func(*engine.Exchange)) error {
-	return coreError(s.Core.Inspect(context.WithoutCancel(ctx), fn))
-}
-
-// coreError turns the core's shutdown into Gemini's Maintenance.
-func coreError(err error) error {
-	if errors.Is(err, core.ErrClosed) {
-		return &twinex.Error{Reason: twinex.Maintenance, Message: "The Gemini Exchange is currently undergoing maintenance. Please try again shortly.", Err: err}
-	}
-	return err
-}
-
-func (s *Server) currency(code string) (*twinex.Currency, error) {
-	if code == "" {
-		return nil, twinex.Errorf(twinex.MissingPayloadKey, "currency is required")
-	}
-	cur := s.Core.Markets().Currency(code)
-	if cur == nil {
-		return nil, twinex.Errorf(twinex.InvalidQuantity, "Unknown currency %q", code)
-	}
-	return cur, nil
-}
-
 func (s *Server) adminFund(w http.ResponseWriter, r *http.Request) error {
-	return s.adminFunds(w, r, engine.DepositFunds)
+	return s.adminFunds(w, r, core.DepositFunds)
 }
 
 func (s *Server) adminWithdraw(w http.ResponseWriter, r *http.Request) error {
-	return s.adminFunds(w, r, engine.WithdrawFunds)
+	return s.adminFunds(w, r, core.WithdrawFunds)
 }
 
 // adminFunds deposits or withdraws for an account.
-func (s *Server) adminFunds(w http.ResponseWriter, r *http.Request, kind engine.CommandKind) error {
+func (s *Server) adminFunds(w http.ResponseWriter, r *http.Request, kind core.CommandKind) error {
 	var req struct {
 		accountRef
-		Currency string  `json:"currency"`
-		Amount   Decimal `json:"amount"`
+		Currency string         `json:"currency"`
+		Amount   requestDecimal `json:"amount"`
 	}
 	if err := decodeBody(r, &req); err != nil {
 		return err
@@ -173,14 +73,14 @@ func (s *Server) adminFunds(w http.ResponseWriter, r *http.Request, kind engine.
 		return err
 	}
 	what := "deposit"
-	if kind == engine.WithdrawFunds {
+	if kind == core.WithdrawFunds {
 		what = "withdrawal"
 	}
-	amt, err := cur.ParseAmount(string(req.Amount), what)
+	amt, err := cur.ParseAmount(req.Amount.String(), what)
 	if err != nil {
 		return err
 	}
-	res, err := s.do(r.Context(), engine.Command{Kind: kind, AccountID: acct.ID, Currency: cur.Code, Funds: amt, Method: "Admin"})
+	res, err := s.do(r.Context(), core.Command{Kind: kind, AccountID: acct.ID, Currency: cur.Code, Funds: amt, Method: "Admin"})
 	if err != nil {
 		return err
 	}
@@ -188,19 +88,11 @@ func (s *Server) adminFunds(w http.ResponseWriter, r *http.Request, kind engine.
 	return nil
 }
 
-func transferJSON(t twinex.Transfer, cur *twinex.Currency) map[string]any {
-	return map[string]any{
-		"eid": t.ID, "type": t.Kind.String(), "account_id": t.AccountID, "currency": t.Currency,
-		"amount": twinex.FormatUnits(t.Amount, cur.Scale), "timestampms": t.Time / 1e6,
+func transferJSON(t twinex.Transfer, cur *twinex.Currency) admin.Transfer {
+	return admin.Transfer{
+		EID: t.ID, Type: t.Kind.String(), AccountID: t.AccountID, Currency: t.Currency,
+		Amount: twinex.FormatUnits(t.Amount, cur.Scale), Timestampms: t.Time / 1e6,
 	}
-}
-
-// averagePrice returns FilledNotional/Filled as a decimal price with the
-// quote currency's full precision.
-func averagePrice(o twinex.Order, m *twinex.Market) string {
-	// notional (quote units, scale qs) / (filled amount units, scale ad)
-	// gives a price at scale qs-ad.
-	return twinex.FormatQuotient(o.FilledNotional, o.Filled, m.QuoteScale()-m.AmountDecimals, m.PriceDecimals, m.QuoteScale())
 }
 
 func (s *Server) adminPlace(w http.ResponseWriter, r *http.Request) error {
@@ -211,9 +103,9 @@ func (s *Server) adminPlace(w http.ResponseWriter, r *http.Request) error {
 		Symbol        string          `json:"symbol"`
 		Side          string          `json:"side"`
 		Type          string          `json:"type"`
-		Price         *Decimal        `json:"price"`
-		StopPrice     *Decimal        `json:"stop_price"`
-		Amount        *Decimal        `json:"amount"`
+		Price         *requestDecimal `json:"price"`
+		StopPrice     *requestDecimal `json:"stop_price"`
+		Amount        *requestDecimal `json:"amount"`
 		Options       json.RawMessage `json:"options"`
 	}
 	if err := decodeBody(r, &req); err != nil {
@@ -233,13 +125,13 @@ func (s *Server) adminPlace(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if req.Price != nil {
-		f.Price, f.HasPrice = string(*req.Price), true
+		f.Price, f.HasPrice = (*req.Price).String(), true
 	}
 	if req.Amount != nil {
-		f.Amount, f.HasAmount = string(*req.Amount), true
+		f.Amount, f.HasAmount = (*req.Amount).String(), true
 	}
 	if req.StopPrice != nil {
-		f.StopPrice, f.HasStop = string(*req.StopPrice), true
+		f.StopPrice, f.HasStop = (*req.StopPrice).String(), true
 	}
 	c, m, err := s.Exchange.ParseOrder(f)
 	if err != nil {
@@ -271,7 +163,7 @@ func (s *Server) adminCancel(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.do(r.Context(), engine.Command{Kind: engine.Cancel, AccountID: acct.ID, OrderID: req.OrderID})
+	res, err := s.do(r.Context(), core.Command{Kind: core.Cancel, AccountID: acct.ID, OrderID: req.OrderID})
 	if err != nil {
 		return err
 	}
@@ -293,16 +185,16 @@ func (s *Server) adminBalances(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var bals []twinex.Balance
-	if err := s.inspect(r.Context(), func(x *engine.Exchange) { bals = x.Ledger().Balances(acct.ID) }); err != nil {
-		return err
+	bals, err := s.Core.Balances(context.WithoutCancel(r.Context()), acct.ID)
+	if err != nil {
+		return coreError(err)
 	}
-	out := []map[string]any{}
+	out := []admin.Balance{}
 	for _, b := range bals {
 		cur := s.Core.Markets().Currency(b.Currency)
-		out = append(out, map[string]any{
-			"currency": b.Currency, "amount": b.Total.FormatUnits(cur.Scale),
-			"available": b.Available().FormatUnits(cur.Scale), "held": b.Held.FormatUnits(cur.Scale),
+		out = append(out, admin.Balance{
+			Currency: b.Currency, Amount: b.Total.FormatUnits(cur.Scale),
+			Available: b.Available().FormatUnits(cur.Scale), Held: b.Held.FormatUnits(cur.Scale),
 		})
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -310,25 +202,18 @@ func (s *Server) adminBalances(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) adminVerify(w http.ResponseWriter, r *http.Request) error {
-	var cerr error
-	var orders, accounts int
-	var counters twinex.Counters
-	supply := map[string]string{}
-	if err := s.inspect(r.Context(), func(x *engine.Exchange) {
-		cerr = x.Check()
-		orders, accounts = x.OpenOrderCount(), x.Ledger().Len()
-		counters = x.Counters()
-		for i, cur := range s.Core.Markets().Currencies {
-			supply[cur.Code] = x.Ledger().Supply(i).FormatUnits(cur.Scale)
-		}
-	}); err != nil {
-		return err
+	ver, err := s.Core.Verify(context.WithoutCancel(r.Context()))
+	if err != nil {
+		return coreError(err)
 	}
-	v := map[string]any{"ok": cerr == nil, "open_orders": orders, "accounts": accounts,
-		"last_order_id": counters.OrderID, "last_trade_id": counters.TradeID, "supply": supply}
-	var ce *engine.CheckError
-	if errors.As(cerr, &ce) {
-		v["violations"] = ce.Violations
+	v := admin.Verification{OK: ver.Err == nil, OpenOrders: ver.OpenOrders, Accounts: ver.Accounts,
+		LastOrderID: ver.Counters.OrderID, LastTradeID: ver.Counters.TradeID, Supply: map[string]string{}}
+	for i, cur := range s.Core.Markets().Currencies {
+		v.Supply[cur.Code] = ver.Supply[i].FormatUnits(cur.Scale)
+	}
+	var ce *core.CheckError
+	if errors.As(ver.Err, &ce) {
+		v.Violations = ce.Violations
 	}
 	writeJSON(w, http.StatusOK, v)
 	return nil

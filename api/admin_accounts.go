@@ -7,6 +7,7 @@ import (
 
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/accounts"
+	"github.com/twinex/twinex/admin"
 )
 
 // AccountExists is twinex.AccountExists, kept under its old name here.
@@ -97,14 +98,13 @@ func (s *Server) adminGetAccount(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func userJSON(u twinex.User, accounts []twinex.Account) map[string]any {
-	list := []map[string]any{}
+func userJSON(u twinex.User, accounts []twinex.Account) admin.User {
+	v := admin.User{ID: u.ID, Email: u.Email, Identity: string(u.Identity), Accounts: []admin.UserAccount{}}
 	for _, a := range accounts {
-		list = append(list, map[string]any{"account_id": a.ID, "account": a.Nickname, "name": a.Name, "type": a.Type})
+		v.Accounts = append(v.Accounts, admin.UserAccount{AccountID: a.ID, Account: a.Nickname, Name: a.Name, Type: a.Type})
 	}
-	v := map[string]any{"id": u.ID, "email": u.Email, "identity": u.Identity, "accounts": list}
 	if len(accounts) > 0 {
-		v["account_id"] = accounts[0].ID
+		v.AccountID = accounts[0].ID
 	}
 	return v
 }

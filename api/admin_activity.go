@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/admin"
 )
 
 // routeActivity serves the activity log to operators and harnesses:
@@ -17,19 +18,7 @@ func (s *Server) routeActivity() {
 	s.mux.Handle("GET /admin/v1/activity", s.admin(s.adminActivity))
 }
 
-// activityJSON is one record as the admin API prints it.
-type activityJSON struct {
-	Time      string `json:"time"`
-	Key       string `json:"key"`
-	AccountID int64  `json:"account_id"`
-	IP        string `json:"ip"`
-	Method    string `json:"method"`
-	Path      string `json:"path"`
-	Outcome   string `json:"outcome"`
-	Status    int    `json:"status"`
-	LatencyUS int64  `json:"latency_us"`
-}
-
+// admin.Activity is one record as the admin API prints it.
 func (s *Server) adminActivity(w http.ResponseWriter, r *http.Request) error {
 	if s.ActivityLog == nil {
 		return errors.New("api: Server.ActivityLog is not set")
@@ -67,9 +56,9 @@ func (s *Server) adminActivity(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := make([]activityJSON, 0, len(recs))
+	out := make([]admin.Activity, 0, len(recs))
 	for _, a := range recs {
-		out = append(out, activityJSON{Time: time.Unix(0, a.Time).UTC().Format(time.RFC3339Nano), Key: a.KeyID, AccountID: a.AccountID,
+		out = append(out, admin.Activity{Time: time.Unix(0, a.Time).UTC().Format(time.RFC3339Nano), Key: a.KeyID, AccountID: a.AccountID,
 			IP: a.IP, Method: a.Method, Path: a.Path, Outcome: a.Outcome(), Status: a.Status, LatencyUS: a.Latency})
 	}
 	writeJSON(w, http.StatusOK, out)

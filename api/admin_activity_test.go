@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/admin"
 	"github.com/twinex/twinex/core"
 	"github.com/twinex/twinex/sqlite"
 )
@@ -37,7 +38,7 @@ func TestAdminActivity(t *testing.T) {
 		{Time: now.UnixNano(), KeyID: "account-b", UserID: u2.ID, Path: "/v1/balances", Status: 200},
 		{Time: now.UnixNano(), KeyID: "account-zzz", Path: "/v1/balances", Reason: "InvalidSignature", Status: 400},
 	})
-	get := func(q string) (int, []activityJSON) {
+	get := func(q string) (int, []admin.Activity) {
 		req, _ := http.NewRequest("GET", ts.URL+"/admin/v1/activity?"+q, nil)
 		req.Header.Set("Authorization", "Bearer "+testToken)
 		resp, err := http.DefaultClient.Do(req)
@@ -45,7 +46,7 @@ func TestAdminActivity(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
-		var out []activityJSON
+		var out []admin.Activity
 		json.NewDecoder(resp.Body).Decode(&out)
 		return resp.StatusCode, out
 	}

@@ -7,7 +7,8 @@ import (
 	"time"
 
 	"github.com/twinex/twinex"
-	"github.com/twinex/twinex/engine"
+	"github.com/twinex/twinex/admin"
+	"github.com/twinex/twinex/core"
 	"github.com/twinex/twinex/keys"
 )
 
@@ -23,7 +24,7 @@ func (s *Server) routeKeys() {
 }
 
 // keyJSON describes a key, never with its secret.
-func keyJSON(k twinex.APIKey, nickname string) map[string]any {
+func keyJSON(k twinex.APIKey, nickname string) admin.Key {
 	roles := k.Roles.Names()
 	if roles == nil {
 		roles = []string{}
@@ -32,17 +33,16 @@ func keyJSON(k twinex.APIKey, nickname string) map[string]any {
 	if allow == nil {
 		allow = []string{}
 	}
-	v := map[string]any{
-		"key": k.ID, "roles": roles, "master": k.Master, "ip": allow, "heartbeat": k.RequireHeartbeat,
-		"time_nonce": k.TimeNonce, "label": k.Label, "created": time.Unix(0, k.Created).UTC().Format(time.RFC3339),
-		"revoked": k.Revoked != 0,
+	v := admin.Key{
+		Key: k.ID, Roles: roles, Master: k.Master, IP: allow, Heartbeat: k.RequireHeartbeat,
+		TimeNonce: k.TimeNonce, Label: k.Label, Created: time.Unix(0, k.Created).UTC().Format(time.RFC3339),
+		Revoked: k.Revoked != 0,
 	}
 	if !k.Master {
-		v["account"] = nickname
-		v["account_id"] = k.AccountID
+		v.Account, v.AccountID = &nickname, k.AccountID
 	}
 	if k.Expires != 0 {
-		v["expires"] = time.Unix(0, k.Expires).UTC().Format(time.RFC3339)
+		v.Expires = time.Unix(0, k.Expires).UTC().Format(time.RFC3339)
 	}
 	return v
 }
@@ -92,7 +92,7 @@ func (s *Server) adminCreateKey(w http.ResponseWriter, r *http.Request) error {
 		return err // a store failure: 500 System
 	}
 	v := keyJSON(k, acct.Nickname)
-	v["secret"] = secret
+	v.Secret = secret
 	writeJSON(w, http.StatusOK, v)
 	return nil
 }
@@ -114,7 +114,7 @@ func (s *Server) adminListKeys(w http.ResponseWriter, r *http.Request) error {
 	for _, a := range accounts {
 		nick[a.ID] = a.Nickname
 	}
-	out := []map[string]any{}
+	out := []admin.Key{}
 	for _, k := range list {
 		out = append(out, keyJSON(k, nick[k.AccountID]))
 	}
@@ -172,7 +172,7 @@ func (s *Server) adminRotateKey(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := keyJSON(k, "")
-	v["secret"] = secret
+	v.Secret = secret
 	writeJSON(w, http.StatusOK, v)
 	return nil
 }
@@ -194,7 +194,7 @@ func (s *Server) RunHeartbeats(ctx context.Context) {
 		case <-t.C:
 		}
 		for _, k := range s.Keys.Expired(s.now(), HeartbeatTimeout) {
-			res, err := s.Core.Do(ctx, engine.Command{Kind: engine.CancelSession, AccountID: k.AccountID, Session: k.ID, Reason: twinex.ReasonHeartbeatExpired})
+			res, err := s.Core.Do(ctx, core.Command{Kind: core.CancelSession, AccountID: k.AccountID, Session: k.ID, Reason: twinex.ReasonHeartbeatExpired})
 			if err != nil {
 				s.Logger.Error("cancelling a silent session", "key", k.ID, "err", err)
 				continue

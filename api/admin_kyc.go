@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/admin"
 )
 
 // SubmissionChanged is Twinex's own reason for an identity decision on a
@@ -66,7 +67,7 @@ func (s *Server) adminReviewIdentity(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	s.Logger.Info("identity reviewed", "user", u.ID, "status", status)
-	writeJSON(w, http.StatusOK, map[string]any{"id": u.ID, "email": u.Email, "identity": status, "reason": req.Reason})
+	writeJSON(w, http.StatusOK, admin.IdentityReview{ID: u.ID, Email: u.Email, Identity: string(status), Reason: req.Reason})
 	return nil
 }
 
@@ -78,15 +79,15 @@ func (s *Server) adminPendingIdentities(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	out := []map[string]any{}
+	out := []admin.PendingIdentity{}
 	for _, x := range list {
 		u, err := s.Accounts.User(r.Context(), x.UserID)
 		if err != nil {
 			return err
 		}
-		out = append(out, map[string]any{"email": u.Email, "legal_name": x.LegalName, "birth_date": x.BirthDate,
-			"country": x.Country, "address": x.Address, "submitted": time.Unix(0, x.Submitted).UTC().Format(time.RFC3339),
-			"submitted_ns": x.Submitted})
+		out = append(out, admin.PendingIdentity{Email: u.Email, LegalName: x.LegalName, BirthDate: x.BirthDate,
+			Country: x.Country, Address: x.Address, Submitted: time.Unix(0, x.Submitted).UTC().Format(time.RFC3339),
+			SubmittedNs: x.Submitted})
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

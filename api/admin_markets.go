@@ -4,7 +4,8 @@ import (
 	"net/http"
 
 	"github.com/twinex/twinex"
-	"github.com/twinex/twinex/engine"
+	"github.com/twinex/twinex/admin"
+	"github.com/twinex/twinex/core"
 )
 
 // Market status, set by the operator: which orders a market accepts
@@ -16,16 +17,11 @@ func (s *Server) routeMarkets() {
 	s.mux.Handle("POST /admin/v1/markets/{symbol}/status", s.admin(s.adminSetMarketStatus))
 }
 
-type marketStatusJSON struct {
-	Symbol string `json:"symbol"`
-	Status string `json:"status"`
-}
-
 // adminMarkets lists every market with its current status.
 func (s *Server) adminMarkets(w http.ResponseWriter, r *http.Request) error {
-	out := []marketStatusJSON{}
+	out := []admin.MarketStatus{}
 	for i, m := range s.Core.Markets().List {
-		out = append(out, marketStatusJSON{Symbol: m.Symbol, Status: string(s.Core.Snapshot(i).Status)})
+		out = append(out, admin.MarketStatus{Symbol: m.Symbol, Status: string(s.Core.Snapshot(i).Status)})
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -45,10 +41,10 @@ func (s *Server) adminSetMarketStatus(w http.ResponseWriter, r *http.Request) er
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	if _, err := s.do(r.Context(), engine.Command{Kind: engine.SetMarketStatus, Market: i, Status: req.Status}); err != nil {
+	if _, err := s.do(r.Context(), core.Command{Kind: core.SetMarketStatus, Market: i, Status: req.Status}); err != nil {
 		return err
 	}
 	s.Logger.Info("market status set", "market", ms.List[i].Symbol, "status", req.Status)
-	writeJSON(w, http.StatusOK, marketStatusJSON{Symbol: ms.List[i].Symbol, Status: string(req.Status)})
+	writeJSON(w, http.StatusOK, admin.MarketStatus{Symbol: ms.List[i].Symbol, Status: string(req.Status)})
 	return nil
 }

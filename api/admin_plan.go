@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/admin"
 )
 
 func (s *Server) routePlans() {
@@ -13,8 +14,8 @@ func (s *Server) routePlans() {
 }
 
 // planJSON describes a user's plan.
-func planJSON(u twinex.User, p twinex.Plan) map[string]any {
-	return map[string]any{"email": u.Email, "plan": p.Name, "daily_requests_per_key": p.DailyRequests}
+func planJSON(u twinex.User, p twinex.Plan) admin.Plan {
+	return admin.Plan{Email: u.Email, Plan: p.Name, DailyRequestsPerKey: p.DailyRequests}
 }
 
 // adminSetPlan assigns a plan to a user: {"email": E, "plan": "pro"}.

@@ -9,7 +9,7 @@ import (
 
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/auth"
-	"github.com/twinex/twinex/engine"
+	"github.com/twinex/twinex/core"
 	"github.com/twinex/twinex/fault"
 )
 
@@ -102,7 +102,7 @@ func (s *Server) adminListFaults(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) adminClearFaults(w http.ResponseWriter, r *http.Request) error {
 	s.Faults.Clear()
 	s.Logger.Info("fault rules cleared")
-	writeJSON(w, http.StatusOK, map[string]string{"result": "ok"})
+	writeJSON(w, http.StatusOK, resultOK)
 	return nil
 }
 
@@ -184,7 +184,7 @@ func (s *Server) expireHeartbeat(ctx context.Context, k twinex.APIKey) {
 	if !k.RequireHeartbeat {
 		return
 	}
-	res, err := s.do(ctx, engine.Command{Kind: engine.CancelSession, AccountID: k.AccountID, Session: k.ID, Reason: twinex.ReasonHeartbeatExpired})
+	res, err := s.do(ctx, core.Command{Kind: core.CancelSession, AccountID: k.AccountID, Session: k.ID, Reason: twinex.ReasonHeartbeatExpired})
 	if err != nil {
 		s.Logger.Error("fault: expiring a heartbeat", "key", k.ID, "err", err)
 		return

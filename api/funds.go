@@ -2,11 +2,8 @@ package api
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"math/big"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,8 +11,8 @@ import (
 
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/chainaddr"
-	"github.com/twinex/twinex/engine"
-	"github.com/twinex/twinex/exchange"
+	"github.com/twinex/twinex/core"
+	"github.com/twinex/twinex/gemini"
 	"github.com/twinex/twinex/ratelimit"
 )
 
@@ -159,241 +156,6 @@ func (f *funds) network(seg string) (string, *twinex.Currency, error) {
 	return "", nil, twinex.Errorf(twinex.UnsupportedNetwork, "Supplied value %q is not a supported network", seg)
 }
 
-// balanceList is the body of /v1/balances for an account.
-
-func (f *funds) paymentMethods(w http.ResponseWriter, r *http.Request, c *signed) error {
-	bals, err := f.s.balanceList(r.Context(), c.account.ID)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"balances": bals, "banks": []any{}})
-	return nil
-}
-
-func (f *funds) notionalBalances(w http.ResponseWriter, r *http.Request, c *signed) error {
-	notional, err := f.s.currency(r.PathValue("currency"))
-	if err != nil {
-		return err
-	}
-	var bals []twinex.Balance
-	if err := f.s.inspect(r.Context(), func(x *engine.Exchange) { bals = x.Ledger().Balances(c.account.ID) }); err != nil {
-		return err
-	}
-	out := []map[string]any{}
-	for _, b := range bals {
-		cur := f.s.Core.Markets().Currency(b.Currency)
-		if b.Total.IsZero() || cur == nil {
-			continue
-		}
-		avail := b.Available().FormatUnits(cur.Scale)
-		v := map[string]any{
-			"currency": b.Currency, "amount": b.Total.FormatUnits(cur.Scale),
-			"available": avail, "availableForWithdrawal": avail,
-		}
-		if rate := f.rate(cur.Code, notional.Code); rate != nil {
-			availN := notionalValue(b.Available(), cur.Scale, rate, notional.Display)
-			v["amountNotional"] = notionalValue(b.Total, cur.Scale, rate, notional.Display)
-			v["availableNotional"], v["availableForWithdrawalNotional"] = availN, availN
-		}
-		out = append(out, v)
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
-}
-
-// rate returns the value of one unit of currency from in currency to, by
-// the last trade prices, or nil when no route is priced.
-func (f *funds) rate(from, to string) *big.Rat {
-	if from == to {
-		return big.NewRat(1, 1)
-	}
-	if r := f.directRate(from, to); r != nil {
-		return r
-	}
-	for _, via := range f.s.Core.Markets().Currencies {
-		if via.Code == from || via.Code == to {
-			continue
-		}
-		if r1 := f.directRate(from, via.Code); r1 != nil {
-			if r2 := f.directRate(via.Code, to); r2 != nil {
-				return r1.Mul(r1, r2)
-			}
-		}
-	}
-	return nil
-}
-
-// directRate prices from in to by one market, either way round.
-func (f *funds) directRate(from, to string) *big.Rat {
-	ms := f.s.Core.Markets()
-	for _, inverse := range []bool{false, true} {
-		for i, m := range ms.List {
-			base, quote := from, to
-			if inverse {
-				base, quote = to, from
-			}
-			if m.Base != base || m.Quote != quote {
-				continue
-			}
-			last := f.s.Core.Snapshot(i).Stats.Last
-			if last <= 0 {
-				continue
-			}
-			unit := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(m.PriceDecimals)), nil)
-			price := new(big.Rat).SetFrac(big.NewInt(last), unit)
-			if inverse {
-				price.Inv(price)
-			}
-			return price
-		}
-	}
-	return nil
-}
-
-// notionalValue formats units (10^-scale) times rate with decimals places,
-// rounded half away from zero, trailing zeros cut.
-func notionalValue(units twinex.Int128, scale int, rate *big.Rat, decimals int) string {
-	unit := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil)
-	n, _ := new(big.Int).SetString(units.String(), 10) // always a decimal integer
-	v := new(big.Rat).SetFrac(n, unit)
-	s := v.Mul(v, rate).FloatString(decimals)
-	if strings.Contains(s, ".") {
-		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	}
-	if s == "-0" {
-		s = "0"
-	}
-	return s
-}
-
-func (f *funds) transfers(w http.ResponseWriter, r *http.Request, c *signed) error {
-	out, err := f.transferList(w, r, c, false)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
-}
-
-// transferList is the body of /v1/transfers, or with v2 of /v2/transfers:
-// the same fields and rules, plus the "network" filter and each on-chain
-// transfer's network.
-func (f *funds) transferList(w http.ResponseWriter, r *http.Request, c *signed, v2 bool) ([]map[string]any, error) {
-	if err := f.limit(w, f.transferLimit, c); err != nil {
-		return nil, err
-	}
-	p := c.payload
-	q := twinex.TransferQuery{AccountID: c.account.ID}
-	code, err := p.str("currency")
-	if err != nil {
-		return nil, err
-	}
-	if code != "" {
-		cur, err := f.s.currency(code)
-		if err != nil {
-			return nil, err
-		}
-		q.Currency = cur.Code
-	}
-	if q.Limit, err = limitField(p, "limit_transfers", 10, 50); err != nil {
-		return nil, err
-	}
-	if q.After, err = sinceField(p, "timestamp"); err != nil {
-		return nil, err
-	}
-	if _, err := p.bool("show_completed_deposit_advances"); err != nil {
-		return nil, err
-	}
-	want := q.Limit
-	// onNetwork keeps every transfer unless v2's "network" names one.
-	onNetwork := func(string) bool { return true }
-	if v2 {
-		seg, err := p.str("network")
-		if err != nil {
-			return nil, err
-		}
-		if seg != "" {
-			network, _, err := f.network(seg)
-			if err != nil {
-				return nil, err
-			}
-			onNetwork = func(code string) bool {
-				cur := f.s.Core.Markets().Currency(code)
-				return cur != nil && strings.EqualFold(cur.Network, network)
-			}
-			if q.Currency != "" && !onNetwork(q.Currency) {
-				return []map[string]any{}, nil
-			}
-			if q.Currency == "" {
-				// Read a full page and filter it: a network may carry
-				// several currencies.
-				q.Limit = exchange.MaxPage
-			}
-		}
-	}
-	list, err := f.s.Store.Transfers(r.Context(), q)
-	if err != nil {
-		return nil, err
-	}
-	out := []map[string]any{}
-	for _, t := range list {
-		cur := f.s.Core.Markets().Currency(t.Currency)
-		if cur == nil || !onNetwork(t.Currency) || len(out) == want {
-			continue
-		}
-		v := geminiTransferJSON(t, cur)
-		if v2 && cur.Network != "" && t.Method == "" && (t.Kind == twinex.Deposit || t.Kind == twinex.Withdrawal) {
-			v["network"] = strings.ToLower(cur.Network)
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
-
-// geminiTransferJSON renders a transfer as an item of /v1/transfers
-// (reference §3.13): timestampms and eid are numbers, amounts strings.
-func geminiTransferJSON(t twinex.Transfer, cur *twinex.Currency) map[string]any {
-	v := map[string]any{
-		"status": "Complete", "timestampms": t.Time / 1e6, "eid": t.ID,
-		"currency": t.Currency, "amount": twinex.FormatUnits(t.Amount, cur.Scale),
-	}
-	switch t.Kind {
-	case twinex.Deposit, twinex.TransferIn:
-		v["type"] = "Deposit"
-		if t.Method != "" {
-			v["method"] = t.Method
-		}
-	default:
-		v["type"] = "Withdrawal"
-	}
-	if t.Kind == twinex.TransferIn || t.Kind == twinex.TransferOut {
-		v["purpose"] = "Internal"
-	}
-	if t.TxHash != "" {
-		v["txHash"] = t.TxHash
-	}
-	if t.Kind == twinex.Withdrawal {
-		v["destination"] = t.Destination
-		v["withdrawalId"] = withdrawalID(t)
-		v["feeAmount"] = twinex.FormatUnits(t.Fee, cur.Scale)
-		v["feeCurrency"] = t.Currency
-	}
-	return v
-}
-
-// withdrawalID is the UUID-looking id of a withdrawal, derived from its eid
-// and its random txHash: stable, so /v1/transfers repeats what /v1/withdraw
-// answered, and not guessable from the eid alone.
-func withdrawalID(t twinex.Transfer) string {
-	h := sha256.Sum256([]byte("twinex withdrawal " + strconv.FormatInt(t.ID, 10) + " " + t.TxHash))
-	b := h[:16]
-	b[6] = b[6]&0x0f | 0x40 // version 4
-	b[8] = b[8]&0x3f | 0x80 // RFC 4122 variant
-	x := hex.EncodeToString(b)
-	return x[:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:]
-}
-
-// label reads an optional label or memo field.
 func label(p payload, name string) (string, error) {
 	v, err := p.str(name)
 	if err != nil {
@@ -448,16 +210,12 @@ func (f *funds) addresses(w http.ResponseWriter, r *http.Request, c *signed) err
 	if err != nil {
 		return err
 	}
-	out := []map[string]any{}
+	out := []gemini.DepositAddress{}
 	for _, a := range list {
 		if a.Created < since {
 			continue
 		}
-		v := map[string]any{"address": a.Address, "timestamp": a.Created / 1e6}
-		if a.Label != "" {
-			v["label"] = a.Label
-		}
-		out = append(out, v)
+		out = append(out, gemini.DepositAddress{Address: a.Address, Timestamp: a.Created / 1e6, Label: a.Label})
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -497,11 +255,7 @@ func (f *funds) newAddress(w http.ResponseWriter, r *http.Request, c *signed) er
 	if err != nil {
 		return err
 	}
-	v := map[string]any{"network": network, "currency": cur.Code, "address": a.Address}
-	if lbl != "" {
-		v["label"] = lbl
-	}
-	writeJSON(w, http.StatusOK, v)
+	writeJSON(w, http.StatusOK, gemini.NewAddress{Network: network, Currency: cur.Code, Address: a.Address, Label: lbl})
 	return nil
 }
 
@@ -522,10 +276,10 @@ func (f *funds) withdraw(w http.ResponseWriter, r *http.Request, c *signed) erro
 		return err
 	}
 	amount := twinex.FormatUnits(t.Amount, cur.Scale)
-	writeJSON(w, http.StatusOK, map[string]any{
-		"address": wd.dest, "amount": amount, "fee": twinex.FormatUnits(t.Fee, cur.Scale),
-		"withdrawalId": withdrawalID(t), "txHash": t.TxHash,
-		"message": fmt.Sprintf("You have requested a transfer of %s %s to %s. This withdrawal will be sent to the blockchain within the next 60 seconds.", amount, cur.Code, wd.dest),
+	writeJSON(w, http.StatusOK, gemini.Withdrawal{
+		Address: wd.dest, Amount: gemini.Decimal(amount), Fee: gemini.Decimal(twinex.FormatUnits(t.Fee, cur.Scale)),
+		WithdrawalID: withdrawalID(t), TxHash: t.TxHash,
+		Message: fmt.Sprintf("You have requested a transfer of %s %s to %s. This withdrawal will be sent to the blockchain within the next 60 seconds.", amount, cur.Code, wd.dest),
 	})
 	return nil
 }
@@ -582,8 +336,8 @@ func (f *funds) execute(ctx context.Context, c *signed, wd withdrawalRequest) (t
 	if err := f.checkApproved(ctx, c.account.ID, wd.network, wd.dest); err != nil {
 		return twinex.Transfer{}, err
 	}
-	res, err := f.s.doSigned(ctx, c, engine.Command{
-		Kind: engine.WithdrawFunds, AccountID: c.account.ID, Currency: wd.cur.Code, Funds: wd.units,
+	res, err := f.s.doSigned(ctx, c, core.Command{
+		Kind: core.WithdrawFunds, AccountID: c.account.ID, Currency: wd.cur.Code, Funds: wd.units,
 		Destination: wd.dest, TxHash: chainaddr.NewTxHash(wd.network), ClientID: wd.clientID,
 	})
 	if err != nil {
@@ -710,21 +464,22 @@ func (f *funds) listApproved(w http.ResponseWriter, r *http.Request, c *signed, 
 		return err
 	}
 	now := f.s.now().UnixNano()
-	out := []map[string]any{}
+	out := approvedAddressesReply{ApprovedAddresses: []gemini.ApprovedAddress{}}
 	for _, a := range list {
 		status := "pending-time"
 		if a.ActiveAt(now) {
 			status = "active"
 		}
-		v := map[string]any{"network": a.Network, "scope": "account", "label": a.Label, "status": status,
-			"createdAt": strconv.FormatInt(a.Created/1e6, 10), "address": a.Address}
-		if a.Memo != "" {
-			v["memo"] = a.Memo
-		}
-		out = append(out, v)
+		out.ApprovedAddresses = append(out.ApprovedAddresses, gemini.ApprovedAddress{Network: a.Network, Scope: "account",
+			Label: a.Label, Status: status, CreatedAt: a.Created / 1e6, Address: a.Address, Memo: a.Memo})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"approvedAddresses": out})
+	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// approvedAddressesReply is the answer of /v1/approvedAddresses/account/:network.
+type approvedAddressesReply struct {
+	ApprovedAddresses []gemini.ApprovedAddress `json:"approvedAddresses"`
 }
 
 // Addresses and transaction hashes. Twinex moves no coins, but clients

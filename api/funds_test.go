@@ -574,11 +574,11 @@ func TestFundsRateLimitsOff(t *testing.T) {
 func TestInternalTransfersJSON(t *testing.T) {
 	cur := twinex.DefaultMarkets().Currency("BTC")
 	in := geminiTransferJSON(twinex.Transfer{ID: 7, Kind: twinex.TransferIn, Currency: "BTC", Amount: 5e10, Time: 2e9}, cur)
-	if in["type"] != "Deposit" || in["purpose"] != "Internal" || in["amount"] != "0.5" || in["eid"] != int64(7) || in["timestampms"] != int64(2000) || in["withdrawalId"] != nil {
+	if in.Type != "Deposit" || in.Purpose != "Internal" || in.Amount != "0.5" || in.EID != 7 || in.Timestampms != 2000 || in.WithdrawalID != "" {
 		t.Errorf("incoming %v", in)
 	}
 	out := geminiTransferJSON(twinex.Transfer{ID: 8, Kind: twinex.TransferOut, Currency: "BTC", Amount: 5e10}, cur)
-	if out["type"] != "Withdrawal" || out["purpose"] != "Internal" || out["withdrawalId"] != nil || out["destination"] != nil {
+	if out.Type != "Withdrawal" || out.Purpose != "Internal" || out.WithdrawalID != "" || out.Destination != nil {
 		t.Errorf("outgoing %v", out)
 	}
 }

@@ -1,11 +1,11 @@
 package api
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
 
 	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/gemini"
 )
 
 // Gemini's v2 funds endpoints, the only ones its official SDK calls
@@ -72,9 +72,9 @@ func (f *funds) withdrawV2(w http.ResponseWriter, r *http.Request, c *signed) er
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"address": wd.dest, "amount": twinex.FormatUnits(t.Amount, wd.cur.Scale), "currency": wd.cur.Code,
-		"fee": twinex.FormatUnits(t.Fee, wd.cur.Scale), "withdrawalId": withdrawalID(t),
+	writeJSON(w, http.StatusOK, gemini.WithdrawalV2{
+		Address: wd.dest, Amount: gemini.Decimal(twinex.FormatUnits(t.Amount, wd.cur.Scale)), Currency: wd.cur.Code,
+		Fee: gemini.Decimal(twinex.FormatUnits(t.Fee, wd.cur.Scale)), WithdrawalID: withdrawalID(t),
 	})
 	return nil
 }
@@ -84,9 +84,6 @@ func (f *funds) feeEstimateV2(w http.ResponseWriter, r *http.Request, c *signed)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"currency": wd.cur.Code, "fee": json.Number("0"), "isOverride": false,
-		"monthlyLimit": 0, "monthlyRemaining": 0,
-	})
+	writeJSON(w, http.StatusOK, gemini.FeeEstimate{Currency: wd.cur.Code, Fee: "0"})
 	return nil
 }

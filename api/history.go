@@ -1,13 +1,14 @@
 package api
 
 import (
-	"encoding/json"
+	"context"
 	"net/http"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/twinex/twinex"
-	"github.com/twinex/twinex/engine"
+	"github.com/twinex/twinex/gemini"
 )
 
 func (s *Server) routeHistory() {
@@ -53,15 +54,14 @@ func (s *Server) ordersHistory(w http.ResponseWriter, r *http.Request, c *signed
 			continue
 		}
 		v := orderObject(o, m)
-		trades := []map[string]any{}
+		v.Trades = []gemini.MyTrade{}
 		if o.Filled > 0 {
 			list, err := s.Store.Trades(r.Context(), twinex.TradeQuery{OrderID: o.ID, Limit: 500})
 			if err != nil {
 				return err
 			}
-			trades = s.myTradesJSON(list, c.account.ID)
+			v.Trades = s.myTradesJSON(list, c.account.ID)
 		}
-		v.Trades = &trades
 		out = append(out, v)
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -74,11 +74,14 @@ func (s *Server) volumeTrades(r *http.Request, accountID int64, now time.Time) (
 }
 
 // num renders units as an exact JSON number.
-func num(v int64, scale int) json.Number { return json.Number(twinex.FormatUnits(v, scale)) }
+func num(v int64, scale int) gemini.Number { return gemini.Number(twinex.FormatUnits(v, scale)) }
 
 // wideNum is num for a sum of notionals, which may pass an int64 of ledger
 // units ($922M of USD).
-func wideNum(v twinex.Int128, scale int) json.Number { return json.Number(v.FormatUnits(scale)) }
+func wideNum(v twinex.Int128, scale int) gemini.Number { return gemini.Number(v.FormatUnits(scale)) }
+
+// bps renders a fee rate in basis points as a JSON number.
+func bps(v int64) gemini.Number { return gemini.Number(strconv.FormatInt(v, 10)) }
 
 func (s *Server) tradeVolume(w http.ResponseWriter, r *http.Request, c *signed) error {
 	trades, err := s.volumeTrades(r, c.account.ID, s.now())
@@ -121,27 +124,27 @@ func (s *Server) tradeVolume(w http.ResponseWriter, r *http.Request, c *signed) 
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	days := [][]map[string]any{}
+	days := [][]gemini.TradeVolume{}
 	var cur string
 	for _, k := range keys {
 		a := byKey[k]
 		if a.date != cur {
-			days = append(days, []map[string]any{})
+			days = append(days, []gemini.TradeVolume{})
 			cur = a.date
 		}
 		ad, qs := a.m.AmountDecimals, a.m.QuoteScale()
 		total := satAdd(satAdd(a.base[0][0], a.base[0][1]), satAdd(a.base[1][0], a.base[1][1]))
-		ratio := json.Number("0")
+		ratio := gemini.Number("0")
 		if makerTotal := satAdd(a.base[1][0], a.base[1][1]); makerTotal > 0 {
-			ratio = json.Number(twinex.FormatQuotient(a.base[1][0], makerTotal, 0, 0, 4))
+			ratio = gemini.Number(twinex.FormatQuotient(a.base[1][0], makerTotal, 0, 0, 4))
 		}
-		days[len(days)-1] = append(days[len(days)-1], map[string]any{
-			"symbol": a.m.Symbol, "base_currency": a.m.Base, "notional_currency": a.m.Quote, "data_date": a.date,
-			"total_volume_base": num(total, ad), "maker_buy_sell_ratio": ratio,
-			"buy_maker_base": num(a.base[1][0], ad), "buy_maker_notional": wideNum(a.notional[1][0], qs), "buy_maker_count": a.count[1][0],
-			"sell_maker_base": num(a.base[1][1], ad), "sell_maker_notional": wideNum(a.notional[1][1], qs), "sell_maker_count": a.count[1][1],
-			"buy_taker_base": num(a.base[0][0], ad), "buy_taker_notional": wideNum(a.notional[0][0], qs), "buy_taker_count": a.count[0][0],
-			"sell_taker_base": num(a.base[0][1], ad), "sell_taker_notional": wideNum(a.notional[0][1], qs), "sell_taker_count": a.count[0][1],
+		days[len(days)-1] = append(days[len(days)-1], gemini.TradeVolume{
+			Symbol: a.m.Symbol, BaseCurrency: a.m.Base, NotionalCurrency: a.m.Quote, DataDate: a.date,
+			TotalVolumeBase: num(total, ad), MakerBuySellRatio: ratio,
+			BuyMakerBase: num(a.base[1][0], ad), BuyMakerNotional: wideNum(a.notional[1][0], qs), BuyMakerCount: a.count[1][0],
+			SellMakerBase: num(a.base[1][1], ad), SellMakerNotional: wideNum(a.notional[1][1], qs), SellMakerCount: a.count[1][1],
+			BuyTakerBase: num(a.base[0][0], ad), BuyTakerNotional: wideNum(a.notional[0][0], qs), BuyTakerCount: a.count[0][0],
+			SellTakerBase: num(a.base[0][1], ad), SellTakerNotional: wideNum(a.notional[0][1], qs), SellTakerCount: a.count[0][1],
 		})
 	}
 	writeJSON(w, http.StatusOK, days)
@@ -183,13 +186,9 @@ func (s *Server) notionalVolume(w http.ResponseWriter, r *http.Request, c *signe
 	if err != nil {
 		return err
 	}
-	fees := twinex.DefaultFeeRates
-	if err := s.inspect(r.Context(), func(x *engine.Exchange) {
-		if a := x.Ledger().Lookup(c.account.ID); a != nil {
-			fees = a.Fees
-		}
-	}); err != nil {
-		return err
+	fees, err := s.Core.FeeRates(context.WithoutCancel(r.Context()), c.account.ID)
+	if err != nil {
+		return coreError(err)
 	}
 	var total twinex.Int128 // 30 days of notionals outgrow an int64 of USD ledger units
 	daily := map[string]twinex.Int128{}
@@ -208,17 +207,17 @@ func (s *Server) notionalVolume(w http.ResponseWriter, r *http.Request, c *signe
 		dates = append(dates, d)
 	}
 	sort.Sort(sort.Reverse(sort.StringSlice(dates)))
-	oneDay := []map[string]any{}
+	oneDay := []gemini.DayNotional{}
 	for _, d := range dates {
-		oneDay = append(oneDay, map[string]any{"date": d, "notional_volume": wideNum(daily[d], 10)})
+		oneDay = append(oneDay, gemini.DayNotional{Date: d, NotionalVolume: wideNum(daily[d], 10)})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"web_maker_fee_bps": fees.MakerBps, "web_taker_fee_bps": fees.TakerBps, "web_auction_fee_bps": fees.MakerBps,
-		"api_maker_fee_bps": fees.MakerBps, "api_taker_fee_bps": fees.TakerBps, "api_auction_fee_bps": fees.MakerBps,
-		"fix_maker_fee_bps": fees.MakerBps, "fix_taker_fee_bps": fees.TakerBps, "fix_auction_fee_bps": fees.MakerBps,
-		"block_maker_fee_bps": 0, "block_taker_fee_bps": fees.TakerBps,
-		"notional_30d_volume": wideNum(total, 10), "last_updated_ms": now.UnixMilli(),
-		"date": now.UTC().Format("2006-01-02"), "notional_1d_volume": oneDay,
+	writeJSON(w, http.StatusOK, gemini.NotionalVolume{
+		WebMakerFeeBps: bps(fees.MakerBps), WebTakerFeeBps: bps(fees.TakerBps), WebAuctionFeeBps: bps(fees.MakerBps),
+		APIMakerFeeBps: bps(fees.MakerBps), APITakerFeeBps: bps(fees.TakerBps), APIAuctionFeeBps: bps(fees.MakerBps),
+		FIXMakerFeeBps: bps(fees.MakerBps), FIXTakerFeeBps: bps(fees.TakerBps), FIXAuctionFeeBps: bps(fees.MakerBps),
+		BlockMakerFeeBps: bps(0), BlockTakerFeeBps: bps(fees.TakerBps),
+		Notional30dVolume: wideNum(total, 10), LastUpdatedMs: now.UnixMilli(),
+		Date: now.UTC().Format("2006-01-02"), Notional1dVolume: oneDay,
 	})
 	return nil
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/exchange"
+	"github.com/twinex/twinex/gemini"
 )
 
 func (s *Server) routeMaster() {
@@ -36,7 +38,7 @@ func (s *Server) accountCreate(w http.ResponseWriter, r *http.Request, c *signed
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"account": a.Nickname, "type": a.Type})
+	writeJSON(w, http.StatusOK, gemini.CreatedAccount{Account: a.Nickname, Type: a.Type})
 	return nil
 }
 
@@ -49,13 +51,13 @@ func (s *Server) accountList(w http.ResponseWriter, r *http.Request, c *signed) 
 	if err != nil {
 		return err
 	}
-	out := []map[string]any{}
+	out := []gemini.AccountSummary{}
 	for i, a := range list {
 		if i == limit {
 			break
 		}
-		out = append(out, map[string]any{"name": a.Name, "account": a.Nickname, "type": a.Type,
-			"counterparty_id": counterpartyID(c.user), "created": a.Created / 1e6, "status": "open"})
+		out = append(out, gemini.AccountSummary{Name: a.Name, Account: a.Nickname, Type: a.Type,
+			CounterpartyID: counterpartyID(c.user), Created: a.Created / 1e6, Status: "open"})
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -85,9 +87,9 @@ func (s *Server) accountTransfer(w http.ResponseWriter, r *http.Request, c *sign
 		return err
 	}
 	id := strconv.FormatInt(t.Out.ID, 10)
-	writeJSON(w, http.StatusOK, map[string]any{
-		"fromAccount": t.From.Nickname, "toAccount": t.To.Nickname, "amount": twinex.FormatUnits(t.Amount, t.Currency.Scale),
-		"fee": "0", "currency": t.Currency.Name, "withdrawalId": id, "uuid": id, "message": "Success, transfer completed.",
+	writeJSON(w, http.StatusOK, gemini.AccountTransferResult{
+		FromAccount: t.From.Nickname, ToAccount: t.To.Nickname, Amount: gemini.Decimal(twinex.FormatUnits(t.Amount, t.Currency.Scale)),
+		Fee: "0", Currency: t.Currency.Name, WithdrawalID: id, UUID: id, Message: "Success, transfer completed.",
 	})
 	return nil
 }
@@ -98,8 +100,8 @@ type txn struct {
 	time    int64
 	kind    int // 0 trade, 1 transfer
 	id      int64
-	account int64 // a trade between two accounts of the group is a row for each
-	render  func() (map[string]any, error)
+	account int64               // a trade between two accounts of the group is a row for each
+	render  func() (any, error) // a transactionTrade or a transactionTransfer
 }
 
 // after reports whether x comes after the cursor c: by time, then trades
@@ -162,71 +164,12 @@ func (s *Server) transactions(w http.ResponseWriter, r *http.Request, c *signed)
 			fq.After, fq.AfterID = from, cursor.id-1
 		}
 	}
-	accounts, err := s.Accounts.Accounts(r.Context(), c.user)
+	all, err := s.transactionRows(r.Context(), c.user, tq, fq)
 	if err != nil {
 		return err
 	}
-	nick := map[int64]string{}
-	for _, a := range accounts {
-		nick[a.ID] = a.Nickname
-	}
-	clientIDs := map[int64]string{} // order id -> client order id, read once
-	clientOrderID := func(id int64) (string, error) {
-		if v, ok := clientIDs[id]; ok {
-			return v, nil
-		}
-		o, err := s.Store.Order(r.Context(), id)
-		if err != nil && !errors.Is(err, twinex.ErrNotFound) {
-			return "", err
-		}
-		clientIDs[id] = o.ClientOrderID
-		return o.ClientOrderID, nil
-	}
-	var all []txn
-	for _, a := range accounts {
-		tq.AccountID, fq.AccountID = a.ID, a.ID
-		trades, err := s.Store.Trades(r.Context(), tq)
-		if err != nil {
-			return err
-		}
-		for _, t := range trades {
-			m := s.Core.Markets().Market(t.Market)
-			if m == nil {
-				continue
-			}
-			a := a
-			all = append(all, txn{time: t.Time, kind: 0, id: t.ID, account: a.ID, render: func() (map[string]any, error) {
-				f := exchange.FillOf(t, a.ID)
-				coid, err := clientOrderID(f.OrderID)
-				if err != nil {
-					return nil, err
-				}
-				return map[string]any{
-					"type": "trade", "account": a.Nickname, "symbol": m.Base + m.Quote, "side": f.Side.String(),
-					"price": m.FormatPrice(t.Price), "amount": m.FormatAmount(t.Amount),
-					"timestampms": t.Time / 1e6, "tid": t.ID, "orderId": f.OrderID, "clientOrderId": coid,
-					"isAggressor": !f.Maker, "feeAmount": twinex.FormatUnits(f.Fee, m.QuoteScale()), "feeAssetCode": m.Quote,
-					"isAuctionFill": false, "isClearingFill": false, "exchange": "gemini",
-				}, nil
-			}})
-		}
-		transfers, err := s.Store.Transfers(r.Context(), fq)
-		if err != nil {
-			return err
-		}
-		for _, t := range transfers {
-			cur := s.Core.Markets().Currency(t.Currency)
-			if cur == nil {
-				continue
-			}
-			a := a
-			all = append(all, txn{time: t.Time, kind: 1, id: t.ID, account: a.ID, render: func() (map[string]any, error) {
-				return transactionTransferJSON(t, cur, a.Nickname, nick), nil
-			}})
-		}
-	}
 	sort.Slice(all, func(i, j int) bool { return all[j].after(all[i]) })
-	results := []map[string]any{}
+	results := []any{}
 	var last txn
 	for _, x := range all {
 		if !x.after(cursor) {
@@ -242,46 +185,155 @@ func (s *Server) transactions(w http.ResponseWriter, r *http.Request, c *signed)
 		results = append(results, v)
 		last = x
 	}
-	out := map[string]any{"results": results}
+	out := transactionsReply{Results: results}
 	if len(results) == limit {
-		out["continuationToken"] = fmt.Sprintf("%d.%d.%d.%d", last.time, last.kind, last.id, last.account)
+		out.ContinuationToken = fmt.Sprintf("%d.%d.%d.%d", last.time, last.kind, last.id, last.account)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// transactionRows reads the trades and transfers of every account of the
+// group from the queries' bounds on, each as a txn that renders its row.
+func (s *Server) transactionRows(ctx context.Context, user int64, tq twinex.TradeQuery, fq twinex.TransferQuery) ([]txn, error) {
+	accounts, err := s.Accounts.Accounts(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	nick := map[int64]string{}
+	for _, a := range accounts {
+		nick[a.ID] = a.Nickname
+	}
+	clientIDs := map[int64]string{} // order id -> client order id, read once
+	clientOrderID := func(id int64) (string, error) {
+		if v, ok := clientIDs[id]; ok {
+			return v, nil
+		}
+		o, err := s.Store.Order(ctx, id)
+		if err != nil && !errors.Is(err, twinex.ErrNotFound) {
+			return "", err
+		}
+		clientIDs[id] = o.ClientOrderID
+		return o.ClientOrderID, nil
+	}
+	var all []txn
+	for _, a := range accounts {
+		tq.AccountID, fq.AccountID = a.ID, a.ID
+		trades, err := s.Store.Trades(ctx, tq)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range trades {
+			m := s.Core.Markets().Market(t.Market)
+			if m == nil {
+				continue
+			}
+			a := a
+			all = append(all, txn{time: t.Time, kind: 0, id: t.ID, account: a.ID, render: func() (any, error) {
+				f := exchange.FillOf(t, a.ID)
+				coid, err := clientOrderID(f.OrderID)
+				if err != nil {
+					return nil, err
+				}
+				return transactionTrade{
+					Type: "trade", Account: a.Nickname, Symbol: m.Base + m.Quote, Side: f.Side.String(),
+					Price: m.FormatPrice(t.Price), Amount: m.FormatAmount(t.Amount),
+					Timestampms: t.Time / 1e6, TID: t.ID, OrderID: f.OrderID, ClientOrderID: coid,
+					IsAggressor: !f.Maker, FeeAmount: twinex.FormatUnits(f.Fee, m.QuoteScale()), FeeAssetCode: m.Quote,
+					Exchange: "gemini",
+				}, nil
+			}})
+		}
+		transfers, err := s.Store.Transfers(ctx, fq)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range transfers {
+			cur := s.Core.Markets().Currency(t.Currency)
+			if cur == nil {
+				continue
+			}
+			a := a
+			all = append(all, txn{time: t.Time, kind: 1, id: t.ID, account: a.ID, render: func() (any, error) {
+				return transactionTransferJSON(t, cur, a.Nickname, nick), nil
+			}})
+		}
+	}
+	return all, nil
 }
 
 // transactionTransferJSON renders a transfer as a row of /v1/transactions:
 // the /v1/transfers fields under the spec's names (transferType,
 // transactionHash, clientTransferId), with the account, and for a move
 // between the group's accounts their nicknames as source and destination.
-func transactionTransferJSON(t twinex.Transfer, cur *twinex.Currency, account string, nick map[int64]string) map[string]any {
-	v := map[string]any{
-		"account": account, "status": "Complete", "timestampms": t.Time / 1e6, "eid": t.ID,
-		"currency": t.Currency, "amount": twinex.FormatUnits(t.Amount, cur.Scale),
+func transactionTransferJSON(t twinex.Transfer, cur *twinex.Currency, account string, nick map[int64]string) transactionTransfer {
+	v := transactionTransfer{
+		Account: account, Status: "Complete", Timestampms: t.Time / 1e6, EID: t.ID,
+		Currency: t.Currency, Amount: twinex.FormatUnits(t.Amount, cur.Scale),
+		TransactionHash: t.TxHash, ClientTransferID: t.ClientID,
 	}
 	switch t.Kind {
 	case twinex.Deposit, twinex.TransferIn:
-		v["transferType"] = "Deposit"
-		if t.Method != "" {
-			v["method"] = t.Method
-		}
+		v.TransferType, v.Method = "Deposit", t.Method
 	default:
-		v["transferType"] = "Withdrawal"
+		v.TransferType = "Withdrawal"
 	}
 	switch t.Kind {
 	case twinex.TransferIn:
-		v["purpose"], v["source"], v["destination"] = "Internal", nick[t.Counterparty], account
+		src := nick[t.Counterparty]
+		v.Purpose, v.Source, v.Destination = "Internal", &src, &account
 	case twinex.TransferOut:
-		v["purpose"], v["source"], v["destination"] = "Internal", account, nick[t.Counterparty]
+		dst := nick[t.Counterparty]
+		v.Purpose, v.Source, v.Destination = "Internal", &account, &dst
 	case twinex.Withdrawal:
-		v["destination"] = t.Destination
-		v["withdrawalId"] = withdrawalID(t)
-	}
-	if t.TxHash != "" {
-		v["transactionHash"] = t.TxHash
-	}
-	if t.ClientID != "" {
-		v["clientTransferId"] = t.ClientID
+		v.Destination, v.WithdrawalID = &t.Destination, withdrawalID(t)
 	}
 	return v
+}
+
+// transactionsReply is the answer of /v1/transactions, and
+// transactionTrade and transactionTransfer its two kinds of rows. They
+// are the server's own rather than gemini.Transaction, which decodes both
+// kinds into one struct whose omitempty would drop the false flags and
+// empty names these rows send. The fields are in the order of their JSON
+// names, as the golden files pin.
+type transactionsReply struct {
+	ContinuationToken string `json:"continuationToken,omitempty"` // only when the page is full
+	Results           []any  `json:"results"`
+}
+
+type transactionTrade struct {
+	Account        string `json:"account"`
+	Amount         string `json:"amount"`
+	ClientOrderID  string `json:"clientOrderId"` // "" when the order had none
+	Exchange       string `json:"exchange"`
+	FeeAmount      string `json:"feeAmount"`
+	FeeAssetCode   string `json:"feeAssetCode"`
+	IsAggressor    bool   `json:"isAggressor"`
+	IsAuctionFill  bool   `json:"isAuctionFill"`
+	IsClearingFill bool   `json:"isClearingFill"`
+	OrderID        int64  `json:"orderId"` // a JSON number here
+	Price          string `json:"price"`
+	Side           string `json:"side"`
+	Symbol         string `json:"symbol"`
+	TID            int64  `json:"tid"`
+	Timestampms    int64  `json:"timestampms"`
+	Type           string `json:"type"` // "trade"
+}
+
+type transactionTransfer struct {
+	Account          string  `json:"account"`
+	Amount           string  `json:"amount"`
+	ClientTransferID string  `json:"clientTransferId,omitempty"`
+	Currency         string  `json:"currency"`
+	Destination      *string `json:"destination,omitempty"` // internal moves and withdrawals, even when ""
+	EID              int64   `json:"eid"`
+	Method           string  `json:"method,omitempty"` // deposits
+	Purpose          string  `json:"purpose,omitempty"`
+	Source           *string `json:"source,omitempty"` // internal moves, even when ""
+	Status           string  `json:"status"`
+	Timestampms      int64   `json:"timestampms"`
+	TransactionHash  string  `json:"transactionHash,omitempty"`
+	TransferType     string  `json:"transferType"` // Deposit, Withdrawal
+	WithdrawalID     string  `json:"withdrawalId,omitempty"`
 }

@@ -6,42 +6,21 @@ import (
 	"strconv"
 
 	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/admin"
+	"github.com/twinex/twinex/gemini"
 )
 
 // orderReply is Gemini's order object (reference §3.1), the answer of
 // order/new, order/cancel, order/status, /v1/orders and the order
-// history. It is a struct rather than a map because it answers every
-// signed order and cancel: encoding a map sorts its keys and reflects on
-// each value per request. The fields are in the order of their JSON
-// names, the order a map's keys were encoded in, so the bytes on the
-// wire are the same (the golden files pin them).
-type orderReply struct {
-	AccountID         int64    `json:"account_id,omitempty"` // the admin API's only
-	AvgExecutionPrice string   `json:"avg_execution_price"`
-	ClientOrderID     string   `json:"client_order_id,omitempty"`
-	Exchange          string   `json:"exchange"`
-	ExecutedAmount    string   `json:"executed_amount"`
-	ID                string   `json:"id"`
-	IsCancelled       bool     `json:"is_cancelled"`
-	IsHidden          bool     `json:"is_hidden"`
-	IsLive            bool     `json:"is_live"`
-	Options           []string `json:"options"`
-	OrderID           string   `json:"order_id"`
-	OriginalAmount    string   `json:"original_amount"`
-	Price             string   `json:"price"`
-	Reason            string   `json:"reason,omitempty"`
-	RemainingAmount   string   `json:"remaining_amount"`
-	Side              string   `json:"side"`
-	StopPrice         string   `json:"stop_price,omitempty"` // stop-limit orders only
-	Symbol            string   `json:"symbol"`
-	Timestamp         string   `json:"timestamp"`
-	TimestampMS       int64    `json:"timestampms"`
-	// Trades, when set, lists the order's fills (order/status with
-	// include_trades, the order history), even when empty.
-	Trades    *[]map[string]any `json:"trades,omitempty"`
-	Type      string            `json:"type"`
-	WasForced bool              `json:"was_forced"`
-}
+// history: the gemini client's Order, which the server fills, with the
+// account id the admin API adds in front (admin.Order; a type of its own
+// here for the encoder's methods). gemini.Order keeps its fields
+// in the order of their JSON names, the order the keys of the maps these
+// replies were once built from were encoded in, so the bytes on the wire
+// are the same (the golden files pin them). Order.Trades, when not nil,
+// lists the order's fills (order/status with include_trades, the order
+// history), even when empty.
+type orderReply admin.Order
 
 // orderObject renders an order in Gemini's order-object shape.
 func orderObject(o twinex.Order, m *twinex.Market) orderReply {
@@ -56,19 +35,27 @@ func orderObject(o twinex.Order, m *twinex.Market) orderReply {
 		opts = append(opts, o.Option.String())
 	}
 	id := strconv.FormatInt(o.ID, 10)
-	v := orderReply{
+	v := orderReply{Order: gemini.Order{
 		OrderID: id, ID: id, Symbol: o.Market, Exchange: "gemini",
-		AvgExecutionPrice: avg, Side: o.Side.String(), Type: o.Type.String(),
-		Timestamp: strconv.FormatInt(o.Created/1e9, 10), TimestampMS: o.Created / 1e6,
+		AvgExecutionPrice: gemini.Decimal(avg), Side: o.Side.String(), Type: o.Type.String(),
+		Timestamp: o.Created / 1e9, Timestampms: o.Created / 1e6,
 		IsLive: o.Status.Open(), IsCancelled: o.Status == twinex.StatusCancelled,
-		ExecutedAmount: m.FormatAmount(o.Filled), RemainingAmount: m.FormatAmount(o.Remaining()),
-		OriginalAmount: m.FormatAmount(o.Amount), Price: m.FormatPrice(o.Price),
+		ExecutedAmount: gemini.Decimal(m.FormatAmount(o.Filled)), RemainingAmount: gemini.Decimal(m.FormatAmount(o.Remaining())),
+		OriginalAmount: gemini.Decimal(m.FormatAmount(o.Amount)), Price: gemini.Decimal(m.FormatPrice(o.Price)),
 		Options: opts, ClientOrderID: o.ClientOrderID, Reason: o.CancelReason,
-	}
+	}}
 	if o.Type == twinex.StopLimit {
-		v.StopPrice = m.FormatPrice(o.StopPrice)
+		v.StopPrice = gemini.Decimal(m.FormatPrice(o.StopPrice))
 	}
 	return v
+}
+
+// averagePrice returns FilledNotional/Filled as a decimal price with the
+// quote currency's full precision.
+func averagePrice(o twinex.Order, m *twinex.Market) string {
+	// notional (quote units, scale qs) / (filled amount units, scale ad)
+	// gives a price at scale qs-ad.
+	return twinex.FormatQuotient(o.FilledNotional, o.Filled, m.QuoteScale()-m.AmountDecimals, m.PriceDecimals, m.QuoteScale())
 }
 
 // adminOrder is the order object with the account id, for the admin API.
@@ -85,7 +72,7 @@ func (v orderReply) fields() map[string]any {
 	f := map[string]any{
 		"order_id": v.OrderID, "id": v.ID, "symbol": v.Symbol, "exchange": v.Exchange,
 		"avg_execution_price": v.AvgExecutionPrice, "side": v.Side, "type": v.Type,
-		"timestamp": v.Timestamp, "timestampms": v.TimestampMS,
+		"timestamp": strconv.FormatInt(v.Timestamp, 10), "timestampms": v.Timestampms,
 		"is_live": v.IsLive, "is_cancelled": v.IsCancelled,
 		"is_hidden": v.IsHidden, "was_forced": v.WasForced,
 		"executed_amount": v.ExecutedAmount, "remaining_amount": v.RemainingAmount,
@@ -105,7 +92,7 @@ func (v orderReply) fields() map[string]any {
 		f["reason"] = v.Reason
 	}
 	if v.Trades != nil {
-		f["trades"] = *v.Trades
+		f["trades"] = v.Trades
 	}
 	return f
 }
@@ -122,12 +109,12 @@ func (v *orderReply) appendJSON(b []byte) []byte {
 		b = strconv.AppendInt(b, v.AccountID, 10)
 		b = append(b, ',')
 	}
-	b = appendField(b, "avg_execution_price", v.AvgExecutionPrice)
+	b = appendField(b, "avg_execution_price", string(v.AvgExecutionPrice))
 	if v.ClientOrderID != "" {
 		b = appendField(b, "client_order_id", v.ClientOrderID)
 	}
 	b = appendField(b, "exchange", v.Exchange)
-	b = appendField(b, "executed_amount", v.ExecutedAmount)
+	b = appendField(b, "executed_amount", string(v.ExecutedAmount))
 	b = appendField(b, "id", v.ID)
 	b = append(b, `"is_cancelled":`...)
 	b = strconv.AppendBool(b, v.IsCancelled)
@@ -150,20 +137,21 @@ func (v *orderReply) appendJSON(b []byte) []byte {
 	}
 	b = append(b, ',')
 	b = appendField(b, "order_id", v.OrderID)
-	b = appendField(b, "original_amount", v.OriginalAmount)
-	b = appendField(b, "price", v.Price)
+	b = appendField(b, "original_amount", string(v.OriginalAmount))
+	b = appendField(b, "price", string(v.Price))
 	if v.Reason != "" {
 		b = appendField(b, "reason", v.Reason)
 	}
-	b = appendField(b, "remaining_amount", v.RemainingAmount)
+	b = appendField(b, "remaining_amount", string(v.RemainingAmount))
 	b = appendField(b, "side", v.Side)
 	if v.StopPrice != "" {
-		b = appendField(b, "stop_price", v.StopPrice)
+		b = appendField(b, "stop_price", string(v.StopPrice))
 	}
 	b = appendField(b, "symbol", v.Symbol)
-	b = appendField(b, "timestamp", v.Timestamp)
-	b = append(b, `"timestampms":`...)
-	b = strconv.AppendInt(b, v.TimestampMS, 10)
+	b = append(b, `"timestamp":"`...)
+	b = strconv.AppendInt(b, v.Timestamp, 10)
+	b = append(b, `","timestampms":`...)
+	b = strconv.AppendInt(b, v.Timestampms, 10)
 	b = append(b, ',')
 	b = appendField(b, "type", v.Type)
 	b = append(b, `"was_forced":`...)

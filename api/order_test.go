@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/gemini"
 )
 
 // TestOrderReplyFields: the order object's map for the order events
@@ -20,8 +21,7 @@ func TestOrderReplyFields(t *testing.T) {
 			ClientOrderID: "my-id", Option: twinex.MakerOrCancel, AccountID: 100, Created: 1_800_000_000_000_000_000},
 	} {
 		for _, v := range []orderReply{orderObject(o, m), adminOrder(o, m)} {
-			trades := []map[string]any{}
-			for _, with := range []*[]map[string]any{nil, &trades} {
+			for _, with := range [][]gemini.MyTrade{nil, {}} {
 				v.Trades = with
 				a, err := json.Marshal(v)
 				if err != nil {

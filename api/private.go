@@ -79,11 +79,11 @@ func (p payload) decimal(name string) (string, bool) {
 	if !p.has(name) {
 		return "", false
 	}
-	var d Decimal
+	var d requestDecimal
 	if err := d.UnmarshalJSON(p[name]); err != nil {
 		return "", false
 	}
-	return string(d), true
+	return d.String(), true
 }
 
 // int returns an integer field given as a JSON string or number.

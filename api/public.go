@@ -1,11 +1,8 @@
 package api
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"html/template"
 	"math"
 	"net/http"
 	"net/url"
@@ -14,7 +11,7 @@ import (
 
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/core"
-	"github.com/twinex/twinex/engine"
+	"github.com/twinex/twinex/gemini"
 	"github.com/twinex/twinex/marketdata"
 )
 
@@ -107,18 +104,16 @@ func (s *Server) market(symbol string) (*twinex.Market, *core.Snapshot, error) {
 	return ms.List[i], s.Core.Snapshot(i), nil
 }
 
-// number renders units of 10^-scale as an exact JSON number ("0.00000001",
+// units renders units of 10^-scale as an exact decimal ("0.00000001",
 // never a float64's "1e-08" or rounding).
-func number(v int64, scale int) json.Number {
-	return json.Number(twinex.FormatUnits(v, scale))
-}
+func units(v int64, scale int) gemini.Decimal { return gemini.Decimal(twinex.FormatUnits(v, scale)) }
 
 // price formats a price, or "" (omitted) when there is none.
-func price(m *twinex.Market, p int64) string {
+func price(m *twinex.Market, p int64) gemini.Decimal {
 	if p == 0 {
 		return ""
 	}
-	return m.FormatPrice(p)
+	return gemini.Decimal(m.FormatPrice(p))
 }
 
 // symbols lists the markets that are not closed: a closed market is gone
@@ -134,38 +129,21 @@ func (s *Server) symbols(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// symbolDetailsJSON is §2.2. contract_price_currency is left out: for a
-// spot market its presence makes ccxt treat the market as a swap (§2.2, §9).
-type symbolDetailsJSON struct {
-	Symbol         string      `json:"symbol"`
-	BaseCurrency   string      `json:"base_currency"`
-	QuoteCurrency  string      `json:"quote_currency"`
-	TickSize       json.Number `json:"tick_size"`       // the amount increment
-	QuoteIncrement json.Number `json:"quote_increment"` // the price tick
-	MinOrderSize   string      `json:"min_order_size"`
-	Status         string      `json:"status"`
-	WrapEnabled    bool        `json:"wrap_enabled"`
-	ProductType    string      `json:"product_type"`
-	ContractType   string      `json:"contract_type"`
-}
-
+// symbolDetails is §2.2. contract_price_currency is left out: for a spot
+// market its presence makes ccxt treat the market as a swap (§2.2, §9).
 func (s *Server) symbolDetails(w http.ResponseWriter, r *http.Request) error {
 	m, snap, err := s.market(r.PathValue("symbol"))
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, symbolDetailsJSON{
+	writeJSON(w, http.StatusOK, gemini.SymbolDetails{
 		Symbol: strings.ToUpper(m.Symbol), BaseCurrency: m.Base, QuoteCurrency: m.Quote,
-		TickSize: number(m.AmountStep, m.AmountDecimals), QuoteIncrement: number(m.PriceTick, m.PriceDecimals),
-		MinOrderSize: m.FormatAmount(m.MinAmount), Status: string(snap.Status),
+		TickSize:       gemini.Number(units(m.AmountStep, m.AmountDecimals)), // the amount increment
+		QuoteIncrement: gemini.Number(units(m.PriceTick, m.PriceDecimals)),   // the price tick
+		MinOrderSize:   gemini.Decimal(m.FormatAmount(m.MinAmount)), Status: string(snap.Status),
 		ProductType: "spot", ContractType: "vanilla",
 	})
 	return nil
-}
-
-type networkJSON struct {
-	Token   string   `json:"token"`
-	Network []string `json:"network"`
 }
 
 func (s *Server) network(w http.ResponseWriter, r *http.Request) error {
@@ -174,9 +152,9 @@ func (s *Server) network(w http.ResponseWriter, r *http.Request) error {
 	if cur == nil {
 		return twinex.Errorf(twinex.UnsupportedNetwork, "Supplied value %q is not a supported token", token)
 	}
-	out := networkJSON{Token: cur.Code, Network: []string{}}
+	out := gemini.Network{Token: cur.Code, Networks: []string{}}
 	if cur.Network != "" {
-		out.Network = append(out.Network, cur.Network)
+		out.Networks = append(out.Networks, cur.Network)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -184,26 +162,18 @@ func (s *Server) network(w http.ResponseWriter, r *http.Request) error {
 
 // pubtickerJSON is §2.4. Volume holds the base and quote codes (upper
 // case) as decimal strings and "timestamp" as a number of ms.
-type pubtickerJSON struct {
-	Bid    string         `json:"bid,omitempty"`
-	Ask    string         `json:"ask,omitempty"`
-	Volume map[string]any `json:"volume"`
-	Last   string         `json:"last,omitempty"`
-}
-
 func (s *Server) pubticker(w http.ResponseWriter, r *http.Request) error {
 	m, snap, err := s.market(r.PathValue("symbol"))
 	if err != nil {
 		return err
 	}
 	bid, ask := bestPrices(snap)
-	writeJSON(w, http.StatusOK, pubtickerJSON{
+	writeJSON(w, http.StatusOK, gemini.Ticker{
 		Bid: price(m, bid), Ask: price(m, ask), Last: price(m, snap.Stats.Last),
-		Volume: map[string]any{
-			m.Base:      m.FormatAmount(snap.Stats.Volume),
-			m.Quote:     snap.Stats.QuoteVolume.FormatUnits(m.QuoteScale()),
-			"timestamp": snap.Time / 1e6,
-		},
+		Volume: gemini.TickerVolume{Timestampms: snap.Time / 1e6, Amounts: map[string]gemini.Decimal{
+			m.Base:  gemini.Decimal(m.FormatAmount(snap.Stats.Volume)),
+			m.Quote: gemini.Decimal(snap.Stats.QuoteVolume.FormatUnits(m.QuoteScale())),
+		}},
 	})
 	return nil
 }
@@ -220,17 +190,6 @@ func bestPrices(snap *core.Snapshot) (bid, ask int64) {
 }
 
 // tickerV2JSON is §2.5.
-type tickerV2JSON struct {
-	Symbol  string   `json:"symbol"`
-	Open    string   `json:"open,omitempty"`
-	High    string   `json:"high,omitempty"`
-	Low     string   `json:"low,omitempty"`
-	Close   string   `json:"close,omitempty"`
-	Changes []string `json:"changes"`
-	Bid     string   `json:"bid,omitempty"`
-	Ask     string   `json:"ask,omitempty"`
-}
-
 // dayRange is marketdata's rule, which the dashboard shows too.
 func dayRange(st marketdata.Stats) (open, high, low int64) { return st.DayRange() }
 
@@ -242,15 +201,15 @@ func (s *Server) tickerV2(w http.ResponseWriter, r *http.Request) error {
 	st := snap.Stats
 	open, high, low := dayRange(st)
 	bid, ask := bestPrices(snap)
-	out := tickerV2JSON{
+	out := gemini.TickerV2{
 		Symbol: strings.ToUpper(m.Symbol), Open: price(m, open), High: price(m, high), Low: price(m, low),
-		Close: price(m, st.Last), Changes: []string{}, Bid: price(m, bid), Ask: price(m, ask),
+		Close: price(m, st.Last), Changes: []gemini.Decimal{}, Bid: price(m, bid), Ask: price(m, ask),
 	}
 	for _, p := range st.Hourly {
 		if p == 0 {
 			break // no price yet at this mark, nor at any older one
 		}
-		out.Changes = append(out.Changes, m.FormatPrice(p))
+		out.Changes = append(out.Changes, gemini.Decimal(m.FormatPrice(p)))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -258,17 +217,6 @@ func (s *Server) tickerV2(w http.ResponseWriter, r *http.Request) error {
 
 // bookEntryJSON is one level of §2.6. Timestamp is a string of seconds, the
 // snapshot's time (Gemini documents it as not meaningful).
-type bookEntryJSON struct {
-	Price     string `json:"price"`
-	Amount    string `json:"amount"`
-	Timestamp string `json:"timestamp"`
-}
-
-type bookJSON struct {
-	Bids []bookEntryJSON `json:"bids"`
-	Asks []bookEntryJSON `json:"asks"`
-}
-
 // queryCount parses a non-negative integer query parameter, def when it is
 // absent or empty. Anything else is InvalidJson.
 func queryCount(q url.Values, name string, def int) (int, error) {
@@ -298,32 +246,22 @@ func (s *Server) book(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ts := strconv.FormatInt(snap.Time/1e9, 10)
-	levels := func(ls []engine.Level, n int) []bookEntryJSON {
+	levels := func(ls []core.Level, n int) []gemini.BookEntry {
 		if n > 0 && n < len(ls) { // 0: the whole side
 			ls = ls[:n]
 		}
-		out := make([]bookEntryJSON, 0, len(ls))
+		out := make([]gemini.BookEntry, 0, len(ls))
 		for _, l := range ls {
-			out = append(out, bookEntryJSON{Price: m.FormatPrice(l.Price), Amount: m.FormatAmount(l.Amount), Timestamp: ts})
+			out = append(out, gemini.BookEntry{Price: gemini.Decimal(m.FormatPrice(l.Price)), Amount: gemini.Decimal(m.FormatAmount(l.Amount)), Timestamp: ts})
 		}
 		return out
 	}
-	writeJSON(w, http.StatusOK, bookJSON{Bids: levels(snap.Bids, nb), Asks: levels(snap.Asks, na)})
+	writeJSON(w, http.StatusOK, gemini.OrderBook{Bids: levels(snap.Bids, nb), Asks: levels(snap.Asks, na)})
 	return nil
 }
 
 // tradeJSON is one public trade (§2.7): timestamp (seconds), timestampms
 // and tid are numbers, price and amount strings, type the taker side.
-type tradeJSON struct {
-	Timestamp   int64  `json:"timestamp"`
-	Timestampms int64  `json:"timestampms"`
-	TID         int64  `json:"tid"`
-	Price       string `json:"price"`
-	Amount      string `json:"amount"`
-	Exchange    string `json:"exchange"`
-	Type        string `json:"type"`
-}
-
 // tradeBound is what /v1/trades selects: trades with ID > AfterID and Time
 // >= After (Unix ns), the newest Limit of them.
 type tradeBound struct {
@@ -426,11 +364,11 @@ func (s *Server) trades(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("public trades of %s: %w", m.Symbol, err)
 	}
-	out := make([]tradeJSON, 0, len(ts))
+	out := make([]gemini.Trade, 0, len(ts))
 	for _, t := range ts {
-		out = append(out, tradeJSON{
+		out = append(out, gemini.Trade{
 			Timestamp: t.Time / 1e9, Timestampms: t.Time / 1e6, TID: t.ID,
-			Price: m.FormatPrice(t.Price), Amount: m.FormatAmount(t.Amount),
+			Price: gemini.Decimal(m.FormatPrice(t.Price)), Amount: gemini.Decimal(m.FormatAmount(t.Amount)),
 			Exchange: "gemini", Type: t.TakerSide.String(),
 		})
 	}
@@ -463,13 +401,13 @@ func (s *Server) candles(w http.ResponseWriter, r *http.Request) error {
 	if len(cs) > candleRows {
 		cs = cs[:candleRows]
 	}
-	out := make([][]json.Number, 0, len(cs))
+	out := make([]gemini.Candle, 0, len(cs))
 	for _, c := range cs {
-		out = append(out, []json.Number{
-			json.Number(strconv.FormatInt(c.Start/1e6, 10)),
-			number(c.Open, m.PriceDecimals), number(c.High, m.PriceDecimals),
-			number(c.Low, m.PriceDecimals), number(c.Close, m.PriceDecimals),
-			number(c.Volume, m.AmountDecimals),
+		// gemini.Candle encodes its decimals as the JSON numbers of the wire.
+		out = append(out, gemini.Candle{Time: c.Start / 1e6,
+			Open: units(c.Open, m.PriceDecimals), High: units(c.High, m.PriceDecimals),
+			Low: units(c.Low, m.PriceDecimals), Close: units(c.Close, m.PriceDecimals),
+			Volume: units(c.Volume, m.AmountDecimals),
 		})
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -494,24 +432,18 @@ func mergeLatest(cs []twinex.Candle, latest twinex.Candle) []twinex.Candle {
 }
 
 // pricefeedJSON is one entry of §2.9.
-type pricefeedJSON struct {
-	Pair             string `json:"pair"`
-	Price            string `json:"price,omitempty"`
-	PercentChange24h string `json:"percentChange24h"`
-}
-
 // fractionChange is marketdata's rule, which the dashboard shows too.
 func fractionChange(last, open int64) string { return marketdata.FractionChange(last, open) }
 
 func (s *Server) pricefeed(w http.ResponseWriter, r *http.Request) error {
 	ms := s.Core.Markets()
-	out := make([]pricefeedJSON, 0, len(ms.List))
+	out := make([]gemini.Price, 0, len(ms.List))
 	for i, m := range ms.List {
 		st := s.Core.Snapshot(i).Stats
 		open, _, _ := dayRange(st)
-		out = append(out, pricefeedJSON{
+		out = append(out, gemini.Price{
 			Pair: strings.ToUpper(m.Symbol), Price: price(m, st.Last),
-			PercentChange24h: fractionChange(st.Last, open),
+			PercentChange24h: gemini.Decimal(fractionChange(st.Last, open)),
 		})
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -522,148 +454,4 @@ func (s *Server) pricefeed(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) feepromos(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, map[string][]string{"symbols": {}})
 	return nil
-}
-
-// homePage is GET /: a minimal page that carries the currencyData block.
-var homePage = template.Must(template.New("home").Parse(`<!DOCTYPE html>
-<html lang="en">
-<head><meta charset="utf-8"><title>Twinex</title></head>
-<body>
-<h1>Twinex</h1>
-<p>The Gemini-compatible exchange API is served at this host ({{.Host}}), for example <a href="/v1/symbols">/v1/symbols</a>.</p>
-{{.CurrencyData}}
-</body>
-</html>
-`))
-
-func (s *Server) home(w http.ResponseWriter, r *http.Request) {
-	switch {
-	case isWebSocket(r):
-		s.wsFast(w, r) // the newer WebSocket API lives at the root (ws_fast.go)
-		return
-	case isUpgrade(r):
-		// Any other protocol upgrade at the root gets a clear refusal,
-		// never the HTML page.
-		s.writeError(w, r, twinex.Errorf(twinex.EndpointNotFound,
-			"Only a WebSocket upgrade is served at the host root (the newer WebSocket API); the Gemini feeds are at /v1/marketdata/:symbol, /v1/multimarketdata, /v2/marketdata and /v1/order/events"))
-		return
-	}
-	script, err := CurrencyDataScript(s.Core.Markets())
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	var buf bytes.Buffer
-	if err := homePage.Execute(&buf, struct {
-		Host         string
-		CurrencyData template.HTML
-	}{r.Host, script}); err != nil {
-		s.writeError(w, r, fmt.Errorf("home page: %w", err))
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(buf.Bytes())
-}
-
-// CurrencyData returns the JSON ccxt's fetchCurrencies and fetchMarkets
-// scrape from the exchange web page (reference §8.1):
-//
-//	tradingPairs: [SYMBOL, priceDecimals, amountDecimals, "minAmount", roundDecimals, true]
-//	currencies:   [code, name, numericId, displayDecimals, fiatDecimals, precision, maxDisplay, fiat, symbol|null, network|null]
-//	networks:     [id, code, name]
-//
-// ccxt reads tradingPairs 0-3, currencies 0, 1, 5, 7 and 9, and keeps only
-// the markets listed both here and in /v1/symbols. The slots it ignores
-// follow the pattern of Gemini's own page ("BTC",...,8,0,8,8 and
-// "USD",...,2,2,2,2):
-//
-//   - roundDecimals (pair 4): the quote currency's ledger scale, in which
-//     every notional is exact (10 for BTCUSD, as on Gemini);
-//   - numericId (2): the currency's position in the market configuration;
-//   - displayDecimals (3): Currency.Display; fiatDecimals (4): Display for
-//     fiat, 0 for crypto; maxDisplay (6): Display for fiat, 8 for crypto;
-//   - precision (5): Currency.Display, Gemini's precision for the
-//     currency (8 for BTC, 2 for USD, as Gemini sends it), which ccxt
-//     reads as the currency's precision; withdrawals and transfers accept
-//     exactly that many decimals (Currency.ParseTransferAmount). The
-//     ledger's finer Scale is an internal matter, not sent;
-//   - fiat (7): a JSON boolean, as Gemini sends it (note that ccxt
-//     4.5.84 treats any present value, false included, as fiat);
-//   - symbol (8): the sign of a few well-known fiat currencies, else null;
-//   - networks: one per distinct Currency.Network, named after it ("bitcoin"
-//     → "Bitcoin"), with the code of the first currency on it.
-func CurrencyData(ms *twinex.Markets) ([]byte, error) {
-	pairs := [][]any{}
-	for _, m := range ms.List {
-		pairs = append(pairs, []any{strings.ToUpper(m.Symbol), m.PriceDecimals, m.AmountDecimals, m.FormatAmount(m.MinAmount), m.QuoteScale(), true})
-	}
-	currencies := [][]any{}
-	networks := [][]any{}
-	seen := map[string]bool{}
-	for i, c := range ms.Currencies {
-		fiatDecimals, maxDisplay := 0, 8
-		if c.Fiat {
-			fiatDecimals, maxDisplay = c.Display, c.Display
-		}
-		var sign, network any
-		if sg := fiatSign(c.Code); sg != "" && c.Fiat {
-			sign = sg
-		}
-		if c.Network != "" {
-			network = c.Network
-			if !seen[c.Network] {
-				seen[c.Network] = true
-				networks = append(networks, []any{c.Network, c.Code, strings.ToUpper(c.Network[:1]) + c.Network[1:]})
-			}
-		}
-		currencies = append(currencies, []any{c.Code, c.Name, i, c.Display, fiatDecimals, c.Display, maxDisplay, c.Fiat, sign, network})
-	}
-	// json.Marshal escapes <, > and &, so the JSON cannot end the script
-	// element it is embedded in.
-	b, err := json.Marshal(map[string]any{"tradingPairs": pairs, "currencies": currencies, "networks": networks})
-	if err != nil {
-		return nil, fmt.Errorf("currency data: %w", err)
-	}
-	return b, nil
-}
-
-// fiatSign returns the display symbol of a fiat currency Gemini lists, or "".
-func fiatSign(code string) string {
-	switch code {
-	case "USD":
-		return "$"
-	case "EUR":
-		return "€"
-	case "GBP":
-		return "£"
-	case "SGD":
-		return "S$"
-	case "CAD":
-		return "C$"
-	case "AUD":
-		return "A$"
-	case "HKD":
-		return "HK$"
-	case "JPY":
-		return "¥"
-	}
-	return ""
-}
-
-// CurrencyDataScript returns CurrencyData wrapped in the script element
-// ccxt looks for (it splits the page on `="currencyData">` and cuts at
-// `</script>`), ready to embed in any HTML page.
-func CurrencyDataScript(ms *twinex.Markets) (template.HTML, error) {
-	b, err := CurrencyData(ms)
-	if err != nil {
-		return "", err
-	}
-	return template.HTML(`<script type="application/json" id="currencyData">` + string(b) + `</script>`), nil
-}
-
-// isUpgrade reports whether r asks to switch protocols (a WebSocket
-// handshake).
-func isUpgrade(r *http.Request) bool {
-	return r.Header.Get("Upgrade") != "" && strings.Contains(strings.ToLower(r.Header.Get("Connection")), "upgrade")
 }

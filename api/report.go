@@ -44,37 +44,44 @@ type leak struct{ secret, url, source string }
 // GitHub's secret-scanning format, an array of {"token", "type", "url",
 // "source"} objects.
 func (s *Server) routeReport() {
-	s.mux.HandleFunc("POST /secrets/v1/report", func(w http.ResponseWriter, r *http.Request) {
-		ip := auth.ClientIP(r, s.TrustedProxies)
-		if err := s.limit(w, s.PublicLimit, "report:"+limitKey(ip)); err != nil {
-			s.writeError(w, r, err)
-			return
+	s.mux.Handle("POST /secrets/v1/report", s.public(s.reportSecrets))
+}
+
+func (s *Server) reportSecrets(w http.ResponseWriter, r *http.Request) error {
+	ip := auth.ClientIP(r, s.TrustedProxies)
+	if err := s.limit(w, s.PublicLimit, "report:"+limitKey(ip)); err != nil {
+		return err
+	}
+	if s.Leaks == nil {
+		return twinex.Errorf(twinex.EndpointNotFound, "Secret reports are not enabled on this server")
+	}
+	leaks, err := decodeReport(r)
+	if err != nil {
+		return err
+	}
+	// A reporter hanging up must not stop a revocation half way, nor
+	// the owner's alert after it.
+	ctx := context.WithoutCancel(r.Context())
+	for _, l := range leaks {
+		// Only strings with Twinex's prefix and a valid checksum can
+		// be secrets; anything else costs no lookup.
+		if !auth.CheckSecret(l.secret) {
+			continue
 		}
-		if s.Leaks == nil {
-			s.writeError(w, r, twinex.Errorf(twinex.EndpointNotFound, "Secret reports are not enabled on this server"))
-			return
+		if err := s.Leaks.ReportSecret(ctx, l.secret, l.url, l.source, ip.String()); err != nil {
+			s.Logger.Error("secret report: could not act on a reported secret", "reporter", ip.String(), "err", err)
 		}
-		leaks, err := decodeReport(r)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		// A reporter hanging up must not stop a revocation half way, nor
-		// the owner's alert after it.
-		ctx := context.WithoutCancel(r.Context())
-		for _, l := range leaks {
-			// Only strings with Twinex's prefix and a valid checksum can
-			// be secrets; anything else costs no lookup.
-			if !auth.CheckSecret(l.secret) {
-				continue
-			}
-			if err := s.Leaks.ReportSecret(ctx, l.secret, l.url, l.source, ip.String()); err != nil {
-				s.Logger.Error("secret report: could not act on a reported secret", "reporter", ip.String(), "err", err)
-			}
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"result": "ok", "received": len(leaks),
-			"message": "Thank you. Every live Twinex API secret among these is revoked and its owner notified."})
-	})
+	}
+	writeJSON(w, http.StatusOK, reportReply{Result: "ok", Received: len(leaks),
+		Message: "Thank you. Every live Twinex API secret among these is revoked and its owner notified."})
+	return nil
+}
+
+// reportReply is the answer to a report of leaked secrets.
+type reportReply struct {
+	Message  string `json:"message"`
+	Received int    `json:"received"` // distinct leaks read
+	Result   string `json:"result"`
 }
 
 // decodeReport reads either body format into distinct, checked leaks.

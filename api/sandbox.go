@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/admin"
 )
 
 // SandboxControls are the sandbox's whole-state operations, provided by the
@@ -26,70 +27,87 @@ type SandboxControls interface {
 }
 
 func (s *Server) routeSandbox() {
-	s.mux.Handle("POST /admin/v1/sandbox/save", s.sandbox(func(w http.ResponseWriter, r *http.Request) error {
-		name, err := snapshotName(r)
-		if err != nil {
-			return err
-		}
-		if err := s.Sandbox.Save(r.Context(), name); err != nil {
-			return sandboxError(err)
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "saved": name})
-		return nil
-	}))
-	s.mux.Handle("POST /admin/v1/sandbox/restore", s.sandbox(func(w http.ResponseWriter, r *http.Request) error {
-		name, err := snapshotName(r)
-		if err != nil {
-			return err
-		}
-		if err := s.Sandbox.Restore(context.WithoutCancel(r.Context()), name); err != nil {
-			return sandboxError(err)
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "restored": name})
-		return nil
-	}))
-	s.mux.Handle("POST /admin/v1/sandbox/reset", s.sandbox(func(w http.ResponseWriter, r *http.Request) error {
-		if err := s.Sandbox.Reset(context.WithoutCancel(r.Context())); err != nil {
-			return sandboxError(err)
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "reset": true})
-		return nil
-	}))
-	s.mux.Handle("POST /admin/v1/sandbox/price", s.sandbox(func(w http.ResponseWriter, r *http.Request) error {
-		var req struct {
-			Symbol string  `json:"symbol"`
-			Price  Decimal `json:"price"`
-		}
-		if err := decodeBody(r, &req); err != nil {
-			return err
-		}
-		if err := s.Sandbox.SetPrice(req.Symbol, string(req.Price)); err != nil {
-			return sandboxError(err)
-		}
-		writeJSON(w, http.StatusOK, s.Sandbox.SimStatus())
-		return nil
-	}))
-	for action, fn := range map[string]func() error{"pause": func() error { return s.Sandbox.PauseSim() }, "resume": func() error { return s.Sandbox.ResumeSim() }} {
-		s.mux.Handle("POST /admin/v1/sandbox/sim/"+action, s.sandbox(func(w http.ResponseWriter, r *http.Request) error {
-			if err := fn(); err != nil {
-				return sandboxError(err)
-			}
-			writeJSON(w, http.StatusOK, s.Sandbox.SimStatus())
-			return nil
-		}))
+	s.mux.Handle("POST /admin/v1/sandbox/save", s.sandbox(s.sandboxSave))
+	s.mux.Handle("POST /admin/v1/sandbox/restore", s.sandbox(s.sandboxRestore))
+	s.mux.Handle("POST /admin/v1/sandbox/reset", s.sandbox(s.sandboxReset))
+	s.mux.Handle("POST /admin/v1/sandbox/price", s.sandbox(s.sandboxPrice))
+	s.mux.Handle("POST /admin/v1/sandbox/sim/pause", s.sandbox(s.simControl(func() error { return s.Sandbox.PauseSim() })))
+	s.mux.Handle("POST /admin/v1/sandbox/sim/resume", s.sandbox(s.simControl(func() error { return s.Sandbox.ResumeSim() })))
+	s.mux.Handle("GET /admin/v1/sandbox/sim", s.sandbox(s.simStatus))
+	s.mux.Handle("GET /admin/v1/sandbox/snapshots", s.sandbox(s.sandboxSnapshots))
+}
+
+func (s *Server) sandboxSave(w http.ResponseWriter, r *http.Request) error {
+	name, err := snapshotName(r)
+	if err != nil {
+		return err
 	}
-	s.mux.Handle("GET /admin/v1/sandbox/sim", s.sandbox(func(w http.ResponseWriter, r *http.Request) error {
+	if err := s.Sandbox.Save(r.Context(), name); err != nil {
+		return sandboxError(err)
+	}
+	writeJSON(w, http.StatusOK, admin.SandboxResult{OK: true, Saved: name})
+	return nil
+}
+
+func (s *Server) sandboxRestore(w http.ResponseWriter, r *http.Request) error {
+	name, err := snapshotName(r)
+	if err != nil {
+		return err
+	}
+	if err := s.Sandbox.Restore(context.WithoutCancel(r.Context()), name); err != nil {
+		return sandboxError(err)
+	}
+	writeJSON(w, http.StatusOK, admin.SandboxResult{OK: true, Restored: name})
+	return nil
+}
+
+func (s *Server) sandboxReset(w http.ResponseWriter, r *http.Request) error {
+	if err := s.Sandbox.Reset(context.WithoutCancel(r.Context())); err != nil {
+		return sandboxError(err)
+	}
+	writeJSON(w, http.StatusOK, admin.SandboxResult{OK: true, Reset: true})
+	return nil
+}
+
+func (s *Server) sandboxPrice(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Symbol string         `json:"symbol"`
+		Price  requestDecimal `json:"price"`
+	}
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	if err := s.Sandbox.SetPrice(req.Symbol, req.Price.String()); err != nil {
+		return sandboxError(err)
+	}
+	writeJSON(w, http.StatusOK, s.Sandbox.SimStatus())
+	return nil
+}
+
+// simControl is the handler of an action on the simulator (pause,
+// resume), which answers with the simulator's status.
+func (s *Server) simControl(action func() error) adminHandler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if err := action(); err != nil {
+			return sandboxError(err)
+		}
 		writeJSON(w, http.StatusOK, s.Sandbox.SimStatus())
 		return nil
-	}))
-	s.mux.Handle("GET /admin/v1/sandbox/snapshots", s.sandbox(func(w http.ResponseWriter, r *http.Request) error {
-		names, err := s.Sandbox.Snapshots()
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"snapshots": names})
-		return nil
-	}))
+	}
+}
+
+func (s *Server) simStatus(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, s.Sandbox.SimStatus())
+	return nil
+}
+
+func (s *Server) sandboxSnapshots(w http.ResponseWriter, r *http.Request) error {
+	names, err := s.Sandbox.Snapshots()
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, admin.Snapshots{Snapshots: names})
+	return nil
 }
 
 // sandbox wraps an admin handler that exists only in the sandbox.

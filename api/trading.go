@@ -7,8 +7,9 @@ import (
 	"strconv"
 
 	"github.com/twinex/twinex"
-	"github.com/twinex/twinex/engine"
+	"github.com/twinex/twinex/core"
 	"github.com/twinex/twinex/exchange"
+	"github.com/twinex/twinex/gemini"
 )
 
 // orderFields are the fields of a new order as text, from either the admin
@@ -25,8 +26,8 @@ func (s *Server) routePrivate() {
 	s.private("/v1/balances", fundRoles, accountScope, s.balances)
 	s.privateWrite("/v1/order/new", trader, accountScope, s.newOrder)
 	s.privateWrite("/v1/order/cancel", trader, accountScope, s.cancelOrder)
-	s.privateWrite("/v1/order/cancel/session", trader, accountScope, s.cancelMany(engine.CancelSession))
-	s.privateWrite("/v1/order/cancel/all", trader, accountScope, s.cancelMany(engine.CancelAll))
+	s.privateWrite("/v1/order/cancel/session", trader, accountScope, s.cancelMany(core.CancelSession))
+	s.privateWrite("/v1/order/cancel/all", trader, accountScope, s.cancelMany(core.CancelAll))
 	s.private("/v1/order/status", reader, accountScope, s.orderStatus)
 	s.private("/v1/orders", reader, accountScope, s.activeOrders)
 	s.private("/v1/mytrades", reader, accountScope, s.myTrades)
@@ -36,7 +37,7 @@ func (s *Server) routePrivate() {
 
 // doSigned runs a state-changing command with the key's use made durable
 // with it.
-func (s *Server) doSigned(ctx context.Context, c *signed, cmd engine.Command) (engine.Result, error) {
+func (s *Server) doSigned(ctx context.Context, c *signed, cmd core.Command) (core.Result, error) {
 	res, err := s.Core.DoUse(context.WithoutCancel(ctx), cmd, c.use)
 	if err != nil {
 		return res, coreError(err)
@@ -46,17 +47,28 @@ func (s *Server) doSigned(ctx context.Context, c *signed, cmd engine.Command) (e
 }
 
 func (s *Server) roles(w http.ResponseWriter, r *http.Request, c *signed) error {
-	v := map[string]any{
-		"isAuditor":     c.key.Roles&twinex.RoleAuditor != 0,
-		"isFundManager": c.key.Roles&twinex.RoleFundManager != 0,
-		"isTrader":      c.key.Roles&twinex.RoleTrader != 0,
+	v := rolesReply{
+		IsAuditor:     c.key.Roles&twinex.RoleAuditor != 0,
+		IsFundManager: c.key.Roles&twinex.RoleFundManager != 0,
+		IsTrader:      c.key.Roles&twinex.RoleTrader != 0,
 	}
 	if c.key.Master {
-		v["isAccountAdmin"] = c.key.Roles&twinex.RoleAdministrator != 0
-		v["counterparty_id"] = counterpartyID(c.key.UserID)
+		admin := c.key.Roles&twinex.RoleAdministrator != 0
+		v.IsAccountAdmin, v.CounterpartyID = &admin, counterpartyID(c.key.UserID)
 	}
 	writeJSON(w, http.StatusOK, v)
 	return nil
+}
+
+// rolesReply is the answer of /v1/roles: gemini.Roles, except that a master
+// key's isAccountAdmin is sent even when false, which the client's
+// omitempty bool cannot say.
+type rolesReply struct {
+	CounterpartyID string `json:"counterparty_id,omitempty"` // master keys only
+	IsAccountAdmin *bool  `json:"isAccountAdmin,omitempty"`  // master keys only
+	IsAuditor      bool   `json:"isAuditor"`
+	IsFundManager  bool   `json:"isFundManager"`
+	IsTrader       bool   `json:"isTrader"`
 }
 
 // counterpartyID is a stable Gemini-style counterparty id for a group.
@@ -69,8 +81,15 @@ func counterpartyID(userID int64) string {
 	return string(b)
 }
 
+// okReply is Gemini's {"result":"ok"}, the answer of the heartbeat.
+type okReply struct {
+	Result string `json:"result"`
+}
+
+var resultOK = okReply{Result: "ok"}
+
 func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request, c *signed) error {
-	writeJSON(w, http.StatusOK, map[string]string{"result": "ok"})
+	writeJSON(w, http.StatusOK, resultOK)
 	return nil
 }
 
@@ -85,12 +104,12 @@ func (s *Server) balances(w http.ResponseWriter, r *http.Request, c *signed) err
 
 // balanceList renders an account's non-zero balances as Gemini's balance
 // objects (reference §3.11).
-func (s *Server) balanceList(ctx context.Context, accountID int64) ([]map[string]any, error) {
-	var bals []twinex.Balance
-	if err := s.inspect(ctx, func(x *engine.Exchange) { bals = x.Ledger().Balances(accountID) }); err != nil {
-		return nil, err
+func (s *Server) balanceList(ctx context.Context, accountID int64) ([]gemini.Balance, error) {
+	bals, err := s.Core.Balances(context.WithoutCancel(ctx), accountID)
+	if err != nil {
+		return nil, coreError(err)
 	}
-	out := []map[string]any{}
+	out := []gemini.Balance{}
 	for _, b := range bals {
 		cur := s.Core.Markets().Currency(b.Currency)
 		if b.Total.IsZero() || cur == nil {
@@ -98,10 +117,10 @@ func (s *Server) balanceList(ctx context.Context, accountID int64) ([]map[string
 		}
 		// Balances are wide (twinex.Int128); Gemini's amounts are decimal
 		// strings, so any value shows exactly.
-		avail := b.Available().FormatUnits(cur.Scale)
-		out = append(out, map[string]any{
-			"type": "exchange", "currency": b.Currency, "amount": b.Total.FormatUnits(cur.Scale),
-			"available": avail, "availableForWithdrawal": avail,
+		avail := gemini.Decimal(b.Available().FormatUnits(cur.Scale))
+		out = append(out, gemini.Balance{
+			Type: "exchange", Currency: b.Currency, Amount: gemini.Decimal(b.Total.FormatUnits(cur.Scale)),
+			Available: avail, AvailableForWithdrawal: avail,
 		})
 	}
 	return out, nil
@@ -202,17 +221,18 @@ func (s *Server) cancelOrder(w http.ResponseWriter, r *http.Request, c *signed) 
 	return nil
 }
 
-func (s *Server) cancelMany(kind engine.CommandKind) signedHandler {
+func (s *Server) cancelMany(kind core.CommandKind) signedHandler {
 	return func(w http.ResponseWriter, r *http.Request, c *signed) error {
-		res, err := s.doSigned(r.Context(), c, engine.Command{Kind: kind, AccountID: c.account.ID, Session: c.key.ID})
+		res, err := s.doSigned(r.Context(), c, core.Command{Kind: kind, AccountID: c.account.ID, Session: c.key.ID})
 		if err != nil {
 			return err
 		}
-		ids := res.Cancelled
-		if ids == nil {
-			ids = []int64{}
+		// gemini.ID writes the ids as the JSON numbers Gemini documents.
+		v := gemini.CancelResult{Result: "ok", Details: gemini.CancelDetails{CancelRejects: []gemini.ID{}, CancelledOrders: []gemini.ID{}}}
+		for _, id := range res.Cancelled {
+			v.Details.CancelledOrders = append(v.Details.CancelledOrders, gemini.ID(strconv.FormatInt(id, 10)))
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"result": "ok", "details": map[string]any{"cancelRejects": []int64{}, "cancelledOrders": ids}})
+		writeJSON(w, http.StatusOK, v)
 		return nil
 	}
 }
@@ -260,17 +280,16 @@ func (s *Server) orderStatus(w http.ResponseWriter, r *http.Request, c *signed) 
 		if err != nil {
 			return err
 		}
-		list := s.myTradesJSON(trades, c.account.ID)
-		v.Trades = &list
+		v.Trades = s.myTradesJSON(trades, c.account.ID)
 	}
 	writeJSON(w, http.StatusOK, v)
 	return nil
 }
 
 func (s *Server) activeOrders(w http.ResponseWriter, r *http.Request, c *signed) error {
-	var orders []twinex.Order
-	if err := s.inspect(r.Context(), func(x *engine.Exchange) { orders = x.OpenOrders(c.account.ID) }); err != nil {
-		return err
+	orders, err := s.Core.AccountOrders(context.WithoutCancel(r.Context()), c.account.ID)
+	if err != nil {
+		return coreError(err)
 	}
 	out := []orderReply{}
 	for _, o := range orders {
@@ -336,9 +355,10 @@ func (s *Server) myTrades(w http.ResponseWriter, r *http.Request, c *signed) err
 	return nil
 }
 
-// myTradesJSON renders trades from one account's side (reference §3.8).
-func (s *Server) myTradesJSON(trades []twinex.Trade, accountID int64) []map[string]any {
-	out := []map[string]any{}
+// myTradesJSON renders trades from one account's side (reference §3.8),
+// never nil.
+func (s *Server) myTradesJSON(trades []twinex.Trade, accountID int64) []gemini.MyTrade {
+	out := []gemini.MyTrade{}
 	for _, t := range trades {
 		m := s.Core.Markets().Market(t.Market)
 		if m == nil {
@@ -350,12 +370,11 @@ func (s *Server) myTradesJSON(trades []twinex.Trade, accountID int64) []map[stri
 		if side == twinex.Sell {
 			typ = "Sell"
 		}
-		out = append(out, map[string]any{
-			"price": m.FormatPrice(t.Price), "amount": m.FormatAmount(t.Amount),
-			"timestamp": t.Time / 1e9, "timestampms": t.Time / 1e6, "type": typ,
-			"aggressor": !maker, "fee_currency": m.Quote, "fee_amount": twinex.FormatUnits(fee, m.QuoteScale()),
-			"tid": t.ID, "order_id": strconv.FormatInt(orderID, 10), "exchange": "gemini",
-			"is_auction_fill": false, "is_clearing_fill": false, "symbol": m.Base + m.Quote,
+		out = append(out, gemini.MyTrade{
+			Price: gemini.Decimal(m.FormatPrice(t.Price)), Amount: gemini.Decimal(m.FormatAmount(t.Amount)),
+			Timestamp: t.Time / 1e9, Timestampms: t.Time / 1e6, Type: typ,
+			Aggressor: !maker, FeeCurrency: m.Quote, FeeAmount: gemini.Decimal(twinex.FormatUnits(fee, m.QuoteScale())),
+			TID: t.ID, OrderID: strconv.FormatInt(orderID, 10), Exchange: "gemini", Symbol: m.Base + m.Quote,
 		})
 	}
 	return out
@@ -370,12 +389,11 @@ func (s *Server) accountDetail(w http.ResponseWriter, r *http.Request, c *signed
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"account": map[string]any{"accountName": a.Name, "shortName": a.Nickname, "type": a.Type,
-			"created": strconv.FormatInt(a.Created/1e6, 10)},
-		"users": []map[string]any{{"name": u.Email, "status": "Enabled", "countryCode": "US",
-			"isVerified": u.Identity == twinex.IdentityVerified}},
-		"memo_reference_code": "TWX" + strconv.FormatInt(a.ID, 36),
+	writeJSON(w, http.StatusOK, gemini.AccountDetail{
+		Account: gemini.AccountInfo{AccountName: a.Name, ShortName: a.Nickname, Type: a.Type, Created: a.Created / 1e6},
+		Users: []gemini.User{{Name: u.Email, Status: "Enabled", CountryCode: "US",
+			IsVerified: u.Identity == twinex.IdentityVerified}},
+		MemoReferenceCode: "TWX" + strconv.FormatInt(a.ID, 36),
 	})
 	return nil
 }

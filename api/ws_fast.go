@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/twinex/twinex"
-	"github.com/twinex/twinex/engine"
+	"github.com/twinex/twinex/core"
 	"github.com/twinex/twinex/feed"
 )
 
@@ -41,7 +41,7 @@ type fastMarket struct {
 	trade, ticker, diff bool
 	depthN              int // 0: no @depthN stream
 	bids, asks          map[int64]int64
-	top                 [2]engine.Level
+	top                 [2]core.Level
 	lastID              int64
 	ready               bool // the snapshot arrived
 }
@@ -180,7 +180,7 @@ func cmpOr(v, def int) int {
 	return v
 }
 
-func fastLevels(mk *twinex.Market, ls []engine.Level, n int) [][2]string {
+func fastLevels(mk *twinex.Market, ls []core.Level, n int) [][2]string {
 	out := [][2]string{}
 	for k, l := range ls {
 		if n > 0 && k >= n {
@@ -293,7 +293,7 @@ func (p *fastProto) render(c *wsConn, m *feed.Msg, out [][]byte) [][]byte {
 		if fm.depthN > 0 {
 			out = append(out, fastDepthN(mk, fm, fm.lastID))
 		}
-		var t [2]engine.Level
+		var t [2]core.Level
 		if len(m.Bids) > 0 {
 			t[0] = m.Bids[0]
 		}
@@ -386,7 +386,7 @@ func fastDepthN(mk *twinex.Market, fm *fastMarket, id int64) []byte {
 	return out
 }
 
-func fastTicker(mk *twinex.Market, t, id int64, top [2]engine.Level) []byte {
+func fastTicker(mk *twinex.Market, t, id int64, top [2]core.Level) []byte {
 	v := map[string]any{"u": id, "E": t, "s": mk.Symbol}
 	if top[0].Amount > 0 {
 		v["b"], v["B"] = mk.FormatPrice(top[0].Price), mk.FormatAmount(top[0].Amount)

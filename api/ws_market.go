@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/twinex/twinex"
-	"github.com/twinex/twinex/engine"
+	"github.com/twinex/twinex/core"
 	"github.com/twinex/twinex/feed"
 )
 
@@ -61,7 +61,7 @@ func parseV1Flags(q url.Values) (v1Flags, error) {
 type v1Proto struct {
 	multi bool
 	f     v1Flags
-	top   map[int][2]engine.Level // top of book last sent, per market
+	top   map[int][2]core.Level // top of book last sent, per market
 }
 
 func (s *Server) wsMarketV1(w http.ResponseWriter, r *http.Request) {
@@ -120,7 +120,7 @@ func (s *Server) wsMarketData(w http.ResponseWriter, r *http.Request, markets []
 	for _, i := range markets {
 		s.Feed.Watch(c.sub, i, bits, nil)
 	}
-	c.run(&v1Proto{multi: multi, f: f, top: map[int][2]engine.Level{}})
+	c.run(&v1Proto{multi: multi, f: f, top: map[int][2]core.Level{}})
 }
 
 func (p *v1Proto) onMessage(c *wsConn, data []byte) {} // v1 clients send nothing
@@ -158,7 +158,7 @@ func (p *v1Proto) render(c *wsConn, m *feed.Msg, out [][]byte) [][]byte {
 	switch m.Kind {
 	case feed.KindSnapshot:
 		if p.f.topOfBook {
-			var t [2]engine.Level
+			var t [2]core.Level
 			if len(m.Bids) > 0 {
 				t[0] = m.Bids[0]
 			}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/core"
-	"github.com/twinex/twinex/engine"
 	"github.com/twinex/twinex/feed"
 )
 
@@ -133,7 +132,7 @@ func (s *Server) wsOrderEvents(w http.ResponseWriter, r *http.Request) {
 		var evs []map[string]any
 		for _, o := range orders {
 			if f.wantOrder(&o) {
-				evs = append(evs, p.event(s, "initial", engine.Event{Order: o}, 0))
+				evs = append(evs, p.event(s, "initial", core.Event{Order: o}, 0))
 			}
 		}
 		p.first = append(p.first, p.array(ws, evs))
@@ -169,21 +168,21 @@ func (s *Server) orderEventAccounts(ctx context.Context, c *signed) ([]int64, ma
 // noticeRejected sends order events for an order the engine refused: a
 // rejected event whose order_id is its event id (the order was never
 // created, so REST knows no id for it).
-func (s *Server) noticeRejected(cmd engine.Command, m *twinex.Market, reason string) {
+func (s *Server) noticeRejected(cmd core.Command, m *twinex.Market, reason string) {
 	if s.Feed == nil {
 		return
 	}
 	now := s.now().UnixNano()
 	o := twinex.Order{AccountID: cmd.AccountID, Session: cmd.Session, ClientOrderID: cmd.ClientOrderID, Market: m.Symbol,
 		Side: cmd.Side, Type: cmd.Type, Option: cmd.Option, Price: cmd.Price, StopPrice: cmd.StopPrice, Amount: cmd.Amount, Created: now, Updated: now}
-	s.Feed.Notice(feed.OrderEvent{Event: engine.Event{Order: o}, Type: "rejected", Reason: reason})
+	s.Feed.Notice(feed.OrderEvent{Event: core.Event{Order: o}, Type: "rejected", Reason: reason})
 }
 
 // noticeCancelRejected sends cancel_rejected for a cancel of an order of the
 // account that is no longer open (reason OrderNotFound, the engine's).
 func (s *Server) noticeCancelRejected(o twinex.Order) {
 	if s.Feed != nil {
-		s.Feed.Notice(feed.OrderEvent{Event: engine.Event{Order: o}, Type: "cancel_rejected", Reason: twinex.OrderNotFound})
+		s.Feed.Notice(feed.OrderEvent{Event: core.Event{Order: o}, Type: "cancel_rejected", Reason: twinex.OrderNotFound})
 	}
 }
 
@@ -275,7 +274,7 @@ func (p *orderProto) array(c *wsConn, evs []map[string]any) []byte {
 
 // event renders one order event: the REST order object (orderObject, so ids,
 // amounts, prices and times agree with /v1/order/status) reshaped to §7.5.
-func (p *orderProto) event(s *Server, typ string, ev engine.Event, id int64) map[string]any {
+func (p *orderProto) event(s *Server, typ string, ev core.Event, id int64) map[string]any {
 	o := ev.Order
 	mk := s.Core.Markets().Market(o.Market)
 	v := orderObject(o, mk).fields()

@@ -210,7 +210,9 @@ func TestStreamsRebuildRESTUnderRandomLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var book bookJSON
+	var book struct {
+		Bids, Asks []struct{ Price, Amount string }
+	}
 	json.NewDecoder(resp.Body).Decode(&book)
 	resp.Body.Close()
 	want := map[string]string{}

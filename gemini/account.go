@@ -6,29 +6,30 @@ import (
 	"time"
 )
 
-// AccountDetail is the answer of POST /v1/account.
+// AccountDetail is the answer of POST /v1/account. The fields of it and of
+// the structs below are in the order of their JSON names, like Order's.
 type AccountDetail struct {
 	Account              AccountInfo `json:"account"`
-	Users                []User      `json:"users"`
 	MemoReferenceCode    string      `json:"memo_reference_code"`
+	Users                []User      `json:"users"`
 	VirtualAccountNumber string      `json:"virtual_account_number,omitempty"`
 }
 
 // AccountInfo describes one account.
 type AccountInfo struct {
 	AccountName string `json:"accountName"`    // display name, "Primary"
+	Created     int64  `json:"created,string"` // ms, sent as a JSON string here
 	ShortName   string `json:"shortName"`      // nickname, "primary"
 	Type        string `json:"type"`           // exchange, custody
-	Created     int64  `json:"created,string"` // ms, sent as a JSON string here
 }
 
 // User is a user of an account.
 type User struct {
-	Name        string `json:"name"`
-	LastSignIn  string `json:"lastSignIn"` // RFC 3339, "2020-07-21T13:37:39.453Z"
-	Status      string `json:"status"`
 	CountryCode string `json:"countryCode"`
 	IsVerified  bool   `json:"isVerified"`
+	LastSignIn  string `json:"lastSignIn,omitempty"` // RFC 3339, "2020-07-21T13:37:39.453Z"; Twinex sends none
+	Name        string `json:"name"`
+	Status      string `json:"status"`
 }
 
 // Account returns the account the key acts for.
@@ -88,14 +89,15 @@ func (c *Client) RenameAccount(ctx context.Context, account, newName, newAccount
 	return call[RenamedAccount](ctx, c.postGroup, "/v1/account/rename", p)
 }
 
-// AccountSummary is one account of POST /v1/account/list.
+// AccountSummary is one account of POST /v1/account/list. The fields are
+// in the order of their JSON names, like Order's.
 type AccountSummary struct {
-	Name           string `json:"name"`
 	Account        string `json:"account"` // nickname
-	Type           string `json:"type"`
 	CounterpartyID string `json:"counterparty_id"`
 	Created        int64  `json:"created"` // ms, a JSON number here
+	Name           string `json:"name"`
 	Status         string `json:"status"`
+	Type           string `json:"type"`
 }
 
 // ListAccountsOptions filters ListAccounts. Zero values leave a parameter out.
@@ -122,16 +124,17 @@ func (c *Client) ListAccounts(ctx context.Context, opts ListAccountsOptions) ([]
 
 // AccountTransferResult is the answer of POST /v1/account/transfer/:currency.
 // The keys vary between servers; absent ones are empty.
+// The fields are in the order of their JSON names, like Order's.
 type AccountTransferResult struct {
-	FromAccount  string  `json:"fromAccount"`
-	ToAccount    string  `json:"toAccount"`
 	Amount       Decimal `json:"amount"`
-	Fee          Decimal `json:"fee,omitempty"`
 	Currency     string  `json:"currency"` // the currency's full name, "Bitcoin"
-	WithdrawalID string  `json:"withdrawalId,omitempty"`
-	UUID         string  `json:"uuid,omitempty"`
+	Fee          Decimal `json:"fee,omitempty"`
+	FromAccount  string  `json:"fromAccount"`
 	Message      string  `json:"message,omitempty"`
+	ToAccount    string  `json:"toAccount"`
 	TxHash       string  `json:"txHash,omitempty"`
+	UUID         string  `json:"uuid,omitempty"`
+	WithdrawalID string  `json:"withdrawalId,omitempty"`
 }
 
 // AccountTransfer moves amount of currency between two accounts of the group

@@ -61,6 +61,44 @@ func (d *Decimal) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// Number is a decimal that Gemini sends as a JSON number (candles,
+// /v1/tradevolume, /v1/notionalvolume, tick_size, quote_increment): like
+// Decimal it keeps the exact text and reads a JSON string or number, but
+// it writes a JSON number, so that a server answering with it sends what
+// Gemini sends. Convert between the two with Decimal(n) and Number(d).
+type Number string
+
+// String returns the number's text.
+func (n Number) String() string { return string(n) }
+
+// IsZero reports whether the number is empty or numerically zero.
+func (n Number) IsZero() bool { return Decimal(n).IsZero() }
+
+// Float64 parses the number as a float64, for display only.
+func (n Number) Float64() (float64, error) { return Decimal(n).Float64() }
+
+// MarshalJSON encodes the number as a JSON number; an empty one as 0.
+func (n Number) MarshalJSON() ([]byte, error) {
+	if n == "" {
+		return []byte("0"), nil
+	}
+	var v json.Number
+	if err := json.Unmarshal([]byte(n), &v); err != nil {
+		return nil, fmt.Errorf("gemini: number %q: %w", string(n), err)
+	}
+	return []byte(n), nil
+}
+
+// UnmarshalJSON accepts a JSON string, a JSON number or null.
+func (n *Number) UnmarshalJSON(b []byte) error {
+	s, err := stringOrNumber(b)
+	if err != nil {
+		return fmt.Errorf("gemini: number: %w", err)
+	}
+	*n = Number(s)
+	return nil
+}
+
 // ID is an identifier that Gemini sends as a JSON number in some places and
 // as a JSON string in others, such as the order ids in the cancel/session and
 // cancel/all details (numbers in Gemini's docs, strings in some clients and
@@ -72,6 +110,15 @@ func (id ID) String() string { return string(id) }
 
 // Int64 parses the id as a decimal int64.
 func (id ID) Int64() (int64, error) { return strconv.ParseInt(string(id), 10, 64) }
+
+// MarshalJSON encodes an id of digits as the JSON number Gemini documents,
+// and any other text as a JSON string.
+func (id ID) MarshalJSON() ([]byte, error) {
+	if _, err := strconv.ParseInt(string(id), 10, 64); err == nil && id[0] != '+' {
+		return []byte(id), nil
+	}
+	return json.Marshal(string(id))
+}
 
 // UnmarshalJSON accepts a JSON string, a JSON number or null.
 func (id *ID) UnmarshalJSON(b []byte) error {

@@ -66,3 +66,54 @@ func TestCandleRoundTrip(t *testing.T) {
 		t.Error("short row decoded")
 	}
 }
+
+// TestNumberAndIDEncoding: a Number reads strings and numbers alike and
+// writes the JSON number Gemini sends; an ID of digits is written as a
+// number, any other id as a string.
+func TestNumberAndIDEncoding(t *testing.T) {
+	var v struct {
+		A, B gemini.Number
+		IDs  []gemini.ID
+	}
+	if err := json.Unmarshal([]byte(`{"A":"0.25","B":1E-8,"IDs":[7,"x-1"]}`), &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.A != "0.25" || v.B != "1E-8" {
+		t.Fatalf("decoded %+v", v)
+	}
+	got, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"A":0.25,"B":1E-8,"IDs":[7,"x-1"]}`; string(got) != want {
+		t.Errorf("encoded %s, want %s", got, want)
+	}
+	if _, err := json.Marshal(gemini.Number("1,5")); err == nil {
+		t.Error("a Number that is not a JSON number encoded without error")
+	}
+}
+
+// TestTickerVolumeMarshal: the volume object writes the bytes encoding/json
+// writes for the same map, keys sorted with "timestamp" among them.
+func TestTickerVolumeMarshal(t *testing.T) {
+	for _, amounts := range []map[string]gemini.Decimal{
+		{"BTC": "12.5", "USD": "375000.00"},
+		{"ETH": "1", "BTC": "0.05"},
+		{"a\"b": "1", "zz": "2", "tz": "<3>"},
+		{},
+	} {
+		v := gemini.TickerVolume{Timestampms: 1704153600000, Amounts: amounts}
+		got, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]any{"timestamp": v.Timestampms}
+		for k, d := range amounts {
+			m[k] = string(d)
+		}
+		want, _ := json.Marshal(m)
+		if string(got) != string(want) {
+			t.Errorf("got %s, want %s", got, want)
+		}
+	}
+}

@@ -6,14 +6,15 @@ import (
 )
 
 // Balance is one currency of POST /v1/balances. Amounts are JSON strings.
+// The fields are in the order of their JSON names, like Order's.
 type Balance struct {
-	Type                   string  `json:"type"`     // "exchange"
-	Currency               string  `json:"currency"` // upper case
-	Amount                 Decimal `json:"amount"`   // total
+	Amount                 Decimal `json:"amount"` // total
 	Available              Decimal `json:"available"`
 	AvailableForWithdrawal Decimal `json:"availableForWithdrawal"`
-	PendingWithdrawal      Decimal `json:"pendingWithdrawal,omitempty"` // with PendingBalances
+	Currency               string  `json:"currency"`                    // upper case
 	PendingDeposit         Decimal `json:"pendingDeposit,omitempty"`    // with PendingBalances
+	PendingWithdrawal      Decimal `json:"pendingWithdrawal,omitempty"` // with PendingBalances
+	Type                   string  `json:"type"`                        // "exchange"
 }
 
 // Balances returns the account's balances.
@@ -36,14 +37,17 @@ func (c *Client) balances(ctx context.Context, p map[string]any) ([]Balance, err
 }
 
 // NotionalBalance is one currency of POST /v1/notionalbalances/:currency.
+// The fields are in the order of their JSON names, like Order's; the
+// notional values are absent (empty) when the server has no price to value
+// the currency at.
 type NotionalBalance struct {
-	Currency                       string  `json:"currency"`
 	Amount                         Decimal `json:"amount"`
-	AmountNotional                 Decimal `json:"amountNotional"`
+	AmountNotional                 Decimal `json:"amountNotional,omitempty"`
 	Available                      Decimal `json:"available"`
-	AvailableNotional              Decimal `json:"availableNotional"`
 	AvailableForWithdrawal         Decimal `json:"availableForWithdrawal"`
-	AvailableForWithdrawalNotional Decimal `json:"availableForWithdrawalNotional"`
+	AvailableForWithdrawalNotional Decimal `json:"availableForWithdrawalNotional,omitempty"`
+	AvailableNotional              Decimal `json:"availableNotional,omitempty"`
+	Currency                       string  `json:"currency"`
 }
 
 // NotionalBalances returns balances valued in a notional currency ("usd").
@@ -137,12 +141,13 @@ func (c *Client) TransfersV2(ctx context.Context, opts TransfersOptions, network
 }
 
 // DepositAddress is one entry of POST /v1/addresses/:network.
+// The fields are in the order of their JSON names, like Order's.
 type DepositAddress struct {
 	Address   string `json:"address"`
-	Timestamp int64  `json:"timestamp"` // ms, a JSON number
 	Label     string `json:"label,omitempty"`
 	Memo      string `json:"memo,omitempty"`
 	Network   string `json:"network,omitempty"`
+	Timestamp int64  `json:"timestamp"` // ms, a JSON number
 }
 
 // Addresses returns the deposit addresses of a network ("bitcoin",
@@ -162,12 +167,13 @@ func (c *Client) Addresses(ctx context.Context, network string) ([]DepositAddres
 // NewAddress is the answer of POST /v1/deposit/:network/newAddress. Current
 // Gemini answers with Network, older servers with Currency; Twinex sends
 // both.
+// The fields are in the order of their JSON names, like Order's.
 type NewAddress struct {
-	Network  string `json:"network,omitempty"`
-	Currency string `json:"currency,omitempty"`
 	Address  string `json:"address"`
+	Currency string `json:"currency,omitempty"`
 	Label    string `json:"label,omitempty"`
 	Memo     string `json:"memo,omitempty"`
+	Network  string `json:"network,omitempty"`
 }
 
 // NewDepositAddress creates a deposit address. networkOrCurrency is a network
@@ -187,14 +193,15 @@ func (c *Client) NewDepositAddress(ctx context.Context, networkOrCurrency, label
 
 // Withdrawal is the answer of POST /v1/withdraw/:currency. Which keys are set
 // depends on the currency and the server.
+// The fields are in the order of their JSON names, like Order's.
 type Withdrawal struct {
 	Address      string  `json:"address,omitempty"`
 	Amount       Decimal `json:"amount"`
+	Destination  string  `json:"destination,omitempty"`
 	Fee          Decimal `json:"fee,omitempty"`
-	WithdrawalID string  `json:"withdrawalId,omitempty"`
 	Message      string  `json:"message,omitempty"`
 	TxHash       string  `json:"txHash,omitempty"`
-	Destination  string  `json:"destination,omitempty"`
+	WithdrawalID string  `json:"withdrawalId,omitempty"`
 }
 
 // Withdraw sends amount of currency ("btc") to address, which must be on the
@@ -214,12 +221,13 @@ func (c *Client) Withdraw(ctx context.Context, currency, address string, amount 
 }
 
 // WithdrawalV2 is the answer of POST /v2/withdraw/:network/:ticker.
+// The fields are in the order of their JSON names, like Order's.
 type WithdrawalV2 struct {
-	WithdrawalID string  `json:"withdrawalId"`
 	Address      string  `json:"address"`
 	Amount       Decimal `json:"amount"`
 	Currency     string  `json:"currency"`
 	Fee          Decimal `json:"fee"`
+	WithdrawalID string  `json:"withdrawalId"`
 }
 
 // WithdrawV2Options are the optional fields of WithdrawV2 and
@@ -250,11 +258,11 @@ func (c *Client) WithdrawV2(ctx context.Context, network, ticker, address string
 // FeeEstimate is the answer of POST /v2/withdraw/:network/:ticker/feeEstimate.
 // Fee is a JSON number on the wire.
 type FeeEstimate struct {
-	Currency         string  `json:"currency"`
-	Fee              Decimal `json:"fee"`
-	IsOverride       bool    `json:"isOverride"`
-	MonthlyLimit     int     `json:"monthlyLimit"`
-	MonthlyRemaining int     `json:"monthlyRemaining"`
+	Currency         string `json:"currency"`
+	Fee              Number `json:"fee"`
+	IsOverride       bool   `json:"isOverride"`
+	MonthlyLimit     int    `json:"monthlyLimit"`
+	MonthlyRemaining int    `json:"monthlyRemaining"`
 }
 
 // WithdrawFeeEstimateV2 estimates the fee of a withdrawal without making it.
@@ -312,13 +320,13 @@ func (c *Client) ApprovedAddressRemove(ctx context.Context, network, address str
 
 // ApprovedAddress is one allowlisted address.
 type ApprovedAddress struct {
-	Network   string `json:"network"`
-	Scope     string `json:"scope"` // account, group
-	Label     string `json:"label"`
-	Status    string `json:"status"`           // active, pending-time, pending-mua
-	CreatedAt int64  `json:"createdAt,string"` // ms, sent as a JSON string
 	Address   string `json:"address"`
+	CreatedAt int64  `json:"createdAt,string"` // ms, sent as a JSON string
+	Label     string `json:"label"`
 	Memo      string `json:"memo,omitempty"`
+	Network   string `json:"network"`
+	Scope     string `json:"scope"`  // account, group
+	Status    string `json:"status"` // active, pending-time, pending-mua
 }
 
 // ApprovedAddressList returns the allowlist of a network.

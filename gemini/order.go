@@ -24,35 +24,40 @@ const (
 
 // Order is Gemini's order status object, returned by NewOrder, CancelOrder,
 // OrderStatus, ActiveOrders and OrdersHistory.
+//
+// Twinex's server answers with this struct too, so the fields are in the
+// order of their JSON names: the order its replies have always had on the
+// wire, which its golden files pin. Decoding does not care.
 type Order struct {
-	OrderID           string  `json:"order_id"` // a JSON string of digits, "106817811"
-	ID                string  `json:"id"`       // same value as OrderID
-	ClientOrderID     string  `json:"client_order_id,omitempty"`
-	Symbol            string  `json:"symbol"` // lower case
-	Exchange          string  `json:"exchange"`
-	AvgExecutionPrice Decimal `json:"avg_execution_price"`
-	Side              string  `json:"side"`
-	// Type is "exchange limit", "stop-limit" (for orders placed as
-	// "exchange stop limit"), "market buy", "market sell", ...
-	Type            string   `json:"type"`
-	Timestamp       int64    `json:"timestamp,string"` // seconds, sent as a JSON string
-	Timestampms     int64    `json:"timestampms"`
-	IsLive          bool     `json:"is_live"`
-	IsCancelled     bool     `json:"is_cancelled"`
-	IsHidden        bool     `json:"is_hidden"`
-	WasForced       bool     `json:"was_forced"`
-	ExecutedAmount  Decimal  `json:"executed_amount"`
-	RemainingAmount Decimal  `json:"remaining_amount"`
-	OriginalAmount  Decimal  `json:"original_amount"`
-	Price           Decimal  `json:"price"`
-	StopPrice       Decimal  `json:"stop_price,omitempty"`
-	Options         []string `json:"options"`
+	AvgExecutionPrice Decimal  `json:"avg_execution_price"`
+	ClientOrderID     string   `json:"client_order_id,omitempty"`
+	Exchange          string   `json:"exchange"`
+	ExecutedAmount    Decimal  `json:"executed_amount"`
+	ID                string   `json:"id"` // same value as OrderID
+	IsCancelled       bool     `json:"is_cancelled"`
+	IsHidden          bool     `json:"is_hidden"`
+	IsLive            bool     `json:"is_live"`
+	Options           []string `json:"options"`
+	OrderID           string   `json:"order_id"` // a JSON string of digits, "106817811"
+	OriginalAmount    Decimal  `json:"original_amount"`
+	Price             Decimal  `json:"price"`
 	// Reason says why the order was cancelled ("Requested",
 	// "MakerOrCancelWouldTake", ...).
-	Reason string `json:"reason,omitempty"`
+	Reason          string  `json:"reason,omitempty"`
+	RemainingAmount Decimal `json:"remaining_amount"`
+	Side            string  `json:"side"`
+	StopPrice       Decimal `json:"stop_price,omitempty"`
+	Symbol          string  `json:"symbol"`           // lower case
+	Timestamp       int64   `json:"timestamp,string"` // seconds, sent as a JSON string
+	Timestampms     int64   `json:"timestampms"`
 	// Trades are the order's fills: present with include_trades and in
-	// OrdersHistory.
-	Trades []MyTrade `json:"trades,omitempty"`
+	// OrdersHistory (an empty list when it has none; nil leaves the key
+	// out when encoding).
+	Trades []MyTrade `json:"trades,omitzero"`
+	// Type is "exchange limit", "stop-limit" (for orders placed as
+	// "exchange stop limit"), "market buy", "market sell", ...
+	Type      string `json:"type"`
+	WasForced bool   `json:"was_forced"`
 }
 
 // IDInt returns OrderID as an int64.
@@ -147,8 +152,8 @@ func (c *Client) order(ctx context.Context, path string, p map[string]any) (*Ord
 
 // CancelResult is the answer of the cancel/session and cancel/all endpoints.
 type CancelResult struct {
-	Result  string        `json:"result"`
 	Details CancelDetails `json:"details"`
+	Result  string        `json:"result"`
 }
 
 // CancelDetails lists the orders cancelled and those that could not be. The
@@ -212,24 +217,24 @@ func (c *Client) OrdersHistory(ctx context.Context, opts OrdersHistoryOptions) (
 }
 
 // MyTrade is one of the caller's trades (POST /v1/mytrades, and an order's
-// trades).
+// trades). Its fields are in the order of their JSON names, like Order's.
 type MyTrade struct {
-	Price          Decimal `json:"price"`
+	Aggressor      bool    `json:"aggressor"`
 	Amount         Decimal `json:"amount"`
+	Break          string  `json:"break,omitempty"` // set on a broken trade
+	ClientOrderID  string  `json:"client_order_id,omitempty"`
+	Exchange       string  `json:"exchange"`
+	FeeAmount      Decimal `json:"fee_amount"`
+	FeeCurrency    string  `json:"fee_currency"`
+	IsAuctionFill  bool    `json:"is_auction_fill"`
+	IsClearingFill bool    `json:"is_clearing_fill"`
+	OrderID        string  `json:"order_id"`
+	Price          Decimal `json:"price"`
+	Symbol         string  `json:"symbol"` // upper case
+	TID            int64   `json:"tid"`
 	Timestamp      int64   `json:"timestamp"` // seconds, a JSON number here
 	Timestampms    int64   `json:"timestampms"`
 	Type           string  `json:"type"` // capitalised: "Buy", "Sell"
-	Aggressor      bool    `json:"aggressor"`
-	FeeCurrency    string  `json:"fee_currency"`
-	FeeAmount      Decimal `json:"fee_amount"`
-	TID            int64   `json:"tid"`
-	OrderID        string  `json:"order_id"`
-	Exchange       string  `json:"exchange"`
-	IsAuctionFill  bool    `json:"is_auction_fill"`
-	IsClearingFill bool    `json:"is_clearing_fill"`
-	Symbol         string  `json:"symbol"` // upper case
-	ClientOrderID  string  `json:"client_order_id,omitempty"`
-	Break          string  `json:"break,omitempty"` // set on a broken trade
 }
 
 // Time returns the trade time.
@@ -262,26 +267,27 @@ func (c *Client) MyTrades(ctx context.Context, opts MyTradesOptions) ([]MyTrade,
 }
 
 // TradeVolume is one symbol's volume on one day of POST /v1/tradevolume. All
-// values arrive as JSON numbers.
+// values arrive as JSON numbers. The fields are in the order of their JSON
+// names, like Order's.
 type TradeVolume struct {
-	Symbol            string  `json:"symbol"`
-	BaseCurrency      string  `json:"base_currency"`
-	NotionalCurrency  string  `json:"notional_currency"`
-	DataDate          string  `json:"data_date"` // "2019-01-10"
-	TotalVolumeBase   Decimal `json:"total_volume_base"`
-	MakerBuySellRatio Decimal `json:"maker_buy_sell_ratio"`
-	BuyMakerBase      Decimal `json:"buy_maker_base"`
-	BuyMakerNotional  Decimal `json:"buy_maker_notional"`
-	BuyMakerCount     int64   `json:"buy_maker_count"`
-	SellMakerBase     Decimal `json:"sell_maker_base"`
-	SellMakerNotional Decimal `json:"sell_maker_notional"`
-	SellMakerCount    int64   `json:"sell_maker_count"`
-	BuyTakerBase      Decimal `json:"buy_taker_base"`
-	BuyTakerNotional  Decimal `json:"buy_taker_notional"`
-	BuyTakerCount     int64   `json:"buy_taker_count"`
-	SellTakerBase     Decimal `json:"sell_taker_base"`
-	SellTakerNotional Decimal `json:"sell_taker_notional"`
-	SellTakerCount    int64   `json:"sell_taker_count"`
+	BaseCurrency      string `json:"base_currency"`
+	BuyMakerBase      Number `json:"buy_maker_base"`
+	BuyMakerCount     int64  `json:"buy_maker_count"`
+	BuyMakerNotional  Number `json:"buy_maker_notional"`
+	BuyTakerBase      Number `json:"buy_taker_base"`
+	BuyTakerCount     int64  `json:"buy_taker_count"`
+	BuyTakerNotional  Number `json:"buy_taker_notional"`
+	DataDate          string `json:"data_date"` // "2019-01-10"
+	MakerBuySellRatio Number `json:"maker_buy_sell_ratio"`
+	NotionalCurrency  string `json:"notional_currency"`
+	SellMakerBase     Number `json:"sell_maker_base"`
+	SellMakerCount    int64  `json:"sell_maker_count"`
+	SellMakerNotional Number `json:"sell_maker_notional"`
+	SellTakerBase     Number `json:"sell_taker_base"`
+	SellTakerCount    int64  `json:"sell_taker_count"`
+	SellTakerNotional Number `json:"sell_taker_notional"`
+	Symbol            string `json:"symbol"`
+	TotalVolumeBase   Number `json:"total_volume_base"`
 }
 
 // TradeVolume returns trading volume: one slice per day, one entry per
@@ -295,29 +301,30 @@ func (c *Client) TradeVolume(ctx context.Context) ([][]TradeVolume, error) {
 }
 
 // NotionalVolume is the answer of POST /v1/notionalvolume: fee rates in
-// basis points and notional volumes, all JSON numbers.
+// basis points and notional volumes, all JSON numbers. The fields are in
+// the order of their JSON names, like Order's.
 type NotionalVolume struct {
-	WebMakerFeeBps    Decimal       `json:"web_maker_fee_bps"`
-	WebTakerFeeBps    Decimal       `json:"web_taker_fee_bps"`
-	WebAuctionFeeBps  Decimal       `json:"web_auction_fee_bps"`
-	APIMakerFeeBps    Decimal       `json:"api_maker_fee_bps"`
-	APITakerFeeBps    Decimal       `json:"api_taker_fee_bps"`
-	APIAuctionFeeBps  Decimal       `json:"api_auction_fee_bps"`
-	FIXMakerFeeBps    Decimal       `json:"fix_maker_fee_bps"`
-	FIXTakerFeeBps    Decimal       `json:"fix_taker_fee_bps"`
-	FIXAuctionFeeBps  Decimal       `json:"fix_auction_fee_bps"`
-	BlockMakerFeeBps  Decimal       `json:"block_maker_fee_bps"`
-	BlockTakerFeeBps  Decimal       `json:"block_taker_fee_bps"`
-	Notional30dVolume Decimal       `json:"notional_30d_volume"`
-	LastUpdatedMs     int64         `json:"last_updated_ms"`
+	APIAuctionFeeBps  Number        `json:"api_auction_fee_bps"`
+	APIMakerFeeBps    Number        `json:"api_maker_fee_bps"`
+	APITakerFeeBps    Number        `json:"api_taker_fee_bps"`
+	BlockMakerFeeBps  Number        `json:"block_maker_fee_bps"`
+	BlockTakerFeeBps  Number        `json:"block_taker_fee_bps"`
 	Date              string        `json:"date"`
+	FIXAuctionFeeBps  Number        `json:"fix_auction_fee_bps"`
+	FIXMakerFeeBps    Number        `json:"fix_maker_fee_bps"`
+	FIXTakerFeeBps    Number        `json:"fix_taker_fee_bps"`
+	LastUpdatedMs     int64         `json:"last_updated_ms"`
 	Notional1dVolume  []DayNotional `json:"notional_1d_volume"`
+	Notional30dVolume Number        `json:"notional_30d_volume"`
+	WebAuctionFeeBps  Number        `json:"web_auction_fee_bps"`
+	WebMakerFeeBps    Number        `json:"web_maker_fee_bps"`
+	WebTakerFeeBps    Number        `json:"web_taker_fee_bps"`
 }
 
 // DayNotional is one day of NotionalVolume.Notional1dVolume.
 type DayNotional struct {
-	Date           string  `json:"date"`
-	NotionalVolume Decimal `json:"notional_volume"`
+	Date           string `json:"date"`
+	NotionalVolume Number `json:"notional_volume"`
 }
 
 // NotionalVolume returns fee rates and 30-day notional volume, optionally for

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -41,8 +42,8 @@ type SymbolDetails struct {
 	Symbol                string  `json:"symbol"`
 	BaseCurrency          string  `json:"base_currency"`
 	QuoteCurrency         string  `json:"quote_currency"`
-	TickSize              Decimal `json:"tick_size"`
-	QuoteIncrement        Decimal `json:"quote_increment"`
+	TickSize              Number  `json:"tick_size"`
+	QuoteIncrement        Number  `json:"quote_increment"`
 	MinOrderSize          Decimal `json:"min_order_size"`
 	Status                string  `json:"status"` // open, closed, cancel_only, post_only, limit_only
 	WrapEnabled           bool    `json:"wrap_enabled"`
@@ -77,11 +78,14 @@ func (c *Client) Network(ctx context.Context, token string) (*Network, error) {
 }
 
 // Ticker is the answer of GET /v1/pubticker/:symbol.
+//
+// Twinex's server answers with this struct too, in this field order; a
+// market with no bid, ask or last price leaves that key out.
 type Ticker struct {
-	Bid    Decimal      `json:"bid"`
-	Ask    Decimal      `json:"ask"`
-	Last   Decimal      `json:"last"`
+	Bid    Decimal      `json:"bid,omitempty"`
+	Ask    Decimal      `json:"ask,omitempty"`
 	Volume TickerVolume `json:"volume"`
+	Last   Decimal      `json:"last,omitempty"`
 }
 
 // TickerVolume is the pubticker "volume" object, whose keys are the market's
@@ -152,14 +156,48 @@ func (v *TickerVolume) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// MarshalJSON encodes the wire form (Base and Quote are not part of it).
+// MarshalJSON encodes the wire form (Base and Quote are not part of it):
+// the keys sorted, as encoding/json sorts a map's, with "timestamp" among
+// them. Twinex's server answers every ticker with it, so it appends the
+// bytes itself rather than building and encoding a map.
 func (v TickerVolume) MarshalJSON() ([]byte, error) {
-	m := make(map[string]any, len(v.Amounts)+1)
-	for k, d := range v.Amounts {
-		m[k] = d
+	keys := make([]string, 0, len(v.Amounts)+1)
+	for k := range v.Amounts {
+		if k != "timestamp" {
+			keys = append(keys, k)
+		}
 	}
-	m["timestamp"] = v.Timestampms
-	return json.Marshal(m)
+	keys = append(keys, "timestamp")
+	slices.Sort(keys)
+	b := make([]byte, 0, 32*len(keys))
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, k)
+		b = append(b, ':')
+		if k == "timestamp" {
+			b = strconv.AppendInt(b, v.Timestampms, 10)
+		} else {
+			b = appendJSONString(b, string(v.Amounts[k]))
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// appendJSONString appends s as a JSON string: plain printable ASCII as it
+// is, anything else as encoding/json writes it.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // resolve fills Base and Quote from the symbol: the pair of currency codes
@@ -195,15 +233,16 @@ func (c *Client) Ticker(ctx context.Context, symbol string) (*Ticker, error) {
 }
 
 // TickerV2 is the answer of GET /v2/ticker/:symbol.
+// A price the market does not have yet (no trade, an empty side) is absent.
 type TickerV2 struct {
 	Symbol  string    `json:"symbol"`
-	Open    Decimal   `json:"open"`
-	High    Decimal   `json:"high"`
-	Low     Decimal   `json:"low"`
-	Close   Decimal   `json:"close"`
+	Open    Decimal   `json:"open,omitempty"`
+	High    Decimal   `json:"high,omitempty"`
+	Low     Decimal   `json:"low,omitempty"`
+	Close   Decimal   `json:"close,omitempty"`
 	Changes []Decimal `json:"changes"` // 24 hourly prices, newest first
-	Bid     Decimal   `json:"bid"`
-	Ask     Decimal   `json:"ask"`
+	Bid     Decimal   `json:"bid,omitempty"`
+	Ask     Decimal   `json:"ask,omitempty"`
 }
 
 // TickerV2 returns the v2 ticker of a market.
@@ -362,8 +401,8 @@ func (c *Client) Candles(ctx context.Context, symbol, timeFrame string) ([]Candl
 
 // Price is one entry of GET /v1/pricefeed.
 type Price struct {
-	Pair             string  `json:"pair"` // upper case, "BTCUSD"
-	Price            Decimal `json:"price"`
+	Pair             string  `json:"pair"`            // upper case, "BTCUSD"
+	Price            Decimal `json:"price,omitempty"` // absent before the first trade
 	PercentChange24h Decimal `json:"percentChange24h"`
 }
 

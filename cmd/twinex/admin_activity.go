@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
-	"strconv"
+
+	"github.com/twinex/twinex/admin"
 )
 
 const activityUsage = `Usage:
@@ -32,30 +30,13 @@ func adminActivity(ctx context.Context, c *adminClient, args []string, stdout, s
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	q := url.Values{"limit": {strconv.Itoa(*limit)}}
-	for k, v := range map[string]string{"email": *email, "key": *key, "since": *since, "outcome": *outcome} {
-		if v != "" {
-			q.Set(k, v)
-		}
-	}
-	if *unknown {
-		q.Set("unknown", "true")
-	}
-	out, err := c.call(ctx, http.MethodGet, "/admin/v1/activity?"+q.Encode(), nil)
+	recs, err := c.Activity(ctx, admin.ActivityQuery{Email: *email, Key: *key, Since: *since, Outcome: *outcome, Limit: *limit, Unknown: *unknown})
 	if err != nil {
 		return err
 	}
 	if *asJSON {
-		stdout.Write(out)
+		stdout.Write(c.capture.body)
 		return nil
-	}
-	var recs []struct {
-		Time, Key, IP, Method, Path, Outcome string
-		Status                               int
-		LatencyUS                            int64 `json:"latency_us"`
-	}
-	if err := json.Unmarshal(out, &recs); err != nil {
-		return err
 	}
 	for _, r := range recs {
 		fmt.Fprintf(stdout, "%s  %s  %-15s  %s %s  %s (%d)  %dµs\n", r.Time, r.Key, r.IP, r.Method, r.Path, r.Outcome, r.Status, r.LatencyUS)

@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"time"
+
+	"github.com/twinex/twinex/fault"
 )
 
 const faultUsage = `Usage:
@@ -54,60 +54,16 @@ func adminFault(ctx context.Context, c *adminClient, args []string, stdout, stde
 		fmt.Fprint(stderr, faultUsage)
 		return errUsage
 	}
-	var (
-		method = http.MethodPost
-		path   = "/admin/v1/faults"
-		body   any
-	)
+	var err error
 	switch args[0] {
 	case "add":
-		fs := newFlags("admin fault add", faultAddUsage, stderr)
-		id := fs.String("id", "", "the rule's id (default: assigned, f1, f2, ...)")
-		key := fs.String("key", "", "the API key whose signed requests fail (default: every key)")
-		reason := fs.String("error", "", "RateLimit, Maintenance or InvalidNonce")
-		count := fs.Int("count", 0, "how many faults the rule injects before it is removed (default: unlimited)")
-		probability := fs.Float64("probability", 0, "chance that a matching request gets the fault, 0 to 1 (default: always)")
-		latency := fs.Duration("latency", 0, "delay added before the answer, e.g. 500ms (at most 1m)")
-		expire := fs.Bool("expire-heartbeat", false, "expire the key's heartbeat now: cancel its session's orders")
-		public := fs.Bool("public", false, "also apply to public endpoints (only without --key)")
-		from := fs.String("from", "", "when the rule starts: an RFC 3339 time or a duration from now (default: at once)")
-		until := fs.String("until", "", "when the rule ends and is removed: an RFC 3339 time or a duration from now (default: never)")
-		drop := fs.Bool("drop-sockets", false, "close the key's WebSocket connections now (with --public and no --key: the market-data ones)")
-		frameDelay := fs.Duration("frame-delay", 0, "hold each WebSocket write this long, e.g. 2s (at most 1m)")
-		stopHB := fs.Bool("stop-heartbeats", false, "stop the WebSocket heartbeat messages while the rule is in place")
-		if err := parse(fs, args[1:]); err != nil {
-			return err
-		}
-		if fs.NArg() > 0 {
-			fmt.Fprintf(stderr, "admin fault add: unexpected argument %q\n", fs.Arg(0))
-			return errUsage
-		}
-		b := map[string]any{"id": *id, "key": *key, "error": *reason, "count": *count, "probability": *probability,
-			"expire_heartbeat": *expire, "public": *public, "drop_sockets": *drop, "stop_heartbeats": *stopHB}
-		if *latency != 0 {
-			b["latency"] = latency.String()
-		}
-		if *frameDelay != 0 {
-			b["frame_delay"] = frameDelay.String()
-		}
-		for name, v := range map[string]string{"from": *from, "until": *until} {
-			if v == "" {
-				continue
-			}
-			t, err := when(v, time.Now())
-			if err != nil {
-				fmt.Fprintf(stderr, "admin fault add: --%s: %v\n", name, err)
-				return errUsage
-			}
-			b[name] = t.UTC().Format(time.RFC3339)
-		}
-		body = b
+		return adminFaultAdd(ctx, c, args[1:], stdout, stderr)
 	case "list":
 		fs := newFlags("admin fault list", "Usage: twinex admin fault list\n\nPrints the rules in the order they are tried, with their remaining counts.\n", stderr)
 		if err := parse(fs, args[1:]); err != nil {
 			return err
 		}
-		method = http.MethodGet
+		_, err = c.Faults(ctx)
 	case "remove":
 		fs := newFlags("admin fault remove", "Usage: twinex admin fault remove --id ID\n\nRemoves one rule and prints it.\n", stderr)
 		id := fs.String("id", "", "the rule's id, from add or list")
@@ -118,13 +74,13 @@ func adminFault(ctx context.Context, c *adminClient, args []string, stdout, stde
 			fmt.Fprint(stderr, "admin fault remove: --id is required\n")
 			return errUsage
 		}
-		method, path = http.MethodDelete, path+"/"+url.PathEscape(*id)
+		_, err = c.RemoveFault(ctx, *id)
 	case "clear":
 		fs := newFlags("admin fault clear", "Usage: twinex admin fault clear\n\nRemoves every rule.\n", stderr)
 		if err := parse(fs, args[1:]); err != nil {
 			return err
 		}
-		method = http.MethodDelete
+		err = c.ClearFaults(ctx)
 	case "-h", "--help", "help":
 		fmt.Fprint(stderr, faultUsage)
 		return nil
@@ -132,12 +88,55 @@ func adminFault(ctx context.Context, c *adminClient, args []string, stdout, stde
 		fmt.Fprintf(stderr, "admin fault: unknown command %q\n\n%s", args[0], faultUsage)
 		return errUsage
 	}
-	out, err := c.call(ctx, method, path, body)
-	if err != nil {
+	return c.print(stdout, err)
+}
+
+func adminFaultAdd(ctx context.Context, c *adminClient, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("admin fault add", faultAddUsage, stderr)
+	id := fs.String("id", "", "the rule's id (default: assigned, f1, f2, ...)")
+	key := fs.String("key", "", "the API key whose signed requests fail (default: every key)")
+	reason := fs.String("error", "", "RateLimit, Maintenance or InvalidNonce")
+	count := fs.Int("count", 0, "how many faults the rule injects before it is removed (default: unlimited)")
+	probability := fs.Float64("probability", 0, "chance that a matching request gets the fault, 0 to 1 (default: always)")
+	latency := fs.Duration("latency", 0, "delay added before the answer, e.g. 500ms (at most 1m)")
+	expire := fs.Bool("expire-heartbeat", false, "expire the key's heartbeat now: cancel its session's orders")
+	public := fs.Bool("public", false, "also apply to public endpoints (only without --key)")
+	from := fs.String("from", "", "when the rule starts: an RFC 3339 time or a duration from now (default: at once)")
+	until := fs.String("until", "", "when the rule ends and is removed: an RFC 3339 time or a duration from now (default: never)")
+	drop := fs.Bool("drop-sockets", false, "close the key's WebSocket connections now (with --public and no --key: the market-data ones)")
+	frameDelay := fs.Duration("frame-delay", 0, "hold each WebSocket write this long, e.g. 2s (at most 1m)")
+	stopHB := fs.Bool("stop-heartbeats", false, "stop the WebSocket heartbeat messages while the rule is in place")
+	if err := parse(fs, args); err != nil {
 		return err
 	}
-	stdout.Write(out)
-	return nil
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "admin fault add: unexpected argument %q\n", fs.Arg(0))
+		return errUsage
+	}
+	spec := fault.Spec{ID: *id, Key: *key, Error: *reason, Count: *count, Probability: *probability,
+		ExpireHeartbeat: *expire, Public: *public, DropSockets: *drop, StopHeartbeats: *stopHB}
+	if *latency != 0 {
+		spec.Latency = latency.String()
+	}
+	if *frameDelay != 0 {
+		spec.FrameDelay = frameDelay.String()
+	}
+	for _, f := range []struct {
+		name, v string
+		to      *string
+	}{{"from", *from, &spec.From}, {"until", *until, &spec.Until}} {
+		if f.v == "" {
+			continue
+		}
+		t, err := when(f.v, time.Now())
+		if err != nil {
+			fmt.Fprintf(stderr, "admin fault add: --%s: %v\n", f.name, err)
+			return errUsage
+		}
+		*f.to = t.UTC().Format(time.RFC3339)
+	}
+	_, err := c.AddFault(ctx, spec)
+	return c.print(stdout, err)
 }
 
 // when reads a time given as RFC 3339 or as a duration from now ("10m").

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 )
 
 const kycUsage = `Usage:
@@ -24,10 +23,7 @@ func adminKYC(ctx context.Context, c *adminClient, args []string, stdout, stderr
 		fmt.Fprint(stderr, kycUsage)
 		return errUsage
 	}
-	var (
-		out []byte
-		err error
-	)
+	var err error
 	switch args[0] {
 	case "approve", "reject":
 		fs := newFlags("admin kyc "+args[0], kycUsage, stderr)
@@ -37,9 +33,9 @@ func adminKYC(ctx context.Context, c *adminClient, args []string, stdout, stderr
 		if err := parse(fs, args[1:]); err != nil {
 			return err
 		}
-		out, err = c.call(ctx, http.MethodPost, "/admin/v1/kyc", map[string]any{"email": *email, "decision": args[0], "reason": *reason, "submitted_ns": *submitted})
+		_, err = c.ReviewIdentity(ctx, *email, args[0], *reason, *submitted)
 	case "pending":
-		out, err = c.call(ctx, http.MethodGet, "/admin/v1/kyc/pending", nil)
+		_, err = c.PendingIdentities(ctx)
 	case "-h", "--help", "help":
 		fmt.Fprint(stderr, kycUsage)
 		return nil
@@ -47,9 +43,5 @@ func adminKYC(ctx context.Context, c *adminClient, args []string, stdout, stderr
 		fmt.Fprintf(stderr, "admin kyc: unknown command %q\n\n%s", args[0], kycUsage)
 		return errUsage
 	}
-	if err != nil {
-		return err
-	}
-	stdout.Write(out)
-	return nil
+	return c.print(stdout, err)
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 )
 
 const marketUsage = `Usage:
@@ -25,17 +23,14 @@ func adminMarket(ctx context.Context, c *adminClient, args []string, stdout, std
 		fmt.Fprint(stderr, marketUsage)
 		return errUsage
 	}
-	var (
-		out []byte
-		err error
-	)
+	var err error
 	switch args[0] {
 	case "list":
 		fs := newFlags("admin market list", marketUsage, stderr)
 		if err := parse(fs, args[1:]); err != nil {
 			return err
 		}
-		out, err = c.call(ctx, http.MethodGet, "/admin/v1/markets", nil)
+		_, err = c.Markets(ctx)
 	case "status":
 		fs := newFlags("admin market status", marketUsage, stderr)
 		symbol := fs.String("symbol", "", "the market, e.g. btcusd")
@@ -47,7 +42,7 @@ func adminMarket(ctx context.Context, c *adminClient, args []string, stdout, std
 			fmt.Fprint(stderr, "admin market status: --symbol and --set are required\n\n"+marketUsage)
 			return errUsage
 		}
-		out, err = c.call(ctx, http.MethodPost, "/admin/v1/markets/"+url.PathEscape(*symbol)+"/status", map[string]any{"status": *set})
+		_, err = c.SetMarketStatus(ctx, *symbol, *set)
 	case "-h", "--help", "help":
 		fmt.Fprint(stderr, marketUsage)
 		return nil
@@ -55,9 +50,5 @@ func adminMarket(ctx context.Context, c *adminClient, args []string, stdout, std
 		fmt.Fprintf(stderr, "admin market: unknown command %q\n\n%s", args[0], marketUsage)
 		return errUsage
 	}
-	if err != nil {
-		return err
-	}
-	stdout.Write(out)
-	return nil
+	return c.print(stdout, err)
 }

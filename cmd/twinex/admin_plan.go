@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 )
 
 const planUsage = `Usage: twinex admin plan --email E [--set PLAN]
@@ -26,16 +24,11 @@ func adminPlan(ctx context.Context, c *adminClient, args []string, stdout, stder
 		fmt.Fprint(stderr, "admin plan: --email is required\n\n"+planUsage)
 		return errUsage
 	}
-	var out []byte
 	var err error
 	if *set == "" {
-		out, err = c.call(ctx, http.MethodGet, "/admin/v1/plan?email="+url.QueryEscape(*email), nil)
+		_, err = c.Plan(ctx, *email)
 	} else {
-		out, err = c.call(ctx, http.MethodPost, "/admin/v1/plan", map[string]any{"email": *email, "plan": *set})
+		_, err = c.SetPlan(ctx, *email, *set)
 	}
-	if err != nil {
-		return err
-	}
-	stdout.Write(out)
-	return nil
+	return c.print(stdout, err)
 }

@@ -25,27 +25,24 @@ func adminSandbox(ctx context.Context, c *adminClient, cmd string, args []string
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	var (
-		out []byte
-		err error
-	)
+	var err error
 	switch cmd {
 	case "save", "restore":
 		if *name == "" {
 			fmt.Fprintf(stderr, "admin %s: --name is required\n\n%s", cmd, sandboxUsage)
 			return errUsage
 		}
-		out, err = c.call(ctx, http.MethodPost, "/admin/v1/sandbox/"+cmd, map[string]any{"name": *name})
+		if cmd == "save" {
+			_, err = c.SaveSandbox(ctx, *name)
+		} else {
+			_, err = c.RestoreSandbox(ctx, *name)
+		}
 	case "reset":
-		out, err = c.call(ctx, http.MethodPost, "/admin/v1/sandbox/reset", map[string]any{})
+		_, err = c.ResetSandbox(ctx)
 	case "snapshots":
-		out, err = c.call(ctx, http.MethodGet, "/admin/v1/sandbox/snapshots", nil)
+		_, err = c.Snapshots(ctx)
 	}
-	if err != nil {
-		return err
-	}
-	stdout.Write(out)
-	return nil
+	return c.print(stdout, err)
 }
 
 // adminSim runs "price set" and "sim pause|resume|status".

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/twinex/twinex/admin"
 	"github.com/twinex/twinex/app"
 	"github.com/twinex/twinex/sqlite"
 )
@@ -76,13 +77,14 @@ func (c *adminClient) download(ctx context.Context, path, to string) (int64, err
 	if err != nil {
 		return 0, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.server+path, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.URL+path, nil)
 	if err != nil {
 		return 0, err
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
-	hc := *c.http
-	hc.Timeout = time.Hour // a large store takes a while
+	// Not through c's client: the copy streams to the file, where the
+	// capture of answers for printing would hold it in memory.
+	hc := http.Client{Timeout: time.Hour} // a large store takes a while
 	resp, err := hc.Do(req)
 	if err != nil {
 		return 0, err
@@ -90,11 +92,7 @@ func (c *adminClient) download(ctx context.Context, path, to string) (int64, err
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		out, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		var e struct{ Reason, Message string }
-		if json.Unmarshal(out, &e) == nil && e.Reason != "" {
-			return 0, fmt.Errorf("%s: %s (HTTP %d)", e.Reason, e.Message, resp.StatusCode)
-		}
-		return 0, fmt.Errorf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(out)))
+		return 0, admin.ReadError(resp.StatusCode, out)
 	}
 	f, err := os.CreateTemp(filepath.Dir(to), filepath.Base(to)+".*.tmp")
 	if err != nil {

@@ -1,0 +1,147 @@
+// Package admin is Twinex's admin API (/admin/v1) as Go types: the replies
+// the server sends, which the api package fills, and a Client that the
+// twinex command and tests call it with. The admin API is Twinex's own, not
+// Gemini's; its wire format is pinned by the api package's tests and by
+// the twinex command's, whose output is the server's JSON.
+//
+// Fields are in the order of their JSON names: the replies were built from
+// maps, whose keys encoding/json sorts, and a struct must encode the same
+// bytes.
+package admin
+
+import "github.com/twinex/twinex/gemini"
+
+// Transfer is the answer of POST /admin/v1/fund and /admin/v1/withdraw.
+type Transfer struct {
+	AccountID   int64  `json:"account_id"`
+	Amount      string `json:"amount"`
+	Currency    string `json:"currency"`
+	EID         int64  `json:"eid"`
+	Timestampms int64  `json:"timestampms"`
+	Type        string `json:"type"` // Deposit, Withdrawal
+}
+
+// Balance is one currency of GET /admin/v1/balances, every currency of the
+// account, zero or not.
+type Balance struct {
+	Amount    string `json:"amount"`
+	Available string `json:"available"`
+	Currency  string `json:"currency"`
+	Held      string `json:"held"` // reserved by open orders
+}
+
+// Verification is the answer of GET /admin/v1/verify: the ledger and book
+// check, and the counts beside it.
+type Verification struct {
+	Accounts    int               `json:"accounts"`
+	LastOrderID int64             `json:"last_order_id"`
+	LastTradeID int64             `json:"last_trade_id"`
+	OK          bool              `json:"ok"`
+	OpenOrders  int               `json:"open_orders"`
+	Supply      map[string]string `json:"supply"`               // currency code: total of all balances
+	Violations  []string          `json:"violations,omitempty"` // when not OK
+}
+
+// Order is an order as the admin API shows it: Gemini's order object with
+// the account it belongs to.
+type Order struct {
+	AccountID int64 `json:"account_id,omitempty"`
+	gemini.Order
+}
+
+// User is the answer of POST and GET /admin/v1/accounts.
+type User struct {
+	AccountID int64         `json:"account_id,omitempty"` // the first (primary) account's
+	Accounts  []UserAccount `json:"accounts"`
+	Email     string        `json:"email"`
+	ID        int64         `json:"id"`
+	Identity  string        `json:"identity"` // unverified, pending, verified, rejected
+}
+
+// UserAccount is one account of a User.
+type UserAccount struct {
+	Account   string `json:"account"` // nickname
+	AccountID int64  `json:"account_id"`
+	Name      string `json:"name"`
+	Type      string `json:"type"`
+}
+
+// Key describes an API key, with its secret only in the answers that
+// create one or give it a new one (shown once).
+type Key struct {
+	// Account is the nickname of an account key's account; nil for a
+	// master key. (A rotated key's answer names no account: "".)
+	Account   *string  `json:"account,omitempty"`
+	AccountID int64    `json:"account_id,omitempty"` // account keys only
+	Created   string   `json:"created"`              // RFC 3339
+	Expires   string   `json:"expires,omitempty"`    // RFC 3339; never when empty
+	Heartbeat bool     `json:"heartbeat"`
+	IP        []string `json:"ip"`
+	Key       string   `json:"key"`
+	Label     string   `json:"label"`
+	Master    bool     `json:"master"`
+	Revoked   bool     `json:"revoked"`
+	Roles     []string `json:"roles"`
+	Secret    string   `json:"secret,omitempty"`
+	TimeNonce bool     `json:"time_nonce"`
+}
+
+// IdentityReview is the answer of POST /admin/v1/kyc, a decision on a
+// user's identity verification.
+type IdentityReview struct {
+	Email    string `json:"email"`
+	ID       int64  `json:"id"`
+	Identity string `json:"identity"`
+	Reason   string `json:"reason"`
+}
+
+// PendingIdentity is one submission of GET /admin/v1/kyc/pending.
+type PendingIdentity struct {
+	Address     string `json:"address"`
+	BirthDate   string `json:"birth_date"`
+	Country     string `json:"country"`
+	Email       string `json:"email"`
+	LegalName   string `json:"legal_name"`
+	Submitted   string `json:"submitted"`    // RFC 3339
+	SubmittedNs int64  `json:"submitted_ns"` // names the submission a decision is about
+}
+
+// Plan is the answer of GET and POST /admin/v1/plan.
+type Plan struct {
+	DailyRequestsPerKey int64  `json:"daily_requests_per_key"`
+	Email               string `json:"email"`
+	Plan                string `json:"plan"`
+}
+
+// SandboxResult is the answer of the sandbox's save, restore and reset.
+type SandboxResult struct {
+	OK       bool   `json:"ok"`
+	Reset    bool   `json:"reset,omitempty"`
+	Restored string `json:"restored,omitempty"`
+	Saved    string `json:"saved,omitempty"`
+}
+
+// Snapshots is the answer of GET /admin/v1/sandbox/snapshots.
+type Snapshots struct {
+	Snapshots []string `json:"snapshots"`
+}
+
+// MarketStatus is a market's status, the items of GET /admin/v1/markets and
+// the answer of POST /admin/v1/markets/{symbol}/status.
+type MarketStatus struct {
+	Symbol string `json:"symbol"`
+	Status string `json:"status"` // open, closed, cancel_only, post_only, limit_only
+}
+
+// Activity is one API request of GET /admin/v1/activity.
+type Activity struct {
+	Time      string `json:"time"` // RFC 3339 with nanoseconds
+	Key       string `json:"key"`
+	AccountID int64  `json:"account_id"`
+	IP        string `json:"ip"`
+	Method    string `json:"method"`
+	Path      string `json:"path"`
+	Outcome   string `json:"outcome"` // ok, error or a reason
+	Status    int    `json:"status"`
+	LatencyUS int64  `json:"latency_us"`
+}
