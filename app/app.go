@@ -58,6 +58,11 @@ type App struct {
 	Lease  Lease
 	Logger *slog.Logger // default: discard
 	Stdout io.Writer    // where the start-up banner goes; default: discard
+	// Now is the wall clock of every decision the server takes (command
+	// stamps, key expiry, activity records, pruning); default time.Now.
+	// Tests pin it. Elapsed times (recovery, lease renewal) are measured
+	// on the real monotonic clock whatever Now says.
+	Now func() time.Time
 	// PublicLimit and PrivateLimit are the rate limits (zero: unlimited).
 	PublicLimit, PrivateLimit ratelimit.Limit
 	// WSPerIP and WSPerKey limit open WebSocket connections per client
@@ -248,6 +253,7 @@ func (m *App) Open(ctx context.Context) error {
 		if m.faults, err = loadFaults(m.DataDir); err != nil {
 			return err
 		}
+		m.faults.Now = m.now
 		m.simCfg = sim.DefaultConfig(m.markets)
 		m.simCfg.Seed = m.SimSeed
 		if err := applySimFile(m.DataDir, &m.simCfg); err != nil {
@@ -354,7 +360,7 @@ func (m *App) openState(ctx context.Context, token int64) (_ *state, err error) 
 	// The feed hub takes each durable batch from the core and fans it out
 	// to the WebSocket feeds on its own goroutine.
 	st.feed = feed.New(m.markets, m.Logger)
-	ccfg := core.Config{Store: st.store, Journal: st.journal, Markets: m.markets, Logger: m.Logger, OnCommit: st.feed.Publish}
+	ccfg := core.Config{Store: st.store, Journal: st.journal, Markets: m.markets, Logger: m.Logger, OnCommit: st.feed.Publish, Now: m.now}
 	if mt := m.metrics; mt != nil {
 		ccfg.OnBatch = func(b core.BatchStats) { mt.Batch(b.Commands, b.Apply, b.Commit, b.Failed) }
 	}
@@ -363,9 +369,9 @@ func (m *App) openState(ctx context.Context, token int64) (_ *state, err error) 
 	}
 	st.history = st.core.History()
 	st.feed.Start(st.core)
-	st.users = &accounts.Service{Store: st.store}
+	st.users = &accounts.Service{Store: st.store, Now: m.now}
 	st.exch = &exchange.Service{Core: st.core, Store: st.history, Accounts: st.store, Faucet: m.faucet}
-	st.keys = &keys.Service{Store: st.store, Sealer: m.sealer, Logger: m.Logger, Fingerprints: st.store}
+	st.keys = &keys.Service{Store: st.store, Sealer: m.sealer, Logger: m.Logger, Fingerprints: st.store, Now: m.now}
 	if err := st.keys.IndexFingerprints(ctx); err != nil {
 		return nil, err
 	}
@@ -377,7 +383,7 @@ func (m *App) openState(ctx context.Context, token int64) (_ *state, err error) 
 	}
 	for _, id := range sessions {
 		if auth.ValidKeyID(id) {
-			if err := st.keys.StartClock(ctx, id, time.Now()); err != nil {
+			if err := st.keys.StartClock(ctx, id, m.now()); err != nil {
 				return nil, fmt.Errorf("start heartbeat clocks: %w", err)
 			}
 		}
@@ -390,7 +396,8 @@ func (m *App) openState(ctx context.Context, token int64) (_ *state, err error) 
 		return nil, fmt.Errorf("this data directory holds a sandbox (its demo account, simulated liquidity and deposits); production mode needs a data directory of its own")
 	}
 	st.log = activity.New(st.store, m.ActivityRetention, m.Logger)
-	st.watch = &watch.Watcher{Store: st.store, Accounts: st.store, Keys: st.keys, Logger: m.Logger}
+	st.log.Now = m.now
+	st.watch = &watch.Watcher{Store: st.store, Accounts: st.store, Keys: st.keys, Logger: m.Logger, Now: m.now}
 	if mt := m.metrics; mt != nil {
 		st.log.OnBatch = mt.ActivityBatch
 		st.watch.OnRaise = mt.AlertRaised
@@ -398,13 +405,13 @@ func (m *App) openState(ctx context.Context, token int64) (_ *state, err error) 
 	st.log.OnWrite(st.watch.Observe)
 	st.keys.OnRevoke = st.watch.KeyRevoked
 	st.quota = &quota.Service{Store: st.store, Logger: m.Logger, Warn: st.watch.QuotaWarning}
-	if err := st.quota.Load(ctx, time.Now()); err != nil {
+	if err := st.quota.Load(ctx, m.now()); err != nil {
 		return nil, err
 	}
 	srv := &api.Server{Users: st.users, Activity: st.log, Quota: st.quota, Leaks: st.watch, ActivityLog: st.store, Core: st.core, Exchange: st.exch, Store: st.history, Accounts: st.store, Addresses: st.store, Identities: st.store, Keys: st.keys,
 		TrustedProxies: m.trusted, AdminToken: m.token, Logger: m.Logger, ApprovalWait: m.ApprovalWait,
 		PublicLimit: ratelimit.New(m.PublicLimit), PrivateLimit: ratelimit.New(m.PrivateLimit), Feed: st.feed,
-		WSPerIP: m.WSPerIP, WSPerKey: m.WSPerKey}
+		WSPerIP: m.WSPerIP, WSPerKey: m.WSPerKey, Now: m.now}
 	if st.sqlite != nil {
 		// Backups copy SQLite's files; PostgreSQL is backed up with its
 		// own tools (pg_dump, base backups), and the endpoint says it is
@@ -432,7 +439,7 @@ func (m *App) openState(ctx context.Context, token int64) (_ *state, err error) 
 	if err != nil {
 		return nil, err
 	}
-	st.web = &web.Server{CurrencyData: currency, Users: st.users, Store: st.store, Accounts: st.store, Exchange: st.exch, Keys: st.keys, Identities: st.store, ActivityLog: st.store, Watch: st.store, Quota: st.quota, KeyLimiter: srv.PrivateLimit, Sealer: m.sealer, AutoApproveIdentity: m.KYCReview == "auto", AdminToken: m.token, Markets: m.markets, Logger: m.Logger, BaseURL: public,
+	st.web = &web.Server{CurrencyData: currency, Users: st.users, Store: st.store, Accounts: st.store, Exchange: st.exch, Keys: st.keys, Identities: st.store, ActivityLog: st.store, Watch: st.store, Quota: st.quota, KeyLimiter: srv.PrivateLimit, Sealer: m.sealer, AutoApproveIdentity: m.KYCReview == "auto", AdminToken: m.token, Markets: m.markets, Logger: m.Logger, BaseURL: public, Now: m.now,
 		Sandbox: m.Mode == Sandbox, TrustedProxies: m.trusted, Mail: send, Mailbox: box,
 		// Behind a TLS-terminating proxy (production requires one beyond
 		// loopback) the browser speaks HTTPS: cookies must be Secure.
@@ -568,9 +575,10 @@ func (m *App) mail(st *state) (func(ctx context.Context, to, subject, text strin
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("TWINEX_SMTP_URL: %w", err)
 		}
+		s.Now = m.now
 		sender = s
 	} else if m.Mode == Sandbox {
-		mb := mail.NewMailbox(st.store, nil)
+		mb := mail.NewMailbox(st.store, m.now)
 		sender, box = mb, mb
 	} else {
 		m.Logger.Warn("production mode without TWINEX_SMTP_URL: mail is not sent")
@@ -658,6 +666,14 @@ func (m *App) Feed() *feed.Hub {
 		return nil
 	}
 	return m.st.feed
+}
+
+// now reads the App's clock: Now, or time.Now when unset.
+func (m *App) now() time.Time {
+	if m.Now != nil {
+		return m.Now()
+	}
+	return time.Now()
 }
 
 // Addr returns the address the server listens on.
