@@ -152,6 +152,56 @@ func (m *App) Run(ctx context.Context) error {
 
 // Open recovers the exchange from the data directory and starts serving.
 func (m *App) Open(ctx context.Context) error {
+	if err := m.setDefaults(); err != nil {
+		return err
+	}
+	if err := m.loadSettings(); err != nil {
+		return err
+	}
+	var err error
+	var scenarioFile []byte
+	if m.Scenario != "" {
+		if m.Mode != Sandbox {
+			return errors.New("--scenario needs sandbox mode")
+		}
+		if scenarioFile, err = LoadScenario(m.Scenario); err != nil {
+			return err
+		}
+	}
+	start := time.Now()
+	if IsPostgres(m.Store) {
+		if scenarioFile != nil {
+			return errors.New("--scenario needs the SQLite store: on PostgreSQL the leader may change while it plays")
+		}
+		return m.openShared(ctx, start)
+	}
+	if m.st, err = m.openState(ctx, 0); err != nil {
+		return err
+	}
+	if err := m.listen(); err != nil {
+		m.st.close()
+		return err
+	}
+	m.st.start(m.linkBase())
+	if scenarioFile != nil {
+		if _, err := m.RunScenario(ctx, scenarioFile); err != nil {
+			m.st.close()
+			m.ln.Close()
+			return fmt.Errorf("scenario %s: %w", m.Scenario, err)
+		}
+	}
+	m.serve()
+	m.Logger.Info("twinex serving", "addr", m.ln.Addr().String(), "data", m.DataDir, "store", m.storeName(), "role", "leader", "mode", m.Mode, "recovered_in", time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(m.Stdout, "Twinex is serving on http://%s (data in %s, %s mode)\n", m.ln.Addr(), m.DataDir, m.Mode)
+	if m.Mode == Sandbox {
+		m.demoBanner(m.Stdout, "http://"+m.ln.Addr().String())
+	}
+	return nil
+}
+
+// setDefaults fills in the settings left zero and refuses the
+// combinations the mode does not allow.
+func (m *App) setDefaults() error {
 	if m.Logger == nil {
 		m.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -184,6 +234,14 @@ func (m *App) Open(ctx context.Context) error {
 			m.ApprovalWait = ProductionApprovalWait
 		}
 	}
+	return nil
+}
+
+// loadSettings reads what the data directory holds besides the store (the
+// markets, the admin token, the master key, the sandbox's faults,
+// simulator settings and faucet), parses the trusted proxies and makes
+// the metrics if they are served.
+func (m *App) loadSettings() error {
 	if err := os.MkdirAll(m.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
@@ -231,43 +289,6 @@ func (m *App) Open(ctx context.Context) error {
 	}
 	if m.MetricsListen != "" {
 		m.metrics = metrics.New()
-	}
-	var scenarioFile []byte
-	if m.Scenario != "" {
-		if m.Mode != Sandbox {
-			return errors.New("--scenario needs sandbox mode")
-		}
-		if scenarioFile, err = LoadScenario(m.Scenario); err != nil {
-			return err
-		}
-	}
-	start := time.Now()
-	if IsPostgres(m.Store) {
-		if scenarioFile != nil {
-			return errors.New("--scenario needs the SQLite store: on PostgreSQL the leader may change while it plays")
-		}
-		return m.openShared(ctx, start)
-	}
-	if m.st, err = m.openState(ctx, 0); err != nil {
-		return err
-	}
-	if err := m.listen(); err != nil {
-		m.st.close()
-		return err
-	}
-	m.st.start(m.linkBase())
-	if scenarioFile != nil {
-		if _, err := m.RunScenario(ctx, scenarioFile); err != nil {
-			m.st.close()
-			m.ln.Close()
-			return fmt.Errorf("scenario %s: %w", m.Scenario, err)
-		}
-	}
-	m.serve()
-	m.Logger.Info("twinex serving", "addr", m.ln.Addr().String(), "data", m.DataDir, "store", m.storeName(), "role", "leader", "mode", m.Mode, "recovered_in", time.Since(start).Round(time.Millisecond))
-	fmt.Fprintf(m.Stdout, "Twinex is serving on http://%s (data in %s, %s mode)\n", m.ln.Addr(), m.DataDir, m.Mode)
-	if m.Mode == Sandbox {
-		m.demoBanner(m.Stdout, "http://"+m.ln.Addr().String())
 	}
 	return nil
 }

@@ -120,6 +120,15 @@ func (m *App) openState(ctx context.Context, token int64) (_ *state, err error) 
 	if err := st.quota.Load(ctx, m.now()); err != nil {
 		return nil, err
 	}
+	if err := m.openHTTP(ctx, st); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// openHTTP makes the state's API server and dashboard (with the simulator,
+// in a sandbox that runs it) and the handler routing between them.
+func (m *App) openHTTP(ctx context.Context, st *state) (err error) {
 	srv := &api.Server{Users: st.users, Activity: st.log, Quota: st.quota, Leaks: st.watch, ActivityLog: st.store, Core: st.core, Exchange: st.exch, Store: st.history, Accounts: st.store, Addresses: st.store, Identities: st.store, Keys: st.keys,
 		TrustedProxies: m.trusted, AdminToken: m.token, Logger: m.Logger, ApprovalWait: m.ApprovalWait,
 		PublicLimit: ratelimit.New(m.PublicLimit), PrivateLimit: ratelimit.New(m.PrivateLimit), Feed: st.feed,
@@ -134,22 +143,22 @@ func (m *App) openState(ctx context.Context, token int64) (_ *state, err error) 
 		srv.Sandbox, srv.Faults, srv.Scenarios = m, m.faults, m
 		if m.Sim {
 			if st.sim, err = m.openSimulator(ctx, st); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
 	send, box, sender, err := m.mail(st)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	st.watch.Mail = sender
 	public, err := publicURL(m.PublicURL)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	currency, err := api.CurrencyDataScript(m.markets)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	st.web = &web.Server{CurrencyData: currency, Users: st.users, Store: st.store, Accounts: st.store, Exchange: st.exch, Keys: st.keys, Identities: st.store, ActivityLog: st.store, Watch: st.store, Quota: st.quota, KeyLimiter: srv.PrivateLimit, Sealer: m.sealer, AutoApproveIdentity: m.KYCReview == "auto", AdminToken: m.token, Markets: m.markets, Logger: m.Logger, BaseURL: public, Now: m.now,
 		Sandbox: m.Mode == Sandbox, TrustedProxies: m.trusted, Mail: send, Mailbox: box,
@@ -158,7 +167,7 @@ func (m *App) openState(ctx context.Context, token int64) (_ *state, err error) 
 		Secure: m.Mode == Production && len(m.trusted) > 0}
 	st.srv, st.handler = srv, route(srv.Handler(), st.web.Handler())
 	m.controls = st.handler
-	return st, nil
+	return nil
 }
 
 // start starts the state's background work: flushing key uses, writing
