@@ -70,7 +70,7 @@ func str(i int) string {
 	return strs[i%len(strs)]
 }
 
-func testRoundTrip(t *testing.T, h *harness) {
+func testRoundTrip(t *testing.T, h *harness) { // long: builds one batch that varies every field of every row, then reads each table back
 	var b twinex.Batch
 	var n int // varies every field
 	next := func() int { n++; return n }
