@@ -37,7 +37,7 @@ func Pow10(n int) int64 { return pow10[n] }
 // never rounds: a value with more decimal places than scale (other than
 // trailing zeros) gives ErrDecimalPrecision; one that does not fit in an
 // int64 gives ErrDecimalRange; a leading minus gives ErrDecimalNegative.
-func ParseUnits(s string, scale int) (int64, error) {
+func ParseUnits(s string, scale int) (int64, error) { // long: one pass over the decimal grammar; its steps share the digit state
 	if scale < 0 || scale > MaxScale {
 		return 0, ErrDecimalRange
 	}

@@ -50,6 +50,9 @@ type Recorder struct {
 	// OnBatch, if set before Run, is told each batch's size and write time
 	// (for metrics).
 	OnBatch func(records int, took time.Duration)
+	// Now, if set before Run, is the clock pruning reads (default
+	// time.Now).
+	Now func() time.Time
 }
 
 // Queued is how many records wait to be written.
@@ -176,6 +179,9 @@ func (r *Recorder) prune() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	now := time.Now()
+	if r.Now != nil {
+		now = r.Now()
+	}
 	n, err := r.store.PruneActivity(ctx, now.Add(-r.retention).UnixNano())
 	if err != nil {
 		r.log.Error("activity log: prune failed", "err", err)

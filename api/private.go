@@ -141,7 +141,7 @@ func (s *Server) privateWriteIf(pattern string, roles twinex.Role, sc scope, wri
 // anything may be sent again as it was.
 func (s *Server) signedRoute(pattern string, roles twinex.Role, sc scope, write func(*http.Request) bool, h signedHandler) {
 	s.mux.Handle("POST "+pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
+		at, start := s.now(), time.Now() // the record's stamp, and its latency on the monotonic clock
 		c, err := s.authenticate(r, roles, sc)
 		if err == nil {
 			err = s.injectFault(w, r, c)
@@ -164,13 +164,13 @@ func (s *Server) signedRoute(pattern string, roles twinex.Role, sc scope, write 
 		if err != nil {
 			s.writeError(w, r, err)
 		}
-		s.record(r, c, err, start)
+		s.recordAt(r, c, err, at, time.Since(start))
 	}))
 }
 
 // authenticate runs Gemini's checks in the safe order (reference §1.3):
 // nothing in the payload is trusted until the signature checks out.
-func (s *Server) authenticate(r *http.Request, roles twinex.Role, sc scope) (*signed, error) {
+func (s *Server) authenticate(r *http.Request, roles twinex.Role, sc scope) (*signed, error) { // long: Gemini's checks in their one safe order; split, the order would be harder to see
 	keyID := r.Header.Get("X-GEMINI-APIKEY")
 	b64 := r.Header.Get("X-GEMINI-PAYLOAD")
 	sig := r.Header.Get("X-GEMINI-SIGNATURE")
@@ -343,9 +343,16 @@ func (s *Server) takeQuota(w http.ResponseWriter, r *http.Request, c *signed) er
 // Recorder receives the activity log's records (activity.Recorder).
 type Recorder interface{ Record(twinex.Activity) }
 
-// record logs a request that named an API key. A key that does not exist
-// is logged with UserID 0, for the operator.
+// record logs a request that named an API key and began at start, by the
+// monotonic clock (the WebSocket upgrade's callers); its stamp is start.
 func (s *Server) record(r *http.Request, c *signed, err error, start time.Time) {
+	s.recordAt(r, c, err, start, time.Since(start))
+}
+
+// recordAt logs a request that named an API key, stamped at and taking
+// took. A key that does not exist is logged with UserID 0, for the
+// operator.
+func (s *Server) recordAt(r *http.Request, c *signed, err error, at time.Time, took time.Duration) {
 	if s.Activity == nil {
 		return
 	}
@@ -353,8 +360,8 @@ func (s *Server) record(r *http.Request, c *signed, err error, start time.Time) 
 	if keyID == "" || errors.Is(err, errUnknownDropped) {
 		return
 	}
-	a := twinex.Activity{Time: start.UnixNano(), KeyID: truncate(keyID, 64), Method: r.Method, Path: truncate(r.URL.Path, 200),
-		Status: http.StatusOK, Latency: time.Since(start).Microseconds()}
+	a := twinex.Activity{Time: at.UnixNano(), KeyID: truncate(keyID, 64), Method: r.Method, Path: truncate(r.URL.Path, 200),
+		Status: http.StatusOK, Latency: took.Microseconds()}
 	var ip netip.Addr
 	if c != nil {
 		ip = c.ip // authenticate parsed it already

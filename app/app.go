@@ -14,30 +14,20 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/twinex/twinex"
-	"github.com/twinex/twinex/accounts"
-	"github.com/twinex/twinex/activity"
-	"github.com/twinex/twinex/api"
 	"github.com/twinex/twinex/auth"
-	"github.com/twinex/twinex/core"
-	"github.com/twinex/twinex/engine"
 	"github.com/twinex/twinex/exchange"
 	"github.com/twinex/twinex/fault"
 	"github.com/twinex/twinex/feed"
-	"github.com/twinex/twinex/keys"
 	"github.com/twinex/twinex/mail"
 	"github.com/twinex/twinex/metrics"
-	"github.com/twinex/twinex/quota"
 	"github.com/twinex/twinex/ratelimit"
 	"github.com/twinex/twinex/sim"
-	"github.com/twinex/twinex/sqlite"
-	"github.com/twinex/twinex/watch"
 	"github.com/twinex/twinex/web"
 )
 
@@ -58,6 +48,11 @@ type App struct {
 	Lease  Lease
 	Logger *slog.Logger // default: discard
 	Stdout io.Writer    // where the start-up banner goes; default: discard
+	// Now is the wall clock of every decision the server takes (command
+	// stamps, key expiry, activity records, pruning); default time.Now.
+	// Tests pin it. Elapsed times (recovery, lease renewal) are measured
+	// on the real monotonic clock whatever Now says.
+	Now func() time.Time
 	// PublicLimit and PrivateLimit are the rate limits (zero: unlimited).
 	PublicLimit, PrivateLimit ratelimit.Limit
 	// WSPerIP and WSPerKey limit open WebSocket connections per client
@@ -141,30 +136,6 @@ type App struct {
 	done chan error
 }
 
-// state is what one data directory's store gives life to: the core, the
-// key service, the API server and its background work. Restore and Reset
-// replace it whole.
-type state struct {
-	store   Store
-	journal twinex.Journal
-	sqlite  *sqlite.DB           // the store when it is SQLite (snapshots, backups); else nil
-	history twinex.ExchangeStore // the store's history, read-your-writes (core.History)
-	users   *accounts.Service
-	core    *core.Core
-	exch    *exchange.Service
-	feed    *feed.Hub
-	keys    *keys.Service
-	srv     *api.Server
-	web     *web.Server
-	sim     *simulator // nil unless the simulator runs
-	log     *activity.Recorder
-	quota   *quota.Service
-	watch   *watch.Watcher
-	handler http.Handler
-	stop    func() // stops the background work; nil until start
-	bg      sync.WaitGroup
-}
-
 // Run opens the server and serves until ctx ends, then closes it.
 func (m *App) Run(ctx context.Context) error {
 	if err := m.Open(ctx); err != nil {
@@ -181,85 +152,13 @@ func (m *App) Run(ctx context.Context) error {
 
 // Open recovers the exchange from the data directory and starts serving.
 func (m *App) Open(ctx context.Context) error {
-	if m.Logger == nil {
-		m.Logger = slog.New(slog.DiscardHandler)
-	}
-	if m.Stdout == nil {
-		m.Stdout = io.Discard
-	}
-	if m.Mode == "" {
-		m.Mode = Sandbox
-	}
-	if err := checkStore(m.Store); err != nil {
+	if err := m.setDefaults(); err != nil {
 		return err
 	}
-	switch m.KYCReview {
-	case "":
-		m.KYCReview = "auto"
-		if m.Mode == Production {
-			m.KYCReview = "manual"
-		}
-	case "manual":
-	case "auto":
-		if m.Mode == Production {
-			return errors.New("--kyc-review=auto is for the sandbox: in production the operator reviews each identity")
-		}
-	default:
-		return fmt.Errorf("--kyc-review %q: want auto or manual", m.KYCReview)
-	}
-	if m.ApprovalWait < 0 {
-		m.ApprovalWait = 0
-		if m.Mode == Production {
-			m.ApprovalWait = ProductionApprovalWait
-		}
-	}
-	if err := os.MkdirAll(m.DataDir, 0o700); err != nil {
-		return fmt.Errorf("data directory: %w", err)
-	}
-	if err := checkDataDir(m.DataDir); err != nil {
-		if m.Mode == Production {
-			return err
-		}
-		m.Logger.Warn("data directory is not private", "err", err)
+	if err := m.loadSettings(); err != nil {
+		return err
 	}
 	var err error
-	if m.markets, err = loadMarkets(m.DataDir); err != nil {
-		return err
-	}
-	if m.token, err = adminToken(m.DataDir, m.Token); err != nil {
-		return err
-	}
-	masterKey, err := auth.LoadMasterKey(m.DataDir, m.MasterKeyFile)
-	if err != nil {
-		return err
-	}
-	if m.sealer, err = auth.NewSealer(masterKey); err != nil {
-		return err
-	}
-	if m.trusted, err = auth.ParseTrustedProxies(m.TrustedProxies); err != nil {
-		return fmt.Errorf("TWINEX_TRUSTED_PROXIES: %w", err)
-	}
-	if m.Mode == Production {
-		if err := checkProduction(m.Listen, m.trusted); err != nil {
-			return err
-		}
-	}
-	if m.Mode == Sandbox {
-		if m.faults, err = loadFaults(m.DataDir); err != nil {
-			return err
-		}
-		m.simCfg = sim.DefaultConfig(m.markets)
-		m.simCfg.Seed = m.SimSeed
-		if err := applySimFile(m.DataDir, &m.simCfg); err != nil {
-			return err
-		}
-		if m.faucet, err = loadFaucet(m.DataDir, m.markets); err != nil {
-			return err
-		}
-	}
-	if m.MetricsListen != "" {
-		m.metrics = metrics.New()
-	}
 	var scenarioFile []byte
 	if m.Scenario != "" {
 		if m.Mode != Sandbox {
@@ -300,6 +199,100 @@ func (m *App) Open(ctx context.Context) error {
 	return nil
 }
 
+// setDefaults fills in the settings left zero and refuses the
+// combinations the mode does not allow.
+func (m *App) setDefaults() error {
+	if m.Logger == nil {
+		m.Logger = slog.New(slog.DiscardHandler)
+	}
+	if m.Stdout == nil {
+		m.Stdout = io.Discard
+	}
+	if m.Mode == "" {
+		m.Mode = Sandbox
+	}
+	if err := checkStore(m.Store); err != nil {
+		return err
+	}
+	switch m.KYCReview {
+	case "":
+		m.KYCReview = "auto"
+		if m.Mode == Production {
+			m.KYCReview = "manual"
+		}
+	case "manual":
+	case "auto":
+		if m.Mode == Production {
+			return errors.New("--kyc-review=auto is for the sandbox: in production the operator reviews each identity")
+		}
+	default:
+		return fmt.Errorf("--kyc-review %q: want auto or manual", m.KYCReview)
+	}
+	if m.ApprovalWait < 0 {
+		m.ApprovalWait = 0
+		if m.Mode == Production {
+			m.ApprovalWait = ProductionApprovalWait
+		}
+	}
+	return nil
+}
+
+// loadSettings reads what the data directory holds besides the store (the
+// markets, the admin token, the master key, the sandbox's faults,
+// simulator settings and faucet), parses the trusted proxies and makes
+// the metrics if they are served.
+func (m *App) loadSettings() error {
+	if err := os.MkdirAll(m.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	if err := checkDataDir(m.DataDir); err != nil {
+		if m.Mode == Production {
+			return err
+		}
+		m.Logger.Warn("data directory is not private", "err", err)
+	}
+	var err error
+	if m.markets, err = loadMarkets(m.DataDir); err != nil {
+		return err
+	}
+	if m.token, err = adminToken(m.DataDir, m.Token); err != nil {
+		return err
+	}
+	masterKey, err := auth.LoadMasterKey(m.DataDir, m.MasterKeyFile)
+	if err != nil {
+		return err
+	}
+	if m.sealer, err = auth.NewSealer(masterKey); err != nil {
+		return err
+	}
+	if m.trusted, err = auth.ParseTrustedProxies(m.TrustedProxies); err != nil {
+		return fmt.Errorf("TWINEX_TRUSTED_PROXIES: %w", err)
+	}
+	if m.Mode == Production {
+		if err := checkProduction(m.Listen, m.trusted); err != nil {
+			return err
+		}
+	}
+	if m.Mode == Sandbox {
+		if m.faults, err = loadFaults(m.DataDir); err != nil {
+			return err
+		}
+		m.faults.Now = m.now
+		m.simCfg = sim.DefaultConfig(m.markets)
+		m.simCfg.Seed = m.SimSeed
+		if err := applySimFile(m.DataDir, &m.simCfg); err != nil {
+			return err
+		}
+		if m.faucet, err = loadFaucet(m.DataDir, m.markets); err != nil {
+			return err
+		}
+	}
+	if m.MetricsListen != "" {
+		m.metrics = metrics.New()
+	}
+	return nil
+}
+
 // listen makes the HTTP server, listens on m.Listen and starts the
 // metrics listener if one is set.
 func (m *App) listen() error {
@@ -335,208 +328,6 @@ func (m *App) serve() {
 	}()
 }
 
-// openState opens the store and everything that lives on it. Its
-// background work starts with start. token is the fencing token of a
-// leader on PostgreSQL (0 on SQLite): every exchange write checks it.
-func (m *App) openState(ctx context.Context, token int64) (_ *state, err error) {
-	st := &state{}
-	// Whatever was opened is closed again if a later step fails.
-	defer func() {
-		if err != nil {
-			st.close()
-		}
-	}()
-	o, err := m.openStore(ctx, token)
-	if err != nil {
-		return nil, err
-	}
-	st.store, st.journal, st.sqlite = o.store, o.journal, o.sqlite
-	// The feed hub takes each durable batch from the core and fans it out
-	// to the WebSocket feeds on its own goroutine.
-	st.feed = feed.New(m.markets, m.Logger)
-	ccfg := core.Config{Store: st.store, Journal: st.journal, Markets: m.markets, Logger: m.Logger, OnCommit: st.feed.Publish}
-	if mt := m.metrics; mt != nil {
-		ccfg.OnBatch = func(b core.BatchStats) { mt.Batch(b.Commands, b.Apply, b.Commit, b.Failed) }
-	}
-	if st.core, err = core.Open(ctx, ccfg); err != nil {
-		return nil, err
-	}
-	st.history = st.core.History()
-	st.feed.Start(st.core)
-	st.users = &accounts.Service{Store: st.store}
-	st.exch = &exchange.Service{Core: st.core, Store: st.history, Accounts: st.store, Faucet: m.faucet}
-	st.keys = &keys.Service{Store: st.store, Sealer: m.sealer, Logger: m.Logger, Fingerprints: st.store}
-	if err := st.keys.IndexFingerprints(ctx); err != nil {
-		return nil, err
-	}
-	// Sessions with open orders start their heartbeat clocks now, so that
-	// a client that went silent across a restart still loses them.
-	var sessions []string
-	if err := st.core.Inspect(ctx, func(x *engine.Exchange) { sessions = x.OpenSessions() }); err != nil {
-		return nil, err
-	}
-	for _, id := range sessions {
-		if auth.ValidKeyID(id) {
-			if err := st.keys.StartClock(ctx, id, time.Now()); err != nil {
-				return nil, fmt.Errorf("start heartbeat clocks: %w", err)
-			}
-		}
-	}
-	if m.Mode == Sandbox {
-		if err := m.provisionDemo(ctx, st); err != nil {
-			return nil, err
-		}
-	} else if _, err := st.store.UserByEmail(ctx, DemoEmail); err == nil {
-		return nil, fmt.Errorf("this data directory holds a sandbox (its demo account, simulated liquidity and deposits); production mode needs a data directory of its own")
-	}
-	st.log = activity.New(st.store, m.ActivityRetention, m.Logger)
-	st.watch = &watch.Watcher{Store: st.store, Accounts: st.store, Keys: st.keys, Logger: m.Logger}
-	if mt := m.metrics; mt != nil {
-		st.log.OnBatch = mt.ActivityBatch
-		st.watch.OnRaise = mt.AlertRaised
-	}
-	st.log.OnWrite(st.watch.Observe)
-	st.keys.OnRevoke = st.watch.KeyRevoked
-	st.quota = &quota.Service{Store: st.store, Logger: m.Logger, Warn: st.watch.QuotaWarning}
-	if err := st.quota.Load(ctx, time.Now()); err != nil {
-		return nil, err
-	}
-	srv := &api.Server{Users: st.users, Activity: st.log, Quota: st.quota, Leaks: st.watch, ActivityLog: st.store, Core: st.core, Exchange: st.exch, Store: st.history, Accounts: st.store, Addresses: st.store, Identities: st.store, Keys: st.keys,
-		TrustedProxies: m.trusted, AdminToken: m.token, Logger: m.Logger, ApprovalWait: m.ApprovalWait,
-		PublicLimit: ratelimit.New(m.PublicLimit), PrivateLimit: ratelimit.New(m.PrivateLimit), Feed: st.feed,
-		WSPerIP: m.WSPerIP, WSPerKey: m.WSPerKey}
-	if st.sqlite != nil {
-		// Backups copy SQLite's files; PostgreSQL is backed up with its
-		// own tools (pg_dump, base backups), and the endpoint says it is
-		// not available.
-		srv.Backups, srv.BackupDir = caughtBackups{st.sqlite, st.core}, m.DataDir
-	}
-	if m.Mode == Sandbox {
-		srv.Sandbox, srv.Faults, srv.Scenarios = m, m.faults, m
-		if m.Sim {
-			if st.sim, err = m.openSimulator(ctx, st); err != nil {
-				return nil, err
-			}
-		}
-	}
-	send, box, sender, err := m.mail(st)
-	if err != nil {
-		return nil, err
-	}
-	st.watch.Mail = sender
-	public, err := publicURL(m.PublicURL)
-	if err != nil {
-		return nil, err
-	}
-	currency, err := api.CurrencyDataScript(m.markets)
-	if err != nil {
-		return nil, err
-	}
-	st.web = &web.Server{CurrencyData: currency, Users: st.users, Store: st.store, Accounts: st.store, Exchange: st.exch, Keys: st.keys, Identities: st.store, ActivityLog: st.store, Watch: st.store, Quota: st.quota, KeyLimiter: srv.PrivateLimit, Sealer: m.sealer, AutoApproveIdentity: m.KYCReview == "auto", AdminToken: m.token, Markets: m.markets, Logger: m.Logger, BaseURL: public,
-		Sandbox: m.Mode == Sandbox, TrustedProxies: m.trusted, Mail: send, Mailbox: box,
-		// Behind a TLS-terminating proxy (production requires one beyond
-		// loopback) the browser speaks HTTPS: cookies must be Secure.
-		Secure: m.Mode == Production && len(m.trusted) > 0}
-	st.srv, st.handler = srv, route(srv.Handler(), st.web.Handler())
-	m.controls = st.handler
-	return st, nil
-}
-
-// start starts the state's background work: flushing key uses, writing
-// the activity log, alerts and their mail, and cancelling the orders of
-// silent heartbeat sessions. base is the dashboard's address for links in
-// alert mail.
-func (st *state) start(base string) {
-	ctx, stop := context.WithCancel(context.Background())
-	st.stop = stop
-	st.watch.BaseURL = base
-	st.bg.Add(6)
-	go func() { defer st.bg.Done(); st.watch.Run(ctx) }()
-	go func() { defer st.bg.Done(); st.web.Run(ctx) }() // queued password-reset mail
-	go func() { defer st.bg.Done(); st.keys.Run(ctx, 200*time.Millisecond) }()
-	go func() { defer st.bg.Done(); st.log.Run(ctx) }()
-	go func() { defer st.bg.Done(); st.srv.RunHeartbeats(ctx) }()
-	go func() {
-		defer st.bg.Done()
-		t := time.NewTicker(time.Hour)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				st.web.Prune(ctx) // expired sessions, links and old login attempts
-			}
-		}
-	}()
-	if st.sim != nil {
-		st.sim.start()
-	}
-}
-
-// close stops the background work (flushing key uses), drains the
-// sequencer and closes the store.
-func (st *state) close() error {
-	var errs []error
-	// WebSockets first: http.Server.Shutdown does not cover hijacked
-	// connections. Clients see 1001 and reconnect.
-	if st.feed != nil {
-		st.feed.Close("server shutting down or restarting")
-	}
-	if st.srv != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		st.srv.DrainWebSockets(ctx)
-		cancel()
-	}
-	if st.sim != nil {
-		st.sim.close()
-	}
-	if st.stop != nil {
-		st.stop()
-		st.bg.Wait()
-		// Alerts raised by the log's last batches are stored; mail them
-		// before going.
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		st.watch.Drain(ctx)
-		cancel()
-	}
-	// A state that failed to open closes what it got to.
-	if st.core != nil {
-		if err := st.core.Close(); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if st.journal != nil {
-		if err := st.journal.Close(); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if st.store != nil {
-		if err := st.store.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("close store: %w", err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// journalDir is the command journal's directory in a data directory.
-func journalDir(dataDir string) string { return filepath.Join(dataDir, "journal") }
-
-// caughtBackups copies the store once its projection holds every
-// acknowledged command, so that a backup taken right after an answer
-// includes it.
-type caughtBackups struct {
-	*sqlite.DB
-	core *core.Core
-}
-
-func (b caughtBackups) BackupTo(ctx context.Context, path string) error {
-	if err := b.core.Caught(ctx); err != nil {
-		return err
-	}
-	return b.DB.BackupTo(ctx, path)
-}
-
 // route sends the Gemini API, the admin API, the health check and the API's
 // OpenAPI description to the API server, and every other path to the
 // dashboard.
@@ -568,9 +359,10 @@ func (m *App) mail(st *state) (func(ctx context.Context, to, subject, text strin
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("TWINEX_SMTP_URL: %w", err)
 		}
+		s.Now = m.now
 		sender = s
 	} else if m.Mode == Sandbox {
-		mb := mail.NewMailbox(st.store, nil)
+		mb := mail.NewMailbox(st.store, m.now)
 		sender, box = mb, mb
 	} else {
 		m.Logger.Warn("production mode without TWINEX_SMTP_URL: mail is not sent")
@@ -658,6 +450,14 @@ func (m *App) Feed() *feed.Hub {
 		return nil
 	}
 	return m.st.feed
+}
+
+// now reads the App's clock: Now, or time.Now when unset.
+func (m *App) now() time.Time {
+	if m.Now != nil {
+		return m.Now()
+	}
+	return time.Now()
 }
 
 // Addr returns the address the server listens on.

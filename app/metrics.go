@@ -9,6 +9,7 @@ import (
 
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/core"
+	"github.com/twinex/twinex/metrics"
 )
 
 // startMetrics serves GET /metrics on MetricsListen, a listener of its own
@@ -16,6 +17,28 @@ import (
 // current state at each scrape (a restore replaces it).
 func (m *App) startMetrics() error {
 	mt := m.metrics
+	m.stateGauges(mt)
+	m.bookGauges(mt)
+	ln, err := net.Listen("tcp", m.MetricsListen)
+	if err != nil {
+		return fmt.Errorf("metrics listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", mt.Handler())
+	m.metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	m.metricsLn = ln
+	go func() {
+		if err := m.metricsSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Logger.Error("metrics server", "err", err)
+		}
+	}()
+	m.Logger.Info("metrics serving", "addr", ln.Addr().String())
+	return nil
+}
+
+// stateGauges registers the gauges read from the current state (and the
+// server's role).
+func (m *App) stateGauges(mt *metrics.Metrics) {
 	for _, k := range twinex.AlertKinds {
 		mt.AlertRules(string(k))
 	}
@@ -59,6 +82,11 @@ func (m *App) startMetrics() error {
 			}
 			return 0
 		})
+}
+
+// bookGauges registers the per-market gauges read from the published
+// books.
+func (m *App) bookGauges(mt *metrics.Metrics) {
 	perMarket := func(read func(s *core.Snapshot) float64) func() map[string]float64 {
 		return func() map[string]float64 {
 			m.mu.RLock()
@@ -101,22 +129,6 @@ func (m *App) startMetrics() error {
 	}
 	mt.PerMarket("twinex_book_bid_depth", "Base currency bid in a market's published book.", perMarket(depth(true)))
 	mt.PerMarket("twinex_book_ask_depth", "Base currency offered in a market's published book.", perMarket(depth(false)))
-
-	ln, err := net.Listen("tcp", m.MetricsListen)
-	if err != nil {
-		return fmt.Errorf("metrics listen: %w", err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", mt.Handler())
-	m.metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	m.metricsLn = ln
-	go func() {
-		if err := m.metricsSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			m.Logger.Error("metrics server", "err", err)
-		}
-	}()
-	m.Logger.Info("metrics serving", "addr", ln.Addr().String())
-	return nil
 }
 
 // MetricsAddr is the metrics listener's address ("" when off).

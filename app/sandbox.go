@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/accounts"
@@ -38,7 +37,7 @@ func (m *App) provisionDemo(ctx context.Context, st *state) error {
 	keepPassword := ""
 	if id, err := demoKeyID(path); err == nil {
 		k, err := st.store.Key(ctx, id)
-		if err == nil && k.Active(time.Now().UnixNano()) {
+		if err == nil && k.Active(m.now().UnixNano()) {
 			return nil // provisioned, and this store has the key
 		}
 		if err == nil {

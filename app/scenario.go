@@ -64,12 +64,12 @@ func (m *App) RunScenario(_ context.Context, file []byte) (map[string]any, error
 	defer s.mu.Unlock()
 	s.stop()
 	ctx, cancel := context.WithCancel(context.Background())
-	run := &scenarioRun{sc: sc, started: time.Now(), state: "running"}
+	run := &scenarioRun{sc: sc, started: m.now(), state: "running"}
 	s.run, s.cancel = run, cancel
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		err := scenario.Play(ctx, sc, appTarget{m}, m.markets, time.Now, time.After, func(n int) {
+		err := scenario.Play(ctx, sc, appTarget{m}, m.markets, m.now, time.After, func(n int) {
 			s.mu.Lock()
 			run.applied = n
 			s.mu.Unlock()

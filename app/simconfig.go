@@ -26,28 +26,32 @@ import (
 // path is relative to the data directory, and "sample" is the bundled
 // synthetic btcusd path.
 type simFile struct {
-	Markets []struct {
-		Symbol           string   `json:"symbol"`
-		Start            string   `json:"start"`
-		Model            string   `json:"model"`
-		Drift            *float64 `json:"drift"`
-		Volatility       *float64 `json:"volatility"`
-		ReplayCSV        string   `json:"replay_csv"`
-		SpreadBps        int      `json:"spread_bps"`
-		LevelBps         int      `json:"level_bps"`
-		Levels           int      `json:"levels"`
-		Size             string   `json:"size"`
-		RefreshEvery     string   `json:"refresh_every"`
-		RequoteBps       int      `json:"requote_bps"`
-		MaxQuoteAge      string   `json:"max_quote_age"`
-		TakerRate        *float64 `json:"taker_rate"`
-		TakerMaxSize     string   `json:"taker_max_size"`
-		TakerSlippageBps int      `json:"taker_slippage_bps"`
-		HistoryRate      *float64 `json:"history_rate"`
-		DepthGrowthPct   *int     `json:"depth_growth_pct"`
-		BigOrderProb     *float64 `json:"big_order_prob"`
-		BigOrderSize     string   `json:"big_order_size"`
-	} `json:"markets"`
+	Markets []simMarket `json:"markets"`
+}
+
+// simMarket is one market's settings in simulator.json; a field left out
+// keeps the default.
+type simMarket struct {
+	Symbol           string   `json:"symbol"`
+	Start            string   `json:"start"`
+	Model            string   `json:"model"`
+	Drift            *float64 `json:"drift"`
+	Volatility       *float64 `json:"volatility"`
+	ReplayCSV        string   `json:"replay_csv"`
+	SpreadBps        int      `json:"spread_bps"`
+	LevelBps         int      `json:"level_bps"`
+	Levels           int      `json:"levels"`
+	Size             string   `json:"size"`
+	RefreshEvery     string   `json:"refresh_every"`
+	RequoteBps       int      `json:"requote_bps"`
+	MaxQuoteAge      string   `json:"max_quote_age"`
+	TakerRate        *float64 `json:"taker_rate"`
+	TakerMaxSize     string   `json:"taker_max_size"`
+	TakerSlippageBps int      `json:"taker_slippage_bps"`
+	HistoryRate      *float64 `json:"history_rate"`
+	DepthGrowthPct   *int     `json:"depth_growth_pct"`
+	BigOrderProb     *float64 `json:"big_order_prob"`
+	BigOrderSize     string   `json:"big_order_size"`
 }
 
 // applySimFile changes cfg by <data>/simulator.json, if there is one.
@@ -75,79 +79,88 @@ func applySimFile(dir string, cfg *sim.Config) error {
 		if mc == nil {
 			return fmt.Errorf("simulator.json: no market %q", in.Symbol)
 		}
-		setStr := func(dst *string, v string) {
-			if v != "" {
-				*dst = v
-			}
+		if err := applySimMarket(dir, mc, in); err != nil {
+			return err
 		}
-		setInt := func(dst *int, v int) {
-			if v != 0 {
-				*dst = v
-			}
+	}
+	return nil
+}
+
+// applySimMarket changes mc by in, one market's settings from
+// simulator.json in the data directory dir.
+func applySimMarket(dir string, mc *sim.MarketConfig, in simMarket) error {
+	setStr := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
 		}
-		setDur := func(dst *time.Duration, v, name string) error {
-			if v == "" {
-				return nil
-			}
-			d, err := time.ParseDuration(v)
-			if err != nil || d <= 0 {
-				return fmt.Errorf("simulator.json: %s: %s must be a positive duration", in.Symbol, name)
-			}
-			*dst = d
+	}
+	setInt := func(dst *int, v int) {
+		if v != 0 {
+			*dst = v
+		}
+	}
+	setDur := func(dst *time.Duration, v, name string) error {
+		if v == "" {
 			return nil
 		}
-		setStr(&mc.Start, in.Start)
-		setStr(&mc.Model, in.Model)
-		setStr(&mc.Size, in.Size)
-		setStr(&mc.TakerMaxSize, in.TakerMaxSize)
-		setInt(&mc.SpreadBps, in.SpreadBps)
-		setInt(&mc.LevelBps, in.LevelBps)
-		setInt(&mc.Levels, in.Levels)
-		setInt(&mc.RequoteBps, in.RequoteBps)
-		setInt(&mc.TakerSlippageBps, in.TakerSlippageBps)
-		if in.Drift != nil {
-			mc.Drift = *in.Drift
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("simulator.json: %s: %s must be a positive duration", in.Symbol, name)
 		}
-		if in.Volatility != nil {
-			mc.Volatility = *in.Volatility
+		*dst = d
+		return nil
+	}
+	setStr(&mc.Start, in.Start)
+	setStr(&mc.Model, in.Model)
+	setStr(&mc.Size, in.Size)
+	setStr(&mc.TakerMaxSize, in.TakerMaxSize)
+	setInt(&mc.SpreadBps, in.SpreadBps)
+	setInt(&mc.LevelBps, in.LevelBps)
+	setInt(&mc.Levels, in.Levels)
+	setInt(&mc.RequoteBps, in.RequoteBps)
+	setInt(&mc.TakerSlippageBps, in.TakerSlippageBps)
+	if in.Drift != nil {
+		mc.Drift = *in.Drift
+	}
+	if in.Volatility != nil {
+		mc.Volatility = *in.Volatility
+	}
+	if in.TakerRate != nil {
+		mc.TakerRate = *in.TakerRate
+	}
+	if in.HistoryRate != nil {
+		mc.HistoryRate = *in.HistoryRate
+	}
+	if in.DepthGrowthPct != nil {
+		mc.DepthGrowthPct = *in.DepthGrowthPct
+	}
+	if in.BigOrderProb != nil {
+		mc.BigOrderProb = *in.BigOrderProb
+	}
+	setStr(&mc.BigOrderSize, in.BigOrderSize)
+	if err := setDur(&mc.RefreshEvery, in.RefreshEvery, "refresh_every"); err != nil {
+		return err
+	}
+	if err := setDur(&mc.MaxQuoteAge, in.MaxQuoteAge, "max_quote_age"); err != nil {
+		return err
+	}
+	switch in.ReplayCSV {
+	case "":
+	case "sample":
+		mc.Replay = sim.SampleBTCUSD()
+	default:
+		p := in.ReplayCSV
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(dir, p)
 		}
-		if in.TakerRate != nil {
-			mc.TakerRate = *in.TakerRate
+		r, err := os.Open(p)
+		if err != nil {
+			return fmt.Errorf("simulator.json: %s: %w", in.Symbol, err)
 		}
-		if in.HistoryRate != nil {
-			mc.HistoryRate = *in.HistoryRate
-		}
-		if in.DepthGrowthPct != nil {
-			mc.DepthGrowthPct = *in.DepthGrowthPct
-		}
-		if in.BigOrderProb != nil {
-			mc.BigOrderProb = *in.BigOrderProb
-		}
-		setStr(&mc.BigOrderSize, in.BigOrderSize)
-		if err := setDur(&mc.RefreshEvery, in.RefreshEvery, "refresh_every"); err != nil {
-			return err
-		}
-		if err := setDur(&mc.MaxQuoteAge, in.MaxQuoteAge, "max_quote_age"); err != nil {
-			return err
-		}
-		switch in.ReplayCSV {
-		case "":
-		case "sample":
-			mc.Replay = sim.SampleBTCUSD()
-		default:
-			p := in.ReplayCSV
-			if !filepath.IsAbs(p) {
-				p = filepath.Join(dir, p)
-			}
-			r, err := os.Open(p)
-			if err != nil {
-				return fmt.Errorf("simulator.json: %s: %w", in.Symbol, err)
-			}
-			mc.Replay, err = sim.ParseReplayCSV(r)
-			r.Close()
-			if err != nil {
-				return fmt.Errorf("simulator.json: %s: %w", in.Symbol, err)
-			}
+		mc.Replay, err = sim.ParseReplayCSV(r)
+		r.Close()
+		if err != nil {
+			return fmt.Errorf("simulator.json: %s: %w", in.Symbol, err)
 		}
 	}
 	return nil

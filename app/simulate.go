@@ -68,6 +68,7 @@ func (m *App) openSimulator(ctx context.Context, st *state) (*simulator, error) 
 	}
 	r := sim.NewRunner(s, st.core)
 	r.Logger = m.Logger
+	r.Now = m.now
 	m.simMu.Lock()
 	if m.simPaused {
 		r.Pause()
@@ -99,8 +100,8 @@ func (m *App) backfill(ctx context.Context, store twinex.ExchangeStore) error {
 	if len(first) > 0 {
 		return nil
 	}
-	start := time.Now()
-	h, err := sim.Backfill(m.simCfg, m.markets, start, m.Backfill, 1)
+	start := time.Now() // times the work; the history ends at the App's now
+	h, err := sim.Backfill(m.simCfg, m.markets, m.now(), m.Backfill, 1)
 	if err != nil || len(h.Trades) == 0 {
 		return err
 	}

@@ -106,7 +106,7 @@ var errBadDecimal = errors.New("not a decimal number")
 
 // parseDecimal parses s (at most MaxNonceLen bytes) per ParseNonce's
 // grammar into canonical form; it leaves text unset.
-func parseDecimal(s string) (Nonce, error) {
+func parseDecimal(s string) (Nonce, error) { // long: one pass over the nonce grammar; its steps share the digit state
 	if s[0] == '-' {
 		return Nonce{}, nonceError("Nonce must not be negative", errors.New("negative: "+truncate(s, 20)))
 	}

@@ -66,7 +66,7 @@ type APIResult struct {
 // nonces stay ordered) and durable group commit behind; then the same
 // loader fetches /v1/pubticker/btcusd, and finally a bare net/http handler
 // in this process, as the baseline the ticker is compared with.
-func API(ctx context.Context, cfg APIConfig) (APIResult, error) {
+func API(ctx context.Context, cfg APIConfig) (APIResult, error) { // long: one benchmark run in order: server, keys, signed load, ticker load, baseline
 	if cfg.Duration <= 0 {
 		cfg.Duration = 10 * time.Second
 	}

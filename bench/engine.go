@@ -79,7 +79,7 @@ type Workload struct {
 // orders. It simulates the stream on a scratch exchange so that cancels
 // name orders that are open at that point; replaying it gives the same
 // results, since the engine is deterministic.
-func GenerateEngineWorkload(n int, seed uint64) *Workload {
+func GenerateEngineWorkload(n int, seed uint64) *Workload { // long: the published workload's recipe in one place: accounts, resting book, then the weighted command mix
 	ms := twinex.DefaultMarkets()
 	mi := ms.Index("btcusd")
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))

@@ -54,7 +54,7 @@ type WSResult struct {
 // subscribed to l2 on BTCUSD over loopback, and a load of crossing orders
 // (a resting sell, then an immediate-or-cancel buy that takes it) at
 // OrdersPerSec through signed REST.
-func WS(ctx context.Context, cfg WSConfig) (WSResult, error) {
+func WS(ctx context.Context, cfg WSConfig) (WSResult, error) { // long: one benchmark run in order: server, subscribers, load, measurement, teardown
 	if cfg.Subscribers <= 0 {
 		cfg.Subscribers = 1000
 	}

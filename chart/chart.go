@@ -64,7 +64,7 @@ const (
 // each (1440 become 480 bars, under 170 KB); their tooltips give a range.
 // The SVG has width="100%" and a 720×180 viewBox, so it scales with its
 // container; the output is deterministic.
-func Bars(title string, buckets []Bucket, step time.Duration, loc *time.Location) template.HTML {
+func Bars(title string, buckets []Bucket, step time.Duration, loc *time.Location) template.HTML { // long: draws one SVG top to bottom (grid, bars, axes, labels) on one shared scale
 	if loc == nil {
 		loc = time.UTC
 	}

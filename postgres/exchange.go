@@ -240,7 +240,7 @@ func queue[T any](q *pgx.Batch, c *columns, spec []column, sql string, rows []T,
 }
 
 // queueBatch adds the statements that write b to q.
-func (x *exchange) queueBatch(q *pgx.Batch, b *twinex.Batch) {
+func (x *exchange) queueBatch(q *pgx.Batch, b *twinex.Batch) { // long: one queue call per table of the batch, each listing its columns in order
 	bf := &x.bufs
 	queue(q, &bf.orders, orderColumns, upsertOrders, b.Orders, func(c *columns, o *twinex.Order) {
 		c.int(o.ID)

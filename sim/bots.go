@@ -83,49 +83,8 @@ func newMarket(cfg *Config, ms *twinex.Markets, mc MarketConfig) (*market, error
 		return nil, errors.New("no such market")
 	}
 	mk := &market{m: mm, index: ms.Index(mm.Symbol), session: "sim-" + mm.Symbol, cfg: cfg}
-	if mc.SpreadBps == 0 {
-		mc.SpreadBps = 10
-	}
-	if mc.LevelBps == 0 {
-		mc.LevelBps = max(mc.SpreadBps/2, 1)
-	}
-	if mc.Levels == 0 {
-		mc.Levels = 10
-	}
-	if mc.RefreshEvery == 0 {
-		mc.RefreshEvery = 5 * time.Second
-	}
-	if mc.RequoteBps == 0 {
-		mc.RequoteBps = max(mc.SpreadBps/2, 1)
-	}
-	if mc.MaxQuoteAge == 0 {
-		mc.MaxQuoteAge = time.Minute
-	}
-	if mc.TakerSlippageBps == 0 {
-		mc.TakerSlippageBps = mc.SpreadBps/2 + 2*mc.LevelBps + mc.RequoteBps
-	}
-	if mc.TakerMaxSize == "" {
-		mc.TakerMaxSize = mc.Size
-	}
-	switch {
-	case mc.SpreadBps < 0 || mc.SpreadBps > 5000, mc.LevelBps < 0 || mc.LevelBps > 1000:
-		return nil, errors.New("SpreadBps must be within 0..5000 and LevelBps within 0..1000")
-	case mc.Levels < 0 || mc.Levels > 100:
-		return nil, errors.New("Levels must be within 0..100")
-	case mc.RefreshEvery < time.Millisecond || mc.MaxQuoteAge < 0:
-		return nil, errors.New("RefreshEvery must be at least 1ms and MaxQuoteAge not negative")
-	case mc.RequoteBps < 0 || mc.TakerSlippageBps < 0 || mc.TakerSlippageBps > 5000:
-		return nil, errors.New("RequoteBps must not be negative and TakerSlippageBps must be within 0..5000")
-	case mc.TakerRate < 0 || mc.TakerRate > 100 || math.IsNaN(mc.TakerRate):
-		return nil, errors.New("TakerRate must be within 0..100 per second")
-	case mc.DepthGrowthPct < 0 || mc.DepthGrowthPct > 1000:
-		return nil, errors.New("DepthGrowthPct must be within 0..1000")
-	case mc.BigOrderProb < 0 || mc.BigOrderProb > 1 || math.IsNaN(mc.BigOrderProb):
-		return nil, errors.New("BigOrderProb must be within 0..1")
-	case mc.HistoryRate < 0 || mc.HistoryRate > 6000 || math.IsNaN(mc.HistoryRate):
-		return nil, errors.New("HistoryRate must be within 0..6000 per minute")
-	case mc.Volatility < 0 || mc.Volatility > 10 || math.Abs(mc.Drift) > 10 || math.IsNaN(mc.Volatility) || math.IsNaN(mc.Drift):
-		return nil, errors.New("Volatility must be within 0..10 and Drift within -10..10")
+	if err := marketDefaults(&mc); err != nil {
+		return nil, err
 	}
 	var err error
 	if mk.size, err = mm.ParseAmount(mc.Size); err != nil {
@@ -159,33 +118,8 @@ func newMarket(cfg *Config, ms *twinex.Markets, mc MarketConfig) (*market, error
 	mk.bids, mk.asks = make([]quote, mc.Levels), make([]quote, mc.Levels)
 	mk.flow = newRand(cfg.Seed, mm.Symbol, "flow")
 
-	switch mc.Model {
-	case "", "gbm":
-		if mk.start, err = parsePathPrice(mm, mc.Start); err != nil {
-			return nil, fmt.Errorf("Start: %w", err)
-		}
-		mk.maxPrice, err = maxPrice(mk.start, mm)
-		if err != nil {
-			return nil, err
-		}
-		mk.path = newGBM(newRand(cfg.Seed, mm.Symbol, "path"), mk.start, mm.PriceTick, mk.maxPrice, mc.Drift, mc.Volatility, cfg.Dt.Seconds())
-	case "replay":
-		if len(mc.Replay) == 0 {
-			return nil, errors.New("the replay model needs Replay points")
-		}
-		first, err := parsePathPrice(mm, mc.Replay[0].Price)
-		if err != nil {
-			return nil, fmt.Errorf("Replay: %w", err)
-		}
-		mk.start = first
-		if mk.maxPrice, err = maxPrice(first, mm); err != nil {
-			return nil, err
-		}
-		if mk.path, err = newReplay(mm, mc.Replay, mk.maxPrice); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, fmt.Errorf("unknown model %q (want gbm or replay)", mc.Model)
+	if err := mk.openPath(cfg, mc); err != nil {
+		return nil, err
 	}
 	mk.ref = mk.path.value()
 	// Every order must be valid at any price the path may reach, and
@@ -199,6 +133,90 @@ func newMarket(cfg *Config, ms *twinex.Markets, mc MarketConfig) (*market, error
 	}
 	mk.force = true
 	return mk, nil
+}
+
+// marketDefaults fills in mc's zero settings and checks their ranges.
+func marketDefaults(mc *MarketConfig) error {
+	if mc.SpreadBps == 0 {
+		mc.SpreadBps = 10
+	}
+	if mc.LevelBps == 0 {
+		mc.LevelBps = max(mc.SpreadBps/2, 1)
+	}
+	if mc.Levels == 0 {
+		mc.Levels = 10
+	}
+	if mc.RefreshEvery == 0 {
+		mc.RefreshEvery = 5 * time.Second
+	}
+	if mc.RequoteBps == 0 {
+		mc.RequoteBps = max(mc.SpreadBps/2, 1)
+	}
+	if mc.MaxQuoteAge == 0 {
+		mc.MaxQuoteAge = time.Minute
+	}
+	if mc.TakerSlippageBps == 0 {
+		mc.TakerSlippageBps = mc.SpreadBps/2 + 2*mc.LevelBps + mc.RequoteBps
+	}
+	if mc.TakerMaxSize == "" {
+		mc.TakerMaxSize = mc.Size
+	}
+	switch {
+	case mc.SpreadBps < 0 || mc.SpreadBps > 5000, mc.LevelBps < 0 || mc.LevelBps > 1000:
+		return errors.New("SpreadBps must be within 0..5000 and LevelBps within 0..1000")
+	case mc.Levels < 0 || mc.Levels > 100:
+		return errors.New("Levels must be within 0..100")
+	case mc.RefreshEvery < time.Millisecond || mc.MaxQuoteAge < 0:
+		return errors.New("RefreshEvery must be at least 1ms and MaxQuoteAge not negative")
+	case mc.RequoteBps < 0 || mc.TakerSlippageBps < 0 || mc.TakerSlippageBps > 5000:
+		return errors.New("RequoteBps must not be negative and TakerSlippageBps must be within 0..5000")
+	case mc.TakerRate < 0 || mc.TakerRate > 100 || math.IsNaN(mc.TakerRate):
+		return errors.New("TakerRate must be within 0..100 per second")
+	case mc.DepthGrowthPct < 0 || mc.DepthGrowthPct > 1000:
+		return errors.New("DepthGrowthPct must be within 0..1000")
+	case mc.BigOrderProb < 0 || mc.BigOrderProb > 1 || math.IsNaN(mc.BigOrderProb):
+		return errors.New("BigOrderProb must be within 0..1")
+	case mc.HistoryRate < 0 || mc.HistoryRate > 6000 || math.IsNaN(mc.HistoryRate):
+		return errors.New("HistoryRate must be within 0..6000 per minute")
+	case mc.Volatility < 0 || mc.Volatility > 10 || math.Abs(mc.Drift) > 10 || math.IsNaN(mc.Volatility) || math.IsNaN(mc.Drift):
+		return errors.New("Volatility must be within 0..10 and Drift within -10..10")
+	}
+	return nil
+}
+
+// openPath makes the market's price path by mc's model and sets its start
+// and ceiling.
+func (mk *market) openPath(cfg *Config, mc MarketConfig) error {
+	var err error
+	switch mc.Model {
+	case "", "gbm":
+		if mk.start, err = parsePathPrice(mk.m, mc.Start); err != nil {
+			return fmt.Errorf("Start: %w", err)
+		}
+		mk.maxPrice, err = maxPrice(mk.start, mk.m)
+		if err != nil {
+			return err
+		}
+		mk.path = newGBM(newRand(cfg.Seed, mk.m.Symbol, "path"), mk.start, mk.m.PriceTick, mk.maxPrice, mc.Drift, mc.Volatility, cfg.Dt.Seconds())
+	case "replay":
+		if len(mc.Replay) == 0 {
+			return errors.New("the replay model needs Replay points")
+		}
+		first, err := parsePathPrice(mk.m, mc.Replay[0].Price)
+		if err != nil {
+			return fmt.Errorf("Replay: %w", err)
+		}
+		mk.start = first
+		if mk.maxPrice, err = maxPrice(first, mk.m); err != nil {
+			return err
+		}
+		if mk.path, err = newReplay(mk.m, mc.Replay, mk.maxPrice); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("unknown model %q (want gbm or replay)", mc.Model)
+	}
+	return nil
 }
 
 // maxPrice is the ceiling of a path: 100 times its start, bounded so that

@@ -220,7 +220,7 @@ func syncFile(path string) error {
 	return f.Sync()
 }
 
-func commit(ctx context.Context, conn *sql.DB, w *writer, b *twinex.Batch) error {
+func commit(ctx context.Context, conn *sql.DB, w *writer, b *twinex.Batch) error { // long: one statement group per table of the batch, in one transaction
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err

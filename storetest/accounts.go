@@ -17,7 +17,7 @@ import (
 type AccountOpener func(t *testing.T, dir string) (twinex.AccountStore, func())
 
 // RunAccounts is the contract suite of twinex.AccountStore.
-func RunAccounts(t *testing.T, open AccountOpener) {
+func RunAccounts(t *testing.T, open AccountOpener) { // long: one contract suite; its cases are subtests sharing the opener, read top to bottom
 	ctx := context.Background()
 	newStore := func(t *testing.T) twinex.AccountStore {
 		s, closeFn := open(t, t.TempDir())

@@ -16,7 +16,7 @@ type ActivityOpener func(t *testing.T, dir string) (twinex.ActivityStore, func()
 // RunActivity is the contract suite of twinex.ActivityStore. A store that
 // is also a twinex.UsageStore has its rollup checked under concurrent
 // batches too.
-func RunActivity(t *testing.T, open ActivityOpener) {
+func RunActivity(t *testing.T, open ActivityOpener) { // long: one contract suite; its cases are subtests sharing the opener, read top to bottom
 	ctx := context.Background()
 	newStore := func(t *testing.T) twinex.ActivityStore {
 		s, closeFn := open(t, t.TempDir())

@@ -15,7 +15,7 @@ import (
 type AddressOpener func(t *testing.T, dir string) (twinex.AddressStore, func())
 
 // RunAddresses is the contract suite of twinex.AddressStore.
-func RunAddresses(t *testing.T, open AddressOpener) {
+func RunAddresses(t *testing.T, open AddressOpener) { // long: one contract suite; its cases are subtests sharing the opener, read top to bottom
 	ctx := context.Background()
 	newStore := func(t *testing.T) twinex.AddressStore {
 		s, closeFn := open(t, t.TempDir())

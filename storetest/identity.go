@@ -14,7 +14,7 @@ import (
 type IdentityOpener func(t *testing.T, dir string) (twinex.AccountStore, twinex.IdentityStore, func())
 
 // RunIdentity is the contract suite of twinex.IdentityStore.
-func RunIdentity(t *testing.T, open IdentityOpener) {
+func RunIdentity(t *testing.T, open IdentityOpener) { // long: one contract suite: a submission's life, step by step, on one store
 	ctx := context.Background()
 	accts, ids, closeFn := open(t, t.TempDir())
 	defer closeFn()

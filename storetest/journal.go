@@ -15,7 +15,7 @@ import (
 type JournalOpener func(t *testing.T, dir string) twinex.Journal
 
 // RunJournal runs the contract suite of twinex.Journal.
-func RunJournal(t *testing.T, open JournalOpener) {
+func RunJournal(t *testing.T, open JournalOpener) { // long: one contract suite; its cases are subtests sharing the opener, read top to bottom
 	ctx := context.Background()
 	rec := func(seq uint64) twinex.JournalRecord {
 		return twinex.JournalRecord{Seq: seq, Data: []byte(fmt.Sprintf("batch %d %s", seq, bytes.Repeat([]byte{byte(seq)}, int(seq%7))))}

@@ -24,7 +24,7 @@ type WatchStores interface {
 type WatchOpener func(t *testing.T, dir string) (WatchStores, func())
 
 // RunWatch is the contract suite of twinex.WatchStore.
-func RunWatch(t *testing.T, open WatchOpener) {
+func RunWatch(t *testing.T, open WatchOpener) { // long: one contract suite; its cases are subtests sharing the opener, read top to bottom
 	ctx := context.Background()
 	dir := t.TempDir()
 	db, closeFn := open(t, dir)

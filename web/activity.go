@@ -89,23 +89,7 @@ func (s *Server) apiActivity(w http.ResponseWriter, r *http.Request) {
 		out = append(out, activityRecord{id: a.ID, Time: time.Unix(0, a.Time).UTC().Format(time.RFC3339Nano), TimeNS: a.Time, Key: a.KeyID,
 			Account: nick[a.AccountID], IP: a.IP, Method: a.Method, Path: a.Path, Outcome: a.Outcome(), Status: a.Status, LatencyUS: a.Latency})
 	}
-	switch format {
-	case "json":
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Content-Disposition", `attachment; filename="twinex-activity.json"`)
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(out)
-		return
-	case "csv":
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		w.Header().Set("Content-Disposition", `attachment; filename="twinex-activity.csv"`)
-		cw := csv.NewWriter(w)
-		_ = cw.Write([]string{"time", "key", "account", "ip", "method", "path", "outcome", "status", "latency_us"})
-		for _, x := range out {
-			_ = cw.Write([]string{x.Time, x.Key, x.Account, x.IP, x.Method, csvSafe(x.Path), x.Outcome, strconv.Itoa(x.Status), strconv.FormatInt(x.LatencyUS, 10)})
-		}
-		cw.Flush()
+	if exportActivity(w, format, out) {
 		return
 	}
 	v := apiActivityView{Filter: map[string]string{"key": f.KeyID, "ip": f.IP, "outcome": f.Outcome, "since": q.Get("since")}}
@@ -140,6 +124,31 @@ func (s *Server) apiActivity(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, "apiactivity.html", view{Title: "API activity", Nav: "api", Data: v})
+}
+
+// exportActivity writes out as a JSON or CSV download when format asks for
+// one, and reports whether it did.
+func exportActivity(w http.ResponseWriter, format string, out []activityRecord) bool {
+	switch format {
+	case "json":
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Disposition", `attachment; filename="twinex-activity.json"`)
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(out)
+		return true
+	case "csv":
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="twinex-activity.csv"`)
+		cw := csv.NewWriter(w)
+		_ = cw.Write([]string{"time", "key", "account", "ip", "method", "path", "outcome", "status", "latency_us"})
+		for _, x := range out {
+			_ = cw.Write([]string{x.Time, x.Key, x.Account, x.IP, x.Method, csvSafe(x.Path), x.Outcome, strconv.Itoa(x.Status), strconv.FormatInt(x.LatencyUS, 10)})
+		}
+		cw.Flush()
+		return true
+	}
+	return false
 }
 
 // csvSafe keeps a spreadsheet from reading a cell as a formula.

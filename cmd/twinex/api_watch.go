@@ -30,7 +30,7 @@ Example:
   twinex api --credentials twinex-data/demo.credentials watch orders
 `
 
-func (a *apiCLI) watch(ctx context.Context, args []string) error {
+func (a *apiCLI) watch(ctx context.Context, args []string) error { // long: one subcommand: its flags, the feed it streams and how it prints
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(a.stderr, watchUsage)
 		if len(args) == 0 {

@@ -77,7 +77,7 @@ func (v *Validator) ValidateRef(ref string, value any, at string) []string {
 
 // Validate returns why value does not match schema, one message per fault,
 // or nothing when it does.
-func (v *Validator) Validate(schema, value any, at string) []string {
+func (v *Validator) Validate(schema, value any, at string) []string { // long: one pass over the JSON Schema keywords a schema may hold
 	s, ok := schema.(map[string]any)
 	if !ok {
 		return []string{at + ": schema is not an object"}
