@@ -65,38 +65,6 @@ func adminOrder(o twinex.Order, m *twinex.Market) orderReply {
 	return v
 }
 
-// fields is the order object as a map, for the order events, which
-// reshape it (§7.5). TestOrderReplyFields keeps it to the struct's
-// encoding.
-func (v orderReply) fields() map[string]any {
-	f := map[string]any{
-		"order_id": v.OrderID, "id": v.ID, "symbol": v.Symbol, "exchange": v.Exchange,
-		"avg_execution_price": v.AvgExecutionPrice, "side": v.Side, "type": v.Type,
-		"timestamp": strconv.FormatInt(v.Timestamp, 10), "timestampms": v.Timestampms,
-		"is_live": v.IsLive, "is_cancelled": v.IsCancelled,
-		"is_hidden": v.IsHidden, "was_forced": v.WasForced,
-		"executed_amount": v.ExecutedAmount, "remaining_amount": v.RemainingAmount,
-		"original_amount": v.OriginalAmount, "price": v.Price,
-		"options": v.Options,
-	}
-	if v.AccountID != 0 {
-		f["account_id"] = v.AccountID
-	}
-	if v.ClientOrderID != "" {
-		f["client_order_id"] = v.ClientOrderID
-	}
-	if v.StopPrice != "" {
-		f["stop_price"] = v.StopPrice
-	}
-	if v.Reason != "" {
-		f["reason"] = v.Reason
-	}
-	if v.Trades != nil {
-		f["trades"] = v.Trades
-	}
-	return f
-}
-
 // appendJSON appends v as encoding/json encodes it (with HTML escaping
 // off, as writeJSON does), without reflection: an order reply answers
 // every signed order and cancel. TestOrderReplyAppend holds it to

@@ -6,35 +6,7 @@ import (
 	"testing"
 
 	"github.com/twinex/twinex"
-	"github.com/twinex/twinex/gemini"
 )
-
-// TestOrderReplyFields: the order object's map for the order events
-// encodes to the same bytes as the struct the REST replies encode, so the
-// two cannot drift apart.
-func TestOrderReplyFields(t *testing.T) {
-	m := twinex.DefaultMarkets().Market("btcusd")
-	for _, o := range []twinex.Order{
-		{ID: 1, Market: "btcusd", Side: twinex.Buy, Type: twinex.Limit, Price: 100000, Amount: 10000, Status: twinex.StatusLive, Created: 1_800_000_000_123_456_789},
-		{ID: 2, Market: "btcusd", Side: twinex.Sell, Type: twinex.StopLimit, Price: 100000, StopPrice: 100100, Amount: 10000,
-			Filled: 5000, FilledNotional: 500000000, Status: twinex.StatusCancelled, CancelReason: "Requested",
-			ClientOrderID: "my-id", Option: twinex.MakerOrCancel, AccountID: 100, Created: 1_800_000_000_000_000_000},
-	} {
-		for _, v := range []orderReply{orderObject(o, m), adminOrder(o, m)} {
-			for _, with := range [][]gemini.MyTrade{nil, {}} {
-				v.Trades = with
-				a, err := json.Marshal(v)
-				if err != nil {
-					t.Fatal(err)
-				}
-				b, _ := json.Marshal(v.fields())
-				if string(a) != string(b) {
-					t.Errorf("struct %s\n   map %s", a, b)
-				}
-			}
-		}
-	}
-}
 
 // TestOrderReplyAppend: the order reply's own encoder writes the bytes
 // encoding/json writes, for orders of every shape and client order ids

@@ -11,6 +11,7 @@ import (
 	"github.com/twinex/twinex/core"
 	"github.com/twinex/twinex/engine"
 	"github.com/twinex/twinex/feed"
+	"github.com/twinex/twinex/gemini"
 	"github.com/twinex/twinex/sqlite"
 )
 
@@ -90,7 +91,7 @@ func TestWebSocketGolden(t *testing.T) {
 	op := &orderProto{trace: "b8bk32clqeb13g9tk8p0", f: orderFilters{heartbeat: true}}
 	one("order_subscription_ack", [][]byte{orderAck(100, op.trace, orderFilters{Symbols: []string{"btcusd"}, Sessions: []string{}, EventTypes: []string{"fill", "closed"}})})
 	one("order_initial_empty", [][]byte{op.array(oc, nil)})
-	one("order_initial", [][]byte{op.array(oc, []map[string]any{op.event(s, "initial", engine.Event{Order: order}, 0)})})
+	one("order_initial", [][]byte{op.array(oc, []gemini.OrderEvent{op.event(s, "initial", engine.Event{Order: order}, 0, "")})})
 	events := func(evs ...feed.OrderEvent) *feed.Msg {
 		return &feed.Msg{Kind: feed.KindOrders, Account: 100, Events: evs}
 	}

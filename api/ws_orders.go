@@ -14,6 +14,7 @@ import (
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/core"
 	"github.com/twinex/twinex/feed"
+	"github.com/twinex/twinex/gemini"
 )
 
 // Order events (reference §7). The upgrade is authenticated by the REST
@@ -129,10 +130,10 @@ func (s *Server) wsOrderEvents(w http.ResponseWriter, r *http.Request) {
 	first := orderAck(acct, trace, f)
 	p.first = [][]byte{first}
 	if f.wantType("initial") {
-		var evs []map[string]any
+		var evs []gemini.OrderEvent
 		for _, o := range orders {
 			if f.wantOrder(&o) {
-				evs = append(evs, p.event(s, "initial", core.Event{Order: o}, 0))
+				evs = append(evs, p.event(s, "initial", core.Event{Order: o}, 0, ""))
 			}
 		}
 		p.first = append(p.first, p.array(ws, evs))
@@ -189,9 +190,9 @@ func (s *Server) noticeCancelRejected(o twinex.Order) {
 // orderAck renders subscription_ack (§7.3): the subscription id ends with
 // the trace id that heartbeats echo.
 func orderAck(account int64, trace string, f orderFilters) []byte {
-	b, _ := json.Marshal(map[string]any{"type": "subscription_ack", "accountId": account,
-		"subscriptionId": "ws-order-events-" + strconv.FormatInt(account, 10) + "-" + trace,
-		"symbolFilter":   f.Symbols, "apiSessionFilter": f.Sessions, "eventTypeFilter": f.EventTypes})
+	b, _ := json.Marshal(gemini.OrderSubscriptionAck{Type: "subscription_ack", AccountID: account,
+		SubscriptionID: "ws-order-events-" + strconv.FormatInt(account, 10) + "-" + trace,
+		SymbolFilter:   f.Symbols, APISessionFilter: f.Sessions, EventTypeFilter: f.EventTypes})
 	return b
 }
 
@@ -220,8 +221,8 @@ func (p *orderProto) heartbeat(c *wsConn, now time.Time) []byte {
 	if !p.f.heartbeat {
 		return nil
 	}
-	b, _ := json.Marshal(map[string]any{"type": "heartbeat", "timestampms": now.UnixMilli(), "sequence": p.hb,
-		"trace_id": p.trace, "socket_sequence": c.seq})
+	b, _ := json.Marshal(gemini.OrderHeartbeat{Type: "heartbeat", Timestampms: now.UnixMilli(), Sequence: p.hb,
+		TraceID: p.trace, SocketSequence: c.seq})
 	p.hb++
 	c.seq++
 	return b
@@ -231,7 +232,7 @@ func (p *orderProto) render(c *wsConn, m *feed.Msg, out [][]byte) [][]byte {
 	if m.Kind != feed.KindOrders {
 		return out
 	}
-	var evs []map[string]any
+	var evs []gemini.OrderEvent
 	for _, ev := range m.Events {
 		if p.mark.Before(ev.Seq, ev.Index) {
 			continue // already in the initial list
@@ -240,17 +241,7 @@ func (p *orderProto) render(c *wsConn, m *feed.Msg, out [][]byte) [][]byte {
 		if !p.f.wantType(t) || !p.f.wantOrder(&ev.Order) {
 			continue
 		}
-		v := p.event(c.s, t, ev.Event, ev.ID)
-		switch t {
-		case "rejected":
-			v["reason"], v["is_live"], v["order_id"] = ev.Reason, false, v["event_id"]
-			delete(v, "avg_execution_price")
-			delete(v, "executed_amount")
-			delete(v, "remaining_amount")
-		case "cancel_rejected":
-			v["reason"] = ev.Reason
-		}
-		evs = append(evs, v)
+		evs = append(evs, p.event(c.s, t, ev.Event, ev.ID, ev.Reason))
 	}
 	if len(evs) == 0 {
 		return out
@@ -260,12 +251,12 @@ func (p *orderProto) render(c *wsConn, m *feed.Msg, out [][]byte) [][]byte {
 
 // array renders events as one JSON array sharing one socket_sequence
 // (reference §7.2: recommended). An empty array takes no number.
-func (p *orderProto) array(c *wsConn, evs []map[string]any) []byte {
+func (p *orderProto) array(c *wsConn, evs []gemini.OrderEvent) []byte {
 	if len(evs) == 0 {
 		return []byte("[]")
 	}
-	for _, e := range evs {
-		e["socket_sequence"] = c.seq
+	for i := range evs {
+		evs[i].SocketSequence = c.seq
 	}
 	c.seq++
 	b, _ := json.Marshal(evs)
@@ -274,37 +265,49 @@ func (p *orderProto) array(c *wsConn, evs []map[string]any) []byte {
 
 // event renders one order event: the REST order object (orderObject, so ids,
 // amounts, prices and times agree with /v1/order/status) reshaped to §7.5.
-func (p *orderProto) event(s *Server, typ string, ev core.Event, id int64) map[string]any {
+// reason is the refusal of a rejected or cancel_rejected event.
+func (p *orderProto) event(s *Server, typ string, ev core.Event, id int64, reason string) gemini.OrderEvent {
 	o := ev.Order
 	mk := s.Core.Markets().Market(o.Market)
-	v := orderObject(o, mk).fields()
-	v["order_type"] = v["type"]
-	v["type"] = typ
-	delete(v, "id")
-	delete(v, "exchange")
-	delete(v, "options")
-	delete(v, "was_forced")
-	if typ != "cancelled" && typ != "rejected" && typ != "cancel_rejected" {
-		delete(v, "reason")
+	r := orderObject(o, mk)
+	e := gemini.OrderEvent{
+		APISession: o.Session, AvgExecutionPrice: r.AvgExecutionPrice, ClientOrderID: r.ClientOrderID,
+		ExecutedAmount: r.ExecutedAmount, IsCancelled: r.IsCancelled, IsHidden: r.IsHidden, IsLive: r.IsLive,
+		OrderID: r.OrderID, OrderType: r.Type, OriginalAmount: r.OriginalAmount, Price: r.Price,
+		RemainingAmount: r.RemainingAmount, Side: r.Side, StopPrice: r.StopPrice, Symbol: r.Symbol,
+		Timestamp: strconv.FormatInt(r.Timestamp, 10), Timestampms: r.Timestampms, Type: typ,
 	}
-	v["api_session"] = o.Session
+	switch typ {
+	case "cancelled":
+		e.Reason = r.Reason
+	case "rejected":
+		// The order was never created: its id is the event's, and it has
+		// no amounts executed or remaining.
+		e.Reason, e.IsLive = reason, false
+		e.AvgExecutionPrice, e.ExecutedAmount, e.RemainingAmount = "", "", ""
+	case "cancel_rejected":
+		e.Reason = reason
+	}
 	if o.Option != twinex.NoOption {
-		v["behavior"] = o.Option.String()
+		e.Behavior = o.Option.String()
 	}
 	if id != 0 {
-		v["event_id"] = strconv.FormatInt(id, 10)
+		e.EventID = strconv.FormatInt(id, 10)
+	}
+	if typ == "rejected" {
+		e.OrderID = e.EventID
 	}
 	if p.master {
-		v["account_name"] = p.names[o.AccountID]
+		e.AccountName = p.names[o.AccountID]
 	}
 	if typ == "fill" {
 		liq := "Taker"
 		if ev.Fill.Maker {
 			liq = "Maker"
 		}
-		v["fill"] = map[string]any{"trade_id": strconv.FormatInt(ev.Fill.TradeID, 10), "liquidity": liq,
-			"price": mk.FormatPrice(ev.Fill.Price), "amount": mk.FormatAmount(ev.Fill.Amount),
-			"fee": twinex.FormatUnits(ev.Fill.Fee, mk.QuoteScale()), "fee_currency": mk.Quote}
+		e.Fill = &gemini.OrderFill{TradeID: strconv.FormatInt(ev.Fill.TradeID, 10), Liquidity: liq,
+			Price: gemini.Decimal(mk.FormatPrice(ev.Fill.Price)), Amount: gemini.Decimal(mk.FormatAmount(ev.Fill.Amount)),
+			Fee: gemini.Decimal(twinex.FormatUnits(ev.Fill.Fee, mk.QuoteScale())), FeeCurrency: mk.Quote}
 	}
-	return v
+	return e
 }

@@ -151,41 +151,65 @@ func (c *Client) StreamMarketData(ctx context.Context, subs []Subscription, fn f
 }
 
 // OrderEvent is one order event (reference gemini-websocket.md §7.5).
+// Fields are in the order of their JSON names, the order Twinex sends
+// them in; those marked omitempty are absent from some event types
+// (rejected events have no amounts, only fills a fill, only a master
+// key's stream an account name).
 type OrderEvent struct {
-	Type              string     `json:"type"`
-	OrderID           string     `json:"order_id"`
-	EventID           string     `json:"event_id"`
-	AccountName       string     `json:"account_name"`
-	ClientOrderID     string     `json:"client_order_id"`
+	AccountName       string     `json:"account_name,omitempty"`
 	APISession        string     `json:"api_session"`
-	Symbol            string     `json:"symbol"`
-	Side              string     `json:"side"`
-	Behavior          string     `json:"behavior"`
-	OrderType         string     `json:"order_type"`
-	Timestamp         string     `json:"timestamp"`
-	Timestampms       int64      `json:"timestampms"`
-	IsLive            bool       `json:"is_live"`
+	AvgExecutionPrice Decimal    `json:"avg_execution_price,omitempty"`
+	Behavior          string     `json:"behavior,omitempty"`
+	ClientOrderID     string     `json:"client_order_id,omitempty"`
+	EventID           string     `json:"event_id,omitempty"`
+	ExecutedAmount    Decimal    `json:"executed_amount,omitempty"`
+	Fill              *OrderFill `json:"fill,omitempty"`
 	IsCancelled       bool       `json:"is_cancelled"`
 	IsHidden          bool       `json:"is_hidden"`
-	AvgExecutionPrice Decimal    `json:"avg_execution_price"`
-	ExecutedAmount    Decimal    `json:"executed_amount"`
-	RemainingAmount   Decimal    `json:"remaining_amount"`
+	IsLive            bool       `json:"is_live"`
+	OrderID           string     `json:"order_id"`
+	OrderType         string     `json:"order_type"`
 	OriginalAmount    Decimal    `json:"original_amount"`
 	Price             Decimal    `json:"price"`
-	StopPrice         Decimal    `json:"stop_price"`
-	Reason            string     `json:"reason"`
-	Fill              *OrderFill `json:"fill"`
+	Reason            string     `json:"reason,omitempty"`
+	RemainingAmount   Decimal    `json:"remaining_amount,omitempty"`
+	Side              string     `json:"side"`
 	SocketSequence    int64      `json:"socket_sequence"`
+	StopPrice         Decimal    `json:"stop_price,omitempty"`
+	Symbol            string     `json:"symbol"`
+	Timestamp         string     `json:"timestamp"`
+	Timestampms       int64      `json:"timestampms"`
+	Type              string     `json:"type"`
 }
 
 // OrderFill is the fill of a "fill" event.
 type OrderFill struct {
-	TradeID     string  `json:"trade_id"`
-	Liquidity   string  `json:"liquidity"`
-	Price       Decimal `json:"price"`
 	Amount      Decimal `json:"amount"`
 	Fee         Decimal `json:"fee"`
 	FeeCurrency string  `json:"fee_currency"`
+	Liquidity   string  `json:"liquidity"` // Maker or Taker
+	Price       Decimal `json:"price"`
+	TradeID     string  `json:"trade_id"`
+}
+
+// OrderSubscriptionAck is the first message of an order-events stream
+// (§7.3): the subscription and the filters in force (empty: all).
+type OrderSubscriptionAck struct {
+	AccountID        int64    `json:"accountId"`
+	APISessionFilter []string `json:"apiSessionFilter"`
+	EventTypeFilter  []string `json:"eventTypeFilter"`
+	SubscriptionID   string   `json:"subscriptionId"` // ends with the trace id heartbeats echo
+	SymbolFilter     []string `json:"symbolFilter"`
+	Type             string   `json:"type"` // subscription_ack
+}
+
+// OrderHeartbeat is an order-events heartbeat (§7.4), every 5 seconds.
+type OrderHeartbeat struct {
+	Sequence       int64  `json:"sequence"` // heartbeats sent on this stream before this one
+	SocketSequence int64  `json:"socket_sequence"`
+	Timestampms    int64  `json:"timestampms"`
+	TraceID        string `json:"trace_id"`
+	Type           string `json:"type"` // heartbeat
 }
 
 // OrderMessage is one order-events message: Kind "subscription_ack",
