@@ -343,12 +343,6 @@ func (s *Server) takeQuota(w http.ResponseWriter, r *http.Request, c *signed) er
 // Recorder receives the activity log's records (activity.Recorder).
 type Recorder interface{ Record(twinex.Activity) }
 
-// record logs a request that named an API key and began at start, by the
-// monotonic clock (the WebSocket upgrade's callers); its stamp is start.
-func (s *Server) record(r *http.Request, c *signed, err error, start time.Time) {
-	s.recordAt(r, c, err, start, time.Since(start))
-}
-
 // recordAt logs a request that named an API key, stamped at and taking
 // took. A key that does not exist is logged with UserID 0, for the
 // operator.

@@ -79,7 +79,7 @@ func (f *orderFilters) wantOrder(o *twinex.Order) bool {
 }
 
 func (s *Server) wsOrderEvents(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
+	at, start := s.now(), time.Now() // the record's stamp, and its latency on the monotonic clock
 	c, err := s.authenticate(r, twinex.RoleTrader|twinex.RoleAuditor, groupScope)
 	if err == nil {
 		err = s.injectFault(w, r, c)
@@ -101,7 +101,7 @@ func (s *Server) wsOrderEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		s.wsRefuse(w, r, err)
-		s.record(r, c, err, start)
+		s.recordAt(r, c, err, at, time.Since(start))
 		return
 	}
 	ws, ok := s.wsOpen(w, r, c.key.ID, release)
