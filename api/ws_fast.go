@@ -13,6 +13,7 @@ import (
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/core"
 	"github.com/twinex/twinex/feed"
+	"github.com/twinex/twinex/gemini"
 )
 
 // The newer WebSocket API (reference gemini-websocket.md §9, Gemini's
@@ -83,11 +84,7 @@ type fastRequest struct {
 }
 
 func fastReply(id json.RawMessage, result any) []byte {
-	v := map[string]any{"id": id, "status": 200}
-	if result != nil {
-		v["result"] = result
-	}
-	b, _ := json.Marshal(v)
+	b, _ := json.Marshal(gemini.FastResponse{ID: id, Status: 200, Result: result})
 	return b
 }
 
@@ -95,7 +92,7 @@ func fastError(id json.RawMessage, code int, msg string) []byte {
 	if id == nil {
 		id = json.RawMessage("null")
 	}
-	b, _ := json.Marshal(map[string]any{"id": id, "status": 400, "error": map[string]any{"code": code, "msg": msg}})
+	b, _ := json.Marshal(gemini.FastResponse{ID: id, Status: 400, Error: &gemini.FastError{Code: code, Msg: msg}})
 	return b
 }
 
@@ -136,9 +133,9 @@ func (p *fastProto) onMessage(c *wsConn, data []byte) {
 	case "ping":
 		c.reply(fastReply(req.ID, nil))
 	case "time":
-		c.reply(fastReply(req.ID, map[string]int64{"serverTime": c.s.now().UnixMilli()}))
+		c.reply(fastReply(req.ID, gemini.FastTime{ServerTime: c.s.now().UnixMilli()}))
 	case "conninfo":
-		b, _ := json.Marshal(map[string]any{"id": req.ID, "status": 200, "rateLimits": fastLimits})
+		b, _ := json.Marshal(gemini.FastResponse{ID: req.ID, Status: 200, RateLimits: fastLimits})
 		c.reply(b)
 	case "list_subscriptions":
 		p.mu.Lock()
@@ -167,7 +164,7 @@ func (p *fastProto) onMessage(c *wsConn, data []byte) {
 		bids, asks, last := c.s.Feed.Book(i)
 		limit := cmpOr(q.Limit, 100)
 		mk := c.s.Core.Markets().List[i]
-		c.reply(fastReply(req.ID, map[string]any{"lastUpdateId": last, "bids": fastLevels(mk, bids, limit), "asks": fastLevels(mk, asks, limit)}))
+		c.reply(fastReply(req.ID, gemini.DepthSnapshot{LastUpdateID: last, Bids: fastLevels(mk, bids, limit), Asks: fastLevels(mk, asks, limit)}))
 	default:
 		c.reply(fastError(req.ID, -1020, "Unsupported operation"))
 	}
@@ -310,7 +307,7 @@ func (p *fastProto) render(c *wsConn, m *feed.Msg, out [][]byte) [][]byte {
 		}
 		if fm.trade {
 			for _, t := range m.Trades {
-				b, _ := json.Marshal(map[string]any{"E": t.Time, "s": sym, "t": t.ID, "p": mk.FormatPrice(t.Price), "q": mk.FormatAmount(t.Amount), "m": t.TakerSide == twinex.Sell})
+				b, _ := json.Marshal(gemini.FastTrade{Time: t.Time, Symbol: sym, TradeID: t.ID, Price: mk.FormatPrice(t.Price), Quantity: mk.FormatAmount(t.Amount), BuyerMaker: t.TakerSide == twinex.Sell})
 				out = append(out, b)
 			}
 		}
@@ -376,23 +373,23 @@ func fastBook(mk *twinex.Market, side map[int64]int64, bids bool, n int) [][2]st
 }
 
 func fastDepthUpdate(mk *twinex.Market, t, first, last int64, b, a [][2]string) []byte {
-	out, _ := json.Marshal(map[string]any{"e": "depthUpdate", "E": t, "s": mk.Symbol, "U": first, "u": last, "b": b, "a": a})
+	out, _ := json.Marshal(gemini.DepthUpdate{Event: "depthUpdate", Time: t, Symbol: mk.Symbol, First: first, Last: last, Bids: b, Asks: a})
 	return out
 }
 
 func fastDepthN(mk *twinex.Market, fm *fastMarket, id int64) []byte {
-	out, _ := json.Marshal(map[string]any{"lastUpdateId": id, "symbol": mk.Symbol,
-		"bids": fastBook(mk, fm.bids, true, fm.depthN), "asks": fastBook(mk, fm.asks, false, fm.depthN)})
+	out, _ := json.Marshal(gemini.DepthSnapshot{LastUpdateID: id, Symbol: mk.Symbol,
+		Bids: fastBook(mk, fm.bids, true, fm.depthN), Asks: fastBook(mk, fm.asks, false, fm.depthN)})
 	return out
 }
 
 func fastTicker(mk *twinex.Market, t, id int64, top [2]core.Level) []byte {
-	v := map[string]any{"u": id, "E": t, "s": mk.Symbol}
+	v := gemini.BookTicker{UpdateID: id, Time: t, Symbol: mk.Symbol}
 	if top[0].Amount > 0 {
-		v["b"], v["B"] = mk.FormatPrice(top[0].Price), mk.FormatAmount(top[0].Amount)
+		v.Bid, v.BidQty = mk.FormatPrice(top[0].Price), mk.FormatAmount(top[0].Amount)
 	}
 	if top[1].Amount > 0 {
-		v["a"], v["A"] = mk.FormatPrice(top[1].Price), mk.FormatAmount(top[1].Amount)
+		v.Ask, v.AskQty = mk.FormatPrice(top[1].Price), mk.FormatAmount(top[1].Amount)
 	}
 	out, _ := json.Marshal(v)
 	return out
