@@ -145,3 +145,40 @@ type Activity struct {
 	Status    int    `json:"status"`
 	LatencyUS int64  `json:"latency_us"`
 }
+
+// SimStatus is the answer of GET /admin/v1/sandbox/sim (and of pausing or
+// resuming the simulator): whether it runs, and if so its reference
+// prices and counters.
+type SimStatus struct {
+	Enabled   bool              `json:"enabled"`
+	Paused    *bool             `json:"paused,omitempty"`    // when enabled
+	Reference map[string]string `json:"reference,omitempty"` // symbol -> the reference price the makers quote around
+	Stats     *SimStats         `json:"stats,omitempty"`
+}
+
+// SimStats are the simulator's counters since it started (sim.Stats).
+type SimStats struct {
+	Commands          int64 // sent to the exchange
+	Rejected          int64 // refused by the exchange
+	InsufficientFunds int64 // of which for lack of funds
+	Lost              int64 // sent but never answered
+	Requotes          int64 // full re-quotes of a ladder
+	TakerOrders       int64 // taker orders sent
+	TakerFills        int64 // taker orders that traded
+}
+
+// ScenarioStatus is the answer of the /admin/v1/sandbox/scenario
+// endpoints: the current or last run, or, when none has run, State "none"
+// and the built-in scenarios.
+type ScenarioStatus struct {
+	Applied  *int     `json:"applied,omitempty"` // steps applied so far (a run)
+	Error    string   `json:"error,omitempty"`   // why a run failed
+	Examples []string `json:"examples,omitempty"`
+	Length   string   `json:"length,omitempty"`  // the run's length, as a Go duration
+	Name     string   `json:"name,omitempty"`
+	NextAt   string   `json:"next_at,omitempty"` // RFC 3339: the next step, while running
+	Seed     *uint64  `json:"seed,omitempty"`
+	Started  string   `json:"started,omitempty"` // RFC 3339
+	State    string   `json:"state"`             // none, running, finished, stopped, failed
+	Steps    *int     `json:"steps,omitempty"`
+}

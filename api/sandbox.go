@@ -23,7 +23,7 @@ type SandboxControls interface {
 	SetPrice(symbol, price string) error
 	PauseSim() error
 	ResumeSim() error
-	SimStatus() map[string]any
+	SimStatus() admin.SimStatus
 }
 
 func (s *Server) routeSandbox() {

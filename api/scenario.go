@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/twinex/twinex"
+	"github.com/twinex/twinex/admin"
 )
 
 // ScenarioControls run scripted market scenarios (package scenario) in a
@@ -13,11 +14,11 @@ import (
 type ScenarioControls interface {
 	// RunScenario parses a scenario file and starts playing it, stopping
 	// one already running; it returns the new run's status.
-	RunScenario(ctx context.Context, file []byte) (map[string]any, error)
+	RunScenario(ctx context.Context, file []byte) (admin.ScenarioStatus, error)
 	// ScenarioStatus describes the current or last run.
-	ScenarioStatus() map[string]any
+	ScenarioStatus() admin.ScenarioStatus
 	// StopScenario stops the running scenario (what it changed stays).
-	StopScenario() map[string]any
+	StopScenario() admin.ScenarioStatus
 }
 
 func (s *Server) routeScenario() {

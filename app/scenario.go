@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/twinex/twinex"
+	adminapi "github.com/twinex/twinex/admin"
 	"github.com/twinex/twinex/engine"
 	"github.com/twinex/twinex/fault"
 	"github.com/twinex/twinex/scenario"
@@ -51,13 +52,13 @@ func LoadScenario(path string) ([]byte, error) {
 
 // RunScenario parses a scenario file and starts playing it, stopping the
 // one running (api.ScenarioControls).
-func (m *App) RunScenario(_ context.Context, file []byte) (map[string]any, error) {
+func (m *App) RunScenario(_ context.Context, file []byte) (adminapi.ScenarioStatus, error) {
 	if m.Mode != Sandbox {
-		return nil, errors.New("scenarios run only in sandbox mode")
+		return adminapi.ScenarioStatus{}, errors.New("scenarios run only in sandbox mode")
 	}
 	sc, err := scenario.Parse(bytes.NewReader(file), m.markets)
 	if err != nil {
-		return nil, err
+		return adminapi.ScenarioStatus{}, err
 	}
 	s := &m.scen
 	s.mu.Lock()
@@ -92,12 +93,12 @@ func (m *App) RunScenario(_ context.Context, file []byte) (map[string]any, error
 }
 
 // ScenarioStatus describes the current or last run.
-func (m *App) ScenarioStatus() map[string]any {
+func (m *App) ScenarioStatus() adminapi.ScenarioStatus {
 	s := &m.scen
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.run == nil {
-		return map[string]any{"state": "none", "examples": scenario.Examples()}
+		return adminapi.ScenarioStatus{State: "none", Examples: scenario.Examples()}
 	}
 	return s.run.status()
 }
@@ -106,7 +107,7 @@ func (m *App) ScenarioStatus() map[string]any {
 // It does not wait for the run's goroutine (a request calls it holding
 // m.mu for reading, which a step in progress may be waiting for behind a
 // restore); Close does.
-func (m *App) StopScenario() map[string]any {
+func (m *App) StopScenario() adminapi.ScenarioStatus {
 	s := &m.scen
 	s.mu.Lock()
 	s.stop()
@@ -126,16 +127,14 @@ func (s *scenarios) stop() {
 }
 
 // status renders the run; the caller holds scenarios.mu.
-func (r *scenarioRun) status() map[string]any {
-	st := map[string]any{
-		"state": r.state, "name": r.sc.Name, "seed": r.sc.Seed, "started": r.started.UTC().Format(time.RFC3339Nano),
-		"steps": len(r.sc.Steps), "applied": r.applied, "length": r.sc.Length().String(),
+func (r *scenarioRun) status() adminapi.ScenarioStatus {
+	applied, seed, steps := r.applied, r.sc.Seed, len(r.sc.Steps)
+	st := adminapi.ScenarioStatus{
+		State: r.state, Name: r.sc.Name, Seed: &seed, Started: r.started.UTC().Format(time.RFC3339Nano),
+		Steps: &steps, Applied: &applied, Length: r.sc.Length().String(), Error: r.err,
 	}
 	if r.applied < len(r.sc.Steps) && r.state == "running" {
-		st["next_at"] = r.started.Add(time.Duration(r.sc.Steps[r.applied].At)).UTC().Format(time.RFC3339Nano)
-	}
-	if r.err != "" {
-		st["error"] = r.err
+		st.NextAt = r.started.Add(time.Duration(r.sc.Steps[r.applied].At)).UTC().Format(time.RFC3339Nano)
 	}
 	return st
 }

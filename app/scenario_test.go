@@ -32,7 +32,7 @@ func TestScenarioOverTheAdminAPI(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if v := a.SimStatus()["reference"].(map[string]string)["btcusd"]; v != "41000.00" {
+	if v := a.SimStatus().Reference["btcusd"]; v != "41000.00" {
 		t.Errorf("reference after the scenario: %s", v)
 	}
 	if _, v := admin(t, a, "GET", "/admin/v1/markets", ""); v["list"].([]any)[0].(map[string]any)["status"] != "post_only" {
@@ -60,7 +60,7 @@ func TestServeScenario(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	if st := a.ScenarioStatus(); st["name"] != "halt-and-reopen" || st["state"] != "running" {
+	if st := a.ScenarioStatus(); st.Name != "halt-and-reopen" || st.State != "running" {
 		t.Fatalf("status %v", st)
 	}
 	bad := &App{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Scenario: "no-such-scenario"}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/twinex/twinex"
+	adminapi "github.com/twinex/twinex/admin"
 	"github.com/twinex/twinex/engine"
 	"github.com/twinex/twinex/sim"
 )
@@ -170,14 +171,17 @@ func (m *App) pauseSim(pause bool) error {
 
 // SimStatus describes the simulator: whether it runs, its reference prices
 // and its counters.
-func (m *App) SimStatus() map[string]any {
+func (m *App) SimStatus() adminapi.SimStatus {
 	if m.st.sim == nil {
-		return map[string]any{"enabled": false}
+		return adminapi.SimStatus{}
 	}
 	r := m.st.sim.runner
 	refs := map[string]string{}
 	for _, mk := range m.markets.List {
 		refs[mk.Symbol] = mk.FormatPrice(r.Reference(mk.Symbol))
 	}
-	return map[string]any{"enabled": true, "paused": r.Paused(), "reference": refs, "stats": r.Stats()}
+	paused, st := r.Paused(), r.Stats()
+	return adminapi.SimStatus{Enabled: true, Paused: &paused, Reference: refs, Stats: &adminapi.SimStats{
+		Commands: st.Commands, Rejected: st.Rejected, InsufficientFunds: st.InsufficientFunds, Lost: st.Lost,
+		Requotes: st.Requotes, TakerOrders: st.TakerOrders, TakerFills: st.TakerFills}}
 }

@@ -208,9 +208,9 @@ func dbFiles(db string) []string {
 // back and the old state is reopened.
 func (m *App) swap(ctx context.Context, what string, replace func(db string) error) error {
 	// A scenario scripts the state it started on: it ends with it.
-	if st := m.ScenarioStatus(); st["state"] == "running" {
+	if st := m.ScenarioStatus(); st.State == "running" {
 		m.StopScenario()
-		m.Logger.Info("scenario stopped by a "+what, "scenario", st["name"])
+		m.Logger.Info("scenario stopped by a "+what, "scenario", st.Name)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -137,7 +137,7 @@ func TestFaultsAndScenario(t *testing.T) {
 	if _, err := c.Balances(ctx); err != nil {
 		t.Fatalf("second request: %v", err)
 	}
-	if st := tx.App.ScenarioStatus(); st["name"] != "halt-and-reopen" {
+	if st := tx.App.ScenarioStatus(); st.Name != "halt-and-reopen" {
 		t.Fatalf("scenario %v", st)
 	}
 }
