@@ -287,6 +287,46 @@ func (c *Client) Snapshots(ctx context.Context) (*Snapshots, error) {
 	return call[Snapshots](ctx, c, http.MethodGet, "/admin/v1/sandbox/snapshots", nil)
 }
 
+// SetPrice moves the simulator's reference price of a market (the makers
+// quote around it). POST /admin/v1/sandbox/price.
+func (c *Client) SetPrice(ctx context.Context, symbol, price string) (*SimStatus, error) {
+	return call[SimStatus](ctx, c, http.MethodPost, "/admin/v1/sandbox/price", map[string]string{"symbol": symbol, "price": price})
+}
+
+// PauseSim stops the simulator's orders. POST /admin/v1/sandbox/sim/pause.
+func (c *Client) PauseSim(ctx context.Context) (*SimStatus, error) {
+	return call[SimStatus](ctx, c, http.MethodPost, "/admin/v1/sandbox/sim/pause", map[string]any{})
+}
+
+// ResumeSim starts the simulator's orders again.
+// POST /admin/v1/sandbox/sim/resume.
+func (c *Client) ResumeSim(ctx context.Context) (*SimStatus, error) {
+	return call[SimStatus](ctx, c, http.MethodPost, "/admin/v1/sandbox/sim/resume", map[string]any{})
+}
+
+// SimStatus describes the simulator. GET /admin/v1/sandbox/sim.
+func (c *Client) SimStatus(ctx context.Context) (*SimStatus, error) {
+	return call[SimStatus](ctx, c, http.MethodGet, "/admin/v1/sandbox/sim", nil)
+}
+
+// RunScenario starts the scenario file (JSON), stopping any running one.
+// POST /admin/v1/sandbox/scenario.
+func (c *Client) RunScenario(ctx context.Context, file json.RawMessage) (*ScenarioStatus, error) {
+	return call[ScenarioStatus](ctx, c, http.MethodPost, "/admin/v1/sandbox/scenario", file)
+}
+
+// ScenarioStatus describes the current or last scenario run.
+// GET /admin/v1/sandbox/scenario.
+func (c *Client) ScenarioStatus(ctx context.Context) (*ScenarioStatus, error) {
+	return call[ScenarioStatus](ctx, c, http.MethodGet, "/admin/v1/sandbox/scenario", nil)
+}
+
+// StopScenario stops the running scenario; what its steps changed stays.
+// DELETE /admin/v1/sandbox/scenario.
+func (c *Client) StopScenario(ctx context.Context) (*ScenarioStatus, error) {
+	return call[ScenarioStatus](ctx, c, http.MethodDelete, "/admin/v1/sandbox/scenario", nil)
+}
+
 // Markets lists every market with its status. GET /admin/v1/markets.
 func (c *Client) Markets(ctx context.Context) ([]MarketStatus, error) {
 	return list[MarketStatus](ctx, c, "/admin/v1/markets")

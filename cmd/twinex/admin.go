@@ -113,15 +113,6 @@ func (c *adminClient) print(stdout io.Writer, err error) error {
 	return nil
 }
 
-// call sends a request that has no typed method and returns the body of
-// the answer; an answer other than 200 is an *admin.Error.
-func (c *adminClient) call(ctx context.Context, method, path string, body any) ([]byte, error) {
-	if err := c.Do(ctx, method, path, body, nil); err != nil {
-		return nil, err
-	}
-	return c.capture.body, nil
-}
-
 func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("admin", adminUsage, stderr)
 	server := fs.String("server", "http://"+envOr("TWINEX_LISTEN", "127.0.0.1:8080"), "server URL")

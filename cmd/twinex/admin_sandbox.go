@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 )
 
 const sandboxUsage = `Sandbox controls (sandbox mode only):
@@ -51,10 +50,7 @@ func adminSim(ctx context.Context, c *adminClient, cmd string, args []string, st
 		fmt.Fprint(stderr, sandboxUsage)
 		return errUsage
 	}
-	var (
-		out []byte
-		err error
-	)
+	var err error
 	switch cmd + " " + args[0] {
 	case "price set":
 		fs := newFlags("admin price set", sandboxUsage, stderr)
@@ -63,18 +59,16 @@ func adminSim(ctx context.Context, c *adminClient, cmd string, args []string, st
 		if err := parse(fs, args[1:]); err != nil {
 			return err
 		}
-		out, err = c.call(ctx, http.MethodPost, "/admin/v1/sandbox/price", map[string]any{"symbol": *sym, "price": *price})
-	case "sim pause", "sim resume":
-		out, err = c.call(ctx, http.MethodPost, "/admin/v1/sandbox/sim/"+args[0], map[string]any{})
+		_, err = c.SetPrice(ctx, *sym, *price)
+	case "sim pause":
+		_, err = c.PauseSim(ctx)
+	case "sim resume":
+		_, err = c.ResumeSim(ctx)
 	case "sim status":
-		out, err = c.call(ctx, http.MethodGet, "/admin/v1/sandbox/sim", nil)
+		_, err = c.SimStatus(ctx)
 	default:
 		fmt.Fprintf(stderr, "admin %s: unknown command %q\n\n%s", cmd, args[0], sandboxUsage)
 		return errUsage
 	}
-	if err != nil {
-		return err
-	}
-	stdout.Write(out)
-	return nil
+	return c.print(stdout, err)
 }

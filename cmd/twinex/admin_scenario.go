@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 
 	"github.com/twinex/twinex/app"
 )
@@ -30,10 +29,7 @@ func adminScenario(ctx context.Context, c *adminClient, args []string, stdout, s
 		fmt.Fprint(stderr, scenarioUsage)
 		return errUsage
 	}
-	var (
-		out []byte
-		err error
-	)
+	var err error
 	switch args[0] {
 	case "run":
 		if len(args) != 2 {
@@ -44,11 +40,11 @@ func adminScenario(ctx context.Context, c *adminClient, args []string, stdout, s
 		if lerr != nil {
 			return lerr
 		}
-		out, err = c.call(ctx, http.MethodPost, "/admin/v1/sandbox/scenario", json.RawMessage(data))
+		_, err = c.RunScenario(ctx, json.RawMessage(data))
 	case "status":
-		out, err = c.call(ctx, http.MethodGet, "/admin/v1/sandbox/scenario", nil)
+		_, err = c.ScenarioStatus(ctx)
 	case "stop":
-		out, err = c.call(ctx, http.MethodDelete, "/admin/v1/sandbox/scenario", nil)
+		_, err = c.StopScenario(ctx)
 	case "-h", "--help", "help":
 		fmt.Fprint(stderr, scenarioUsage)
 		return nil
@@ -56,9 +52,5 @@ func adminScenario(ctx context.Context, c *adminClient, args []string, stdout, s
 		fmt.Fprintf(stderr, "admin scenario: unknown command %q\n\n%s", args[0], scenarioUsage)
 		return errUsage
 	}
-	if err != nil {
-		return err
-	}
-	stdout.Write(out)
-	return nil
+	return c.print(stdout, err)
 }
