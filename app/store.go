@@ -52,7 +52,8 @@ func checkStore(store string) error {
 }
 
 // Redact returns a store setting fit for logs and /healthz: a URL's
-// password is replaced by "xxxxx", and any other text is returned only if
+// password (in its user part, or a password or sslpassword setting) is
+// replaced by "xxxxx", and any other text is returned only if
 // it holds no "password" setting.
 func Redact(store string) string {
 	if store == "" {
@@ -63,8 +64,15 @@ func Redact(store string) string {
 		if err != nil {
 			return "postgres://(unparsable URL)"
 		}
-		if q := u.Query(); q.Has("password") {
-			q.Set("password", "xxxxx")
+		// password, and sslpassword (the client key's passphrase).
+		q, hidden := u.Query(), false
+		for k := range q {
+			if strings.Contains(strings.ToLower(k), "password") {
+				q.Set(k, "xxxxx")
+				hidden = true
+			}
+		}
+		if hidden {
 			u.RawQuery = q.Encode()
 		}
 		return u.Redacted()

@@ -1,14 +1,17 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/twinex/twinex"
 )
 
@@ -119,10 +122,34 @@ func (j *Journal) Append(ctx context.Context, recs []twinex.JournalRecord) error
 	}
 	if err != nil {
 		j.failed = err
+		if outcomeUnknown(err) {
+			// The records may be in the table, and the next leader (or
+			// this server, reopened) replays them: the callers must not
+			// be told that their commands were not executed.
+			return fmt.Errorf("journal: append: %w: %w", err, twinex.ErrOutcomeUnknown)
+		}
 		return fmt.Errorf("journal: append: %w", err)
 	}
 	j.last = last
 	return nil
+}
+
+// outcomeUnknown reports whether a failed write may have committed all
+// the same. An ERROR from the server (the fence's among them), or a
+// failure before anything was sent, means that nothing was written. A
+// connection that broke once the statements were sent may have lost the
+// answer to a commit, and a session the server ended (FATAL: a takeover's
+// pg_terminate_backend, a shutdown) may have committed before it ended
+// (a wait for a synchronous standby cut short commits locally).
+func outcomeUnknown(err error) bool {
+	if errors.Is(err, ErrFenced) {
+		return false // the fence's ERROR, which fenced keeps only as text
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return cmp.Or(pe.SeverityUnlocalized, pe.Severity) != "ERROR"
+	}
+	return !pgconn.SafeToRetry(err)
 }
 
 // Replay reads the records after the given sequence, in order, checking

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -54,7 +55,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		SMTPURL: os.Getenv("TWINEX_SMTP_URL"), MailFrom: os.Getenv("TWINEX_MAIL_FROM")}
 	fs.StringVar(&m.Listen, "listen", envOr("TWINEX_LISTEN", "127.0.0.1:8080"), "address to listen on (TWINEX_LISTEN)")
 	fs.StringVar(&m.DataDir, "data", envOr("TWINEX_DATA", "./twinex-data"), "data directory (TWINEX_DATA)")
-	fs.StringVar(&m.Store, "store", os.Getenv("TWINEX_STORE"), "where the state is kept: empty for SQLite in the data directory (the default), or a\npostgres://USER:PASSWORD@HOST:PORT/DB URL shared by a leader and its standbys (TWINEX_STORE)")
+	// TWINEX_STORE is read after parsing, not made the flag's default:
+	// the usage prints defaults, and the URL may hold a password.
+	fs.StringVar(&m.Store, "store", "", "where the state is kept: empty for SQLite in the data directory (the default), or a\npostgres://USER:PASSWORD@HOST:PORT/DB URL shared by a leader and its standbys (TWINEX_STORE)")
 	fs.DurationVar(&m.Lease.TTL, "lease-ttl", app.DefaultLeaseTTL, "on PostgreSQL: how long the leader's lease lasts unrenewed, by the database's clock;\na standby takes over about this long after the leader dies")
 	fs.DurationVar(&m.Lease.Every, "lease-every", 0, "on PostgreSQL: how often the leader renews its lease and standbys look at it (default: a third of --lease-ttl)")
 	m.PublicLimit, m.PrivateLimit = ratelimit.GeminiPublic(), ratelimit.GeminiPrivate()
@@ -77,6 +80,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "serve: unexpected argument %q\n", fs.Arg(0))
 		return errUsage
+	}
+	if !flagSet(fs, "store") {
+		m.Store = os.Getenv("TWINEX_STORE")
 	}
 	var err error
 	if m.Mode, err = app.ParseMode(*mode); err != nil {
@@ -105,3 +111,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // Main is the server `twinex serve` runs.
 type Main = app.App
+
+// flagSet reports whether the command line set the flag name.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
