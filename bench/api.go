@@ -133,7 +133,7 @@ func API(ctx context.Context, cfg APIConfig) (APIResult, error) {
 	var cancels atomic.Int64
 	cpu0, cpuErr := processCPU(cfg.PID)
 	self0, selfErr := processCPU(os.Getpid())
-	profiles := startProfiles(ctx, hc, cfg)
+	profiles := startProfiles(ctx, hc, cfg.Pprof, cfg.ProfilePrefix, cfg.Duration)
 	start := time.Now()
 	for i, c := range clients {
 		wg.Add(1)
@@ -200,14 +200,15 @@ func API(ctx context.Context, cfg APIConfig) (APIResult, error) {
 // net/http/pprof path.
 var profileNames = map[string]string{"cpu": "profile", "mutex": "mutex", "block": "block"}
 
-// startProfiles starts taking the server's profiles over the order phase
-// (cfg.Pprof, the duration less a second for the requests' own round
-// trips) and returns a wait for them to be written.
-func startProfiles(ctx context.Context, hc *http.Client, cfg APIConfig) func() error {
-	if cfg.Pprof == "" {
+// startProfiles starts taking the profiles of the server whose
+// --pprof-listen is pprof over a measured phase of d (less a second for
+// the requests' own round trips) into files named prefix + "cpu.pprof",
+// ..., and returns a wait for them to be written.
+func startProfiles(ctx context.Context, hc *http.Client, pprof, prefix string, d time.Duration) func() error {
+	if pprof == "" {
 		return func() error { return nil }
 	}
-	secs := max(int((cfg.Duration-time.Second)/time.Second), 1)
+	secs := max(int((d-time.Second)/time.Second), 1)
 	var wg sync.WaitGroup
 	errs := make(chan error, len(profileNames))
 	for name, path := range profileNames {
@@ -215,7 +216,7 @@ func startProfiles(ctx context.Context, hc *http.Client, cfg APIConfig) func() e
 		go func() {
 			defer wg.Done()
 			// mutex and block take a delta over the seconds asked for.
-			if err := fetchTo(ctx, hc, fmt.Sprintf("%s/debug/pprof/%s?seconds=%d", strings.TrimSuffix(cfg.Pprof, "/"), path, secs), cfg.ProfilePrefix+name+".pprof"); err != nil {
+			if err := fetchTo(ctx, hc, fmt.Sprintf("%s/debug/pprof/%s?seconds=%d", strings.TrimSuffix(pprof, "/"), path, secs), prefix+name+".pprof"); err != nil {
 				errs <- fmt.Errorf("bench: %s profile: %w", name, err)
 			}
 		}()
