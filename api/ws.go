@@ -331,6 +331,7 @@ func (c *wsConn) write() {
 	ping := time.NewTicker(wsPing)
 	defer ping.Stop()
 	var frames [][]byte
+	var msgs []*feed.Msg
 	end := wsClose{closeNormal, "client closed the connection"}
 	if o, ok := c.proto.(interface{ opening(*wsConn) [][]byte }); ok {
 		if !c.send(o.opening(c)...) {
@@ -341,20 +342,23 @@ func (c *wsConn) write() {
 loop:
 	for {
 		select {
-		case m := <-c.sub.Q:
+		case item := <-c.sub.Q:
 			// Everything already queued goes out in one write.
 			c.cork.set(true)
-			frames = c.proto.render(c, m, frames[:0])
+			msgs = append(msgs[:0], item...)
 		drain:
-			for n := 0; n < 256; n++ {
+			for len(msgs) < 1024 {
 				select {
-				case m := <-c.sub.Q:
-					frames = c.proto.render(c, m, frames)
+				case item := <-c.sub.Q:
+					msgs = append(msgs, item...)
 				default:
 					break drain
 				}
 			}
+			frames = c.renderAll(msgs, frames[:0])
 			ok := c.send(frames...)
+			c.sub.Taken(len(msgs))
+			clear(msgs) // let the messages go
 			if err := c.cork.set(false); err != nil || !ok {
 				end = wsClose{closeGoingAway, "write failed"}
 				break loop
@@ -399,6 +403,23 @@ loop:
 		}
 	}
 	c.finish(end)
+}
+
+// runRenderer is a wsProto that renders several queued messages at once
+// (the v2 feed merges consecutive book updates into one frame).
+type runRenderer interface {
+	renderRun(c *wsConn, ms []*feed.Msg, out [][]byte) [][]byte
+}
+
+// renderAll appends the frames of the messages, in order.
+func (c *wsConn) renderAll(ms []*feed.Msg, out [][]byte) [][]byte {
+	if r, ok := c.proto.(runRenderer); ok {
+		return r.renderRun(c, ms, out)
+	}
+	for _, m := range ms {
+		out = c.proto.render(c, m, out)
+	}
+	return out
 }
 
 // send writes frames, applying any frame delay a sandbox fault asks for
@@ -449,18 +470,33 @@ func (h *corkHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 }
 
 // corkConn buffers writes while corked. It is safe for concurrent use
-// (gorilla writes pongs from the read goroutine).
+// (gorilla writes pongs from the read goroutine). While corked it keeps
+// the write deadline that gorilla sets before each frame instead of
+// setting it on the socket (a timer update per frame), and sets the last
+// one once, before the write that sends them all.
 type corkConn struct {
 	net.Conn
-	mu     sync.Mutex
-	corked bool
-	buf    []byte
+	mu       sync.Mutex
+	corked   atomic.Bool // changed under mu
+	buf      []byte
+	deadline atomic.Pointer[time.Time]
+}
+
+// SetWriteDeadline sets the socket's write deadline at once when the
+// connection is not corked (a cut of a blocked write takes effect), and
+// keeps it for the next write otherwise.
+func (c *corkConn) SetWriteDeadline(t time.Time) error {
+	if c.corked.Load() {
+		c.deadline.Store(&t)
+		return nil
+	}
+	return c.Conn.SetWriteDeadline(t)
 }
 
 func (c *corkConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.corked {
+	if !c.corked.Load() {
 		return c.Conn.Write(p)
 	}
 	c.buf = append(c.buf, p...)
@@ -479,7 +515,7 @@ func (c *corkConn) set(corked bool) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.corked = corked
+	c.corked.Store(corked)
 	if !corked {
 		return c.flushLocked()
 	}
@@ -488,7 +524,13 @@ func (c *corkConn) set(corked bool) error {
 
 func (c *corkConn) flushLocked() error {
 	if len(c.buf) == 0 {
+		c.deadline.Store(nil) // no frame waits for it
 		return nil
+	}
+	if t := c.deadline.Swap(nil); t != nil {
+		if err := c.Conn.SetWriteDeadline(*t); err != nil {
+			return err
+		}
 	}
 	_, err := c.Conn.Write(c.buf)
 	c.buf = c.buf[:0]

@@ -80,11 +80,25 @@ type WSResult struct {
 	CPUusPerMsg       float64 `json:"cpu_us_per_message"`
 	ServerCPUusPerMsg float64 `json:"server_cpu_us_per_message,omitempty"`
 	LoaderCPUusPerMsg float64 `json:"loader_cpu_us_per_message,omitempty"`
-	OrdersPerSec      float64 `json:"orders_per_sec"`
-	Trades            int64   `json:"trades"`
-	Samples           int     `json:"latency_samples"`
-	Errors            int64   `json:"errors"`
-	Mode              string  `json:"mode"` // "in-process" or "url"
+	// ServerCores and LoaderCores are the same CPU times per second of the
+	// measured time: comparable between builds that send a load's trades
+	// and book changes in fewer frames.
+	ServerCores float64 `json:"server_cpu_cores,omitempty"`
+	LoaderCores float64 `json:"loader_cpu_cores,omitempty"`
+	// StampP50ms and StampP99ms are, in process, the same latency from
+	// the trade's sequencer stamp (as with URL), to compare the modes.
+	StampP50ms float64 `json:"stamp_latency_p50_ms,omitempty"`
+	StampP99ms float64 `json:"stamp_latency_p99_ms,omitempty"`
+	// OrderP50ms and OrderP99ms are the load's REST round trips (each
+	// answered after its batch became durable): how busy the server and
+	// its group commit are.
+	OrderP50ms   float64 `json:"order_p50_ms"`
+	OrderP99ms   float64 `json:"order_p99_ms"`
+	OrdersPerSec float64 `json:"orders_per_sec"`
+	Trades       int64   `json:"trades"`
+	Samples      int     `json:"latency_samples"`
+	Errors       int64   `json:"errors"`
+	Mode         string  `json:"mode"` // "in-process" or "url"
 }
 
 // wsTarget is the server under test, in this process or another.
@@ -157,7 +171,7 @@ func WS(ctx context.Context, cfg WSConfig) (WSResult, error) {
 	if err != nil {
 		return res, err
 	}
-	subs := &wsSubscribers{lat: make([][]int64, cfg.Subscribers), stamp: t.hub == nil}
+	subs := &wsSubscribers{lat: make([][]int64, cfg.Subscribers), stampLat: make([][]int64, cfg.Subscribers), stamp: t.hub == nil}
 	if t.hub != nil {
 		t.hub.Trace(subs.traceCommit)
 		defer t.hub.Trace(nil)
@@ -172,7 +186,7 @@ func WS(ctx context.Context, cfg WSConfig) (WSResult, error) {
 	cpu0, self0 := cpuOf(cfg.PID), cpuOf(os.Getpid())
 	profiles := startProfiles(ctx, hc, cfg.Pprof, cfg.ProfilePrefix, cfg.Duration)
 	start := time.Now()
-	orders, trades, errs := loadCrossing(ctx, clients, cfg.OrdersPerSec, start.Add(cfg.Duration))
+	ld := loadCrossing(ctx, clients, cfg.OrdersPerSec, start.Add(cfg.Duration))
 	elapsed := time.Since(start)
 	time.Sleep(200 * time.Millisecond) // the last frames
 	subs.measuring.Store(false)
@@ -190,14 +204,17 @@ func WS(ctx context.Context, cfg WSConfig) (WSResult, error) {
 		res.CPUusPerMsg = self
 		if t.hub == nil {
 			res.LoaderCPUusPerMsg = self
+			res.LoaderCores = (self1 - self0).Seconds() / elapsed.Seconds()
 			if cfg.PID > 0 && cpu0 >= 0 && cpu1 >= 0 {
 				res.ServerCPUusPerMsg = float64((cpu1 - cpu0).Microseconds()) / float64(n)
+				res.ServerCores = (cpu1 - cpu0).Seconds() / elapsed.Seconds()
 				res.CPUusPerMsg += res.ServerCPUusPerMsg
 			}
 		}
 	}
-	res.OrdersPerSec = float64(orders) / elapsed.Seconds()
-	res.Trades, res.Errors = trades, errs
+	res.OrdersPerSec = float64(len(ld.lat)) / elapsed.Seconds()
+	res.Trades, res.Errors = ld.trades, ld.errs
+	res.OrderP50ms, res.OrderP99ms = quantileMs(ld.lat, 0.5), quantileMs(ld.lat, 0.99)
 	if t.hub != nil {
 		res.DroppedClients = max(res.DroppedClients, t.hub.Dropped())
 	}
@@ -213,14 +230,21 @@ func cpuOf(pid int) time.Duration {
 	return d
 }
 
+// wsLoad is what the crossing load did: each answered order's round
+// trip, the trades among them and the failures.
+type wsLoad struct {
+	lat          []int64
+	trades, errs int64
+}
+
 // loadCrossing sends crossing orders from the clients' pairs (even: the
-// seller, odd: the buyer) at about rate orders a second until deadline,
-// and returns the orders answered, the trades among them and the
-// failures. A pair that falls behind its pace skips the missed turns.
-func loadCrossing(ctx context.Context, clients []*gemini.Client, rate int, deadline time.Time) (orders, trades, errs int64) {
+// seller, odd: the buyer) at about rate orders a second until deadline.
+// A pair that falls behind its pace skips the missed turns.
+func loadCrossing(ctx context.Context, clients []*gemini.Client, rate int, deadline time.Time) wsLoad {
 	pairs := len(clients) / 2
 	per := time.Duration(float64(time.Second) * 2 * float64(pairs) / float64(rate))
-	var no, nt, ne atomic.Int64
+	lat := make([][]int64, pairs)
+	var nt, ne atomic.Int64
 	var wg sync.WaitGroup
 	for w := range pairs {
 		seller, buyer := clients[2*w], clients[2*w+1]
@@ -231,31 +255,51 @@ func loadCrossing(ctx context.Context, clients []*gemini.Client, rate int, deadl
 			time.Sleep(per * time.Duration(w) / time.Duration(pairs))
 			tick := time.NewTicker(per)
 			defer tick.Stop()
+			price := gemini.Decimal("30000.00")
+			sell := gemini.NewOrderRequest{Symbol: "btcusd", Amount: "0.001", Price: price, Side: "sell"}
+			buy := gemini.NewOrderRequest{Symbol: "btcusd", Amount: "0.001", Price: price, Side: "buy", Options: []string{"immediate-or-cancel"}}
 			for time.Now().Before(deadline) && ctx.Err() == nil {
-				price := gemini.Decimal("30000.00")
-				if _, err := seller.NewOrder(ctx, gemini.NewOrderRequest{Symbol: "btcusd", Amount: "0.001", Price: price, Side: "sell"}); err != nil {
+				t0 := time.Now()
+				if _, err := seller.NewOrder(ctx, sell); err != nil {
 					ne.Add(1)
-				} else if o, err := buyer.NewOrder(ctx, gemini.NewOrderRequest{Symbol: "btcusd", Amount: "0.001", Price: price, Side: "buy", Options: []string{"immediate-or-cancel"}}); err != nil {
+					<-tick.C
+					continue
+				}
+				t1 := time.Now()
+				o, err := buyer.NewOrder(ctx, buy)
+				if err != nil {
 					ne.Add(1)
-				} else {
-					no.Add(2)
-					if o.ExecutedAmount != "0" {
-						nt.Add(1)
-					}
+					<-tick.C
+					continue
+				}
+				lat[w] = append(lat[w], int64(t1.Sub(t0)), int64(time.Since(t1)))
+				if o.ExecutedAmount != "0" {
+					nt.Add(1)
 				}
 				<-tick.C
 			}
 		}()
 	}
 	wg.Wait()
-	return no.Load(), nt.Load(), ne.Load()
+	all := slices.Concat(lat...)
+	slices.Sort(all)
+	return wsLoad{lat: all, trades: nt.Load(), errs: ne.Load()}
+}
+
+// quantileMs returns the q quantile of sorted nanoseconds, in ms.
+func quantileMs(sorted []int64, q float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return float64(sorted[min(len(sorted)-1, int(float64(len(sorted))*q))]) / 1e6
 }
 
 // wsSubscribers are the benchmark's v2 clients and what they measured.
 type wsSubscribers struct {
-	stamp     bool     // latency from the frame's sequencer stamp, not the commit
+	stamp     bool     // latency from the frame's sequencer stamp only, not the commit
 	commits   sync.Map // trade id -> time.Time the hub received its commit (in process)
 	lat       [][]int64
+	stampLat  [][]int64 // in process: from the stamp as well
 	frames    atomic.Int64
 	measuring atomic.Bool
 	stopping  atomic.Bool
@@ -275,8 +319,11 @@ func (s *wsSubscribers) traceCommit(m *feed.Msg) {
 // dial connects n subscribers to url and starts their readers.
 func (s *wsSubscribers) dial(ctx context.Context, url string, n int) error {
 	sub := []byte(`{"type":"subscribe","subscriptions":[{"name":"l2","symbols":["BTCUSD"]}]}`)
+	// A read buffer as large as a burst of frames: one read system call
+	// takes them all.
+	d := websocket.Dialer{ReadBufferSize: 64 << 10, HandshakeTimeout: 10 * time.Second}
 	for i := range n {
-		c, resp, err := websocket.DefaultDialer.DialContext(ctx, url, nil)
+		c, resp, err := d.DialContext(ctx, url, nil)
 		if err != nil {
 			if resp != nil {
 				err = fmt.Errorf("%w (HTTP %s: is the server's --ws-per-ip at least %d?)", err, resp.Status, n)
@@ -297,8 +344,13 @@ func (s *wsSubscribers) dial(ctx context.Context, url string, n int) error {
 // measuring, and times each trade frame.
 func (s *wsSubscribers) read(i int, c *websocket.Conn) {
 	defer s.wg.Done()
+	var buf bytes.Buffer // reused: the reader allocates nothing per frame
 	for {
-		_, data, err := c.ReadMessage()
+		_, r, err := c.NextReader()
+		if err == nil {
+			buf.Reset()
+			_, err = buf.ReadFrom(r)
+		}
 		if err != nil {
 			if !s.stopping.Load() {
 				s.dropped.Add(1)
@@ -312,14 +364,16 @@ func (s *wsSubscribers) read(i int, c *websocket.Conn) {
 			continue
 		}
 		s.frames.Add(1)
-		id, ms, ok := tradeFrame(data)
+		id, ms, ok := tradeFrame(buf.Bytes())
 		if !ok {
 			continue
 		}
+		fromStamp := now.UnixNano() - ms*1e6
 		if s.stamp {
-			s.lat[i] = append(s.lat[i], now.UnixNano()-ms*1e6)
+			s.lat[i] = append(s.lat[i], fromStamp)
 		} else if at, ok := s.commits.Load(id); ok {
 			s.lat[i] = append(s.lat[i], int64(now.Sub(at.(time.Time))))
+			s.stampLat[i] = append(s.stampLat[i], fromStamp)
 		}
 	}
 }
@@ -339,10 +393,12 @@ func (s *wsSubscribers) figures(res *WSResult) {
 	slices.Sort(all)
 	res.Samples = len(all)
 	if len(all) > 0 {
-		res.LatencyP50ms = float64(all[len(all)/2]) / 1e6
-		res.LatencyP99ms = float64(all[min(len(all)-1, len(all)*99/100)]) / 1e6
+		res.LatencyP50ms, res.LatencyP99ms = quantileMs(all, 0.5), quantileMs(all, 0.99)
 		res.LatencyMaxms = float64(all[len(all)-1]) / 1e6
 	}
+	st := slices.Concat(s.stampLat...)
+	slices.Sort(st)
+	res.StampP50ms, res.StampP99ms = quantileMs(st, 0.5), quantileMs(st, 0.99)
 	res.DroppedClients = s.dropped.Load()
 	if p := s.dropWhy.Load(); p != nil {
 		res.DropReason = *p

@@ -116,6 +116,12 @@ type Msg struct {
 	Top [2]engine.Level
 
 	enc [8]atomic.Pointer[[][]byte]
+	run atomic.Pointer[encodedRun]
+}
+
+type encodedRun struct {
+	last  int64
+	frame []byte
 }
 
 // Slots is how many renderings a Msg caches.
@@ -134,25 +140,54 @@ func (m *Msg) Encoded(i int, f func() [][]byte) [][]byte {
 	return b
 }
 
+// EncodedRun returns a frame rendering m together with the updates after
+// it, up to the one whose EventID is last, computing it with f the first
+// time (for one adapter's wire shape: the v2 feed merges a run of book
+// updates into one frame). Subscribers of a market get the same runs as a
+// rule, so the frame is rendered once; a different run replaces it.
+func (m *Msg) EncodedRun(last int64, f func() []byte) []byte {
+	if p := m.run.Load(); p != nil && p.last == last {
+		return p.frame
+	}
+	b := f()
+	m.run.Store(&encodedRun{last, b})
+	return b
+}
+
 // Sub is one subscriber: a bounded queue of messages and its interests.
 type Sub struct {
-	// Q is the subscriber's queue. Only the hub sends on it.
-	Q    chan *Msg
-	Key  string // the API key that opened it, "" for public feeds
-	done chan struct{}
-	once sync.Once
-	why  atomic.Pointer[string]
+	// Q is the subscriber's queue. Only the hub sends on it: each item is
+	// the subscriber's messages of one pass of the hub (every batch it
+	// found waiting), in order, so that a reader wakes once per pass and
+	// not once per message. The reader calls Taken with each item's length.
+	Q     chan []*Msg
+	Key   string // the API key that opened it, "" for public feeds
+	limit int
+	// queued is how many messages wait in Q; with pend it is held to limit.
+	queued atomic.Int64
+	done   chan struct{}
+	once   sync.Once
+	why    atomic.Pointer[string]
 
 	// guarded by the hub's mu
 	want     map[int]uint16
 	accounts []int64
 	hub      *Hub
+	pend     []*Msg // this pass's messages, not yet in Q
 }
 
 // NewSub returns a subscriber with a queue of n messages.
 func NewSub(n int, key string) *Sub {
-	return &Sub{Q: make(chan *Msg, n), Key: key, done: make(chan struct{}), want: map[int]uint16{}}
+	n = max(n, 1)
+	return &Sub{Q: make(chan []*Msg, n), Key: key, limit: n, done: make(chan struct{}), want: map[int]uint16{}}
 }
+
+// Taken tells the subscriber that its reader took n messages (an item of
+// Q) off the queue.
+func (s *Sub) Taken(n int) { s.queued.Add(-int64(n)) }
+
+// Queued returns how many messages wait in Q.
+func (s *Sub) Queued() int { return int(s.queued.Load()) }
 
 // Done is closed when the subscriber was dropped (Why says why) or closed.
 func (s *Sub) Done() <-chan struct{} { return s.done }
@@ -222,10 +257,23 @@ type Hub struct {
 	subs     map[*Sub]struct{}
 	eventID  int64
 
+	touched  []*Sub // subscribers with messages in pend (under mu)
+
+	// Pace is the least time between two passes over the inbox (New sets
+	// DefaultPace). Batches that commit meanwhile wait and go out together
+	// in the next pass, as one queue item per subscriber: under load each
+	// subscriber's writer wakes and writes once per pace instead of once
+	// per batch, which is what lets the fan-out keep up on few cores. An
+	// idle hub passes at once, so a lone batch waits for nothing.
+	Pace time.Duration
+
 	dropped atomic.Int64
 	behind  atomic.Bool
 	trace   atomic.Pointer[func(*Msg)]
 }
+
+// DefaultPace is the hub's Pace: it bounds the latency it adds under load.
+const DefaultPace = 5 * time.Millisecond
 
 // Trace sets a function called, on the hub's goroutine, with every update
 // message before it is queued (benchmarks measure commit-to-client latency
@@ -243,7 +291,7 @@ func New(ms *twinex.Markets, log *slog.Logger) *Hub {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	h := &Hub{log: log, markets: ms, wake: make(chan struct{}, 1), done: make(chan struct{}),
+	h := &Hub{log: log, markets: ms, wake: make(chan struct{}, 1), done: make(chan struct{}), Pace: DefaultPace,
 		accounts: map[int64]map[*Sub]struct{}{}, subs: map[*Sub]struct{}{}}
 	for range ms.List {
 		h.mk = append(h.mk, &market{subs: map[*Sub]struct{}{}})
@@ -351,9 +399,13 @@ func (h *Hub) Dropped() int64 { return h.dropped.Load() }
 func (h *Hub) run() {
 	defer close(h.done)
 	for range h.wake {
+		t := time.Now()
 		h.mu.Lock()
 		h.drainLocked()
 		h.mu.Unlock()
+		if d := h.Pace - time.Since(t); d > 0 {
+			time.Sleep(d) // what commits meanwhile goes out in one pass
+		}
 	}
 }
 
@@ -384,6 +436,24 @@ func (h *Hub) drainLocked() {
 	for _, b := range in {
 		h.apply(b)
 	}
+	h.flushLocked()
+}
+
+// flushLocked hands each subscriber the messages this pass queued for it,
+// as one item of its queue. h.mu is held.
+func (h *Hub) flushLocked() {
+	for _, s := range h.touched {
+		if len(s.pend) == 0 {
+			continue // dropped meanwhile
+		}
+		s.queued.Add(int64(len(s.pend)))
+		// enqueue keeps the messages within the limit, and every item
+		// holds one at least: the channel, as long, has room.
+		s.Q <- s.pend
+		s.pend = nil
+	}
+	clear(h.touched)
+	h.touched = h.touched[:0]
 }
 
 // apply fans one batch out. h.mu is held.
@@ -480,18 +550,21 @@ func (h *Hub) fan(m *market, bits uint16, msg *Msg) {
 	}
 }
 
-// enqueue queues msg for s, or drops s when its queue is full. The hub's
-// mu is held.
+// enqueue queues msg for s in this pass (flushLocked hands it over), or
+// drops s when its queue is full. The hub's mu is held.
 func (h *Hub) enqueue(s *Sub, msg *Msg) {
-	select {
-	case s.Q <- msg:
-	default:
+	if int(s.queued.Load())+len(s.pend) >= s.limit {
 		h.dropped.Add(1)
 		h.removeLocked(s)
-		why := "slow reader: more than " + itoa(cap(s.Q)) + " messages waiting"
+		why := "slow reader: more than " + itoa(s.limit) + " messages waiting"
 		h.log.Warn("feed subscriber dropped", "key", s.Key, "why", why)
 		s.stop(why)
+		return
 	}
+	if len(s.pend) == 0 {
+		h.touched = append(h.touched, s)
+	}
+	s.pend = append(s.pend, msg)
 }
 
 func itoa(n int) string {
@@ -545,6 +618,7 @@ func (h *Hub) Watch(s *Sub, i int, bits uint16, history map[int][]twinex.Candle)
 		}
 		h.enqueue(s, &Msg{Kind: KindCandles, Market: i, Time: m.snap.Time, At: time.Now(), TF: k, Candles: cs})
 	}
+	h.flushLocked()
 	return !h.isDone(s)
 }
 
@@ -648,6 +722,7 @@ func (h *Hub) removeLocked(s *Sub) {
 		}
 	}
 	s.accounts = nil
+	s.pend = nil // a dropped subscriber gets nothing more
 }
 
 // mergeCandle merges one of the hub's candles into a history (newest
