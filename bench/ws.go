@@ -29,8 +29,9 @@ type WSConfig struct {
 	OrdersPerSec int           // crossing order load through REST (default 1000)
 	Sim          bool          // run the market simulator too (default on through the CLI; in-process only)
 	// Loaders is how many seller and buyer pairs send the load (default
-	// OrdersPerSec/16, at least 8 and at most 128): each pair sends a
-	// resting sell and then the buy that takes it, one after the other.
+	// OrdersPerSec/8, at least 8 and at most 256): each pair sends a
+	// resting sell and then the buy that takes it, one after the other, so
+	// a pair's rate is bounded by the orders' round trips.
 	Loaders int
 	// URL targets a running sandbox server (`twinex serve`) instead of
 	// starting one in this process; Token is its admin token. It must let
@@ -149,7 +150,7 @@ func WS(ctx context.Context, cfg WSConfig) (WSResult, error) {
 		cfg.OrdersPerSec = 1000
 	}
 	if cfg.Loaders <= 0 {
-		cfg.Loaders = min(max(cfg.OrdersPerSec/16, 8), 128)
+		cfg.Loaders = min(max(cfg.OrdersPerSec/8, 8), 256)
 	}
 	res := WSResult{Subscribers: cfg.Subscribers, Mode: "in-process", LatencyFrom: LatencyFromCommit}
 	if cfg.URL != "" {

@@ -216,3 +216,45 @@ func TestCandleHistoryKeepsTheMinuteThatClosedMeanwhile(t *testing.T) {
 		t.Fatalf("second history %+v", m.Candles)
 	}
 }
+
+// TestPassIsOneItem: the batches of one pass reach a subscriber as one
+// queue item, in order, and the queue's bound counts messages across
+// items: a pass that would pass it drops the subscriber and queues none
+// of its messages.
+func TestPassIsOneItem(t *testing.T) {
+	h := testHub(t)
+	s := NewSub(4, "")
+	h.Watch(s, 0, Book, nil)
+	if got := <-s.Q; len(got) != 1 || got[0].Kind != KindSnapshot {
+		t.Fatalf("snapshot item %+v", got)
+	}
+	s.Taken(1)
+	book := func(i int) *batch {
+		return &batch{seq: uint64(i), snaps: []*core.Snapshot{{Index: 0, Market: h.markets.List[0], Bids: []engine.Level{{Price: int64(100 + i), Amount: 1}}}}}
+	}
+	h.apply(book(1))
+	h.apply(book(2))
+	h.apply(book(3))
+	h.flushLocked()
+	if len(s.Q) != 1 || s.Queued() != 3 {
+		t.Fatalf("%d items, %d messages; want 1 item of 3", len(s.Q), s.Queued())
+	}
+	item := <-s.Q
+	for k := 1; k < len(item); k++ {
+		if item[k].EventID <= item[k-1].EventID || item[k].PrevEventID != item[k-1].EventID {
+			t.Fatalf("item out of order: %+v", item)
+		}
+	}
+	// Not taken yet: three wait, so a pass of two more passes the bound.
+	h.apply(book(4))
+	h.apply(book(5))
+	h.flushLocked()
+	select {
+	case <-s.Done():
+	default:
+		t.Fatal("subscriber over its bound not dropped")
+	}
+	if len(s.Q) != 0 || s.Queued() != 3 {
+		t.Fatalf("a dropped subscriber got %d more items", len(s.Q))
+	}
+}

@@ -234,7 +234,7 @@ server_cpu_us_per_message is the server's CPU per frame delivered.
 	fs.IntVar(&cfg.Subscribers, "subscribers", 1000, "v2 l2 subscribers on BTCUSD")
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "measured time")
 	fs.IntVar(&cfg.OrdersPerSec, "orders-per-sec", 1000, "crossing orders per second through REST")
-	fs.IntVar(&cfg.Loaders, "loaders", 0, "seller and buyer pairs sending the load (default orders-per-sec/16, 8 to 128)")
+	fs.IntVar(&cfg.Loaders, "loaders", 0, "seller and buyer pairs sending the load (default orders-per-sec/8, 8 to 256)")
 	fs.BoolVar(&cfg.Sim, "sim", true, "run the market simulator too (a server this benchmark starts)")
 	fs.StringVar(&cfg.URL, "url", "", "a running sandbox server to target instead of starting one")
 	fs.StringVar(&cfg.Token, "token", os.Getenv("TWINEX_ADMIN_TOKEN"), "the target's admin token (with --url)")
