@@ -42,15 +42,15 @@ type corkConn struct {
 	mu       sync.Mutex
 	corked   atomic.Bool // changed under mu
 	buf      []byte
-	deadline atomic.Pointer[time.Time]
+	deadline atomic.Int64 // Unix ns of the kept deadline; 0 for none
 }
 
 // SetWriteDeadline sets the socket's write deadline at once when the
 // connection is not corked (a cut of a blocked write takes effect), and
 // keeps it for the next write otherwise.
 func (c *corkConn) SetWriteDeadline(t time.Time) error {
-	if c.corked.Load() {
-		c.deadline.Store(&t)
+	if c.corked.Load() && !t.IsZero() {
+		c.deadline.Store(t.UnixNano())
 		return nil
 	}
 	return c.Conn.SetWriteDeadline(t)
@@ -87,11 +87,11 @@ func (c *corkConn) set(corked bool) error {
 
 func (c *corkConn) flushLocked() error {
 	if len(c.buf) == 0 {
-		c.deadline.Store(nil) // no frame waits for it
+		c.deadline.Store(0) // no frame waits for it
 		return nil
 	}
-	if t := c.deadline.Swap(nil); t != nil {
-		if err := c.Conn.SetWriteDeadline(*t); err != nil {
+	if t := c.deadline.Swap(0); t != 0 {
+		if err := c.Conn.SetWriteDeadline(time.Unix(0, t)); err != nil {
 			return err
 		}
 	}
