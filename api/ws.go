@@ -330,7 +330,6 @@ func (c *wsConn) write() {
 	ping := time.NewTicker(wsPing)
 	defer ping.Stop()
 	var frames [][]byte
-	var msgs []*feed.Msg
 	end := wsClose{closeNormal, "client closed the connection"}
 	if o, ok := c.proto.(interface{ opening(*wsConn) [][]byte }); ok {
 		if !c.send(o.opening(c)...) {
@@ -344,20 +343,23 @@ loop:
 		case item := <-c.sub.Q:
 			// Everything already queued goes out in one write.
 			c.cork.set(true)
-			msgs = append(msgs[:0], item...)
+			// Each item is rendered on its own: items are the hub's passes,
+			// the same for every subscriber of a market, so the v2 feed's
+			// merged frames are rendered once and shared.
+			n := len(item)
+			frames = c.renderAll(item, frames[:0])
 		drain:
-			for len(msgs) < 1024 {
+			for n < 1024 {
 				select {
 				case item := <-c.sub.Q:
-					msgs = append(msgs, item...)
+					n += len(item)
+					frames = c.renderAll(item, frames)
 				default:
 					break drain
 				}
 			}
-			frames = c.renderAll(msgs, frames[:0])
 			ok := c.send(frames...)
-			c.sub.Taken(len(msgs))
-			clear(msgs) // let the messages go
+			c.sub.Taken(n)
 			if err := c.cork.set(false); err != nil || !ok {
 				end = wsClose{closeGoingAway, "write failed"}
 				break loop

@@ -7,7 +7,8 @@ import (
 	"github.com/twinex/twinex/feed"
 )
 
-// renderRun renders the messages a v2 connection found queued. A run of
+// renderRun renders one queue item of a v2 connection (one pass of the
+// hub: every batch committed since the last). A run of
 // consecutive book updates of one market goes out as its trades, one
 // `trade` message each and in order, and then one `l2_updates` with the
 // run's changes, each level once with its final quantity. A client
@@ -15,8 +16,9 @@ import (
 // and the reference leaves the order of a trade and the `l2_updates` it
 // causes open (gemini-websocket.md §6.4). Under load this sends a few
 // frames per write instead of one per committed batch, which is what the
-// subscribers' CPU (ours and theirs) is spent on. A run of one update is
-// rendered as render does.
+// subscribers' CPU (ours and theirs) is spent on. Every subscriber of
+// the market gets the same item, so the merged frame is rendered once
+// (feed.Msg.EncodedRun). A run of one update is rendered as render does.
 func (p *v2Proto) renderRun(c *wsConn, ms []*feed.Msg, out [][]byte) [][]byte {
 	for i := 0; i < len(ms); {
 		j := i + 1
