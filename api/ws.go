@@ -346,14 +346,14 @@ loop:
 			// Each item is rendered on its own: items are the hub's passes,
 			// the same for every subscriber of a market, so the v2 feed's
 			// merged frames are rendered once and shared.
-			n := len(item)
-			frames = c.renderAll(item, frames[:0])
+			n := len(item.Msgs)
+			frames = c.renderAll(item.Msgs, frames[:0])
 		drain:
 			for n < 1024 {
 				select {
 				case item := <-c.sub.Q:
-					n += len(item)
-					frames = c.renderAll(item, frames)
+					n += len(item.Msgs)
+					frames = c.renderAll(item.Msgs, frames)
 				default:
 					break drain
 				}

@@ -95,9 +95,9 @@ type Hub struct {
 	// Pace is the least time between two passes over the inbox (New sets
 	// DefaultPace). Batches that commit meanwhile wait and go out together
 	// in the next pass, as one queue item per subscriber: under load each
-	// subscriber's writer wakes and writes once per pace instead of once
-	// per batch, which is what lets the fan-out keep up on few cores. An
-	// idle hub passes at once, so a lone batch waits for nothing.
+	// subscriber's writer wakes and writes at most once per pace instead
+	// of once per batch. An idle hub passes at once, so a lone batch waits
+	// for nothing. Set it before Start.
 	Pace time.Duration
 
 	dropped atomic.Int64
@@ -282,7 +282,7 @@ func (h *Hub) flushLocked() {
 		s.queued.Add(int64(len(s.pend)))
 		// enqueue keeps the messages within the limit, and every item
 		// holds one at least: the channel, as long, has room.
-		s.Q <- s.pend
+		s.Q <- &Item{Msgs: s.pend}
 		s.pend = nil
 	}
 	clear(h.touched)

@@ -138,7 +138,7 @@ func TestOrderEventsGroupedPerAccount(t *testing.T) {
 	if len(a.Q) != 1 || a.Queued() != 2 || b.Queued() != 1 {
 		t.Fatalf("queues %d %d", a.Queued(), b.Queued())
 	}
-	item := <-a.Q
+	item := (<-a.Q).Msgs
 	m := item[0]
 	if len(m.Events) != 2 || m.Events[1].Index != 1 || m.Events[0].Seq != 7 || m.Events[0].ID >= m.Events[1].ID {
 		t.Fatalf("first message %+v", m.Events)
@@ -195,7 +195,7 @@ func TestCandleHistoryKeepsTheMinuteThatClosedMeanwhile(t *testing.T) {
 	if !h.Watch(s, 0, CandleBit(0), history) {
 		t.Fatal("dropped")
 	}
-	m := (<-s.Q)[0]
+	m := (<-s.Q).Msgs[0]
 	want := []twinex.Candle{candle(12, 103, 1), candle(11, 102, 3), candle(10, 100, 5)}
 	if len(m.Candles) != len(want) {
 		t.Fatalf("history %+v, want %+v", m.Candles, want)
@@ -212,7 +212,7 @@ func TestCandleHistoryKeepsTheMinuteThatClosedMeanwhile(t *testing.T) {
 	// the stored open minute, is sent as stored plus the hub's copy.
 	s2 := NewSub(10, "")
 	h.Watch(s2, 0, CandleBit(0), map[int][]twinex.Candle{0: {candle(12, 103, 1), candle(11, 102, 3)}})
-	if m := (<-s2.Q)[0]; len(m.Candles) != 2 || m.Candles[0] != candle(12, 103, 1) || m.Candles[1] != candle(11, 102, 3) {
+	if m := (<-s2.Q).Msgs[0]; len(m.Candles) != 2 || m.Candles[0] != candle(12, 103, 1) || m.Candles[1] != candle(11, 102, 3) {
 		t.Fatalf("second history %+v", m.Candles)
 	}
 }
@@ -225,7 +225,7 @@ func TestPassIsOneItem(t *testing.T) {
 	h := testHub(t)
 	s := NewSub(4, "")
 	h.Watch(s, 0, Book, nil)
-	if got := <-s.Q; len(got) != 1 || got[0].Kind != KindSnapshot {
+	if got := (<-s.Q).Msgs; len(got) != 1 || got[0].Kind != KindSnapshot {
 		t.Fatalf("snapshot item %+v", got)
 	}
 	s.Taken(1)
@@ -239,7 +239,7 @@ func TestPassIsOneItem(t *testing.T) {
 	if len(s.Q) != 1 || s.Queued() != 3 {
 		t.Fatalf("%d items, %d messages; want 1 item of 3", len(s.Q), s.Queued())
 	}
-	item := <-s.Q
+	item := (<-s.Q).Msgs
 	for k := 1; k < len(item); k++ {
 		if item[k].EventID <= item[k-1].EventID || item[k].PrevEventID != item[k-1].EventID {
 			t.Fatalf("item out of order: %+v", item)

@@ -7,11 +7,11 @@ import (
 
 // Sub is one subscriber: a bounded queue of messages and its interests.
 type Sub struct {
-	// Q is the subscriber's queue. Only the hub sends on it: each item is
+	// Q is the subscriber's queue. Only the hub sends on it: each Item is
 	// the subscriber's messages of one pass of the hub (every batch it
 	// found waiting), in order, so that a reader wakes once per pass and
 	// not once per message. The reader calls Taken with each item's length.
-	Q     chan []*Msg
+	Q     chan *Item
 	Key   string // the API key that opened it, "" for public feeds
 	limit int
 	// queued is how many messages wait in Q; with pend it is held to limit.
@@ -30,8 +30,13 @@ type Sub struct {
 // NewSub returns a subscriber with a queue of n messages.
 func NewSub(n int, key string) *Sub {
 	n = max(n, 1)
-	return &Sub{Q: make(chan []*Msg, n), Key: key, limit: n, done: make(chan struct{}), want: map[int]uint16{}}
+	return &Sub{Q: make(chan *Item, n), Key: key, limit: n, done: make(chan struct{}), want: map[int]uint16{}}
 }
+
+// Item is one entry of a subscriber's queue: its messages of one pass
+// of the hub, in order. (A pointer, so the queue's buffer costs a word a
+// slot.)
+type Item struct{ Msgs []*Msg }
 
 // Taken tells the subscriber that its reader took n messages (an item of
 // Q) off the queue.
