@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bufio"
 	"cmp"
 	"context"
 	"errors"
@@ -341,20 +340,26 @@ func (c *wsConn) write() {
 loop:
 	for {
 		select {
-		case m := <-c.sub.Q:
+		case item := <-c.sub.Q:
 			// Everything already queued goes out in one write.
 			c.cork.set(true)
-			frames = c.proto.render(c, m, frames[:0])
+			// Each item is rendered on its own: items are the hub's passes,
+			// the same for every subscriber of a market, so the v2 feed's
+			// merged frames are rendered once and shared.
+			n := len(item.Msgs)
+			frames = c.renderAll(item.Msgs, frames[:0])
 		drain:
-			for n := 0; n < 256; n++ {
+			for n < 1024 {
 				select {
-				case m := <-c.sub.Q:
-					frames = c.proto.render(c, m, frames)
+				case item := <-c.sub.Q:
+					n += len(item.Msgs)
+					frames = c.renderAll(item.Msgs, frames)
 				default:
 					break drain
 				}
 			}
 			ok := c.send(frames...)
+			c.sub.Taken(n)
 			if err := c.cork.set(false); err != nil || !ok {
 				end = wsClose{closeGoingAway, "write failed"}
 				break loop
@@ -401,6 +406,23 @@ loop:
 	c.finish(end)
 }
 
+// runRenderer is a wsProto that renders several queued messages at once
+// (the v2 feed merges consecutive book updates into one frame).
+type runRenderer interface {
+	renderRun(c *wsConn, ms []*feed.Msg, out [][]byte) [][]byte
+}
+
+// renderAll appends the frames of the messages, in order.
+func (c *wsConn) renderAll(ms []*feed.Msg, out [][]byte) [][]byte {
+	if r, ok := c.proto.(runRenderer); ok {
+		return r.renderRun(c, ms, out)
+	}
+	for _, m := range ms {
+		out = c.proto.render(c, m, out)
+	}
+	return out
+}
+
 // send writes frames, applying any frame delay a sandbox fault asks for
 // (cut short when the key goes).
 func (c *wsConn) send(frames ...[]byte) bool {
@@ -424,75 +446,6 @@ func (c *wsConn) send(frames ...[]byte) bool {
 		c.sent.Add(1)
 	}
 	return true
-}
-
-// corkHijacker hands gorilla/websocket a connection whose writes can be
-// held and sent together: a writer that finds several messages queued
-// sends them in one system call instead of one each (the fan-out's main
-// cost under load).
-type corkHijacker struct {
-	http.ResponseWriter
-	conn *corkConn
-}
-
-func (h *corkHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	hj, ok := h.ResponseWriter.(http.Hijacker)
-	if !ok {
-		return nil, nil, errors.New("websocket: the response writer cannot be hijacked")
-	}
-	nc, brw, err := hj.Hijack()
-	if err != nil {
-		return nil, nil, err
-	}
-	h.conn = &corkConn{Conn: nc}
-	return h.conn, brw, nil
-}
-
-// corkConn buffers writes while corked. It is safe for concurrent use
-// (gorilla writes pongs from the read goroutine).
-type corkConn struct {
-	net.Conn
-	mu     sync.Mutex
-	corked bool
-	buf    []byte
-}
-
-func (c *corkConn) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.corked {
-		return c.Conn.Write(p)
-	}
-	c.buf = append(c.buf, p...)
-	if len(c.buf) >= 256<<10 {
-		if err := c.flushLocked(); err != nil {
-			return 0, err
-		}
-	}
-	return len(p), nil
-}
-
-// set corks or uncorks the connection; uncorking writes what was held.
-func (c *corkConn) set(corked bool) error {
-	if c == nil {
-		return nil
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.corked = corked
-	if !corked {
-		return c.flushLocked()
-	}
-	return nil
-}
-
-func (c *corkConn) flushLocked() error {
-	if len(c.buf) == 0 {
-		return nil
-	}
-	_, err := c.Conn.Write(c.buf)
-	c.buf = c.buf[:0]
-	return err
 }
 
 // finish closes the connection with a close frame saying why, unsubscribes

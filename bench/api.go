@@ -133,7 +133,7 @@ func API(ctx context.Context, cfg APIConfig) (APIResult, error) { // long: one b
 	var cancels atomic.Int64
 	cpu0, cpuErr := processCPU(cfg.PID)
 	self0, selfErr := processCPU(os.Getpid())
-	profiles := startProfiles(ctx, hc, cfg)
+	profiles := startProfiles(ctx, hc, cfg.Pprof, cfg.ProfilePrefix, cfg.Duration)
 	start := time.Now()
 	for i, c := range clients {
 		wg.Add(1)
@@ -200,14 +200,15 @@ func API(ctx context.Context, cfg APIConfig) (APIResult, error) { // long: one b
 // net/http/pprof path.
 var profileNames = map[string]string{"cpu": "profile", "mutex": "mutex", "block": "block"}
 
-// startProfiles starts taking the server's profiles over the order phase
-// (cfg.Pprof, the duration less a second for the requests' own round
-// trips) and returns a wait for them to be written.
-func startProfiles(ctx context.Context, hc *http.Client, cfg APIConfig) func() error {
-	if cfg.Pprof == "" {
+// startProfiles starts taking the profiles of the server whose
+// --pprof-listen is pprof over a measured phase of d (less a second for
+// the requests' own round trips) into files named prefix + "cpu.pprof",
+// ..., and returns a wait for them to be written.
+func startProfiles(ctx context.Context, hc *http.Client, pprof, prefix string, d time.Duration) func() error {
+	if pprof == "" {
 		return func() error { return nil }
 	}
-	secs := max(int((cfg.Duration-time.Second)/time.Second), 1)
+	secs := max(int((d-time.Second)/time.Second), 1)
 	var wg sync.WaitGroup
 	errs := make(chan error, len(profileNames))
 	for name, path := range profileNames {
@@ -215,7 +216,7 @@ func startProfiles(ctx context.Context, hc *http.Client, cfg APIConfig) func() e
 		go func() {
 			defer wg.Done()
 			// mutex and block take a delta over the seconds asked for.
-			if err := fetchTo(ctx, hc, fmt.Sprintf("%s/debug/pprof/%s?seconds=%d", strings.TrimSuffix(cfg.Pprof, "/"), path, secs), cfg.ProfilePrefix+name+".pprof"); err != nil {
+			if err := fetchTo(ctx, hc, fmt.Sprintf("%s/debug/pprof/%s?seconds=%d", strings.TrimSuffix(pprof, "/"), path, secs), prefix+name+".pprof"); err != nil {
 				errs <- fmt.Errorf("bench: %s profile: %w", name, err)
 			}
 		}()
@@ -290,35 +291,52 @@ func provision(ctx context.Context, hc *http.Client, base, token string, n int) 
 }
 
 // provisionFunded is provision with extra funds: extra(i) lists currency
-// and amount pairs for user i, on top of 1,000,000 USD.
+// and amount pairs for user i, on top of 1,000,000 USD. Eight users are
+// made at a time.
 func provisionFunded(ctx context.Context, hc *http.Client, base, token string, n int, extra func(i int) []string) ([]*gemini.Client, error) {
 	run := time.Now().UnixNano()
-	var clients []*gemini.Client
+	clients := make([]*gemini.Client, n)
+	errs := make([]error, n)
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
 	for i := range n {
-		email := fmt.Sprintf("bench-%d-%d@example.com", run, i)
-		if err := adminPost(ctx, hc, base, token, "/admin/v1/accounts", map[string]any{"email": email, "verified": true}, nil); err != nil {
-			return nil, err
-		}
-		funds := []string{"USD", "1000000"}
-		if extra != nil {
-			funds = append(funds, extra(i)...)
-		}
-		for k := 0; k+1 < len(funds); k += 2 {
-			if err := adminPost(ctx, hc, base, token, "/admin/v1/fund", map[string]any{"email": email, "currency": funds[k], "amount": funds[k+1]}, nil); err != nil {
-				return nil, err
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			var funds []string
+			if extra != nil {
+				funds = extra(i)
 			}
-		}
-		// Load tests must not stop at the free plan's daily quota.
-		if err := adminPost(ctx, hc, base, token, "/admin/v1/plan", map[string]any{"email": email, "plan": "unlimited"}, nil); err != nil {
-			return nil, err
-		}
-		var k struct{ Key, Secret string }
-		if err := adminPost(ctx, hc, base, token, "/admin/v1/keys", map[string]any{"email": email, "roles": "trader"}, &k); err != nil {
-			return nil, err
-		}
-		clients = append(clients, gemini.New(base, k.Key, k.Secret, gemini.WithHTTPClient(hc)))
+			clients[i], errs[i] = provisionOne(ctx, hc, base, token, fmt.Sprintf("bench-%d-%d@example.com", run, i), funds)
+		}()
 	}
-	return clients, nil
+	wg.Wait()
+	return clients, errors.Join(errs...)
+}
+
+// provisionOne creates a verified user with 1,000,000 USD and the extra
+// funds (currency and amount pairs), on the unlimited plan, and a trader
+// key for it.
+func provisionOne(ctx context.Context, hc *http.Client, base, token, email string, extra []string) (*gemini.Client, error) {
+	if err := adminPost(ctx, hc, base, token, "/admin/v1/accounts", map[string]any{"email": email, "verified": true}, nil); err != nil {
+		return nil, err
+	}
+	funds := append([]string{"USD", "1000000"}, extra...)
+	for k := 0; k+1 < len(funds); k += 2 {
+		if err := adminPost(ctx, hc, base, token, "/admin/v1/fund", map[string]any{"email": email, "currency": funds[k], "amount": funds[k+1]}, nil); err != nil {
+			return nil, err
+		}
+	}
+	// Load tests must not stop at the free plan's daily quota.
+	if err := adminPost(ctx, hc, base, token, "/admin/v1/plan", map[string]any{"email": email, "plan": "unlimited"}, nil); err != nil {
+		return nil, err
+	}
+	var k struct{ Key, Secret string }
+	if err := adminPost(ctx, hc, base, token, "/admin/v1/keys", map[string]any{"email": email, "roles": "trader"}, &k); err != nil {
+		return nil, err
+	}
+	return gemini.New(base, k.Key, k.Secret, gemini.WithHTTPClient(hc)), nil
 }
 
 // adminPost sends an admin API request and decodes the answer into out.

@@ -83,7 +83,7 @@ func Restart(ctx context.Context, cfg RestartConfig) (RestartResult, error) {
 	// of building the data.
 	runtime.GC()
 	debug.FreeOSMemory()
-	cpu0 := cpuTime()
+	cpu0 := cpuOf(os.Getpid())
 	start := time.Now()
 	st, err := cfg.OpenStore(path)
 	if err != nil {
@@ -105,7 +105,9 @@ func Restart(ctx context.Context, cfg RestartConfig) (RestartResult, error) {
 		return res, err
 	}
 	res.RestartMS = ms(time.Since(start))
-	res.RestartCPUMS = ms(cpuTime() - cpu0)
+	if cpu1 := cpuOf(os.Getpid()); cpu0 >= 0 && cpu1 >= 0 {
+		res.RestartCPUMS = ms(cpu1 - cpu0)
+	}
 	res.RecoverMS = res.RestartMS - res.OpenStoreMS
 	if err := c.Caught(ctx); err != nil {
 		c.Close()

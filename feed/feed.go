@@ -18,7 +18,6 @@ package feed
 
 import (
 	"log/slog"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,137 +39,6 @@ func CandleBit(k int) uint16 { return 1 << (2 + k) }
 // RecentTrades is how many trades a book snapshot carries (Gemini's docs
 // say "the last 50").
 const RecentTrades = 50
-
-// Kind says what a Msg holds.
-type Kind uint8
-
-const (
-	// KindSnapshot is a market's book (Bids, Asks) and its recent Trades,
-	// newest first.
-	KindSnapshot Kind = iota + 1
-	// KindUpdate is what one batch did to a market: level Changes and new
-	// Trades, oldest first.
-	KindUpdate
-	// KindCandles is candles of timeframe TF, newest first: the history on
-	// subscribe, then each changed candle.
-	KindCandles
-	// KindOrders is order events of one account, in exchange order.
-	KindOrders
-)
-
-// Change is the new state of one price level.
-type Change struct {
-	Side   twinex.Side
-	Price  int64
-	Amount int64  // the level's new total; 0 removes it
-	Delta  int64  // Amount minus the old total
-	Reason string // "place", "trade" or "cancel" (Gemini v1's reasons)
-}
-
-// OrderEvent is one committed order event and where it stands in the
-// stream.
-type OrderEvent struct {
-	engine.Event
-	Seq   uint64 // the batch (core.Committed.Seq)
-	Index int    // its index in the batch's events
-	ID    int64  // the event id sent to clients
-	// Type and Reason are set on events the engine does not emit because
-	// the command changed nothing: "rejected" (a refused order) and
-	// "cancel_rejected" (a refused cancel), with the Gemini reason.
-	Type   string
-	Reason string
-}
-
-// TypeName returns the event's Gemini type.
-func (e *OrderEvent) TypeName() string {
-	if e.Type != "" {
-		return e.Type
-	}
-	return e.Kind.String()
-}
-
-// Msg is one message for subscribers. A Msg is shared by every subscriber
-// it is queued for and must not be modified; Encoded caches renderings.
-type Msg struct {
-	Kind    Kind
-	Market  int       // index in Markets.List (not KindOrders)
-	Time    int64     // Unix ns: the commit's stamp (snapshots: when taken)
-	At      time.Time // when the hub received the commit, for latency
-	EventID int64     // increasing across the hub; v1's eventId
-	// PrevEventID is the EventID of the market's previous update (0 for
-	// none): an update continues the stream of one market exactly when its
-	// PrevEventID is the last EventID seen. On a snapshot it is the id of
-	// the last update the snapshot includes.
-	PrevEventID int64
-	Bids        []engine.Level
-	Asks        []engine.Level
-	Changes     []Change
-	Trades      []twinex.Trade
-	TF          int // KindCandles: index in twinex.Timeframes
-	Candles     []twinex.Candle
-	Account     int64 // KindOrders
-	Events      []OrderEvent
-
-	// Top is the market's best bid and best ask after an update (a zero
-	// Level when that side is empty).
-	Top [2]engine.Level
-
-	enc [8]atomic.Pointer[[][]byte]
-}
-
-// Slots is how many renderings a Msg caches.
-const Slots = 8
-
-// Encoded returns the frames rendering m in slot i, computing them with f
-// the first time. Adapters give each wire shape that is the same for every
-// subscriber its own slot, so a message is rendered once, not once per
-// subscriber. Two callers racing may both run f; either result is kept.
-func (m *Msg) Encoded(i int, f func() [][]byte) [][]byte {
-	if p := m.enc[i].Load(); p != nil {
-		return *p
-	}
-	b := f()
-	m.enc[i].Store(&b)
-	return b
-}
-
-// Sub is one subscriber: a bounded queue of messages and its interests.
-type Sub struct {
-	// Q is the subscriber's queue. Only the hub sends on it.
-	Q    chan *Msg
-	Key  string // the API key that opened it, "" for public feeds
-	done chan struct{}
-	once sync.Once
-	why  atomic.Pointer[string]
-
-	// guarded by the hub's mu
-	want     map[int]uint16
-	accounts []int64
-	hub      *Hub
-}
-
-// NewSub returns a subscriber with a queue of n messages.
-func NewSub(n int, key string) *Sub {
-	return &Sub{Q: make(chan *Msg, n), Key: key, done: make(chan struct{}), want: map[int]uint16{}}
-}
-
-// Done is closed when the subscriber was dropped (Why says why) or closed.
-func (s *Sub) Done() <-chan struct{} { return s.done }
-
-// Why returns why the subscriber was dropped, "" while it is not.
-func (s *Sub) Why() string {
-	if p := s.why.Load(); p != nil {
-		return *p
-	}
-	return ""
-}
-
-func (s *Sub) stop(why string) {
-	s.once.Do(func() {
-		s.why.Store(&why)
-		close(s.done)
-	})
-}
 
 // batch is a private copy of one core.Committed.
 type batch struct {
@@ -222,10 +90,23 @@ type Hub struct {
 	subs     map[*Sub]struct{}
 	eventID  int64
 
+	touched []*Sub // subscribers with messages in pend (under mu)
+
+	// Pace is the least time between two passes over the inbox (New sets
+	// DefaultPace). Batches that commit meanwhile wait and go out together
+	// in the next pass, as one queue item per subscriber: under load each
+	// subscriber's writer wakes and writes at most once per pace instead
+	// of once per batch. An idle hub passes at once, so a lone batch waits
+	// for nothing. Set it before Start.
+	Pace time.Duration
+
 	dropped atomic.Int64
 	behind  atomic.Bool
 	trace   atomic.Pointer[func(*Msg)]
 }
+
+// DefaultPace is the hub's Pace: it bounds the latency it adds under load.
+const DefaultPace = 5 * time.Millisecond
 
 // Trace sets a function called, on the hub's goroutine, with every update
 // message before it is queued (benchmarks measure commit-to-client latency
@@ -243,7 +124,7 @@ func New(ms *twinex.Markets, log *slog.Logger) *Hub {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	h := &Hub{log: log, markets: ms, wake: make(chan struct{}, 1), done: make(chan struct{}),
+	h := &Hub{log: log, markets: ms, wake: make(chan struct{}, 1), done: make(chan struct{}), Pace: DefaultPace,
 		accounts: map[int64]map[*Sub]struct{}{}, subs: map[*Sub]struct{}{}}
 	for range ms.List {
 		h.mk = append(h.mk, &market{subs: map[*Sub]struct{}{}})
@@ -351,9 +232,13 @@ func (h *Hub) Dropped() int64 { return h.dropped.Load() }
 func (h *Hub) run() {
 	defer close(h.done)
 	for range h.wake {
+		t := time.Now()
 		h.mu.Lock()
 		h.drainLocked()
 		h.mu.Unlock()
+		if d := h.Pace - time.Since(t); d > 0 {
+			time.Sleep(d) // what commits meanwhile goes out in one pass
+		}
 	}
 }
 
@@ -384,6 +269,24 @@ func (h *Hub) drainLocked() {
 	for _, b := range in {
 		h.apply(b)
 	}
+	h.flushLocked()
+}
+
+// flushLocked hands each subscriber the messages this pass queued for it,
+// as one item of its queue. h.mu is held.
+func (h *Hub) flushLocked() {
+	for _, s := range h.touched {
+		if len(s.pend) == 0 {
+			continue // dropped meanwhile
+		}
+		s.queued.Add(int64(len(s.pend)))
+		// enqueue keeps the messages within the limit, and every item
+		// holds one at least: the channel, as long, has room.
+		s.Q <- &Item{Msgs: s.pend}
+		s.pend = nil
+	}
+	clear(h.touched)
+	h.touched = h.touched[:0]
 }
 
 // apply fans one batch out. h.mu is held.
@@ -480,18 +383,21 @@ func (h *Hub) fan(m *market, bits uint16, msg *Msg) {
 	}
 }
 
-// enqueue queues msg for s, or drops s when its queue is full. The hub's
-// mu is held.
+// enqueue queues msg for s in this pass (flushLocked hands it over), or
+// drops s when its queue is full. The hub's mu is held.
 func (h *Hub) enqueue(s *Sub, msg *Msg) {
-	select {
-	case s.Q <- msg:
-	default:
+	if int(s.queued.Load())+len(s.pend) >= s.limit {
 		h.dropped.Add(1)
 		h.removeLocked(s)
-		why := "slow reader: more than " + itoa(cap(s.Q)) + " messages waiting"
+		why := "slow reader: more than " + itoa(s.limit) + " messages waiting"
 		h.log.Warn("feed subscriber dropped", "key", s.Key, "why", why)
 		s.stop(why)
+		return
 	}
+	if len(s.pend) == 0 {
+		h.touched = append(h.touched, s)
+	}
+	s.pend = append(s.pend, msg)
 }
 
 func itoa(n int) string {
@@ -545,6 +451,7 @@ func (h *Hub) Watch(s *Sub, i int, bits uint16, history map[int][]twinex.Candle)
 		}
 		h.enqueue(s, &Msg{Kind: KindCandles, Market: i, Time: m.snap.Time, At: time.Now(), TF: k, Candles: cs})
 	}
+	h.flushLocked()
 	return !h.isDone(s)
 }
 
@@ -648,89 +555,5 @@ func (h *Hub) removeLocked(s *Sub) {
 		}
 	}
 	s.accounts = nil
-}
-
-// mergeCandle merges one of the hub's candles into a history (newest
-// first, from the store): it goes in front when newer than all, or
-// replaces the stored copy of the same candle, or fills the gap where the
-// store had none. The history given is not changed.
-func mergeCandle(cs []twinex.Candle, c twinex.Candle) []twinex.Candle {
-	if c.Timeframe == "" {
-		return cs
-	}
-	i := sort.Search(len(cs), func(i int) bool { return cs[i].Start <= c.Start })
-	out := make([]twinex.Candle, 0, len(cs)+1)
-	out = append(out, cs[:i]...)
-	out = append(out, c)
-	if i < len(cs) && cs[i].Start == c.Start {
-		i++ // the stored copy, replaced
-	}
-	return append(out, cs[i:]...)
-}
-
-// diff returns the level changes from snapshot a to b, bids then asks,
-// best first. trades are the batch's trades in the market: a level that
-// shrank at a traded price shrank by a trade.
-func diff(a, b *core.Snapshot, trades []twinex.Trade) []Change {
-	if a == nil || (sameLevels(a.Bids, b.Bids) && sameLevels(a.Asks, b.Asks)) {
-		return nil
-	}
-	traded := func(p int64) bool {
-		for _, t := range trades {
-			if t.Price == p {
-				return true
-			}
-		}
-		return false
-	}
-	var out []Change
-	out = diffSide(out, twinex.Buy, a.Bids, b.Bids, func(x, y int64) bool { return x > y }, traded)
-	out = diffSide(out, twinex.Sell, a.Asks, b.Asks, func(x, y int64) bool { return x < y }, traded)
-	return out
-}
-
-func sameLevels(a, b []engine.Level) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	if len(a) == 0 || &a[0] == &b[0] {
-		return true
-	}
-	for i := range a {
-		if a[i].Price != b[i].Price || a[i].Amount != b[i].Amount {
-			return false
-		}
-	}
-	return true
-}
-
-func diffSide(out []Change, sd twinex.Side, old, cur []engine.Level, before func(x, y int64) bool, traded func(int64) bool) []Change {
-	add := func(p, amt, delta int64) {
-		r := "place"
-		if delta < 0 {
-			r = "cancel"
-			if traded(p) {
-				r = "trade"
-			}
-		}
-		out = append(out, Change{Side: sd, Price: p, Amount: amt, Delta: delta, Reason: r})
-	}
-	i, j := 0, 0
-	for i < len(old) || j < len(cur) {
-		switch {
-		case j == len(cur) || (i < len(old) && before(old[i].Price, cur[j].Price)):
-			add(old[i].Price, 0, -old[i].Amount)
-			i++
-		case i == len(old) || before(cur[j].Price, old[i].Price):
-			add(cur[j].Price, cur[j].Amount, cur[j].Amount)
-			j++
-		default:
-			if old[i].Amount != cur[j].Amount {
-				add(cur[j].Price, cur[j].Amount, cur[j].Amount-old[i].Amount)
-			}
-			i++
-			j++
-		}
-	}
-	return out
+	s.pend = nil // a dropped subscriber gets nothing more
 }

@@ -83,6 +83,12 @@ func testHub(t *testing.T) *Hub {
 	return h
 }
 
+// pass applies one batch as one pass of the hub would.
+func pass(h *Hub, b *batch) {
+	h.apply(b)
+	h.flushLocked()
+}
+
 // TestSlowReaderIsDroppedNotSkipped fills a subscriber's queue: it is
 // dropped with a reason and gets nothing after, while another subscriber
 // gets every update.
@@ -93,7 +99,7 @@ func TestSlowReaderIsDroppedNotSkipped(t *testing.T) {
 	h.Watch(fast, 0, Book, nil)
 	for i := 0; i < 10; i++ {
 		s := &core.Snapshot{Index: 0, Market: h.markets.List[0], Bids: []engine.Level{{Price: int64(100 + i), Amount: 1}}}
-		h.apply(&batch{seq: uint64(i + 1), snaps: []*core.Snapshot{s}})
+		pass(h, &batch{seq: uint64(i + 1), snaps: []*core.Snapshot{s}})
 	}
 	select {
 	case <-slow.Done():
@@ -103,11 +109,11 @@ func TestSlowReaderIsDroppedNotSkipped(t *testing.T) {
 	if why := slow.Why(); why == "" {
 		t.Fatal("no reason")
 	}
-	if len(slow.Q) != 4 || h.Dropped() != 1 {
-		t.Fatalf("slow queue %d dropped %d", len(slow.Q), h.Dropped())
+	if slow.Queued() != 4 || h.Dropped() != 1 {
+		t.Fatalf("slow queue %d dropped %d", slow.Queued(), h.Dropped())
 	}
-	if len(fast.Q) != 11 { // snapshot + 10 updates
-		t.Fatalf("fast subscriber got %d", len(fast.Q))
+	if fast.Queued() != 11 { // snapshot + 10 updates
+		t.Fatalf("fast subscriber got %d", fast.Queued())
 	}
 	if h.Subscribers() != 1 {
 		t.Fatalf("%d subscribers left", h.Subscribers())
@@ -128,15 +134,16 @@ func TestOrderEventsGroupedPerAccount(t *testing.T) {
 		{Kind: engine.EventTriggered, Order: twinex.Order{ID: 12, AccountID: 1}},
 		{Kind: engine.EventClosed, Order: twinex.Order{ID: 10, AccountID: 1}},
 	}
-	h.apply(&batch{seq: 7, events: evs})
-	if len(a.Q) != 2 || len(b.Q) != 1 {
-		t.Fatalf("queues %d %d", len(a.Q), len(b.Q))
+	pass(h, &batch{seq: 7, events: evs})
+	if len(a.Q) != 1 || a.Queued() != 2 || b.Queued() != 1 {
+		t.Fatalf("queues %d %d", a.Queued(), b.Queued())
 	}
-	m := <-a.Q
+	item := (<-a.Q).Msgs
+	m := item[0]
 	if len(m.Events) != 2 || m.Events[1].Index != 1 || m.Events[0].Seq != 7 || m.Events[0].ID >= m.Events[1].ID {
 		t.Fatalf("first message %+v", m.Events)
 	}
-	m = <-a.Q
+	m = item[1]
 	if len(m.Events) != 1 || m.Events[0].Index != 4 {
 		t.Fatalf("triggered events are not order events: %+v", m.Events)
 	}
@@ -182,13 +189,13 @@ func TestCandleHistoryKeepsTheMinuteThatClosedMeanwhile(t *testing.T) {
 	// The store was read while minute 11 was open (two trades in).
 	history := map[int][]twinex.Candle{0: {candle(11, 101, 2), candle(10, 100, 5)}}
 	// Then minute 11 took a third trade and closed, and minute 12 opened.
-	h.apply(&batch{seq: 1, snaps: []*core.Snapshot{snap(candle(11, 102, 3))}})
-	h.apply(&batch{seq: 2, snaps: []*core.Snapshot{snap(candle(12, 103, 1))}})
+	pass(h, &batch{seq: 1, snaps: []*core.Snapshot{snap(candle(11, 102, 3))}})
+	pass(h, &batch{seq: 2, snaps: []*core.Snapshot{snap(candle(12, 103, 1))}})
 	s := NewSub(10, "")
 	if !h.Watch(s, 0, CandleBit(0), history) {
 		t.Fatal("dropped")
 	}
-	m := <-s.Q
+	m := (<-s.Q).Msgs[0]
 	want := []twinex.Candle{candle(12, 103, 1), candle(11, 102, 3), candle(10, 100, 5)}
 	if len(m.Candles) != len(want) {
 		t.Fatalf("history %+v, want %+v", m.Candles, want)
@@ -205,7 +212,49 @@ func TestCandleHistoryKeepsTheMinuteThatClosedMeanwhile(t *testing.T) {
 	// the stored open minute, is sent as stored plus the hub's copy.
 	s2 := NewSub(10, "")
 	h.Watch(s2, 0, CandleBit(0), map[int][]twinex.Candle{0: {candle(12, 103, 1), candle(11, 102, 3)}})
-	if m := <-s2.Q; len(m.Candles) != 2 || m.Candles[0] != candle(12, 103, 1) || m.Candles[1] != candle(11, 102, 3) {
+	if m := (<-s2.Q).Msgs[0]; len(m.Candles) != 2 || m.Candles[0] != candle(12, 103, 1) || m.Candles[1] != candle(11, 102, 3) {
 		t.Fatalf("second history %+v", m.Candles)
+	}
+}
+
+// TestPassIsOneItem: the batches of one pass reach a subscriber as one
+// queue item, in order, and the queue's bound counts messages across
+// items: a pass that would pass it drops the subscriber and queues none
+// of its messages.
+func TestPassIsOneItem(t *testing.T) {
+	h := testHub(t)
+	s := NewSub(4, "")
+	h.Watch(s, 0, Book, nil)
+	if got := (<-s.Q).Msgs; len(got) != 1 || got[0].Kind != KindSnapshot {
+		t.Fatalf("snapshot item %+v", got)
+	}
+	s.Taken(1)
+	book := func(i int) *batch {
+		return &batch{seq: uint64(i), snaps: []*core.Snapshot{{Index: 0, Market: h.markets.List[0], Bids: []engine.Level{{Price: int64(100 + i), Amount: 1}}}}}
+	}
+	h.apply(book(1))
+	h.apply(book(2))
+	h.apply(book(3))
+	h.flushLocked()
+	if len(s.Q) != 1 || s.Queued() != 3 {
+		t.Fatalf("%d items, %d messages; want 1 item of 3", len(s.Q), s.Queued())
+	}
+	item := (<-s.Q).Msgs
+	for k := 1; k < len(item); k++ {
+		if item[k].EventID <= item[k-1].EventID || item[k].PrevEventID != item[k-1].EventID {
+			t.Fatalf("item out of order: %+v", item)
+		}
+	}
+	// Not taken yet: three wait, so a pass of two more passes the bound.
+	h.apply(book(4))
+	h.apply(book(5))
+	h.flushLocked()
+	select {
+	case <-s.Done():
+	default:
+		t.Fatal("subscriber over its bound not dropped")
+	}
+	if len(s.Q) != 0 || s.Queued() != 3 {
+		t.Fatalf("a dropped subscriber got %d more items", len(s.Q))
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"strconv"
 	"time"
 
 	"github.com/twinex/twinex"
@@ -39,10 +40,13 @@ Benchmarks:
            cancels for --duration, printing a JSON line of memory figures
            (rss_mb, heap_inuse_mb, goroutines) every --every
   ws       start a sandbox server (simulator on) on a temporary data
-           directory, connect --subscribers v2 clients subscribed to l2 on
-           BTCUSD over loopback, and drive --orders-per-sec crossing orders
-           through signed REST for --duration; latency is from the commit
-           to the subscriber's read of the trade frame
+           directory (or target --url, or start one in a process of its
+           own with --server-cpus), connect --subscribers v2 clients
+           subscribed to l2 on BTCUSD over loopback, and drive
+           --orders-per-sec crossing orders through signed REST for
+           --duration; latency is from the commit (in process) or the
+           trade's sequencer stamp (--url) to the subscriber's read of the
+           trade frame
   restart  build a store of --open open orders and --history closed ones in a
            temporary directory, and --journaled commands in the journal after
            it, then time reopening it and recovering until the exchange could
@@ -229,7 +233,7 @@ profiles over the order phase to PREFIXcpu.pprof, PREFIXmutex.pprof and PREFIXbl
 			if cfg.URL != "" {
 				return bench.APIResult{}, errors.New("bench api: --server-cpus starts a server; it does not go with --url")
 			}
-			srv, err := startBenchServer(ctx, *serverBin, *serverCPUs, cfg.ProfilePrefix != "", os.Stderr)
+			srv, err := startBenchServer(ctx, *serverBin, *serverCPUs, productionServe, cfg.ProfilePrefix != "", os.Stderr)
 			if err != nil {
 				return bench.APIResult{}, err
 			}
@@ -257,14 +261,62 @@ func benchSoak(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func benchWS(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bench ws", "Usage: twinex bench ws [--subscribers N] [--duration D] [--orders-per-sec R] [--sim=false]\n\n"+
-		"Prints {\"subscribers\":N,\"messages_per_sec\":X,\"latency_p50_ms\":...,\"latency_p99_ms\":...,\"dropped_clients\":N,\"cpu_us_per_message\":X,...}.\n", stderr)
+	fs := newFlags("bench ws", `Usage: twinex bench ws [--subscribers N] [--duration D] [--orders-per-sec R] [--sim=false]
+       twinex bench ws --url URL --token T [--pid PID] [--pprof URL --profile PREFIX] [...]
+       twinex bench ws --server-cpus 0-1 [--loader-cpus 0-1] [--profile PREFIX] [...]
+
+Prints {"subscribers":N,"messages_per_sec":X,"latency_p50_ms":...,"latency_p99_ms":...,
+"dropped_clients":N,"cpu_us_per_message":X,...,"latency_from":...,"mode":...}.
+
+Without --url or --server-cpus, the server, the simulator, the loader and the
+subscribers share this process; latency_from is "commit" (the hub's receipt of
+the durable batch). With --url (a sandbox "twinex serve" started with
+--ws-per-ip above --subscribers and --rate-public off --rate-private off) or
+--server-cpus (which starts one so, with the simulator, in a process of its
+own pinned with taskset), the subscribers and the loader run here and
+latency_from is "sequencer_stamp_ms": from the trade's timestamp in the frame,
+stamped before the group commit and rounded down to the millisecond, so an
+upper bound of commit-to-client. With --pid (implied by --server-cpus),
+server_cpu_us_per_message is the server's CPU per frame delivered.
+`, stderr)
 	var cfg bench.WSConfig
 	fs.IntVar(&cfg.Subscribers, "subscribers", 1000, "v2 l2 subscribers on BTCUSD")
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "measured time")
 	fs.IntVar(&cfg.OrdersPerSec, "orders-per-sec", 1000, "crossing orders per second through REST")
-	fs.BoolVar(&cfg.Sim, "sim", true, "run the market simulator too")
-	return profiled(fs, args, stdout, func() (bench.WSResult, error) { return bench.WS(ctx, cfg) })
+	fs.IntVar(&cfg.Loaders, "loaders", 0, "seller and buyer pairs sending the load (default orders-per-sec/8, 8 to 256)")
+	fs.BoolVar(&cfg.Sim, "sim", true, "run the market simulator too (a server this benchmark starts)")
+	fs.StringVar(&cfg.URL, "url", "", "a running sandbox server to target instead of starting one")
+	fs.StringVar(&cfg.Token, "token", os.Getenv("TWINEX_ADMIN_TOKEN"), "the target's admin token (with --url)")
+	fs.IntVar(&cfg.PID, "pid", 0, "the target server's process id (with --url): adds server_cpu_us_per_message")
+	fs.StringVar(&cfg.Pprof, "pprof", "", "the target server's --pprof-listen as http://ADDR (with --url and --profile)")
+	fs.StringVar(&cfg.ProfilePrefix, "profile", "", "write the server's cpu, mutex and block profiles over the measured time to files with this prefix")
+	serverCPUs := fs.String("server-cpus", "", "start the server in a process of its own pinned to these cores (a taskset list, e.g. 0-1)")
+	loaderCPUs := fs.String("loader-cpus", "", "pin the subscribers and the loader (this process) to these cores")
+	serverBin := fs.String("server-bin", "", "with --server-cpus: the twinex binary whose server to start (default: this one)")
+	return profiled(fs, args, stdout, func() (bench.WSResult, error) {
+		if *loaderCPUs != "" {
+			if err := pinSelf(*loaderCPUs); err != nil {
+				return bench.WSResult{}, err
+			}
+		}
+		if *serverCPUs != "" {
+			if cfg.URL != "" {
+				return bench.WSResult{}, errors.New("bench ws: --server-cpus starts a server; it does not go with --url")
+			}
+			serve := []string{"--mode", "sandbox", "--sim=" + strconv.FormatBool(cfg.Sim), "--backfill", "0",
+				"--rate-public", "off", "--rate-private", "off", "--ws-per-ip", strconv.Itoa(cfg.Subscribers + 16)}
+			srv, err := startBenchServer(ctx, *serverBin, *serverCPUs, serve, cfg.ProfilePrefix != "", os.Stderr)
+			if err != nil {
+				return bench.WSResult{}, err
+			}
+			defer srv.Close()
+			cfg.URL, cfg.Token, cfg.PID, cfg.Pprof = srv.URL, srv.Token, srv.PID, srv.Pprof
+		}
+		if cfg.ProfilePrefix != "" && cfg.Pprof == "" {
+			return bench.WSResult{}, errors.New("bench ws: --profile needs the server's profiles: --server-cpus, or --url with --pprof")
+		}
+		return bench.WS(ctx, cfg)
+	})
 }
 
 // profiled adds --cpuprofile to fs, parses args, and runs the benchmark

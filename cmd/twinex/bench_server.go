@@ -34,11 +34,15 @@ type benchServer struct {
 	dir               string
 }
 
+// productionServe is the serve flags of bench api's server: production
+// mode, the rate limits off.
+var productionServe = []string{"--mode", "production", "--rate-public", "off", "--rate-private", "off"}
+
 // startBenchServer starts `twinex serve` of the binary exe (this one when
-// empty) on a temporary data directory, in production mode with the rate limits off, pinned to cpus
+// empty) with the flags serve on a temporary data directory, pinned to cpus
 // with taskset (all cores when empty), with its profiles served when
 // pprof is set, and waits until it answers /healthz.
-func startBenchServer(ctx context.Context, exe, cpus string, pprof bool, stderr *os.File) (*benchServer, error) {
+func startBenchServer(ctx context.Context, exe, cpus string, serve []string, pprof bool, stderr *os.File) (*benchServer, error) {
 	if exe == "" {
 		var err error
 		if exe, err = os.Executable(); err != nil {
@@ -54,8 +58,8 @@ func startBenchServer(ctx context.Context, exe, cpus string, pprof bool, stderr 
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	args := []string{exe, "serve", "--mode", "production", "--rate-public", "off", "--rate-private", "off",
-		"--data", filepath.Join(dir, "data"), "--listen", addr}
+	args := append([]string{exe, "serve"}, serve...)
+	args = append(args, "--data", filepath.Join(dir, "data"), "--listen", addr)
 	s := &benchServer{URL: "http://" + addr, dir: dir}
 	if pprof {
 		paddr, err := freeAddr()

@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/twinex/twinex/api"
 	"github.com/twinex/twinex/app"
 	"github.com/twinex/twinex/ratelimit"
 )
@@ -73,6 +74,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&m.Backfill, "backfill", 24*time.Hour, "market history the simulator writes at first start and after a reset (market data only: no account's trades); 0 for none")
 	fs.StringVar(&m.MetricsListen, "metrics-listen", os.Getenv("TWINEX_METRICS_LISTEN"), "serve Prometheus metrics at http://ADDR/metrics, on a listener of its own (off when empty, the default) (TWINEX_METRICS_LISTEN)")
 	pprofListen := fs.String("pprof-listen", "", "serve Go's profiles (CPU, heap, mutex, block; net/http/pprof) at http://ADDR/debug/pprof/, on a listener of its own,\nand turn on the mutex and block profiles (off when empty, the default; for measuring, never public)")
+	fs.IntVar(&m.WSPerIP, "ws-per-ip", api.DefaultWSPerIP, "WebSocket connections one client address (an IPv6 /64) may hold open; going over answers 429\nRateLimit (raise it for a load test such as twinex bench ws --url, whose subscribers share one address)")
 	logFormat := fs.String("log-format", envOr("TWINEX_LOG_FORMAT", "text"), "the log's format on stderr: text (key=value) or json (one object a line, for log collectors) (TWINEX_LOG_FORMAT)")
 	if err := parse(fs, args); err != nil {
 		return err
