@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -216,7 +217,7 @@ profiles over the order phase to PREFIXcpu.pprof, PREFIXmutex.pprof and PREFIXbl
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "length of each phase")
 	fs.IntVar(&cfg.Conns, "conns", 32, "concurrent connections")
 	fs.StringVar(&cfg.URL, "url", "", "a running server to target instead of starting one")
-	fs.StringVar(&cfg.Token, "token", os.Getenv("TWINEX_ADMIN_TOKEN"), "the target's admin token (with --url)")
+	fs.StringVar(&cfg.Token, "token", "", "the target's admin token (with --url; default TWINEX_ADMIN_TOKEN, read after parsing so that no usage text shows it)")
 	fs.IntVar(&cfg.PID, "pid", 0, "the target server's process id (with --url): adds server_cpu_us_per_request, its CPU time per signed request")
 	fs.StringVar(&cfg.Pprof, "pprof", "", "the target server's --pprof-listen as http://ADDR (with --url and --profile)")
 	fs.StringVar(&cfg.ProfilePrefix, "profile", "", "write the server's cpu, mutex and block profiles over the order phase to files with this prefix")
@@ -224,6 +225,7 @@ profiles over the order phase to PREFIXcpu.pprof, PREFIXmutex.pprof and PREFIXbl
 	loaderCPUs := fs.String("loader-cpus", "", "pin the loader to these cores (a taskset list, e.g. 1)")
 	serverBin := fs.String("server-bin", "", "with --server-cpus: the twinex binary whose server to start (default: this one), to compare two builds under one loader")
 	return profiled(fs, args, stdout, func() (bench.APIResult, error) {
+		cfg.Token = cmp.Or(cfg.Token, os.Getenv("TWINEX_ADMIN_TOKEN"))
 		if *loaderCPUs != "" {
 			if err := pinSelf(*loaderCPUs); err != nil {
 				return bench.APIResult{}, err
@@ -286,7 +288,7 @@ server_cpu_us_per_message is the server's CPU per frame delivered.
 	fs.IntVar(&cfg.Loaders, "loaders", 0, "seller and buyer pairs sending the load (default orders-per-sec/8, 8 to 256)")
 	fs.BoolVar(&cfg.Sim, "sim", true, "run the market simulator too (a server this benchmark starts)")
 	fs.StringVar(&cfg.URL, "url", "", "a running sandbox server to target instead of starting one")
-	fs.StringVar(&cfg.Token, "token", os.Getenv("TWINEX_ADMIN_TOKEN"), "the target's admin token (with --url)")
+	fs.StringVar(&cfg.Token, "token", "", "the target's admin token (with --url; default TWINEX_ADMIN_TOKEN, read after parsing so that no usage text shows it)")
 	fs.IntVar(&cfg.PID, "pid", 0, "the target server's process id (with --url): adds server_cpu_us_per_message")
 	fs.StringVar(&cfg.Pprof, "pprof", "", "the target server's --pprof-listen as http://ADDR (with --url and --profile)")
 	fs.StringVar(&cfg.ProfilePrefix, "profile", "", "write the server's cpu, mutex and block profiles over the measured time to files with this prefix")
@@ -294,6 +296,7 @@ server_cpu_us_per_message is the server's CPU per frame delivered.
 	loaderCPUs := fs.String("loader-cpus", "", "pin the subscribers and the loader (this process) to these cores")
 	serverBin := fs.String("server-bin", "", "with --server-cpus: the twinex binary whose server to start (default: this one)")
 	return profiled(fs, args, stdout, func() (bench.WSResult, error) {
+		cfg.Token = cmp.Or(cfg.Token, os.Getenv("TWINEX_ADMIN_TOKEN"))
 		if *loaderCPUs != "" {
 			if err := pinSelf(*loaderCPUs); err != nil {
 				return bench.WSResult{}, err
