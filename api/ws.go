@@ -324,7 +324,7 @@ func (c *wsConn) requestClose(code int, why string) {
 	}
 }
 
-func (c *wsConn) write() {
+func (c *wsConn) write() { // long: one select over everything a connection's writer waits for, each case a line or two
 	hb := time.NewTicker(cmp.Or(c.s.WSHeartbeat, DefaultWSHeartbeat))
 	defer hb.Stop()
 	ping := time.NewTicker(wsPing)

@@ -135,105 +135,17 @@ func (p *v1Proto) heartbeat(c *wsConn, now time.Time) []byte {
 }
 
 func (p *v1Proto) render(c *wsConn, m *feed.Msg, out [][]byte) [][]byte {
-	mk := c.s.Core.Markets().List[m.Market]
-	var events [][]byte
-	change := func(side string, price, remaining, delta int64, reason string, withDelta bool) {
-		b := []byte(`{"type":"change","side":"`)
-		b = append(b, side...)
-		b = append(b, `","price":"`...)
-		b = append(b, mk.FormatPrice(price)...)
-		b = append(b, `","remaining":"`...)
-		b = append(b, mk.FormatAmount(remaining)...)
-		if withDelta {
-			b = append(b, `","delta":"`...)
-			b = append(b, mk.FormatAmount(delta)...)
-		}
-		b = append(b, `","reason":"`...)
-		b = append(b, reason...)
-		b = append(b, '"')
-		events = append(events, p.symbol(b, mk))
-	}
-	wantSide := func(sd twinex.Side) bool { return (sd == twinex.Buy && p.f.bids) || (sd == twinex.Sell && p.f.offers) }
+	e := &v1Events{p: p, mk: c.s.Core.Markets().List[m.Market]}
 	initial := m.Kind == feed.KindSnapshot
 	switch m.Kind {
 	case feed.KindSnapshot:
-		if p.f.topOfBook {
-			var t [2]core.Level
-			if len(m.Bids) > 0 {
-				t[0] = m.Bids[0]
-			}
-			if len(m.Asks) > 0 {
-				t[1] = m.Asks[0]
-			}
-			p.top[m.Market] = t
-			if t[0].Amount > 0 && p.f.bids {
-				change("bid", t[0].Price, t[0].Amount, t[0].Amount, "initial", true)
-			}
-			if t[1].Amount > 0 && p.f.offers {
-				change("ask", t[1].Price, t[1].Amount, t[1].Amount, "initial", true)
-			}
-			break
-		}
-		if p.f.bids {
-			for _, l := range m.Bids {
-				change("bid", l.Price, l.Amount, l.Amount, "initial", true)
-			}
-		}
-		if p.f.offers {
-			for _, l := range m.Asks {
-				change("ask", l.Price, l.Amount, l.Amount, "initial", true)
-			}
-		}
+		p.snapshotEvents(e, m)
 	case feed.KindUpdate:
-		if p.f.trades {
-			for _, t := range m.Trades {
-				b := []byte(`{"type":"trade","tid":`)
-				b = strconv.AppendInt(b, t.ID, 10)
-				b = append(b, `,"price":"`...)
-				b = append(b, mk.FormatPrice(t.Price)...)
-				b = append(b, `","amount":"`...)
-				b = append(b, mk.FormatAmount(t.Amount)...)
-				b = append(b, `","makerSide":"`...)
-				if t.TakerSide == twinex.Buy {
-					b = append(b, "ask"...)
-				} else {
-					b = append(b, "bid"...)
-				}
-				b = append(b, '"')
-				events = append(events, p.symbol(b, mk))
-			}
-		}
-		if p.f.topOfBook {
-			old := p.top[m.Market]
-			for k, side := range []string{"bid", "ask"} {
-				o, n := old[k], m.Top[k]
-				if o == n || !wantSide(twinex.Side(k+1)) {
-					continue
-				}
-				if o.Amount > 0 && o.Price != n.Price {
-					change(side, o.Price, 0, 0, "top-of-book", false)
-				}
-				if n.Amount > 0 {
-					change(side, n.Price, n.Amount, 0, "top-of-book", false)
-				}
-			}
-			p.top[m.Market] = m.Top
-			break
-		}
-		for _, ch := range m.Changes {
-			if !wantSide(ch.Side) {
-				continue
-			}
-			side := "bid"
-			if ch.Side == twinex.Sell {
-				side = "ask"
-			}
-			change(side, ch.Price, ch.Amount, ch.Delta, ch.Reason, true)
-		}
+		p.updateEvents(e, m)
 	default:
 		return out
 	}
-	if !initial && len(events) == 0 {
+	if !initial && len(e.list) == 0 {
 		return out // nothing this connection wants: no message, no number
 	}
 	b := []byte(`{"type":"update","eventId":`)
@@ -248,14 +160,132 @@ func (p *v1Proto) render(c *wsConn, m *feed.Msg, out [][]byte) [][]byte {
 	b = strconv.AppendInt(b, c.seq, 10)
 	c.seq++
 	b = append(b, `,"events":[`...)
-	for k, e := range events {
+	for k, ev := range e.list {
 		if k > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, e...)
+		b = append(b, ev...)
 	}
 	b = append(b, "]}"...)
 	return append(out, b)
+}
+
+// v1Events gathers the events of one v1 update message.
+type v1Events struct {
+	p    *v1Proto
+	mk   *twinex.Market
+	list [][]byte
+}
+
+// change adds a change event; withDelta adds its delta (not on a
+// top-of-book stream).
+func (e *v1Events) change(side string, price, remaining, delta int64, reason string, withDelta bool) {
+	b := []byte(`{"type":"change","side":"`)
+	b = append(b, side...)
+	b = append(b, `","price":"`...)
+	b = append(b, e.mk.FormatPrice(price)...)
+	b = append(b, `","remaining":"`...)
+	b = append(b, e.mk.FormatAmount(remaining)...)
+	if withDelta {
+		b = append(b, `","delta":"`...)
+		b = append(b, e.mk.FormatAmount(delta)...)
+	}
+	b = append(b, `","reason":"`...)
+	b = append(b, reason...)
+	b = append(b, '"')
+	e.list = append(e.list, e.p.symbol(b, e.mk))
+}
+
+// trade adds a trade event.
+func (e *v1Events) trade(t twinex.Trade) {
+	b := []byte(`{"type":"trade","tid":`)
+	b = strconv.AppendInt(b, t.ID, 10)
+	b = append(b, `,"price":"`...)
+	b = append(b, e.mk.FormatPrice(t.Price)...)
+	b = append(b, `","amount":"`...)
+	b = append(b, e.mk.FormatAmount(t.Amount)...)
+	b = append(b, `","makerSide":"`...)
+	if t.TakerSide == twinex.Buy {
+		b = append(b, "ask"...)
+	} else {
+		b = append(b, "bid"...)
+	}
+	b = append(b, '"')
+	e.list = append(e.list, e.p.symbol(b, e.mk))
+}
+
+// wantSide reports whether the connection asked for sd's side.
+func (p *v1Proto) wantSide(sd twinex.Side) bool {
+	return (sd == twinex.Buy && p.f.bids) || (sd == twinex.Sell && p.f.offers)
+}
+
+// snapshotEvents adds the initial events of a book snapshot: every level
+// of the sides asked for, or the top of book.
+func (p *v1Proto) snapshotEvents(e *v1Events, m *feed.Msg) {
+	if p.f.topOfBook {
+		var t [2]core.Level
+		if len(m.Bids) > 0 {
+			t[0] = m.Bids[0]
+		}
+		if len(m.Asks) > 0 {
+			t[1] = m.Asks[0]
+		}
+		p.top[m.Market] = t
+		if t[0].Amount > 0 && p.f.bids {
+			e.change("bid", t[0].Price, t[0].Amount, t[0].Amount, "initial", true)
+		}
+		if t[1].Amount > 0 && p.f.offers {
+			e.change("ask", t[1].Price, t[1].Amount, t[1].Amount, "initial", true)
+		}
+		return
+	}
+	if p.f.bids {
+		for _, l := range m.Bids {
+			e.change("bid", l.Price, l.Amount, l.Amount, "initial", true)
+		}
+	}
+	if p.f.offers {
+		for _, l := range m.Asks {
+			e.change("ask", l.Price, l.Amount, l.Amount, "initial", true)
+		}
+	}
+}
+
+// updateEvents adds the events of an update: its trades, then its changes
+// (or the top of book's, which replace the level that left it).
+func (p *v1Proto) updateEvents(e *v1Events, m *feed.Msg) {
+	if p.f.trades {
+		for _, t := range m.Trades {
+			e.trade(t)
+		}
+	}
+	if p.f.topOfBook {
+		old := p.top[m.Market]
+		for k, side := range []string{"bid", "ask"} {
+			o, n := old[k], m.Top[k]
+			if o == n || !p.wantSide(twinex.Side(k+1)) {
+				continue
+			}
+			if o.Amount > 0 && o.Price != n.Price {
+				e.change(side, o.Price, 0, 0, "top-of-book", false)
+			}
+			if n.Amount > 0 {
+				e.change(side, n.Price, n.Amount, 0, "top-of-book", false)
+			}
+		}
+		p.top[m.Market] = m.Top
+		return
+	}
+	for _, ch := range m.Changes {
+		if !p.wantSide(ch.Side) {
+			continue
+		}
+		side := "bid"
+		if ch.Side == twinex.Sell {
+			side = "ask"
+		}
+		e.change(side, ch.Price, ch.Amount, ch.Delta, ch.Reason, true)
+	}
 }
 
 // symbol closes an event object, adding the upper-case symbol on
@@ -343,33 +373,15 @@ func (p *v2Proto) onMessage(c *wsConn, data []byte) {
 	seen := map[[3]string]bool{} // (symbol, name) asked twice in this message
 	valid, invalid := 0, false
 	for _, sub := range req.Subscriptions {
-		var bits uint16
-		tf, spell := -1, ""
-		switch {
-		case sub.Name == "l2":
-			bits = feed.Book | feed.Trades
-		case strings.HasPrefix(sub.Name, "candles_"):
-			spell = strings.TrimPrefix(sub.Name, "candles_")
-			t, ok := twinex.ParseTimeframe(spell)
-			if !ok {
-				c.reply(v2Error("InvalidJson", "unknown subscription "+strconv.Quote(sub.Name)))
-				c.requestClose(closePolicy, "unknown subscription name")
-				return
-			}
-			for k, x := range twinex.Timeframes {
-				if x.Name == t.Name {
-					tf = k
-				}
-			}
-			bits = feed.CandleBit(tf)
-		case sub.Name == "mark_price" || sub.Name == "funding_amount":
-			// Twinex lists no perpetuals, so no symbol is valid here.
-			invalid = true
-			continue
-		default:
+		st, known := parseV2Stream(sub.Name)
+		if !known {
 			c.reply(v2Error("InvalidJson", "unknown subscription "+strconv.Quote(sub.Name)))
 			c.requestClose(closePolicy, "unknown subscription name")
 			return
+		}
+		if st.bits == 0 { // a perpetuals' stream: Twinex lists no perpetuals, so no symbol is valid
+			invalid = true
+			continue
 		}
 		for _, sym := range sub.Symbols {
 			i := ms.Index(strings.ReplaceAll(sym, "-", ""))
@@ -384,47 +396,10 @@ func (p *v2Proto) onMessage(c *wsConn, data []byte) {
 				seen[k] = true
 			}
 			if req.Type == "unsubscribe" {
-				if tf >= 0 {
-					p.mu.Lock()
-					delete(p.spells[[2]int{i, tf}], spell)
-					still := len(p.spells[[2]int{i, tf}]) > 0
-					p.mu.Unlock()
-					if still {
-						continue
-					}
-				}
-				c.s.Feed.Unwatch(c.sub, i, bits)
-				continue
+				p.unsubscribe(c, i, st)
+			} else if !p.subscribe(c, i, st) {
+				return
 			}
-			var hist map[int][]twinex.Candle
-			if tf >= 0 {
-				p.mu.Lock()
-				if p.spells[[2]int{i, tf}] == nil {
-					p.spells[[2]int{i, tf}] = map[string]bool{}
-				}
-				already := len(p.spells[[2]int{i, tf}]) > 0
-				p.spells[[2]int{i, tf}][spell] = true
-				p.mu.Unlock()
-				if already {
-					continue // subscribed: its history was sent, and its updates flow
-				}
-				select {
-				case <-c.sub.Done():
-					return // dropped meanwhile: no store read for nobody
-				default:
-				}
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				cs, err := c.s.Store.Candles(ctx, twinex.CandleQuery{Market: ms.List[i].Symbol, Timeframe: twinex.Timeframes[tf].Name, Limit: candleRows})
-				cancel()
-				if err != nil {
-					c.s.Logger.Error("websocket candles", "err", err)
-				}
-				hist = map[int][]twinex.Candle{tf: cs}
-			}
-			c.s.Feed.Watch(c.sub, i, bits, hist)
-			p.mu.Lock()
-			p.any = true
-			p.mu.Unlock()
 		}
 	}
 	if invalid {
@@ -436,6 +411,94 @@ func (p *v2Proto) onMessage(c *wsConn, data []byte) {
 			c.requestClose(closePolicy, "NoValidTradingPairs")
 		}
 	}
+}
+
+// v2Stream is a v2 subscription's stream: its feed bits, and for candles
+// the timeframe's index and the name's spelling (1h or 1hr).
+type v2Stream struct {
+	bits  uint16
+	tf    int // -1 for l2
+	spell string
+}
+
+// parseV2Stream reads a v2 subscription name; known is false for a name
+// the reference does not list. A perpetuals' stream (mark_price,
+// funding_amount) is known, with no bits.
+func parseV2Stream(name string) (st v2Stream, known bool) {
+	st.tf = -1
+	switch {
+	case name == "l2":
+		st.bits = feed.Book | feed.Trades
+	case strings.HasPrefix(name, "candles_"):
+		st.spell = strings.TrimPrefix(name, "candles_")
+		t, ok := twinex.ParseTimeframe(st.spell)
+		if !ok {
+			return st, false
+		}
+		for k, x := range twinex.Timeframes {
+			if x.Name == t.Name {
+				st.tf = k
+			}
+		}
+		st.bits = feed.CandleBit(st.tf)
+	case name == "mark_price" || name == "funding_amount":
+	default:
+		return st, false
+	}
+	return st, true
+}
+
+// unsubscribe ends the connection's stream st of market i; a candle stream
+// still asked for under its other spelling stays.
+func (p *v2Proto) unsubscribe(c *wsConn, i int, st v2Stream) {
+	if st.tf >= 0 {
+		p.mu.Lock()
+		delete(p.spells[[2]int{i, st.tf}], st.spell)
+		still := len(p.spells[[2]int{i, st.tf}]) > 0
+		p.mu.Unlock()
+		if still {
+			return
+		}
+	}
+	c.s.Feed.Unwatch(c.sub, i, st.bits)
+}
+
+// subscribe starts the connection's stream st of market i, with a candle
+// stream's history read from the store; false when the connection was
+// dropped meanwhile.
+func (p *v2Proto) subscribe(c *wsConn, i int, st v2Stream) bool {
+	var hist map[int][]twinex.Candle
+	if st.tf >= 0 {
+		k := [2]int{i, st.tf}
+		p.mu.Lock()
+		if p.spells[k] == nil {
+			p.spells[k] = map[string]bool{}
+		}
+		already := len(p.spells[k]) > 0
+		p.spells[k][st.spell] = true
+		p.mu.Unlock()
+		if already {
+			return true // subscribed: its history was sent, and its updates flow
+		}
+		select {
+		case <-c.sub.Done():
+			return false // dropped meanwhile: no store read for nobody
+		default:
+		}
+		ms := c.s.Core.Markets()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		cs, err := c.s.Store.Candles(ctx, twinex.CandleQuery{Market: ms.List[i].Symbol, Timeframe: twinex.Timeframes[st.tf].Name, Limit: candleRows})
+		cancel()
+		if err != nil {
+			c.s.Logger.Error("websocket candles", "err", err)
+		}
+		hist = map[int][]twinex.Candle{st.tf: cs}
+	}
+	c.s.Feed.Watch(c.sub, i, st.bits, hist)
+	p.mu.Lock()
+	p.any = true
+	p.mu.Unlock()
+	return true
 }
 
 func (p *v2Proto) heartbeat(c *wsConn, now time.Time) []byte {
