@@ -139,7 +139,7 @@ func openWSTarget(ctx context.Context, cfg WSConfig) (*wsTarget, error) {
 // then an immediate-or-cancel buy that takes it) at OrdersPerSec through
 // signed REST, against a sandbox server on a temporary data directory in
 // this process (with the simulator when cfg.Sim), or against cfg.URL.
-func WS(ctx context.Context, cfg WSConfig) (WSResult, error) {
+func WS(ctx context.Context, cfg WSConfig) (WSResult, error) { // long: one benchmark run in order: target, subscribers, load, measurement, teardown
 	if cfg.Subscribers <= 0 {
 		cfg.Subscribers = 1000
 	}
