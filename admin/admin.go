@@ -174,7 +174,7 @@ type ScenarioStatus struct {
 	Applied  *int     `json:"applied,omitempty"` // steps applied so far (a run)
 	Error    string   `json:"error,omitempty"`   // why a run failed
 	Examples []string `json:"examples,omitempty"`
-	Length   string   `json:"length,omitempty"`  // the run's length, as a Go duration
+	Length   string   `json:"length,omitempty"` // the run's length, as a Go duration
 	Name     string   `json:"name,omitempty"`
 	NextAt   string   `json:"next_at,omitempty"` // RFC 3339: the next step, while running
 	Seed     *uint64  `json:"seed,omitempty"`
