@@ -1,10 +1,8 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -216,35 +214,15 @@ profiles over the order phase to PREFIXcpu.pprof, PREFIXmutex.pprof and PREFIXbl
 	var cfg bench.APIConfig
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "length of each phase")
 	fs.IntVar(&cfg.Conns, "conns", 32, "concurrent connections")
-	fs.StringVar(&cfg.URL, "url", "", "a running server to target instead of starting one")
-	fs.StringVar(&cfg.Token, "token", "", "the target's admin token (with --url; default TWINEX_ADMIN_TOKEN, read after parsing so that no usage text shows it)")
-	fs.IntVar(&cfg.PID, "pid", 0, "the target server's process id (with --url): adds server_cpu_us_per_request, its CPU time per signed request")
-	fs.StringVar(&cfg.Pprof, "pprof", "", "the target server's --pprof-listen as http://ADDR (with --url and --profile)")
-	fs.StringVar(&cfg.ProfilePrefix, "profile", "", "write the server's cpu, mutex and block profiles over the order phase to files with this prefix")
-	serverCPUs := fs.String("server-cpus", "", "start the server in a process of its own pinned to these cores (a taskset list, e.g. 0)")
-	loaderCPUs := fs.String("loader-cpus", "", "pin the loader to these cores (a taskset list, e.g. 1)")
-	serverBin := fs.String("server-bin", "", "with --server-cpus: the twinex binary whose server to start (default: this one), to compare two builds under one loader")
+	var t benchTarget
+	t.flags(fs, "server_cpu_us_per_request, its CPU time per signed request", "the order phase", "0", "pin the loader to these cores (a taskset list, e.g. 1)")
 	return profiled(fs, args, stdout, func() (bench.APIResult, error) {
-		cfg.Token = cmp.Or(cfg.Token, os.Getenv("TWINEX_ADMIN_TOKEN"))
-		if *loaderCPUs != "" {
-			if err := pinSelf(*loaderCPUs); err != nil {
-				return bench.APIResult{}, err
-			}
+		stop, err := t.open(ctx, "bench api", productionServe)
+		if err != nil {
+			return bench.APIResult{}, err
 		}
-		if *serverCPUs != "" {
-			if cfg.URL != "" {
-				return bench.APIResult{}, errors.New("bench api: --server-cpus starts a server; it does not go with --url")
-			}
-			srv, err := startBenchServer(ctx, *serverBin, *serverCPUs, productionServe, cfg.ProfilePrefix != "", os.Stderr)
-			if err != nil {
-				return bench.APIResult{}, err
-			}
-			defer srv.Close()
-			cfg.URL, cfg.Token, cfg.PID, cfg.Pprof = srv.URL, srv.Token, srv.PID, srv.Pprof
-		}
-		if cfg.ProfilePrefix != "" && cfg.Pprof == "" {
-			return bench.APIResult{}, errors.New("bench api: --profile needs the server's profiles: --server-cpus, or --url with --pprof")
-		}
+		defer stop()
+		cfg.URL, cfg.Token, cfg.PID, cfg.Pprof, cfg.ProfilePrefix = t.URL, t.Token, t.PID, t.Pprof, t.ProfilePrefix
 		return bench.API(ctx, cfg)
 	})
 }
@@ -287,37 +265,17 @@ server_cpu_us_per_message is the server's CPU per frame delivered.
 	fs.IntVar(&cfg.OrdersPerSec, "orders-per-sec", 1000, "crossing orders per second through REST")
 	fs.IntVar(&cfg.Loaders, "loaders", 0, "seller and buyer pairs sending the load (default orders-per-sec/8, 8 to 256)")
 	fs.BoolVar(&cfg.Sim, "sim", true, "run the market simulator too (a server this benchmark starts)")
-	fs.StringVar(&cfg.URL, "url", "", "a running sandbox server to target instead of starting one")
-	fs.StringVar(&cfg.Token, "token", "", "the target's admin token (with --url; default TWINEX_ADMIN_TOKEN, read after parsing so that no usage text shows it)")
-	fs.IntVar(&cfg.PID, "pid", 0, "the target server's process id (with --url): adds server_cpu_us_per_message")
-	fs.StringVar(&cfg.Pprof, "pprof", "", "the target server's --pprof-listen as http://ADDR (with --url and --profile)")
-	fs.StringVar(&cfg.ProfilePrefix, "profile", "", "write the server's cpu, mutex and block profiles over the measured time to files with this prefix")
-	serverCPUs := fs.String("server-cpus", "", "start the server in a process of its own pinned to these cores (a taskset list, e.g. 0-1)")
-	loaderCPUs := fs.String("loader-cpus", "", "pin the subscribers and the loader (this process) to these cores")
-	serverBin := fs.String("server-bin", "", "with --server-cpus: the twinex binary whose server to start (default: this one)")
+	var t benchTarget
+	t.flags(fs, "server_cpu_us_per_message", "the measured time", "0-1", "pin the subscribers and the loader (this process) to these cores")
 	return profiled(fs, args, stdout, func() (bench.WSResult, error) {
-		cfg.Token = cmp.Or(cfg.Token, os.Getenv("TWINEX_ADMIN_TOKEN"))
-		if *loaderCPUs != "" {
-			if err := pinSelf(*loaderCPUs); err != nil {
-				return bench.WSResult{}, err
-			}
+		serve := []string{"--mode", "sandbox", "--sim=" + strconv.FormatBool(cfg.Sim), "--backfill", "0",
+			"--rate-public", "off", "--rate-private", "off", "--ws-per-ip", strconv.Itoa(cfg.Subscribers + 16)}
+		stop, err := t.open(ctx, "bench ws", serve)
+		if err != nil {
+			return bench.WSResult{}, err
 		}
-		if *serverCPUs != "" {
-			if cfg.URL != "" {
-				return bench.WSResult{}, errors.New("bench ws: --server-cpus starts a server; it does not go with --url")
-			}
-			serve := []string{"--mode", "sandbox", "--sim=" + strconv.FormatBool(cfg.Sim), "--backfill", "0",
-				"--rate-public", "off", "--rate-private", "off", "--ws-per-ip", strconv.Itoa(cfg.Subscribers + 16)}
-			srv, err := startBenchServer(ctx, *serverBin, *serverCPUs, serve, cfg.ProfilePrefix != "", os.Stderr)
-			if err != nil {
-				return bench.WSResult{}, err
-			}
-			defer srv.Close()
-			cfg.URL, cfg.Token, cfg.PID, cfg.Pprof = srv.URL, srv.Token, srv.PID, srv.Pprof
-		}
-		if cfg.ProfilePrefix != "" && cfg.Pprof == "" {
-			return bench.WSResult{}, errors.New("bench ws: --profile needs the server's profiles: --server-cpus, or --url with --pprof")
-		}
+		defer stop()
+		cfg.URL, cfg.Token, cfg.PID, cfg.Pprof, cfg.ProfilePrefix = t.URL, t.Token, t.PID, t.Pprof, t.ProfilePrefix
 		return bench.WS(ctx, cfg)
 	})
 }

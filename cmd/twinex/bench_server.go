@@ -1,8 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -127,4 +129,55 @@ func freeAddr() (string, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
+}
+
+// benchTarget is the server a load benchmark (bench api, bench ws) runs
+// against: one at --url, or one it starts pinned to --server-cpus.
+type benchTarget struct {
+	URL, Token, Pprof, ProfilePrefix  string
+	PID                               int
+	serverCPUs, loaderCPUs, serverBin string
+}
+
+// flags adds the target's flags to fs: cpuFigure names the server CPU
+// figure --pid adds, over says over what --profile profiles, cpusExample
+// is --server-cpus's example and loaderHelp --loader-cpus's help.
+func (t *benchTarget) flags(fs *flag.FlagSet, cpuFigure, over, cpusExample, loaderHelp string) {
+	fs.StringVar(&t.URL, "url", "", "a running server to target instead of starting one")
+	fs.StringVar(&t.Token, "token", "", "the target's admin token (with --url; default TWINEX_ADMIN_TOKEN, read after parsing so that no usage text shows it)")
+	fs.IntVar(&t.PID, "pid", 0, "the target server's process id (with --url): adds "+cpuFigure)
+	fs.StringVar(&t.Pprof, "pprof", "", "the target server's --pprof-listen as http://ADDR (with --url and --profile)")
+	fs.StringVar(&t.ProfilePrefix, "profile", "", "write the server's cpu, mutex and block profiles over "+over+" to files with this prefix")
+	fs.StringVar(&t.serverCPUs, "server-cpus", "", "start the server in a process of its own pinned to these cores (a taskset list, e.g. "+cpusExample+")")
+	fs.StringVar(&t.loaderCPUs, "loader-cpus", "", loaderHelp)
+	fs.StringVar(&t.serverBin, "server-bin", "", "with --server-cpus: the twinex binary whose server to start (default: this one), to compare two builds under one loader")
+}
+
+// open pins this process, starts the server with the serve flags when
+// --server-cpus asks for one, and checks that --profile can be served. The
+// returned function stops a started server.
+func (t *benchTarget) open(ctx context.Context, name string, serve []string) (func(), error) {
+	t.Token = cmp.Or(t.Token, os.Getenv("TWINEX_ADMIN_TOKEN"))
+	if t.loaderCPUs != "" {
+		if err := pinSelf(t.loaderCPUs); err != nil {
+			return nil, err
+		}
+	}
+	stop := func() {}
+	if t.serverCPUs != "" {
+		if t.URL != "" {
+			return nil, errors.New(name + ": --server-cpus starts a server; it does not go with --url")
+		}
+		srv, err := startBenchServer(ctx, t.serverBin, t.serverCPUs, serve, t.ProfilePrefix != "", os.Stderr)
+		if err != nil {
+			return nil, err
+		}
+		stop = func() { srv.Close() }
+		t.URL, t.Token, t.PID, t.Pprof = srv.URL, srv.Token, srv.PID, srv.Pprof
+	}
+	if t.ProfilePrefix != "" && t.Pprof == "" {
+		stop()
+		return nil, errors.New(name + ": --profile needs the server's profiles: --server-cpus, or --url with --pprof")
+	}
+	return stop, nil
 }
