@@ -182,3 +182,17 @@ type ScenarioStatus struct {
 	State    string   `json:"state"`             // none, running, finished, stopped, failed
 	Steps    *int     `json:"steps,omitempty"`
 }
+
+// Health is the answer of GET /healthz: whether the exchange serves, on
+// which store, and, on a shared PostgreSQL store, this server's role and
+// the leader.
+type Health struct {
+	Holder     string `json:"holder,omitempty"` // this server's name in the lease
+	Leader     string `json:"leader,omitempty"`
+	LeaderAddr string `json:"leader_addr,omitempty"`
+	Reason     string `json:"reason,omitempty"` // why it is not ok
+	Role       string `json:"role"`             // leader or standby
+	Status     string `json:"status"`           // ok, unavailable, failed
+	Store      string `json:"store"`            // password redacted
+	Token      int64  `json:"token,omitempty"`  // the leader's fencing token
+}

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	adminapi "github.com/twinex/twinex/admin"
+
 	"github.com/twinex/twinex/postgres"
 )
 
@@ -348,30 +350,30 @@ func (m *App) serveStandby(w http.ResponseWriter, r *http.Request) {
 // server leads and its exchange runs, or stands by; 503 when its exchange
 // stopped after a failed commit.
 func (m *App) healthz(w http.ResponseWriter) {
-	body := map[string]any{"status": "ok", "store": m.storeName(), "role": "leader"}
+	body := adminapi.Health{Status: "ok", Store: m.storeName(), Role: "leader"}
 	if m.ctl != nil {
 		_, token, _, l := m.role.get()
-		body["holder"] = m.holder
+		body.Holder = m.holder
 		if l.Holder != "" {
-			body["leader"], body["leader_addr"] = l.Holder, l.Addr
+			body.Leader, body.LeaderAddr = l.Holder, l.Addr
 		}
 		if !m.serving() {
-			body["role"] = "standby"
+			body.Role = "standby"
 		} else {
-			body["token"] = token
+			body.Token = token
 		}
 	}
 	status := http.StatusOK
-	if body["role"] == "leader" {
+	if body.Role == "leader" {
 		m.mu.RLock()
 		switch {
 		case m.st == nil: // a sandbox restore or reset failed
 			status = http.StatusServiceUnavailable
-			body["status"], body["reason"] = "unavailable", "the exchange is undergoing maintenance"
+			body.Status, body.Reason = "unavailable", "the exchange is undergoing maintenance"
 		case m.st.core.Err() != nil:
 			m.Logger.Error("health check failing", "err", m.st.core.Err())
 			status = http.StatusServiceUnavailable
-			body["status"], body["reason"] = "failed", "the exchange stopped after a storage failure; restart it"
+			body.Status, body.Reason = "failed", "the exchange stopped after a storage failure; restart it"
 		}
 		m.mu.RUnlock()
 	}
