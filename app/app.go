@@ -128,7 +128,7 @@ type App struct {
 	mu sync.RWMutex
 	st *state
 	// controls is the last state's handler, kept so that restore and reset
-	// stay reachable if a failed swap left no state.
+	// stay reachable if a failed swap left no state. Set with st, under mu.
 	controls http.Handler
 
 	http *http.Server
@@ -178,6 +178,7 @@ func (m *App) Open(ctx context.Context) error {
 	if m.st, err = m.openState(ctx, 0); err != nil {
 		return err
 	}
+	m.controls = m.st.handler
 	if err := m.listen(); err != nil {
 		m.st.close()
 		return err

@@ -243,7 +243,7 @@ func (m *App) tryLead(ctx context.Context) {
 	}
 	st.start(m.linkBase())
 	m.mu.Lock()
-	m.st = st
+	m.st, m.controls = st, st.handler
 	m.mu.Unlock()
 	m.role.mu.Lock()
 	m.role.leading = true

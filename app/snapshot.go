@@ -257,7 +257,7 @@ func (m *App) swap(ctx context.Context, what string, replace func(db string) err
 		return m.putBack(ctx, db, fmt.Errorf("%s: %w", what, err))
 	}
 	st.start(m.linkBase())
-	m.st = st
+	m.st, m.controls = st, st.handler
 	for _, f := range dbFiles(db) {
 		os.RemoveAll(aside(f))
 	}
@@ -334,7 +334,7 @@ func (m *App) putBack(ctx context.Context, db string, cause error) error {
 		return errors.Join(cause, fmt.Errorf("reopening the previous state: %w", err))
 	}
 	st.start(m.linkBase())
-	m.st = st
+	m.st, m.controls = st, st.handler
 	return cause
 }
 

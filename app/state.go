@@ -166,7 +166,6 @@ func (m *App) openHTTP(ctx context.Context, st *state) (err error) {
 		// loopback) the browser speaks HTTPS: cookies must be Secure.
 		Secure: m.Mode == Production && len(m.trusted) > 0}
 	st.srv, st.handler = srv, route(srv.Handler(), st.web.Handler())
-	m.controls = st.handler
 	return nil
 }
 
