@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // ErrFenced is wrapped by the exchange's writes (Commit, Project,
@@ -60,12 +61,16 @@ type Leader struct {
 // holder name; see WithAppName), which rolls the write back, and tries
 // once more.
 func (db *DB) Acquire(ctx context.Context, holder, addr string, ttl time.Duration) (int64, Leader, error) {
+	lp, err := db.leasePool()
+	if err != nil {
+		return 0, Leader{}, err
+	}
 	var cur Leader
-	err := db.pool.QueryRow(ctx, `SELECT holder, addr, token, lease_until < now() FROM leader WHERE id = 1`).
+	err = lp.QueryRow(ctx, `SELECT holder, addr, token, lease_until < now() FROM leader WHERE id = 1`).
 		Scan(&cur.Holder, &cur.Addr, &cur.Token, &cur.Expired)
 	if errors.Is(err, pgx.ErrNoRows) {
 		var token int64
-		err := db.pool.QueryRow(ctx, `INSERT INTO leader (id, holder, addr, token, lease_until)
+		err := lp.QueryRow(ctx, `INSERT INTO leader (id, holder, addr, token, lease_until)
 			VALUES (1, $1, $2, 1, now() + $3 * interval '1 millisecond') ON CONFLICT (id) DO NOTHING RETURNING token`,
 			holder, addr, ttl.Milliseconds()).Scan(&token)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -85,7 +90,7 @@ func (db *DB) Acquire(ctx context.Context, holder, addr string, ttl time.Duratio
 	token, err := db.takeOver(ctx, holder, addr, ttl, cur.Token)
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "55P03" && cur.Holder != holder { // lock_not_available
-		if _, err := db.pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		if _, err := lp.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
 			WHERE application_name = $1 AND pid <> pg_backend_pid()`, AppName(cur.Holder)); err != nil {
 			return 0, cur, fmt.Errorf("acquire lease: end the previous holder's sessions: %w", err)
 		}
@@ -105,8 +110,12 @@ func (db *DB) Acquire(ctx context.Context, holder, addr string, ttl time.Duratio
 // takeOver raises the token of a lapsed lease (still at token old) and
 // gives it to holder, waiting at most a second for the row lock.
 func (db *DB) takeOver(ctx context.Context, holder, addr string, ttl time.Duration, old int64) (int64, error) {
+	lp, err := db.leasePool()
+	if err != nil {
+		return 0, err
+	}
 	var token int64
-	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, lp, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '1s'`); err != nil {
 			return err
 		}
@@ -119,7 +128,11 @@ func (db *DB) takeOver(ctx context.Context, holder, addr string, ttl time.Durati
 // Renew extends the lease of token for ttl from now by the database's
 // clock. It returns ErrDeposed when token no longer leads.
 func (db *DB) Renew(ctx context.Context, token int64, ttl time.Duration) error {
-	tag, err := db.pool.Exec(ctx, `UPDATE leader SET lease_until = now() + $2 * interval '1 millisecond' WHERE id = 1 AND token = $1`, token, ttl.Milliseconds())
+	lp, err := db.leasePool()
+	if err != nil {
+		return err
+	}
+	tag, err := lp.Exec(ctx, `UPDATE leader SET lease_until = now() + $2 * interval '1 millisecond' WHERE id = 1 AND token = $1`, token, ttl.Milliseconds())
 	if err != nil {
 		return fmt.Errorf("renew lease: %w", err)
 	}
@@ -133,7 +146,11 @@ func (db *DB) Renew(ctx context.Context, token int64, ttl time.Duration) error {
 // without waiting for it to lapse (a clean shutdown, a step-down). It does
 // nothing if token no longer leads.
 func (db *DB) Resign(ctx context.Context, token int64) error {
-	if _, err := db.pool.Exec(ctx, `UPDATE leader SET lease_until = now() - interval '1 millisecond' WHERE id = 1 AND token = $1`, token); err != nil {
+	lp, err := db.leasePool()
+	if err != nil {
+		return err
+	}
+	if _, err := lp.Exec(ctx, `UPDATE leader SET lease_until = now() - interval '1 millisecond' WHERE id = 1 AND token = $1`, token); err != nil {
 		return fmt.Errorf("resign lease: %w", err)
 	}
 	return nil
@@ -141,7 +158,11 @@ func (db *DB) Resign(ctx context.Context, token int64) error {
 
 // CurrentLeader reads the lease; ok is false when no server ever led.
 func (db *DB) CurrentLeader(ctx context.Context) (l Leader, ok bool, err error) {
-	err = db.pool.QueryRow(ctx, `SELECT holder, addr, token, lease_until < now() FROM leader WHERE id = 1`).
+	lp, err := db.leasePool()
+	if err != nil {
+		return l, false, err
+	}
+	err = lp.QueryRow(ctx, `SELECT holder, addr, token, lease_until < now() FROM leader WHERE id = 1`).
 		Scan(&l.Holder, &l.Addr, &l.Token, &l.Expired)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return l, false, nil
@@ -228,4 +249,20 @@ func NewSchema(ctx context.Context, u, prefix string) (string, func(context.Cont
 		return "", nil, err
 	}
 	return su, drop, nil
+}
+
+// leasePool is the lease's own pool of at most two connections, opened at
+// its first use: a leader's renewals must not queue behind the exchange's
+// reads and writes for one of the main pool's connections, or a busy
+// leader would lose its lease to a standby for nothing.
+func (db *DB) leasePool() (*pgxpool.Pool, error) {
+	db.leaseOnce.Do(func() {
+		c := db.poolCfg.Copy()
+		c.MaxConns, c.MinConns = 2, 0
+		db.leaseP, db.leaseErr = pgxpool.NewWithConfig(context.Background(), c)
+		if db.leaseErr != nil {
+			db.leaseErr = fmt.Errorf("lease: %w", db.leaseErr)
+		}
+	})
+	return db.leaseP, db.leaseErr
 }

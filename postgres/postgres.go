@@ -24,6 +24,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -47,9 +48,15 @@ const (
 
 // DB is the PostgreSQL store.
 type DB struct {
-	pool *pgxpool.Pool
-	cfg  *pgx.ConnConfig // for the exchange store's own connections
-	x    exchange
+	pool    *pgxpool.Pool
+	poolCfg *pgxpool.Config
+	cfg     *pgx.ConnConfig // for the exchange store's own connections
+	// leaseP is the lease's own small pool (leasePool), so that renewing
+	// the lease never waits behind the exchange's work for a connection.
+	leaseOnce sync.Once
+	leaseP    *pgxpool.Pool
+	leaseErr  error
+	x         exchange
 	// fence is the fencing token every exchange and key write checks
 	// first (SetFence); 0: none.
 	fence int64
@@ -72,7 +79,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	return &DB{pool: pool, cfg: cfg.ConnConfig}, nil
+	return &DB{pool: pool, poolCfg: cfg, cfg: cfg.ConnConfig}, nil
 }
 
 // Close closes the pool's connections, waiting for those in use, and the
@@ -80,6 +87,9 @@ func Open(ctx context.Context, url string) (*DB, error) {
 func (db *DB) Close() error {
 	db.closeExchange()
 	db.pool.Close()
+	if db.leaseP != nil {
+		db.leaseP.Close()
+	}
 	return nil
 }
 

@@ -55,7 +55,7 @@ type server struct {
 func startShared(t *testing.T, bin, dir, store string) *server {
 	t.Helper()
 	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data", dir, "--mode", "production",
-		"--store", store, "--lease-ttl", "2s", "--lease-every", "250ms", "--rate-private", "off")
+		"--store", store, "--lease-ttl", "3s", "--lease-every", "250ms", "--rate-private", "off")
 	cmd.Env = append(os.Environ(), "TWINEX_STORE=") // the flag, not the caller's environment
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
