@@ -433,13 +433,14 @@ func (c *wsConn) send(frames ...[]byte) bool {
 			return false
 		}
 	}
+	// One deadline for the lot: while corked they go out in one write.
+	_ = c.ws.SetWriteDeadline(time.Now().Add(wsWriteWait))
 	for _, f := range frames {
 		select {
 		case <-c.keyGone:
 			return false // the key went: nothing more for this socket
 		default:
 		}
-		_ = c.ws.SetWriteDeadline(time.Now().Add(wsWriteWait))
 		if err := c.ws.WriteMessage(websocket.TextMessage, f); err != nil {
 			return false
 		}
