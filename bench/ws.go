@@ -302,7 +302,7 @@ type wsSubscribers struct {
 	commits   sync.Map // trade id -> time.Time the hub received its commit (in process)
 	lat       [][]int64
 	stampLat  [][]int64 // in process: from the stamp as well
-	frames    []int64 // per subscriber, written when its reader ends
+	frames    []int64   // per subscriber, written when its reader ends
 	measuring atomic.Bool
 	stopping  atomic.Bool
 	dropped   atomic.Int64
