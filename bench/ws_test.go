@@ -35,3 +35,14 @@ func TestTradeFrame(t *testing.T) {
 		t.Fatal("an l2_updates read as a trade")
 	}
 }
+
+// TestSocketsFloor runs the socket floor briefly.
+func TestSocketsFloor(t *testing.T) {
+	res, err := Sockets(t.Context(), SocketsConfig{Conns: 20, Bytes: 3000, Duration: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rounds == 0 || res.WritesPerSec <= 0 || res.RoundP99ms < res.RoundP50ms || res.CPUusPerWrite <= 0 {
+		t.Fatalf("%+v", res)
+	}
+}

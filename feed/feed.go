@@ -68,7 +68,43 @@ type market struct {
 	// last saw it: the one that closed last, final. A new subscriber's
 	// history, read from the store before Watch, may predate its close.
 	closed []twinex.Candle
-	subs   map[*Sub]struct{}
+	subs   watchers
+}
+
+// watchers is a market's subscribers with their interest bits: a slice,
+// since every update walks all of them, and an index to add and remove in
+// constant time.
+type watchers struct {
+	list []watcher
+	at   map[*Sub]int
+}
+
+type watcher struct {
+	s    *Sub
+	bits uint16
+}
+
+// set records s's interest bits; zero bits remove it (the last one takes
+// its place).
+func (w *watchers) set(s *Sub, bits uint16) {
+	k, ok := w.at[s]
+	switch {
+	case bits != 0 && ok:
+		w.list[k].bits = bits
+	case bits != 0:
+		if w.at == nil {
+			w.at = map[*Sub]int{}
+		}
+		w.at[s] = len(w.list)
+		w.list = append(w.list, watcher{s, bits})
+	case ok:
+		last := len(w.list) - 1
+		w.list[k] = w.list[last]
+		w.at[w.list[k].s] = k
+		w.list[last] = watcher{}
+		w.list = w.list[:last]
+		delete(w.at, s)
+	}
 }
 
 // Hub fans committed batches out to subscribers. Create it with New, pass
@@ -127,7 +163,7 @@ func New(ms *twinex.Markets, log *slog.Logger) *Hub {
 	h := &Hub{log: log, markets: ms, wake: make(chan struct{}, 1), done: make(chan struct{}), Pace: DefaultPace,
 		accounts: map[int64]map[*Sub]struct{}{}, subs: map[*Sub]struct{}{}}
 	for range ms.List {
-		h.mk = append(h.mk, &market{subs: map[*Sub]struct{}{}})
+		h.mk = append(h.mk, &market{})
 	}
 	return h
 }
@@ -376,9 +412,14 @@ func (h *Hub) orders(b *batch) {
 }
 
 func (h *Hub) fan(m *market, bits uint16, msg *Msg) {
-	for s := range m.subs {
-		if s.want[msg.Market]&bits != 0 {
-			h.enqueue(s, msg)
+	for k := 0; k < len(m.subs.list); k++ {
+		w := m.subs.list[k]
+		if w.bits&bits == 0 {
+			continue
+		}
+		h.enqueue(w.s, msg)
+		if k < len(m.subs.list) && m.subs.list[k].s != w.s {
+			k-- // enqueue dropped w.s: the last one took its place
 		}
 	}
 }
@@ -431,8 +472,8 @@ func (h *Hub) Watch(s *Sub, i int, bits uint16, history map[int][]twinex.Candle)
 	h.subs[s] = struct{}{}
 	s.hub = h
 	m := h.mk[i]
-	m.subs[s] = struct{}{}
 	s.want[i] |= bits
+	m.subs.set(s, s.want[i])
 	if bits&(Book|Trades) != 0 {
 		h.eventID++
 		h.enqueue(s, &Msg{Kind: KindSnapshot, Market: i, Time: m.snap.Time, At: time.Now(), EventID: h.eventID, PrevEventID: m.lastID,
@@ -472,9 +513,9 @@ func (h *Hub) Unwatch(s *Sub, i int, bits uint16) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	s.want[i] &^= bits
+	h.mk[i].subs.set(s, s.want[i])
 	if s.want[i] == 0 {
 		delete(s.want, i)
-		delete(h.mk[i].subs, s)
 	}
 }
 
@@ -543,7 +584,7 @@ func (h *Hub) isDone(s *Sub) bool {
 func (h *Hub) removeLocked(s *Sub) {
 	delete(h.subs, s)
 	for i := range s.want {
-		delete(h.mk[i].subs, s)
+		h.mk[i].subs.set(s, 0)
 	}
 	clear(s.want)
 	for _, a := range s.accounts {

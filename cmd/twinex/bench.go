@@ -52,6 +52,10 @@ Benchmarks:
            serve
   journal  append --records records of --record-bytes to a journal
            (--journal file|table), one sync each, then replay them
+  sockets  the machine's floor for fanning out: --conns loopback TCP
+           connections, a writer and a reader goroutine each, every writer
+           writing --bytes once per round, back to back for --duration,
+           with nothing else running
 
 Each prints one JSON line of figures; engine's are
 {"ops":N,"ops_per_sec":X,"p50_ns":...,"p99_ns":...,"p999_ns":...}.
@@ -78,6 +82,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return benchWS(ctx, args[1:], stdout, stderr)
 	case "journal":
 		return benchJournal(ctx, args[1:], stdout, stderr)
+	case "sockets":
+		return benchSockets(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "bench: unknown benchmark %q\n\n%s", args[0], benchUsage)
 	return errUsage
@@ -147,6 +153,17 @@ func benchEnginePostgres(ctx context.Context, cfg bench.EngineConfig, url string
 		}
 	}
 	return bench.Engine(ctx, cfg)
+}
+
+func benchSockets(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("bench sockets", "Usage: twinex bench sockets [--conns N] [--bytes N] [--duration D]\n\n"+
+		"Prints {\"conns\":N,\"writes_per_sec\":X,\"round_p50_ms\":...,\"round_p99_ms\":...,\"cpu_us_per_write\":...}: how long one\n"+
+		"write to every connection takes and what a write and its read cost, the bound under \"bench ws\".\n", stderr)
+	var cfg bench.SocketsConfig
+	fs.IntVar(&cfg.Conns, "conns", 1000, "loopback TCP connections")
+	fs.IntVar(&cfg.Bytes, "bytes", 3000, "bytes per write (bench ws at 1,000 orders/s writes about 3,000: 15-25 frames)")
+	fs.DurationVar(&cfg.Duration, "duration", 5*time.Second, "measured time")
+	return profiled(fs, args, stdout, func() (bench.SocketsResult, error) { return bench.Sockets(ctx, cfg) })
 }
 
 func benchJournal(ctx context.Context, args []string, stdout, stderr io.Writer) error {
