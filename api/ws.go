@@ -115,11 +115,16 @@ type wsConn struct {
 	ctrl     chan []byte  // in-band replies from the read loop
 	closing  chan wsClose // a close requested by the read loop
 	readDone chan struct{}
-	readWhy  string        // why the read loop ended, when not the client's close; set before readDone closes
-	keyGone  chan struct{} // closed when the key may no longer be used (order events)
-	keyWhy   atomic.Pointer[string]
-	sent     atomic.Int64 // frames written
-	seq      int64        // socket_sequence of the next counted frame (writer only)
+	// kick wakes the writer for anything but its queue and its timers: a
+	// reply or a close request queued, the key gone, the subscriber
+	// dropped, the read loop ended. One channel, so that the writer's
+	// wait, done once per write, selects over four cases and not eight.
+	kick    chan struct{}
+	readWhy string        // why the read loop ended, when not the client's close; set before readDone closes
+	keyGone chan struct{} // closed when the key may no longer be used (order events)
+	keyWhy  atomic.Pointer[string]
+	sent    atomic.Int64 // frames written
+	seq     int64        // socket_sequence of the next counted frame (writer only)
 }
 
 type wsClose struct {
@@ -227,8 +232,9 @@ func (s *Server) wsOpen(w http.ResponseWriter, r *http.Request, key string, rele
 	}
 	ws.SetReadLimit(wsReadLimit)
 	c := &wsConn{s: s, ws: ws, sub: feed.NewSub(cmp.Or(s.WSQueue, DefaultWSQueue), key), path: r.URL.Path, ip: auth.ClientIP(r, s.TrustedProxies),
-		start: s.now(), ctrl: make(chan []byte, 16), closing: make(chan wsClose, 1), readDone: make(chan struct{})}
+		start: s.now(), ctrl: make(chan []byte, 16), closing: make(chan wsClose, 1), readDone: make(chan struct{}), kick: make(chan struct{}, 1)}
 	c.release, c.cork = release, hj.conn
+	c.sub.NotifyOnStop(c.kick)
 	return c, true
 }
 
@@ -266,6 +272,7 @@ func (c *wsConn) watchKey() {
 		}
 		c.keyWhy.Store(&why)
 		close(c.keyGone)
+		c.notify()
 		select {
 		case <-c.readDone:
 		case <-time.After(wsKeyCheck):
@@ -276,6 +283,7 @@ func (c *wsConn) watchKey() {
 }
 
 func (c *wsConn) read() {
+	defer c.notify()
 	defer close(c.readDone)
 	alive := func(string) error { return c.ws.SetReadDeadline(time.Now().Add(wsDead)) }
 	alive("")
@@ -311,6 +319,7 @@ func (c *wsConn) read() {
 func (c *wsConn) reply(b []byte) {
 	select {
 	case c.ctrl <- b:
+		c.notify()
 	default:
 		c.requestClose(closePolicy, "too many requests")
 	}
@@ -320,6 +329,15 @@ func (c *wsConn) reply(b []byte) {
 func (c *wsConn) requestClose(code int, why string) {
 	select {
 	case c.closing <- wsClose{code, why}:
+	default:
+	}
+	c.notify()
+}
+
+// notify wakes the writer to look at everything but its queue.
+func (c *wsConn) notify() {
+	select {
+	case c.kick <- struct{}{}:
 	default:
 	}
 }
@@ -364,13 +382,11 @@ loop:
 				end = wsClose{closeGoingAway, "write failed"}
 				break loop
 			}
-		case b := <-c.ctrl:
-			if !c.send(b) {
-				end = wsClose{closeGoingAway, "write failed"}
+		case <-c.kick:
+			var stop bool
+			if end, stop = c.kicked(); stop {
 				break loop
 			}
-		case end = <-c.closing:
-			break loop
 		case now := <-hb.C:
 			if c.s.wsHeartbeatsStopped(c) {
 				continue
@@ -384,26 +400,48 @@ loop:
 				end = wsClose{closeGoingAway, "write failed"}
 				break loop
 			}
-		case <-c.keyGone:
-			end = wsClose{closePolicy, *c.keyWhy.Load()}
-			break loop
-		case <-c.sub.Done():
-			end = wsClose{closeGoingAway, c.sub.Why()}
-			if strings.HasPrefix(end.why, "slow reader") {
-				end.code = closePolicy
-			}
-			break loop
-		case <-c.readDone:
-			if c.readWhy != "" {
-				end = wsClose{closeGoingAway, c.readWhy}
-				if c.readWhy == "message too big" {
-					end.code = closeTooBig
-				}
-			}
-			break loop
 		}
 	}
 	c.finish(end)
+}
+
+// kicked handles what notify woke the writer for: it sends the replies
+// queued, then reports whether the connection must close, and how.
+func (c *wsConn) kicked() (wsClose, bool) {
+	for {
+		select {
+		case b := <-c.ctrl:
+			if !c.send(b) {
+				return wsClose{closeGoingAway, "write failed"}, true
+			}
+			continue
+		default:
+		}
+		break
+	}
+	select {
+	case end := <-c.closing:
+		return end, true
+	case <-c.keyGone:
+		return wsClose{closePolicy, *c.keyWhy.Load()}, true
+	case <-c.sub.Done():
+		end := wsClose{closeGoingAway, c.sub.Why()}
+		if strings.HasPrefix(end.why, "slow reader") {
+			end.code = closePolicy
+		}
+		return end, true
+	case <-c.readDone:
+		end := wsClose{closeNormal, "client closed the connection"}
+		if c.readWhy != "" {
+			end = wsClose{closeGoingAway, c.readWhy}
+			if c.readWhy == "message too big" {
+				end.code = closeTooBig
+			}
+		}
+		return end, true
+	default:
+		return wsClose{}, false
+	}
 }
 
 // runRenderer is a wsProto that renders several queued messages at once

@@ -17,6 +17,7 @@ type Sub struct {
 	// queued is how many messages wait in Q; with pend it is held to limit.
 	queued atomic.Int64
 	done   chan struct{}
+	kick   chan struct{} // NotifyOnStop's
 	once   sync.Once
 	why    atomic.Pointer[string]
 
@@ -56,9 +57,20 @@ func (s *Sub) Why() string {
 	return ""
 }
 
+// NotifyOnStop makes the subscriber's drop (or close) also send on ch
+// without blocking, for a reader that waits on ch for several reasons.
+// Call it before the subscriber is used.
+func (s *Sub) NotifyOnStop(ch chan struct{}) { s.kick = ch }
+
 func (s *Sub) stop(why string) {
 	s.once.Do(func() {
 		s.why.Store(&why)
 		close(s.done)
+		if s.kick != nil {
+			select {
+			case s.kick <- struct{}{}:
+			default:
+			}
+		}
 	})
 }
