@@ -58,6 +58,11 @@ type APIResult struct {
 	// signed request, with --url; when it nears the loader's cores, the
 	// loader and not the server bounds the figures.
 	LoaderCPUusPerRequest float64 `json:"loader_cpu_us_per_request,omitempty"`
+	// TickerServerCPUusPerRequest is the server's CPU time per ticker
+	// request over the ticker phase (with --pid): what net/http and the
+	// server's middleware cost on this machine for the cheapest request,
+	// the floor under server_cpu_us_per_request.
+	TickerServerCPUusPerRequest float64 `json:"ticker_server_cpu_us_per_request,omitempty"`
 }
 
 // API runs the API benchmark: over loopback, each connection places a
@@ -177,8 +182,13 @@ func API(ctx context.Context, cfg APIConfig) (APIResult, error) { // long: one b
 	}
 
 	// The ticker, then the baseline: same loader, same connections.
+	cpu0, cpuErr = processCPU(cfg.PID)
+	tickStart := time.Now()
 	tick, terrs := load(ctx, hc, base+"/v1/pubticker/btcusd", cfg.Conns, cfg.Duration)
 	res.TickerPerSec, res.Errors = tick, res.Errors+terrs
+	if cpu1, err := processCPU(cfg.PID); cfg.PID > 0 && cpuErr == nil && err == nil && tick > 0 {
+		res.TickerServerCPUusPerRequest = float64((cpu1 - cpu0).Microseconds()) / (tick * time.Since(tickStart).Seconds())
+	}
 	body, _ := json.Marshal(map[string]any{"bid": "29999.99", "ask": "30000.01", "last": "30000.00",
 		"volume": map[string]any{"BTC": "12.5", "USD": "375000", "timestamp": time.Now().UnixMilli()}})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
