@@ -408,16 +408,15 @@ loop:
 // kicked handles what notify woke the writer for: it sends the replies
 // queued, then reports whether the connection must close, and how.
 func (c *wsConn) kicked() (wsClose, bool) {
-	for {
-		select {
-		case b := <-c.ctrl:
-			if !c.send(b) {
-				return wsClose{closeGoingAway, "write failed"}, true
-			}
-			continue
-		default:
+	// The replies queued now, no more: a client that keeps queueing them
+	// must not keep the checks below from running.
+	for n := len(c.ctrl); n > 0; n-- {
+		if !c.send(<-c.ctrl) {
+			return wsClose{closeGoingAway, "write failed"}, true
 		}
-		break
+	}
+	if len(c.ctrl) > 0 {
+		c.notify() // the rest on the next turn
 	}
 	select {
 	case end := <-c.closing:
@@ -471,14 +470,13 @@ func (c *wsConn) send(frames ...[]byte) bool {
 			return false
 		}
 	}
-	// One deadline for the lot: while corked they go out in one write.
-	_ = c.ws.SetWriteDeadline(time.Now().Add(wsWriteWait))
 	for _, f := range frames {
 		select {
 		case <-c.keyGone:
 			return false // the key went: nothing more for this socket
 		default:
 		}
+		_ = c.ws.SetWriteDeadline(time.Now().Add(wsWriteWait))
 		if err := c.ws.WriteMessage(websocket.TextMessage, f); err != nil {
 			return false
 		}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -207,5 +208,41 @@ func TestOrderEventsActivityAndRoles(t *testing.T) {
 	_, resp, err := websocket.DefaultDialer.Dial(wsURL(ts, "/v1/order/events"), orderEventsHeader(t, client(ts, f)))
 	if err == nil || resp == nil || resp.StatusCode == 101 {
 		t.Fatalf("fund manager key: %v %v", err, resp)
+	}
+}
+
+// TestRepliesDoNotHoldOffAClose: a client that keeps the writer's replies
+// queued (bad messages, each answered, each sent after a frame-delay
+// fault) is still closed for its first bad message: the writer sends the
+// replies it found and then looks at the close request.
+func TestRepliesDoNotHoldOffAClose(t *testing.T) {
+	ts, _ := faultServer(t)
+	c := dial(t, ts, "/v2/marketdata", nil)
+	addFault(t, ts, `{"public":true,"frame_delay":"200ms"}`)
+	done := make(chan error, 1)
+	go func() {
+		for {
+			if _, _, err := c.ReadMessage(); err != nil {
+				done <- err
+				return
+			}
+		}
+	}()
+	tick := time.NewTicker(40 * time.Millisecond) // 25 a second, under the message limit
+	defer tick.Stop()
+	deadline := time.After(6 * time.Second)
+	for {
+		select {
+		case err := <-done:
+			var ce *websocket.CloseError
+			if !errors.As(err, &ce) || ce.Code != websocket.ClosePolicyViolation {
+				t.Fatalf("want a 1008 close, got %v", err)
+			}
+			return
+		case <-deadline:
+			t.Fatal("still open after 6 s of bad messages")
+		case <-tick.C:
+			c.WriteMessage(websocket.TextMessage, []byte(`nonsense`))
+		}
 	}
 }

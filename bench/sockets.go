@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -110,9 +111,17 @@ func Sockets(ctx context.Context, cfg SocketsConfig) (SocketsResult, error) {
 		for _, w := range wake {
 			w <- struct{}{}
 		}
+		stuck := time.NewTimer(10 * time.Second)
 		for range cfg.Conns {
-			<-got
+			select {
+			case <-got:
+			case <-ctx.Done():
+				return res, ctx.Err()
+			case <-stuck.C:
+				return res, errors.New("bench: a round took over 10 s: a connection failed")
+			}
 		}
+		stuck.Stop()
 		rounds = append(rounds, int64(time.Since(t)))
 	}
 	elapsed, cpu := time.Since(start), cpuOf(os.Getpid())-cpu0
