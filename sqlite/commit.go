@@ -45,12 +45,43 @@ type bulk struct {
 	stmts [len(chunkSizes)]*sql.Stmt
 }
 
+// oftenEmpty are the text columns that are mostly empty: their rows bind
+// them through nullable, so that an empty one is bound as a NULL, which
+// costs no copy into the driver's C memory, and stored as the empty text.
+var oftenEmpty = map[string]bool{"client_order_id": true, "cancel_reason": true}
+
+// nullable is the bound form of a column in oftenEmpty.
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// rowSQL returns the parenthesised values of one row of the columns names.
+func rowSQL(names []string) string {
+	var b strings.Builder
+	b.WriteString("(")
+	for i, n := range names {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if oftenEmpty[n] {
+			b.WriteString("coalesce(?, '')")
+		} else {
+			b.WriteString("?")
+		}
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
 // bulkSQL returns INSERT INTO table (cols) VALUES (...) x rows, followed,
 // when key is set, by an upsert clause that overwrites every column that is
 // neither in key nor in keep.
 func bulkSQL(table, cols, key, keep string, rows int) string {
 	names := strings.Split(cols, ", ")
-	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", ") + ")"
+	row := rowSQL(names)
 	var b strings.Builder
 	b.WriteString("INSERT INTO " + table + " (" + cols + ") VALUES ")
 	for i := range rows {
@@ -84,7 +115,7 @@ func bulkSQL(table, cols, key, keep string, rows int) string {
 // each given as its id followed by those columns.
 func orderChangeSQL(rows int) string {
 	names := strings.Split(orderChangeCols, ", ")
-	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(names)+1), ", ") + ")"
+	row := rowSQL(append([]string{"id"}, names...))
 	var b strings.Builder
 	b.WriteString("UPDATE orders SET ")
 	for i, n := range names {
@@ -287,7 +318,7 @@ func commit(ctx context.Context, conn *sql.DB, w *writer, high *orderHigh, b *tw
 	}
 	if _, err := w.exec(ctx, tx, &w.balances, len(b.Balances), func(a []any, i int) []any {
 		x := &b.Balances[i]
-		return append(a, x.AccountID, x.Currency, wideText(x.Total), wideText(x.Held))
+		return append(a, x.AccountID, x.Currency, wideArg(x.Total), wideArg(x.Held))
 	}); err != nil {
 		return fmt.Errorf("balances: %w", err)
 	}
@@ -300,7 +331,7 @@ func commit(ctx context.Context, conn *sql.DB, w *writer, high *orderHigh, b *tw
 	}
 	if _, err := w.exec(ctx, tx, &w.supply, len(b.Supply), func(a []any, i int) []any {
 		s := &b.Supply[i]
-		return append(a, s.Currency, wideText(s.Net))
+		return append(a, s.Currency, wideArg(s.Net))
 	}); err != nil {
 		return fmt.Errorf("supply: %w", err)
 	}
@@ -313,7 +344,7 @@ func commit(ctx context.Context, conn *sql.DB, w *writer, high *orderHigh, b *tw
 	if _, err := w.exec(ctx, tx, &w.candles, len(b.Candles), func(a []any, i int) []any {
 		c := &b.Candles[i]
 		return append(a, c.Market, c.Timeframe, c.Start, c.Open, c.High, c.Low, c.Close,
-			c.Volume, wideText(c.QuoteVolume))
+			c.Volume, wideArg(c.QuoteVolume))
 	}); err != nil {
 		return fmt.Errorf("candles: %w", err)
 	}
@@ -390,9 +421,9 @@ func (w *writer) writeOrders(ctx context.Context, tx *sql.Tx, high *orderHigh, o
 	whole := func(is []int) error {
 		_, err := w.exec(ctx, tx, &w.orders, len(is), func(a []any, i int) []any {
 			o := &os[is[i]]
-			return append(a, o.ID, o.ClientOrderID, o.AccountID, o.Session, o.Market,
+			return append(a, o.ID, nullable(o.ClientOrderID), o.AccountID, o.Session, o.Market,
 				int64(o.Side), int64(o.Type), int64(o.Option), o.Price, o.StopPrice, o.Amount,
-				o.Filled, o.FilledNotional, o.Fees, o.Held, o.MakerBps, o.TakerBps, int64(o.Status), o.CancelReason,
+				o.Filled, o.FilledNotional, o.Fees, o.Held, o.MakerBps, o.TakerBps, int64(o.Status), nullable(o.CancelReason),
 				o.Seq, o.Created, o.Updated)
 		})
 		return err
@@ -402,7 +433,7 @@ func (w *writer) writeOrders(ctx context.Context, tx *sql.Tx, high *orderHigh, o
 	}
 	n, err := w.exec(ctx, tx, &w.orderChanges, len(w.oldOrders), func(a []any, i int) []any {
 		o := &os[w.oldOrders[i]]
-		return append(a, o.ID, o.Filled, o.FilledNotional, o.Fees, o.Held, int64(o.Status), o.CancelReason,
+		return append(a, o.ID, o.Filled, o.FilledNotional, o.Fees, o.Held, int64(o.Status), nullable(o.CancelReason),
 			o.Seq, o.Updated)
 	})
 	if err != nil {
