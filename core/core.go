@@ -78,7 +78,8 @@ type Config struct {
 	// writes them before the sequencer waits for it (default 256). A
 	// larger merge costs less per row: a new order's index entry lands at
 	// a random place, and the more of them one transaction writes, the
-	// more share a page (docs/PERFORMANCE.md, "The projection's bound").
+	// more of them share a page (docs/PERFORMANCE.md, "The projection's
+	// bound"). The pool of batches is MaxLag + 2.
 	MaxLag int
 	// ProjectEvery is how long the projector gathers batches into one
 	// transaction (default 20ms): fewer, larger transactions write each
