@@ -75,7 +75,11 @@ type Config struct {
 	KeepJournal bool
 	// MaxLag is how many batches the projector merges into one
 	// transaction at most, and how many more may be journaled while it
-	// writes them before the sequencer waits for it (default 64).
+	// writes them before the sequencer waits for it (default 256). A
+	// larger merge costs less per row: a new order's index entry lands at
+	// a random place, and the more of them one transaction writes, the
+	// more of them share a page (docs/PERFORMANCE.md, "The projection's
+	// bound"). The pool of batches is MaxLag + 2.
 	MaxLag int
 	// ProjectEvery is how long the projector gathers batches into one
 	// transaction (default 20ms): fewer, larger transactions write each
@@ -220,7 +224,7 @@ func Open(ctx context.Context, cfg Config) (*Core, error) {
 		cfg.CheckpointEvery = 10 * time.Second
 	}
 	if cfg.MaxLag <= 0 {
-		cfg.MaxLag = 64
+		cfg.MaxLag = 256
 	}
 	if cfg.ProjectEvery <= 0 {
 		cfg.ProjectEvery = 20 * time.Millisecond

@@ -276,7 +276,7 @@ func TestJournalIsTheDurabilityPoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	// From here on the projection lags: fewer batches than the core's
-	// MaxLag (64), after which the sequencer would wait for it.
+	// MaxLag (256), after which the sequencer would wait for it.
 	held.hold.Store(true)
 	var o engine.Result
 	for i := range 20 {

@@ -26,6 +26,10 @@ const (
 	supplyCols  = "currency, net"
 	feeRateCols = "account_id, maker_bps, taker_bps"
 	candleCols  = "market, timeframe, start, open, high, low, close, volume, quote_volume"
+	// orderChangeCols are the columns that an order's later writes change:
+	// what fills, cancels and the book do to it. The others are fixed when it
+	// is placed.
+	orderChangeCols = "filled, filled_notional, fees, held, status, cancel_reason, seq, updated"
 )
 
 // chunkSizes are the row counts of the prepared multi-row INSERTs, largest
@@ -41,12 +45,43 @@ type bulk struct {
 	stmts [len(chunkSizes)]*sql.Stmt
 }
 
+// oftenEmpty are the text columns that are mostly empty: their rows bind
+// them through nullable, so that an empty one is bound as a NULL, which
+// costs no copy into the driver's C memory, and stored as the empty text.
+var oftenEmpty = map[string]bool{"client_order_id": true, "cancel_reason": true}
+
+// nullable is the bound form of a column in oftenEmpty.
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// rowSQL returns the parenthesised values of one row of the columns names.
+func rowSQL(names []string) string {
+	var b strings.Builder
+	b.WriteString("(")
+	for i, n := range names {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if oftenEmpty[n] {
+			b.WriteString("coalesce(?, '')")
+		} else {
+			b.WriteString("?")
+		}
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
 // bulkSQL returns INSERT INTO table (cols) VALUES (...) x rows, followed,
 // when key is set, by an upsert clause that overwrites every column that is
 // neither in key nor in keep.
 func bulkSQL(table, cols, key, keep string, rows int) string {
 	names := strings.Split(cols, ", ")
-	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", ") + ")"
+	row := rowSQL(names)
 	var b strings.Builder
 	b.WriteString("INSERT INTO " + table + " (" + cols + ") VALUES ")
 	for i := range rows {
@@ -76,9 +111,37 @@ func bulkSQL(table, cols, key, keep string, rows int) string {
 	return b.String()
 }
 
+// orderChangeSQL returns an UPDATE of the orderChangeCols of rows orders,
+// each given as its id followed by those columns.
+func orderChangeSQL(rows int) string {
+	names := strings.Split(orderChangeCols, ", ")
+	row := rowSQL(append([]string{"id"}, names...))
+	var b strings.Builder
+	b.WriteString("UPDATE orders SET ")
+	for i, n := range names {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s = v.column%d", n, i+2)
+	}
+	b.WriteString(" FROM (VALUES ")
+	for i := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(row)
+	}
+	b.WriteString(") AS v WHERE orders.id = v.column1")
+	return b.String()
+}
+
 func (bk *bulk) prepare(db *sql.DB, table, cols, key, keep string) error {
+	return bk.prepareWith(db, table, func(n int) string { return bulkSQL(table, cols, key, keep, n) })
+}
+
+func (bk *bulk) prepareWith(db *sql.DB, table string, query func(rows int) string) error {
 	for i, n := range chunkSizes {
-		s, err := db.Prepare(bulkSQL(table, cols, key, keep, n))
+		s, err := db.Prepare(query(n))
 		if err != nil {
 			return fmt.Errorf("prepare %s: %w", table, err)
 		}
@@ -91,6 +154,9 @@ func (bk *bulk) prepare(db *sql.DB, table, cols, key, keep string) error {
 // argument buffer Commit reuses.
 type writer struct {
 	orders, trades, balances, transfers, supply, feeRates, candles bulk
+	orderChanges                                                   bulk
+
+	newOrders, oldOrders []int // indexes into a batch's orders, reused
 
 	counters, meta, keyUse, keyReplay, journalSeq *sql.Stmt
 	all                                           []*sql.Stmt // for close
@@ -118,7 +184,11 @@ func (w *writer) prepare(db *sql.DB) error {
 			return err
 		}
 	}
-	var err error
+	err := w.orderChanges.prepareWith(db, "orders", orderChangeSQL)
+	w.all = append(w.all, w.orderChanges.stmts[:]...)
+	if err != nil {
+		return err
+	}
 	if w.counters, err = db.Prepare(`INSERT INTO counters (id, order_id, trade_id, transfer_id, seq, time)
 		VALUES (1, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET order_id = excluded.order_id,
 		trade_id = excluded.trade_id, transfer_id = excluded.transfer_id, seq = excluded.seq,
@@ -159,15 +229,17 @@ func (w *writer) close() {
 
 // Commit writes b in one transaction, durably (synchronous=FULL): orders,
 // balances, supply, fee rates and candles are upserted (the batch holds their
-// latest state; an order's AccountID and ClientOrderID are taken as fixed at
-// its first write), trades and transfers inserted (an id already stored is an
-// error and nothing of b is written), meta entries upserted. b.Counters is
-// written unless it is the zero value, so a batch that leaves the counters
-// unset cannot rewind them.
+// latest state; of an order already stored only its orderChangeCols are
+// written: its account, client order id, session, market, side, type,
+// option, prices, amount, fee rates and creation are taken as fixed at its
+// first write, as the engine never changes them), trades and transfers
+// inserted (an id already stored is an error and nothing of b is written),
+// meta entries upserted. b.Counters is written unless it is the zero value,
+// so a batch that leaves the counters unset cannot rewind them.
 func (db *DB) Commit(ctx context.Context, b *twinex.Batch) error {
 	db.mu.Lock()
 	defer db.mu.Unlock()
-	if err := commit(ctx, db.w, &db.wr, b); err != nil {
+	if err := commit(ctx, db.w, &db.wr, &db.orders, b); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
@@ -181,7 +253,7 @@ func (db *DB) Commit(ctx context.Context, b *twinex.Batch) error {
 func (db *DB) Project(ctx context.Context, b *twinex.Batch) error {
 	db.mu.Lock()
 	defer db.mu.Unlock()
-	if err := commit(ctx, db.p, &db.pr, b); err != nil {
+	if err := commit(ctx, db.p, &db.pr, &db.orders, b); err != nil {
 		return fmt.Errorf("project: %w", err)
 	}
 	return nil
@@ -220,22 +292,23 @@ func syncFile(path string) error {
 	return f.Sync()
 }
 
-func commit(ctx context.Context, conn *sql.DB, w *writer, b *twinex.Batch) error { // long: one statement group per table of the batch, in one transaction
+// orderHigh is the largest order id in the orders table, once known.
+type orderHigh struct {
+	id    int64
+	known bool
+}
+
+func commit(ctx context.Context, conn *sql.DB, w *writer, high *orderHigh, b *twinex.Batch) error { // long: one statement group per table of the batch, in one transaction
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	if err := w.exec(ctx, tx, &w.orders, len(b.Orders), func(a []any, i int) []any {
-		o := &b.Orders[i]
-		return append(a, o.ID, o.ClientOrderID, o.AccountID, o.Session, o.Market,
-			int64(o.Side), int64(o.Type), int64(o.Option), o.Price, o.StopPrice, o.Amount,
-			o.Filled, o.FilledNotional, o.Fees, o.Held, o.MakerBps, o.TakerBps, int64(o.Status), o.CancelReason,
-			o.Seq, o.Created, o.Updated)
-	}); err != nil {
+	top, err := w.writeOrders(ctx, tx, high, b.Orders)
+	if err != nil {
 		return fmt.Errorf("orders: %w", err)
 	}
-	if err := w.exec(ctx, tx, &w.trades, len(b.Trades), func(a []any, i int) []any {
+	if _, err := w.exec(ctx, tx, &w.trades, len(b.Trades), func(a []any, i int) []any {
 		t := &b.Trades[i]
 		return append(a, t.ID, t.Market, t.Price, t.Amount, t.Notional, int64(t.TakerSide),
 			t.MakerOrderID, t.TakerOrderID, t.MakerAccount, t.TakerAccount, t.MakerFee,
@@ -243,35 +316,35 @@ func commit(ctx context.Context, conn *sql.DB, w *writer, b *twinex.Batch) error
 	}); err != nil {
 		return fmt.Errorf("trades: %w", err)
 	}
-	if err := w.exec(ctx, tx, &w.balances, len(b.Balances), func(a []any, i int) []any {
+	if _, err := w.exec(ctx, tx, &w.balances, len(b.Balances), func(a []any, i int) []any {
 		x := &b.Balances[i]
-		return append(a, x.AccountID, x.Currency, wideText(x.Total), wideText(x.Held))
+		return append(a, x.AccountID, x.Currency, wideArg(x.Total), wideArg(x.Held))
 	}); err != nil {
 		return fmt.Errorf("balances: %w", err)
 	}
-	if err := w.exec(ctx, tx, &w.transfers, len(b.Transfers), func(a []any, i int) []any {
+	if _, err := w.exec(ctx, tx, &w.transfers, len(b.Transfers), func(a []any, i int) []any {
 		t := &b.Transfers[i]
 		return append(a, t.ID, int64(t.Kind), t.AccountID, t.Currency, t.Amount, t.Fee,
 			t.Counterparty, t.Destination, t.TxHash, t.ClientID, t.Method, t.Time)
 	}); err != nil {
 		return fmt.Errorf("transfers: %w", err)
 	}
-	if err := w.exec(ctx, tx, &w.supply, len(b.Supply), func(a []any, i int) []any {
+	if _, err := w.exec(ctx, tx, &w.supply, len(b.Supply), func(a []any, i int) []any {
 		s := &b.Supply[i]
-		return append(a, s.Currency, wideText(s.Net))
+		return append(a, s.Currency, wideArg(s.Net))
 	}); err != nil {
 		return fmt.Errorf("supply: %w", err)
 	}
-	if err := w.exec(ctx, tx, &w.feeRates, len(b.FeeRates), func(a []any, i int) []any {
+	if _, err := w.exec(ctx, tx, &w.feeRates, len(b.FeeRates), func(a []any, i int) []any {
 		f := &b.FeeRates[i]
 		return append(a, f.AccountID, f.MakerBps, f.TakerBps)
 	}); err != nil {
 		return fmt.Errorf("fee rates: %w", err)
 	}
-	if err := w.exec(ctx, tx, &w.candles, len(b.Candles), func(a []any, i int) []any {
+	if _, err := w.exec(ctx, tx, &w.candles, len(b.Candles), func(a []any, i int) []any {
 		c := &b.Candles[i]
 		return append(a, c.Market, c.Timeframe, c.Start, c.Open, c.High, c.Low, c.Close,
-			c.Volume, wideText(c.QuoteVolume))
+			c.Volume, wideArg(c.QuoteVolume))
 	}); err != nil {
 		return fmt.Errorf("candles: %w", err)
 	}
@@ -310,12 +383,75 @@ func commit(ctx context.Context, conn *sql.DB, w *writer, b *twinex.Batch) error
 			}
 		}
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	high.id = max(high.id, top)
+	return nil
+}
+
+// writeOrders writes os: an order whose id is above the largest stored
+// (high) is inserted with every column, any other updated in its
+// orderChangeCols only, which binds less than half the values and rebuilds
+// less of the row. An order that high wrongly took as stored (an order
+// written by another hand) is found by the update's count of rows, and
+// those orders are then upserted whole. It returns the largest id in os,
+// for high once the transaction has committed.
+func (w *writer) writeOrders(ctx context.Context, tx *sql.Tx, high *orderHigh, os []twinex.Order) (int64, error) {
+	if len(os) == 0 {
+		return 0, nil
+	}
+	if !high.known {
+		var id sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT max(id) FROM orders`).Scan(&id); err != nil {
+			return 0, err
+		}
+		high.id, high.known = id.Int64, true
+	}
+	var top int64
+	w.newOrders, w.oldOrders = w.newOrders[:0], w.oldOrders[:0]
+	for i := range os {
+		top = max(top, os[i].ID)
+		if os[i].ID > high.id {
+			w.newOrders = append(w.newOrders, i)
+		} else {
+			w.oldOrders = append(w.oldOrders, i)
+		}
+	}
+	whole := func(is []int) error {
+		_, err := w.exec(ctx, tx, &w.orders, len(is), func(a []any, i int) []any {
+			o := &os[is[i]]
+			return append(a, o.ID, nullable(o.ClientOrderID), o.AccountID, o.Session, o.Market,
+				int64(o.Side), int64(o.Type), int64(o.Option), o.Price, o.StopPrice, o.Amount,
+				o.Filled, o.FilledNotional, o.Fees, o.Held, o.MakerBps, o.TakerBps, int64(o.Status), nullable(o.CancelReason),
+				o.Seq, o.Created, o.Updated)
+		})
+		return err
+	}
+	if err := whole(w.newOrders); err != nil {
+		return 0, err
+	}
+	n, err := w.exec(ctx, tx, &w.orderChanges, len(w.oldOrders), func(a []any, i int) []any {
+		o := &os[w.oldOrders[i]]
+		return append(a, o.ID, o.Filled, o.FilledNotional, o.Fees, o.Held, int64(o.Status), nullable(o.CancelReason),
+			o.Seq, o.Updated)
+	})
+	if err != nil {
+		return 0, err
+	}
+	if n < int64(len(w.oldOrders)) {
+		if err := whole(w.oldOrders); err != nil {
+			return 0, err
+		}
+	}
+	return top, nil
 }
 
 // exec writes n rows with bk's statements, appending row i's arguments with
-// row. It reuses w.args across calls.
-func (w *writer) exec(ctx context.Context, tx *sql.Tx, bk *bulk, n int, row func([]any, int) []any) error {
+// row, and returns the count of rows they changed. It reuses w.args across
+// calls.
+func (w *writer) exec(ctx context.Context, tx *sql.Tx, bk *bulk, n int, row func([]any, int) []any) (int64, error) {
+	var changed int64
 	i := 0
 	for si, size := range chunkSizes {
 		if n-i < size {
@@ -328,12 +464,17 @@ func (w *writer) exec(ctx context.Context, tx *sql.Tx, bk *bulk, n int, row func
 				a = row(a, i+j)
 			}
 			w.args = a
-			_, err := s.ExecContext(ctx, a...)
+			res, err := s.ExecContext(ctx, a...)
 			clear(a) // don't keep the batch's strings alive
 			if err != nil {
-				return err
+				return changed, err
 			}
+			k, err := res.RowsAffected()
+			if err != nil {
+				return changed, err
+			}
+			changed += k
 		}
 	}
-	return nil
+	return changed, nil
 }

@@ -87,6 +87,10 @@ type DB struct {
 	mu sync.Mutex // serialises Commit and Project, guarding their statements and args
 	wr writer     // prepared on w
 	pr writer     // prepared on p
+	// orders is what Commit and Project know of the orders table: its
+	// largest id, so that they write an order above it as new (every column)
+	// and one at or below it as a change (the columns that change).
+	orders orderHigh
 
 	path string // the database file, for backups
 }

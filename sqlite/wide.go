@@ -12,8 +12,19 @@ import (
 // affinity would not do: it turns integers past int64 into REAL. Migration
 // 0012 converted the INTEGER columns of earlier versions.
 
-// wideText is the bound form of a wide value.
+// wideText is the text a wide value is stored as.
 func wideText(v twinex.Int128) string { return v.String() }
+
+// wideArg is the bound form of a wide value: an int64 when it fits, which
+// the column's TEXT affinity stores as the same decimal text as wideText's,
+// and costs neither the text's allocation in Go nor its copy into the
+// driver's C memory; wideText otherwise.
+func wideArg(v twinex.Int128) any {
+	if n, ok := v.Int64(); ok {
+		return n
+	}
+	return wideText(v)
+}
 
 // wideScan scans a wide column into v.
 type wideScan struct{ v *twinex.Int128 }

@@ -102,3 +102,34 @@ func TestMigrationWidensBalances(t *testing.T) {
 		t.Errorf("stored %s %q, want text 18446744073709551616", typ, text)
 	}
 }
+
+// TestWideStoredAsText commits wide values that fit an int64, which are
+// bound as integers, and checks that the TEXT columns hold them as the
+// same decimal text as values past int64: inserted and upserted alike.
+func TestWideStoredAsText(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "twinex.db")
+	db := open(t, path)
+	defer db.Close()
+	ctx := context.Background()
+	for _, v := range []int64{0, -1, math.MinInt64, 7} {
+		if err := db.Commit(ctx, &twinex.Batch{
+			Balances: []twinex.Balance{{AccountID: 100, Currency: "usd", Total: twinex.I128(v), Held: twinex.I128(v)}},
+			Supply:   []twinex.Supply{{Currency: "usd", Net: twinex.I128(v)}},
+			Candles:  []twinex.Candle{{Market: "btcusd", Timeframe: "1m", Start: 60e9, QuoteVolume: twinex.I128(v)}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{
+			`SELECT typeof(total), total FROM balances`, `SELECT typeof(held), held FROM balances`,
+			`SELECT typeof(net), net FROM supply`, `SELECT typeof(quote_volume), quote_volume FROM candles`,
+		} {
+			var typ, text string
+			if err := rawDB(t, path).QueryRow(q).Scan(&typ, &text); err != nil {
+				t.Fatal(err)
+			}
+			if want := twinex.I128(v).String(); typ != "text" || text != want {
+				t.Errorf("%s: %s %q, want text %q", q, typ, text, want)
+			}
+		}
+	}
+}

@@ -221,6 +221,27 @@ func testOrderUpsert(t *testing.T, h *harness) {
 	equal(t, "open orders", h.state().OpenOrders, []twinex.Order{o})
 }
 
+// testOrdersAnyOrder writes orders whose ids do not rise from batch to
+// batch: a store may take the ids above its largest as new, but an order
+// below it that it has never seen must still be written whole, beside the
+// changes of orders it has.
+func testOrdersAnyOrder(t *testing.T, h *harness) {
+	o9 := order(9, 100)
+	h.commit(&twinex.Batch{Orders: []twinex.Order{o9}})
+	o3, o5 := order(3, 101), order(5, 100)
+	o5.ClientOrderID = ""
+	o9.Filled, o9.Status, o9.CancelReason, o9.Updated = 2, twinex.StatusCancelled, twinex.ReasonRequested, o9.Updated+1
+	h.commit(&twinex.Batch{Orders: []twinex.Order{o9, o3, o5}})
+	o3.Filled, o3.Updated = 1, o3.Updated+1
+	h.commit(&twinex.Batch{Orders: []twinex.Order{o3, order(12, 101)}})
+	for _, want := range []twinex.Order{o3, o5, o9, order(12, 101)} {
+		if got, err := h.s.Order(context.Background(), want.ID); err != nil || got != want {
+			t.Errorf("Order(%d) = %+v, %v\nwant %+v", want.ID, got, err, want)
+		}
+	}
+	equal(t, "open orders", h.state().OpenOrders, []twinex.Order{o3, o5, order(12, 101)})
+}
+
 func testStateUpserts(t *testing.T, h *harness) {
 	h.commit(&twinex.Batch{
 		Balances: []twinex.Balance{{AccountID: 100, Currency: "usd", Total: twinex.I128(10), Held: twinex.I128(1)}, {AccountID: 100, Currency: "btc", Total: twinex.I128(5)}},

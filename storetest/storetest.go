@@ -40,6 +40,7 @@ func Run(t *testing.T, open Opener) {
 		{"EmptyBatch", testEmptyBatch},
 		{"RoundTrip", testRoundTrip},
 		{"OrderUpsert", testOrderUpsert},
+		{"OrdersAnyOrder", testOrdersAnyOrder},
 		{"StateUpserts", testStateUpserts},
 		{"WideValues", testWideValues},
 		{"OpenOrders", testOpenOrders},
