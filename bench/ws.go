@@ -417,8 +417,8 @@ var (
 
 // tradeFrame returns a v2 trade frame's trade id (its event_id) and
 // timestamp (Unix ms); false for any other frame. Every subscriber parses
-// every trade, so this allocates nothing and, since Twinex writes
-// event_id and timestamp right after the symbol, searches for neither.
+// every trade, so this allocates nothing and, where Twinex writes
+// timestamp right after event_id, does not search for it.
 func tradeFrame(data []byte) (id, ms int64, ok bool) {
 	if !bytes.HasPrefix(data, tradePrefix) {
 		return 0, 0, false
@@ -432,11 +432,15 @@ func tradeFrame(data []byte) (id, ms int64, ok bool) {
 	if n == 0 {
 		return 0, 0, false
 	}
-	rest = rest[k+len(eventIDKey)+n:]
-	if !bytes.HasPrefix(rest, stampKey) {
-		return 0, 0, false
+	after := rest[k+len(eventIDKey)+n:]
+	if !bytes.HasPrefix(after, stampKey) {
+		// Not Twinex's order of fields: search for the stamp.
+		if k = bytes.Index(rest, stampKey); k < 0 {
+			return 0, 0, false
+		}
+		after = rest[k:]
 	}
-	ms, n = jsonInt(rest[len(stampKey):])
+	ms, n = jsonInt(after[len(stampKey):])
 	return id, ms, n > 0
 }
 

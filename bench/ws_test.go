@@ -31,6 +31,10 @@ func TestTradeFrame(t *testing.T) {
 	if !ok || id != 41 || ms != 1764633600123 {
 		t.Fatalf("%d %d %v", id, ms, ok)
 	}
+	id, ms, ok = tradeFrame([]byte(`{"type":"trade","symbol":"BTCUSD","timestamp":1764633600124,"event_id":42,"price":"30000.00"}`))
+	if !ok || id != 42 || ms != 1764633600124 {
+		t.Fatalf("fields in another order: %d %d %v", id, ms, ok)
+	}
 	if _, _, ok := tradeFrame([]byte(`{"type":"l2_updates","symbol":"BTCUSD","changes":[]}`)); ok {
 		t.Fatal("an l2_updates read as a trade")
 	}
