@@ -19,14 +19,55 @@ import (
 
 // RestoreReport is what RestoreBackup found in the restored store.
 type RestoreReport struct {
-	OK            bool     `json:"ok"` // the ledger invariants hold
-	Data          string   `json:"data"`
-	Log           bool     `json:"log_restored"`
+	OK   bool   `json:"ok"` // the ledger invariants hold
+	Data string `json:"data"`
+	Log  bool   `json:"log_restored"`
+	verified
+}
+
+// verified is what verifyStore found in a store that an installation was
+// restored or migrated into.
+type verified struct {
 	OpenOrders    int      `json:"open_orders"`
 	LastOrderID   int64    `json:"last_order_id"`
 	LastTradeID   int64    `json:"last_trade_id"`
 	SealedSecrets int      `json:"sealed_secrets"` // all opened with the master key
 	Violations    []string `json:"violations,omitempty"`
+}
+
+// verifyStore opens every sealed secret of st with its master key, then
+// recovers the exchange from its store (with cfg's journal and markets)
+// and runs the ledger check, adding what it finds to chk; a ledger that
+// fails its check is a violation, not an error. what names the store in
+// errors.
+func verifyStore(ctx context.Context, st *state, cfg core.Config, what string, chk *verified) error {
+	n, err := checkSealed(ctx, st)
+	if err != nil {
+		return err
+	}
+	chk.SealedSecrets = n
+	cfg.Store = st.store
+	c, err := core.Open(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("recovering the exchange from %s: %w", what, err)
+	}
+	var cerr error
+	ierr := c.Inspect(ctx, func(x *engine.Exchange) {
+		cerr = x.Check()
+		chk.OpenOrders = x.OpenOrderCount()
+		n := x.Counters()
+		chk.LastOrderID, chk.LastTradeID = n.OrderID, n.TradeID
+	})
+	if err := errors.Join(ierr, c.Close()); err != nil {
+		return err
+	}
+	var ce *engine.CheckError
+	if errors.As(cerr, &ce) {
+		chk.Violations = append(chk.Violations, ce.Violations...)
+	} else if cerr != nil {
+		chk.Violations = append(chk.Violations, cerr.Error())
+	}
+	return nil
 }
 
 // RestoreBackup brings back a backup (made by GET /admin/v1/backup, `twinex
@@ -118,33 +159,10 @@ func checkRestored(ctx context.Context, db string, markets *twinex.Markets, seal
 	}
 	defer store.Close()
 	st := &state{store: store, keys: &keys.Service{Store: store, Sealer: sealer}, web: &web.Server{Sealer: sealer}}
-	sealed, err := store.SealedSecrets(ctx)
-	if err != nil {
+	if err := verifyStore(ctx, st, core.Config{Markets: markets}, "the backup", &rep.verified); err != nil {
 		return err
 	}
-	if err := checkSealed(ctx, st); err != nil {
-		return err
-	}
-	rep.SealedSecrets = len(sealed)
-	c, err := core.Open(ctx, core.Config{Store: store, Markets: markets})
-	if err != nil {
-		return fmt.Errorf("recovering the exchange from the backup: %w", err)
-	}
-	defer c.Close()
-	var cerr error
-	if err := c.Inspect(ctx, func(x *engine.Exchange) {
-		cerr = x.Check()
-		rep.OpenOrders = x.OpenOrderCount()
-		n := x.Counters()
-		rep.LastOrderID, rep.LastTradeID = n.OrderID, n.TradeID
-	}); err != nil {
-		return err
-	}
-	rep.OK = cerr == nil
-	var ce *engine.CheckError
-	if errors.As(cerr, &ce) {
-		rep.Violations = ce.Violations
-	}
+	rep.OK = len(rep.Violations) == 0
 	return nil
 }
 

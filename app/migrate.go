@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"maps"
 	"path/filepath"
@@ -13,7 +12,6 @@ import (
 	"github.com/twinex/twinex"
 	"github.com/twinex/twinex/auth"
 	"github.com/twinex/twinex/core"
-	"github.com/twinex/twinex/engine"
 	"github.com/twinex/twinex/journal"
 	"github.com/twinex/twinex/keys"
 	"github.com/twinex/twinex/postgres"
@@ -23,15 +21,11 @@ import (
 
 // MigrateReport is what Migrate copied and found.
 type MigrateReport struct {
-	OK            bool             `json:"ok"` // counts match and the ledger invariants hold
-	From          string           `json:"from"`
-	To            string           `json:"to"` // password redacted
-	Rows          map[string]int64 `json:"rows"`
-	OpenOrders    int              `json:"open_orders"`
-	LastOrderID   int64            `json:"last_order_id"`
-	LastTradeID   int64            `json:"last_trade_id"`
-	SealedSecrets int              `json:"sealed_secrets"` // all opened with the master key
-	Violations    []string         `json:"violations,omitempty"`
+	OK   bool             `json:"ok"` // counts match and the ledger invariants hold
+	From string           `json:"from"`
+	To   string           `json:"to"` // password redacted
+	Rows map[string]int64 `json:"rows"`
+	verified
 }
 
 // Migrate copies the SQLite installation in dataDir, which must be stopped,
@@ -139,38 +133,13 @@ func checkMigrated(ctx context.Context, pg *postgres.DB, to string, srcs []*sql.
 		}
 	}
 	st := &state{store: pg, keys: &keys.Service{Store: pg, Sealer: sealer}, web: &web.Server{Sealer: sealer}}
-	sealed, err := st.sealedSecrets(ctx)
-	if err != nil {
-		return err
-	}
-	if err := checkSealed(ctx, st); err != nil {
-		return err
-	}
-	rep.SealedSecrets = len(sealed)
 	j, err := postgres.OpenJournal(ctx, to)
 	if err != nil {
 		return err
 	}
 	defer j.Close()
-	c, err := core.Open(ctx, core.Config{Store: pg, Journal: j, Markets: markets})
-	if err != nil {
-		return fmt.Errorf("recovering the exchange from the copy: %w", err)
-	}
-	var cerr error
-	ierr := c.Inspect(ctx, func(x *engine.Exchange) {
-		cerr = x.Check()
-		rep.OpenOrders = x.OpenOrderCount()
-		n := x.Counters()
-		rep.LastOrderID, rep.LastTradeID = n.OrderID, n.TradeID
-	})
-	if err := errors.Join(ierr, c.Close()); err != nil {
+	if err := verifyStore(ctx, st, core.Config{Journal: j, Markets: markets}, "the copy", &rep.verified); err != nil {
 		return err
-	}
-	var ce *engine.CheckError
-	if errors.As(cerr, &ce) {
-		rep.Violations = append(rep.Violations, ce.Violations...)
-	} else if cerr != nil {
-		rep.Violations = append(rep.Violations, cerr.Error())
 	}
 	rep.OK = len(rep.Violations) == 0
 	if !rep.OK {

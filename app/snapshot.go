@@ -143,11 +143,12 @@ var ErrSealedSecrets = errors.New("secrets that this server's master key cannot 
 // checkSealed opens every sealed secret of a state (API keys' secrets, TOTP
 // seeds) with this server's master key. A snapshot saved by another server
 // (another master key), or one whose sealed values were damaged, restores
-// otherwise, and every request with an affected key then fails.
-func checkSealed(ctx context.Context, st *state) error {
+// otherwise, and every request with an affected key then fails. It
+// returns how many it opened.
+func checkSealed(ctx context.Context, st *state) (int, error) {
 	all, err := st.sealedSecrets(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	var bad []string
 	for _, v := range all {
@@ -163,7 +164,7 @@ func checkSealed(ctx context.Context, st *state) error {
 		}
 	}
 	if len(bad) == 0 {
-		return nil
+		return len(all), nil
 	}
 	slices.Sort(bad)
 	bad = slices.Compact(bad)
@@ -171,7 +172,7 @@ func checkSealed(ctx context.Context, st *state) error {
 	if len(bad) > 3 {
 		more, bad = fmt.Sprintf(" and %d more", len(bad)-3), bad[:3]
 	}
-	return fmt.Errorf("it holds %w (%s%s): it was saved by a server with another master key, or it is damaged; "+
+	return 0, fmt.Errorf("it holds %w (%s%s): it was saved by a server with another master key, or it is damaged; "+
 		"restore it with that server's master key (TWINEX_MASTER_KEY_FILE), or choose another snapshot", ErrSealedSecrets, strings.Join(bad, ", "), more)
 }
 
@@ -238,7 +239,7 @@ func (m *App) swap(ctx context.Context, what string, replace func(db string) err
 		st, err = m.openState(ctx, 0)
 	}
 	if err == nil {
-		if err = checkSealed(ctx, st); err != nil {
+		if _, err = checkSealed(ctx, st); err != nil {
 			st.close()
 		}
 	}
