@@ -76,7 +76,7 @@ type File struct {
 	size int64     // its size
 	last uint64
 	buf  []byte
-	rbuf []byte // Open's and Replay's read buffer
+	rbuf []byte // Open's and Replay's read buffer, where segments are not mapped
 	bad  error  // set when an append failed: the file may hold part of it
 }
 
@@ -162,10 +162,11 @@ func (j *File) checkHeader(s segment) error {
 // tail is set (the last segment); elsewhere, and for damage that is not a
 // torn tail, it returns an error wrapping ErrDamaged.
 func (j *File) scan(s segment, tail bool, fn func(twinex.JournalRecord) error) (int64, error) {
-	data, err := j.read(s.path)
+	data, done, err := j.read(s.path)
 	if err != nil {
 		return 0, fmt.Errorf("journal: %w", err)
 	}
+	defer done()
 	damaged := func(off int64, what string) error {
 		return fmt.Errorf("%w: %s at byte %d: %s (the last good record is sequence %d). "+
 			"Twinex will not start on a journal it cannot read whole: restore the data directory from a backup "+
@@ -241,26 +242,32 @@ func (j *File) recordAfter(data []byte, off int64) bool {
 	return false
 }
 
-// read reads a whole segment into j.rbuf, reused from one segment to the
-// next (records passed to Replay's fn are valid only during the call).
-func (j *File) read(path string) ([]byte, error) {
+// read returns a whole segment's bytes, valid until done is called: the
+// file mapped into memory where the system allows it (no copy, and none of
+// the fresh memory a copy would fault in, which costs more than the read
+// itself), else read into j.rbuf, reused from one segment to the next.
+// Records passed to Replay's fn are valid only during the call.
+func (j *File) read(path string) (data []byte, done func(), err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	info, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	if data, done, ok := mapFile(f, info.Size()); ok {
+		return data, done, nil
 	}
 	if n := int(info.Size()); cap(j.rbuf) < n {
 		j.rbuf = make([]byte, n)
 	}
 	b := j.rbuf[:info.Size()]
 	if _, err := io.ReadFull(f, b); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return b, nil
+	return b, func() {}, nil
 }
 
 func allZero(b []byte) bool {
