@@ -164,6 +164,9 @@ type pending struct {
 	snaps   []*Snapshot
 	seq     uint64
 	applied time.Duration // the sequencer's time on the batch, when measured
+	// closed: the orders a recovery's replay closed, encoded; decoded into
+	// batch.Orders when it is projected.
+	closed *closedOrders
 }
 
 // Core is a running sequencer and committer.

@@ -26,8 +26,13 @@ func (c *Core) projector(done chan struct{}) {
 	defer close(done)
 	ctx := context.Background()
 	ps := &projection{lastCheckpoint: time.Now()}
-	if c.recovered != nil {
-		ps.taken = append(ps.taken, c.recovered)
+	if p := c.recovered; p != nil {
+		var err error
+		if p.batch.Orders, err = p.closed.appendTo(p.batch.Orders); err != nil {
+			c.projectionFailed(ps, err)
+		}
+		p.closed = nil
+		ps.taken = append(ps.taken, p)
 		c.projectTaken(ctx, ps)
 	}
 	timer := time.NewTimer(time.Hour)
@@ -102,11 +107,7 @@ func (c *Core) projectTaken(ctx context.Context, ps *projection) {
 		return
 	}
 	if err := c.cfg.Store.Project(ctx, &ps.acc); err != nil {
-		err = fmt.Errorf("core: project: %w", err)
-		c.failed.CompareAndSwap(nil, &err)
-		c.log.Error("projecting the journal failed; the exchange stops taking commands until restarted", "err", err)
-		ps.failed = true
-		c.advance(0) // wake readers: they see the failure
+		c.projectionFailed(ps, err)
 		return
 	}
 	c.advance(ps.acc.JournalSeq)
@@ -114,6 +115,16 @@ func (c *Core) projectTaken(ctx context.Context, ps *projection) {
 		c.checkpoint(ctx, false)
 		ps.lastCheckpoint = time.Now()
 	}
+}
+
+// projectionFailed stops the projection: nothing more is written, and the
+// exchange takes no more commands.
+func (c *Core) projectionFailed(ps *projection, err error) {
+	err = fmt.Errorf("core: project: %w", err)
+	c.failed.CompareAndSwap(nil, &err)
+	c.log.Error("projecting the journal failed; the exchange stops taking commands until restarted", "err", err)
+	ps.failed = true
+	c.advance(0) // wake readers: they see the failure
 }
 
 // checkpoint makes the projection durable and drops the journal records it

@@ -161,12 +161,13 @@ func (c *Core) replay(ctx context.Context, st *twinex.State, rules string) error
 	pristine := st.JournalSeq == 0 && st.Counters == (twinex.Counters{}) && len(st.Balances) == 0
 	foreign := stored != j.ID() && !(stored == "" && pristine)
 	// The engine and the market data keep what changed until taken, the
-	// latest state of each once, so the whole replay is taken as one
-	// batch at the end; only the new rows and the key uses are gathered
-	// per record.
-	acc := &pending{}
+	// latest state of each once, so the replay takes them as one batch at
+	// its end. Only the orders it closes are taken as it goes, encoded
+	// (so that they are reused, not each allocated and held), with the
+	// new rows and the key uses gathered per record.
+	acc := &pending{closed: &closedOrders{}}
 	b := &acc.batch
-	rp := &replayed{b: b, uses: map[string]int{}}
+	rp := &replayed{b: b, uses: map[string]int{}, take: acc.closed.add, out: engine.Output{NoEvents: true}}
 	check := func(twinex.JournalRecord) error {
 		if foreign {
 			return fmt.Errorf("the journal (id %s) was not written with this database (journal id %q) and holds records after its sequence %d; "+
@@ -217,8 +218,9 @@ func (c *Core) replay(ctx context.Context, st *twinex.State, rules string) error
 
 // replayed is what a replay gathered so far.
 type replayed struct {
-	b                 *twinex.Batch  // the new rows, key uses, replay marks and meta
-	uses              map[string]int // key id -> its use in b.KeyUses
+	b                 *twinex.Batch       // the new rows, key uses, replay marks and meta
+	uses              map[string]int      // key id -> its use in b.KeyUses
+	take              func(*twinex.Order) // the orders closed go to the pending's closedOrders
 	out               engine.Output
 	records, commands int
 }
@@ -232,6 +234,7 @@ func (c *Core) replayRecord(rp *replayed, d *decoded) {
 		c.x.Apply(&r.cmds[i], &rp.out)
 	}
 	c.md.Apply(rp.out.Trades)
+	c.x.TakeClosed(rp.take)
 	b.Trades = append(b.Trades, rp.out.Trades...)
 	b.Transfers = append(b.Transfers, rp.out.Transfers...)
 	for _, u := range r.uses {

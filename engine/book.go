@@ -13,7 +13,8 @@ type order struct {
 	acct         *account
 	bk           *book
 	dirty        bool // changed since the last TakeChanges
-	closed       bool // filled or cancelled; freed at the next TakeChanges
+	closed       bool // filled or cancelled; freed at the next TakeChanges or TakeClosed
+	at           int  // its place in Exchange.dirty, while dirty
 }
 
 // level is one price level: a FIFO of resting orders and their total.

@@ -133,9 +133,12 @@ type Output struct {
 	Events    []Event
 	Trades    []twinex.Trade
 	Transfers []twinex.Transfer
+	// NoEvents leaves Events empty: a replay, whose events no one hears,
+	// does not copy an order into each.
+	NoEvents bool
 }
 
-// Reset empties the output, keeping its storage.
+// Reset empties the output, keeping its storage (and NoEvents).
 func (o *Output) Reset() {
 	o.Events, o.Trades, o.Transfers = o.Events[:0], o.Trades[:0], o.Transfers[:0]
 }

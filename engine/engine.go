@@ -172,11 +172,36 @@ func (x *Exchange) markDirty(o *order) {
 	o.Updated = x.now
 	if !o.dirty {
 		o.dirty = true
+		o.at = len(x.dirty)
 		x.dirty = append(x.dirty, o)
 	}
 }
 
+// TakeClosed passes the final state of every order closed since the last
+// TakeChanges or TakeClosed to take, and frees those orders for reuse:
+// TakeChanges no longer reports them. A long replay takes them record by
+// record, so that its orders are reused rather than each allocated and
+// all held until the end.
+func (x *Exchange) TakeClosed(take func(*twinex.Order)) {
+	for _, o := range x.closed {
+		take(&o.Order)
+		if o.dirty {
+			last := x.dirty[len(x.dirty)-1]
+			x.dirty[o.at], last.at = last, o.at
+			x.dirty[len(x.dirty)-1] = nil
+			x.dirty = x.dirty[:len(x.dirty)-1]
+		}
+		*o = order{}
+		x.pool = append(x.pool, o)
+	}
+	clear(x.closed)
+	x.closed = x.closed[:0]
+}
+
 func (x *Exchange) emit(k EventKind, o *order, f Fill) {
+	if x.out.NoEvents {
+		return
+	}
 	x.out.Events = append(x.out.Events, Event{Kind: k, Order: o.Order, Fill: f})
 }
 

@@ -205,11 +205,20 @@ func benchRestart(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "workload seed")
 	fs.IntVar(&cfg.Journaled, "journaled", 0, "commands in the journal after the last checkpoint, replayed at the restart")
 	kind := fs.String("journal", "file", "the journal: file, table or none (as in bench engine)")
+	restartProfile := fs.String("restart-cpuprofile", "", "write a CPU profile of the timed restart alone to this file")
 	cfg.OpenStore = func(path string) (twinex.ExchangeStore, error) { return sqlite.Open(path) }
 	return profiled(fs, args, stdout, func() (bench.RestartResult, error) {
 		var err error
 		if cfg.OpenJournal, err = journalOpener(*kind); err != nil {
 			return bench.RestartResult{}, err
+		}
+		if *restartProfile != "" {
+			f, err := os.Create(*restartProfile)
+			if err != nil {
+				return bench.RestartResult{}, err
+			}
+			defer f.Close()
+			cfg.Profile = f
 		}
 		return bench.Restart(ctx, cfg)
 	})
