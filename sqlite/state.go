@@ -20,14 +20,18 @@ func (db *DB) LoadState(ctx context.Context) (*twinex.State, error) {
 		return nil, fmt.Errorf("load state: %w", err)
 	}
 	defer tx.Rollback()
-	s, err := loadState(ctx, tx)
+	s, err := db.loadState(ctx, tx)
 	if err != nil {
 		return nil, fmt.Errorf("load state: %w", err)
 	}
 	return s, nil
 }
 
-func loadState(ctx context.Context, tx *sql.Tx) (*twinex.State, error) {
+// parallelOrders is the count of open orders from which LoadState reads
+// them in two halves at once.
+const parallelOrders = 20_000
+
+func (db *DB) loadState(ctx context.Context, tx *sql.Tx) (*twinex.State, error) {
 	s := &twinex.State{Meta: map[string]string{}}
 	c := &s.Counters
 	err := tx.QueryRowContext(ctx, `SELECT order_id, trade_id, transfer_id, seq, time FROM counters WHERE id = 1`).
@@ -48,15 +52,17 @@ func loadState(ctx context.Context, tx *sql.Tx) (*twinex.State, error) {
 		return nil, fmt.Errorf("open orders: %w", err)
 	}
 	s.OpenOrders = make([]twinex.Order, 0, n)
-	rows, err := tx.QueryContext(ctx, `SELECT `+orderCols+` FROM orders WHERE status IN (1, 2) ORDER BY seq`)
-	if err != nil {
-		return nil, fmt.Errorf("open orders: %w", err)
-	}
-	if s.OpenOrders, err = scanOrders(rows, s.OpenOrders); err != nil {
-		return nil, fmt.Errorf("open orders: %w", err)
+	if n < parallelOrders || !db.openOrdersInHalves(ctx, tx, s) {
+		rows, err := tx.QueryContext(ctx, `SELECT `+orderCols+` FROM orders WHERE status IN (1, 2) ORDER BY seq`)
+		if err != nil {
+			return nil, fmt.Errorf("open orders: %w", err)
+		}
+		if s.OpenOrders, err = scanOrders(rows, s.OpenOrders[:0]); err != nil {
+			return nil, fmt.Errorf("open orders: %w", err)
+		}
 	}
 
-	rows, err = tx.QueryContext(ctx, `SELECT `+balanceCols+` FROM balances ORDER BY account_id, currency`)
+	rows, err := tx.QueryContext(ctx, `SELECT `+balanceCols+` FROM balances ORDER BY account_id, currency`)
 	if err != nil {
 		return nil, fmt.Errorf("balances: %w", err)
 	}
@@ -102,6 +108,77 @@ func loadState(ctx context.Context, tx *sql.Tx) (*twinex.State, error) {
 		return nil, fmt.Errorf("meta: %w", err)
 	}
 	return s, nil
+}
+
+// openOrdersInHalves reads the open orders into s.OpenOrders (made with
+// room for all of them) in two halves at once: the later half in a read
+// transaction of its own, on another connection and core, since scanning
+// rows costs several microseconds each and a restart waits for all of
+// them. That transaction must see what tx sees: it checks the counters and
+// the journal sequence (every write of the exchange changes the counters)
+// and the count of open orders. It reports false, having read nothing
+// into s, when they differ or either half fails, and the caller reads them
+// in one scan instead.
+func (db *DB) openOrdersInHalves(ctx context.Context, tx *sql.Tx, s *twinex.State) bool {
+	n := cap(s.OpenOrders)
+	var split int64
+	if err := tx.QueryRowContext(ctx, `SELECT seq FROM orders WHERE status IN (1, 2) ORDER BY seq LIMIT 1 OFFSET ?`, n/2).Scan(&split); err != nil {
+		return false
+	}
+	var later int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM orders WHERE status IN (1, 2) AND seq >= ?`, split).Scan(&later); err != nil || later > n {
+		return false
+	}
+	all := s.OpenOrders[:n]
+	first, second := all[:0:n-later], all[n-later:n-later]
+	done := make(chan bool, 1)
+	go func() {
+		tx2, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			done <- false
+			return
+		}
+		defer tx2.Rollback()
+		var c twinex.Counters
+		var seq int64
+		var count int
+		err = tx2.QueryRowContext(ctx, `SELECT (SELECT order_id FROM counters WHERE id = 1), (SELECT trade_id FROM counters WHERE id = 1),
+			(SELECT transfer_id FROM counters WHERE id = 1), (SELECT seq FROM counters WHERE id = 1), (SELECT time FROM counters WHERE id = 1),
+			(SELECT seq FROM journal_state WHERE id = 1), (SELECT COUNT(*) FROM orders WHERE status IN (1, 2))`).
+			Scan(nullInt{&c.OrderID}, nullInt{&c.TradeID}, nullInt{&c.TransferID}, nullInt{&c.Seq}, nullInt{&c.Time}, nullInt{&seq}, &count)
+		if err != nil || c != s.Counters || uint64(seq) != s.JournalSeq || count != n {
+			done <- false
+			return
+		}
+		rows, err := tx2.QueryContext(ctx, `SELECT `+orderCols+` FROM orders WHERE status IN (1, 2) AND seq >= ? ORDER BY seq`, split)
+		if err == nil {
+			second, err = scanOrders(rows, second)
+		}
+		done <- err == nil && len(second) == later && cap(second) == later
+	}()
+	rows, err := tx.QueryContext(ctx, `SELECT `+orderCols+` FROM orders WHERE status IN (1, 2) AND seq < ? ORDER BY seq`, split)
+	if err == nil {
+		first, err = scanOrders(rows, first)
+	}
+	ok := <-done && err == nil && len(first) == n-later && cap(first) == n-later
+	if !ok {
+		clear(all)
+		return false
+	}
+	s.OpenOrders = all
+	return true
+}
+
+// nullInt scans an integer that may be NULL (as 0).
+type nullInt struct{ p *int64 }
+
+func (v nullInt) Scan(src any) error {
+	var n sql.NullInt64
+	if err := n.Scan(src); err != nil {
+		return err
+	}
+	*v.p = n.Int64
+	return nil
 }
 
 // JournalID returns the id of the journal the projection was written with

@@ -328,6 +328,41 @@ func testOpenOrders(t *testing.T, h *harness) {
 	}
 }
 
+// testManyOpenOrders: enough open orders that a store may read them in
+// parts at once (the SQLite store does from 20,000): all of them, once
+// each, in Seq order, closed ones left out.
+func testManyOpenOrders(t *testing.T, h *harness) {
+	const n = 25_001
+	var b twinex.Batch
+	var want []int64
+	for i := range n {
+		id := int64(i + 1)
+		o := order(id, 100+id%7)
+		// Seq order is not id order; every fifth order is closed.
+		o.Seq = int64(n - i)
+		if i%5 == 0 {
+			o.Status = twinex.StatusFilled
+		} else {
+			want = append(want, id)
+		}
+		b.Orders = append(b.Orders, o)
+	}
+	b.Counters = twinex.Counters{OrderID: n, Seq: n, Time: 99}
+	b.JournalSeq = 3
+	h.commit(&b)
+	slices.Reverse(want)
+	for range 2 { // and again after reopening
+		st := h.state()
+		if got := orderIDs(st.OpenOrders); !slices.Equal(got, want) {
+			t.Fatalf("%d open orders read, want %d, in Seq order", len(got), len(want))
+		}
+		if o := st.OpenOrders[len(want)/2]; o != b.Orders[o.ID-1] {
+			t.Fatalf("open order read back as %+v, written %+v", o, b.Orders[o.ID-1])
+		}
+		h.reopen()
+	}
+}
+
 func testCounters(t *testing.T, h *harness) {
 	c := twinex.Counters{OrderID: 10, TradeID: 20, TransferID: 30, Seq: 40, Time: 50}
 	h.commit(&twinex.Batch{Counters: c})

@@ -44,6 +44,7 @@ func Run(t *testing.T, open Opener) {
 		{"StateUpserts", testStateUpserts},
 		{"WideValues", testWideValues},
 		{"OpenOrders", testOpenOrders},
+		{"ManyOpenOrders", testManyOpenOrders},
 		{"Counters", testCounters},
 		{"Meta", testMeta},
 		{"OrderNotFound", testOrderNotFound},
