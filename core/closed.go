@@ -8,6 +8,55 @@ import (
 	"github.com/twinex/twinex"
 )
 
+// replayRows are the rows a replay gathers outside its batch, which hold
+// most of its memory: stored so that none grows by copying into fresh
+// memory, whose page faults cost more than the copy.
+type replayRows struct {
+	closed    closedOrders
+	trades    chunks[twinex.Trade]
+	transfers chunks[twinex.Transfer]
+}
+
+// addTo adds the rows to b.
+func (r *replayRows) addTo(b *twinex.Batch) error {
+	b.Trades = r.trades.appendTo(b.Trades)
+	b.Transfers = r.transfers.appendTo(b.Transfers)
+	var err error
+	b.Orders, err = r.closed.appendTo(b.Orders)
+	return err
+}
+
+// chunks is a list kept in chunks made once each.
+type chunks[T any] struct {
+	list [][]T
+	n    int
+}
+
+// chunkLen is the length of a chunk.
+const chunkLen = 4096
+
+func (c *chunks[T]) add(xs []T) {
+	for len(xs) > 0 {
+		k := len(c.list) - 1
+		if k < 0 || len(c.list[k]) == cap(c.list[k]) {
+			c.list = append(c.list, make([]T, 0, chunkLen))
+			k++
+		}
+		m := min(len(xs), cap(c.list[k])-len(c.list[k]))
+		c.list[k] = append(c.list[k], xs[:m]...)
+		xs = xs[m:]
+		c.n += m
+	}
+}
+
+func (c *chunks[T]) appendTo(dst []T) []T {
+	dst = slices.Grow(dst, c.n)
+	for _, l := range c.list {
+		dst = append(dst, l...)
+	}
+	return dst
+}
+
 // closedOrders holds the final states of the orders a replay closes,
 // encoded as they close. A replay of a million commands closes most of the
 // orders it places; held as twinex.Orders (about 200 bytes each, strings

@@ -2,6 +2,7 @@ package core
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/twinex/twinex"
@@ -44,5 +45,24 @@ func TestClosedOrdersKeepEveryField(t *testing.T) {
 	l.chunks[len(l.chunks)-1] = l.chunks[len(l.chunks)-1][:len(l.chunks[len(l.chunks)-1])-1]
 	if _, err := l.appendTo(nil); err == nil {
 		t.Fatal("a cut chunk decoded without an error")
+	}
+}
+
+func TestChunksKeepOrder(t *testing.T) {
+	var c chunks[int]
+	var want []int
+	for i := range 3000 {
+		xs := make([]int, i%7)
+		for k := range xs {
+			xs[k] = len(want)
+			want = append(want, len(want))
+		}
+		c.add(xs)
+	}
+	if len(c.list) < 2 {
+		t.Fatalf("%d values in %d chunk: the test wants several", len(want), len(c.list))
+	}
+	if got := c.appendTo([]int{-1}); got[0] != -1 || !slices.Equal(got[1:], want) {
+		t.Fatalf("chunks gave back %d values, not the %d added in order", len(got)-1, len(want))
 	}
 }

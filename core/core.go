@@ -164,9 +164,9 @@ type pending struct {
 	snaps   []*Snapshot
 	seq     uint64
 	applied time.Duration // the sequencer's time on the batch, when measured
-	// closed: the orders a recovery's replay closed, encoded; decoded into
-	// batch.Orders when it is projected.
-	closed *closedOrders
+	// replay: the rows a recovery's replay gathered outside batch, added
+	// to it when it is projected.
+	replay *replayRows
 }
 
 // Core is a running sequencer and committer.

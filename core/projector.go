@@ -27,11 +27,10 @@ func (c *Core) projector(done chan struct{}) {
 	ctx := context.Background()
 	ps := &projection{lastCheckpoint: time.Now()}
 	if p := c.recovered; p != nil {
-		var err error
-		if p.batch.Orders, err = p.closed.appendTo(p.batch.Orders); err != nil {
+		if err := p.replay.addTo(&p.batch); err != nil {
 			c.projectionFailed(ps, err)
 		}
-		p.closed = nil
+		p.replay = nil
 		ps.taken = append(ps.taken, p)
 		c.projectTaken(ctx, ps)
 	}

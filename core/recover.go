@@ -164,10 +164,12 @@ func (c *Core) replay(ctx context.Context, st *twinex.State, rules string) error
 	// latest state of each once, so the replay takes them as one batch at
 	// its end. Only the orders it closes are taken as it goes, encoded
 	// (so that they are reused, not each allocated and held), with the
-	// new rows and the key uses gathered per record.
-	acc := &pending{closed: &closedOrders{}}
+	// new rows (in chunks, never copied to grow) and the key uses
+	// gathered per record.
+	rows := &replayRows{}
+	acc := &pending{replay: rows}
 	b := &acc.batch
-	rp := &replayed{b: b, uses: map[string]int{}, take: acc.closed.add, out: engine.Output{NoEvents: true}}
+	rp := &replayed{b: b, rows: rows, uses: map[string]int{}, take: rows.closed.add, out: engine.Output{NoEvents: true}}
 	check := func(twinex.JournalRecord) error {
 		if foreign {
 			return fmt.Errorf("the journal (id %s) was not written with this database (journal id %q) and holds records after its sequence %d; "+
@@ -220,7 +222,8 @@ func (c *Core) replay(ctx context.Context, st *twinex.State, rules string) error
 type replayed struct {
 	b                 *twinex.Batch       // the new rows, key uses, replay marks and meta
 	uses              map[string]int      // key id -> its use in b.KeyUses
-	take              func(*twinex.Order) // the orders closed go to the pending's closedOrders
+	rows              *replayRows         // the closed orders, trades and transfers
+	take              func(*twinex.Order) // rows.closed.add
 	out               engine.Output
 	records, commands int
 }
@@ -235,8 +238,8 @@ func (c *Core) replayRecord(rp *replayed, d *decoded) {
 	}
 	c.md.Apply(rp.out.Trades)
 	c.x.TakeClosed(rp.take)
-	b.Trades = append(b.Trades, rp.out.Trades...)
-	b.Transfers = append(b.Transfers, rp.out.Transfers...)
+	rp.rows.trades.add(rp.out.Trades)
+	rp.rows.transfers.add(rp.out.Transfers)
 	for _, u := range r.uses {
 		if i, ok := rp.uses[u.ID]; !ok {
 			rp.uses[u.ID] = len(b.KeyUses)
