@@ -12,9 +12,9 @@ type order struct {
 	aprev, anext *order // the account's open orders, oldest first
 	acct         *account
 	bk           *book
-	dirty        bool // changed since the last TakeChanges
-	closed       bool // filled or cancelled; freed at the next TakeChanges or TakeClosed
-	at           int  // its place in Exchange.dirty, while dirty
+	dirty        bool  // changed since the last TakeChanges
+	closed       bool  // filled or cancelled; freed at the next TakeChanges or TakeClosed
+	at           int32 // its place in Exchange.dirty, while dirty (an int32 keeps order at 256 bytes)
 }
 
 // level is one price level: a FIFO of resting orders and their total.

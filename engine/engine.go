@@ -172,7 +172,7 @@ func (x *Exchange) markDirty(o *order) {
 	o.Updated = x.now
 	if !o.dirty {
 		o.dirty = true
-		o.at = len(x.dirty)
+		o.at = int32(len(x.dirty))
 		x.dirty = append(x.dirty, o)
 	}
 }
