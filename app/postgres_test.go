@@ -4,9 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -85,4 +90,151 @@ func TestSharedStoreRoles(t *testing.T) {
 			t.Fatal("the standby did not lead after the leader closed")
 		}
 	}
+}
+
+// freezer is a TCP proxy to target that can stop passing bytes without
+// closing anything: a network that went silent, as when a cable is pulled
+// or a firewall starts dropping packets.
+type freezer struct {
+	ln     net.Listener
+	target string
+	frozen atomic.Bool
+}
+
+func newFreezer(t *testing.T, target string) *freezer {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &freezer{ln: ln, target: target}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go f.serve(c)
+		}
+	}()
+	return f
+}
+
+func (f *freezer) serve(c net.Conn) {
+	for f.frozen.Load() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	d, err := net.Dial("tcp", f.target)
+	if err != nil {
+		c.Close()
+		return
+	}
+	pump := func(dst, src net.Conn) {
+		defer dst.Close()
+		defer src.Close()
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := src.Read(buf)
+			for f.frozen.Load() {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if n > 0 {
+				if _, err := dst.Write(buf[:n]); err != nil {
+					return
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}
+	go pump(d, c)
+	pump(c, d)
+}
+
+// syncBuffer is a log both the server and the test touch.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestLeaderCutOffStepsDown: the leader's network to PostgreSQL goes silent
+// (nothing closed, nothing answered) while its simulator commits. It steps
+// down without waiting on the writes in flight, and its role loop goes on
+// (it tries the lease again, and fails, while the network is still silent);
+// the standby takes over. Once the network is back the old leader stands by
+// under the new one.
+func TestLeaderCutOffStepsDown(t *testing.T) {
+	ctx := context.Background()
+	store := pg.Schema(t)
+	u, err := neturl.Parse(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFreezer(t, u.Host)
+	u.Host = f.ln.Addr().String()
+	dir := t.TempDir()
+	lease := Lease{TTL: 2 * time.Second, Every: 100 * time.Millisecond}
+	var logs syncBuffer
+	a := &App{Listen: "127.0.0.1:0", DataDir: dir, Store: u.String(), Lease: lease,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	if err := a.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	var blogs syncBuffer
+	b := &App{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Store: store, Lease: lease,
+		Logger: slog.New(slog.NewTextHandler(&blogs, nil))}
+	if err := b.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if status, _, body := get(t, "http://"+a.Addr()+"/healthz"); status != 200 || !strings.Contains(body, `"role":"leader"`) {
+		t.Fatalf("the first server does not lead: %d %s", status, body)
+	}
+	time.Sleep(300 * time.Millisecond) // the simulator commits meanwhile
+	f.frozen.Store(true)
+	frozen := time.Now()
+	waitFor := func(what string, within time.Duration, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(within); !ok(); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within %s; the cut-off server's log:\n%s\nthe standby's:\n%s", what, within, logs.String(), blogs.String())
+			}
+		}
+	}
+	waitFor("the cut-off leader steps down", 15*time.Second, func() bool {
+		return strings.Contains(logs.String(), "stepping down")
+	})
+	// Its role loop is not held by the dead connections: it tries the
+	// lease again (and cannot reach it) while the network is still silent.
+	// Closing its state first waits out the bounded drains (up to 15 s:
+	// WebSockets, then mailing the last alerts, which needs the database).
+	waitFor("the cut-off server tries the lease again", 40*time.Second, func() bool {
+		l := logs.String()
+		i := strings.Index(l, "stepping down")
+		return strings.Contains(l[i:], "reading the lease failed")
+	})
+	t.Logf("the cut-off server tried the lease again %s after its network went silent", time.Since(frozen).Round(time.Millisecond))
+	waitFor("the standby leads", 20*time.Second, func() bool {
+		status, _, _ := get(t, "http://"+b.Addr()+"/v1/pubticker/btcusd")
+		return status == 200
+	})
+	f.frozen.Store(false)
+	waitFor("the old leader stands by under the new one", 20*time.Second, func() bool {
+		status, _, body := get(t, "http://"+a.Addr()+"/healthz")
+		return status == 200 && strings.Contains(body, `"role":"standby"`) && strings.Contains(body, b.holder)
+	})
 }

@@ -198,7 +198,11 @@ func (m *App) tick(ctx context.Context) {
 func (m *App) tryLead(ctx context.Context) {
 	sent := time.Now()
 	_, _, _, prev := m.role.get()
-	token, cur, err := m.ctl.Acquire(ctx, m.holder, m.advertised(), m.Lease.TTL)
+	// Every lease call is bounded: one on a connection that died without
+	// a word would otherwise hold the role loop for many minutes.
+	actx, cancel := context.WithTimeout(ctx, m.Lease.TTL)
+	token, cur, err := m.ctl.Acquire(actx, m.holder, m.advertised(), m.Lease.TTL)
+	cancel()
 	if err != nil {
 		if ctx.Err() == nil {
 			m.Logger.Warn("reading the lease failed", "err", err)
@@ -225,7 +229,10 @@ func (m *App) tryLead(ctx context.Context) {
 				return
 			case <-t.C:
 				sent := time.Now()
-				if m.ctl.Renew(ctx, token, m.Lease.TTL) == nil {
+				rctx, cancel := context.WithTimeout(ctx, m.Lease.TTL)
+				err := m.ctl.Renew(rctx, token, m.Lease.TTL)
+				cancel()
+				if err == nil {
 					m.role.mu.Lock()
 					m.role.renewed = sent
 					m.role.mu.Unlock()
@@ -238,7 +245,9 @@ func (m *App) tryLead(ctx context.Context) {
 	close(recovered)
 	if err != nil {
 		m.Logger.Error("recovering the exchange failed; giving the lease up", "err", err)
-		m.ctl.Resign(context.WithoutCancel(ctx), token)
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.Lease.TTL)
+		m.ctl.Resign(rctx, token)
+		cancel()
 		return
 	}
 	st.start(m.linkBase())
@@ -266,6 +275,11 @@ func (m *App) stepDown(why string, resign bool) {
 	m.st = nil
 	m.mu.Unlock()
 	if st != nil {
+		// The exchange's writes in flight are cut short rather than
+		// waited for: the database may be unreachable (a connection that
+		// died without a word would hold them for many minutes), and a
+		// deposed leader's writes fail through the fence anyway.
+		st.core.Abort()
 		if err := st.close(); err != nil {
 			m.Logger.Warn("closing the deposed state", "err", err)
 		}

@@ -199,7 +199,12 @@ type Core struct {
 	projAdvance chan struct{}
 	wanted      chan struct{} // a reader waits for the projection
 	recovered   *pending      // the recovery's replay, the projector's first job
-	buf         []byte        // the committer's record buffer
+
+	// storeCtx is the context of the committer's and the projector's store
+	// and journal calls; Abort cancels it.
+	storeCtx context.Context
+	abort    context.CancelFunc
+	buf      []byte // the committer's record buffer
 }
 
 // Open recovers the exchange from the store (books, balances, holds,
@@ -250,6 +255,7 @@ func Open(ctx context.Context, cfg Config) (*Core, error) {
 	if err := c.recover(ctx); err != nil {
 		return nil, err
 	}
+	c.storeCtx, c.abort = context.WithCancel(context.Background())
 	pool := 2
 	if cfg.Journal != nil {
 		pool = 2 + cfg.MaxLag
@@ -268,6 +274,17 @@ func Open(ctx context.Context, cfg Config) (*Core, error) {
 		go c.commit(nil)
 	}
 	return c, nil
+}
+
+// Abort cancels the store and journal writes in flight and makes every
+// later one fail at once, so that a server letting go of a database it can
+// no longer reach (a leader deposed, or cut off) need not wait on a
+// connection that died without a word: Close then returns once the
+// goroutines have seen it. The commands of a batch whose write was cut
+// short get an error, never an acknowledgement; whether the write reached
+// the database is for the next recovery to find, as after a crash.
+func (c *Core) Abort() {
+	c.abort()
 }
 
 // Do submits one command and waits until its batch is durable. The error
@@ -369,6 +386,7 @@ func (c *Core) Err() error {
 // applied, committed and answered, and stops the goroutines. It does not
 // close the store.
 func (c *Core) Close() error {
+	defer c.abort()
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -480,4 +481,65 @@ func TestReplayRefusesChangedMarketRules(t *testing.T) {
 	}
 	checkCore(t, c)
 	c.Close()
+}
+
+// stuckJournal's appends hang until their context ends, as on a database
+// connection that died without a word.
+type stuckJournal struct {
+	*journal.File
+	once  sync.Once
+	stuck chan struct{}
+}
+
+func (j *stuckJournal) Append(ctx context.Context, _ []twinex.JournalRecord) error {
+	j.once.Do(func() { close(j.stuck) })
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// Abort frees a core whose write hangs: the command in flight gets an
+// error that says its outcome is unknown (never an acknowledgement), and
+// Close returns.
+func TestAbortCutsAHangingWriteShort(t *testing.T) {
+	dir := t.TempDir()
+	db := openStore(t, dir)
+	defer db.Close()
+	f, err := journal.Open(filepath.Join(dir, "journal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	j := &stuckJournal{File: f, stuck: make(chan struct{})}
+	c, err := Open(context.Background(), Config{Store: db, Journal: j, Markets: twinex.DefaultMarkets(), Now: fixedClock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Do(context.Background(), deposit(100, "USD", usd(5)))
+		done <- err
+	}()
+	<-j.stuck
+	select {
+	case err := <-done:
+		t.Fatalf("the command returned while its write hung: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	c.Abort()
+	var err2 error
+	select {
+	case err2 = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the command still waits after Abort")
+	}
+	if !errors.Is(err2, twinex.ErrOutcomeUnknown) || twinex.ErrorReason(err2) != twinex.System {
+		t.Fatalf("the command's error is %v, want a System error whose outcome is unknown", err2)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- c.Close() }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close still waits after Abort")
+	}
 }

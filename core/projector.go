@@ -24,7 +24,7 @@ type projection struct {
 // KeepJournal) dropped from the journal.
 func (c *Core) projector(done chan struct{}) {
 	defer close(done)
-	ctx := context.Background()
+	ctx := c.storeCtx
 	ps := &projection{lastCheckpoint: time.Now()}
 	if p := c.recovered; p != nil {
 		if err := p.replay.addTo(&p.batch); err != nil {

@@ -1,7 +1,6 @@
 package core
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -185,7 +184,7 @@ func (c *Core) commit(projected chan struct{}) {
 		}
 		close(c.done)
 	}()
-	ctx := context.Background()
+	ctx := c.storeCtx
 	for p := range c.commits {
 		err := c.Err()
 		var t0 time.Time
@@ -204,6 +203,10 @@ func (c *Core) commit(projected chan struct{}) {
 				}
 			} else {
 				cerr = c.cfg.Store.Commit(ctx, &p.batch)
+			}
+			if cerr != nil && ctx.Err() != nil && !errors.Is(cerr, twinex.ErrOutcomeUnknown) {
+				// Abort cut the write short: it may have reached the store.
+				cerr = fmt.Errorf("%w (cut short: %w)", cerr, twinex.ErrOutcomeUnknown)
 			}
 			if cerr != nil {
 				err = fmt.Errorf("core: commit: %w", cerr)
