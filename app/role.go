@@ -219,29 +219,39 @@ func (m *App) tryLead(ctx context.Context) {
 	m.role.mu.Lock()
 	m.role.token, m.role.renewed = token, sent
 	m.role.mu.Unlock()
+	// The recovery is cut short if the lease cannot be renewed for a
+	// whole TTL (a standby may lead by then): one stuck on a connection
+	// that died without a word would otherwise hold the role loop.
+	octx, lost := context.WithCancel(ctx)
+	defer lost()
 	recovered := make(chan struct{})
 	go func() {
 		t := time.NewTicker(m.Lease.Every)
 		defer t.Stop()
+		renewed := sent
 		for {
 			select {
 			case <-recovered:
 				return
 			case <-t.C:
-				sent := time.Now()
+				at := time.Now()
 				rctx, cancel := context.WithTimeout(ctx, m.Lease.TTL)
 				err := m.ctl.Renew(rctx, token, m.Lease.TTL)
 				cancel()
-				if err == nil {
+				switch {
+				case err == nil:
+					renewed = at
 					m.role.mu.Lock()
-					m.role.renewed = sent
+					m.role.renewed = at
 					m.role.mu.Unlock()
+				case errors.Is(err, postgres.ErrDeposed) || time.Since(renewed) > m.Lease.TTL:
+					lost()
 				}
 			}
 		}
 	}()
 	start := time.Now()
-	st, err := m.openState(ctx, token)
+	st, err := m.openState(octx, token)
 	close(recovered)
 	if err != nil {
 		m.Logger.Error("recovering the exchange failed; giving the lease up", "err", err)
@@ -259,6 +269,11 @@ func (m *App) tryLead(ctx context.Context) {
 	m.role.mu.Unlock()
 	m.Logger.Info("leading: serving", "token", token, "recovered_in", time.Since(start).Round(time.Millisecond))
 }
+
+// stepDownWait bounds how long a step-down waits for the deposed state to
+// close: past its own bounded drains (5 s for WebSockets, 10 s to mail the
+// last alerts), only a connection that died without a word holds it.
+const stepDownWait = 20 * time.Second
 
 // stepDown stops leading: requests are answered as by a standby at once,
 // the state is closed (its commits fail through the fence, so requests in
@@ -278,10 +293,25 @@ func (m *App) stepDown(why string, resign bool) {
 		// The exchange's writes in flight are cut short rather than
 		// waited for: the database may be unreachable (a connection that
 		// died without a word would hold them for many minutes), and a
-		// deposed leader's writes fail through the fence anyway.
+		// deposed leader's writes fail through the fence anyway. The rest
+		// of the close (a request's own write still holding a connection
+		// of the pool, say) is waited for a bounded time only; it then
+		// finishes in the background, its writes fenced.
 		st.core.Abort()
-		if err := st.close(); err != nil {
-			m.Logger.Warn("closing the deposed state", "err", err)
+		closed := make(chan error, 1)
+		go func() { closed <- st.close() }()
+		select {
+		case err := <-closed:
+			if err != nil {
+				m.Logger.Warn("closing the deposed state", "err", err)
+			}
+		case <-time.After(stepDownWait):
+			m.Logger.Warn("closing the deposed state is taking long; going on as a standby meanwhile", "waited", stepDownWait)
+			go func() {
+				if err := <-closed; err != nil {
+					m.Logger.Warn("closing the deposed state", "err", err)
+				}
+			}()
 		}
 	}
 	if resign {

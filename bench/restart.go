@@ -88,10 +88,19 @@ func Restart(ctx context.Context, cfg RestartConfig) (RestartResult, error) {
 	// of building the data.
 	runtime.GC()
 	debug.FreeOSMemory()
+	profiling := false
+	stopProfile := func() {
+		if profiling {
+			pprof.StopCPUProfile()
+			profiling = false
+		}
+	}
+	defer stopProfile()
 	if cfg.Profile != nil {
 		if err := pprof.StartCPUProfile(cfg.Profile); err != nil {
 			return res, err
 		}
+		profiling = true
 	}
 	cpu0 := cpuOf(os.Getpid())
 	start := time.Now()
@@ -115,9 +124,7 @@ func Restart(ctx context.Context, cfg RestartConfig) (RestartResult, error) {
 		return res, err
 	}
 	res.RestartMS = ms(time.Since(start))
-	if cfg.Profile != nil {
-		pprof.StopCPUProfile()
-	}
+	stopProfile()
 	if cpu1 := cpuOf(os.Getpid()); cpu0 >= 0 && cpu1 >= 0 {
 		res.RestartCPUMS = ms(cpu1 - cpu0)
 	}

@@ -276,13 +276,16 @@ func Open(ctx context.Context, cfg Config) (*Core, error) {
 	return c, nil
 }
 
-// Abort cancels the store and journal writes in flight and makes every
-// later one fail at once, so that a server letting go of a database it can
-// no longer reach (a leader deposed, or cut off) need not wait on a
+// Abort cancels the context of the store and journal writes, those in
+// flight and every later one, so that a server letting go of a database it
+// can no longer reach (a leader deposed, or cut off) need not wait on a
 // connection that died without a word: Close then returns once the
-// goroutines have seen it. The commands of a batch whose write was cut
-// short get an error, never an acknowledgement; whether the write reached
-// the database is for the next recovery to find, as after a crash.
+// goroutines have seen it. (Stores on a network honour the context; the
+// SQLite store and the file journal, which do not wait on one, finish
+// their write.) The commands of a batch whose write was cut short get an
+// error, never an acknowledgement, saying that the outcome is unknown:
+// whether the write reached the database is for the next recovery to find,
+// as after a crash.
 func (c *Core) Abort() {
 	c.abort()
 }

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -204,7 +205,7 @@ func (c *Core) commit(projected chan struct{}) {
 			} else {
 				cerr = c.cfg.Store.Commit(ctx, &p.batch)
 			}
-			if cerr != nil && ctx.Err() != nil && !errors.Is(cerr, twinex.ErrOutcomeUnknown) {
+			if cerr != nil && errors.Is(cerr, context.Canceled) && ctx.Err() != nil && !errors.Is(cerr, twinex.ErrOutcomeUnknown) {
 				// Abort cut the write short: it may have reached the store.
 				cerr = fmt.Errorf("%w (cut short: %w)", cerr, twinex.ErrOutcomeUnknown)
 			}

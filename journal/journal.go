@@ -35,6 +35,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -161,12 +162,25 @@ func (j *File) checkHeader(s segment) error {
 // the offset after the last good record. A torn tail is accepted only when
 // tail is set (the last segment); elsewhere, and for damage that is not a
 // torn tail, it returns an error wrapping ErrDamaged.
-func (j *File) scan(s segment, tail bool, fn func(twinex.JournalRecord) error) (int64, error) {
+func (j *File) scan(s segment, tail bool, fn func(twinex.JournalRecord) error) (good int64, err error) {
 	data, done, err := j.read(s.path)
 	if err != nil {
 		return 0, fmt.Errorf("journal: %w", err)
 	}
 	defer done()
+	// A mapped segment cut shorter while it is read (by another process
+	// on the same directory) or on a failing disk faults on the pages it
+	// lost: that is an error, not a crash.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			f, ok := r.(interface{ Addr() uintptr })
+			if !ok {
+				panic(r)
+			}
+			good, err = 0, fmt.Errorf("journal: reading %s failed (%v): was it cut shorter while open, or is the disk failing?", s.path, f)
+		}
+	}()
 	damaged := func(off int64, what string) error {
 		return fmt.Errorf("%w: %s at byte %d: %s (the last good record is sequence %d). "+
 			"Twinex will not start on a journal it cannot read whole: restore the data directory from a backup "+

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -213,6 +214,9 @@ func benchRestart(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return bench.RestartResult{}, err
 		}
 		if *restartProfile != "" {
+			if fs.Lookup("cpuprofile").Value.String() != "" {
+				return bench.RestartResult{}, errors.New("bench restart: --cpuprofile and --restart-cpuprofile cannot both be on (one CPU profile at a time)")
+			}
 			f, err := os.Create(*restartProfile)
 			if err != nil {
 				return bench.RestartResult{}, err
