@@ -15,7 +15,8 @@
 // current one passes SegmentSize or when Truncate drops everything.
 //
 // Opening reads the last segment whole and the others' headers; Replay
-// reads the records it needs and checks them. A crash can tear only the
+// reads the records it needs and checks them. Segments are mapped into
+// memory to be read where the system allows it, not copied. A crash can tear only the
 // tail of the last segment (a record not completely written when the
 // append had not yet returned): such a tail is cut off at Open and never
 // replayed. Anything else that does not read back (a bad checksum with
