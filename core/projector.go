@@ -27,12 +27,16 @@ func (c *Core) projector(done chan struct{}) {
 	ctx := c.storeCtx
 	ps := &projection{lastCheckpoint: time.Now()}
 	if p := c.recovered; p != nil {
+		// The replay's batch holds each order, balance and candle once
+		// already: it is written as it is, not merged into a copy.
+		c.recovered = nil
 		if err := p.replay.addTo(&p.batch); err != nil {
 			c.projectionFailed(ps, err)
+		} else if err := c.cfg.Store.Project(ctx, &p.batch); err != nil {
+			c.projectionFailed(ps, err)
+		} else {
+			c.advance(p.batch.JournalSeq)
 		}
-		p.replay = nil
-		ps.taken = append(ps.taken, p)
-		c.projectTaken(ctx, ps)
 	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -95,12 +99,10 @@ func (c *Core) projectTaken(ctx context.Context, ps *projection) {
 	// The lag stays bounded: the sequencer waits for a free batch once
 	// the pool's are all journaled and waiting here.
 	for _, p := range ps.taken {
-		if p != c.recovered {
-			p.batch.Reset()
-			c.free <- p
-		}
+		p.batch.Reset()
+		c.free <- p
 	}
-	c.recovered = nil
+	clear(ps.taken)
 	ps.taken = ps.taken[:0]
 	if ps.failed {
 		return
