@@ -10,7 +10,6 @@ import (
 	neturl "net/url"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -152,24 +151,6 @@ func (f *freezer) serve(c net.Conn) {
 	pump(c, d)
 }
 
-// syncBuffer is a log both the server and the test touch.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestLeaderCutOffStepsDown: the leader's network to PostgreSQL goes silent
 // (nothing closed, nothing answered) while its simulator commits. It steps
 // down without waiting on the writes in flight, and its role loop goes on
@@ -187,14 +168,14 @@ func TestLeaderCutOffStepsDown(t *testing.T) {
 	u.Host = f.ln.Addr().String()
 	dir := t.TempDir()
 	lease := Lease{TTL: 2 * time.Second, Every: 100 * time.Millisecond}
-	var logs syncBuffer
+	var logs lockedBuffer
 	a := &App{Listen: "127.0.0.1:0", DataDir: dir, Store: u.String(), Lease: lease,
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))}
 	if err := a.Open(ctx); err != nil {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	var blogs syncBuffer
+	var blogs lockedBuffer
 	b := &App{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Store: store, Lease: lease,
 		Logger: slog.New(slog.NewTextHandler(&blogs, nil))}
 	if err := b.Open(ctx); err != nil {
