@@ -223,7 +223,7 @@ type replayed struct {
 	b                 *twinex.Batch       // the new rows, key uses, replay marks and meta
 	uses              map[string]int      // key id -> its use in b.KeyUses
 	rows              *replayRows         // the closed orders, trades and transfers
-	take              func(*twinex.Order) // rows.closed.add
+	take              func(*twinex.Order) // rows.closed.add, made once (a method value per record would allocate)
 	out               engine.Output
 	records, commands int
 }

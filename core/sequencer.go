@@ -205,7 +205,7 @@ func (c *Core) commit(projected chan struct{}) {
 			} else {
 				cerr = c.cfg.Store.Commit(ctx, &p.batch)
 			}
-			if cerr != nil && errors.Is(cerr, context.Canceled) && ctx.Err() != nil && !errors.Is(cerr, twinex.ErrOutcomeUnknown) {
+			if errors.Is(cerr, context.Canceled) && ctx.Err() != nil && !errors.Is(cerr, twinex.ErrOutcomeUnknown) {
 				// Abort cut the write short: it may have reached the store.
 				cerr = fmt.Errorf("%w (cut short: %w)", cerr, twinex.ErrOutcomeUnknown)
 			}
