@@ -16,10 +16,10 @@
 //
 // Opening reads the last segment whole and the others' headers; Replay
 // reads the records it needs and checks them. Segments are mapped into
-// memory to be read where the system allows it, not copied. A crash can tear only the
-// tail of the last segment (a record not completely written when the
-// append had not yet returned): such a tail is cut off at Open and never
-// replayed. Anything else that does not read back (a bad checksum with
+// memory to be read where the system allows it, not copied. A crash can
+// tear only the tail of the last segment (a record not completely written
+// when the append had not yet returned): such a tail is cut off at Open
+// and never replayed. Anything else that does not read back (a bad checksum with
 // records after it, a sequence out of order, a damaged header, a segment
 // other than the last that ends early) is an error wrapping ErrDamaged
 // that names the file and the byte offset.
