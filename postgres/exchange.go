@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/twinex/twinex"
 )
 
@@ -30,6 +31,12 @@ type exchange struct {
 	mu   sync.Mutex
 	w, p *pgx.Conn
 	bufs batchBufs
+	// high is the largest order id stored, once read (known): an order
+	// at or below it is stored already, and only its changing columns
+	// are written (updateOrders).
+	high                 int64
+	highKnown            bool
+	newOrders, oldOrders []twinex.Order
 }
 
 // column is one column of a table written with unnest: its name, and
@@ -153,7 +160,17 @@ func unnestSQL(table string, cs []column, key, keep string) string {
 var (
 	// An order's account and client order id never change; not rewriting
 	// them keeps the update off their index.
-	upsertOrders    = unnestSQL("orders", orderColumns, "id", "account_id, client_order_id")
+	upsertOrders = unnestSQL("orders", orderColumns, "id", "account_id, client_order_id")
+	// updateOrders writes the columns of stored orders that change, and
+	// fails (division by zero, so that nothing of the batch is written)
+	// unless it found every one: write then upserts them whole.
+	updateOrders = `WITH u AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[],
+			$6::bigint[], $7::text[], $8::bigint[], $9::bigint[])
+			AS u(id, filled, filled_notional, fees, held, status, cancel_reason, seq, updated)),
+		n AS (UPDATE orders o SET filled = u.filled, filled_notional = u.filled_notional, fees = u.fees, held = u.held,
+			status = u.status, cancel_reason = u.cancel_reason, seq = u.seq, updated = u.updated
+			FROM u WHERE o.id = u.id RETURNING 1)
+		SELECT 1 / (count(*) = $10)::int FROM n`
 	insertTrades    = unnestSQL("trades", tradeColumns, "", "") // a duplicate id is an error
 	upsertBalances  = unnestSQL("balances", balanceColumns, "account_id, currency", "")
 	insertTransfers = unnestSQL("transfers", transferColumns, "", "")
@@ -222,8 +239,11 @@ func (c *columns) args() []any {
 
 // batchBufs are the column buffers of every table a batch writes.
 type batchBufs struct {
-	orders, trades, balances, transfers, supply, feeRates, candles columns
+	orders, orderChanges, trades, balances, transfers, supply, feeRates, candles columns
 }
+
+// orderChangeColumns are the columns of updateOrders.
+var orderChangeColumns = cols("id, filled, filled_notional, fees, held, status, cancel_reason:text, seq, updated")
 
 // queue adds to q the statement that writes rows with sql, putting each
 // row's values into c with put; no rows, no statement.
@@ -240,9 +260,39 @@ func queue[T any](q *pgx.Batch, c *columns, spec []column, sql string, rows []T,
 }
 
 // queueBatch adds the statements that write b to q.
-func (x *exchange) queueBatch(q *pgx.Batch, b *twinex.Batch) { // long: one queue call per table of the batch, each listing its columns in order
+func (x *exchange) queueBatch(q *pgx.Batch, b *twinex.Batch, whole bool) { // long: one queue call per table of the batch, each listing its columns in order
 	bf := &x.bufs
-	queue(q, &bf.orders, orderColumns, upsertOrders, b.Orders, func(c *columns, o *twinex.Order) {
+	orders := b.Orders
+	if x.highKnown && !whole {
+		x.newOrders, x.oldOrders = x.newOrders[:0], x.oldOrders[:0]
+		for _, o := range b.Orders {
+			if o.ID > x.high {
+				x.newOrders = append(x.newOrders, o)
+			} else {
+				x.oldOrders = append(x.oldOrders, o)
+			}
+		}
+		orders = x.newOrders
+		if len(x.oldOrders) > 0 {
+			bf.orderChanges.reset(orderChangeColumns)
+			for i := range x.oldOrders {
+				o := &x.oldOrders[i]
+				c := &bf.orderChanges
+				c.row()
+				c.int(o.ID)
+				c.int(o.Filled)
+				c.int(o.FilledNotional)
+				c.int(o.Fees)
+				c.int(o.Held)
+				c.int(int64(o.Status))
+				c.str(o.CancelReason)
+				c.int(o.Seq)
+				c.int(o.Updated)
+			}
+			q.Queue(updateOrders, append(bf.orderChanges.args(), int64(len(x.oldOrders)))...)
+		}
+	}
+	queue(q, &bf.orders, orderColumns, upsertOrders, orders, func(c *columns, o *twinex.Order) {
 		c.int(o.ID)
 		c.str(o.ClientOrderID)
 		c.int(o.AccountID)
@@ -432,16 +482,39 @@ func (db *DB) write(ctx context.Context, durable bool, b *twinex.Batch) error {
 	if err != nil {
 		return err
 	}
-	var q pgx.Batch
-	if db.fence != 0 {
-		q.Queue(fenceSQL, db.fence)
+	x := &db.x
+	if !x.highKnown && len(b.Orders) > 0 {
+		if err := conn.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM orders`).Scan(&x.high); err != nil {
+			return err
+		}
+		x.highKnown = true
 	}
-	n := q.Len()
-	db.x.queueBatch(&q, b)
-	if q.Len() == n {
-		return nil
+	send := func(whole bool) error {
+		var q pgx.Batch
+		if db.fence != 0 {
+			q.Queue(fenceSQL, db.fence)
+		}
+		n := q.Len()
+		x.queueBatch(&q, b, whole)
+		if q.Len() == n {
+			return nil
+		}
+		return fenced(conn.SendBatch(ctx, &q).Close())
 	}
-	return fenced(conn.SendBatch(ctx, &q).Close())
+	err = send(false)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "22012" { // division_by_zero: an order taken as stored was not
+		x.highKnown = false
+		err = send(true)
+	}
+	if err != nil {
+		x.highKnown = false // read again: the transaction may have failed after the write of another
+		return err
+	}
+	for _, o := range b.Orders {
+		x.high = max(x.high, o.ID)
+	}
+	return nil
 }
 
 // exec runs one statement on conn, after the fence when the store has
