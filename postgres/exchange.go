@@ -170,7 +170,7 @@ var (
 		n AS (UPDATE orders o SET filled = u.filled, filled_notional = u.filled_notional, fees = u.fees, held = u.held,
 			status = u.status, cancel_reason = u.cancel_reason, seq = u.seq, updated = u.updated
 			FROM u WHERE o.id = u.id RETURNING 1)
-		SELECT 1 / (count(*) = $10)::int FROM n`
+		SELECT 1 / (count(*) = (SELECT count(*) FROM u))::int FROM n`
 	insertTrades    = unnestSQL("trades", tradeColumns, "", "") // a duplicate id is an error
 	upsertBalances  = unnestSQL("balances", balanceColumns, "account_id, currency", "")
 	insertTransfers = unnestSQL("transfers", transferColumns, "", "")
@@ -273,24 +273,17 @@ func (x *exchange) queueBatch(q *pgx.Batch, b *twinex.Batch, whole bool) { // lo
 			}
 		}
 		orders = x.newOrders
-		if len(x.oldOrders) > 0 {
-			bf.orderChanges.reset(orderChangeColumns)
-			for i := range x.oldOrders {
-				o := &x.oldOrders[i]
-				c := &bf.orderChanges
-				c.row()
-				c.int(o.ID)
-				c.int(o.Filled)
-				c.int(o.FilledNotional)
-				c.int(o.Fees)
-				c.int(o.Held)
-				c.int(int64(o.Status))
-				c.str(o.CancelReason)
-				c.int(o.Seq)
-				c.int(o.Updated)
-			}
-			q.Queue(updateOrders, append(bf.orderChanges.args(), int64(len(x.oldOrders)))...)
-		}
+		queue(q, &bf.orderChanges, orderChangeColumns, updateOrders, x.oldOrders, func(c *columns, o *twinex.Order) {
+			c.int(o.ID)
+			c.int(o.Filled)
+			c.int(o.FilledNotional)
+			c.int(o.Fees)
+			c.int(o.Held)
+			c.int(int64(o.Status))
+			c.str(o.CancelReason)
+			c.int(o.Seq)
+			c.int(o.Updated)
+		})
 	}
 	queue(q, &bf.orders, orderColumns, upsertOrders, orders, func(c *columns, o *twinex.Order) {
 		c.int(o.ID)
