@@ -3,6 +3,7 @@ package twinex
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // ErrNotFound is returned by stores for a look-up that matched nothing.
@@ -11,6 +12,19 @@ var ErrNotFound = errors.New("not found")
 // ErrOutcomeUnknown is wrapped by a journal's Append error when the records
 // may or may not have been kept: a restart tells.
 var ErrOutcomeUnknown = errors.New("whether it was recorded is unknown")
+
+// ErrJournalGap is wrapped by a journal's Replay from a sequence before the
+// records it dropped at a checkpoint: the records between are missing, and
+// replaying what follows them would skip them silently.
+var ErrJournalGap = errors.New("journal records missing")
+
+// JournalGap is the error of a table journal's Replay after the sequence
+// after when Truncate dropped its records through cut.
+func JournalGap(after, cut uint64) error {
+	return fmt.Errorf("journal: %w: the records up to sequence %d were dropped at a checkpoint, but the database holds the exchange "+
+		"only up to sequence %d, so the records between are missing. Start with the database this journal was written with, "+
+		"or restore from a backup", ErrJournalGap, cut, after)
+}
 
 // Counters are the id sequences of the exchange. Each holds the last id
 // handed out, so ids increase monotonically across restarts.

@@ -15,7 +15,7 @@ import (
 // and the journal and lease, which belong to the servers running on this
 // database (an installation is copied after a clean close, when its
 // journal is empty).
-var notCopied = []string{"schema_migrations", "journal", "journal_id", "leader"}
+var notCopied = []string{"schema_migrations", "journal", "journal_id", "journal_cut", "leader"}
 
 // pgColumn is a column of a table here, with what its values need.
 type pgColumn struct {

@@ -153,8 +153,16 @@ func outcomeUnknown(err error) bool {
 }
 
 // Replay reads the records after the given sequence, in order, checking
-// each one's checksum.
+// each one's checksum. It refuses when records after that sequence were
+// dropped by Truncate.
 func (j *Journal) Replay(ctx context.Context, after uint64, fn func(twinex.JournalRecord) error) error {
+	var cut int64
+	if err := j.conn.QueryRow(ctx, `SELECT COALESCE((SELECT through FROM journal_cut WHERE id = 1), 0)`).Scan(&cut); err != nil {
+		return fmt.Errorf("journal: replay: %w", err)
+	}
+	if uint64(cut) > after {
+		return twinex.JournalGap(after, uint64(cut))
+	}
 	rows, err := j.conn.Query(ctx, `SELECT seq, crc, data FROM journal WHERE seq > $1 ORDER BY seq`, int64(after))
 	if err != nil {
 		return fmt.Errorf("journal: replay: %w", err)
@@ -183,7 +191,9 @@ func (j *Journal) Replay(ctx context.Context, after uint64, fn func(twinex.Journ
 func (j *Journal) Truncate(ctx context.Context, through uint64) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if err := exec(ctx, j.conn, j.fence, `DELETE FROM journal WHERE seq <= $1`, int64(through)); err != nil {
+	if err := exec(ctx, j.conn, j.fence, `WITH d AS (DELETE FROM journal WHERE seq <= $1)
+		INSERT INTO journal_cut (id, through) VALUES (1, $1)
+		ON CONFLICT (id) DO UPDATE SET through = GREATEST(journal_cut.through, excluded.through)`, int64(through)); err != nil {
 		return fmt.Errorf("journal: truncate: %w", err)
 	}
 	return nil

@@ -18,7 +18,7 @@ import (
 // (postgres.Journal), which the SQLite table journal keeps in a file of its
 // own (sqlite.OpenJournal) and the default journal in files, and the
 // leader's lease, which only servers sharing a database need.
-var journalTables = []string{"journal", "journal_id", "leader"}
+var journalTables = []string{"journal", "journal_id", "journal_cut", "leader"}
 
 // TestSchemaMatchesSQLite: the two stores have the same tables with the
 // same columns (bar the journal's), so that moving an installation from

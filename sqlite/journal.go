@@ -53,6 +53,9 @@ func (j *Journal) init(ctx context.Context) error {
 	for _, q := range []string{
 		`CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, crc INTEGER NOT NULL, data BLOB NOT NULL)`,
 		`CREATE TABLE IF NOT EXISTS journal_id (id INTEGER PRIMARY KEY CHECK (id = 1), value TEXT NOT NULL)`,
+		// The largest sequence Truncate dropped through, so that a replay
+		// from before it is refused rather than silently missing records.
+		`CREATE TABLE IF NOT EXISTS journal_cut (id INTEGER PRIMARY KEY CHECK (id = 1), through INTEGER NOT NULL)`,
 	} {
 		if _, err := j.db.ExecContext(ctx, q); err != nil {
 			return err
@@ -112,8 +115,16 @@ func (j *Journal) Append(ctx context.Context, recs []twinex.JournalRecord) error
 }
 
 // Replay reads the records after the given sequence, checking each one's
-// checksum.
+// checksum. It refuses when records after that sequence were dropped by
+// Truncate.
 func (j *Journal) Replay(ctx context.Context, after uint64, fn func(twinex.JournalRecord) error) error {
+	var cut int64
+	if err := j.db.QueryRowContext(ctx, `SELECT COALESCE((SELECT through FROM journal_cut WHERE id = 1), 0)`).Scan(&cut); err != nil {
+		return fmt.Errorf("journal: replay: %w", err)
+	}
+	if uint64(cut) > after {
+		return twinex.JournalGap(after, uint64(cut))
+	}
 	rows, err := j.db.QueryContext(ctx, `SELECT seq, crc, data FROM journal WHERE seq > ? ORDER BY seq`, int64(after))
 	if err != nil {
 		return fmt.Errorf("journal: replay: %w", err)
@@ -139,7 +150,19 @@ func (j *Journal) Replay(ctx context.Context, after uint64, fn func(twinex.Journ
 func (j *Journal) Truncate(ctx context.Context, through uint64) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if _, err := j.db.ExecContext(ctx, `DELETE FROM journal WHERE seq <= ?`, int64(through)); err != nil {
+	tx, err := j.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("journal: truncate: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM journal WHERE seq <= ?`, int64(through)); err != nil {
+		return fmt.Errorf("journal: truncate: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO journal_cut (id, through) VALUES (1, ?)
+		ON CONFLICT (id) DO UPDATE SET through = max(through, excluded.through)`, int64(through)); err != nil {
+		return fmt.Errorf("journal: truncate: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("journal: truncate: %w", err)
 	}
 	return nil

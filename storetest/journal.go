@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/twinex/twinex"
@@ -126,6 +127,12 @@ func RunJournal(t *testing.T, open JournalOpener) { // long: one contract suite;
 		j = reopen(t, j, dir)
 		if got := replay(t, j, 6); fmt.Sprint(got) != "[7]" {
 			t.Fatalf("after truncate, append and reopen: %v", got)
+		}
+		// The records up to 6 are gone: a replay from before them (a
+		// database older than the journal) must say so, not skip them.
+		err := j.Replay(ctx, 2, func(twinex.JournalRecord) error { return nil })
+		if err == nil || !strings.Contains(err.Error(), "missing") {
+			t.Fatalf("a replay from 2 once the records up to 6 were dropped: %v, want an error saying records are missing", err)
 		}
 	})
 }
