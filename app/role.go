@@ -290,14 +290,18 @@ func (m *App) stepDown(why string, resign bool) {
 	m.st = nil
 	m.mu.Unlock()
 	if st != nil {
-		// The exchange's writes in flight are cut short rather than
-		// waited for: the database may be unreachable (a connection that
-		// died without a word would hold them for many minutes), and a
-		// deposed leader's writes fail through the fence anyway. The rest
-		// of the close (a request's own write still holding a connection
-		// of the pool, say) is waited for a bounded time only; it then
-		// finishes in the background, its writes fenced.
-		st.core.Abort()
+		// When the database may be out of reach (resign: the lease could
+		// not be renewed, or the exchange's writes failed other than
+		// through the fence), the writes in flight are cut short rather
+		// than waited for: a connection that died without a word would
+		// hold them for many minutes. When another server took over, the
+		// database answered, and they fail through the fence at once. The
+		// rest of the close (a request's own write still holding a
+		// connection of the pool, say) is waited for a bounded time only;
+		// it then finishes in the background, its writes fenced.
+		if resign {
+			st.core.Abort()
+		}
 		closed := make(chan error, 1)
 		go func() { closed <- st.close() }()
 		select {
