@@ -104,12 +104,19 @@ func closeCleanly(ctx context.Context, dataDir, path string, markets *twinex.Mar
 	if err := c.Close(); err != nil {
 		return fmt.Errorf("closing the SQLite installation: %w", err)
 	}
-	if j.Last() != 0 {
-		var left int
-		j.Replay(ctx, 0, func(twinex.JournalRecord) error { left++; return nil })
-		if left > 0 {
-			return fmt.Errorf("the SQLite installation's journal still holds %d records after a clean close", left)
-		}
+	// What the tables do not hold yet would not be copied: the records
+	// after the projected sequence (those before it may stay in the
+	// journal, and a replay from before them is refused).
+	st, err := store.LoadState(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the SQLite installation's projected sequence: %w", err)
+	}
+	var left int
+	if err := j.Replay(ctx, st.JournalSeq, func(twinex.JournalRecord) error { left++; return nil }); err != nil {
+		return fmt.Errorf("reading the SQLite installation's journal after a clean close: %w", err)
+	}
+	if left > 0 {
+		return fmt.Errorf("the SQLite installation's journal still holds %d records after a clean close", left)
 	}
 	return nil
 }
