@@ -6,9 +6,11 @@ package bench
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"time"
@@ -33,6 +35,10 @@ type EngineConfig struct {
 	// projection behind it. Journal names it in the figures.
 	OpenJournal func(dir string) (twinex.Journal, error)
 	Journal     string
+	// Profile, when set with Durable, receives a CPU profile of the timed
+	// phase alone (the commands and the projection's catching up), not of
+	// the workload's generation and the setup's deposits.
+	Profile io.Writer
 }
 
 // EngineResult is the engine benchmark's figures.
@@ -50,6 +56,10 @@ type EngineResult struct {
 	// that point (with a journal).
 	CaughtUpMS      float64 `json:"projection_caught_up_ms,omitempty"`
 	SustainedPerSec float64 `json:"sustained_ops_per_sec,omitempty"`
+	// CPUMS is this process's CPU time over the timed phase, to the
+	// projection's catching up (durable runs); a store server's own CPU,
+	// such as PostgreSQL's, is not in it.
+	CPUMS   float64 `json:"cpu_ms,omitempty"`
 	Resting         int     `json:"resting_orders"`
 	Levels          int     `json:"price_levels"`
 	Trades          int64   `json:"trades"`
@@ -272,6 +282,13 @@ func engineDurable(ctx context.Context, cfg EngineConfig, w *Workload) (EngineRe
 			return res, err
 		}
 	}
+	if cfg.Profile != nil {
+		if err := pprof.StartCPUProfile(cfg.Profile); err != nil {
+			c.Close()
+			return res, err
+		}
+	}
+	cpu0 := cpuOf(os.Getpid())
 	start := time.Now()
 	lat, firstErr := drive(ctx, c, w, cfg.Clients)
 	elapsed := time.Since(start)
@@ -282,6 +299,12 @@ func engineDurable(ctx context.Context, cfg EngineConfig, w *Workload) (EngineRe
 		all := time.Since(start)
 		res.CaughtUpMS = ms(all - elapsed)
 		res.SustainedPerSec = float64(len(w.Commands)) / all.Seconds()
+	}
+	if cpu1 := cpuOf(os.Getpid()); cpu0 >= 0 && cpu1 >= 0 {
+		res.CPUMS = ms(cpu1 - cpu0)
+	}
+	if cfg.Profile != nil {
+		pprof.StopCPUProfile()
 	}
 	var cerr error
 	if err := c.Inspect(ctx, func(x *engine.Exchange) {

@@ -100,8 +100,23 @@ func benchEngine(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.IntVar(&cfg.Clients, "clients", 2048, "concurrent submitters with --durable")
 	fs.StringVar(&cfg.Journal, "journal", "file", "with --durable, where batches become durable: file (the journal's files, as served), table (a SQLite table of batch blobs) or none (each batch committed to the store); with --store postgres://..., the PostgreSQL journal unless none")
 	store := fs.String("store", "", "with --durable, a postgres://... URL: the store and the journal are PostgreSQL's, in a schema of\ntheir own created in that database and dropped after (default: SQLite in a temporary directory)")
+	timedProfile := fs.String("timed-cpuprofile", "", "with --durable, write a CPU profile of the timed phase alone to this file")
 	cfg.OpenStore = func(path string) (twinex.ExchangeStore, error) { return sqlite.Open(path) }
 	return profiled(fs, args, stdout, func() (bench.EngineResult, error) {
+		if *timedProfile != "" {
+			if !cfg.Durable {
+				return bench.EngineResult{}, errors.New("bench engine: --timed-cpuprofile needs --durable (use --cpuprofile for the engine alone)")
+			}
+			if fs.Lookup("cpuprofile").Value.String() != "" {
+				return bench.EngineResult{}, errors.New("bench engine: --cpuprofile and --timed-cpuprofile cannot both be on (one CPU profile at a time)")
+			}
+			f, err := os.Create(*timedProfile)
+			if err != nil {
+				return bench.EngineResult{}, err
+			}
+			defer f.Close()
+			cfg.Profile = f
+		}
 		if *store != "" {
 			return benchEnginePostgres(ctx, cfg, *store)
 		}
