@@ -37,6 +37,7 @@ type exchange struct {
 	high                 int64
 	highKnown            bool
 	newOrders, oldOrders []twinex.Order
+	jobs                 []copyJob
 }
 
 // column is one column of a table written with unnest: its name, and
@@ -251,18 +252,96 @@ func queue[T any](q *pgx.Batch, c *columns, spec []column, sql string, rows []T,
 	if len(rows) == 0 {
 		return
 	}
+	fill(c, spec, rows, put)
+	q.Queue(sql, c.args()...)
+}
+
+func fill[T any](c *columns, spec []column, rows []T, put func(*columns, *T)) {
 	c.reset(spec)
 	for i := range rows {
 		c.row()
 		put(c, &rows[i])
 	}
-	q.Queue(sql, c.args()...)
 }
 
-// queueBatch adds the statements that write b to q.
-func (x *exchange) queueBatch(q *pgx.Batch, b *twinex.Batch, whole bool) { // long: one queue call per table of the batch, each listing its columns in order
+// copyAtLeast is the number of rows from which a table that a batch only
+// inserts into (new orders, trades) is written with COPY rather than by
+// an unnest statement. COPY streams: the rows are encoded 64 KB at a time
+// into a buffer the connection reuses, and the server inserts the first
+// while the last are still being encoded, where one statement's arrays
+// are all encoded, into a buffer grown from nothing for each batch,
+// before the server starts (docs/POSTGRES.md, What remains). Below it, a
+// batch keeps to one round trip.
+const copyAtLeast = 256
+
+// copyJob is a table written with COPY: its rows are in c.
+type copyJob struct {
+	table string
+	c     *columns
+}
+
+// copyOrQueue writes rows like queue, or, when there are copyAtLeast or
+// more and copy is allowed (the statement is a plain insert), fills c and
+// returns the COPY job instead.
+func copyOrQueue[T any](q *pgx.Batch, jobs []copyJob, allow bool, table string, c *columns, spec []column, sql string, rows []T, put func(*columns, *T)) []copyJob {
+	if !allow || len(rows) < copyAtLeast {
+		queue(q, c, spec, sql, rows, put)
+		return jobs
+	}
+	fill(c, spec, rows, put)
+	return append(jobs, copyJob{table: table, c: c})
+}
+
+// copyRows is the pgx.CopyFromSource of a copyJob: each row's values are
+// pointers into the column slices, so that nothing is allocated per row.
+type copyRows struct {
+	c    *columns
+	n    int
+	row  int
+	vals []any
+}
+
+func newCopyRows(c *columns) *copyRows {
+	n := 0
+	if k := c.kind[0]; k.text || k.wide {
+		n = len(c.strs[0])
+	} else {
+		n = len(c.ints[0])
+	}
+	return &copyRows{c: c, n: n, row: -1, vals: make([]any, len(c.kind))}
+}
+
+func (r *copyRows) Next() bool { r.row++; return r.row < r.n }
+func (r *copyRows) Err() error { return nil }
+
+func (r *copyRows) Values() ([]any, error) {
+	for i, k := range r.c.kind {
+		if k.text || k.wide {
+			r.vals[i] = &r.c.strs[i][r.row]
+		} else {
+			r.vals[i] = &r.c.ints[i][r.row]
+		}
+	}
+	return r.vals, nil
+}
+
+// columnNames returns the names of cs, for CopyFrom.
+func columnNames(cs []column) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.name
+	}
+	return out
+}
+
+// queueBatch adds the statements that write b to q, and returns the
+// tables to write with COPY first (new orders and trades, when there are
+// many). With whole, every order is upserted.
+func (x *exchange) queueBatch(q *pgx.Batch, b *twinex.Batch, whole bool) []copyJob { // long: one queue call per table of the batch, each listing its columns in order
 	bf := &x.bufs
+	jobs := x.jobs[:0]
 	orders := b.Orders
+	newOnly := false // orders holds new orders only: they can be inserted
 	if x.highKnown && !whole {
 		x.newOrders, x.oldOrders = x.newOrders[:0], x.oldOrders[:0]
 		for _, o := range b.Orders {
@@ -272,7 +351,7 @@ func (x *exchange) queueBatch(q *pgx.Batch, b *twinex.Batch, whole bool) { // lo
 				x.oldOrders = append(x.oldOrders, o)
 			}
 		}
-		orders = x.newOrders
+		orders, newOnly = x.newOrders, true
 		queue(q, &bf.orderChanges, orderChangeColumns, updateOrders, x.oldOrders, func(c *columns, o *twinex.Order) {
 			c.int(o.ID)
 			c.int(o.Filled)
@@ -285,7 +364,7 @@ func (x *exchange) queueBatch(q *pgx.Batch, b *twinex.Batch, whole bool) { // lo
 			c.int(o.Updated)
 		})
 	}
-	queue(q, &bf.orders, orderColumns, upsertOrders, orders, func(c *columns, o *twinex.Order) {
+	jobs = copyOrQueue(q, jobs, newOnly, "orders", &bf.orders, orderColumns, upsertOrders, orders, func(c *columns, o *twinex.Order) {
 		c.int(o.ID)
 		c.str(o.ClientOrderID)
 		c.int(o.AccountID)
@@ -309,7 +388,7 @@ func (x *exchange) queueBatch(q *pgx.Batch, b *twinex.Batch, whole bool) { // lo
 		c.int(o.Created)
 		c.int(o.Updated)
 	})
-	queue(q, &bf.trades, tradeColumns, insertTrades, b.Trades, func(c *columns, t *twinex.Trade) {
+	jobs = copyOrQueue(q, jobs, true, "trades", &bf.trades, tradeColumns, insertTrades, b.Trades, func(c *columns, t *twinex.Trade) {
 		c.int(t.ID)
 		c.str(t.Market)
 		c.int(t.Price)
@@ -399,6 +478,8 @@ func (x *exchange) queueBatch(q *pgx.Batch, b *twinex.Batch, whole bool) { // lo
 	if b.JournalSeq > 0 {
 		q.Queue(advanceJournalSeq, int64(b.JournalSeq))
 	}
+	x.jobs = jobs
+	return jobs
 }
 
 // latestUses returns the latest use (by Seq) of each key, in key id order,
@@ -484,19 +565,24 @@ func (db *DB) write(ctx context.Context, durable bool, b *twinex.Batch) error {
 	}
 	send := func(whole bool) error {
 		var q pgx.Batch
-		if db.fence != 0 {
-			q.Queue(fenceSQL, db.fence)
+		jobs := x.queueBatch(&q, b, whole)
+		if len(jobs) > 0 {
+			return fenced(copyThenSend(ctx, conn, db.fence, jobs, &q))
 		}
-		n := q.Len()
-		x.queueBatch(&q, b, whole)
-		if q.Len() == n {
+		if q.Len() == 0 {
 			return nil
+		}
+		if db.fence != 0 {
+			var f pgx.Batch
+			f.Queue(fenceSQL, db.fence)
+			q.QueuedQueries = append(f.QueuedQueries, q.QueuedQueries...)
 		}
 		return fenced(conn.SendBatch(ctx, &q).Close())
 	}
 	err = send(false)
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) && pe.Code == "22012" { // division_by_zero: an order taken as stored was not
+	if errors.As(err, &pe) && (pe.Code == "22012" || // division_by_zero: an order taken as stored was not
+		pe.Code == "23505" && pe.ConstraintName == "orders_pkey") { // an order taken as new was stored
 		x.highKnown = false
 		err = send(true)
 	}
@@ -508,6 +594,36 @@ func (db *DB) write(ctx context.Context, durable bool, b *twinex.Batch) error {
 		x.high = max(x.high, o.ID)
 	}
 	return nil
+}
+
+// copyThenSend writes jobs with COPY and then q's statements, in one
+// transaction: BEGIN, the fence, the COPYs, then q and COMMIT.
+func copyThenSend(ctx context.Context, conn *pgx.Conn, fence int64, jobs []copyJob, q *pgx.Batch) (err error) {
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // the write's error is the one to report
+		}
+	}()
+	if fence != 0 {
+		if _, err := tx.Exec(ctx, fenceSQL, fence); err != nil {
+			return err
+		}
+	}
+	for _, j := range jobs {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{j.table}, columnNames(j.c.kind), newCopyRows(j.c)); err != nil {
+			return err
+		}
+	}
+	if q.Len() > 0 {
+		if err := tx.SendBatch(ctx, q).Close(); err != nil {
+			return err
+		}
+	}
+	return tx.Commit(ctx)
 }
 
 // exec runs one statement on conn, after the fence when the store has

@@ -207,3 +207,73 @@ func testMergedBatches(t *testing.T, h *harness) {
 		t.Fatalf("state after the merged batch: %+v", st)
 	}
 }
+
+// largeRows returns n orders and n trades from id first on, their fields
+// varied (empty client order ids and cancel reasons, closed and open,
+// both sides): enough rows that a store may write them another way than
+// a small batch's (the PostgreSQL store streams them with COPY).
+func largeRows(first, n int64) ([]twinex.Order, []twinex.Trade) {
+	var os []twinex.Order
+	var ts []twinex.Trade
+	for id := first; id < first+n; id++ {
+		o := order(id, 100+id%5)
+		if id%3 == 0 {
+			o.ClientOrderID = ""
+		}
+		if id%4 == 0 {
+			o.Side, o.Status, o.CancelReason, o.Held = twinex.Sell, twinex.StatusCancelled, twinex.ReasonRequested, 0
+		}
+		os = append(os, o)
+		tr := trade(id)
+		tr.MakerOrderID, tr.TakerOrderID, tr.Price = id-1, id, 100+id
+		if id%2 == 0 {
+			tr.TakerSide = twinex.Buy
+		}
+		ts = append(ts, tr)
+	}
+	return os, ts
+}
+
+// testAtomicLargeBatch: a batch of many new orders and trades that fails,
+// at its trades or after them, leaves nothing behind either.
+func testAtomicLargeBatch(t *testing.T, h *harness) {
+	seed, bad := seedAndFailing(h)
+	os, ts := largeRows(10, 400)
+	bad.Orders = append(bad.Orders, os...)
+	bad.Trades = append(bad.Trades, ts...)
+	bad.Trades = append(bad.Trades, trade(1)) // stored already
+	if err := h.s.Commit(context.Background(), bad); err == nil {
+		t.Fatal("commit of a large batch with a duplicate trade id succeeded")
+	}
+	assertUntouched(t, h, seed)
+	bad.Trades = bad.Trades[:len(bad.Trades)-1]
+	bad.Transfers = append(bad.Transfers, transfer(1, 100)) // stored already, written after the trades
+	if err := h.s.Commit(context.Background(), bad); err == nil {
+		t.Fatal("commit of a large batch with a duplicate transfer id succeeded")
+	}
+	assertUntouched(t, h, seed)
+}
+
+// testLargeBatches: batches of many new orders and trades are stored
+// exactly, and so is a later batch that changes those orders and adds more.
+func testLargeBatches(t *testing.T, h *harness) {
+	os, ts := largeRows(1, 400)
+	h.commit(&twinex.Batch{Orders: os, Trades: ts})
+	more, mts := largeRows(401, 300)
+	for i := range os {
+		if os[i].Status == twinex.StatusLive && i%2 == 0 {
+			os[i].Filled, os[i].FilledNotional, os[i].Fees, os[i].Status, os[i].Seq, os[i].Updated =
+				os[i].Amount, 1000, 3, twinex.StatusFilled, os[i].Seq+1000, os[i].Updated+1
+		}
+	}
+	h.commit(&twinex.Batch{Orders: append(slices.Clone(os), more...), Trades: mts})
+	os = append(os, more...)
+	ts = append(ts, mts...)
+	for _, want := range os {
+		if got, err := h.s.Order(context.Background(), want.ID); err != nil || got != want {
+			t.Fatalf("Order(%d) = %+v, %v\nwant %+v", want.ID, got, err, want)
+		}
+	}
+	got := h.trades(twinex.TradeQuery{Limit: 1000, Ascending: true})
+	equal(t, "trades", got, ts)
+}

@@ -57,6 +57,8 @@ func Run(t *testing.T, open Opener) {
 		{"AtomicCancelledContext", testAtomicCancelledContext},
 		{"AtomicDuplicateTrade", testAtomicDuplicateTrade},
 		{"AtomicDuplicateTransfer", testAtomicDuplicateTransfer},
+		{"AtomicLargeBatch", testAtomicLargeBatch},
+		{"LargeBatches", testLargeBatches},
 		{"Reopen", testReopen},
 		{"Projection", testProjection},
 		{"JournalID", testJournalID},
@@ -158,9 +160,20 @@ func equal[T any](t *testing.T, what string, got, want []T) {
 	if len(got) == 0 && len(want) == 0 {
 		return
 	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("%s:\n got %+v\nwant %+v", what, got, want)
+	if reflect.DeepEqual(got, want) {
+		return
 	}
+	if len(got) > 20 || len(want) > 20 { // say where, not everything
+		for i := range min(len(got), len(want)) {
+			if !reflect.DeepEqual(got[i], want[i]) {
+				t.Errorf("%s: %d got, %d wanted; the first difference at %d:\n got %+v\nwant %+v", what, len(got), len(want), i, got[i], want[i])
+				return
+			}
+		}
+		t.Errorf("%s: %d got, %d wanted, the same up to the shorter's end", what, len(got), len(want))
+		return
+	}
+	t.Errorf("%s:\n got %+v\nwant %+v", what, got, want)
 }
 
 // ids returns the ids of xs, for compact comparisons.
