@@ -59,10 +59,11 @@ type EngineResult struct {
 	// CPUMS is this process's CPU time over the timed phase, to the
 	// projection's catching up (durable runs); a store server's own CPU,
 	// such as PostgreSQL's, is not in it.
-	CPUMS   float64 `json:"cpu_ms,omitempty"`
-	Resting         int     `json:"resting_orders"`
-	Levels          int     `json:"price_levels"`
-	Trades          int64   `json:"trades"`
+	CPUMS float64 `json:"cpu_ms,omitempty"`
+
+	Resting int   `json:"resting_orders"`
+	Levels  int   `json:"price_levels"`
+	Trades  int64 `json:"trades"`
 }
 
 const (
