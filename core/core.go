@@ -205,6 +205,11 @@ type Core struct {
 	storeCtx context.Context
 	abort    context.CancelFunc
 	buf      []byte // the committer's record buffer
+	// events carries event buffers from the committer, done with them once
+	// a batch is published, back to the sequencer. The projector keeps a
+	// pending for a while, and without this each of the pool's pendings
+	// would grow and hold its own buffer, one order copied per event.
+	events chan []engine.Event
 }
 
 // Open recovers the exchange from the store (books, balances, holds,
@@ -250,6 +255,7 @@ func Open(ctx context.Context, cfg Config) (*Core, error) {
 		built:       make([]*Snapshot, len(cfg.Markets.List)),
 		projAdvance: make(chan struct{}),
 		wanted:      make(chan struct{}, 1),
+		events:      make(chan []engine.Event, 4),
 	}
 	c.reqs.New = func() any { return &request{done: make(chan struct{}, 1)} }
 	if err := c.recover(ctx); err != nil {

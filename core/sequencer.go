@@ -88,6 +88,12 @@ func (c *Core) stamp() int64 {
 // apply runs a batch through the engine and prepares its store batch and
 // snapshots. It runs on the sequencer goroutine.
 func (c *Core) apply(p *pending) {
+	if p.out.Events == nil {
+		select {
+		case p.out.Events = <-c.events:
+		default:
+		}
+	}
 	p.out.Reset()
 	p.batch.Reset()
 	p.snaps = p.snaps[:0]
@@ -247,6 +253,13 @@ func (c *Core) commit(projected chan struct{}) {
 		}
 		p.reqs = p.reqs[:0]
 		p.cmds = p.cmds[:0]
+		if p.out.Events != nil {
+			select {
+			case c.events <- p.out.Events[:0]:
+				p.out.Events = nil
+			default:
+			}
+		}
 		if write && err == nil && c.project != nil {
 			c.project <- p
 		} else {
