@@ -1,10 +1,13 @@
 package postgres
 
 import (
+	"bytes"
 	"cmp"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -40,22 +43,24 @@ type exchange struct {
 	jobs                 []copyJob
 }
 
-// column is one column of a table written with unnest: its name, and
-// whether it is text, or a wide (128-bit) integer in a NUMERIC column, sent
-// as its decimal text and cast; else an integer, sent as bigint[] and
-// converted by the INSERT to the column's type.
+// column is one column of a table written with unnest or COPY: its name,
+// and whether it is text, a SMALLINT (sent as two bytes by COPY), or a
+// wide (128-bit) integer in a NUMERIC column, sent as its decimal text and
+// cast; else a BIGINT. unnest sends every integer as bigint[], which the
+// INSERT converts to the column's type.
 type column struct {
-	name string
-	text bool
-	wide bool
+	name  string
+	text  bool
+	small bool
+	wide  bool
 }
 
-// cols parses "a, b:text, c:wide" into columns.
+// cols parses "a, b:text, c:small, d:wide" into columns.
 func cols(spec string) []column {
 	var out []column
 	for _, f := range strings.Split(spec, ", ") {
 		name, typ, _ := strings.Cut(f, ":")
-		out = append(out, column{name: name, text: typ == "text", wide: typ == "wide"})
+		out = append(out, column{name: name, text: typ == "text", small: typ == "small", wide: typ == "wide"})
 	}
 	return out
 }
@@ -90,10 +95,10 @@ func names(cs []column) string {
 
 // The exchange tables' columns in the order the writes and the reads use.
 var (
-	orderColumns = cols("id, client_order_id:text, account_id, session:text, market:text, side, order_type, exec_option, " +
-		"price, stop_price, amount, filled, filled_notional, fees, held, maker_bps, taker_bps, status, cancel_reason:text, " +
-		"seq, created, updated")
-	tradeColumns = cols("id, market:text, price, amount, notional, taker_side, maker_order_id, taker_order_id, " +
+	orderColumns = cols("id, client_order_id:text, account_id, session:text, market:text, side:small, order_type:small, " +
+		"exec_option:small, price, stop_price, amount, filled, filled_notional, fees, held, maker_bps, taker_bps, status:small, " +
+		"cancel_reason:text, seq, created, updated")
+	tradeColumns = cols("id, market:text, price, amount, notional, taker_side:small, maker_order_id, taker_order_id, " +
 		"maker_account, taker_account, maker_fee, taker_fee, time")
 	balanceColumns  = cols("account_id, currency:text, total:wide, held:wide")
 	transferColumns = cols("id, kind, account_id, currency:text, amount, fee, counterparty, destination:text, " +
@@ -200,15 +205,25 @@ const (
 )
 
 // columns holds one table's rows of a batch as one slice per column, the
-// arrays unnest takes. Its slices are reused from batch to batch.
+// arrays unnest takes, or, for COPY, as the rows of PostgreSQL's binary
+// copy format in bin. Its slices are reused from batch to batch.
 type columns struct {
 	ints [][]int64 // by column index; unused for text columns
 	strs [][]string
 	i    int // the column the next value goes to
 	kind []column
+	// copying: the values go to bin, encoded for COPY ... (FORMAT
+	// binary); err is the first value that did not fit its column.
+	copying bool
+	bin     []byte
+	err     error
 }
 
 func (c *columns) reset(cs []column) {
+	c.copying, c.err = false, nil
+	if len(c.bin) > 0 {
+		c.bin = c.bin[:0]
+	}
 	if c.kind == nil {
 		c.kind = cs
 		c.ints = make([][]int64, len(cs))
@@ -221,9 +236,44 @@ func (c *columns) reset(cs []column) {
 	}
 }
 
-func (c *columns) row()         { c.i = 0 }
-func (c *columns) int(v int64)  { c.ints[c.i] = append(c.ints[c.i], v); c.i++ }
-func (c *columns) str(v string) { c.strs[c.i] = append(c.strs[c.i], v); c.i++ }
+func (c *columns) row() {
+	c.i = 0
+	if c.copying {
+		c.bin = binary.BigEndian.AppendUint16(c.bin, uint16(len(c.kind))) // the tuple's field count
+	}
+}
+
+func (c *columns) int(v int64) {
+	switch {
+	case !c.copying:
+		c.ints[c.i] = append(c.ints[c.i], v)
+	case c.kind[c.i].small:
+		if v < math.MinInt16 || v > math.MaxInt16 {
+			if c.err == nil {
+				c.err = fmt.Errorf("postgres: %d does not fit column %s (smallint)", v, c.kind[c.i].name)
+			}
+			v = 0
+		}
+		c.bin = binary.BigEndian.AppendUint32(c.bin, 2)
+		c.bin = binary.BigEndian.AppendUint16(c.bin, uint16(v))
+	default:
+		c.bin = binary.BigEndian.AppendUint32(c.bin, 8)
+		c.bin = binary.BigEndian.AppendUint64(c.bin, uint64(v))
+	}
+	c.i++
+}
+
+func (c *columns) str(v string) {
+	if c.copying {
+		// A text column's binary form is its bytes; the server checks
+		// their encoding, as for any text it is sent.
+		c.bin = binary.BigEndian.AppendUint32(c.bin, uint32(len(v)))
+		c.bin = append(c.bin, v...)
+	} else {
+		c.strs[c.i] = append(c.strs[c.i], v)
+	}
+	c.i++
+}
 
 // args returns the statement's arguments: one array per column.
 func (c *columns) args() []any {
@@ -266,72 +316,47 @@ func fill[T any](c *columns, spec []column, rows []T, put func(*columns, *T)) {
 
 // copyAtLeast is the number of rows from which a table that a batch only
 // inserts into (new orders, trades) is written with COPY rather than by
-// an unnest statement. COPY streams: the rows are encoded 64 KB at a time
-// into a buffer the connection reuses, and the server inserts the first
-// while the last are still being encoded, where one statement's arrays
-// are all encoded, into a buffer grown from nothing for each batch,
-// before the server starts (docs/POSTGRES.md, What remains). Below it, a
-// batch keeps to one round trip.
+// an unnest statement. The rows are encoded in PostgreSQL's binary copy
+// format straight into a buffer reused from batch to batch, and streamed
+// 64 KB at a time: the server inserts the first while the last are still
+// on their way, where one statement's arrays are all encoded by pgx, into a
+// buffer grown from nothing for each batch, before the server starts
+// (docs/POSTGRES.md, What remains). Below it, a batch keeps to one round
+// trip.
 const copyAtLeast = 256
 
-// copyJob is a table written with COPY: its rows are in c.
+// copyJob is a table written with COPY: its rows are encoded in c.bin.
 type copyJob struct {
 	table string
 	c     *columns
 }
 
 // copyOrQueue writes rows like queue, or, when there are copyAtLeast or
-// more and copy is allowed (the statement is a plain insert), fills c and
-// returns the COPY job instead.
+// more and copy is allowed (the statement is a plain insert), encodes them
+// into c for COPY and returns the COPY job instead.
 func copyOrQueue[T any](q *pgx.Batch, jobs []copyJob, allow bool, table string, c *columns, spec []column, sql string, rows []T, put func(*columns, *T)) []copyJob {
-	if !allow || len(rows) < copyAtLeast {
+	if !allow || len(rows) < copyAtLeast || slices.ContainsFunc(spec, func(k column) bool { return k.wide }) {
 		queue(q, c, spec, sql, rows, put)
 		return jobs
 	}
-	fill(c, spec, rows, put)
+	c.reset(spec)
+	c.copying = true
+	c.bin = append(c.bin, copyHeader...)
+	for i := range rows {
+		c.row()
+		put(c, &rows[i])
+	}
+	c.bin = binary.BigEndian.AppendUint16(c.bin, 0xffff) // the trailer: a field count of -1
 	return append(jobs, copyJob{table: table, c: c})
 }
 
-// copyRows is the pgx.CopyFromSource of a copyJob: each row's values are
-// pointers into the column slices, so that nothing is allocated per row.
-type copyRows struct {
-	c    *columns
-	n    int
-	row  int
-	vals []any
-}
+// copyHeader starts PostgreSQL's binary copy format: its signature, no
+// flags, and no header extension.
+const copyHeader = "PGCOPY\n\xff\r\n\x00" + "\x00\x00\x00\x00" + "\x00\x00\x00\x00"
 
-func newCopyRows(c *columns) *copyRows {
-	n := 0
-	if k := c.kind[0]; k.text || k.wide {
-		n = len(c.strs[0])
-	} else {
-		n = len(c.ints[0])
-	}
-	return &copyRows{c: c, n: n, row: -1, vals: make([]any, len(c.kind))}
-}
-
-func (r *copyRows) Next() bool { r.row++; return r.row < r.n }
-func (r *copyRows) Err() error { return nil }
-
-func (r *copyRows) Values() ([]any, error) {
-	for i, k := range r.c.kind {
-		if k.text || k.wide {
-			r.vals[i] = &r.c.strs[i][r.row]
-		} else {
-			r.vals[i] = &r.c.ints[i][r.row]
-		}
-	}
-	return r.vals, nil
-}
-
-// columnNames returns the names of cs, for CopyFrom.
-func columnNames(cs []column) []string {
-	out := make([]string, len(cs))
-	for i, c := range cs {
-		out[i] = c.name
-	}
-	return out
+// sql returns the job's COPY statement.
+func (j copyJob) sql() string {
+	return "COPY " + j.table + " (" + names(j.c.kind) + ") FROM STDIN (FORMAT binary)"
 }
 
 // queueBatch adds the statements that write b to q, and returns the
@@ -599,6 +624,11 @@ func (db *DB) write(ctx context.Context, durable bool, b *twinex.Batch) error {
 // copyThenSend writes jobs with COPY and then q's statements, in one
 // transaction: BEGIN, the fence, the COPYs, then q and COMMIT.
 func copyThenSend(ctx context.Context, conn *pgx.Conn, fence int64, jobs []copyJob, q *pgx.Batch) (err error) {
+	for _, j := range jobs {
+		if j.c.err != nil {
+			return j.c.err // nothing sent
+		}
+	}
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		return err
@@ -614,7 +644,7 @@ func copyThenSend(ctx context.Context, conn *pgx.Conn, fence int64, jobs []copyJ
 		}
 	}
 	for _, j := range jobs {
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{j.table}, columnNames(j.c.kind), newCopyRows(j.c)); err != nil {
+		if _, err := conn.PgConn().CopyFrom(ctx, bytes.NewReader(j.c.bin), j.sql()); err != nil {
 			return err
 		}
 	}
