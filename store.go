@@ -128,8 +128,8 @@ func (b *Batch) Reset() {
 // Merge adds the effects of next, a later batch, to b: the latest state of
 // what both changed, both batches' new rows, the later counters, and the
 // larger journal sequence. ix indexes b's keyed entries; it must be new
-// (the zero value) when b is first merged into, and passed again with each
-// later Merge into the same b.
+// (the zero value) or Reset when b is first merged into, and passed again
+// with each later Merge into the same b.
 func (b *Batch) Merge(next *Batch, ix *MergeIndex) {
 	ix.init(b)
 	for _, o := range next.Orders {
@@ -192,6 +192,7 @@ type candleKey struct {
 
 // MergeIndex is Batch.Merge's index of the keyed entries a batch holds.
 type MergeIndex struct {
+	built    bool
 	orders   map[int64]int
 	balances map[balanceKey]int
 	supply   map[string]int
@@ -202,11 +203,14 @@ type MergeIndex struct {
 
 // init builds the index of b on the first Merge into it.
 func (ix *MergeIndex) init(b *Batch) {
-	if ix.orders != nil {
+	if ix.built {
 		return
 	}
-	*ix = MergeIndex{orders: map[int64]int{}, balances: map[balanceKey]int{}, supply: map[string]int{},
-		fees: map[int64]int{}, candles: map[candleKey]int{}, uses: map[string]int{}}
+	ix.built = true
+	if ix.orders == nil {
+		ix.orders, ix.balances, ix.supply = map[int64]int{}, map[balanceKey]int{}, map[string]int{}
+		ix.fees, ix.candles, ix.uses = map[int64]int{}, map[candleKey]int{}, map[string]int{}
+	}
 	for i, o := range b.Orders {
 		ix.orders[o.ID] = i
 	}
@@ -225,6 +229,19 @@ func (ix *MergeIndex) init(b *Batch) {
 	for i, u := range b.KeyUses {
 		ix.uses[u.ID] = i
 	}
+}
+
+// Reset empties ix for a batch to be merged into afresh, keeping its
+// maps' storage: a merger that reuses one batch (Reset) and one index
+// does not grow new maps for each.
+func (ix *MergeIndex) Reset() {
+	ix.built = false
+	clear(ix.orders)
+	clear(ix.balances)
+	clear(ix.supply)
+	clear(ix.fees)
+	clear(ix.candles)
+	clear(ix.uses)
 }
 
 // State is what recovery needs to rebuild the exchange exactly as it was

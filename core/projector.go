@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/twinex/twinex"
@@ -90,7 +91,16 @@ func (c *Core) projectTaken(ctx context.Context, ps *projection) {
 		return
 	}
 	ps.acc.Reset()
-	ps.ix = twinex.MergeIndex{}
+	ps.ix.Reset()
+	// Room for every order and trade taken, at most: a merge larger
+	// than any before grows acc once instead of doubling it as it goes.
+	orders, trades := 0, 0
+	for _, p := range ps.taken {
+		orders += len(p.batch.Orders)
+		trades += len(p.batch.Trades)
+	}
+	ps.acc.Orders = slices.Grow(ps.acc.Orders, orders)
+	ps.acc.Trades = slices.Grow(ps.acc.Trades, trades)
 	for _, p := range ps.taken {
 		ps.acc.Merge(&p.batch, &ps.ix)
 	}

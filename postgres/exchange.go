@@ -214,9 +214,10 @@ type columns struct {
 	kind []column
 	// copying: the values go to bin, encoded for COPY ... (FORMAT
 	// binary); err is the first value that did not fit its column.
-	copying bool
-	bin     []byte
-	err     error
+	copying  bool
+	bin      []byte
+	rowBytes int // the last copy's bytes per row
+	err      error
 }
 
 func (c *columns) reset(cs []column) {
@@ -341,12 +342,17 @@ func copyOrQueue[T any](q *pgx.Batch, jobs []copyJob, allow bool, table string, 
 	}
 	c.reset(spec)
 	c.copying = true
+	// Room for the rows at the last batch's size per row and a little
+	// more, so that a batch larger than any before grows the buffer once
+	// rather than doubling it from its old size, copying as it goes.
+	c.bin = slices.Grow(c.bin, len(copyHeader)+len(rows)*(c.rowBytes+c.rowBytes/8)+2)
 	c.bin = append(c.bin, copyHeader...)
 	for i := range rows {
 		c.row()
 		put(c, &rows[i])
 	}
 	c.bin = binary.BigEndian.AppendUint16(c.bin, 0xffff) // the trailer: a field count of -1
+	c.rowBytes = (len(c.bin) - len(copyHeader) - 2) / len(rows)
 	return append(jobs, copyJob{table: table, c: c})
 }
 
@@ -368,7 +374,8 @@ func (x *exchange) queueBatch(q *pgx.Batch, b *twinex.Batch, whole bool) []copyJ
 	orders := b.Orders
 	newOnly := false // orders holds new orders only: they can be inserted
 	if x.highKnown && !whole {
-		x.newOrders, x.oldOrders = x.newOrders[:0], x.oldOrders[:0]
+		x.newOrders = slices.Grow(x.newOrders[:0], len(b.Orders))
+		x.oldOrders = slices.Grow(x.oldOrders[:0], len(b.Orders))
 		for _, o := range b.Orders {
 			if o.ID > x.high {
 				x.newOrders = append(x.newOrders, o)
