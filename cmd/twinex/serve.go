@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/twinex/twinex/api"
@@ -100,6 +101,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stderr, "serve: --log-format %q: want text or json\n", *logFormat)
 		return errUsage
 	}
+	if n := spareProcs(os.Getenv("GOMAXPROCS"), runtime.GOMAXPROCS(0)); n > 0 {
+		runtime.GOMAXPROCS(n)
+		m.Logger.Info("one CPU: GOMAXPROCS set to 2, so that requests are served while the journal syncs (set GOMAXPROCS to choose)")
+	}
 	if *pprofListen != "" {
 		stop, err := startPprof(*pprofListen)
 		if err != nil {
@@ -109,6 +114,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer stop()
 	}
 	return m.Run(ctx)
+}
+
+// spareProcs returns the GOMAXPROCS to set (0: leave it) given the
+// environment's GOMAXPROCS and the current one. With a single P, the
+// goroutine that syncs the journal (and SQLite) holds the P through the
+// blocking system call until the runtime's monitor takes it back, which
+// can be most of the sync: no request is served meanwhile, and each batch
+// carries the one or two requests that arrived before it. On one core, a
+// second P runs the handlers while the sync waits on the disk
+// (docs/PERFORMANCE.md, "One core"). An operator's GOMAXPROCS stands.
+func spareProcs(env string, procs int) int {
+	if env != "" || procs >= 2 {
+		return 0
+	}
+	return 2
 }
 
 // Main is the server `twinex serve` runs.
