@@ -122,7 +122,9 @@ var (
 // upsert clause that overwrites every column that is neither in key nor in
 // keep. One statement per table, whatever the batch's size, with its
 // arrays sent in pgx's binary format, is what makes a batch of thousands
-// of rows cheap (docs/POSTGRES.md has the figures against COPY).
+// of rows cheap (docs/POSTGRES.md has the figures against COPY into
+// temporary tables). What a large batch only inserts goes by COPY instead
+// (copyOrQueue).
 func unnestSQL(table string, cs []column, key, keep string) string {
 	var b strings.Builder
 	b.WriteString("INSERT INTO " + table + " (" + names(cs) + ") SELECT * FROM unnest(")
