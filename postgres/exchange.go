@@ -224,7 +224,9 @@ type columns struct {
 
 func (c *columns) reset(cs []column) {
 	c.copying, c.err = false, nil
-	if len(c.bin) > 0 {
+	if cap(c.bin) > maxKeptCopy {
+		c.bin = nil // one huge batch (a recovery's) does not pin its buffer
+	} else if len(c.bin) > 0 {
 		c.bin = c.bin[:0]
 	}
 	if c.kind == nil {
@@ -357,6 +359,9 @@ func copyOrQueue[T any](q *pgx.Batch, jobs []copyJob, allow bool, table string, 
 	c.rowBytes = (len(c.bin) - len(copyHeader) - 2) / len(rows)
 	return append(jobs, copyJob{table: table, c: c})
 }
+
+// maxKeptCopy is the largest copy buffer kept from batch to batch.
+const maxKeptCopy = 64 << 20
 
 // copyHeader starts PostgreSQL's binary copy format: its signature, no
 // flags, and no header extension.
